@@ -1,0 +1,35 @@
+package i18n
+
+import (
+	"bytes"
+	"slices"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+)
+
+// Sort sorts items in place, stably, in the order the language lang expects
+// (Swedish puts "Ö" after "Z", German next to "O"), without regard to case.
+// key returns the text to sort an item by. An unusable lang sorts as English.
+func Sort[T any](lang string, items []T, key func(T) string) {
+	tag, err := language.Parse(lang)
+	if err != nil {
+		tag = language.English
+	}
+	// A Collator is not safe for concurrent use: one per call.
+	c := collate.New(tag, collate.IgnoreCase)
+	var buf collate.Buffer
+	keys := make(map[string][]byte, len(items))
+	sortKey := func(s string) []byte {
+		k, ok := keys[s]
+		if !ok {
+			k = slices.Clone(c.KeyFromString(&buf, s))
+			buf.Reset()
+			keys[s] = k
+		}
+		return k
+	}
+	slices.SortStableFunc(items, func(a, b T) int {
+		return bytes.Compare(sortKey(key(a)), sortKey(key(b)))
+	})
+}

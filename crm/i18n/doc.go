@@ -1,0 +1,7 @@
+// Package i18n holds Dossier's language handling: parsing and choosing BCP 47
+// language tags with fallback, the search keys that make name search
+// insensitive to case and accents, sorting in the order a language expects,
+// and the catalogue of messages (validation errors) in several languages.
+//
+// It imports only the standard library and golang.org/x/text.
+package i18n

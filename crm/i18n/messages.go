@@ -1,0 +1,98 @@
+package i18n
+
+import "strings"
+
+// catalogue holds the message texts per language. Messages are the end of a
+// sentence that starts with a field name: "email" + " is not a valid e-mail
+// address". A test checks that every language has every key.
+var catalogue = map[string]map[string]string{
+	"en": {
+		"required":      "is required",
+		"email":         "is not a valid e-mail address",
+		"phone":         "is not a valid phone number",
+		"language":      "is not a known language tag",
+		"country":       "is not an ISO 3166-1 alpha-2 country code",
+		"max":           "must be at most {param} characters long",
+		"min":           "must be at least {param} characters long",
+		"oneof":         "must be one of: {param}",
+		"future":        "must not be in the future",
+		"unknown_field": "is not a defined custom field",
+		"type":          "must be a value of type {param}",
+		"choice":        "must be one of the choices: {param}",
+		"invalid":       "is not valid",
+		"cursor":        "is not a valid cursor",
+		"duplicate":     "appears more than once",
+		"key":           "must start with a lower-case letter and contain only lower-case letters, digits and underscores",
+		"date":          "is not a valid date (YYYY-MM-DD)",
+		"number":        "must be a number",
+		"limit":         "must be between 1 and {param}",
+		"archived":      "is an archived custom field",
+		"gt":            "must be greater than {param}",
+		"version":       "must be a positive version number",
+	},
+	"nl": {
+		"required":      "is verplicht",
+		"email":         "is geen geldig e-mailadres",
+		"phone":         "is geen geldig telefoonnummer",
+		"language":      "is geen bekende taalcode",
+		"country":       "is geen ISO 3166-1 alpha-2 landcode",
+		"max":           "mag hoogstens {param} tekens lang zijn",
+		"min":           "moet minstens {param} tekens lang zijn",
+		"oneof":         "moet een van deze zijn: {param}",
+		"future":        "mag niet in de toekomst liggen",
+		"unknown_field": "is geen gedefinieerd eigen veld",
+		"type":          "moet een waarde van het type {param} zijn",
+		"choice":        "moet een van de keuzes zijn: {param}",
+		"invalid":       "is niet geldig",
+		"cursor":        "is geen geldige cursor",
+		"duplicate":     "komt meer dan eens voor",
+		"key":           "moet met een kleine letter beginnen en mag alleen kleine letters, cijfers en underscores bevatten",
+		"date":          "is geen geldige datum (JJJJ-MM-DD)",
+		"number":        "moet een getal zijn",
+		"limit":         "moet tussen 1 en {param} liggen",
+		"archived":      "is een gearchiveerd eigen veld",
+		"gt":            "moet groter zijn dan {param}",
+		"version":       "moet een positief versienummer zijn",
+	},
+	"de": {
+		"required":      "ist erforderlich",
+		"email":         "ist keine gültige E-Mail-Adresse",
+		"phone":         "ist keine gültige Telefonnummer",
+		"language":      "ist kein bekannter Sprachcode",
+		"country":       "ist kein Ländercode nach ISO 3166-1 alpha-2",
+		"max":           "darf höchstens {param} Zeichen lang sein",
+		"min":           "muss mindestens {param} Zeichen lang sein",
+		"oneof":         "muss einer dieser Werte sein: {param}",
+		"future":        "darf nicht in der Zukunft liegen",
+		"unknown_field": "ist kein definiertes eigenes Feld",
+		"type":          "muss ein Wert vom Typ {param} sein",
+		"choice":        "muss eine der Auswahlen sein: {param}",
+		"invalid":       "ist ungültig",
+		"cursor":        "ist kein gültiger Cursor",
+		"duplicate":     "kommt mehr als einmal vor",
+		"key":           "muss mit einem Kleinbuchstaben beginnen und darf nur Kleinbuchstaben, Ziffern und Unterstriche enthalten",
+		"date":          "ist kein gültiges Datum (JJJJ-MM-TT)",
+		"number":        "muss eine Zahl sein",
+		"limit":         "muss zwischen 1 und {param} liegen",
+		"archived":      "ist ein archiviertes eigenes Feld",
+		"gt":            "muss größer sein als {param}",
+		"version":       "muss eine positive Versionsnummer sein",
+	},
+}
+
+// Languages lists the languages of the message catalogue, English first.
+func Languages() []string { return []string{"en", "nl", "de"} }
+
+// Message returns the text for key in the catalogue language that best
+// serves lang (English when none does), with "{param}" replaced by param.
+// An unknown key returns the key itself.
+func Message(lang, key, param string) string {
+	chosen, _ := Choose(Languages(), lang)
+	text, ok := catalogue[chosen][key]
+	if !ok {
+		if text, ok = catalogue["en"][key]; !ok {
+			return key
+		}
+	}
+	return strings.ReplaceAll(text, "{param}", param)
+}
