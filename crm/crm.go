@@ -1,0 +1,117 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/google/uuid"
+)
+
+// Store is everything the services need from storage: one small interface per
+// aggregate, and InTx to run several calls in one transaction. The package
+// crm/store implements it for PostgreSQL and SQLite; crm/store/storetest is the
+// conformance suite any implementation must pass.
+//
+// Every method takes the organisation explicitly and must never read or write
+// rows of another organisation.
+type Store interface {
+	OrganisationStore
+	CustomerStore
+	CustomFieldStore
+	HistoryStore
+
+	// InTx runs fn in one transaction: all of fn's writes commit together or
+	// none does. The Store passed to fn is bound to the transaction; calling
+	// InTx on it runs fn in the same transaction.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+}
+
+// Config configures a CRM. The zero value works: New fills in defaults.
+type Config struct {
+	// DefaultLanguage (BCP 47) is given to new organisations that do not say
+	// theirs. Default "en".
+	DefaultLanguage string
+	// DefaultCountry (ISO 3166-1 alpha-2) is given to new organisations that do
+	// not say theirs; it is used to read national phone numbers. Default empty:
+	// only international numbers ("+31 6 ...") are accepted.
+	DefaultCountry string
+	// Logger receives operational messages. Nil means a logger that discards.
+	Logger *slog.Logger
+	// Clock returns the current time; tests set it to make time stand still.
+	// Nil means time.Now.
+	Clock func() time.Time
+}
+
+// withDefaults returns the config with every unset field filled in, validated.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.DefaultLanguage == "" {
+		cfg.DefaultLanguage = "en"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	v := newValidation("en")
+	cfg.DefaultLanguage = checkLanguage(v, "DefaultLanguage", cfg.DefaultLanguage)
+	cfg.DefaultCountry = checkCountry(v, "DefaultCountry", cfg.DefaultCountry)
+	if err := v.err(); err != nil {
+		return cfg, fmt.Errorf("crm: config: %w", err)
+	}
+	return cfg, nil
+}
+
+// CRM is the entry point of the library: one service per area, all sharing
+// one store and one configuration. It is safe for concurrent use.
+type CRM struct {
+	Organisations *OrganisationService
+	Customers     *CustomerService
+	CustomFields  *CustomFieldService
+	History       *HistoryService
+}
+
+// New builds a CRM on st.
+func New(st Store, cfg Config) (*CRM, error) {
+	if st == nil {
+		return nil, errors.New("crm: New needs a Store")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &core{store: st, cfg: cfg, validate: newValidator()}
+	return &CRM{
+		Organisations: &OrganisationService{c},
+		Customers:     &CustomerService{c},
+		CustomFields:  &CustomFieldService{c},
+		History:       &HistoryService{c},
+	}, nil
+}
+
+// core is what every service shares.
+type core struct {
+	store    Store
+	cfg      Config
+	validate *validator.Validate
+}
+
+// now is the clock, in UTC at the microsecond precision both databases keep,
+// so that what a service returns equals what a later read returns.
+func (c *core) now() time.Time { return c.cfg.Clock().UTC().Truncate(time.Microsecond) }
+
+// newID returns a time-ordered UUIDv7: safe to merge and export, and it keeps
+// index inserts local.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// validID reports whether id can be an id Dossier issued. Ids that cannot
+// are simply not found; they never reach the database.
+func validID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil && len(id) == 36
+}

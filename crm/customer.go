@@ -1,0 +1,662 @@
+package crm
+
+import (
+	"context"
+	"net/mail"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm/i18n"
+)
+
+// CustomerStatus is where a customer stands in the relationship.
+type CustomerStatus string
+
+// The customer statuses.
+const (
+	StatusLead     CustomerStatus = "lead"     // showed interest, has not booked
+	StatusProspect CustomerStatus = "prospect" // in talks, e.g. an open inquiry
+	StatusCustomer CustomerStatus = "customer" // has booked; the default
+	StatusInactive CustomerStatus = "inactive" // no longer active
+)
+
+// PhoneKind says what a phone number is for.
+type PhoneKind string
+
+// The phone kinds.
+const (
+	PhoneMobile PhoneKind = "mobile"
+	PhoneHome   PhoneKind = "home"
+	PhoneWork   PhoneKind = "work"
+	PhoneOther  PhoneKind = "other"
+)
+
+// Phone is one phone number of a customer. Number is accepted in any format
+// the organisation's country understands and stored in E.164 ("+31612345678").
+type Phone struct {
+	Kind   PhoneKind `json:"kind" validate:"omitempty,oneof=mobile home work other"`
+	Number string    `json:"number" validate:"required,max=40"`
+}
+
+// Address is a postal address. Country is ISO 3166-1 alpha-2.
+type Address struct {
+	Street      string `json:"street,omitempty" validate:"max=200"`
+	HouseNumber string `json:"houseNumber,omitempty" validate:"max=20"`
+	PostalCode  string `json:"postalCode,omitempty" validate:"max=20"`
+	City        string `json:"city,omitempty" validate:"max=100"`
+	Country     string `json:"country,omitempty"`
+}
+
+// CustomerFields are the fields of a customer that callers write: the input
+// of Create, and the editable part of Customer.
+type CustomerFields struct {
+	FirstName string `json:"firstName,omitempty" validate:"max=100"`
+	// MiddleName holds name particles ("van der") and middle names.
+	MiddleName string  `json:"middleName,omitempty" validate:"max=100"`
+	LastName   string  `json:"lastName,omitempty" validate:"max=100"`
+	Company    string  `json:"company,omitempty" validate:"max=200"`
+	Address    Address `json:"address"`
+	Phones     []Phone `json:"phones,omitempty" validate:"max=20,dive"`
+	BirthDate  *Date   `json:"birthDate,omitempty"`
+	// PassportExpiry is the expiry date of the customer's passport (travel).
+	PassportExpiry *Date          `json:"passportExpiry,omitempty"`
+	Status         CustomerStatus `json:"status,omitempty" validate:"omitempty,oneof=lead prospect customer inactive"`
+	// Origin is how the customer found the business ("website", "fair 2026").
+	Origin string `json:"origin,omitempty" validate:"max=100"`
+	// FirstContact is the date of the first contact; today when not given.
+	FirstContact *Date `json:"firstContact,omitempty"`
+	// LoginEmail is the address of the customer's portal account: unique
+	// within the organisation, compared without regard to case.
+	LoginEmail string `json:"loginEmail,omitempty" validate:"omitempty,max=254"`
+	// Email is the correspondence address; several customers may share one.
+	Email string `json:"email,omitempty" validate:"omitempty,max=254"`
+	// AltEmails are further addresses; search by e-mail finds them too.
+	AltEmails []string `json:"altEmails,omitempty" validate:"max=20,dive,required,max=254"`
+	// Language (BCP 47) is the communication language every generated mail
+	// uses; the organisation's default when not given.
+	Language string `json:"language,omitempty"`
+	// InternalDescription is for staff only and is never shown to the customer.
+	InternalDescription string `json:"internalDescription,omitempty" validate:"max=10000"`
+	Remarks             string `json:"remarks,omitempty" validate:"max=10000"`
+	// NoPost: send the customer no post.
+	NoPost bool `json:"noPost"`
+	// NoMailings: leave the customer out of mailing selections.
+	NoMailings bool `json:"noMailings"`
+	// AssignedTo is the staff user responsible for the customer.
+	AssignedTo string `json:"assignedTo,omitempty" validate:"max=100"`
+	// CustomFields holds the values of the organisation's custom fields by key.
+	CustomFields map[string]any `json:"customFields,omitempty"`
+}
+
+// Customer is one customer's record.
+type Customer struct {
+	ID    string `json:"id"`
+	OrgID string `json:"-"`
+	// Number is the human-facing customer number, a sequence per organisation.
+	Number int64 `json:"number"`
+	CustomerFields
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// LastActivityAt is the last time anything happened with the customer.
+	LastActivityAt time.Time `json:"lastActivityAt"`
+	// Version increases with every change; updates name the version they
+	// were based on (optimistic locking).
+	Version int `json:"version"`
+}
+
+// DisplayName is the name staff see in lists: the person's name, else the company.
+func (c *Customer) DisplayName() string {
+	name := strings.Join(strings.Fields(c.FirstName+" "+c.MiddleName+" "+c.LastName), " ")
+	if name == "" {
+		return c.Company
+	}
+	return name
+}
+
+// CustomerPatch changes some fields of a customer; nil fields stay as they
+// are. A pointer to an empty string clears a text field; a pointer to a zero
+// Date clears a date. In CustomFields a key with a nil value removes that
+// value; keys not named stay.
+type CustomerPatch struct {
+	FirstName           *string         `json:"firstName,omitempty"`
+	MiddleName          *string         `json:"middleName,omitempty"`
+	LastName            *string         `json:"lastName,omitempty"`
+	Company             *string         `json:"company,omitempty"`
+	Address             *Address        `json:"address,omitempty"`
+	Phones              *[]Phone        `json:"phones,omitempty"`
+	BirthDate           *Date           `json:"birthDate,omitempty"`
+	PassportExpiry      *Date           `json:"passportExpiry,omitempty"`
+	Status              *CustomerStatus `json:"status,omitempty"`
+	Origin              *string         `json:"origin,omitempty"`
+	FirstContact        *Date           `json:"firstContact,omitempty"`
+	LoginEmail          *string         `json:"loginEmail,omitempty"`
+	Email               *string         `json:"email,omitempty"`
+	AltEmails           *[]string       `json:"altEmails,omitempty"`
+	Language            *string         `json:"language,omitempty"`
+	InternalDescription *string         `json:"internalDescription,omitempty"`
+	Remarks             *string         `json:"remarks,omitempty"`
+	NoPost              *bool           `json:"noPost,omitempty"`
+	NoMailings          *bool           `json:"noMailings,omitempty"`
+	AssignedTo          *string         `json:"assignedTo,omitempty"`
+	CustomFields        map[string]any  `json:"customFields,omitempty"`
+}
+
+// apply returns f with the patch applied.
+func (p CustomerPatch) apply(f CustomerFields) CustomerFields {
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setDate := func(dst **Date, src *Date) {
+		if src != nil {
+			if src.IsZero() {
+				*dst = nil
+			} else {
+				d := *src
+				*dst = &d
+			}
+		}
+	}
+	set(&f.FirstName, p.FirstName)
+	set(&f.MiddleName, p.MiddleName)
+	set(&f.LastName, p.LastName)
+	set(&f.Company, p.Company)
+	set(&f.Origin, p.Origin)
+	set(&f.LoginEmail, p.LoginEmail)
+	set(&f.Email, p.Email)
+	set(&f.Language, p.Language)
+	set(&f.InternalDescription, p.InternalDescription)
+	set(&f.Remarks, p.Remarks)
+	set(&f.AssignedTo, p.AssignedTo)
+	setDate(&f.BirthDate, p.BirthDate)
+	setDate(&f.PassportExpiry, p.PassportExpiry)
+	setDate(&f.FirstContact, p.FirstContact)
+	if p.Address != nil {
+		f.Address = *p.Address
+	}
+	if p.Phones != nil {
+		f.Phones = append([]Phone(nil), *p.Phones...)
+	}
+	if p.AltEmails != nil {
+		f.AltEmails = append([]string(nil), *p.AltEmails...)
+	}
+	if p.Status != nil {
+		f.Status = *p.Status
+	}
+	if p.NoPost != nil {
+		f.NoPost = *p.NoPost
+	}
+	if p.NoMailings != nil {
+		f.NoMailings = *p.NoMailings
+	}
+	if p.CustomFields != nil {
+		merged := make(map[string]any, len(f.CustomFields)+len(p.CustomFields))
+		for k, v := range f.CustomFields {
+			merged[k] = v
+		}
+		for k, v := range p.CustomFields {
+			if v == nil {
+				delete(merged, k)
+			} else {
+				merged[k] = v
+			}
+		}
+		f.CustomFields = merged
+	}
+	return f
+}
+
+// CustomerGetParams names one customer by exactly one of ID, Number or
+// LoginEmailKey (see EmailKey).
+type CustomerGetParams struct {
+	OrgID         string
+	ID            string
+	Number        int64
+	LoginEmailKey string
+}
+
+// CustomerListParams selects customers for CustomerList. Zero fields do not
+// filter. Text criteria arrive normalised: NamePrefix is a search key
+// (i18n.SearchKey), EmailKey an EmailKey, Phone in E.164.
+type CustomerListParams struct {
+	OrgID      string
+	NamePrefix string
+	EmailKey   string
+	Phone      string
+	BirthDate  *Date
+	Number     int64
+	Status     CustomerStatus
+	Origin     string
+	// Language matches the tag itself and its regional variants ("nl" matches "nl-BE").
+	Language    string
+	AssignedTo  string
+	CreatedFrom time.Time // inclusive
+	CreatedTo   time.Time // exclusive
+	// AfterNumber is the keyset position: only customers with a higher number.
+	AfterNumber int64
+	Limit       int
+}
+
+// CustomerStore keeps customer records and their search indexes (name keys,
+// e-mail addresses, phone numbers), which it keeps in sync on every write.
+type CustomerStore interface {
+	// CustomerInsert stores a new customer. A login e-mail already used in
+	// the organisation is a *ConflictError on "loginEmail".
+	CustomerInsert(ctx context.Context, c *Customer) error
+	// CustomerGet returns one customer or ErrNotFound.
+	CustomerGet(ctx context.Context, p CustomerGetParams) (*Customer, error)
+	// CustomerUpdate stores c if its stored version is still expectedVersion
+	// (else ErrStaleVersion; ErrNotFound when it does not exist).
+	CustomerUpdate(ctx context.Context, c *Customer, expectedVersion int) error
+	// CustomerDelete removes a customer, its search indexes and its history.
+	CustomerDelete(ctx context.Context, orgID, id string) error
+	// CustomerList returns up to Limit customers matching p, by number.
+	CustomerList(ctx context.Context, p CustomerListParams) ([]Customer, error)
+}
+
+// CustomerService creates, reads, changes and finds the customers of the
+// context's organisation. Every change writes a history event in the same
+// transaction.
+type CustomerService struct{ *core }
+
+// Create adds a customer. It needs at least a name, a company or an e-mail
+// address. Empty Language becomes the organisation's default, empty Status
+// "customer", empty FirstContact today.
+func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Customer, error) {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	org, defs, err := s.rules(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if in.Status == "" {
+		in.Status = StatusCustomer
+	}
+	if in.Language == "" {
+		in.Language = org.DefaultLanguage
+	}
+	if in.FirstContact == nil {
+		today := DateOf(now)
+		in.FirstContact = &today
+	}
+	fields, err := s.check(sc, org, defs, in, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &Customer{
+		ID:             newID(),
+		OrgID:          sc.org,
+		CustomerFields: fields,
+		CreatedAt:      now,
+		UpdatedAt:      now,
+		LastActivityAt: now,
+		Version:        1,
+	}
+	err = s.store.InTx(ctx, func(tx Store) error {
+		if c.Number, err = tx.OrganisationNextCustomerNumber(ctx, sc.org); err != nil {
+			return err
+		}
+		if err := tx.CustomerInsert(ctx, c); err != nil {
+			return err
+		}
+		return tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Get returns a customer by id.
+func (s *CustomerService) Get(ctx context.Context, id string) (*Customer, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, &notFoundError{what: "customer " + id}
+	}
+	return s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+}
+
+// GetByNumber returns a customer by its customer number.
+func (s *CustomerService) GetByNumber(ctx context.Context, number int64) (*Customer, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if number <= 0 {
+		return nil, &notFoundError{what: "customer number"}
+	}
+	return s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, Number: number})
+}
+
+// GetByLoginEmail returns the customer whose portal login is email, compared
+// without regard to case.
+func (s *CustomerService) GetByLoginEmail(ctx context.Context, email string) (*Customer, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := EmailKey(email)
+	if key == "" {
+		return nil, &notFoundError{what: "customer with that login e-mail"}
+	}
+	return s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, LoginEmailKey: key})
+}
+
+// Update applies patch to the customer if it is still at expectedVersion.
+// When someone else changed the customer first the result is ErrStaleVersion
+// (which matches ErrConflict) and nothing is written. An update that changes
+// nothing writes nothing and returns the customer as it is.
+func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion int, patch CustomerPatch) (*Customer, error) {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if expectedVersion <= 0 {
+		v := newValidation(sc.lang)
+		v.add("version", "version", "")
+		return nil, v.err()
+	}
+	if !validID(id) {
+		return nil, &notFoundError{what: "customer " + id}
+	}
+	org, defs, err := s.rules(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	var updated *Customer
+	err = s.store.InTx(ctx, func(tx Store) error {
+		old, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+		if err != nil {
+			return err
+		}
+		if old.Version != expectedVersion {
+			return ErrStaleVersion
+		}
+		fields, err := s.check(sc, org, defs, patch.apply(old.CustomerFields), old)
+		if err != nil {
+			return err
+		}
+		next := *old
+		next.CustomerFields = fields
+		changes := diffCustomer(old, &next)
+		if len(changes) == 0 {
+			updated = old
+			return nil
+		}
+		now := s.now()
+		next.UpdatedAt, next.LastActivityAt, next.Version = now, now, old.Version+1
+		if err := tx.CustomerUpdate(ctx, &next, expectedVersion); err != nil {
+			return err
+		}
+		updated = &next
+		return tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerUpdated, now, changes))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return updated, nil
+}
+
+// Delete removes a customer with its timeline. One "customer.deleted" event,
+// without personal data, stays to say who deleted it and when.
+func (s *CustomerService) Delete(ctx context.Context, id string) error {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return err
+	}
+	if !validID(id) {
+		return &notFoundError{what: "customer " + id}
+	}
+	return s.store.InTx(ctx, func(tx Store) error {
+		old, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+		if err != nil {
+			return err
+		}
+		if err := tx.CustomerDelete(ctx, sc.org, id); err != nil {
+			return err
+		}
+		return tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerDeleted, s.now(),
+			[]FieldChange{{Field: "number", Old: old.Number}}))
+	})
+}
+
+// CustomerFilter selects customers in List. Zero fields do not filter; the
+// criteria combine with AND.
+type CustomerFilter struct {
+	// Name matches customers with a name part (first, middle, last name or
+	// company) starting with it, without regard to case or accents:
+	// "muller" finds "Müller", "van der b" finds "van der Berg".
+	Name string
+	// Email matches the login, correspondence or any alternative address.
+	Email string
+	// Phone matches any of the customer's numbers; any format the
+	// organisation's country understands ("06 1234 5678", "+31 6 12345678").
+	Phone       string
+	BirthDate   *Date
+	Number      int64
+	Status      CustomerStatus
+	Origin      string
+	Language    string
+	AssignedTo  string
+	CreatedFrom time.Time // inclusive
+	CreatedTo   time.Time // exclusive
+}
+
+// List returns a page of the customers matching f, ordered by customer number.
+func (s *CustomerService) List(ctx context.Context, f CustomerFilter, page PageRequest) (Page[Customer], error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return Page[Customer]{}, err
+	}
+	v := newValidation(sc.lang)
+	p := CustomerListParams{
+		OrgID:       sc.org,
+		BirthDate:   f.BirthDate,
+		Number:      f.Number,
+		Status:      f.Status,
+		Origin:      strings.TrimSpace(f.Origin),
+		AssignedTo:  strings.TrimSpace(f.AssignedTo),
+		CreatedFrom: f.CreatedFrom.UTC(),
+		CreatedTo:   f.CreatedTo.UTC(),
+		Limit:       page.limit(v) + 1,
+	}
+	if f.Name != "" {
+		if p.NamePrefix = i18n.SearchKey(f.Name); p.NamePrefix == "" {
+			v.add("name", "invalid", "")
+		}
+	}
+	if f.Email != "" {
+		p.EmailKey = EmailKey(f.Email)
+	}
+	if f.Language != "" {
+		p.Language = checkLanguage(v, "language", f.Language)
+	}
+	if f.Status != "" && s.validate.Var(string(f.Status), "oneof=lead prospect customer inactive") != nil {
+		v.add("status", "oneof", "lead, prospect, customer, inactive")
+	}
+	if f.Number < 0 {
+		v.add("number", "gt", "0")
+	}
+	cur, ok := decodeCursor(page.Cursor)
+	if !ok || (page.Cursor != "" && cur.Number <= 0) {
+		v.add("cursor", "cursor", "")
+	}
+	p.AfterNumber = cur.Number
+	if f.Phone != "" {
+		org, err := s.organisation(ctx, s.store, sc)
+		if err != nil {
+			return Page[Customer]{}, err
+		}
+		e164, ok := parsePhone(f.Phone, org.DefaultCountry)
+		if !ok {
+			v.add("phone", "phone", "")
+		}
+		p.Phone = e164
+	}
+	if err := v.err(); err != nil {
+		return Page[Customer]{}, err
+	}
+	items, err := s.store.CustomerList(ctx, p)
+	if err != nil {
+		return Page[Customer]{}, err
+	}
+	out := Page[Customer]{Items: items}
+	if limit := p.Limit - 1; len(items) > limit {
+		out.Items = items[:limit]
+		out.Next = cursor{Number: out.Items[limit-1].Number}.encode()
+	}
+	return out, nil
+}
+
+// rules loads what validating a customer needs: the organisation (language,
+// country) and its custom field definitions.
+func (s *CustomerService) rules(ctx context.Context, sc scope) (*Organisation, []CustomFieldDefinition, error) {
+	org, err := s.organisation(ctx, s.store, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	defs, err := s.store.CustomFieldList(ctx, sc.org)
+	if err != nil {
+		return nil, nil, err
+	}
+	return org, defs, nil
+}
+
+// check validates and normalises the fields of a customer. old is the
+// stored customer on update, nil on create.
+func (s *CustomerService) check(sc scope, org *Organisation, defs []CustomFieldDefinition, f CustomerFields, old *Customer) (CustomerFields, error) {
+	trim := func(ps ...*string) {
+		for _, p := range ps {
+			*p = strings.TrimSpace(*p)
+		}
+	}
+	trim(&f.FirstName, &f.MiddleName, &f.LastName, &f.Company, &f.Origin, &f.LoginEmail,
+		&f.Email, &f.Language, &f.AssignedTo, &f.Address.Street, &f.Address.HouseNumber,
+		&f.Address.PostalCode, &f.Address.City, &f.Address.Country)
+	f.InternalDescription = strings.TrimSpace(f.InternalDescription)
+	f.Remarks = strings.TrimSpace(f.Remarks)
+	// Normalising writes into the slices: never into the caller's.
+	f.Phones = slices.Clone(f.Phones)
+	f.AltEmails = slices.Clone(f.AltEmails)
+
+	v := newValidation(sc.lang)
+	v.addStruct(s.validate, f)
+	if f.FirstName == "" && f.LastName == "" && f.Company == "" && f.LoginEmail == "" && f.Email == "" {
+		v.add("lastName", "required", "")
+	}
+	for _, e := range []struct {
+		field string
+		addr  *string
+	}{{"loginEmail", &f.LoginEmail}, {"email", &f.Email}} {
+		if *e.addr != "" && !v.has(e.field) && !validEmail(*e.addr) {
+			v.add(e.field, "email", "")
+		}
+	}
+	seenEmail := map[string]bool{}
+	for i := range f.AltEmails {
+		field := "altEmails[" + strconv.Itoa(i) + "]"
+		f.AltEmails[i] = strings.TrimSpace(f.AltEmails[i])
+		switch key := EmailKey(f.AltEmails[i]); {
+		case v.has(field):
+		case !validEmail(f.AltEmails[i]):
+			v.add(field, "email", "")
+		case seenEmail[key]:
+			v.add(field, "duplicate", "")
+		default:
+			seenEmail[key] = true
+		}
+	}
+
+	for i := range f.Phones {
+		field := "phones[" + strconv.Itoa(i) + "].number"
+		if f.Phones[i].Kind == "" {
+			f.Phones[i].Kind = PhoneMobile
+		}
+		if v.has(field) {
+			continue
+		}
+		e164, ok := parsePhone(f.Phones[i].Number, org.DefaultCountry)
+		if !ok {
+			v.add(field, "phone", "")
+			continue
+		}
+		f.Phones[i].Number = e164
+	}
+
+	f.Address.Country = checkCountry(v, "address.country", f.Address.Country)
+	f.Language = checkLanguage(v, "language", f.Language)
+
+	today := DateOf(s.now())
+	if f.BirthDate != nil && f.BirthDate.After(today) {
+		v.add("birthDate", "future", "")
+	}
+	if f.FirstContact != nil && f.FirstContact.After(today) {
+		v.add("firstContact", "future", "")
+	}
+
+	var oldValues map[string]any
+	if old != nil {
+		oldValues = old.CustomFields
+	}
+	f.CustomFields = checkCustomFields(v, defs, f.CustomFields, oldValues, old == nil, org.DefaultCountry)
+	if len(f.Phones) == 0 {
+		f.Phones = nil
+	}
+	if len(f.AltEmails) == 0 {
+		f.AltEmails = nil
+	}
+	return f, v.err()
+}
+
+// EmailKey is the form in which e-mail addresses are compared: trimmed and
+// lower case. Addresses are stored as given.
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// NameKeys returns the search keys under which name search finds a customer:
+// for the full name "Anna van der Berg" every suffix that starts a word
+// ("anna van der berg", "van der berg", "der berg", "berg"), the name with
+// the last name first ("van der berg anna"), and the company's suffixes.
+// A prefix search over these keys finds a customer by any name part, in
+// either order, without regard to case or accents.
+func NameKeys(c *CustomerFields) []string {
+	var keys []string
+	seen := map[string]bool{}
+	addSuffixes := func(s string) {
+		words := strings.Fields(i18n.SearchKey(s))
+		for i := range words {
+			k := strings.Join(words[i:], " ")
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	addSuffixes(c.FirstName + " " + c.MiddleName + " " + c.LastName)
+	if c.FirstName != "" && c.LastName != "" {
+		addSuffixes(c.MiddleName + " " + c.LastName + " " + c.FirstName)
+	}
+	addSuffixes(c.Company)
+	return keys
+}
+
+// validEmail accepts a bare address ("anna@example.nl"), not a display form.
+func validEmail(s string) bool {
+	if len(s) > 254 {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".")
+}

@@ -1,0 +1,137 @@
+package crm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/store"
+)
+
+// setup opens an in-memory store with one organisation and returns a context
+// scoped to it, with a staff user acting.
+func setup() (*crm.CRM, context.Context, func()) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite::memory:", store.WithMigrate())
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := crm.New(st, crm.Config{Clock: func() time.Time { return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{
+		ID: "acme", Name: "Acme Travel", DefaultLanguage: "nl", DefaultCountry: "NL",
+	}); err != nil {
+		log.Fatal(err)
+	}
+	ctx = crm.WithActor(crm.WithOrg(ctx, "acme"), crm.Staff("u-17"))
+	return c, ctx, func() { st.Close() }
+}
+
+func ExampleCustomerService_Create() {
+	c, ctx, done := setup()
+	defer done()
+
+	cust, err := c.Customers.Create(ctx, crm.CustomerFields{
+		FirstName: "Anna",
+		LastName:  "Müller",
+		Email:     "anna@example.nl",
+		Phones:    []crm.Phone{{Number: "06 1234 5678"}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cust.Number, cust.DisplayName(), cust.Phones[0].Number, cust.Language, cust.Status)
+
+	// Bad input is refused with every failing field named.
+	_, err = c.Customers.Create(ctx, crm.CustomerFields{LastName: "Jansen", Email: "jansen@", Language: "xx"})
+	var invalid *crm.ValidationError
+	if errors.As(err, &invalid) {
+		for _, f := range invalid.Fields {
+			fmt.Println(f.Field, f.Code)
+		}
+	}
+	// Output:
+	// 1 Anna Müller +31612345678 nl customer
+	// email email
+	// language language
+}
+
+func ExampleCustomerService_List() {
+	c, ctx, done := setup()
+	defer done()
+
+	for _, f := range []crm.CustomerFields{
+		{FirstName: "Anna", LastName: "Müller", Phones: []crm.Phone{{Number: "0612345678"}}},
+		{FirstName: "Zoë", MiddleName: "van der", LastName: "Berg", AltEmails: []string{"zoe@work.example"}},
+		{FirstName: "Jan", LastName: "Mulder"},
+	} {
+		if _, err := c.Customers.Create(ctx, f); err != nil {
+			log.Fatal(err)
+		}
+	}
+	find := func(f crm.CustomerFilter) {
+		page, err := c.Customers.List(ctx, f, crm.PageRequest{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, cust := range page.Items {
+			fmt.Printf("  %d %s\n", cust.Number, cust.DisplayName())
+		}
+	}
+	fmt.Println("name \"mul\":")
+	find(crm.CustomerFilter{Name: "mul"})
+	fmt.Println("name \"zoe berg\" (no), \"berg\" (yes):")
+	find(crm.CustomerFilter{Name: "zoe berg"})
+	find(crm.CustomerFilter{Name: "berg"})
+	fmt.Println("phone \"+31 6 12 34 56 78\":")
+	find(crm.CustomerFilter{Phone: "+31 6 12 34 56 78"})
+	fmt.Println("e-mail \"ZOE@work.example\":")
+	find(crm.CustomerFilter{Email: "ZOE@work.example"})
+	// Output:
+	// name "mul":
+	//   1 Anna Müller
+	//   3 Jan Mulder
+	// name "zoe berg" (no), "berg" (yes):
+	//   2 Zoë van der Berg
+	// phone "+31 6 12 34 56 78":
+	//   1 Anna Müller
+	// e-mail "ZOE@work.example":
+	//   2 Zoë van der Berg
+}
+
+func ExampleHistoryService_List() {
+	c, ctx, done := setup()
+	defer done()
+
+	cust, err := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Jan", LastName: "Smit"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	portal := crm.WithActor(ctx, crm.CustomerActor(cust.ID))
+	if _, err := c.Customers.Update(portal, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Smid")}); err != nil {
+		log.Fatal(err)
+	}
+	timeline, err := c.History.List(ctx, cust.ID, crm.PageRequest{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ev := range timeline.Items {
+		fmt.Println(ev.At.Format(time.DateTime), ev.Kind, ev.Actor.Kind)
+		if ev.Kind == crm.EventCustomerUpdated {
+			for _, ch := range ev.Changes {
+				fmt.Printf("  %s: %v -> %v\n", ch.Field, ch.Old, ch.New)
+			}
+		}
+	}
+	// Output:
+	// 2026-11-22 09:00:00 customer.updated customer
+	//   lastName: Smit -> Smid
+	// 2026-11-22 09:00:00 customer.created staff
+}
+
+func ptr[T any](v T) *T { return &v }

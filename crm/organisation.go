@@ -1,0 +1,176 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"github.com/dossiercrm/dossier/crm/i18n"
+)
+
+// Organisation is one tenant of an installation. Everything else belongs to
+// exactly one organisation and is only ever seen by it.
+type Organisation struct {
+	// ID is a short slug chosen at creation ("acme", "hotel-zuid"), used in
+	// contexts (WithOrg) and URLs. It never changes.
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// DefaultLanguage (BCP 47) is given to new customers that do not say theirs.
+	DefaultLanguage string `json:"defaultLanguage"`
+	// DefaultCountry (ISO 3166-1 alpha-2) is used to read phone numbers written
+	// without an international prefix. Empty: only "+..." numbers are accepted.
+	DefaultCountry string    `json:"defaultCountry,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+	UpdatedAt      time.Time `json:"updatedAt"`
+}
+
+// NewOrganisation is the input of OrganisationService.Create.
+type NewOrganisation struct {
+	ID   string `json:"id" validate:"required,max=64"`
+	Name string `json:"name" validate:"required,max=200"`
+	// DefaultLanguage falls back to Config.DefaultLanguage.
+	DefaultLanguage string `json:"defaultLanguage"`
+	// DefaultCountry falls back to Config.DefaultCountry.
+	DefaultCountry string `json:"defaultCountry"`
+}
+
+// OrganisationPatch changes an organisation's settings; nil fields stay.
+type OrganisationPatch struct {
+	Name            *string `json:"name" validate:"omitempty,min=1,max=200"`
+	DefaultLanguage *string `json:"defaultLanguage"`
+	DefaultCountry  *string `json:"defaultCountry"`
+}
+
+// OrganisationStore keeps organisations and their per-organisation sequences.
+type OrganisationStore interface {
+	// OrganisationInsert stores a new organisation; an existing ID is ErrConflict.
+	OrganisationInsert(ctx context.Context, org *Organisation) error
+	// OrganisationGet returns one organisation or ErrNotFound.
+	OrganisationGet(ctx context.Context, id string) (*Organisation, error)
+	// OrganisationUpdate stores changed settings or returns ErrNotFound.
+	OrganisationUpdate(ctx context.Context, org *Organisation) error
+	// OrganisationNextCustomerNumber takes the next customer number of the
+	// organisation. Numbers are never handed out twice, even concurrently;
+	// a rolled-back transaction may leave a gap.
+	OrganisationNextCustomerNumber(ctx context.Context, id string) (int64, error)
+}
+
+// OrganisationService creates and configures organisations. Unlike the other
+// services it does not read the organisation from the context: it is the
+// administrative entry point that makes organisations exist.
+type OrganisationService struct{ *core }
+
+var orgIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Create makes a new organisation. Its ID must be unused (else ErrConflict).
+func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*Organisation, error) {
+	v := newValidation(languageFrom(ctx))
+	in.ID = strings.TrimSpace(in.ID)
+	in.Name = strings.TrimSpace(in.Name)
+	v.addStruct(s.validate, in)
+	if in.ID != "" && !v.has("id") && !orgIDPattern.MatchString(in.ID) {
+		v.add("id", "invalid", "")
+	}
+	if in.DefaultLanguage == "" {
+		in.DefaultLanguage = s.cfg.DefaultLanguage
+	}
+	if in.DefaultCountry == "" {
+		in.DefaultCountry = s.cfg.DefaultCountry
+	}
+	org := &Organisation{ID: in.ID, Name: in.Name}
+	org.DefaultLanguage = checkLanguage(v, "defaultLanguage", in.DefaultLanguage)
+	org.DefaultCountry = checkCountry(v, "defaultCountry", in.DefaultCountry)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	org.CreatedAt = s.now()
+	org.UpdatedAt = org.CreatedAt
+	if err := s.store.OrganisationInsert(ctx, org); err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// Get returns an organisation by ID.
+func (s *OrganisationService) Get(ctx context.Context, id string) (*Organisation, error) {
+	return s.store.OrganisationGet(ctx, id)
+}
+
+// Update changes the settings of an organisation.
+func (s *OrganisationService) Update(ctx context.Context, id string, p OrganisationPatch) (*Organisation, error) {
+	v := newValidation(languageFrom(ctx))
+	v.addStruct(s.validate, p)
+	var org *Organisation
+	err := s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		if org, err = tx.OrganisationGet(ctx, id); err != nil {
+			return err
+		}
+		if p.Name != nil {
+			org.Name = strings.TrimSpace(*p.Name)
+		}
+		if p.DefaultLanguage != nil {
+			org.DefaultLanguage = checkLanguage(v, "defaultLanguage", *p.DefaultLanguage)
+		}
+		if p.DefaultCountry != nil {
+			org.DefaultCountry = checkCountry(v, "defaultCountry", *p.DefaultCountry)
+		}
+		if err := v.err(); err != nil {
+			return err
+		}
+		org.UpdatedAt = s.now()
+		return tx.OrganisationUpdate(ctx, org)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// organisation loads the organisation of a scope, saying clearly when the
+// context names an organisation that does not exist.
+func (c *core) organisation(ctx context.Context, st Store, sc scope) (*Organisation, error) {
+	org, err := st.OrganisationGet(ctx, sc.org)
+	if errors.Is(err, ErrNotFound) {
+		return nil, &notFoundError{what: "organisation " + sc.org}
+	}
+	return org, err
+}
+
+// checkLanguage validates a BCP 47 tag and returns its canonical form.
+func checkLanguage(v *validation, field, tag string) string {
+	if tag == "" {
+		v.add(field, "required", "")
+		return ""
+	}
+	canonical, err := i18n.Canonical(strings.TrimSpace(tag))
+	if err != nil {
+		v.add(field, "language", "")
+		return tag
+	}
+	return canonical
+}
+
+var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// isCountry reports whether code is an assigned ISO 3166-1 alpha-2 country code.
+func isCountry(code string) bool {
+	if !countryPattern.MatchString(code) {
+		return false
+	}
+	r, err := language.ParseRegion(code)
+	return err == nil && r.IsCountry()
+}
+
+// checkCountry validates an optional ISO 3166-1 alpha-2 code and returns it in upper case.
+func checkCountry(v *validation, field, code string) string {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if code != "" && !isCountry(code) {
+		v.add(field, "country", "")
+	}
+	return code
+}
