@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/uptrace/bun/migrate"
+)
+
+// The schema, one folder of SQL files per database. Files are embedded so
+// that a built binary migrates without its source tree.
+//
+//go:embed migrations
+var migrationFiles embed.FS
+
+// dialect holds what differs between the databases, chosen once in Open.
+type dialect struct {
+	name       string
+	migrations string // folder under migrations/
+}
+
+var (
+	postgresDialect = dialect{name: "postgres", migrations: "migrations/postgres"}
+	sqliteDialect   = dialect{name: "sqlite", migrations: "migrations/sqlite"}
+)
+
+// Migrate brings the schema up to date. It is safe to run on every start;
+// on PostgreSQL an advisory lock keeps concurrent starts from migrating twice.
+func (s *DB) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrationFiles, s.dialect.migrations)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	migrations := migrate.NewMigrations()
+	if err := migrations.Discover(sub); err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	// By default bun marks a migration applied before running it; a failed
+	// migration would then never be retried.
+	m := migrate.NewMigrator(s.bun, migrations, migrate.WithMarkAppliedOnSuccess(true))
+
+	if s.dialect.name == postgresDialect.name {
+		conn, err := s.bun.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
+		defer conn.Close()
+		// One lock per schema, so that separate schemas (tests) do not wait for each other.
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext('dossier.migrate.' || current_schema()))"); err != nil {
+			return fmt.Errorf("store: migrate lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext('dossier.migrate.' || current_schema()))")
+	}
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("store: migrate init: %w", err)
+	}
+	if _, err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return nil
+}

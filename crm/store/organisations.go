@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// OrganisationInsert implements crm.OrganisationStore.
+func (s *DB) OrganisationInsert(ctx context.Context, org *crm.Organisation) error {
+	row := &organisationRow{
+		ID: org.ID, Name: org.Name, DefaultLanguage: org.DefaultLanguage, DefaultCountry: org.DefaultCountry,
+		CreatedAt: org.CreatedAt, UpdatedAt: org.UpdatedAt,
+	}
+	_, err := s.db.NewInsert().Model(row).Exec(ctx)
+	return interpretError(err)
+}
+
+// OrganisationGet implements crm.OrganisationStore.
+func (s *DB) OrganisationGet(ctx context.Context, id string) (*crm.Organisation, error) {
+	var row organisationRow
+	if err := s.db.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	return row.toDomain(), nil
+}
+
+// OrganisationUpdate implements crm.OrganisationStore.
+func (s *DB) OrganisationUpdate(ctx context.Context, org *crm.Organisation) error {
+	res, err := s.db.NewUpdate().Model((*organisationRow)(nil)).
+		Set("name = ?", org.Name).
+		Set("default_language = ?", org.DefaultLanguage).
+		Set("default_country = ?", org.DefaultCountry).
+		Set("updated_at = ?", org.UpdatedAt).
+		Where("id = ?", org.ID).Exec(ctx)
+	return oneRow(res, err)
+}
+
+// OrganisationNextCustomerNumber implements crm.OrganisationStore. The
+// counter lives on the organisation's row: the UPDATE locks the row until the
+// transaction ends, so concurrent creates take numbers one after the other.
+func (s *DB) OrganisationNextCustomerNumber(ctx context.Context, id string) (int64, error) {
+	var next int64
+	err := s.db.NewUpdate().Model((*organisationRow)(nil)).
+		Set("next_customer_number = next_customer_number + 1").
+		Where("id = ?", id).
+		Returning("next_customer_number").
+		Scan(ctx, &next)
+	if err != nil {
+		return 0, fmt.Errorf("store: organisation %s: %w", id, interpretError(err))
+	}
+	return next, nil
+}

@@ -1,0 +1,134 @@
+// Package store is the bun implementation of crm.Store, for PostgreSQL and
+// SQLite. Open picks the database by the DSN's scheme; the few places where
+// the two differ (driver, schema files, error codes) are chosen there once.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/driver/sqliteshim"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// DB is a crm.Store on a PostgreSQL or SQLite database. It is safe for
+// concurrent use. Inside InTx a DB is bound to the transaction.
+type DB struct {
+	bun *bun.DB // the database, for Close, Migrate and starting transactions
+	db  bun.IDB // what queries run on: the database, or the current transaction
+	dialect
+}
+
+// Compile-time check that DB is a complete crm.Store.
+var _ crm.Store = (*DB)(nil)
+
+// Option is an optional setting of Open.
+type Option func(*options)
+
+type options struct {
+	migrate bool
+}
+
+// WithMigrate makes Open bring the schema up to date before returning.
+func WithMigrate() Option { return func(o *options) { o.migrate = true } }
+
+// Open connects to the database named by dsn:
+//
+//	sqlite:dossier.db            an SQLite file (created when missing)
+//	sqlite::memory:              a private in-memory SQLite database
+//	postgres://user@host/db      PostgreSQL (also postgresql://)
+//
+// SQLite runs in WAL mode with a busy timeout, foreign keys on, and
+// transactions that take the write lock when they begin, so concurrent
+// read-then-write transactions wait for each other instead of failing.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var (
+		bdb *bun.DB
+		d   dialect
+	)
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(dsn, "sqlite:")
+		if path == "" {
+			return nil, errors.New("store: sqlite DSN needs a path, e.g. sqlite:dossier.db")
+		}
+		memory := path == ":memory:"
+		if memory {
+			path = "file::memory:"
+		} else if !strings.HasPrefix(path, "file:") {
+			path = "file:" + path
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		sqldb, err := sql.Open(sqliteshim.ShimName, path)
+		if err != nil {
+			return nil, fmt.Errorf("store: open sqlite: %w", err)
+		}
+		if memory {
+			// Each connection to ":memory:" is a database of its own.
+			sqldb.SetMaxOpenConns(1)
+		}
+		bdb, d = bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+		bdb, d = bun.NewDB(sqldb, pgdialect.New()), postgresDialect
+	default:
+		return nil, fmt.Errorf("store: unknown database in DSN %q: use sqlite:PATH or postgres://...", redact(dsn))
+	}
+	s := &DB{bun: bdb, db: bdb, dialect: d}
+	if err := bdb.PingContext(ctx); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", d.name, err)
+	}
+	if o.migrate {
+		if err := s.Migrate(ctx); err != nil {
+			_ = bdb.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Dialect names the database: "postgres" or "sqlite".
+func (s *DB) Dialect() string { return s.dialect.name }
+
+// Ping checks that the database answers.
+func (s *DB) Ping(ctx context.Context) error { return s.bun.PingContext(ctx) }
+
+// Close closes the database.
+func (s *DB) Close() error { return s.bun.Close() }
+
+// InTx implements crm.Store. Nested calls join the outer transaction.
+func (s *DB) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
+	if _, inTx := s.db.(bun.Tx); inTx {
+		return fn(s)
+	}
+	return s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect})
+	})
+}
+
+// redact hides a password in a DSN for error messages.
+func redact(dsn string) string {
+	if at := strings.LastIndex(dsn, "@"); at >= 0 {
+		if scheme := strings.Index(dsn, "://"); scheme >= 0 && scheme < at {
+			return dsn[:scheme+3] + "***" + dsn[at:]
+		}
+	}
+	return dsn
+}

@@ -1,0 +1,133 @@
+package storetest
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+func testCustomFields(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	defs := []crm.NewCustomField{
+		{Key: "diet", Label: "Diet", Type: crm.FieldText, Position: 1},
+		{Key: "shoe_size", Label: "Shoe size", Type: crm.FieldNumber, Position: 2},
+		{Key: "member_since", Label: "Member since", Type: crm.FieldDate, Position: 3},
+		{Key: "invoice_email", Label: "Invoice e-mail", Type: crm.FieldEmail, Position: 4},
+		{Key: "emergency", Label: "Emergency number", Type: crm.FieldPhone, Position: 5},
+		{Key: "seat", Label: "Seat", Type: crm.FieldChoice, Choices: []string{"window", "aisle"}, Position: 6},
+		{Key: "vegetarian", Label: "Vegetarian", Type: crm.FieldBool, Position: 7},
+	}
+	for _, d := range defs {
+		if _, err := e.crm.CustomFields.Define(e.a, d); err != nil {
+			t.Fatalf("define %s: %v", d.Key, err)
+		}
+	}
+	listed, err := e.crm.CustomFields.List(e.a, false)
+	if err != nil || len(listed) != len(defs) || listed[5].Key != "seat" || !reflect.DeepEqual(listed[5].Choices, []string{"window", "aisle"}) {
+		t.Fatalf("list: %+v, %v", listed, err)
+	}
+
+	c := e.create(e.a, crm.CustomerFields{LastName: "Custom", CustomFields: map[string]any{
+		"diet": " none ", "shoe_size": 43, "member_since": "2020-02-29", "invoice_email": "inv@example.nl",
+		"emergency": "06 1234 5678", "seat": "aisle", "vegetarian": true,
+	}})
+	want := map[string]any{
+		"diet": "none", "shoe_size": 43.0, "member_since": "2020-02-29", "invoice_email": "inv@example.nl",
+		"emergency": "+31612345678", "seat": "aisle", "vegetarian": true,
+	}
+	if !reflect.DeepEqual(c.CustomFields, want) {
+		t.Fatalf("normalised values %v, want %v", c.CustomFields, want)
+	}
+	got, _ := e.crm.Customers.Get(e.a, c.ID)
+	if !reflect.DeepEqual(got.CustomFields, want) {
+		t.Fatalf("stored values %v, want %v", got.CustomFields, want)
+	}
+
+	bad := map[string]struct {
+		value any
+		code  string
+	}{
+		"shoe_size":     {"43", "type"},
+		"member_since":  {"2020-02-30", "date"},
+		"invoice_email": {"nope", "email"},
+		"emergency":     {"123", "phone"},
+		"seat":          {"middle", "choice"},
+		"vegetarian":    {"yes", "type"},
+		"diet":          {42, "type"},
+	}
+	for key, b := range bad {
+		_, err := e.crm.Customers.Update(e.a, c.ID, 1, crm.CustomerPatch{CustomFields: map[string]any{key: b.value}})
+		wantInvalid(t, err, "customFields."+key, b.code)
+	}
+
+	// Definition rules.
+	_, err = e.crm.CustomFields.Define(e.a, crm.NewCustomField{Key: "diet", Label: "Again", Type: crm.FieldText})
+	var ce *crm.ConflictError
+	if !errors.As(err, &ce) || ce.Field != "key" {
+		t.Fatalf("duplicate key: %v", err)
+	}
+	_, err = e.crm.CustomFields.Define(e.a, crm.NewCustomField{Key: "Bad Key", Label: "X", Type: "colour"})
+	ve := wantInvalid(t, err, "key", "key")
+	if !ve.Has("type", "oneof") {
+		t.Fatalf("fields %+v", ve.Fields)
+	}
+	_, err = e.crm.CustomFields.Define(e.a, crm.NewCustomField{Key: "menu", Label: "Menu", Type: crm.FieldChoice})
+	wantInvalid(t, err, "choices", "required")
+	up, err := e.crm.CustomFields.Update(e.a, "seat", crm.CustomFieldPatch{Label: ptr("Seat preference"), Choices: &[]string{"window", "aisle", "front"}})
+	if err != nil || up.Label != "Seat preference" || len(up.Choices) != 3 {
+		t.Fatalf("update definition: %+v, %v", up, err)
+	}
+	_, err = e.crm.CustomFields.Update(e.a, "nope", crm.CustomFieldPatch{Label: ptr("x")})
+	wantErr(t, err, crm.ErrNotFound)
+
+	// Making a field required binds new customers, not edits of others.
+	if _, err := e.crm.CustomFields.Update(e.a, "diet", crm.CustomFieldPatch{Required: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "New"})
+	wantInvalid(t, err, "customFields.diet", "required")
+	older := e.create(e.a, crm.CustomerFields{LastName: "Older", CustomFields: map[string]any{"diet": "fish"}})
+	_, err = e.crm.Customers.Update(e.a, older.ID, 1, crm.CustomerPatch{CustomFields: map[string]any{"diet": nil}})
+	wantInvalid(t, err, "customFields.diet", "required")
+}
+
+func testCustomFieldArchive(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	if _, err := e.crm.CustomFields.Define(e.a, crm.NewCustomField{Key: "club", Label: "Club", Type: crm.FieldText}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.create(e.a, crm.CustomerFields{LastName: "Member", CustomFields: map[string]any{"club": "Ajax"}})
+	def, err := e.crm.CustomFields.Archive(e.a, "club")
+	if err != nil || def.ArchivedAt == nil {
+		t.Fatalf("archive: %+v, %v", def, err)
+	}
+	if active, _ := e.crm.CustomFields.List(e.a, false); len(active) != 0 {
+		t.Fatalf("archived field still listed as active: %+v", active)
+	}
+	if all, _ := e.crm.CustomFields.List(e.a, true); len(all) != 1 || !all[0].Archived() {
+		t.Fatalf("archived field missing from the full list: %+v", all)
+	}
+	// The stored value stays, survives unrelated updates, and cannot be changed.
+	u, err := e.crm.Customers.Update(e.a, c.ID, 1, crm.CustomerPatch{Remarks: ptr("still a member")})
+	if err != nil || u.CustomFields["club"] != "Ajax" {
+		t.Fatalf("value after an unrelated update: %v, %v", u, err)
+	}
+	_, err = e.crm.Customers.Update(e.a, c.ID, 2, crm.CustomerPatch{CustomFields: map[string]any{"club": "PSV"}})
+	wantInvalid(t, err, "customFields.club", "archived")
+	_, err = e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "New", CustomFields: map[string]any{"club": "AZ"}})
+	wantInvalid(t, err, "customFields.club", "archived")
+	// Removing the value on purpose is allowed and recorded.
+	cleared, err := e.crm.Customers.Update(e.a, c.ID, 2, crm.CustomerPatch{CustomFields: map[string]any{"club": nil}})
+	if err != nil || cleared.CustomFields != nil {
+		t.Fatalf("clear archived value: %+v, %v", cleared, err)
+	}
+	// Restore brings the field back for writing.
+	if _, err := e.crm.CustomFields.Restore(e.a, "club"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.crm.Customers.Update(e.a, c.ID, 3, crm.CustomerPatch{CustomFields: map[string]any{"club": "PSV"}}); err != nil {
+		t.Fatalf("write restored field: %v", err)
+	}
+}

@@ -1,0 +1,170 @@
+// Package storetest is the conformance suite of crm.Store: every storage
+// behaviour the library relies on, asserted once and run against every
+// implementation (crm/store runs it on SQLite and PostgreSQL).
+//
+// The suite drives the store through the crm services, as users do, so it
+// checks what a user sees: validation that writes nothing, isolation between
+// organisations, history written with each change, search that finds.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// Run runs the whole suite. open must return a fresh, migrated, empty store
+// for each call; the suite calls it once per test and runs tests in parallel.
+func Run(t *testing.T, open func(t *testing.T) crm.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open func(t *testing.T) crm.Store)
+	}{
+		{"Organisations", testOrganisations},
+		{"CustomerRoundTrip", testCustomerRoundTrip},
+		{"CustomerDefaults", testCustomerDefaults},
+		{"CustomerNumbers", testCustomerNumbers},
+		{"LoginEmailUnique", testLoginEmailUnique},
+		{"LoginEmailUniqueConcurrent", testLoginEmailUniqueConcurrent},
+		{"Validation", testValidation},
+		{"OptimisticLocking", testOptimisticLocking},
+		{"OptimisticLockingConcurrent", testOptimisticLockingConcurrent},
+		{"UpdatePatch", testUpdatePatch},
+		{"Delete", testDelete},
+		{"History", testHistory},
+		{"HistoryPagination", testHistoryPagination},
+		{"FindByName", testFindByName},
+		{"FindByPhone", testFindByPhone},
+		{"FindByEmail", testFindByEmail},
+		{"FindByBirthDateAndNumber", testFindByBirthDateAndNumber},
+		{"ListFilters", testListFilters},
+		{"ListPagination", testListPagination},
+		{"CustomFields", testCustomFields},
+		{"CustomFieldArchive", testCustomFieldArchive},
+		{"Isolation", testIsolation},
+		{"NoOrgNoActor", testNoOrgNoActor},
+		{"TransactionRollback", testTransactionRollback},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open)
+		})
+	}
+}
+
+// env is one test's world: a CRM on a fresh store with two organisations.
+type env struct {
+	t     *testing.T
+	store crm.Store
+	crm   *crm.CRM
+	now   time.Time
+	// a and b are contexts of two organisations, each with a staff actor.
+	a, b context.Context
+}
+
+const (
+	orgA = "org-a"
+	orgB = "org-b"
+)
+
+// testNow is the frozen clock of the suite.
+var testNow = time.Date(2026, 11, 22, 10, 30, 0, 123456000, time.UTC)
+
+func newEnv(t *testing.T, open func(t *testing.T) crm.Store) *env {
+	t.Helper()
+	st := open(t)
+	e := &env{t: t, store: st, now: testNow}
+	c, err := crm.New(st, crm.Config{Clock: func() time.Time { return e.now }})
+	if err != nil {
+		t.Fatalf("crm.New: %v", err)
+	}
+	e.crm = c
+	ctx := context.Background()
+	for _, org := range []crm.NewOrganisation{
+		{ID: orgA, Name: "Reisbureau A", DefaultLanguage: "nl", DefaultCountry: "NL"},
+		{ID: orgB, Name: "Restaurant B", DefaultLanguage: "de", DefaultCountry: "DE"},
+	} {
+		if _, err := c.Organisations.Create(ctx, org); err != nil {
+			t.Fatalf("create organisation %s: %v", org.ID, err)
+		}
+	}
+	e.a = crm.WithActor(crm.WithOrg(ctx, orgA), crm.Staff("staff-a"))
+	e.b = crm.WithActor(crm.WithOrg(ctx, orgB), crm.Staff("staff-b"))
+	return e
+}
+
+// create makes a customer in ctx's organisation or fails the test.
+func (e *env) create(ctx context.Context, f crm.CustomerFields) *crm.Customer {
+	e.t.Helper()
+	c, err := e.crm.Customers.Create(ctx, f)
+	if err != nil {
+		e.t.Fatalf("create customer %+v: %v", f, err)
+	}
+	return c
+}
+
+// list returns every customer of ctx's organisation matching f, over all pages.
+func (e *env) list(ctx context.Context, f crm.CustomerFilter) []crm.Customer {
+	e.t.Helper()
+	var all []crm.Customer
+	page := crm.PageRequest{Limit: crm.MaxPageLimit}
+	for {
+		p, err := e.crm.Customers.List(ctx, f, page)
+		if err != nil {
+			e.t.Fatalf("list %+v: %v", f, err)
+		}
+		all = append(all, p.Items...)
+		if p.Next == "" {
+			return all
+		}
+		page.Cursor = p.Next
+	}
+}
+
+// history returns the whole timeline of a customer, newest first.
+func (e *env) history(ctx context.Context, id string) []crm.HistoryEvent {
+	e.t.Helper()
+	p, err := e.crm.History.List(ctx, id, crm.PageRequest{Limit: crm.MaxPageLimit})
+	if err != nil {
+		e.t.Fatalf("history of %s: %v", id, err)
+	}
+	return p.Items
+}
+
+// numbers lists the customer numbers of cs, to compare result sets.
+func numbers(cs []crm.Customer) []int64 {
+	out := make([]int64, len(cs))
+	for i, c := range cs {
+		out[i] = c.Number
+	}
+	return out
+}
+
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+}
+
+// wantInvalid asserts that err is a *crm.ValidationError naming field with code.
+func wantInvalid(t *testing.T, err error, field, code string) *crm.ValidationError {
+	t.Helper()
+	var ve *crm.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("error = %v, want a *crm.ValidationError on %s", err, field)
+	}
+	if !errors.Is(err, crm.ErrInvalid) {
+		t.Fatalf("validation error does not match crm.ErrInvalid")
+	}
+	if !ve.Has(field, code) {
+		t.Fatalf("validation error %v does not name %s (%s)", ve.Fields, field, code)
+	}
+	return ve
+}
+
+func ptr[T any](v T) *T { return &v }
