@@ -1,6 +1,7 @@
 package i18n_test
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -9,14 +10,21 @@ import (
 )
 
 func TestCanonical(t *testing.T) {
-	good := map[string]string{"nl-be": "nl-BE", "EN": "en", "pt-br": "pt-BR", "sr-latn-rs": "sr-Latn-RS", "de": "de"}
-	for in, want := range good {
-		got, err := i18n.Canonical(in)
-		if err != nil || got != want {
-			t.Errorf("Canonical(%q) = %q, %v; want %q", in, got, err, want)
+	good := []struct{ in, want string }{
+		{"nl-be", "nl-BE"},
+		{"EN", "en"},
+		{"de", "de"},
+		{"pt-br", "pt-BR"},
+		{"sr-latn-rs", "sr-Latn-RS"},
+		{"iw", "he"}, // deprecated codes are replaced
+	}
+	for _, tc := range good {
+		got, err := i18n.Canonical(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("Canonical(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "xx", "en_US!!", "und", "12", "english please", "nl-QQ-x"} {
+	for _, bad := range []string{"", "xx", "en_US!!", "und", "und-US", "12", "english please", "nl-QQ-x"} {
 		if got, err := i18n.Canonical(bad); err == nil {
 			t.Errorf("Canonical(%q) = %q, want an error", bad, got)
 		}
@@ -24,105 +32,154 @@ func TestCanonical(t *testing.T) {
 }
 
 func TestChoose(t *testing.T) {
+	enNlDe := []string{"en", "nl", "de"}
 	cases := []struct {
 		available []string
 		preferred []string
 		want      string
 		ok        bool
 	}{
-		{[]string{"en", "nl", "de"}, []string{"nl-BE"}, "nl", true},
-		{[]string{"en", "nl", "de"}, []string{"sv"}, "en", false},
+		{enNlDe, []string{"nl-BE"}, "nl", true},
+		{enNlDe, []string{"sv"}, "en", false},
 		{[]string{"en", "pt", "pt-BR"}, []string{"pt-BR"}, "pt-BR", true},
-		{[]string{"en", "nl", "de"}, []string{"de-AT"}, "de", true},
+		{enNlDe, []string{"de-AT"}, "de", true},
+		{enNlDe, []string{"en-GB"}, "en", true}, // not the matcher's "en-u-rg-gbzzzz"
+		{enNlDe, []string{"sv", "de"}, "de", true},
+		{enNlDe, []string{"DE"}, "de", true},
+		{enNlDe, []string{"und"}, "en", false},
+		{enNlDe, nil, "en", false},
 		{[]string{"en", "nl-BE"}, []string{"nl"}, "nl-BE", true},
 		{[]string{"fr", "en"}, []string{"sv", "en"}, "en", true},
+		{[]string{"fr", "en"}, []string{"not a tag", "en"}, "en", true},
 		{[]string{"fr", "en"}, []string{"not a tag"}, "fr", false},
 		{nil, []string{"en"}, "", false},
 	}
 	for _, tc := range cases {
 		got, ok := i18n.Choose(tc.available, tc.preferred...)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("Choose(%v, %v) = %q, %v; want %q, %v", tc.available, tc.preferred, got, ok, tc.want, tc.ok)
+			t.Errorf("Choose(%q, %q) = %q, %v; want %q, %v", tc.available, tc.preferred, got, ok, tc.want, tc.ok)
 		}
 	}
 }
 
+var searchKeys = []struct{ in, want string }{
+	{"Émile Zoë", "emile zoe"},
+	{"STRAßE", "strasse"},
+	{"  Müller-Lüdenscheidt ", "muller-ludenscheidt"},
+	{"Müller\u2010Lüdenscheidt", "muller-ludenscheidt"}, // typographic hyphen
+	{"Łódź", "lodz"},
+	{"Søren", "soren"},
+	{"Søren Kierkegaard", "soren kierkegaard"},
+	{"O'Neill, Seán", "o'neill sean"},
+	{"O’Neill", "o'neill"}, // typographic apostrophe
+	{"Dvořák\t(Antonín)", "dvorak antonin"},
+	{"Æsir & Œuvre", "aesir & oeuvre"},
+	{"St. Đorđe", "st. dorde"},
+	{"İstanbul ıspanak", "istanbul ispanak"},
+	{"ĲSSELMEER", "ijsselmeer"},
+	{"Mül\u00adler", "muller"}, // soft hyphen
+	{"van der   Berg\n", "van der berg"},
+	{"山田 太郎", "山田 太郎"},
+	{"がっこう ガッコウ", "がっこう ガッコウ"}, // voicing marks are kept
+	{"김민준", "김민준"},
+	{"हिन्दी", "हिनदी"}, // the virama goes, the vowel signs stay in the word
+	{"", ""},
+	{"!!!", ""},
+}
+
 func TestSearchKey(t *testing.T) {
-	cases := map[string]string{
-		"Émile Zoë":              "emile zoe",
-		"STRAßE":                 "strasse",
-		"  Müller-Lüdenscheidt ": "muller-ludenscheidt",
-		"Łódź":                   "lodz",
-		"Søren Kierkegaard":      "soren kierkegaard",
-		"O'Neill, Seán":          "o'neill sean",
-		"Dvořák\t(Antonín)":      "dvorak antonin",
-		"Æsir & Œuvre":           "aesir & oeuvre",
-		"İstanbul":               "istanbul",
-		"山田 太郎":                  "山田 太郎",
-		"van der   Berg":         "van der berg",
-		"":                       "",
-		"!!!":                    "",
-	}
-	for in, want := range cases {
-		if got := i18n.SearchKey(in); got != want {
-			t.Errorf("SearchKey(%q) = %q, want %q", in, got, want)
+	for _, tc := range searchKeys {
+		if got := i18n.SearchKey(tc.in); got != tc.want {
+			t.Errorf("SearchKey(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+func TestSearchKeyConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := 0; j < 200; j++ {
-				if got := i18n.SearchKey("Émile Zoë"); got != "emile zoe" {
-					t.Errorf("concurrent SearchKey = %q", got)
-					return
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				for _, tc := range searchKeys {
+					if got := i18n.SearchKey(tc.in); got != tc.want {
+						t.Errorf("concurrent SearchKey(%q) = %q, want %q", tc.in, got, tc.want)
+						return
+					}
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }
 
 func TestSort(t *testing.T) {
-	names := func(lang string) string {
-		s := []string{"Zorn", "öberg", "Olsson", "adams"}
-		i18n.Sort(lang, s, func(s string) string { return s })
-		return strings.Join(s, " ")
+	cases := []struct{ lang, want string }{
+		{"sv", "Adams ADAMS olsson Zorn Öberg"}, // Ö is a letter after Z
+		{"de", "Adams ADAMS Öberg olsson Zorn"}, // Ö sorts with O
+		{"en", "Adams ADAMS Öberg olsson Zorn"},
+		{"not a tag", "Adams ADAMS Öberg olsson Zorn"}, // falls back to English
 	}
-	if got, want := names("sv"), "adams Olsson Zorn öberg"; got != want {
-		t.Errorf("Swedish order %q, want %q", got, want)
-	}
-	if got, want := names("de"), "adams öberg Olsson Zorn"; got != want {
-		t.Errorf("German order %q, want %q", got, want)
-	}
-	if got, want := names("not a tag"), "adams öberg Olsson Zorn"; got != want {
-		t.Errorf("fallback order %q, want %q", got, want)
+	for _, tc := range cases {
+		names := []string{"Zorn", "Öberg", "Adams", "olsson", "ADAMS"}
+		i18n.Sort(tc.lang, names, func(s string) string { return s })
+		if got := strings.Join(names, " "); got != tc.want {
+			t.Errorf("Sort(%q) = %q, want %q", tc.lang, got, tc.want)
+		}
 	}
 }
 
-func TestMessages(t *testing.T) {
-	keys := []string{"required", "email", "phone", "language", "country", "max", "min", "oneof", "future",
-		"unknown_field", "type", "choice", "invalid", "cursor", "duplicate", "key", "date", "number", "limit",
-		"archived", "gt", "version"}
-	for _, lang := range i18n.Languages() {
-		for _, key := range keys {
-			msg := i18n.Message(lang, key, "P")
-			if msg == key || (lang != "en" && msg == i18n.Message("en", key, "P")) {
-				t.Errorf("%s has no own text for %q", lang, key)
+func TestCatalogueComplete(t *testing.T) {
+	langs := i18n.Languages()
+	if len(langs) == 0 || langs[0] != "en" {
+		t.Fatalf("Languages() = %q, want English first", langs)
+	}
+	for lang := range i18n.Catalogue {
+		if !slices.Contains(langs, lang) {
+			t.Errorf("catalogue language %q missing from Languages()", lang)
+		}
+	}
+	english := i18n.Catalogue["en"]
+	for _, lang := range langs {
+		texts, ok := i18n.Catalogue[lang]
+		if !ok {
+			t.Errorf("Languages() lists %q, which the catalogue lacks", lang)
+			continue
+		}
+		for key, en := range english {
+			text, ok := texts[key]
+			switch {
+			case !ok || text == "":
+				t.Errorf("%s: no text for %q", lang, key)
+			case strings.Contains(text, "{param}") != strings.Contains(en, "{param}"):
+				t.Errorf("%s: %q has {param} where English has not, or the other way round: %q", lang, key, text)
+			}
+		}
+		for key := range texts {
+			if _, ok := english[key]; !ok {
+				t.Errorf("%s: key %q is not in English", lang, key)
 			}
 		}
 	}
-	if got := i18n.Message("nl-BE", "required", ""); got != "is verplicht" {
-		t.Errorf("nl-BE required = %q", got)
+}
+
+func TestMessage(t *testing.T) {
+	cases := []struct{ lang, key, param, want string }{
+		{"en", "required", "", "is required"},
+		{"nl", "required", "", "is verplicht"},
+		{"nl-BE", "required", "", "is verplicht"},
+		{"de-AT", "required", "", "ist erforderlich"},
+		{"sv", "required", "", "is required"},
+		{"", "required", "", "is required"},
+		{"not a tag", "required", "", "is required"},
+		{"en", "max", "100", "must be at most 100 characters long"},
+		{"nl", "max", "100", "mag hoogstens 100 tekens lang zijn"},
+		{"de", "gt", "0", "muss größer als 0 sein"},
+		{"en", "no_such_key", "x", "no_such_key"},
+		{"nl", "no_such_key", "", "no_such_key"},
 	}
-	if got := i18n.Message("sv", "required", ""); got != "is required" {
-		t.Errorf("sv falls back to English: %q", got)
-	}
-	if got := i18n.Message("en", "max", "100"); got != "must be at most 100 characters long" {
-		t.Errorf("param not replaced: %q", got)
-	}
-	if got := i18n.Message("en", "no_such_key", ""); got != "no_such_key" {
-		t.Errorf("unknown key = %q", got)
+	for _, tc := range cases {
+		if got := i18n.Message(tc.lang, tc.key, tc.param); got != tc.want {
+			t.Errorf("Message(%q, %q, %q) = %q, want %q", tc.lang, tc.key, tc.param, got, tc.want)
+		}
 	}
 }

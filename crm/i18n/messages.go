@@ -38,19 +38,19 @@ var catalogue = map[string]map[string]string{
 		"country":       "is geen ISO 3166-1 alpha-2 landcode",
 		"max":           "mag hoogstens {param} tekens lang zijn",
 		"min":           "moet minstens {param} tekens lang zijn",
-		"oneof":         "moet een van deze zijn: {param}",
+		"oneof":         "moet een van de volgende zijn: {param}",
 		"future":        "mag niet in de toekomst liggen",
-		"unknown_field": "is geen gedefinieerd eigen veld",
+		"unknown_field": "is geen gedefinieerd aangepast veld",
 		"type":          "moet een waarde van het type {param} zijn",
 		"choice":        "moet een van de keuzes zijn: {param}",
 		"invalid":       "is niet geldig",
 		"cursor":        "is geen geldige cursor",
-		"duplicate":     "komt meer dan eens voor",
+		"duplicate":     "komt meer dan één keer voor",
 		"key":           "moet met een kleine letter beginnen en mag alleen kleine letters, cijfers en underscores bevatten",
 		"date":          "is geen geldige datum (JJJJ-MM-DD)",
 		"number":        "moet een getal zijn",
 		"limit":         "moet tussen 1 en {param} liggen",
-		"archived":      "is een gearchiveerd eigen veld",
+		"archived":      "is een gearchiveerd aangepast veld",
 		"gt":            "moet groter zijn dan {param}",
 		"version":       "moet een positief versienummer zijn",
 	},
@@ -64,9 +64,9 @@ var catalogue = map[string]map[string]string{
 		"min":           "muss mindestens {param} Zeichen lang sein",
 		"oneof":         "muss einer dieser Werte sein: {param}",
 		"future":        "darf nicht in der Zukunft liegen",
-		"unknown_field": "ist kein definiertes eigenes Feld",
+		"unknown_field": "ist kein angelegtes benutzerdefiniertes Feld",
 		"type":          "muss ein Wert vom Typ {param} sein",
-		"choice":        "muss eine der Auswahlen sein: {param}",
+		"choice":        "muss eine der Auswahlmöglichkeiten sein: {param}",
 		"invalid":       "ist ungültig",
 		"cursor":        "ist kein gültiger Cursor",
 		"duplicate":     "kommt mehr als einmal vor",
@@ -74,8 +74,8 @@ var catalogue = map[string]map[string]string{
 		"date":          "ist kein gültiges Datum (JJJJ-MM-TT)",
 		"number":        "muss eine Zahl sein",
 		"limit":         "muss zwischen 1 und {param} liegen",
-		"archived":      "ist ein archiviertes eigenes Feld",
-		"gt":            "muss größer sein als {param}",
+		"archived":      "ist ein archiviertes benutzerdefiniertes Feld",
+		"gt":            "muss größer als {param} sein",
 		"version":       "muss eine positive Versionsnummer sein",
 	},
 }
@@ -87,8 +87,12 @@ func Languages() []string { return []string{"en", "nl", "de"} }
 // serves lang (English when none does), with "{param}" replaced by param.
 // An unknown key returns the key itself.
 func Message(lang, key, param string) string {
-	chosen, _ := Choose(Languages(), lang)
-	text, ok := catalogue[chosen][key]
+	texts, ok := catalogue[lang] // the common case, spared the matcher
+	if !ok {
+		chosen, _ := Choose(Languages(), lang)
+		texts = catalogue[chosen]
+	}
+	text, ok := texts[key]
 	if !ok {
 		if text, ok = catalogue["en"][key]; !ok {
 			return key

@@ -115,6 +115,7 @@ type nameKeyRow struct {
 	OrgID         string `bun:"org_id"`
 	CustomerID    string `bun:"customer_id"`
 	Key           string `bun:"key"`
+	Number        int64  `bun:"number"`
 }
 
 type emailRow struct {

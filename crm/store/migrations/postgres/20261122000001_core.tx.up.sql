@@ -63,7 +63,10 @@ CREATE TABLE customer_name_keys (
     org_id      text NOT NULL,
     customer_id uuid NOT NULL,
     key         text COLLATE "C" NOT NULL,
-    PRIMARY KEY (org_id, key, customer_id),
+    -- The customer's number (which never changes), so that a name search
+    -- ordered by number reads only this index until the page is full.
+    number      bigint NOT NULL,
+    PRIMARY KEY (org_id, key, customer_id) INCLUDE (number),
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX customer_name_keys_customer_idx ON customer_name_keys (customer_id);

@@ -64,9 +64,12 @@ CREATE TABLE customer_name_keys (
     org_id      text NOT NULL,
     customer_id TEXT NOT NULL,
     key         text NOT NULL,
+    -- The customer's number (which never changes), so that a name search
+    -- ordered by number reads only this index until the page is full.
+    number      INTEGER NOT NULL,
     PRIMARY KEY (org_id, key, customer_id),
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_name_keys_customer_idx ON customer_name_keys (customer_id);
 
 CREATE TABLE customer_emails (
@@ -75,7 +78,7 @@ CREATE TABLE customer_emails (
     email_key   text NOT NULL,
     PRIMARY KEY (org_id, email_key, customer_id),
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_emails_customer_idx ON customer_emails (customer_id);
 
 CREATE TABLE customer_phones (
@@ -84,7 +87,7 @@ CREATE TABLE customer_phones (
     number      text NOT NULL,
     PRIMARY KEY (org_id, number, customer_id),
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX customer_phones_customer_idx ON customer_phones (customer_id);
 
 CREATE TABLE custom_field_definitions (

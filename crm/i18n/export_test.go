@@ -1,0 +1,4 @@
+package i18n
+
+// Catalogue exposes the message catalogue to the tests in package i18n_test.
+var Catalogue = catalogue
