@@ -24,6 +24,7 @@ type Store interface {
 	CustomerStore
 	CustomFieldStore
 	HistoryStore
+	APIKeyStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -74,6 +75,7 @@ type CRM struct {
 	Customers     *CustomerService
 	CustomFields  *CustomFieldService
 	History       *HistoryService
+	APIKeys       *APIKeyService
 }
 
 // New builds a CRM on st.
@@ -91,6 +93,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Customers:     &CustomerService{c},
 		CustomFields:  &CustomFieldService{c},
 		History:       &HistoryService{c},
+		APIKeys:       &APIKeyService{c},
 	}, nil
 }
 

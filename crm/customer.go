@@ -1,8 +1,12 @@
 package crm
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"net/mail"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,28 +123,59 @@ func (c *Customer) DisplayName() string {
 // are. A pointer to an empty string clears a text field; a pointer to a zero
 // Date clears a date. In CustomFields a key with a nil value removes that
 // value; keys not named stay.
+//
+// Decoded from JSON it is a merge patch (RFC 7396): a member left out stays,
+// a member set to null is cleared ("birthDate": null), and in customFields a
+// key set to null removes that value. The nullable tags say so in the
+// OpenAPI document of the HTTP API.
 type CustomerPatch struct {
-	FirstName           *string         `json:"firstName,omitempty"`
-	MiddleName          *string         `json:"middleName,omitempty"`
-	LastName            *string         `json:"lastName,omitempty"`
-	Company             *string         `json:"company,omitempty"`
+	FirstName           *string         `json:"firstName,omitempty" nullable:"true"`
+	MiddleName          *string         `json:"middleName,omitempty" nullable:"true"`
+	LastName            *string         `json:"lastName,omitempty" nullable:"true"`
+	Company             *string         `json:"company,omitempty" nullable:"true"`
 	Address             *Address        `json:"address,omitempty"`
-	Phones              *[]Phone        `json:"phones,omitempty"`
-	BirthDate           *Date           `json:"birthDate,omitempty"`
-	PassportExpiry      *Date           `json:"passportExpiry,omitempty"`
+	Phones              *[]Phone        `json:"phones,omitempty" nullable:"true"`
+	BirthDate           *Date           `json:"birthDate,omitempty" nullable:"true"`
+	PassportExpiry      *Date           `json:"passportExpiry,omitempty" nullable:"true"`
 	Status              *CustomerStatus `json:"status,omitempty"`
-	Origin              *string         `json:"origin,omitempty"`
-	FirstContact        *Date           `json:"firstContact,omitempty"`
-	LoginEmail          *string         `json:"loginEmail,omitempty"`
-	Email               *string         `json:"email,omitempty"`
-	AltEmails           *[]string       `json:"altEmails,omitempty"`
+	Origin              *string         `json:"origin,omitempty" nullable:"true"`
+	FirstContact        *Date           `json:"firstContact,omitempty" nullable:"true"`
+	LoginEmail          *string         `json:"loginEmail,omitempty" nullable:"true"`
+	Email               *string         `json:"email,omitempty" nullable:"true"`
+	AltEmails           *[]string       `json:"altEmails,omitempty" nullable:"true"`
 	Language            *string         `json:"language,omitempty"`
-	InternalDescription *string         `json:"internalDescription,omitempty"`
-	Remarks             *string         `json:"remarks,omitempty"`
+	InternalDescription *string         `json:"internalDescription,omitempty" nullable:"true"`
+	Remarks             *string         `json:"remarks,omitempty" nullable:"true"`
 	NoPost              *bool           `json:"noPost,omitempty"`
 	NoMailings          *bool           `json:"noMailings,omitempty"`
-	AssignedTo          *string         `json:"assignedTo,omitempty"`
+	AssignedTo          *string         `json:"assignedTo,omitempty" nullable:"true"`
 	CustomFields        map[string]any  `json:"customFields,omitempty"`
+}
+
+// UnmarshalJSON decodes a merge patch: members set to null become pointers
+// to the zero value, which clear the field (see CustomerPatch).
+func (p *CustomerPatch) UnmarshalJSON(b []byte) error {
+	type plain CustomerPatch // without this method
+	var decoded plain
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		return err
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(b, &members); err != nil {
+		return err
+	}
+	*p = CustomerPatch(decoded)
+	v := reflect.ValueOf(p).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		raw, ok := members[name]
+		if !ok || f.Type.Kind() != reflect.Pointer || string(bytes.TrimSpace(raw)) != "null" {
+			continue
+		}
+		v.Field(i).Set(reflect.New(f.Type.Elem()))
+	}
+	return nil
 }
 
 // apply returns f with the patch applied.
@@ -550,6 +585,9 @@ func (s *CustomerService) check(sc scope, org *Organisation, defs []CustomFieldD
 
 	v := newValidation(sc.lang)
 	v.addStruct(s.validate, f)
+	if f.Status == "" {
+		v.add("status", "required", "")
+	}
 	if f.FirstName == "" && f.LastName == "" && f.Company == "" && f.LoginEmail == "" && f.Email == "" {
 		v.add("lastName", "required", "")
 	}
@@ -659,4 +697,62 @@ func validEmail(s string) bool {
 	}
 	at := strings.LastIndexByte(s, '@')
 	return at > 0 && strings.Contains(s[at+1:], ".")
+}
+
+// AddAltEmail adds an alternative e-mail address to a customer. Unlike
+// Update it needs no version: adding one address cannot overwrite anyone
+// else's change. An address the customer already has (compared without
+// regard to case) is a *ConflictError on "email".
+func (s *CustomerService) AddAltEmail(ctx context.Context, id, email string) (*Customer, error) {
+	email = strings.TrimSpace(email)
+	if !validEmail(email) {
+		v := newValidation(languageFrom(ctx))
+		v.add("email", "email", "")
+		return nil, v.err()
+	}
+	return s.patchLatest(ctx, id, func(c *Customer) (CustomerPatch, error) {
+		for _, e := range c.AltEmails {
+			if EmailKey(e) == EmailKey(email) {
+				return CustomerPatch{}, &ConflictError{Field: "email", Reason: "already an alternative address of this customer"}
+			}
+		}
+		emails := append(slices.Clone(c.AltEmails), email)
+		return CustomerPatch{AltEmails: &emails}, nil
+	})
+}
+
+// RemoveAltEmail removes an alternative e-mail address (compared without
+// regard to case) from a customer; ErrNotFound when the customer does not
+// have it.
+func (s *CustomerService) RemoveAltEmail(ctx context.Context, id, email string) (*Customer, error) {
+	return s.patchLatest(ctx, id, func(c *Customer) (CustomerPatch, error) {
+		emails := slices.DeleteFunc(slices.Clone(c.AltEmails), func(e string) bool { return EmailKey(e) == EmailKey(email) })
+		if len(emails) == len(c.AltEmails) {
+			return CustomerPatch{}, &notFoundError{what: "alternative e-mail " + email}
+		}
+		return CustomerPatch{AltEmails: &emails}, nil
+	})
+}
+
+// patchLatest applies a patch computed from the customer's current state,
+// retrying when another change lands between the read and the write. It is
+// for changes that are right whatever the version (adding one address), not
+// for edits a person made on a form they read earlier: those use Update.
+func (s *CustomerService) patchLatest(ctx context.Context, id string, change func(*Customer) (CustomerPatch, error)) (*Customer, error) {
+	const attempts = 5
+	for range attempts - 1 {
+		c, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		patch, err := change(c)
+		if err != nil {
+			return nil, err
+		}
+		updated, err := s.Update(ctx, id, c.Version, patch)
+		if !errors.Is(err, ErrStaleVersion) {
+			return updated, err
+		}
+	}
+	return nil, ErrStaleVersion
 }

@@ -18,6 +18,9 @@ var (
 	ErrInvalid = errors.New("crm: invalid input")
 	// ErrNoOrg: the context carries no organisation (see WithOrg).
 	ErrNoOrg = errors.New("crm: no organisation in context")
+	// ErrUnauthenticated: a credential (an API key) is unknown, malformed or
+	// revoked. It deliberately does not say which.
+	ErrUnauthenticated = errors.New("crm: not authenticated")
 	// ErrNoActor: a change was attempted without an actor in the context (see WithActor).
 	ErrNoActor = errors.New("crm: no actor in context")
 	// ErrFeatureOff: the organisation has switched the feature off.

@@ -21,6 +21,8 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "loginEmail", Reason: "already the login of another customer"}},
 	{"organisations_pkey", "organisations.id",
 		crm.ConflictError{Field: "id", Reason: "an organisation with this id exists"}},
+	{"api_keys_secret_hash_uq", "api_keys.secret_hash",
+		crm.ConflictError{Field: "secret", Reason: "an API key with this secret exists"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists (archived ones included)"}},
 }

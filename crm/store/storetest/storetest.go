@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"OptimisticLocking", testOptimisticLocking},
 		{"OptimisticLockingConcurrent", testOptimisticLockingConcurrent},
 		{"UpdatePatch", testUpdatePatch},
+		{"MergePatch", testMergePatch},
+		{"AltEmails", testAltEmails},
 		{"Delete", testDelete},
 		{"History", testHistory},
 		{"HistoryPagination", testHistoryPagination},
@@ -47,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Isolation", testIsolation},
 		{"NoOrgNoActor", testNoOrgNoActor},
 		{"TransactionRollback", testTransactionRollback},
+		{"APIKeys", testAPIKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,168 @@
+package crm
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+)
+
+// APIKey is a credential with which a program (the reference server's
+// clients, a booking platform) acts for one organisation. The organisation
+// and the staff user it acts as belong to the key, never to the request.
+//
+// The secret is shown once, when the key is created; Dossier keeps only its
+// SHA-256 hash (a 256-bit random secret needs no slow hash: it cannot be
+// guessed from a list, unlike a password).
+type APIKey struct {
+	ID    string `json:"id"`
+	OrgID string `json:"-"`
+	// Name says what the key is for ("booking site", "import job").
+	Name string `json:"name"`
+	// StaffUser is the staff user the key acts as: the actor of every change
+	// made with it.
+	StaffUser string `json:"staffUser"`
+	// Prefix is the start of the secret, shown in lists so that staff can
+	// tell keys apart without the secret.
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
+}
+
+// Revoked reports whether the key was revoked.
+func (k *APIKey) Revoked() bool { return k.RevokedAt != nil }
+
+// NewAPIKey is the input of APIKeyService.Create.
+type NewAPIKey struct {
+	Name      string `json:"name" validate:"required,max=100"`
+	StaffUser string `json:"staffUser" validate:"required,max=100"`
+}
+
+// APIKeyStore keeps API keys. Keys are found by the hash of their secret
+// across all organisations (that is how a request's organisation is known);
+// every other call is scoped to one organisation.
+type APIKeyStore interface {
+	// APIKeyInsert stores a new key with the hash of its secret.
+	APIKeyInsert(ctx context.Context, key *APIKey, secretHash string) error
+	// APIKeyByHash returns the key whose secret hashes to secretHash, revoked
+	// or not, or ErrNotFound.
+	APIKeyByHash(ctx context.Context, secretHash string) (*APIKey, string, error)
+	// APIKeyList returns the organisation's keys, oldest first.
+	APIKeyList(ctx context.Context, orgID string) ([]APIKey, error)
+	// APIKeyRevoke marks a key revoked at the given time; a key already
+	// revoked keeps its first revocation time. ErrNotFound when the
+	// organisation has no such key.
+	APIKeyRevoke(ctx context.Context, orgID, id string, at time.Time) error
+	// APIKeyTouch records that a key was used.
+	APIKeyTouch(ctx context.Context, id string, at time.Time) error
+}
+
+// APIKeyService issues, lists, revokes and checks API keys.
+type APIKeyService struct{ *core }
+
+// apiKeySecretPrefix starts every secret so that a leaked key is easy to
+// recognise (secret scanners, logs).
+const apiKeySecretPrefix = "dsk_"
+
+// lastUsedResolution is how stale LastUsedAt may be: recording every use
+// would turn each read request into a write.
+const lastUsedResolution = time.Minute
+
+// Create issues a key for the context's organisation and returns it with its
+// secret. The secret is not stored and cannot be shown again.
+func (s *APIKeyService) Create(ctx context.Context, in NewAPIKey) (*APIKey, string, error) {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	in.Name, in.StaffUser = strings.TrimSpace(in.Name), strings.TrimSpace(in.StaffUser)
+	v := newValidation(sc.lang)
+	v.addStruct(s.validate, in)
+	if err := v.err(); err != nil {
+		return nil, "", err
+	}
+	if _, err := s.organisation(ctx, s.store, sc); err != nil {
+		return nil, "", err
+	}
+	raw := make([]byte, 32) // 256 bits
+	if _, err := rand.Read(raw); err != nil {
+		return nil, "", err
+	}
+	secret := apiKeySecretPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	key := &APIKey{
+		ID: newID(), OrgID: sc.org, Name: in.Name, StaffUser: in.StaffUser,
+		Prefix: secret[:len(apiKeySecretPrefix)+6], CreatedAt: s.now(),
+	}
+	if err := s.store.APIKeyInsert(ctx, key, hashSecret(secret)); err != nil {
+		return nil, "", err
+	}
+	return key, secret, nil
+}
+
+// List returns the context organisation's keys, revoked ones included, oldest first.
+func (s *APIKeyService) List(ctx context.Context) ([]APIKey, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.APIKeyList(ctx, sc.org)
+}
+
+// Revoke stops a key of the context's organisation from working. Revoking a
+// revoked key changes nothing.
+func (s *APIKeyService) Revoke(ctx context.Context, id string) error {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return err
+	}
+	if !validID(id) {
+		return &notFoundError{what: "API key " + id}
+	}
+	return s.store.APIKeyRevoke(ctx, sc.org, id, s.now())
+}
+
+// Authenticate returns the key whose secret is given, in any organisation.
+// An unknown, malformed or revoked secret is ErrUnauthenticated, with no hint
+// which of these it was. It records the use (to the minute).
+func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*APIKey, error) {
+	if !strings.HasPrefix(secret, apiKeySecretPrefix) || len(secret) > 100 {
+		return nil, ErrUnauthenticated
+	}
+	hash := hashSecret(secret)
+	key, stored, err := s.store.APIKeyByHash(ctx, hash)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrNotFound):
+		return nil, ErrUnauthenticated
+	default:
+		return nil, err
+	}
+	// The lookup was by hash; comparing again in constant time costs nothing
+	// and does not rely on how the database compares strings.
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || key.Revoked() {
+		return nil, ErrUnauthenticated
+	}
+	now := s.now()
+	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= lastUsedResolution {
+		if err := s.store.APIKeyTouch(ctx, key.ID, now); err != nil {
+			s.cfg.Logger.WarnContext(ctx, "recording API key use failed", "key", key.ID, "err", err)
+		} else {
+			key.LastUsedAt = &now
+		}
+	}
+	return key, nil
+}
+
+// Actor is the actor of changes made with the key: its staff user.
+func (k *APIKey) Actor() Actor { return Staff(k.StaffUser) }
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
