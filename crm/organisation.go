@@ -51,6 +51,8 @@ type OrganisationStore interface {
 	OrganisationInsert(ctx context.Context, org *Organisation) error
 	// OrganisationGet returns one organisation or ErrNotFound.
 	OrganisationGet(ctx context.Context, id string) (*Organisation, error)
+	// OrganisationList returns every organisation of the installation, by ID.
+	OrganisationList(ctx context.Context) ([]Organisation, error)
 	// OrganisationUpdate stores changed settings or returns ErrNotFound.
 	OrganisationUpdate(ctx context.Context, org *Organisation) error
 	// OrganisationNextCustomerNumber takes the next customer number of the
@@ -98,6 +100,13 @@ func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*
 // Get returns an organisation by ID.
 func (s *OrganisationService) Get(ctx context.Context, id string) (*Organisation, error) {
 	return s.store.OrganisationGet(ctx, id)
+}
+
+// List returns every organisation of the installation, by ID. It is for
+// administration (the reference server's first start, the command line),
+// never for an organisation's own users.
+func (s *OrganisationService) List(ctx context.Context) ([]Organisation, error) {
+	return s.store.OrganisationList(ctx)
 }
 
 // Update changes the settings of an organisation.

@@ -26,6 +26,19 @@ func (s *DB) OrganisationGet(ctx context.Context, id string) (*crm.Organisation,
 	return row.toDomain(), nil
 }
 
+// OrganisationList implements crm.OrganisationStore.
+func (s *DB) OrganisationList(ctx context.Context) ([]crm.Organisation, error) {
+	var rows []organisationRow
+	if err := s.db.NewSelect().Model(&rows).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	orgs := make([]crm.Organisation, len(rows))
+	for i := range rows {
+		orgs[i] = *rows[i].toDomain()
+	}
+	return orgs, nil
+}
+
 // OrganisationUpdate implements crm.OrganisationStore.
 func (s *DB) OrganisationUpdate(ctx context.Context, org *crm.Organisation) error {
 	res, err := s.db.NewUpdate().Model((*organisationRow)(nil)).

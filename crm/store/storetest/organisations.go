@@ -22,6 +22,10 @@ func testOrganisations(t *testing.T, open func(t *testing.T) crm.Store) {
 	if err != nil || *got != *org {
 		t.Fatalf("get: %+v, %v; want %+v", got, err, org)
 	}
+	orgs, err := e.crm.Organisations.List(ctx)
+	if err != nil || len(orgs) != 3 || orgs[0].ID != "hotel-zuid" || orgs[1].ID != orgA || orgs[2].ID != orgB {
+		t.Fatalf("list = %+v, %v; want hotel-zuid, %s, %s", orgs, err, orgA, orgB)
+	}
 	_, err = e.crm.Organisations.Create(ctx, crm.NewOrganisation{ID: "hotel-zuid", Name: "Again"})
 	var ce *crm.ConflictError
 	if !errors.As(err, &ce) || ce.Field != "id" {

@@ -1,0 +1,221 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+type customerPath struct {
+	ID string `path:"id" doc:"The customer's id (a UUID)."`
+}
+
+type customerOutput struct {
+	// ETag is the customer's version, to send back in If-Match when changing it.
+	ETag string `header:"ETag"`
+	Body *crm.Customer
+}
+
+type createdCustomerOutput struct {
+	ETag     string `header:"ETag"`
+	Location string `header:"Location"`
+	Body     *crm.Customer
+}
+
+func customerResponse(c *crm.Customer) *customerOutput {
+	return &customerOutput{ETag: etag(c.Version), Body: c}
+}
+
+// etag renders a version as a strong entity tag: "3".
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// versionFromIfMatch reads the version a change is based on from If-Match:
+// "3", W/"3" (the version is the same whether the tag is weak or strong) or
+// a bare 3 for hand-written requests.
+func versionFromIfMatch(h string) (int, *Problem) {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		p := newProblem(http.StatusPreconditionRequired, "send the version you read in If-Match (the ETag of GET), so that you cannot overwrite a change you have not seen")
+		p.Errors = []ProblemField{{Location: "header.If-Match", Field: "If-Match", Code: "required", Message: "If-Match is required"}}
+		return 0, p
+	}
+	tag := strings.TrimPrefix(h, "W/")
+	if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
+		tag = tag[1 : len(tag)-1]
+	}
+	v, err := strconv.Atoi(tag)
+	if err != nil || v <= 0 || strconv.Itoa(v) != tag {
+		p := newProblem(http.StatusBadRequest, `If-Match must be the customer's ETag, e.g. "3"`)
+		p.Errors = []ProblemField{{Location: "header.If-Match", Field: "If-Match", Code: "invalid", Message: `If-Match is not a version such as "3"`}}
+		return 0, p
+	}
+	return v, nil
+}
+
+type listCustomersInput struct {
+	Name        string    `query:"name" doc:"Name part prefix (first, middle, last name or company), without regard to case or accents: muller finds Müller."`
+	Email       string    `query:"email" doc:"Any of the customer's addresses: login, correspondence or alternative."`
+	Phone       string    `query:"phone" doc:"Any of the customer's numbers, in any format the organisation's country reads."`
+	BirthDate   string    `query:"birthDate" format:"date" doc:"Birth date, YYYY-MM-DD."`
+	Number      int64     `query:"number" minimum:"1" doc:"Customer number."`
+	Status      string    `query:"status" enum:"lead,prospect,customer,inactive"`
+	Origin      string    `query:"origin"`
+	Language    string    `query:"language" doc:"BCP 47 tag; nl also finds nl-BE."`
+	AssignedTo  string    `query:"assignedTo" doc:"The staff user responsible."`
+	CreatedFrom time.Time `query:"createdFrom" doc:"Created at or after (RFC 3339)."`
+	CreatedTo   time.Time `query:"createdTo" doc:"Created before (RFC 3339)."`
+	Cursor      string    `query:"cursor" doc:"The next value of the previous page."`
+	Limit       int       `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
+}
+
+type customerPageOutput struct {
+	Body crm.Page[crm.Customer]
+}
+
+type createCustomerInput struct {
+	Body crm.CustomerFields
+}
+
+type patchCustomerInput struct {
+	customerPath
+	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version the change is based on. A stale one gets 412."`
+	Body    crm.CustomerPatch
+}
+
+type customerNumberPath struct {
+	Number int64 `path:"number" doc:"The customer number."`
+}
+
+type altEmailInput struct {
+	customerPath
+	Body struct {
+		Email string `json:"email" required:"true" doc:"The address to add."`
+	}
+}
+
+type altEmailPath struct {
+	customerPath
+	Email string `path:"email" doc:"The address to remove, compared without regard to case."`
+}
+
+func (s *server) registerCustomers() {
+	tags := []string{"Customers"}
+	register(s, huma.Operation{
+		OperationID: "createCustomer", Method: http.MethodPost, Path: "/v1/customers", Tags: tags,
+		Summary:       "Create a customer",
+		Description:   "Needs a name, a company or an e-mail address. Language defaults to the organisation's, status to customer, first contact to today.",
+		DefaultStatus: http.StatusCreated,
+	}, func(ctx context.Context, in *createCustomerInput) (*createdCustomerOutput, error) {
+		c, err := s.crm.Customers.Create(ctx, in.Body)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "body", err)
+		}
+		return &createdCustomerOutput{ETag: etag(c.Version), Location: "/v1/customers/" + c.ID, Body: c}, nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "listCustomers", Method: http.MethodGet, Path: "/v1/customers", Tags: tags,
+		Summary:     "List and find customers",
+		Description: "Customers by number, filtered by every parameter given (they combine with AND). Pages with a cursor: pass the previous page's next.",
+	}, func(ctx context.Context, in *listCustomersInput) (*customerPageOutput, error) {
+		f := crm.CustomerFilter{
+			Name: in.Name, Email: in.Email, Phone: in.Phone, Number: in.Number, Status: crm.CustomerStatus(in.Status),
+			Origin: in.Origin, Language: in.Language, AssignedTo: in.AssignedTo,
+			CreatedFrom: in.CreatedFrom, CreatedTo: in.CreatedTo,
+		}
+		if in.BirthDate != "" {
+			d, err := crm.ParseDate(in.BirthDate)
+			if err != nil {
+				p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
+				p.Errors = []ProblemField{{Location: "query.birthDate", Field: "birthDate", Code: "date", Message: "birthDate is not a date (YYYY-MM-DD)"}}
+				return nil, p
+			}
+			f.BirthDate = &d
+		}
+		page, err := s.crm.Customers.List(ctx, f, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "query", err)
+		}
+		return &customerPageOutput{Body: page}, nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "getCustomer", Method: http.MethodGet, Path: "/v1/customers/{id}", Tags: tags,
+		Summary: "Get a customer by id",
+	}, func(ctx context.Context, in *customerPath) (*customerOutput, error) {
+		c, err := s.crm.Customers.Get(ctx, in.ID)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		return customerResponse(c), nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "getCustomerByNumber", Method: http.MethodGet, Path: "/v1/customer-numbers/{number}", Tags: tags,
+		Summary: "Get a customer by customer number",
+	}, func(ctx context.Context, in *customerNumberPath) (*customerOutput, error) {
+		c, err := s.crm.Customers.GetByNumber(ctx, in.Number)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		return customerResponse(c), nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "updateCustomer", Method: http.MethodPatch, Path: "/v1/customers/{id}", Tags: tags,
+		Summary: "Change a customer",
+		Description: "A JSON merge patch: members left out stay, members set to null are cleared, and in customFields a key set to null removes its value. " +
+			"If-Match must carry the ETag you read; when someone changed the customer since, the answer is 412 and nothing is written. " +
+			"Without If-Match the answer is 428.",
+	}, func(ctx context.Context, in *patchCustomerInput) (*customerOutput, error) {
+		version, problem := versionFromIfMatch(in.IfMatch)
+		if problem != nil {
+			return nil, problem
+		}
+		c, err := s.crm.Customers.Update(ctx, in.ID, version, in.Body)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "body", err)
+		}
+		return customerResponse(c), nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "deleteCustomer", Method: http.MethodDelete, Path: "/v1/customers/{id}", Tags: tags,
+		Summary:     "Delete a customer",
+		Description: "Removes the customer and its timeline; one customer.deleted event without personal data stays.",
+	}, func(ctx context.Context, in *customerPath) (*struct{}, error) {
+		if err := s.crm.Customers.Delete(ctx, in.ID); err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		return nil, nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "addCustomerAltEmail", Method: http.MethodPost, Path: "/v1/customers/{id}/alt-emails", Tags: tags,
+		Summary:     "Add an alternative e-mail address",
+		Description: "Needs no If-Match: adding one address cannot overwrite another change. An address the customer already has is 409.",
+	}, func(ctx context.Context, in *altEmailInput) (*customerOutput, error) {
+		c, err := s.crm.Customers.AddAltEmail(ctx, in.ID, in.Body.Email)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "body", err)
+		}
+		return customerResponse(c), nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "removeCustomerAltEmail", Method: http.MethodDelete, Path: "/v1/customers/{id}/alt-emails/{email}", Tags: tags,
+		Summary: "Remove an alternative e-mail address",
+	}, func(ctx context.Context, in *altEmailPath) (*customerOutput, error) {
+		c, err := s.crm.Customers.RemoveAltEmail(ctx, in.ID, in.Email)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		return customerResponse(c), nil
+	})
+}

@@ -1,0 +1,104 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+type customFieldKeyPath struct {
+	Key string `path:"key" doc:"The field's key."`
+}
+
+type customFieldOutput struct {
+	Body *crm.CustomFieldDefinition
+}
+
+type customFieldListOutput struct {
+	Body struct {
+		Items []crm.CustomFieldDefinition `json:"items"`
+	}
+}
+
+type listCustomFieldsInput struct {
+	IncludeArchived bool `query:"includeArchived" doc:"Also list archived fields."`
+}
+
+type defineCustomFieldInput struct {
+	Body crm.NewCustomField
+}
+
+type updateCustomFieldInput struct {
+	customFieldKeyPath
+	Body crm.CustomFieldPatch
+}
+
+func (s *server) registerCustomFields() {
+	tags := []string{"Custom fields"}
+	register(s, huma.Operation{
+		OperationID: "listCustomFields", Method: http.MethodGet, Path: "/v1/custom-fields", Tags: tags,
+		Summary: "List the organisation's custom fields in form order",
+	}, func(ctx context.Context, in *listCustomFieldsInput) (*customFieldListOutput, error) {
+		defs, err := s.crm.CustomFields.List(ctx, in.IncludeArchived)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "query", err)
+		}
+		out := &customFieldListOutput{}
+		out.Body.Items = defs
+		if out.Body.Items == nil {
+			out.Body.Items = []crm.CustomFieldDefinition{}
+		}
+		return out, nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "defineCustomField", Method: http.MethodPost, Path: "/v1/custom-fields", Tags: tags,
+		Summary:       "Define a custom field",
+		Description:   "A key used before, even by an archived field, is 409: restore that field instead.",
+		DefaultStatus: http.StatusCreated,
+	}, func(ctx context.Context, in *defineCustomFieldInput) (*customFieldOutput, error) {
+		def, err := s.crm.CustomFields.Define(ctx, in.Body)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "body", err)
+		}
+		return &customFieldOutput{Body: def}, nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "updateCustomField", Method: http.MethodPatch, Path: "/v1/custom-fields/{key}", Tags: tags,
+		Summary:     "Change a custom field's label, choices, required flag or position",
+		Description: "The type cannot change: stored values would no longer match it.",
+	}, func(ctx context.Context, in *updateCustomFieldInput) (*customFieldOutput, error) {
+		def, err := s.crm.CustomFields.Update(ctx, in.Key, in.Body)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "body", err)
+		}
+		return &customFieldOutput{Body: def}, nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "archiveCustomField", Method: http.MethodPost, Path: "/v1/custom-fields/{key}/archive", Tags: tags,
+		Summary:     "Archive a custom field",
+		Description: "The field is no longer validated or writable; values customers hold stay stored and visible until restored or removed from the customer.",
+	}, func(ctx context.Context, in *customFieldKeyPath) (*customFieldOutput, error) {
+		def, err := s.crm.CustomFields.Archive(ctx, in.Key)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		return &customFieldOutput{Body: def}, nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "restoreCustomField", Method: http.MethodPost, Path: "/v1/custom-fields/{key}/restore", Tags: tags,
+		Summary: "Restore an archived custom field, with the values customers kept",
+	}, func(ctx context.Context, in *customFieldKeyPath) (*customFieldOutput, error) {
+		def, err := s.crm.CustomFields.Restore(ctx, in.Key)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		return &customFieldOutput{Body: def}, nil
+	})
+}

@@ -1,0 +1,173 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/httpapi"
+	"github.com/dossiercrm/dossier/crm/store"
+	"github.com/dossiercrm/dossier/internal/testdb"
+)
+
+// testServer is a real listening server on loopback with two organisations,
+// each with an API key.
+type testServer struct {
+	t      *testing.T
+	url    string
+	crm    *crm.CRM
+	db     *store.DB
+	keyA   string
+	keyB   string
+	client *http.Client
+}
+
+func newTestServer(t *testing.T, open testdb.Opener) *testServer {
+	t.Helper()
+	db := open(t)
+	c, err := crm.New(db, crm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ts := &testServer{t: t, crm: c, db: db, client: &http.Client{Timeout: 30 * time.Second}}
+	for _, org := range []crm.NewOrganisation{
+		{ID: "org-a", Name: "Reisbureau A", DefaultLanguage: "nl", DefaultCountry: "NL"},
+		{ID: "org-b", Name: "Restaurant B", DefaultLanguage: "de", DefaultCountry: "DE"},
+	} {
+		if _, err := c.Organisations.Create(ctx, org); err != nil {
+			t.Fatal(err)
+		}
+		_, secret, err := c.APIKeys.Create(crm.WithActor(crm.WithOrg(ctx, org.ID), crm.System()),
+			crm.NewAPIKey{Name: "test", StaffUser: "staff-" + org.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if org.ID == "org-a" {
+			ts.keyA = secret
+		} else {
+			ts.keyB = secret
+		}
+	}
+	srv := httptest.NewServer(httpapi.New(c, httpapi.Options{Ready: db.Ping, MaxBodyBytes: 64 << 10}))
+	t.Cleanup(srv.Close)
+	ts.url = srv.URL
+	return ts
+}
+
+// response is what a request returned.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("response %d %s is not the JSON expected: %v", r.status, r.body, err)
+	}
+}
+
+// do sends a request with key (none when empty); body is JSON-encoded
+// unless it is a string or []byte, sent as is.
+func (ts *testServer) do(method, path, key string, body any, headers ...string) response {
+	ts.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		enc, err := json.Marshal(b)
+		if err != nil {
+			ts.t.Fatal(err)
+		}
+		rd = bytes.NewReader(enc)
+	}
+	req, err := http.NewRequest(method, ts.url+path, rd)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := ts.client.Do(req)
+	if err != nil {
+		ts.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// want fails the test unless r has the status.
+func (r response) want(t *testing.T, status int) response {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+// problem is the body of an error response.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Errors []struct {
+		Location string `json:"location"`
+		Field    string `json:"field"`
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+	} `json:"errors"`
+}
+
+// wantProblem asserts an application/problem+json response with status.
+func (r response) wantProblem(t *testing.T, status int) problem {
+	t.Helper()
+	r.want(t, status)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Fatalf("content type %q, want application/problem+json: %s", ct, r.body)
+	}
+	var p problem
+	r.json(t, &p)
+	if p.Status != status || p.Title == "" {
+		t.Fatalf("problem %+v for status %d", p, status)
+	}
+	for _, leak := range []string{"SELECT", "INSERT", "sql", "goroutine", ".go:", "pq:", "SQLSTATE", "constraint"} {
+		if strings.Contains(string(r.body), leak) {
+			t.Fatalf("problem response leaks internals (%q): %s", leak, r.body)
+		}
+	}
+	return p
+}
+
+// hasError reports whether the problem names location (and code, when given).
+func (p problem) hasError(location, code string) bool {
+	for _, e := range p.Errors {
+		if e.Location == location && (code == "" || e.Code == code) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,292 @@
+// Package httpapi serves the crm services over HTTP as JSON, with an OpenAPI
+// 3.1 document derived from the Go types (huma), RFC 9457 problem responses,
+// and API-key authentication. New returns an http.Handler that a platform
+// mounts in its own mux or that the reference server (cmd/dossier) serves.
+//
+// Every request except /healthz, /readyz and /openapi.json needs
+// "Authorization: Bearer <key>". The organisation and the acting staff user
+// come from the key, never from the request, so one organisation's key can
+// never reach another organisation's data.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// Options configures the handler. The zero value works.
+type Options struct {
+	// Logger receives one line per request (method, path, status, duration,
+	// organisation; never keys, query strings or bodies) and internal errors.
+	// Nil means a quiet logger.
+	Logger *slog.Logger
+	// Ready reports whether the service can take requests, for /readyz;
+	// typically the store's Ping. Nil means always ready.
+	Ready func(context.Context) error
+	// MaxBodyBytes limits request bodies. Default 1 MiB.
+	MaxBodyBytes int64
+	// AuthCacheTTL is how long a checked API key is remembered, sparing the
+	// database a lookup on every request: a revoked key stops working
+	// within this time. Default 10s; negative turns the cache off.
+	AuthCacheTTL time.Duration
+	// Version is reported in the OpenAPI document. Default "dev".
+	Version string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Ready == nil {
+		o.Ready = func(context.Context) error { return nil }
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.AuthCacheTTL == 0 {
+		o.AuthCacheTTL = 10 * time.Second
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	return o
+}
+
+// server holds what the operations share.
+type server struct {
+	crm  *crm.CRM
+	opts Options
+	log  *slog.Logger
+	api  huma.API
+	keys *keyCache
+}
+
+// securityScheme is the name of the bearer scheme in the OpenAPI document.
+const securityScheme = "apiKey"
+
+// New returns the HTTP API of c.
+func New(c *crm.CRM, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	s := &server{crm: c, opts: opts, log: opts.Logger, keys: newKeyCache(opts.AuthCacheTTL)}
+
+	mux := http.NewServeMux()
+	cfg := huma.DefaultConfig("Dossier", opts.Version)
+	cfg.Info.Description = "The customer dossier of a booking platform: customers, custom fields and their timeline. " +
+		"Authenticate with an API key: Authorization: Bearer <key>. Errors are RFC 9457 problem details."
+	cfg.OpenAPIPath = "/openapi" // serves /openapi.json and /openapi.yaml
+	cfg.DocsPath = ""            // no HTML docs page that loads scripts from elsewhere
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil // no $schema links in every response body
+	cfg.FieldsOptionalByDefault = true
+	cfg.RejectUnknownQueryParameters = true
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		securityScheme: {Type: "http", Scheme: "bearer", Description: "An API key made with `dossier apikey create`."},
+	}
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.Date](), reflect.TypeFor[dateSchema]())
+	s.api = humago.New(mux, cfg)
+	s.api.UseMiddleware(s.authenticate)
+
+	s.registerHealth()
+	s.registerCustomers()
+	s.registerCustomFields()
+	s.registerHistory()
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, newProblem(http.StatusNotFound, "no such route: see /openapi.json"))
+	})
+	return s.logRequests(mux)
+}
+
+// dateSchema is how crm.Date appears in the OpenAPI document.
+type dateSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (dateSchema) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Format: "date", Examples: []any{"1985-04-12"}}
+}
+
+// register adds an operation with the API's defaults: authenticated, the
+// body limit, and problem responses documented.
+func register[I, O any](s *server, op huma.Operation, handler func(context.Context, *I) (*O, error)) {
+	if op.Security == nil {
+		op.Security = []map[string][]string{{securityScheme: {}}}
+	}
+	op.MaxBodyBytes = s.opts.MaxBodyBytes
+	if op.Responses == nil {
+		op.Responses = map[string]*huma.Response{}
+	}
+	problemSchema := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Problem](), true, "Problem")
+	op.Responses["default"] = &huma.Response{
+		Description: "An error, as RFC 9457 problem details",
+		Content:     map[string]*huma.MediaType{"application/problem+json": {Schema: problemSchema}},
+	}
+	huma.Register(s.api, op, handler)
+}
+
+// authenticated reports whether an operation needs an API key.
+func authenticated(op *huma.Operation) bool { return len(op.Security) > 0 }
+
+// authenticate is the middleware that turns the bearer key into the
+// organisation and actor of the request's context.
+func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	if !authenticated(ctx.Operation()) {
+		next(ctx)
+		return
+	}
+	secret, ok := strings.CutPrefix(ctx.Header("Authorization"), "Bearer ")
+	if !ok {
+		s.writeHumaProblem(ctx, unauthenticated())
+		return
+	}
+	key, err := s.keys.get(ctx.Context(), strings.TrimSpace(secret), s.crm.APIKeys.Authenticate)
+	if err != nil {
+		s.writeHumaProblem(ctx, problemFor(ctx.Context(), s.log, "header", err).(*Problem))
+		return
+	}
+	if info, ok := ctx.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		info.org = key.OrgID
+	}
+	rc := crm.WithActor(crm.WithOrg(ctx.Context(), key.OrgID), key.Actor())
+	if lang := acceptLanguage(ctx.Header("Accept-Language")); lang != "" {
+		rc = crm.WithLanguage(rc, lang)
+	}
+	next(huma.WithContext(ctx, rc))
+}
+
+// acceptLanguage returns the first language of an Accept-Language header;
+// crm picks the closest catalogue it has.
+func acceptLanguage(h string) string {
+	first, _, _ := strings.Cut(h, ",")
+	tag, _, _ := strings.Cut(first, ";")
+	return strings.TrimSpace(tag)
+}
+
+func (s *server) writeHumaProblem(ctx huma.Context, p *Problem) {
+	for k, vs := range p.headers {
+		for _, v := range vs {
+			ctx.AppendHeader(k, v)
+		}
+	}
+	ctx.SetHeader("Content-Type", "application/problem+json")
+	ctx.SetStatus(p.Status)
+	if err := s.api.Marshal(ctx.BodyWriter(), "application/json", p); err != nil {
+		s.log.ErrorContext(ctx.Context(), "writing a problem response failed", "err", err)
+	}
+}
+
+// writeProblem writes a problem outside huma (routes it does not know).
+func writeProblem(w http.ResponseWriter, p *Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// keyCache remembers checked API keys for a short time. It keys entries by
+// the secret's hash, so no secret stays in memory longer than a request.
+type keyCache struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	entries map[[32]byte]keyCacheEntry
+}
+
+type keyCacheEntry struct {
+	key     *crm.APIKey
+	expires time.Time
+}
+
+// keyCacheMax bounds the cache; when full it starts over rather than
+// tracking which entry is oldest.
+const keyCacheMax = 10_000
+
+func newKeyCache(ttl time.Duration) *keyCache {
+	return &keyCache{ttl: ttl, entries: map[[32]byte]keyCacheEntry{}}
+}
+
+func (c *keyCache) get(ctx context.Context, secret string, check func(context.Context, string) (*crm.APIKey, error)) (*crm.APIKey, error) {
+	if c.ttl < 0 {
+		return check(ctx, secret)
+	}
+	id := sha256.Sum256([]byte(secret))
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.entries[id]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.key, nil
+	}
+	key, err := check(ctx, secret)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.entries) >= keyCacheMax {
+		clear(c.entries)
+	}
+	c.entries[id] = keyCacheEntry{key: key, expires: now.Add(c.ttl)}
+	c.mu.Unlock()
+	return key, nil
+}
+
+// requestInfo is filled in while a request is served, for its log line.
+type requestInfo struct{ org string }
+
+type requestInfoKey struct{}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// logRequests writes one structured line per request. It logs the path but
+// not the query string: searches carry names, e-mail addresses and phones.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{}
+		rec := &statusRecorder{ResponseWriter: w}
+		r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBodyBytes)
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)), slog.String("org", info.org))
+	})
+}

@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// Problem is an error response in the format of RFC 9457 (problem details),
+// sent as application/problem+json. Its fields are those of huma's own error
+// model, which the API uses for requests that do not match the schema
+// (wrong types, unknown members), plus the field name and rule code of each
+// validation failure, so a client reads every error the same way.
+type Problem struct {
+	// Type is a URI naming the kind of problem; "about:blank" means the status says it all.
+	Type string `json:"type,omitempty" example:"about:blank"`
+	// Title is the status text.
+	Title string `json:"title" example:"Unprocessable Entity"`
+	// Status is the HTTP status code.
+	Status int `json:"status" example:"422"`
+	// Detail explains this occurrence, for people.
+	Detail string `json:"detail,omitempty" example:"crm: invalid input: loginEmail is not a valid e-mail address"`
+	// Errors lists the failing fields of an invalid request.
+	Errors []ProblemField `json:"errors,omitempty"`
+
+	headers http.Header
+}
+
+// ProblemField is one failing input field of an invalid request.
+type ProblemField struct {
+	// Location is where the value was: "body.loginEmail", "query.cursor", "header.If-Match".
+	Location string `json:"location,omitempty" example:"body.loginEmail"`
+	// Field is the field's name in the request, as in crm.FieldError.
+	Field string `json:"field,omitempty" example:"loginEmail"`
+	// Code is the stable name of the failed rule ("required", "email", "phone", ...).
+	Code string `json:"code,omitempty" example:"email"`
+	// Param is the rule's parameter where it has one (a length, the allowed choices).
+	Param string `json:"param,omitempty"`
+	// Message says what is wrong, in the caller's language (Accept-Language).
+	Message string `json:"message" example:"loginEmail is not a valid e-mail address"`
+}
+
+// Error implements error.
+func (p *Problem) Error() string {
+	if p.Detail != "" {
+		return p.Detail
+	}
+	return p.Title
+}
+
+// GetStatus implements huma.StatusError.
+func (p *Problem) GetStatus() int { return p.Status }
+
+// ContentType implements huma.ContentTypeFilter.
+func (p *Problem) ContentType(string) string { return "application/problem+json" }
+
+// GetHeaders implements huma.HeadersError.
+func (p *Problem) GetHeaders() http.Header { return p.headers }
+
+func newProblem(status int, detail string) *Problem {
+	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+var _ huma.StatusError = (*Problem)(nil)
+
+// problemFor turns an error of the crm services into the problem response
+// the client sees. This is the one place where errors become status codes:
+//
+//	crm.ErrNotFound        404
+//	crm.ErrStaleVersion    412 (the If-Match version is no longer current)
+//	crm.ErrConflict        409
+//	crm.ErrInvalid         422, with every failing field
+//	crm.ErrFeatureOff      404: a switched-off feature looks as if it did not exist,
+//	                       so clients handle it like any absent resource and the API
+//	                       does not advertise what an organisation has turned off
+//	crm.ErrUnauthenticated 401
+//	anything else          500, logged, with no detail for the client
+//
+// location says where the request's fields were ("body", "query").
+func problemFor(ctx context.Context, log *slog.Logger, location string, err error) error {
+	var (
+		invalid  *crm.ValidationError
+		conflict *crm.ConflictError
+		problem  *Problem
+	)
+	switch {
+	case errors.As(err, &problem):
+		return problem
+	case errors.As(err, &invalid):
+		p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
+		for _, f := range invalid.Fields {
+			loc := location
+			if f.Field != "" {
+				loc += "." + f.Field
+			}
+			p.Errors = append(p.Errors, ProblemField{Location: loc, Field: f.Field, Code: f.Code, Param: f.Param, Message: f.Message})
+		}
+		return p
+	case errors.Is(err, crm.ErrStaleVersion):
+		return newProblem(http.StatusPreconditionFailed, "the customer was changed by someone else since the version in If-Match: read it again")
+	case errors.As(err, &conflict):
+		p := newProblem(http.StatusConflict, conflict.Error())
+		if conflict.Field != "" {
+			p.Errors = []ProblemField{{Location: location + "." + conflict.Field, Field: conflict.Field, Code: "conflict", Message: conflict.Reason}}
+		}
+		return p
+	case errors.Is(err, crm.ErrConflict):
+		return newProblem(http.StatusConflict, "the change conflicts with stored data")
+	case errors.Is(err, crm.ErrNotFound), errors.Is(err, crm.ErrFeatureOff):
+		return newProblem(http.StatusNotFound, "not found")
+	case errors.Is(err, crm.ErrUnauthenticated), errors.Is(err, crm.ErrNoOrg), errors.Is(err, crm.ErrNoActor):
+		return unauthenticated()
+	case errors.Is(err, context.Canceled):
+		return newProblem(499, "the client closed the request")
+	}
+	log.ErrorContext(ctx, "request failed", "err", err)
+	return newProblem(http.StatusInternalServerError, "internal error")
+}
+
+// unauthenticated is the one answer to every missing, malformed, unknown or
+// revoked key: it says nothing about which it was.
+func unauthenticated() *Problem {
+	p := newProblem(http.StatusUnauthorized, "a valid API key is required: Authorization: Bearer <key>")
+	p.headers = http.Header{"WWW-Authenticate": {`Bearer realm="dossier"`}}
+	return p
+}
