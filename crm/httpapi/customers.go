@@ -83,7 +83,7 @@ type createCustomerInput struct {
 }
 
 type patchCustomerInput struct {
-	customerPath
+	ID      string `path:"id" doc:"The customer's id (a UUID)."`
 	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version the change is based on. A stale one gets 412."`
 	Body    crm.CustomerPatch
 }
@@ -93,14 +93,14 @@ type customerNumberPath struct {
 }
 
 type altEmailInput struct {
-	customerPath
+	ID   string `path:"id" doc:"The customer's id (a UUID)."`
 	Body struct {
 		Email string `json:"email" required:"true" doc:"The address to add."`
 	}
 }
 
 type altEmailPath struct {
-	customerPath
+	ID    string `path:"id" doc:"The customer's id (a UUID)."`
 	Email string `path:"email" doc:"The address to remove, compared without regard to case."`
 }
 

@@ -32,7 +32,7 @@ type defineCustomFieldInput struct {
 }
 
 type updateCustomFieldInput struct {
-	customFieldKeyPath
+	Key  string `path:"key" doc:"The field's key."`
 	Body crm.CustomFieldPatch
 }
 

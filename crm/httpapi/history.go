@@ -10,7 +10,7 @@ import (
 )
 
 type historyInput struct {
-	customerPath
+	ID     string `path:"id" doc:"The customer's id (a UUID)."`
 	Cursor string `query:"cursor" doc:"The next value of the previous page."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
 }

@@ -77,8 +77,16 @@ type server struct {
 // securityScheme is the name of the bearer scheme in the OpenAPI document.
 const securityScheme = "apiKey"
 
+// strictMemberNames makes huma refuse JSON members whose names match a
+// field only without regard to case ("lastname" for "lastName"), which it
+// otherwise accepts as encoding/json does: a client's typo must be an error,
+// not a guess. huma keeps this switch for the whole process, so a program
+// that embeds this API and serves its own huma API gets the same rule.
+var strictMemberNames sync.Once
+
 // New returns the HTTP API of c.
 func New(c *crm.CRM, opts Options) http.Handler {
+	strictMemberNames.Do(func() { huma.ValidateStrictCasing = true })
 	opts = opts.withDefaults()
 	s := &server{crm: c, opts: opts, log: opts.Logger, keys: newKeyCache(opts.AuthCacheTTL)}
 
