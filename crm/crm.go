@@ -25,6 +25,7 @@ type Store interface {
 	CustomFieldStore
 	HistoryStore
 	APIKeyStore
+	QualifierStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -76,6 +77,10 @@ type CRM struct {
 	CustomFields  *CustomFieldService
 	History       *HistoryService
 	APIKeys       *APIKeyService
+	// Tags qualify the relationship: at most nine per customer (C4).
+	Tags *QualifierService
+	// Attributes are attributes and interests, any number per customer (C4).
+	Attributes *QualifierService
 }
 
 // New builds a CRM on st.
@@ -94,6 +99,8 @@ func New(st Store, cfg Config) (*CRM, error) {
 		CustomFields:  &CustomFieldService{c},
 		History:       &HistoryService{c},
 		APIKeys:       &APIKeyService{c},
+		Tags:          &QualifierService{core: c, kind: KindTag},
+		Attributes:    &QualifierService{core: c, kind: KindAttribute},
 	}, nil
 }
 

@@ -286,6 +286,11 @@ type CustomerStore interface {
 	// CustomerUpdate stores c if its stored version is still expectedVersion
 	// (else ErrStaleVersion; ErrNotFound when it does not exist).
 	CustomerUpdate(ctx context.Context, c *Customer, expectedVersion int) error
+	// CustomerTouch records activity on a customer (its last-activity time)
+	// and locks its row until the transaction ends, so that changes of
+	// the customer's linked data (tags) run one after the other. ErrNotFound
+	// when there is no such customer.
+	CustomerTouch(ctx context.Context, orgID, id string, at time.Time) error
 	// CustomerDelete removes a customer, its search indexes and its history.
 	CustomerDelete(ctx context.Context, orgID, id string) error
 	// CustomerList returns up to Limit customers matching p, by number.

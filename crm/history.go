@@ -15,6 +15,11 @@ const (
 	// EventCustomerDeleted stays after the customer and the rest of its
 	// timeline are gone, saying who deleted it and when; it holds no personal data.
 	EventCustomerDeleted EventKind = "customer.deleted"
+	// EventTagsChanged: tags were added to or removed from the customer
+	// (the change lists the tag names before and after).
+	EventTagsChanged EventKind = "tags.changed"
+	// EventAttributesChanged: attributes or interests were added or removed.
+	EventAttributesChanged EventKind = "attributes.changed"
 )
 
 // HistoryEvent is one entry of a customer's timeline (C12).

@@ -68,7 +68,8 @@ type OrganisationService struct{ *core }
 
 var orgIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
-// Create makes a new organisation. Its ID must be unused (else ErrConflict).
+// Create makes a new organisation with the default tags (DefaultTags). Its
+// ID must be unused (else ErrConflict).
 func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*Organisation, error) {
 	v := newValidation(languageFrom(ctx))
 	in.ID = strings.TrimSpace(in.ID)
@@ -91,7 +92,13 @@ func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*
 	}
 	org.CreatedAt = s.now()
 	org.UpdatedAt = org.CreatedAt
-	if err := s.store.OrganisationInsert(ctx, org); err != nil {
+	err := s.store.InTx(ctx, func(tx Store) error {
+		if err := tx.OrganisationInsert(ctx, org); err != nil {
+			return err
+		}
+		return tx.QualifierInsert(ctx, org.ID, defaultTags(org.CreatedAt)...)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return org, nil

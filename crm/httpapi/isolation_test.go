@@ -17,7 +17,7 @@ import (
 func openAPIRoutes(t *testing.T, ts *testServer) map[string]bool {
 	t.Helper()
 	var doc struct {
-		OpenAPI string                                       `json:"openapi"`
+		OpenAPI string                                         `json:"openapi"`
 		Paths   map[string]map[string]struct{ Security []any } `json:"paths"`
 	}
 	ts.do("GET", "/openapi.json", "", nil).want(t, http.StatusOK).json(t, &doc)
@@ -49,7 +49,7 @@ func TestIsolation(t *testing.T) {
 		for i, name := range []string{"Erste", "Zweite", "Bertha"} {
 			res := ts.do("POST", "/v1/customers", b, map[string]any{"firstName": name, "lastName": "Geheim",
 				"loginEmail": name + "@b.example", "altEmails": []string{name + ".alt@b.example"},
-				"phones": []map[string]any{{"number": "+49 30 1234567" + string(rune('0'+i))}},
+				"phones":    []map[string]any{{"number": "+49 30 1234567" + string(rune('0'+i))}},
 				"birthDate": "1970-01-0" + string(rune('1'+i)), "origin": "b-origin", "customFields": map[string]any{"geheim": "x"}})
 			res.want(t, http.StatusCreated).json(t, &secret)
 		}

@@ -23,6 +23,8 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "id", Reason: "an organisation with this id exists"}},
 	{"api_keys_secret_hash_uq", "api_keys.secret_hash",
 		crm.ConflictError{Field: "secret", Reason: "an API key with this secret exists"}},
+	{"qualifiers_name_uq", "qualifiers.org_id, qualifiers.kind, qualifiers.name_key",
+		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists (archived ones included)"}},
 }
@@ -43,6 +45,8 @@ func interpretError(err error) error {
 			return conflictFor(func(postgres, _ string) bool { return pgErr.Field('n') == postgres })
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("store: %s: %w", pgErr.Field('M'), crm.ErrNotFound)
+		case "23514": // check_violation: a value the schema's rules refuse (a tenth tag slot)
+			return fmt.Errorf("store: %s: %w", pgErr.Field('n'), crm.ErrConflict)
 		case "22P02": // invalid_text_representation: an id that is not a UUID cannot exist
 			return crm.ErrNotFound
 		}
@@ -53,6 +57,8 @@ func interpretError(err error) error {
 	switch {
 	case strings.Contains(msg, "UNIQUE constraint failed: "), strings.Contains(msg, "PRIMARY KEY constraint failed"):
 		return conflictFor(func(_, sqlite string) bool { return strings.Contains(msg, sqlite) })
+	case strings.Contains(msg, "CHECK constraint failed"):
+		return fmt.Errorf("store: %s: %w", msg, crm.ErrConflict)
 	case strings.Contains(msg, "FOREIGN KEY constraint failed"):
 		return fmt.Errorf("store: a referenced row does not exist: %w", crm.ErrNotFound)
 	}

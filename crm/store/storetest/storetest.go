@@ -50,6 +50,9 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"NoOrgNoActor", testNoOrgNoActor},
 		{"TransactionRollback", testTransactionRollback},
 		{"APIKeys", testAPIKeys},
+		{"Tags", testTags},
+		{"TagLimit", testTagLimit},
+		{"Attributes", testAttributes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
