@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/internal/testdb"
+	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
 // TestBadInput sends every kind of bad request a client can make and checks

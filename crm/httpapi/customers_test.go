@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/internal/testdb"
+	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
 // TestCustomerLifecycle drives everything the API offers for one customer,

@@ -14,7 +14,7 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/httpapi"
 	"github.com/dossiercrm/dossier/crm/store"
-	"github.com/dossiercrm/dossier/internal/testdb"
+	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
 // testServer is a real listening server on loopback with two organisations,

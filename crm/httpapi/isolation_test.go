@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/internal/testdb"
+	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
 // openAPIRoutes lists "METHOD /path" of every operation in the served

@@ -5,7 +5,7 @@ import (
 
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/store/storetest"
-	"github.com/dossiercrm/dossier/internal/testdb"
+	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
 func TestSQLite(t *testing.T) {

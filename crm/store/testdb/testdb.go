@@ -58,23 +58,7 @@ func PostgresDSN(t testing.TB) string {
 // tests run in parallel without seeing each other's rows.
 func Postgres(t testing.TB) *store.DB {
 	t.Helper()
-	dsn := PostgresDSN(t)
-	admin, err := sql.Open("pg", dsn)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	ctx := context.Background()
-	schema := "test_" + randomHex(6)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		if os.Getenv("DOSSIER_REQUIRE_POSTGRES") == "1" {
-			t.Fatalf("postgres unreachable (DOSSIER_TEST_POSTGRES): %v", err)
-		}
-		t.Skipf("postgres unreachable, skipped: %v", err)
-	}
-	t.Cleanup(func() { admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-
-	db, err := store.Open(ctx, WithSearchPath(t, dsn, schema), store.WithMigrate())
+	db, err := store.Open(context.Background(), PostgresSchemaDSN(t), store.WithMigrate())
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
 	}
@@ -99,4 +83,32 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// PostgresSchemaDSN creates an empty schema of the test's own, dropped
+// afterwards, and returns a DSN whose search_path is that schema. It is for
+// code under test that opens and migrates the database itself, such as the
+// reference server given the DSN as --db. Like Postgres, it skips the test
+// when DOSSIER_TEST_POSTGRES is unset or unreachable (unless
+// DOSSIER_REQUIRE_POSTGRES=1).
+func PostgresSchemaDSN(t testing.TB) string {
+	t.Helper()
+	dsn := PostgresDSN(t)
+	admin, err := sql.Open("pg", dsn)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	schema := "test_" + randomHex(6)
+	if _, err := admin.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		if os.Getenv("DOSSIER_REQUIRE_POSTGRES") == "1" {
+			t.Fatalf("postgres unreachable (DOSSIER_TEST_POSTGRES): %v", err)
+		}
+		t.Skipf("postgres unreachable, skipped: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	return WithSearchPath(t, dsn, schema)
 }

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// Exit codes of run.
+const (
+	exitOK    = 0
+	exitError = 1 // the command failed: bad input, database down, ...
+	exitUsage = 2 // the command line or the environment is wrong
+)
+
+// cli is one invocation: where it writes and where it reads its environment.
+// Tests call run with their own writers and environment.
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// command is one subcommand of dossier.
+type command struct {
+	name     string // "serve", "apikey create"
+	synopsis string // the arguments after the name, for its usage
+	short    string // one line for the list of commands
+	long     string // what its usage says it does
+	run      func(cl *cli, ctx context.Context, fs *flagSet, args []string) error
+}
+
+// commands lists the subcommands in the order usage shows them.
+func commands() []command {
+	return []command{{
+		name: "serve", synopsis: "[flags]",
+		short: "Serve the HTTP API (on an empty database: prints a first API key)",
+		long: "Serve the HTTP API until SIGINT or SIGTERM, then finish the requests in\n" +
+			"flight and stop. The schema is migrated on start. On an empty database it\n" +
+			"creates organisation \"main\" with an API key, and prints the key once.",
+		run: (*cli).serve,
+	}, {
+		name: "migrate", synopsis: "[flags]",
+		short: "Bring the database schema up to date",
+		long:  "Bring the database schema up to date. Running it again changes nothing.",
+		run:   (*cli).migrate,
+	}, {
+		name: "org create", synopsis: "--id ID --name NAME [flags]",
+		short: "Create an organisation",
+		long:  "Create an organisation and print it as JSON.",
+		run:   (*cli).orgCreate,
+	}, {
+		name: "apikey create", synopsis: "--org ID --name NAME [--staff USER] [flags]",
+		short: "Issue an API key, printing its secret once",
+		long: "Issue an API key for an organisation and print its secret. Dossier keeps\n" +
+			"only a hash: the secret cannot be shown again.",
+		run: (*cli).apikeyCreate,
+	}, {
+		name: "apikey list", synopsis: "--org ID [flags]",
+		short: "List an organisation's API keys",
+		long:  "List an organisation's API keys, revoked ones included. Secrets are never shown.",
+		run:   (*cli).apikeyList,
+	}, {
+		name: "apikey revoke", synopsis: "--org ID --id KEYID [flags]",
+		short: "Revoke an API key",
+		long: "Revoke an API key. Servers stop accepting it within their key cache time\n" +
+			"(10 seconds).",
+		run: (*cli).apikeyRevoke,
+	}}
+}
+
+// environment lists the DOSSIER_* variables for the top-level usage.
+var environment = [][2]string{
+	{"DOSSIER_DB", "database, sqlite:PATH or postgres://USER@HOST:5432/DB (default sqlite:dossier.db)"},
+	{"DOSSIER_ADDR", "serve: address to listen on (default 127.0.0.1:8080)"},
+	{"DOSSIER_LANGUAGE", "serve, org create: default language of organisations (default en)"},
+	{"DOSSIER_COUNTRY", "serve, org create: default country of organisations, for national phone numbers"},
+	{"DOSSIER_LOG_FORMAT", "serve: log format, text or json (default text)"},
+	{"DOSSIER_MAX_BODY_BYTES", "serve: largest request body in bytes (default 1048576)"},
+}
+
+// run is the whole program; main only adds signals and the exit. It returns
+// the exit code: 0, 1 when the command failed, 2 for a bad command line.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cl := &cli{stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 {
+		cl.usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if cmd, rest, ok := lookup(args[1:]); ok && len(rest) == 0 {
+				// The command defines its flags as it runs; -h stops it there.
+				fs := cl.newFlagSet(cmd)
+				return cl.report(fs, cmd.run(cl, ctx, fs, []string{"-h"}))
+			}
+		}
+		cl.usage(stdout)
+		return exitOK
+	}
+	cmd, rest, ok := lookup(args)
+	if !ok {
+		switch subs := subcommands(args[0]); {
+		case len(subs) == 0:
+			fmt.Fprintf(stderr, "dossier: unknown command %q\n\n", args[0])
+		case len(args) == 1:
+			fmt.Fprintf(stderr, "dossier %s: needs a subcommand: %s\n\n", args[0], strings.Join(subs, ", "))
+		default:
+			fmt.Fprintf(stderr, "dossier %s: unknown subcommand %q (use %s)\n\n", args[0], args[1], strings.Join(subs, ", "))
+		}
+		cl.usage(stderr)
+		return exitUsage
+	}
+	fs := cl.newFlagSet(cmd)
+	return cl.report(fs, cmd.run(cl, ctx, fs, rest))
+}
+
+// lookup finds the command that args start with and returns the arguments after its name.
+func lookup(args []string) (command, []string, bool) {
+	for _, cmd := range commands() {
+		words := strings.Fields(cmd.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == cmd.name {
+			return cmd, args[len(words):], true
+		}
+	}
+	return command{}, nil, false
+}
+
+// subcommands lists the second words of the commands that start with word.
+func subcommands(word string) []string {
+	var subs []string
+	for _, cmd := range commands() {
+		if first, second, ok := strings.Cut(cmd.name, " "); ok && first == word {
+			subs = append(subs, second)
+		}
+	}
+	return subs
+}
+
+// usage prints the top-level help.
+func (cl *cli) usage(w io.Writer) {
+	fmt.Fprint(w, "Dossier is a customer CRM: the HTTP API server and its admin commands.\n\n"+
+		"Usage: dossier COMMAND [flags]\n\nCommands:\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, cmd := range commands() {
+		fmt.Fprintf(tw, "  %s\t%s\n", cmd.name, cmd.short)
+	}
+	fmt.Fprintf(tw, "  help [COMMAND]\tShow this help, or a command's flags (also: dossier COMMAND -h)\n")
+	tw.Flush()
+	fmt.Fprint(w, "\nEvery flag can also be set by an environment variable; a flag given on the\n"+
+		"command line wins.\n\nEnvironment:\n\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, e := range environment {
+		fmt.Fprintf(tw, "  %s\t%s\n", e[0], e[1])
+	}
+	tw.Flush()
+	fmt.Fprint(w, "\nExample:\n\n"+
+		"  dossier serve                                   # SQLite file dossier.db, http://127.0.0.1:8080\n"+
+		"  DOSSIER_DB='postgres://dossier@127.0.0.1:5432/dossier?sslmode=disable' dossier serve\n")
+}
+
+// report prints what went wrong, if anything, and returns the exit code.
+func (cl *cli) report(fs *flagSet, err error) int {
+	var (
+		usageErr *usageError
+		invalid  *crm.ValidationError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		fs.usage(cl.stdout)
+		return exitOK
+	case errors.As(err, &usageErr):
+		fmt.Fprintf(cl.stderr, "dossier %s: %s\n\n", fs.cmd.name, usageErr.msg)
+		fs.usage(cl.stderr)
+		return exitUsage
+	case errors.As(err, &invalid):
+		fmt.Fprintf(cl.stderr, "dossier %s: invalid input:\n", fs.cmd.name)
+		for _, f := range invalid.Fields {
+			fmt.Fprintf(cl.stderr, "  %s: %s\n", flagOfField(f.Field), f.Message)
+		}
+		fmt.Fprintf(cl.stderr, "See \"dossier %s -h\".\n", fs.cmd.name)
+		return exitError
+	default:
+		fmt.Fprintf(cl.stderr, "dossier %s: %v\n", fs.cmd.name, err)
+		return exitError
+	}
+}
+
+// flagOfField names the flag that sets an input field of crm, so that a
+// validation error points at what the user typed.
+func flagOfField(field string) string {
+	switch field {
+	case "id", "name", "org":
+		return "--" + field
+	case "defaultLanguage", "DefaultLanguage":
+		return "--language"
+	case "defaultCountry", "DefaultCountry":
+		return "--country"
+	case "staffUser":
+		return "--staff"
+	}
+	return field
+}
+
+// usageError is a wrong command line or environment value: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// flagSet is a command's flags, each of which may take its default from a
+// DOSSIER_* environment variable.
+type flagSet struct {
+	*flag.FlagSet
+	cmd    command
+	getenv func(string) string
+	env    [][2]string // flag name, environment variable
+}
+
+func (cl *cli) newFlagSet(cmd command) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet("dossier "+cmd.name, flag.ContinueOnError), cmd: cmd, getenv: cl.getenv}
+	// Parse returns its errors; report prints them with the usage.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// envString defines a string flag that the environment variable env sets
+// when the command line does not.
+func (fs *flagSet) envString(p *string, name, env, def, usage string) {
+	fs.StringVar(p, name, def, usage+" [$"+env+"]")
+	fs.env = append(fs.env, [2]string{name, env})
+}
+
+// envInt64 defines an int64 flag that env sets when the command line does not.
+func (fs *flagSet) envInt64(p *int64, name, env string, def int64, usage string) {
+	fs.Int64Var(p, name, def, usage+" [$"+env+"]")
+	fs.env = append(fs.env, [2]string{name, env})
+}
+
+// dbFlag defines --db, which every command has.
+func (fs *flagSet) dbFlag(p *string) {
+	fs.envString(p, "db", "DOSSIER_DB", "sqlite:dossier.db", "the `database`: sqlite:PATH or postgres://USER@HOST:5432/DB")
+}
+
+// orgSettingsFlags defines --language and --country, the settings of the
+// organisations a command creates; whose they are completes the usage texts.
+func (fs *flagSet) orgSettingsFlags(lang, country *string, whose string) {
+	fs.envString(lang, "language", "DOSSIER_LANGUAGE", "en", "`language` (BCP 47) of "+whose+", given to new customers")
+	fs.envString(country, "country", "DOSSIER_COUNTRY", "", "`country` (ISO 3166-1 alpha-2) of "+whose+", to read national phone numbers")
+}
+
+// parse applies the environment, then the command line. The flag package
+// keeps the built-in defaults for usage, so a DSN with a password in
+// DOSSIER_DB never shows up in help output.
+func (fs *flagSet) parse(args []string) error {
+	for _, e := range fs.env {
+		v := fs.getenv(e[1])
+		if v == "" {
+			continue
+		}
+		if err := fs.Set(e[0], v); err != nil {
+			return usageErrorf("%s: invalid value %q", e[1], v)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// required returns a usage error naming the flags, given as name and
+// value, whose value is empty.
+func required(flags ...[2]string) error {
+	var missing []string
+	for _, f := range flags {
+		if strings.TrimSpace(f[1]) == "" {
+			missing = append(missing, "--"+f[0])
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return usageErrorf("missing %s", strings.Join(missing, " and "))
+}
+
+// usage prints the command's help and flags.
+func (fs *flagSet) usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: dossier %s %s\n\n%s\n\nFlags (environment variables in brackets):\n\n", fs.cmd.name, fs.cmd.synopsis, fs.cmd.long)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// version is the module version the binary was built from, "dev" from a checkout.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}

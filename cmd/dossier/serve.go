@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/httpapi"
+	"github.com/dossiercrm/dossier/crm/store"
+)
+
+// The organisation and key that serve creates on an empty database.
+const (
+	firstOrgID     = "main"
+	firstOrgName   = "My organisation"
+	firstKeyName   = "first key"
+	firstKeyStaff  = "admin"
+	defaultMaxBody = 1 << 20
+)
+
+// serveLimits are the HTTP server's timeouts.
+type serveLimits struct {
+	// ReadHeader bounds reading a request's headers (slow clients).
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included.
+	Read time.Duration
+	// Write bounds the time from the end of the request headers to the end of the response.
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next request.
+	Idle time.Duration
+	// Shutdown bounds how long in-flight requests may take to finish once
+	// the server is asked to stop.
+	Shutdown time.Duration
+}
+
+var defaultLimits = serveLimits{
+	ReadHeader: 10 * time.Second,
+	Read:       30 * time.Second,
+	Write:      60 * time.Second,
+	Idle:       120 * time.Second,
+	Shutdown:   20 * time.Second,
+}
+
+// serve is "dossier serve".
+func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
+	var (
+		db, addr, lang, country, logFormat string
+		maxBody                            int64
+	)
+	fs.dbFlag(&db)
+	fs.envString(&addr, "addr", "DOSSIER_ADDR", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
+	fs.orgSettingsFlags(&lang, &country, "new organisations")
+	fs.envString(&logFormat, "log-format", "DOSSIER_LOG_FORMAT", "text", "log `format`: text or json")
+	fs.envInt64(&maxBody, "max-body", "DOSSIER_MAX_BODY_BYTES", defaultMaxBody, "largest request body in `bytes`")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(logFormat, cl.stderr)
+	if err != nil {
+		return err
+	}
+	if maxBody <= 0 {
+		return usageErrorf("--max-body must be positive, not %d", maxBody)
+	}
+
+	st, err := store.Open(ctx, db, store.WithMigrate())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info("database ready", "db", st.Dialect())
+	c, err := crm.New(st, crm.Config{DefaultLanguage: lang, DefaultCountry: country, Logger: log})
+	if err != nil {
+		return err
+	}
+	// Listen before creating the first organisation: a port in use then
+	// fails the start without leaving a key nobody has seen, and the printed
+	// curl line has the real port when --addr asks for port 0.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if err := createFirstOrganisation(ctx, c, lang, country, log, cl.stdout, "http://"+ln.Addr().String()); err != nil {
+		ln.Close()
+		return err
+	}
+	h := httpapi.New(c, httpapi.Options{Logger: log, Ready: st.Ping, MaxBodyBytes: maxBody, Version: version()})
+	return serveHTTP(ctx, ln, h, log, defaultLimits)
+}
+
+// newLogger returns the structured logger of the server, on w.
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, usageErrorf("--log-format must be text or json, not %q", format)
+}
+
+// createFirstOrganisation makes a fresh installation usable: when there is
+// no organisation yet it creates one with an API key and prints the key to
+// out, once. The key never goes to the log.
+func createFirstOrganisation(ctx context.Context, c *crm.CRM, lang, country string, log *slog.Logger, out io.Writer, baseURL string) error {
+	orgs, err := c.Organisations.List(ctx)
+	if err != nil {
+		return err
+	}
+	if len(orgs) > 0 {
+		return nil
+	}
+	org, err := c.Organisations.Create(ctx, crm.NewOrganisation{
+		ID: firstOrgID, Name: firstOrgName, DefaultLanguage: lang, DefaultCountry: country,
+	})
+	if errors.Is(err, crm.ErrConflict) {
+		return nil // another server on the same database was quicker
+	}
+	if err != nil {
+		return fmt.Errorf("creating the first organisation: %w", err)
+	}
+	key, secret, err := c.APIKeys.Create(crm.WithActor(crm.WithOrg(ctx, org.ID), crm.System()),
+		crm.NewAPIKey{Name: firstKeyName, StaffUser: firstKeyStaff})
+	if err != nil {
+		return fmt.Errorf("organisation %q was created but its first API key was not (make one with \"dossier apikey create --org %s --name NAME\"): %w",
+			org.ID, org.ID, err)
+	}
+	log.Info("created the first organisation and API key", "org", org.ID, "key_id", key.ID)
+
+	settings := "language " + org.DefaultLanguage
+	if org.DefaultCountry != "" {
+		settings += ", country " + org.DefaultCountry
+	}
+	fmt.Fprintf(out, `
+Dossier created a first organisation and an API key for it.
+
+  Organisation:  %s (%s, %s)
+  API key:       %s
+
+The key is shown only this once: copy it now. Anyone who has it can read and
+change this organisation's customers. Make more keys with
+"dossier apikey create --org %s --name NAME".
+
+Try it:
+
+  curl -H 'Authorization: Bearer %s' %s/v1/customers
+
+`, org.ID, org.Name, settings, secret, org.ID, secret, baseURL)
+	return nil
+}
+
+// serveHTTP serves h on ln until ctx is cancelled, then shuts down
+// gracefully: it stops accepting connections and waits up to
+// limits.Shutdown for in-flight requests to finish. Requests do not inherit
+// ctx, so cancelling it does not cancel them.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, limits serveLimits) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: limits.ReadHeader,
+		ReadTimeout:       limits.Read,
+		WriteTimeout:      limits.Write,
+		IdleTimeout:       limits.Idle,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "version", version())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight", "timeout", limits.Shutdown)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limits.Shutdown)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		<-served
+		return fmt.Errorf("shutdown: requests still running after %s were cut off: %w", limits.Shutdown, err)
+	}
+	<-served // http.ErrServerClosed
+	log.Info("stopped")
+	return nil
+}
