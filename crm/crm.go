@@ -26,6 +26,7 @@ type Store interface {
 	HistoryStore
 	APIKeyStore
 	QualifierStore
+	LabelStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -81,6 +82,8 @@ type CRM struct {
 	Tags *QualifierService
 	// Attributes are attributes and interests, any number per customer (C4).
 	Attributes *QualifierService
+	// Labels are labels with benefits and memberships (C4).
+	Labels *LabelService
 }
 
 // New builds a CRM on st.
@@ -101,6 +104,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		APIKeys:       &APIKeyService{c},
 		Tags:          &QualifierService{core: c, kind: KindTag},
 		Attributes:    &QualifierService{core: c, kind: KindAttribute},
+		Labels:        &LabelService{c},
 	}, nil
 }
 

@@ -25,6 +25,8 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "secret", Reason: "an API key with this secret exists"}},
 	{"qualifiers_name_uq", "qualifiers.org_id, qualifiers.kind, qualifiers.name_key",
 		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
+	{"labels_name_uq", "labels.org_id, labels.name_key",
+		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists (archived ones included)"}},
 }

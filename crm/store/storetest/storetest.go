@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Tags", testTags},
 		{"TagLimit", testTagLimit},
 		{"Attributes", testAttributes},
+		{"Labels", testLabels},
+		{"Memberships", testMemberships},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
