@@ -108,6 +108,9 @@ type Customer struct {
 	// Version increases with every change; updates name the version they
 	// were based on (optimistic locking).
 	Version int `json:"version"`
+	// SortKey orders the customer by name in the organisation's language
+	// (see SortName); computed on every write, never sent to clients.
+	SortKey []byte `json:"-"`
 }
 
 // DisplayName is the name staff see in lists: the person's name, else the company.
@@ -253,28 +256,6 @@ type CustomerGetParams struct {
 	LoginEmailKey string
 }
 
-// CustomerListParams selects customers for CustomerList. Zero fields do not
-// filter. Text criteria arrive normalised: NamePrefix is a search key
-// (i18n.SearchKey), EmailKey an EmailKey, Phone in E.164.
-type CustomerListParams struct {
-	OrgID      string
-	NamePrefix string
-	EmailKey   string
-	Phone      string
-	BirthDate  *Date
-	Number     int64
-	Status     CustomerStatus
-	Origin     string
-	// Language matches the tag itself and its regional variants ("nl" matches "nl-BE").
-	Language    string
-	AssignedTo  string
-	CreatedFrom time.Time // inclusive
-	CreatedTo   time.Time // exclusive
-	// AfterNumber is the keyset position: only customers with a higher number.
-	AfterNumber int64
-	Limit       int
-}
-
 // CustomerStore keeps customer records and their search indexes (name keys,
 // e-mail addresses, phone numbers), which it keeps in sync on every write.
 type CustomerStore interface {
@@ -293,8 +274,15 @@ type CustomerStore interface {
 	CustomerTouch(ctx context.Context, orgID, id string, at time.Time) error
 	// CustomerDelete removes a customer, its search indexes and its history.
 	CustomerDelete(ctx context.Context, orgID, id string) error
-	// CustomerList returns up to Limit customers matching p, by number.
+	// CustomerList returns up to Limit customers matching p, in p.Sort
+	// order, after the keyset position p names.
 	CustomerList(ctx context.Context, p CustomerListParams) ([]Customer, error)
+	// CustomerCount counts the customers matching p (its sort, position and
+	// limit do not apply).
+	CustomerCount(ctx context.Context, p CustomerListParams) (int64, error)
+	// CustomerSortKeysRebuild recomputes the sort key of every customer of
+	// the organisation with key, after its language changed.
+	CustomerSortKeysRebuild(ctx context.Context, orgID string, key func(*CustomerFields) []byte) error
 }
 
 // CustomerService creates, reads, changes and finds the customers of the
@@ -337,6 +325,7 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		UpdatedAt:      now,
 		LastActivityAt: now,
 		Version:        1,
+		SortKey:        i18n.SortKey(org.DefaultLanguage, sortName(&fields)),
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if c.Number, err = tx.OrganisationNextCustomerNumber(ctx, sc.org); err != nil {
@@ -427,6 +416,7 @@ func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion
 		}
 		next := *old
 		next.CustomerFields = fields
+		next.SortKey = i18n.SortKey(org.DefaultLanguage, sortName(&fields))
 		changes := diffCustomer(old, &next)
 		if len(changes) == 0 {
 			updated = old
@@ -467,94 +457,6 @@ func (s *CustomerService) Delete(ctx context.Context, id string) error {
 		return tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerDeleted, s.now(),
 			[]FieldChange{{Field: "number", Old: old.Number}}))
 	})
-}
-
-// CustomerFilter selects customers in List. Zero fields do not filter; the
-// criteria combine with AND.
-type CustomerFilter struct {
-	// Name matches customers with a name part (first, middle, last name or
-	// company) starting with it, without regard to case or accents:
-	// "muller" finds "Müller", "van der b" finds "van der Berg".
-	Name string
-	// Email matches the login, correspondence or any alternative address.
-	Email string
-	// Phone matches any of the customer's numbers; any format the
-	// organisation's country understands ("06 1234 5678", "+31 6 12345678").
-	Phone       string
-	BirthDate   *Date
-	Number      int64
-	Status      CustomerStatus
-	Origin      string
-	Language    string
-	AssignedTo  string
-	CreatedFrom time.Time // inclusive
-	CreatedTo   time.Time // exclusive
-}
-
-// List returns a page of the customers matching f, ordered by customer number.
-func (s *CustomerService) List(ctx context.Context, f CustomerFilter, page PageRequest) (Page[Customer], error) {
-	sc, err := readScope(ctx)
-	if err != nil {
-		return Page[Customer]{}, err
-	}
-	v := newValidation(sc.lang)
-	p := CustomerListParams{
-		OrgID:       sc.org,
-		BirthDate:   f.BirthDate,
-		Number:      f.Number,
-		Status:      f.Status,
-		Origin:      strings.TrimSpace(f.Origin),
-		AssignedTo:  strings.TrimSpace(f.AssignedTo),
-		CreatedFrom: f.CreatedFrom.UTC(),
-		CreatedTo:   f.CreatedTo.UTC(),
-		Limit:       page.limit(v) + 1,
-	}
-	if f.Name != "" {
-		if p.NamePrefix = i18n.SearchKey(f.Name); p.NamePrefix == "" {
-			v.add("name", "invalid", "")
-		}
-	}
-	if f.Email != "" {
-		p.EmailKey = EmailKey(f.Email)
-	}
-	if f.Language != "" {
-		p.Language = checkLanguage(v, "language", f.Language)
-	}
-	if f.Status != "" && s.validate.Var(string(f.Status), "oneof=lead prospect customer inactive") != nil {
-		v.add("status", "oneof", "lead, prospect, customer, inactive")
-	}
-	if f.Number < 0 {
-		v.add("number", "gt", "0")
-	}
-	cur, ok := decodeCursor(page.Cursor)
-	if !ok || (page.Cursor != "" && cur.Number <= 0) {
-		v.add("cursor", "cursor", "")
-	}
-	p.AfterNumber = cur.Number
-	if f.Phone != "" {
-		org, err := s.organisation(ctx, s.store, sc)
-		if err != nil {
-			return Page[Customer]{}, err
-		}
-		e164, ok := parsePhone(f.Phone, org.DefaultCountry)
-		if !ok {
-			v.add("phone", "phone", "")
-		}
-		p.Phone = e164
-	}
-	if err := v.err(); err != nil {
-		return Page[Customer]{}, err
-	}
-	items, err := s.store.CustomerList(ctx, p)
-	if err != nil {
-		return Page[Customer]{}, err
-	}
-	out := Page[Customer]{Items: items}
-	if limit := p.Limit - 1; len(items) > limit {
-		out.Items = items[:limit]
-		out.Next = cursor{Number: out.Items[limit-1].Number}.encode()
-	}
-	return out, nil
 }
 
 // rules loads what validating a customer needs: the organisation (language,

@@ -129,6 +129,7 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 		if p.Name != nil {
 			org.Name = strings.TrimSpace(*p.Name)
 		}
+		oldLanguage := org.DefaultLanguage
 		if p.DefaultLanguage != nil {
 			org.DefaultLanguage = checkLanguage(v, "defaultLanguage", *p.DefaultLanguage)
 		}
@@ -139,7 +140,16 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 			return err
 		}
 		org.UpdatedAt = s.now()
-		return tx.OrganisationUpdate(ctx, org)
+		if err := tx.OrganisationUpdate(ctx, org); err != nil {
+			return err
+		}
+		if org.DefaultLanguage == oldLanguage {
+			return nil
+		}
+		// Lists sorted by name follow the organisation's language.
+		return tx.CustomerSortKeysRebuild(ctx, org.ID, func(f *CustomerFields) []byte {
+			return i18n.SortKey(org.DefaultLanguage, sortName(f))
+		})
 	})
 	if err != nil {
 		return nil, err

@@ -31,7 +31,9 @@ type Page[T any] struct {
 
 // cursor is the keyset position behind the opaque cursor string.
 type cursor struct {
+	Sort   string `json:"s,omitempty"` // the order the cursor belongs to
 	Number int64  `json:"n,omitempty"` // customer number
+	Key    []byte `json:"k,omitempty"` // sort key
 	Time   int64  `json:"t,omitempty"` // unix microseconds
 	ID     string `json:"i,omitempty"`
 }

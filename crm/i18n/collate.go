@@ -33,3 +33,18 @@ func Sort[T any](lang string, items []T, key func(T) string) {
 		return bytes.Compare(sortKey(key(a)), sortKey(key(b)))
 	})
 }
+
+// SortKey returns a byte string whose byte order is the order of s in the
+// language lang, without regard to case: bytes.Compare(SortKey(l, a),
+// SortKey(l, b)) orders a and b as Sort does. Stored in a column, it lets a
+// database sort names the way the language expects with a plain byte
+// comparison and an ordinary index. An unusable lang sorts as English.
+// It is safe for concurrent use.
+func SortKey(lang, s string) []byte {
+	tag, err := language.Parse(lang)
+	if err != nil {
+		tag = language.English
+	}
+	var buf collate.Buffer
+	return slices.Clone(collate.New(tag, collate.IgnoreCase).KeyFromString(&buf, s))
+}

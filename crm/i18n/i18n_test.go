@@ -1,6 +1,7 @@
 package i18n_test
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"sync"
@@ -180,6 +181,21 @@ func TestMessage(t *testing.T) {
 	for _, tc := range cases {
 		if got := i18n.Message(tc.lang, tc.key, tc.param); got != tc.want {
 			t.Errorf("Message(%q, %q, %q) = %q, want %q", tc.lang, tc.key, tc.param, got, tc.want)
+		}
+	}
+}
+
+func TestSortKey(t *testing.T) {
+	for _, tc := range []struct{ lang, want string }{
+		{"sv", "Adams ADAMS olsson Zorn Öberg"},
+		{"de", "Adams ADAMS Öberg olsson Zorn"},
+	} {
+		names := []string{"Zorn", "Öberg", "Adams", "olsson", "ADAMS"}
+		slices.SortStableFunc(names, func(a, b string) int {
+			return bytes.Compare(i18n.SortKey(tc.lang, a), i18n.SortKey(tc.lang, b))
+		})
+		if got := strings.Join(names, " "); got != tc.want {
+			t.Errorf("SortKey order for %q = %q, want %q", tc.lang, got, tc.want)
 		}
 	}
 }

@@ -101,7 +101,49 @@ const maxKey = "\U0010FFFF"
 // CustomerList implements crm.CustomerStore.
 func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.Customer, error) {
 	var rows []customerRow
-	q := s.db.NewSelect().Model(&rows).Where("org_id = ?", p.OrgID)
+	q := s.filter(s.db.NewSelect().Model(&rows), p)
+	switch p.Sort {
+	case crm.SortName:
+		if p.AfterNumber > 0 {
+			q = q.Where("(sort_key > ? OR (sort_key = ? AND number > ?))", p.AfterSortKey, p.AfterSortKey, p.AfterNumber)
+		}
+		q = q.OrderExpr("sort_key, number")
+	case crm.SortCreated:
+		if p.AfterNumber > 0 {
+			q = q.Where("(created_at > ? OR (created_at = ? AND number > ?))", p.AfterCreated, p.AfterCreated, p.AfterNumber)
+		}
+		q = q.OrderExpr("created_at, number")
+	case crm.SortCreatedDesc:
+		if p.AfterNumber > 0 {
+			q = q.Where("(created_at < ? OR (created_at = ? AND number < ?))", p.AfterCreated, p.AfterCreated, p.AfterNumber)
+		}
+		q = q.OrderExpr("created_at DESC, number DESC")
+	default:
+		if p.AfterNumber > 0 {
+			q = q.Where("number > ?", p.AfterNumber)
+		}
+		q = q.OrderExpr("number")
+	}
+	if err := q.Limit(int64(p.Limit)).Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.Customer, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// CustomerCount implements crm.CustomerStore.
+func (s *DB) CustomerCount(ctx context.Context, p crm.CustomerListParams) (int64, error) {
+	n, err := s.filter(s.db.NewSelect().Model((*customerRow)(nil)), p).Count(ctx)
+	return int64(n), interpretError(err)
+}
+
+// filter adds the criteria of p to a query of customers: every criterion
+// is a condition the database evaluates with an index, never Go code.
+func (s *DB) filter(q *bun.SelectQuery, p crm.CustomerListParams) *bun.SelectQuery {
+	q = q.Where("org_id = ?", p.OrgID)
 	if p.NamePrefix != "" {
 		// Matching on number, not id: the list of matching numbers comes
 		// sorted out of the key index, so the database can fetch customers in
@@ -110,6 +152,9 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 			Where("org_id = ?", p.OrgID).
 			Where("key >= ?", p.NamePrefix).
 			Where("key < ?", p.NamePrefix+maxKey))
+	}
+	if p.NameContains != "" {
+		q = q.Where("number IN (?)", s.dialect.nameContains(s.db, p.OrgID, p.NameContains))
 	}
 	if p.EmailKey != "" {
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
@@ -141,23 +186,77 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 	if p.AssignedTo != "" {
 		q = q.Where("assigned_to = ?", p.AssignedTo)
 	}
+	if p.FirstContactFrom != nil {
+		q = q.Where("first_contact >= ?", toDate(p.FirstContactFrom))
+	}
+	if p.FirstContactTo != nil {
+		q = q.Where("first_contact <= ?", toDate(p.FirstContactTo))
+	}
 	if !p.CreatedFrom.IsZero() {
 		q = q.Where("created_at >= ?", p.CreatedFrom)
 	}
 	if !p.CreatedTo.IsZero() {
 		q = q.Where("created_at < ?", p.CreatedTo)
 	}
-	if p.AfterNumber > 0 {
-		q = q.Where("number > ?", p.AfterNumber)
+	q = s.qualifierFilter(q, p.OrgID, crm.KindTag, p.Tags)
+	q = s.qualifierFilter(q, p.OrgID, crm.KindAttribute, p.Attributes)
+	if p.MembershipLabel != "" {
+		day := toDate(&p.MembershipDay)
+		active := func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("m.org_id = ?", p.OrgID).Where("m.label_id = ?", p.MembershipLabel).
+				Where("m.cancelled_at IS NULL").Where("m.starts_on <= ?", day).Where("m.ends_on >= ?", day)
+		}
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("id IN (?)", active(s.db.NewSelect().TableExpr("memberships AS m").Column("m.holder_id"))).
+				WhereOr("id IN (?)", active(s.db.NewSelect().TableExpr("membership_shares AS sh").Column("sh.customer_id").
+					Join("JOIN memberships AS m ON m.org_id = sh.org_id AND m.id = sh.membership_id")))
+		})
 	}
-	if err := q.OrderExpr("number").Limit(int64(p.Limit)).Scan(ctx); err != nil {
-		return nil, interpretError(err)
+	return q
+}
+
+// qualifierFilter adds the any/all/none conditions on tags or attributes.
+func (s *DB) qualifierFilter(q *bun.SelectQuery, orgID string, kind crm.QualifierKind, f crm.QualifierFilter) *bun.SelectQuery {
+	carrying := func(ids []string) *bun.SelectQuery {
+		return s.db.NewSelect().Model((*customerQualifierRow)(nil)).Column("customer_id").
+			Where("org_id = ?", orgID).Where("kind = ?", kind).Where("qualifier_id IN (?)", bun.In(ids))
 	}
-	out := make([]crm.Customer, len(rows))
-	for i := range rows {
-		out[i] = rows[i].toDomain()
+	if len(f.Any) > 0 {
+		q = q.Where("id IN (?)", carrying(f.Any))
 	}
-	return out, nil
+	if all := dedupe(f.All, func(s string) string { return s }); len(all) > 0 {
+		q = q.Where("id IN (?)", carrying(all).GroupExpr("customer_id").Having("count(*) = ?", len(all)))
+	}
+	if len(f.None) > 0 {
+		q = q.Where("id NOT IN (?)", carrying(f.None))
+	}
+	return q
+}
+
+// CustomerSortKeysRebuild implements crm.CustomerStore, a page of customers at a time.
+func (s *DB) CustomerSortKeysRebuild(ctx context.Context, orgID string, key func(*crm.CustomerFields) []byte) error {
+	return s.atomic(ctx, func(db bun.IDB) error {
+		var after int64
+		for {
+			var rows []customerRow
+			err := db.NewSelect().Model(&rows).Column("id", "number", "first_name", "middle_name", "last_name", "company").
+				Where("org_id = ?", orgID).Where("number > ?", after).OrderExpr("number").Limit(1000).Scan(ctx)
+			if err != nil {
+				return interpretError(err)
+			}
+			for _, r := range rows {
+				k := key(&crm.CustomerFields{FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName, Company: r.Company})
+				if _, err := db.NewUpdate().Model((*customerRow)(nil)).Set("sort_key = ?", k).
+					Where("org_id = ?", orgID).Where("id = ?", r.ID).Exec(ctx); err != nil {
+					return interpretError(err)
+				}
+			}
+			if len(rows) < 1000 {
+				return nil
+			}
+			after = rows[len(rows)-1].Number
+		}
+	})
 }
 
 // insertSearchIndex writes the name keys, alternative e-mails and phone
@@ -182,6 +281,10 @@ func insertSearchIndex(ctx context.Context, db bun.IDB, c *crm.Customer) error {
 	if err := insertAll(ctx, db, names); err != nil {
 		return err
 	}
+	search := []searchRow{{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}}
+	if err := insertAll(ctx, db, search); err != nil {
+		return err
+	}
 	if err := insertAll(ctx, db, emails); err != nil {
 		return err
 	}
@@ -198,7 +301,7 @@ func insertAll[T any](ctx context.Context, db bun.IDB, rows []T) error {
 }
 
 func deleteSearchIndex(ctx context.Context, db bun.IDB, orgID, customerID string) error {
-	for _, model := range []any{(*nameKeyRow)(nil), (*emailRow)(nil), (*phoneRow)(nil)} {
+	for _, model := range []any{(*nameKeyRow)(nil), (*searchRow)(nil), (*emailRow)(nil), (*phoneRow)(nil)} {
 		_, err := db.NewDelete().Model(model).
 			Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Exec(ctx)
 		if err != nil {

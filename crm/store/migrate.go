@@ -15,17 +15,6 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
-// dialect holds what differs between the databases, chosen once in Open.
-type dialect struct {
-	name       string
-	migrations string // folder under migrations/
-}
-
-var (
-	postgresDialect = dialect{name: "postgres", migrations: "migrations/postgres"}
-	sqliteDialect   = dialect{name: "sqlite", migrations: "migrations/sqlite"}
-)
-
 // Migrate brings the schema up to date. It is safe to run on every start;
 // on PostgreSQL an advisory lock keeps concurrent starts from migrating twice.
 func (s *DB) Migrate(ctx context.Context) error {
@@ -52,6 +41,11 @@ func (s *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("store: migrate lock: %w", err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext('dossier.migrate.' || current_schema()))")
+	}
+	if s.dialect.beforeMigrate != nil {
+		if err := s.dialect.beforeMigrate(ctx, s.bun); err != nil {
+			return fmt.Errorf("store: migrate: %w", err)
+		}
 	}
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("store: migrate init: %w", err)

@@ -69,6 +69,7 @@ type customerRow struct {
 	UpdatedAt           time.Time      `bun:"updated_at"`
 	LastActivityAt      time.Time      `bun:"last_activity_at"`
 	Version             int            `bun:"version"`
+	SortKey             []byte         `bun:"sort_key"`
 }
 
 func customerToRow(c *crm.Customer) *customerRow {
@@ -86,6 +87,7 @@ func customerToRow(c *crm.Customer) *customerRow {
 		Language: f.Language, InternalDescription: f.InternalDescription, Remarks: f.Remarks,
 		NoPost: f.NoPost, NoMailings: f.NoMailings, AssignedTo: f.AssignedTo, CustomFields: f.CustomFields,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastActivityAt: c.LastActivityAt, Version: c.Version,
+		SortKey: c.SortKey,
 	}
 }
 
@@ -104,7 +106,7 @@ func (r *customerRow) toDomain() crm.Customer {
 			NoPost: r.NoPost, NoMailings: r.NoMailings, AssignedTo: r.AssignedTo, CustomFields: r.CustomFields,
 		},
 		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt), LastActivityAt: utc(r.LastActivityAt),
-		Version: r.Version,
+		Version: r.Version, SortKey: r.SortKey,
 	}
 }
 
@@ -116,6 +118,16 @@ type nameKeyRow struct {
 	CustomerID    string `bun:"customer_id"`
 	Key           string `bun:"key"`
 	Number        int64  `bun:"number"`
+}
+
+// searchRow is a customer's text for contains-search (crm.SearchText).
+// On SQLite the table also has an integer search_id, filled in by SQLite.
+type searchRow struct {
+	bun.BaseModel `bun:"table:customer_search"`
+	OrgID         string `bun:"org_id"`
+	CustomerID    string `bun:"customer_id"`
+	Number        int64  `bun:"number"`
+	Text          string `bun:"text"`
 }
 
 type emailRow struct {

@@ -55,6 +55,10 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Attributes", testAttributes},
 		{"Labels", testLabels},
 		{"Memberships", testMemberships},
+		{"QualifierFilters", testQualifierFilters},
+		{"CombinedFilters", testCombinedFilters},
+		{"SortByName", testSortByName},
+		{"PaginationUnderInserts", testPaginationUnderInserts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

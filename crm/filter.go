@@ -1,0 +1,316 @@
+package crm
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dossiercrm/dossier/crm/i18n"
+)
+
+// CustomerFilter selects customers for lists, segments, exports and mailing
+// selections (C2). Zero fields do not filter; the criteria combine with AND.
+// Every criterion is evaluated by the database, never in Go, so a filter
+// over a million customers costs one indexed query.
+//
+// It is stored as JSON in segments: later criteria are added as new fields,
+// so a stored filter keeps its meaning.
+type CustomerFilter struct {
+	// Name matches customers with a name part (first, middle, last name or
+	// company) starting with it, without regard to case or accents:
+	// "muller" finds "Müller", "van der b" finds "van der Berg".
+	Name string `json:"name,omitempty"`
+	// NameContains matches customers whose name or company contains it
+	// anywhere, without regard to case or accents: "ller" finds "Müller".
+	// It needs at least MinContainsLength characters.
+	NameContains string `json:"nameContains,omitempty"`
+	// Email matches the login, correspondence or any alternative address.
+	Email string `json:"email,omitempty"`
+	// Phone matches any of the customer's numbers; any format the
+	// organisation's country understands ("06 1234 5678", "+31 6 12345678").
+	Phone     string         `json:"phone,omitempty"`
+	BirthDate *Date          `json:"birthDate,omitempty"`
+	Number    int64          `json:"number,omitempty"`
+	Status    CustomerStatus `json:"status,omitempty"`
+	Origin    string         `json:"origin,omitempty"`
+	// Language matches the tag and its regional variants ("nl" matches "nl-BE").
+	Language   string `json:"language,omitempty"`
+	AssignedTo string `json:"assignedTo,omitempty"`
+	// FirstContactFrom and FirstContactTo bound the first-contact date, both included.
+	FirstContactFrom *Date `json:"firstContactFrom,omitempty"`
+	FirstContactTo   *Date `json:"firstContactTo,omitempty"`
+	// CreatedFrom (included) and CreatedTo (excluded) bound the creation time.
+	CreatedFrom time.Time `json:"createdFrom,omitzero"`
+	CreatedTo   time.Time `json:"createdTo,omitzero"`
+	// Tags and Attributes select by the customer's tags and attributes (ids).
+	Tags       QualifierFilter `json:"tags,omitzero"`
+	Attributes QualifierFilter `json:"attributes,omitzero"`
+	// Membership selects customers holding or sharing a membership of this
+	// label (its id) that is active today.
+	Membership string `json:"membership,omitempty"`
+	// Sort is the order of the list, not a criterion; SortNumber when empty.
+	Sort CustomerSort `json:"sort,omitempty"`
+}
+
+// QualifierFilter selects customers by tags or attributes (their ids).
+type QualifierFilter struct {
+	// Any: the customer carries at least one of these.
+	Any []string `json:"any,omitempty"`
+	// All: the customer carries every one of these.
+	All []string `json:"all,omitempty"`
+	// None: the customer carries none of these.
+	None []string `json:"none,omitempty"`
+}
+
+// IsZero reports whether the filter selects nothing by itself.
+func (f QualifierFilter) IsZero() bool { return len(f.Any) == 0 && len(f.All) == 0 && len(f.None) == 0 }
+
+// CustomerSort is the order of a customer list.
+type CustomerSort string
+
+// The orders of customer lists. Every order is total (ties are broken by
+// customer number), so keyset pages never skip or repeat a customer.
+const (
+	// SortNumber orders by customer number, the default.
+	SortNumber CustomerSort = "number"
+	// SortName orders by last name, first name, middle name (or company),
+	// the way the organisation's language sorts ("Öberg" after "Zorn" in
+	// Swedish, next to "Oberg" in German).
+	SortName CustomerSort = "name"
+	// SortCreated orders oldest first; SortCreatedDesc newest first.
+	SortCreated     CustomerSort = "created"
+	SortCreatedDesc CustomerSort = "-created"
+)
+
+// MinContainsLength is the shortest NameContains: shorter text matches too
+// much to be a search, and the trigram indexes need three characters.
+const MinContainsLength = 3
+
+// CustomerListParams is a compiled CustomerFilter for the store: criteria
+// normalised (NamePrefix and NameContains are search keys, EmailKey an
+// EmailKey, Phone in E.164), zero fields not filtering.
+type CustomerListParams struct {
+	OrgID            string
+	NamePrefix       string
+	NameContains     string
+	EmailKey         string
+	Phone            string
+	BirthDate        *Date
+	Number           int64
+	Status           CustomerStatus
+	Origin           string
+	Language         string
+	AssignedTo       string
+	FirstContactFrom *Date
+	FirstContactTo   *Date
+	CreatedFrom      time.Time
+	CreatedTo        time.Time
+	Tags             QualifierFilter
+	Attributes       QualifierFilter
+	// MembershipLabel with MembershipDay: an active membership of that label on that day.
+	MembershipLabel string
+	MembershipDay   Date
+
+	// Sort and the keyset position: the customer the previous page ended
+	// with (its number, sort key or creation time). Zero means from the start.
+	Sort         CustomerSort
+	AfterNumber  int64
+	AfterSortKey []byte
+	AfterCreated time.Time
+	// Limit is the most customers to return; zero (in CustomerCount) means all.
+	Limit int
+}
+
+// compileFilter validates f and turns it into store parameters.
+func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *validation, f CustomerFilter) (CustomerListParams, error) {
+	p := CustomerListParams{
+		OrgID:            sc.org,
+		BirthDate:        f.BirthDate,
+		Number:           f.Number,
+		Status:           f.Status,
+		Origin:           strings.TrimSpace(f.Origin),
+		AssignedTo:       strings.TrimSpace(f.AssignedTo),
+		FirstContactFrom: f.FirstContactFrom,
+		FirstContactTo:   f.FirstContactTo,
+		CreatedFrom:      f.CreatedFrom.UTC(),
+		CreatedTo:        f.CreatedTo.UTC(),
+		Tags:             f.Tags,
+		Attributes:       f.Attributes,
+		MembershipLabel:  strings.TrimSpace(f.Membership),
+		MembershipDay:    DateOf(s.now()),
+		Sort:             f.Sort,
+	}
+	if f.CreatedFrom.IsZero() {
+		p.CreatedFrom = time.Time{}
+	}
+	if f.CreatedTo.IsZero() {
+		p.CreatedTo = time.Time{}
+	}
+	if f.Name != "" {
+		if p.NamePrefix = i18n.SearchKey(f.Name); p.NamePrefix == "" {
+			v.add("name", "invalid", "")
+		}
+	}
+	if f.NameContains != "" {
+		p.NameContains = i18n.SearchKey(f.NameContains)
+		if utf8.RuneCountInString(p.NameContains) < MinContainsLength {
+			v.add("nameContains", "min", "3")
+		}
+	}
+	if f.Email != "" {
+		p.EmailKey = EmailKey(f.Email)
+	}
+	if f.Language != "" {
+		p.Language = checkLanguage(v, "language", f.Language)
+	}
+	if f.Status != "" && s.validate.Var(string(f.Status), "oneof=lead prospect customer inactive") != nil {
+		v.add("status", "oneof", "lead, prospect, customer, inactive")
+	}
+	if f.Number < 0 {
+		v.add("number", "gt", "0")
+	}
+	if f.FirstContactFrom != nil && f.FirstContactTo != nil && f.FirstContactTo.Before(*f.FirstContactFrom) {
+		v.add("firstContactTo", "invalid", "")
+	}
+	switch f.Sort {
+	case "":
+		p.Sort = SortNumber
+	case SortNumber, SortName, SortCreated, SortCreatedDesc:
+	default:
+		v.add("sort", "oneof", "number, name, created, -created")
+	}
+	for field, ids := range map[string][]string{
+		"tags.any": f.Tags.Any, "tags.all": f.Tags.All, "tags.none": f.Tags.None,
+		"attributes.any": f.Attributes.Any, "attributes.all": f.Attributes.All, "attributes.none": f.Attributes.None,
+	} {
+		if len(ids) > 100 {
+			v.add(field, "max", "100")
+		}
+		for _, id := range ids {
+			if !validID(id) {
+				v.add(field, "unknown", "")
+				break
+			}
+		}
+	}
+	if p.MembershipLabel != "" && !validID(p.MembershipLabel) {
+		v.add("membership", "unknown", "")
+	}
+	if f.Phone != "" {
+		org, err := s.organisation(ctx, s.store, sc)
+		if err != nil {
+			return p, err
+		}
+		e164, ok := parsePhone(f.Phone, org.DefaultCountry)
+		if !ok {
+			v.add("phone", "phone", "")
+		}
+		p.Phone = e164
+	}
+	return p, nil
+}
+
+// List returns a page of the customers matching f, in f.Sort order.
+func (s *CustomerService) List(ctx context.Context, f CustomerFilter, page PageRequest) (Page[Customer], error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return Page[Customer]{}, err
+	}
+	v := newValidation(sc.lang)
+	p, err := s.compileFilter(ctx, sc, v, f)
+	if err != nil {
+		return Page[Customer]{}, err
+	}
+	p.Limit = page.limit(v) + 1
+	cur, ok := decodeCursor(page.Cursor)
+	if !ok || (page.Cursor != "" && (cur.Number <= 0 || cur.Sort != string(p.Sort))) {
+		v.add("cursor", "cursor", "")
+	}
+	p.AfterNumber, p.AfterSortKey = cur.Number, cur.Key
+	if cur.Time != 0 {
+		p.AfterCreated = time.UnixMicro(cur.Time).UTC()
+	}
+	if err := v.err(); err != nil {
+		return Page[Customer]{}, err
+	}
+	items, err := s.store.CustomerList(ctx, p)
+	if err != nil {
+		return Page[Customer]{}, err
+	}
+	out := Page[Customer]{Items: items}
+	if out.Items == nil {
+		out.Items = []Customer{}
+	}
+	if limit := p.Limit - 1; len(items) > limit {
+		out.Items = items[:limit]
+		last := out.Items[limit-1]
+		next := cursor{Sort: string(p.Sort), Number: last.Number}
+		switch p.Sort {
+		case SortName:
+			next.Key = last.SortKey
+		case SortCreated, SortCreatedDesc:
+			next.Time = last.CreatedAt.UnixMicro()
+		}
+		out.Next = next.encode()
+	}
+	return out, nil
+}
+
+// Count returns how many customers match f.
+func (s *CustomerService) Count(ctx context.Context, f CustomerFilter) (int64, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return 0, err
+	}
+	v := newValidation(sc.lang)
+	p, err := s.compileFilter(ctx, sc, v, f)
+	if err != nil {
+		return 0, err
+	}
+	if err := v.err(); err != nil {
+		return 0, err
+	}
+	return s.store.CustomerCount(ctx, p)
+}
+
+// Each calls fn for every customer matching f, in customer-number order,
+// reading pageSize customers at a time (DefaultPageLimit when zero). The
+// walk is stable: a customer added meanwhile is seen only if its number
+// is beyond the page being read, and none is seen twice. It stops at the
+// first error fn returns, and returns it.
+func (s *CustomerService) Each(ctx context.Context, f CustomerFilter, pageSize int, fn func(*Customer) error) error {
+	f.Sort = SortNumber
+	page := PageRequest{Limit: pageSize}
+	for {
+		p, err := s.List(ctx, f, page)
+		if err != nil {
+			return err
+		}
+		for i := range p.Items {
+			if err := fn(&p.Items[i]); err != nil {
+				return err
+			}
+		}
+		if p.Next == "" {
+			return nil
+		}
+		page.Cursor = p.Next
+	}
+}
+
+// sortName is the text a customer sorts by in SortName order: last name,
+// first name, middle name; the company for customers without a name.
+func sortName(f *CustomerFields) string {
+	name := strings.Join(strings.Fields(f.LastName+" "+f.FirstName+" "+f.MiddleName), " ")
+	if name == "" {
+		return f.Company
+	}
+	return name
+}
+
+// SearchText is the text contains-search looks in: the full name and the
+// company, as a search key (i18n.SearchKey).
+func SearchText(f *CustomerFields) string {
+	return i18n.SearchKey(f.FirstName + " " + f.MiddleName + " " + f.LastName + " " + f.Company)
+}
