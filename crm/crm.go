@@ -27,6 +27,7 @@ type Store interface {
 	APIKeyStore
 	QualifierStore
 	LabelStore
+	SegmentStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -84,6 +85,8 @@ type CRM struct {
 	Attributes *QualifierService
 	// Labels are labels with benefits and memberships (C4).
 	Labels *LabelService
+	// Segments are saved customer filters (C2).
+	Segments *SegmentService
 }
 
 // New builds a CRM on st.
@@ -96,15 +99,17 @@ func New(st Store, cfg Config) (*CRM, error) {
 		return nil, err
 	}
 	c := &core{store: st, cfg: cfg, validate: newValidator()}
+	customers := &CustomerService{c}
 	return &CRM{
 		Organisations: &OrganisationService{c},
-		Customers:     &CustomerService{c},
+		Customers:     customers,
 		CustomFields:  &CustomFieldService{c},
 		History:       &HistoryService{c},
 		APIKeys:       &APIKeyService{c},
 		Tags:          &QualifierService{core: c, kind: KindTag},
 		Attributes:    &QualifierService{core: c, kind: KindAttribute},
 		Labels:        &LabelService{c},
+		Segments:      &SegmentService{core: c, customers: customers},
 	}, nil
 }
 

@@ -27,6 +27,8 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
 	{"labels_name_uq", "labels.org_id, labels.name_key",
 		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
+	{"segments_name_uq", "segments.org_id, segments.name_key",
+		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists (archived ones included)"}},
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"CombinedFilters", testCombinedFilters},
 		{"SortByName", testSortByName},
 		{"PaginationUnderInserts", testPaginationUnderInserts},
+		{"Segments", testSegments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
