@@ -431,6 +431,18 @@ func (s *LabelService) StartMembership(ctx context.Context, in NewMembership) (*
 	return m, nil
 }
 
+// Membership returns one membership.
+func (s *LabelService) Membership(ctx context.Context, id string) (*Membership, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, &notFoundError{what: "membership " + id}
+	}
+	return s.store.MembershipGet(ctx, sc.org, id)
+}
+
 // Memberships returns the memberships a customer holds or shares, newest
 // first, expired and cancelled ones included.
 func (s *LabelService) Memberships(ctx context.Context, customerID string) ([]Membership, error) {

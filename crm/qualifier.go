@@ -227,7 +227,8 @@ func (s *QualifierService) Of(ctx context.Context, customerID string) ([]Qualifi
 
 // Add gives a customer the definitions with the given ids; ones it already
 // carries are left as they are. A tag beyond MaxTagsPerCustomer is
-// ErrTooManyTags and nothing is added; an unknown id is ErrInvalid.
+// ErrTooManyTags and nothing is added; an unknown id is ErrInvalid (on
+// "ids[i]", i its position after sorting and removing repeats).
 func (s *QualifierService) Add(ctx context.Context, customerID string, ids ...string) ([]Qualifier, error) {
 	return s.change(ctx, customerID, ids, func(current []CustomerQualifier, add []string, now time.Time, sc scope) ([]CustomerQualifier, []string, error) {
 		used := map[int]bool{}
@@ -283,7 +284,7 @@ func (s *QualifierService) change(ctx context.Context, customerID string, ids []
 	}
 	v := newValidation(sc.lang)
 	if len(ids) == 0 {
-		v.add(s.field(), "required", "")
+		v.add("ids", "required", "")
 	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	var after []Qualifier
@@ -300,7 +301,7 @@ func (s *QualifierService) change(ctx context.Context, customerID string, ids []
 		}
 		for i, id := range ids {
 			if !slices.ContainsFunc(defs, func(q Qualifier) bool { return q.ID == id }) {
-				v.add(s.field()+"["+strconv.Itoa(i)+"]", "unknown", "")
+				v.add("ids["+strconv.Itoa(i)+"]", "unknown", "")
 			}
 		}
 		if err := v.err(); err != nil {

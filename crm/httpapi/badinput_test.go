@@ -25,6 +25,27 @@ func TestBadInput(t *testing.T) {
 		other := ts.do("POST", "/v1/customers", key, map[string]any{"lastName": "Other", "loginEmail": "other@example.nl"}).want(t, http.StatusCreated)
 		_ = other
 
+		var tags struct{ Items []crm.Qualifier }
+		ts.do("GET", "/v1/tags", key, nil).want(t, http.StatusOK).json(t, &tags)
+		var tagIDs []string
+		for i := range 9 {
+			if i < len(tags.Items) {
+				tagIDs = append(tagIDs, tags.Items[i].ID)
+			} else {
+				var q crm.Qualifier
+				ts.do("POST", "/v1/tags", key, map[string]any{"name": "Extra"}).want(t, http.StatusCreated).json(t, &q)
+				tagIDs = append(tagIDs, q.ID)
+			}
+		}
+		ts.do("POST", "/v1/customers/"+c.ID+"/tags", key, map[string]any{"ids": tagIDs}).want(t, http.StatusOK)
+		var tenth, plain, club crm.Qualifier
+		ts.do("POST", "/v1/tags", key, map[string]any{"name": "Tenth"}).want(t, http.StatusCreated).json(t, &tenth)
+		ts.do("POST", "/v1/labels", key, map[string]any{"name": "Plain"}).want(t, http.StatusCreated).json(t, &plain)
+		ts.do("POST", "/v1/labels", key, map[string]any{"name": "Club", "membership": true}).want(t, http.StatusCreated).json(t, &club)
+		var m crm.Membership
+		ts.do("POST", "/v1/memberships", key, map[string]any{"labelId": club.ID, "holderId": c.ID, "endsOn": "2099-01-01"}).
+			want(t, http.StatusCreated).json(t, &m)
+
 		state := func() (crm.Page[crm.Customer], []crm.HistoryEvent, []crm.CustomFieldDefinition) {
 			var page crm.Page[crm.Customer]
 			ts.do("GET", "/v1/customers?limit=500", key, nil).want(t, http.StatusOK).json(t, &page)
@@ -95,6 +116,35 @@ func TestBadInput(t *testing.T) {
 			{"custom field type change", "PATCH", "/v1/custom-fields/shoe_size", `{"type": "text"}`, nil, 422, []string{"body.type"}},
 			{"custom field unknown", "POST", "/v1/custom-fields/nope/archive", nil, nil, 404, nil},
 			{"no such route", "GET", "/v1/customerz", nil, nil, 404, nil},
+			{"a tenth tag", "POST", customer + "/tags", map[string]any{"ids": []string{tenth.ID}}, nil, 409, []string{"body.tags"}},
+			{"unknown tag", "POST", customer + "/tags", `{"ids": ["01936d3c-0000-7000-8000-000000000000"]}`, nil, 422, []string{"body.ids[0]"}},
+			{"no tag ids", "POST", customer + "/tags", `{"ids": []}`, nil, 422, nil},
+			{"tag name taken", "POST", "/v1/tags", `{"name": "vip"}`, nil, 409, []string{"body.name"}},
+			{"tag colour", "POST", "/v1/tags", `{"name": "Gold", "colour": "gold"}`, nil, 422, []string{"body.colour"}},
+			{"tag without name", "POST", "/v1/tags", `{"colour": "#ffffff"}`, nil, 422, []string{"body.name"}},
+			{"unknown tag definition", "PATCH", "/v1/tags/01936d3c-0000-7000-8000-000000000000", `{"name": "X"}`, nil, 404, nil},
+			{"contains too short", "GET", "/v1/customers?nameContains=ab", nil, nil, 422, []string{"query.nameContains"}},
+			{"tag filter not an id", "GET", "/v1/customers?tag=VIP", nil, nil, 422, []string{"query.tags.any"}},
+			{"bad sort", "GET", "/v1/customers?sort=age", nil, nil, 422, []string{"query.sort"}},
+			{"first contact range reversed", "GET", "/v1/customers?firstContactFrom=2025-02-01&firstContactTo=2025-01-01", nil, nil, 422,
+				[]string{"query.firstContactTo"}},
+			{"bad first contact date", "GET", "/v1/customers/count?firstContactFrom=2025-02-30", nil, nil, 422, []string{"query.firstContactFrom"}},
+			{"assign a membership type", "POST", customer + "/labels", map[string]any{"labelId": club.ID}, nil, 422, []string{"body.labelId"}},
+			{"benefit without the label", "POST", customer + "/labels/" + plain.ID + "/benefit-uses", `{}`, nil, 409, []string{"body.labelId"}},
+			{"membership of a plain label", "POST", "/v1/memberships", map[string]any{"labelId": plain.ID, "holderId": c.ID, "endsOn": "2099-01-01"},
+				nil, 422, []string{"body.labelId"}},
+			{"membership ends before it starts", "POST", "/v1/memberships", map[string]any{"labelId": club.ID, "holderId": c.ID,
+				"startsOn": "2030-01-02", "endsOn": "2030-01-01"}, nil, 422, []string{"body.endsOn"}},
+			{"membership without end", "POST", "/v1/memberships", map[string]any{"labelId": club.ID, "holderId": c.ID}, nil, 422, []string{"body.endsOn"}},
+			{"renew to an earlier day", "POST", "/v1/memberships/" + m.ID + "/renew", `{"endsOn": "2098-01-01"}`, nil, 422, []string{"body.endsOn"}},
+			{"share with the holder", "POST", "/v1/memberships/" + m.ID + "/shares", map[string]any{"customerId": c.ID}, nil, 422, []string{"body.customerId"}},
+			{"share with nobody", "POST", "/v1/memberships/" + m.ID + "/shares", `{"customerId": "01936d3c-0000-7000-8000-000000000000"}`, nil, 422,
+				[]string{"body.customerId"}},
+			{"segment with a bad filter", "POST", "/v1/segments", `{"name": "Bad", "filter": {"language": "xx", "nameContains": "ab"}}`, nil, 422,
+				[]string{"body.filter.language", "body.filter.nameContains"}},
+			{"segment filter unknown member", "POST", "/v1/segments", `{"name": "Bad", "filter": {"langauge": "nl"}}`, nil, 422,
+				[]string{"body.filter.langauge"}},
+			{"segment not found", "GET", "/v1/segments/01936d3c-0000-7000-8000-000000000000/count", nil, nil, 404, nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -58,20 +58,78 @@ func versionFromIfMatch(h string) (int, *Problem) {
 	return v, nil
 }
 
+// CustomerQuery is crm.CustomerFilter as a query string, the form the list,
+// count and segment routes read. Lists of ids are comma-separated:
+// ?tag=ID1,ID2&tagNone=ID3.
+type CustomerQuery struct {
+	Name             string    `query:"name" doc:"Name part prefix (first, middle, last name or company), without regard to case or accents: muller finds Müller."`
+	NameContains     string    `query:"nameContains" doc:"Text anywhere in the name or company, at least 3 characters, without regard to case or accents."`
+	Email            string    `query:"email" doc:"Any of the customer's addresses: login, correspondence or alternative."`
+	Phone            string    `query:"phone" doc:"Any of the customer's numbers, in any format the organisation's country reads."`
+	BirthDate        string    `query:"birthDate" format:"date" doc:"Birth date, YYYY-MM-DD."`
+	Number           int64     `query:"number" minimum:"1" doc:"Customer number."`
+	Status           string    `query:"status" enum:"lead,prospect,customer,inactive"`
+	Origin           string    `query:"origin"`
+	Language         string    `query:"language" doc:"BCP 47 tag; nl also finds nl-BE."`
+	AssignedTo       string    `query:"assignedTo" doc:"The staff user responsible."`
+	FirstContactFrom string    `query:"firstContactFrom" format:"date" doc:"First contact on or after this day."`
+	FirstContactTo   string    `query:"firstContactTo" format:"date" doc:"First contact on or before this day."`
+	CreatedFrom      time.Time `query:"createdFrom" doc:"Created at or after (RFC 3339)."`
+	CreatedTo        time.Time `query:"createdTo" doc:"Created before (RFC 3339)."`
+	Tag              []string  `query:"tag" doc:"Carries any of these tags (ids)."`
+	TagAll           []string  `query:"tagAll" doc:"Carries all of these tags."`
+	TagNone          []string  `query:"tagNone" doc:"Carries none of these tags."`
+	Attribute        []string  `query:"attribute" doc:"Has any of these attributes (ids)."`
+	AttributeAll     []string  `query:"attributeAll" doc:"Has all of these attributes."`
+	AttributeNone    []string  `query:"attributeNone" doc:"Has none of these attributes."`
+	Membership       string    `query:"membership" doc:"Holds or shares a membership of this label (id) that is active today."`
+	Sort             string    `query:"sort" enum:"number,name,created,-created" doc:"Order: number (default), name (in the organisation's language), created, -created (newest first)."`
+}
+
+// Filter returns the query as a crm.CustomerFilter; a malformed date is a
+// *crm.ValidationError naming its parameter.
+func (q *CustomerQuery) Filter() (crm.CustomerFilter, error) {
+	f := crm.CustomerFilter{
+		Name: q.Name, NameContains: q.NameContains, Email: q.Email, Phone: q.Phone, Number: q.Number,
+		Status: crm.CustomerStatus(q.Status), Origin: q.Origin, Language: q.Language, AssignedTo: q.AssignedTo,
+		CreatedFrom: q.CreatedFrom, CreatedTo: q.CreatedTo,
+		Tags:       crm.QualifierFilter{Any: q.Tag, All: q.TagAll, None: q.TagNone},
+		Attributes: crm.QualifierFilter{Any: q.Attribute, All: q.AttributeAll, None: q.AttributeNone},
+		Membership: q.Membership, Sort: crm.CustomerSort(q.Sort),
+	}
+	var bad []crm.FieldError
+	for _, d := range []struct {
+		field string
+		value string
+		dst   **crm.Date
+	}{{"birthDate", q.BirthDate, &f.BirthDate}, {"firstContactFrom", q.FirstContactFrom, &f.FirstContactFrom},
+		{"firstContactTo", q.FirstContactTo, &f.FirstContactTo}} {
+		if d.value == "" {
+			continue
+		}
+		date, err := crm.ParseDate(d.value)
+		if err != nil {
+			bad = append(bad, crm.FieldError{Field: d.field, Code: "date", Message: d.field + " is not a date (YYYY-MM-DD)"})
+			continue
+		}
+		*d.dst = &date
+	}
+	if bad != nil {
+		return f, &crm.ValidationError{Fields: bad}
+	}
+	return f, nil
+}
+
 type listCustomersInput struct {
-	Name        string    `query:"name" doc:"Name part prefix (first, middle, last name or company), without regard to case or accents: muller finds Müller."`
-	Email       string    `query:"email" doc:"Any of the customer's addresses: login, correspondence or alternative."`
-	Phone       string    `query:"phone" doc:"Any of the customer's numbers, in any format the organisation's country reads."`
-	BirthDate   string    `query:"birthDate" format:"date" doc:"Birth date, YYYY-MM-DD."`
-	Number      int64     `query:"number" minimum:"1" doc:"Customer number."`
-	Status      string    `query:"status" enum:"lead,prospect,customer,inactive"`
-	Origin      string    `query:"origin"`
-	Language    string    `query:"language" doc:"BCP 47 tag; nl also finds nl-BE."`
-	AssignedTo  string    `query:"assignedTo" doc:"The staff user responsible."`
-	CreatedFrom time.Time `query:"createdFrom" doc:"Created at or after (RFC 3339)."`
-	CreatedTo   time.Time `query:"createdTo" doc:"Created before (RFC 3339)."`
-	Cursor      string    `query:"cursor" doc:"The next value of the previous page."`
-	Limit       int       `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
+	CustomerQuery
+	Cursor string `query:"cursor" doc:"The next value of the previous page."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
+}
+
+type countOutput struct {
+	Body struct {
+		Count int64 `json:"count"`
+	}
 }
 
 type customerPageOutput struct {
@@ -124,25 +182,32 @@ func (s *server) registerCustomers() {
 		Summary:     "List and find customers",
 		Description: "Customers by number, filtered by every parameter given (they combine with AND). Pages with a cursor: pass the previous page's next.",
 	}, func(ctx context.Context, in *listCustomersInput) (*customerPageOutput, error) {
-		f := crm.CustomerFilter{
-			Name: in.Name, Email: in.Email, Phone: in.Phone, Number: in.Number, Status: crm.CustomerStatus(in.Status),
-			Origin: in.Origin, Language: in.Language, AssignedTo: in.AssignedTo,
-			CreatedFrom: in.CreatedFrom, CreatedTo: in.CreatedTo,
-		}
-		if in.BirthDate != "" {
-			d, err := crm.ParseDate(in.BirthDate)
-			if err != nil {
-				p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
-				p.Errors = []ProblemField{{Location: "query.birthDate", Field: "birthDate", Code: "date", Message: "birthDate is not a date (YYYY-MM-DD)"}}
-				return nil, p
-			}
-			f.BirthDate = &d
+		f, err := in.Filter()
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "query", err)
 		}
 		page, err := s.crm.Customers.List(ctx, f, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
 		if err != nil {
 			return nil, problemFor(ctx, s.log, "query", err)
 		}
 		return &customerPageOutput{Body: page}, nil
+	})
+
+	register(s, huma.Operation{
+		OperationID: "countCustomers", Method: http.MethodGet, Path: "/v1/customers/count", Tags: tags,
+		Summary: "Count the customers a filter selects",
+	}, func(ctx context.Context, in *CustomerQuery) (*countOutput, error) {
+		f, err := in.Filter()
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "query", err)
+		}
+		n, err := s.crm.Customers.Count(ctx, f)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "query", err)
+		}
+		out := &countOutput{}
+		out.Body.Count = n
+		return out, nil
 	})
 
 	register(s, huma.Operation{

@@ -111,6 +111,12 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerCustomers()
 	s.registerCustomFields()
 	s.registerHistory()
+	s.registerQualifiers(c.Tags, "tags", "tag", "Tags",
+		"Tags qualify the relationship (VIP, Regular, No-show); a customer carries at most nine: a tenth is 409.")
+	s.registerQualifiers(c.Attributes, "attributes", "attribute", "Attributes",
+		"Attributes and interests (diving, city trips) select customers for targeted mailings; any number per customer.")
+	s.registerLabels()
+	s.registerSegments()
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, "no such route: see /openapi.json"))

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"net/http"
 	"net/url"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -56,19 +55,60 @@ func TestIsolation(t *testing.T) {
 		var own crm.Customer
 		ts.do("POST", "/v1/customers", a, map[string]any{"lastName": "Eigen"}).want(t, http.StatusCreated).json(t, &own)
 
-		snapshot := func() (crm.Customer, []crm.CustomFieldDefinition, []crm.HistoryEvent) {
-			var c crm.Customer
-			ts.do("GET", "/v1/customers/"+secret.ID, b, nil).want(t, http.StatusOK).json(t, &c)
-			var defs struct{ Items []crm.CustomFieldDefinition }
-			ts.do("GET", "/v1/custom-fields?includeArchived=true", b, nil).want(t, http.StatusOK).json(t, &defs)
-			var h crm.Page[crm.HistoryEvent]
-			ts.do("GET", "/v1/customers/"+secret.ID+"/history", b, nil).want(t, http.StatusOK).json(t, &h)
-			return c, defs.Items, h.Items
+		// B qualifies its customer in every way A's probes will aim at.
+		idOf := func(res response) string {
+			var v struct{ ID string }
+			res.json(t, &v)
+			return v.ID
 		}
-		beforeCustomer, beforeDefs, beforeHistory := snapshot()
+		var bTags struct{ Items []crm.Qualifier }
+		ts.do("GET", "/v1/tags", b, nil).want(t, http.StatusOK).json(t, &bTags)
+		bTag := bTags.Items[0].ID
+		ts.do("POST", "/v1/customers/"+secret.ID+"/tags", b, map[string]any{"ids": []string{bTag}}).want(t, http.StatusOK)
+		bAttr := idOf(ts.do("POST", "/v1/attributes", b, map[string]any{"name": "Tauchen"}).want(t, http.StatusCreated))
+		ts.do("POST", "/v1/customers/"+secret.ID+"/attributes", b, map[string]any{"ids": []string{bAttr}}).want(t, http.StatusOK)
+		bLabel := idOf(ts.do("POST", "/v1/labels", b, map[string]any{"name": "Stammgast", "benefits": "Kaffee"}).want(t, http.StatusCreated))
+		ts.do("POST", "/v1/customers/"+secret.ID+"/labels", b, map[string]any{"labelId": bLabel}).want(t, http.StatusNoContent)
+		bClub := idOf(ts.do("POST", "/v1/labels", b, map[string]any{"name": "Club", "membership": true}).want(t, http.StatusCreated))
+		bMembership := idOf(ts.do("POST", "/v1/memberships", b, map[string]any{"labelId": bClub, "holderId": secret.ID,
+			"endsOn": "2099-12-31"}).want(t, http.StatusCreated))
+		var bFirst crm.Customer
+		ts.do("GET", "/v1/customer-numbers/1", b, nil).want(t, http.StatusOK).json(t, &bFirst)
+		ts.do("POST", "/v1/memberships/"+bMembership+"/shares", b, map[string]any{"customerId": bFirst.ID}).want(t, http.StatusOK)
+		bSegment := idOf(ts.do("POST", "/v1/segments", b, map[string]any{"name": "Geheime", "filter": map[string]any{"name": "geheim"}}).
+			want(t, http.StatusCreated))
+
+		// snapshot reads everything of B's that A's probes aim at.
+		snapshot := func() []string {
+			var bodies []string
+			for _, path := range []string{"/v1/customers/" + secret.ID, "/v1/customers/" + secret.ID + "/history?limit=500",
+				"/v1/custom-fields?includeArchived=true", "/v1/customers?limit=500", "/v1/tags", "/v1/attributes", "/v1/labels",
+				"/v1/segments", "/v1/customers/" + secret.ID + "/tags", "/v1/customers/" + secret.ID + "/attributes",
+				"/v1/customers/" + secret.ID + "/labels", "/v1/customers/" + secret.ID + "/memberships",
+				"/v1/memberships/" + bMembership, "/v1/segments/" + bSegment + "/count"} {
+				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
+			}
+			return bodies
+		}
+		before := snapshot()
 
 		notFound := func(method, path string, body any, headers ...string) func(t *testing.T) {
 			return func(t *testing.T) { ts.do(method, path, a, body, headers...).wantProblem(t, http.StatusNotFound) }
+		}
+		// noneOf lists with A's key and fails when the list names any of ids.
+		noneOf := func(path string, ids ...string) func(t *testing.T) {
+			return func(t *testing.T) {
+				body := string(ts.do("GET", path, a, nil).want(t, http.StatusOK).body)
+				for _, id := range ids {
+					if strings.Contains(body, id) {
+						t.Fatalf("A's %s shows B's %s", path, id)
+					}
+				}
+			}
+		}
+		// created makes a thing in A with the name B's has: names are per organisation.
+		created := func(path string, body any) func(t *testing.T) {
+			return func(t *testing.T) { ts.do("POST", path, a, body).want(t, http.StatusCreated) }
 		}
 		// onlyOwn lists with A's key and fails on any customer that is not A's own.
 		onlyOwn := func(queries ...string) func(t *testing.T) {
@@ -86,7 +126,7 @@ func TestIsolation(t *testing.T) {
 		}
 		id := secret.ID
 		probes := map[string]func(t *testing.T){
-			"GET /v1/customers": onlyOwn("", "name=bertha", "name=geheim", "email=bertha%40b.example",
+			"GET /v1/customers": onlyOwn("", "tag="+bTag, "attribute="+bAttr, "membership="+bClub, "tagNone="+bTag, "name=bertha", "name=geheim", "email=bertha%40b.example",
 				"email=bertha.alt%40b.example", "phone="+url.QueryEscape("+49 30 12345672"), "birthDate=1970-01-03",
 				"number=3", "origin=b-origin", "language=de"),
 			"POST /v1/customers": func(t *testing.T) {
@@ -119,13 +159,78 @@ func TestIsolation(t *testing.T) {
 				// B's key is free in A: defining it there touches nothing of B's.
 				ts.do("POST", "/v1/custom-fields", a, map[string]any{"key": "geheim", "label": "A's own", "type": "number"}).want(t, http.StatusCreated)
 			},
-			"PATCH /v1/custom-fields/{key}":        notFound("PATCH", "/v1/custom-fields/geheim2", map[string]any{"label": "Stolen"}),
-			"POST /v1/custom-fields/{key}/archive": notFound("POST", "/v1/custom-fields/geheim2/archive", nil),
-			"POST /v1/custom-fields/{key}/restore": notFound("POST", "/v1/custom-fields/geheim2/restore", nil),
+			"GET /v1/customers/count": func(t *testing.T) {
+				for _, q := range []string{"", "?name=geheim", "?tag=" + bTag, "?attribute=" + bAttr, "?membership=" + bClub} {
+					var n struct{ Count int64 }
+					ts.do("GET", "/v1/customers/count"+q, a, nil).want(t, http.StatusOK).json(t, &n)
+					if want := map[bool]int64{true: 1, false: 0}[q == ""]; n.Count != want {
+						t.Fatalf("A's count%s = %d, want %d", q, n.Count, want)
+					}
+				}
+			},
+			"GET /v1/tags":                                          noneOf("/v1/tags", bTag),
+			"GET /v1/attributes":                                    noneOf("/v1/attributes", bAttr),
+			"GET /v1/labels":                                        noneOf("/v1/labels", bLabel, bClub),
+			"GET /v1/segments":                                      noneOf("/v1/segments", bSegment),
+			"POST /v1/tags":                                         created("/v1/tags", map[string]any{"name": bTags.Items[0].Name + " A"}),
+			"POST /v1/attributes":                                   created("/v1/attributes", map[string]any{"name": "Tauchen"}),
+			"POST /v1/labels":                                       created("/v1/labels", map[string]any{"name": "Stammgast"}),
+			"POST /v1/segments":                                     created("/v1/segments", map[string]any{"name": "Geheime", "filter": map[string]any{"name": "geheim"}}),
+			"PATCH /v1/tags/{id}":                                   notFound("PATCH", "/v1/tags/"+bTag, map[string]any{"name": "Stolen"}),
+			"DELETE /v1/tags/{id}":                                  notFound("DELETE", "/v1/tags/"+bTag, nil),
+			"PATCH /v1/attributes/{id}":                             notFound("PATCH", "/v1/attributes/"+bAttr, map[string]any{"name": "Stolen"}),
+			"DELETE /v1/attributes/{id}":                            notFound("DELETE", "/v1/attributes/"+bAttr, nil),
+			"PATCH /v1/labels/{id}":                                 notFound("PATCH", "/v1/labels/"+bLabel, map[string]any{"name": "Stolen"}),
+			"DELETE /v1/labels/{id}":                                notFound("DELETE", "/v1/labels/"+bLabel, nil),
+			"GET /v1/customers/{id}/tags":                           notFound("GET", "/v1/customers/"+id+"/tags", nil),
+			"GET /v1/customers/{id}/attributes":                     notFound("GET", "/v1/customers/"+id+"/attributes", nil),
+			"GET /v1/customers/{id}/labels":                         notFound("GET", "/v1/customers/"+id+"/labels", nil),
+			"GET /v1/customers/{id}/memberships":                    notFound("GET", "/v1/customers/"+id+"/memberships", nil),
+			"DELETE /v1/customers/{id}/tags/{qualifierId}":          notFound("DELETE", "/v1/customers/"+id+"/tags/"+bTag, nil),
+			"DELETE /v1/customers/{id}/attributes/{qualifierId}":    notFound("DELETE", "/v1/customers/"+id+"/attributes/"+bAttr, nil),
+			"DELETE /v1/customers/{id}/labels/{labelId}":            notFound("DELETE", "/v1/customers/"+id+"/labels/"+bLabel, nil),
+			"POST /v1/customers/{id}/labels/{labelId}/benefit-uses": notFound("POST", "/v1/customers/"+id+"/labels/"+bLabel+"/benefit-uses", map[string]any{}),
+			"POST /v1/customers/{id}/tags": func(t *testing.T) {
+				ts.do("POST", "/v1/customers/"+id+"/tags", a, map[string]any{"ids": []string{bTag}}).wantProblem(t, http.StatusNotFound)
+				p := ts.do("POST", "/v1/customers/"+own.ID+"/tags", a, map[string]any{"ids": []string{bTag}}).wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.ids[0]", "unknown") {
+					t.Fatalf("B's tag on A's customer: %+v", p)
+				}
+			},
+			"POST /v1/customers/{id}/attributes": func(t *testing.T) {
+				ts.do("POST", "/v1/customers/"+id+"/attributes", a, map[string]any{"ids": []string{bAttr}}).wantProblem(t, http.StatusNotFound)
+				ts.do("POST", "/v1/customers/"+own.ID+"/attributes", a, map[string]any{"ids": []string{bAttr}}).wantProblem(t, http.StatusUnprocessableEntity)
+			},
+			"POST /v1/customers/{id}/labels": func(t *testing.T) {
+				ts.do("POST", "/v1/customers/"+id+"/labels", a, map[string]any{"labelId": bLabel}).wantProblem(t, http.StatusNotFound)
+				ts.do("POST", "/v1/customers/"+own.ID+"/labels", a, map[string]any{"labelId": bLabel}).wantProblem(t, http.StatusNotFound)
+			},
+			"POST /v1/memberships": func(t *testing.T) {
+				ts.do("POST", "/v1/memberships", a, map[string]any{"labelId": bClub, "holderId": id, "endsOn": "2099-01-01"}).wantProblem(t, http.StatusNotFound)
+				p := ts.do("POST", "/v1/memberships", a, map[string]any{"labelId": bClub, "holderId": own.ID, "endsOn": "2099-01-01"}).
+					wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.labelId", "unknown") {
+					t.Fatalf("B's membership type for A's customer: %+v", p)
+				}
+			},
+			"GET /v1/memberships/{id}":                        notFound("GET", "/v1/memberships/"+bMembership, nil),
+			"POST /v1/memberships/{id}/cancel":                notFound("POST", "/v1/memberships/"+bMembership+"/cancel", nil),
+			"POST /v1/memberships/{id}/renew":                 notFound("POST", "/v1/memberships/"+bMembership+"/renew", map[string]any{"endsOn": "2100-01-01"}),
+			"POST /v1/memberships/{id}/shares":                notFound("POST", "/v1/memberships/"+bMembership+"/shares", map[string]any{"customerId": own.ID}),
+			"DELETE /v1/memberships/{id}/shares/{customerId}": notFound("DELETE", "/v1/memberships/"+bMembership+"/shares/"+bFirst.ID, nil),
+			"POST /v1/memberships/{id}/give-away":             notFound("POST", "/v1/memberships/"+bMembership+"/give-away", map[string]any{"customerId": own.ID}),
+			"GET /v1/segments/{id}":                           notFound("GET", "/v1/segments/"+bSegment, nil),
+			"PATCH /v1/segments/{id}":                         notFound("PATCH", "/v1/segments/"+bSegment, map[string]any{"name": "Stolen"}),
+			"DELETE /v1/segments/{id}":                        notFound("DELETE", "/v1/segments/"+bSegment, nil),
+			"GET /v1/segments/{id}/count":                     notFound("GET", "/v1/segments/"+bSegment+"/count", nil),
+			"GET /v1/segments/{id}/customers":                 notFound("GET", "/v1/segments/"+bSegment+"/customers", nil),
+			"PATCH /v1/custom-fields/{key}":                   notFound("PATCH", "/v1/custom-fields/geheim2", map[string]any{"label": "Stolen"}),
+			"POST /v1/custom-fields/{key}/archive":            notFound("POST", "/v1/custom-fields/geheim2/archive", nil),
+			"POST /v1/custom-fields/{key}/restore":            notFound("POST", "/v1/custom-fields/geheim2/restore", nil),
 		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)
-		beforeCustomer, beforeDefs, beforeHistory = snapshot()
+		before = snapshot()
 
 		routes := openAPIRoutes(t, ts)
 		var names []string
@@ -148,7 +253,8 @@ func TestIsolation(t *testing.T) {
 			t.Run(route, probe)
 			t.Run(route+" without key", func(t *testing.T) {
 				method, path, _ := strings.Cut(route, " ")
-				path = strings.NewReplacer("{id}", id, "{number}", "1", "{key}", "geheim", "{email}", "x@b.example").Replace(path)
+				path = strings.NewReplacer("{id}", id, "{number}", "1", "{key}", "geheim", "{email}", "x@b.example",
+					"{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID).Replace(path)
 				ts.do(method, path, "", `{}`).wantProblem(t, http.StatusUnauthorized)
 			})
 		}
@@ -158,10 +264,11 @@ func TestIsolation(t *testing.T) {
 			}
 		}
 
-		afterCustomer, afterDefs, afterHistory := snapshot()
-		if !reflect.DeepEqual(beforeCustomer, afterCustomer) || !reflect.DeepEqual(beforeDefs, afterDefs) ||
-			len(beforeHistory) != len(afterHistory) {
-			t.Fatalf("B's data changed under A's probes:\n%+v\n%+v", beforeCustomer, afterCustomer)
+		after := snapshot()
+		for i := range before {
+			if before[i] != after[i] {
+				t.Fatalf("B's data changed under A's probes:\nbefore %s\nafter  %s", before[i], after[i])
+			}
 		}
 	})
 }

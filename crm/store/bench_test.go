@@ -218,6 +218,7 @@ func runCustomerBenchmarks(b *testing.B, st *DB) {
 	selectCustomers := "SELECT " + strings.Join(cols, ", ") + " FROM customers"
 
 	b.Run("Create", func(b *testing.B) {
+		b.ReportAllocs()
 		createCtx := crm.WithOrg(orgCtx, benchOrg+"-create")
 		r := rand.New(rand.NewPCG(3, 4))
 		for b.Loop() {
@@ -228,6 +229,7 @@ func runCustomerBenchmarks(b *testing.B, st *DB) {
 	})
 
 	b.Run("GetByID/crm", func(b *testing.B) {
+		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
 			if _, err := c.Customers.Get(orgCtx, ids[i%len(ids)]); err != nil {
@@ -237,6 +239,7 @@ func runCustomerBenchmarks(b *testing.B, st *DB) {
 		}
 	})
 	b.Run("GetByID/sql", func(b *testing.B) {
+		b.ReportAllocs()
 		query := selectCustomers + " WHERE org_id = " + ph(1) + " AND id = " + ph(2)
 		i := 0
 		for b.Loop() {
@@ -252,6 +255,7 @@ func runCustomerBenchmarks(b *testing.B, st *DB) {
 	})
 
 	b.Run("FindByNamePrefix/crm", func(b *testing.B) {
+		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
 			if _, err := c.Customers.List(orgCtx, crm.CustomerFilter{Name: prefixes[i%len(prefixes)]}, crm.PageRequest{}); err != nil {
@@ -261,6 +265,7 @@ func runCustomerBenchmarks(b *testing.B, st *DB) {
 		}
 	})
 	b.Run("FindByNamePrefix/sql", func(b *testing.B) {
+		b.ReportAllocs()
 		query := selectCustomers + " WHERE org_id = " + ph(1) +
 			" AND number IN (SELECT number FROM customer_name_keys WHERE org_id = " + ph(2) +
 			" AND key >= " + ph(3) + " AND key < " + ph(4) + ") ORDER BY number LIMIT 51"

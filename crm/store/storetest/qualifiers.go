@@ -83,14 +83,14 @@ func testTags(t *testing.T, open func(t *testing.T) crm.Store) {
 
 	// Unknown ids, nothing given, unknown customer, other organisation.
 	_, err = e.crm.Tags.Add(e.a, c.ID, "01936d3c-0000-7000-8000-000000000000")
-	wantInvalid(t, err, "tags[0]", "unknown")
+	wantInvalid(t, err, "ids[0]", "unknown")
 	_, err = e.crm.Tags.Add(e.a, c.ID)
-	wantInvalid(t, err, "tags", "required")
+	wantInvalid(t, err, "ids", "required")
 	_, err = e.crm.Tags.Add(e.a, "01936d3c-0000-7000-8000-000000000000", byName["Local"])
 	wantErr(t, err, crm.ErrNotFound)
 	bTags, _ := e.crm.Tags.List(e.b)
 	_, err = e.crm.Tags.Add(e.a, c.ID, bTags[0].ID)
-	wantInvalid(t, err, "tags[0]", "unknown")
+	wantInvalid(t, err, "ids[0]", "unknown")
 	_, err = e.crm.Tags.Add(e.b, c.ID, bTags[0].ID)
 	wantErr(t, err, crm.ErrNotFound)
 	_, err = e.crm.Tags.Of(e.b, c.ID)
@@ -197,5 +197,5 @@ func testAttributes(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("latest event %+v", events[0])
 	}
 	_, err = e.crm.Attributes.Add(e.a, c.ID, c.ID)
-	wantInvalid(t, err, "attributes[0]", "unknown")
+	wantInvalid(t, err, "ids[0]", "unknown")
 }

@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+type segmentPath struct {
+	ID string `path:"id" doc:"The segment's id."`
+}
+
+type segmentOutput struct {
+	Body *crm.Segment
+}
+
+type segmentListOutput struct {
+	Body struct {
+		Items []crm.Segment `json:"items"`
+	}
+}
+
+type createSegmentInput struct {
+	Body crm.NewSegment
+}
+
+type updateSegmentInput struct {
+	ID   string `path:"id" doc:"The segment's id."`
+	Body crm.SegmentPatch
+}
+
+type segmentCustomersInput struct {
+	ID     string `path:"id" doc:"The segment's id."`
+	Cursor string `query:"cursor" doc:"The next value of the previous page."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
+}
+
+func (s *server) registerSegments() {
+	tags := []string{"Segments"}
+	segs := s.crm.Segments
+	register(s, huma.Operation{
+		OperationID: "listSegments", Method: http.MethodGet, Path: "/v1/segments", Tags: tags,
+		Summary: "List the organisation's segments",
+	}, func(ctx context.Context, _ *struct{}) (*segmentListOutput, error) {
+		list, err := segs.List(ctx)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "query", err)
+		}
+		out := &segmentListOutput{}
+		out.Body.Items = nonNil(list)
+		return out, nil
+	})
+	register(s, huma.Operation{
+		OperationID: "createSegment", Method: http.MethodPost, Path: "/v1/segments", Tags: tags, DefaultStatus: http.StatusCreated,
+		Summary:     "Save a customer filter as a segment",
+		Description: "The filter is checked as a list would check it; its customers are whoever matches it when it is used.",
+	}, func(ctx context.Context, in *createSegmentInput) (*segmentOutput, error) {
+		seg, err := segs.Create(ctx, in.Body)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "body", err)
+		}
+		return &segmentOutput{Body: seg}, nil
+	})
+	register(s, huma.Operation{
+		OperationID: "getSegment", Method: http.MethodGet, Path: "/v1/segments/{id}", Tags: tags,
+		Summary: "Get a segment",
+	}, func(ctx context.Context, in *segmentPath) (*segmentOutput, error) {
+		seg, err := segs.Get(ctx, in.ID)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		return &segmentOutput{Body: seg}, nil
+	})
+	register(s, huma.Operation{
+		OperationID: "updateSegment", Method: http.MethodPatch, Path: "/v1/segments/{id}", Tags: tags,
+		Summary: "Rename a segment or replace its filter",
+	}, func(ctx context.Context, in *updateSegmentInput) (*segmentOutput, error) {
+		seg, err := segs.Update(ctx, in.ID, in.Body)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "body", err)
+		}
+		return &segmentOutput{Body: seg}, nil
+	})
+	register(s, huma.Operation{
+		OperationID: "deleteSegment", Method: http.MethodDelete, Path: "/v1/segments/{id}", Tags: tags,
+		Summary: "Delete a segment (its customers are not touched)",
+	}, func(ctx context.Context, in *segmentPath) (*struct{}, error) {
+		if err := segs.Delete(ctx, in.ID); err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		return nil, nil
+	})
+	register(s, huma.Operation{
+		OperationID: "countSegment", Method: http.MethodGet, Path: "/v1/segments/{id}/count", Tags: tags,
+		Summary: "How many customers a segment holds now",
+	}, func(ctx context.Context, in *segmentPath) (*countOutput, error) {
+		n, err := segs.Count(ctx, in.ID)
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "path", err)
+		}
+		out := &countOutput{}
+		out.Body.Count = n
+		return out, nil
+	})
+	register(s, huma.Operation{
+		OperationID: "listSegmentCustomers", Method: http.MethodGet, Path: "/v1/segments/{id}/customers", Tags: tags,
+		Summary: "A page of a segment's customers, in its filter's order",
+	}, func(ctx context.Context, in *segmentCustomersInput) (*customerPageOutput, error) {
+		page, err := segs.Customers(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
+		if err != nil {
+			return nil, problemFor(ctx, s.log, "query", err)
+		}
+		return &customerPageOutput{Body: page}, nil
+	})
+}
