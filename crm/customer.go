@@ -325,7 +325,7 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		UpdatedAt:      now,
 		LastActivityAt: now,
 		Version:        1,
-		SortKey:        i18n.SortKey(org.DefaultLanguage, sortName(&fields)),
+		SortKey:        SortKey(org.DefaultLanguage, &fields),
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
 		if c.Number, err = tx.OrganisationNextCustomerNumber(ctx, sc.org); err != nil {
@@ -416,7 +416,7 @@ func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion
 		}
 		next := *old
 		next.CustomerFields = fields
-		next.SortKey = i18n.SortKey(org.DefaultLanguage, sortName(&fields))
+		next.SortKey = SortKey(org.DefaultLanguage, &fields)
 		changes := diffCustomer(old, &next)
 		if len(changes) == 0 {
 			updated = old

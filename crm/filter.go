@@ -299,6 +299,11 @@ func (s *CustomerService) Each(ctx context.Context, f CustomerFilter, pageSize i
 	}
 }
 
+// SortKey is the key that orders a customer in SortName order for an
+// organisation whose language is lang. Stores keep it with the customer;
+// bulk loaders compute it with this function.
+func SortKey(lang string, f *CustomerFields) []byte { return i18n.SortKey(lang, sortName(f)) }
+
 // sortName is the text a customer sorts by in SortName order: last name,
 // first name, middle name; the company for customers without a name.
 func sortName(f *CustomerFields) string {

@@ -148,7 +148,7 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 		}
 		// Lists sorted by name follow the organisation's language.
 		return tx.CustomerSortKeysRebuild(ctx, org.ID, func(f *CustomerFields) []byte {
-			return i18n.SortKey(org.DefaultLanguage, sortName(f))
+			return SortKey(org.DefaultLanguage, f)
 		})
 	})
 	if err != nil {

@@ -174,7 +174,7 @@ func (s *server) registerCustomers() {
 		if err != nil {
 			return nil, problemFor(ctx, s.log, "body", err)
 		}
-		return &createdCustomerOutput{ETag: etag(c.Version), Location: "/v1/customers/" + c.ID, Body: c}, nil
+		return &createdCustomerOutput{ETag: etag(c.Version), Location: s.opts.BasePath + "/v1/customers/" + c.ID, Body: c}, nil
 	})
 
 	register(s, huma.Operation{

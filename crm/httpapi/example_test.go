@@ -38,7 +38,7 @@ func ExampleNew() {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /bookings", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "[]") })
-	mux.Handle("/crm/", http.StripPrefix("/crm", httpapi.New(c, httpapi.Options{Ready: st.Ping})))
+	mux.Handle("/crm/", http.StripPrefix("/crm", httpapi.New(c, httpapi.Options{Ready: st.Ping, BasePath: "/crm"})))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
@@ -51,7 +51,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	res.Body.Close()
-	fmt.Println(res.Status, res.Header.Get("ETag"))
+	fmt.Println(res.Status, res.Header.Get("ETag"), strings.HasPrefix(res.Header.Get("Location"), "/crm/v1/customers/"))
 
 	req, _ = http.NewRequest("GET", srv.URL+"/crm/v1/customers?phone=%2B31612345678", nil)
 	req.Header.Set("Authorization", "Bearer "+secret)
@@ -63,6 +63,6 @@ func ExampleNew() {
 	res.Body.Close()
 	fmt.Println(res.Status, strings.Contains(string(body), `"lastName":"Müller"`))
 	// Output:
-	// 201 Created "1"
+	// 201 Created "1" true
 	// 200 OK true
 }

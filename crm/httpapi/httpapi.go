@@ -44,6 +44,10 @@ type Options struct {
 	AuthCacheTTL time.Duration
 	// Version is reported in the OpenAPI document. Default "dev".
 	Version string
+	// BasePath is the prefix under which the handler is mounted (with
+	// http.StripPrefix), e.g. "/crm": Location headers and the OpenAPI
+	// document's server URL include it. Default none.
+	BasePath string
 }
 
 func (o Options) withDefaults() Options {
@@ -104,6 +108,11 @@ func New(c *crm.CRM, opts Options) http.Handler {
 		securityScheme: {Type: "http", Scheme: "bearer", Description: "An API key made with `dossier apikey create`."},
 	}
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.Date](), reflect.TypeFor[dateSchema]())
+	opts.BasePath = strings.TrimSuffix(opts.BasePath, "/")
+	if opts.BasePath != "" {
+		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
+	}
+	s.opts = opts
 	s.api = humago.New(mux, cfg)
 	s.api.UseMiddleware(s.authenticate)
 

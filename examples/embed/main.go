@@ -147,9 +147,8 @@ func newApp(ctx context.Context, dsn string, logger *slog.Logger) (_ *app, err e
 		json.NewEncoder(w).Encode(out)
 	})
 	// Dossier's API under /crm/: /crm/v1/customers reaches /v1/customers.
-	// Response paths such as Location name the API's own routes (/v1/...),
-	// relative to where it is mounted.
-	mux.Handle("/crm/", http.StripPrefix("/crm", httpapi.New(c, httpapi.Options{Logger: logger, Ready: st.Ping})))
+	// BasePath puts the prefix into Location headers and the OpenAPI document.
+	mux.Handle("/crm/", http.StripPrefix("/crm", httpapi.New(c, httpapi.Options{Logger: logger, Ready: st.Ping, BasePath: "/crm"})))
 
 	return &app{handler: mux, apiKey: secret, close: st.Close}, nil
 }
