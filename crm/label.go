@@ -222,25 +222,14 @@ func (s *LabelService) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Store) error {
+	return s.removeDefinition(ctx, sc, EventLabelRemoved, func(tx Store) (FieldChange, []string, error) {
 		l, err := s.label(ctx, tx, sc, id)
 		if err != nil {
-			return err
+			return FieldChange{}, nil, err
 		}
 		customers, err := tx.LabelCustomerIDs(ctx, sc.org, id)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		events := make([]HistoryEvent, len(customers))
-		for i, cid := range customers {
-			events[i] = s.event(sc, cid, EventLabelRemoved, now, []FieldChange{{Field: "labels", Old: l.Name}})
-		}
-		if err := tx.LabelDelete(ctx, sc.org, id); err != nil {
-			return err
-		}
-		return tx.HistoryAppend(ctx, events...)
-	})
+		return FieldChange{Field: "labels", Old: l.Name}, customers, err
+	}, func(tx Store) error { return tx.LabelDelete(ctx, sc.org, id) })
 }
 
 // List returns the organisation's labels and membership types by name.

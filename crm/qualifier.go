@@ -179,22 +179,33 @@ func (s *QualifierService) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Store) error {
+	return s.removeDefinition(ctx, sc, s.changedEvent(), func(tx Store) (FieldChange, []string, error) {
 		q, err := s.find(ctx, tx, sc, id)
 		if err != nil {
-			return err
+			return FieldChange{}, nil, err
 		}
 		customers, err := tx.QualifierCustomerIDs(ctx, sc.org, id)
+		return FieldChange{Field: s.field(), Old: []string{q.Name}}, customers, err
+	}, func(tx Store) error { return tx.QualifierDelete(ctx, sc.org, s.kind, id) })
+}
+
+// removeDefinition deletes a definition that customers carry (a tag, a
+// label) in one transaction, writing on the timeline of each customer that
+// carried it an event of kind with the change prepare returns.
+func (c *core) removeDefinition(ctx context.Context, sc scope, kind EventKind,
+	prepare func(tx Store) (change FieldChange, customerIDs []string, err error), remove func(tx Store) error,
+) error {
+	return c.store.InTx(ctx, func(tx Store) error {
+		change, customers, err := prepare(tx)
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		events := make([]HistoryEvent, 0, len(customers))
-		for _, cid := range customers {
-			events = append(events, s.event(sc, cid, s.changedEvent(), now,
-				[]FieldChange{{Field: s.field(), Old: []string{q.Name}}}))
+		now := c.now()
+		events := make([]HistoryEvent, len(customers))
+		for i, id := range customers {
+			events[i] = c.event(sc, id, kind, now, []FieldChange{change})
 		}
-		if err := tx.QualifierDelete(ctx, sc.org, s.kind, id); err != nil {
+		if err := remove(tx); err != nil {
 			return err
 		}
 		return tx.HistoryAppend(ctx, events...)

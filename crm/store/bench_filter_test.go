@@ -25,7 +25,7 @@ import (
 //
 // DOSSIER_BENCH_CUSTOMERS changes the count (e.g. 100000 for a quick try).
 // The seeded databases are kept (SQLite in the temp directory, PostgreSQL in
-// schema bench_filters_v1_N), so only the first run pays for seeding. Each
+// schema bench_filters_v2_N), so only the first run pays for seeding. Each
 // benchmark reports the median and 95th percentile latency of one call.
 
 const filterBenchOrg = "million"
@@ -55,9 +55,9 @@ type filterBenchWorld struct {
 func BenchmarkFilters(b *testing.B) {
 	n := filterBenchCount(b)
 	ctx := context.Background()
-	stores := map[string]string{"sqlite": "sqlite:" + filepath.Join(os.TempDir(), fmt.Sprintf("dossier-bench-filters-v1-%d.db", n))}
+	stores := map[string]string{"sqlite": "sqlite:" + filepath.Join(os.TempDir(), fmt.Sprintf("dossier-bench-filters-v2-%d.db", n))}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
-		schema := fmt.Sprintf("bench_filters_v1_%d", n)
+		schema := fmt.Sprintf("bench_filters_v2_%d", n)
 		admin, err := Open(ctx, dsn)
 		if err != nil {
 			b.Fatal(err)
@@ -273,7 +273,7 @@ func seedMillion(ctx context.Context, b *testing.B, s *DB, n int) (filterBenchWo
 				search = append(search, searchRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: cust.Number, Text: crm.SearchText(&f)})
 				phones = append(phones, phoneRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: f.Phones[0].Number})
 				link := func(kind crm.QualifierKind, id string, slot int) {
-					qualifiers = append(qualifiers, customerQualifierRow{OrgID: filterBenchOrg, CustomerID: cust.ID, QualifierID: id,
+					qualifiers = append(qualifiers, customerQualifierRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: cust.Number, QualifierID: id,
 						Kind: string(kind), Slot: slot, AddedAt: now, AddedBy: "system"})
 				}
 				// About 5% VIP, 20% regular, 10% one other tag; 0 to 3 interests.

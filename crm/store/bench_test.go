@@ -26,9 +26,12 @@ import (
 //	go test ./crm/store -run '^$' -bench . -benchtime 3s
 //
 // The seeded databases are kept between runs (SQLite in the temp directory,
-// PostgreSQL in schema bench_core_v2) so that only the first run pays for seeding.
+// PostgreSQL in schema benchSchema) so that only the first run pays for seeding.
+// Change the version in their names whenever seed writes different rows.
 
 const benchCustomers = 100_000
+
+const benchSchema = "bench_core_v3"
 
 const benchOrg = "bench"
 
@@ -48,7 +51,7 @@ var (
 func benchStores(b *testing.B) map[string]*DB {
 	ctx := context.Background()
 	stores := map[string]*DB{}
-	sqlitePath := filepath.Join(os.TempDir(), fmt.Sprintf("dossier-bench-core-v2-%d.db", benchCustomers))
+	sqlitePath := filepath.Join(os.TempDir(), fmt.Sprintf("dossier-bench-core-v3-%d.db", benchCustomers))
 	db, err := Open(ctx, "sqlite:"+sqlitePath, WithMigrate())
 	if err != nil {
 		b.Fatal(err)
@@ -59,13 +62,13 @@ func benchStores(b *testing.B) map[string]*DB {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS bench_core_v2"); err != nil {
+		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+benchSchema); err != nil {
 			b.Fatal(err)
 		}
 		admin.Close()
 		u, _ := url.Parse(dsn)
 		q := u.Query()
-		q.Set("search_path", "bench_core_v2")
+		q.Set("search_path", benchSchema)
 		u.RawQuery = q.Encode()
 		pg, err := Open(ctx, u.String(), WithMigrate())
 		if err != nil {
@@ -102,7 +105,8 @@ func benchFields(r *rand.Rand) crm.CustomerFields {
 }
 
 // seed loads n customers into the benchmark organisation in bulk, unless
-// they are there already.
+// they are there already. It writes the rows that CustomerInsert writes
+// (sort key and search rows included), without the per-customer statements.
 func seed(ctx context.Context, s *DB, n int) error {
 	org, err := s.OrganisationGet(ctx, benchOrg)
 	if err == nil {
@@ -113,7 +117,7 @@ func seed(ctx context.Context, s *DB, n int) error {
 		if have >= int64(n) {
 			return nil
 		}
-		return fmt.Errorf("benchmark organisation %q holds %d customers, want %d (an interrupted seed?): delete the SQLite file or DROP SCHEMA bench_core_v2 CASCADE", org.ID, have, n)
+		return fmt.Errorf("benchmark organisation %q holds %d customers, want %d (an interrupted seed?): delete the SQLite file or DROP SCHEMA %s CASCADE", org.ID, have, n, benchSchema)
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	for _, id := range []string{benchOrg, benchOrg + "-create"} {
@@ -136,20 +140,26 @@ func seed(ctx context.Context, s *DB, n int) error {
 			db := tx.(*DB).db
 			var rows []customerRow
 			var keys []nameKeyRow
+			var search []searchRow
 			var phones []phoneRow
 			for i := start; i < min(start+batch, n); i++ {
-				c := &crm.Customer{ID: uuid.Must(uuid.NewV7()).String(), OrgID: benchOrg, Number: int64(i + 1), CustomerFields: benchFields(r),
-					CreatedAt: now, UpdatedAt: now, LastActivityAt: now, Version: 1}
+				f := benchFields(r)
+				c := &crm.Customer{ID: uuid.Must(uuid.NewV7()).String(), OrgID: benchOrg, Number: int64(i + 1), CustomerFields: f,
+					CreatedAt: now, UpdatedAt: now, LastActivityAt: now, Version: 1, SortKey: crm.SortKey("nl", &f)}
 				rows = append(rows, *customerToRow(c))
-				for _, k := range crm.NameKeys(&c.CustomerFields) {
+				for _, k := range crm.NameKeys(&f) {
 					keys = append(keys, nameKeyRow{OrgID: benchOrg, CustomerID: c.ID, Key: k, Number: c.Number})
 				}
+				search = append(search, searchRow{OrgID: benchOrg, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&f)})
 				phones = append(phones, phoneRow{OrgID: benchOrg, CustomerID: c.ID, Number: c.Phones[0].Number})
 			}
 			if err := insertAll(ctx, db, rows); err != nil {
 				return err
 			}
 			if err := insertAll(ctx, db, keys); err != nil {
+				return err
+			}
+			if err := insertAll(ctx, db, search); err != nil {
 				return err
 			}
 			return insertAll(ctx, db, phones)

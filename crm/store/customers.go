@@ -21,6 +21,10 @@ func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
 		if _, err := db.NewInsert().Model(customerToRow(c)).Exec(ctx); err != nil {
 			return interpretError(err)
 		}
+		search := searchRow{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
+		if _, err := db.NewInsert().Model(&search).Exec(ctx); err != nil {
+			return interpretError(err)
+		}
 		return insertSearchIndex(ctx, db, c)
 	})
 }
@@ -70,6 +74,12 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 				return crm.ErrStaleVersion
 			}
 			return crm.ErrNotFound
+		}
+		// The search text is changed in place: on SQLite its row id orders
+		// the trigram index's results, and stays the customer's for life.
+		if _, err := db.NewUpdate().Model((*searchRow)(nil)).Set("text = ?", crm.SearchText(&c.CustomerFields)).
+			Where("org_id = ?", c.OrgID).Where("customer_id = ?", c.ID).Exec(ctx); err != nil {
+			return interpretError(err)
 		}
 		if err := deleteSearchIndex(ctx, db, c.OrgID, c.ID); err != nil {
 			return err
@@ -181,7 +191,9 @@ func (s *DB) filter(q *bun.SelectQuery, p crm.CustomerListParams) *bun.SelectQue
 		q = q.Where("origin = ?", p.Origin)
 	}
 	if p.Language != "" {
-		q = q.Where("(language = ? OR language LIKE ?)", p.Language, p.Language+"-%")
+		// The tag or any regional variant ("nl-BE"): '-' is followed by '.'
+		// in byte order, so the variants are one index range.
+		q = q.Where("(language = ? OR (language > ? AND language < ?))", p.Language, p.Language+"-", p.Language+".")
 	}
 	if p.AssignedTo != "" {
 		q = q.Where("assigned_to = ?", p.AssignedTo)
@@ -217,18 +229,20 @@ func (s *DB) filter(q *bun.SelectQuery, p crm.CustomerListParams) *bun.SelectQue
 
 // qualifierFilter adds the any/all/none conditions on tags or attributes.
 func (s *DB) qualifierFilter(q *bun.SelectQuery, orgID string, kind crm.QualifierKind, f crm.QualifierFilter) *bun.SelectQuery {
+	// By number, not id: the link index yields the numbers of a tag's
+	// customers in order, the order of list pages.
 	carrying := func(ids []string) *bun.SelectQuery {
-		return s.db.NewSelect().Model((*customerQualifierRow)(nil)).Column("customer_id").
+		return s.db.NewSelect().Model((*customerQualifierRow)(nil)).Column("number").
 			Where("org_id = ?", orgID).Where("kind = ?", kind).Where("qualifier_id IN (?)", bun.In(ids))
 	}
 	if len(f.Any) > 0 {
-		q = q.Where("id IN (?)", carrying(f.Any))
+		q = q.Where("number IN (?)", carrying(f.Any))
 	}
 	if all := dedupe(f.All, func(s string) string { return s }); len(all) > 0 {
-		q = q.Where("id IN (?)", carrying(all).GroupExpr("customer_id").Having("count(*) = ?", len(all)))
+		q = q.Where("number IN (?)", carrying(all).GroupExpr("number").Having("count(*) = ?", len(all)))
 	}
 	if len(f.None) > 0 {
-		q = q.Where("id NOT IN (?)", carrying(f.None))
+		q = q.Where("number NOT IN (?)", carrying(f.None))
 	}
 	return q
 }
@@ -260,7 +274,8 @@ func (s *DB) CustomerSortKeysRebuild(ctx context.Context, orgID string, key func
 }
 
 // insertSearchIndex writes the name keys, alternative e-mails and phone
-// numbers under which c is found.
+// numbers under which c is found (the contains-search text is written by
+// CustomerInsert and CustomerUpdate).
 func insertSearchIndex(ctx context.Context, db bun.IDB, c *crm.Customer) error {
 	var names []nameKeyRow
 	for _, k := range crm.NameKeys(&c.CustomerFields) {
@@ -281,10 +296,6 @@ func insertSearchIndex(ctx context.Context, db bun.IDB, c *crm.Customer) error {
 	if err := insertAll(ctx, db, names); err != nil {
 		return err
 	}
-	search := []searchRow{{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}}
-	if err := insertAll(ctx, db, search); err != nil {
-		return err
-	}
 	if err := insertAll(ctx, db, emails); err != nil {
 		return err
 	}
@@ -301,7 +312,7 @@ func insertAll[T any](ctx context.Context, db bun.IDB, rows []T) error {
 }
 
 func deleteSearchIndex(ctx context.Context, db bun.IDB, orgID, customerID string) error {
-	for _, model := range []any{(*nameKeyRow)(nil), (*searchRow)(nil), (*emailRow)(nil), (*phoneRow)(nil)} {
+	for _, model := range []any{(*nameKeyRow)(nil), (*emailRow)(nil), (*phoneRow)(nil)} {
 		_, err := db.NewDelete().Model(model).
 			Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Exec(ctx)
 		if err != nil {

@@ -43,6 +43,7 @@ type customerQualifierRow struct {
 
 	OrgID       string    `bun:"org_id,pk"`
 	CustomerID  string    `bun:"customer_id,pk"`
+	Number      int64     `bun:"number"`
 	QualifierID string    `bun:"qualifier_id,pk"`
 	Kind        string    `bun:"kind"`
 	Slot        int       `bun:"slot"`
@@ -118,11 +119,32 @@ func (s *DB) QualifierCustomerIDs(ctx context.Context, orgID, qualifierID string
 	return ids, interpretError(err)
 }
 
-// CustomerQualifierInsert implements crm.QualifierStore.
+// CustomerQualifierInsert implements crm.QualifierStore. Links carry their
+// customer's number, read here.
 func (s *DB) CustomerQualifierInsert(ctx context.Context, links ...crm.CustomerQualifier) error {
+	if len(links) == 0 {
+		return nil
+	}
+	var customers []customerRow
+	ids := make([]string, len(links))
+	for i, l := range links {
+		ids[i] = l.CustomerID
+	}
+	if err := s.db.NewSelect().Model(&customers).Column("id", "number").Where("org_id = ?", links[0].OrgID).
+		Where("id IN (?)", bun.In(dedupe(ids, func(s string) string { return s }))).Scan(ctx); err != nil {
+		return interpretError(err)
+	}
+	numbers := make(map[string]int64, len(customers))
+	for _, c := range customers {
+		numbers[c.ID] = c.Number
+	}
 	rows := make([]customerQualifierRow, len(links))
 	for i, l := range links {
-		rows[i] = customerQualifierRow{OrgID: l.OrgID, CustomerID: l.CustomerID, QualifierID: l.QualifierID,
+		number, ok := numbers[l.CustomerID]
+		if !ok || l.OrgID != links[0].OrgID {
+			return crm.ErrNotFound
+		}
+		rows[i] = customerQualifierRow{OrgID: l.OrgID, CustomerID: l.CustomerID, Number: number, QualifierID: l.QualifierID,
 			Kind: string(l.Kind), Slot: l.Slot, AddedAt: l.AddedAt, AddedBy: l.AddedBy.String()}
 	}
 	return insertAll(ctx, s.db, rows)

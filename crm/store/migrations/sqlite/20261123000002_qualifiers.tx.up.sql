@@ -21,6 +21,9 @@ CREATE TABLE qualifiers (
 CREATE TABLE customer_qualifiers (
     org_id       text NOT NULL,
     customer_id  TEXT NOT NULL,
+    -- The customer's number (which never changes): filters read the
+    -- customers carrying a tag in number order, the order of list pages.
+    number       INTEGER NOT NULL,
     qualifier_id TEXT NOT NULL,
     kind         text NOT NULL,
     slot         INTEGER NOT NULL,
@@ -33,4 +36,4 @@ CREATE TABLE customer_qualifiers (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX customer_qualifiers_tag_slot_uq ON customer_qualifiers (org_id, customer_id, slot) WHERE kind = 'tag';
 -- Filters by tag or attribute: which customers carry it.
-CREATE INDEX customer_qualifiers_qualifier_idx ON customer_qualifiers (org_id, qualifier_id, customer_id);
+CREATE INDEX customer_qualifiers_qualifier_idx ON customer_qualifiers (org_id, qualifier_id, number);
