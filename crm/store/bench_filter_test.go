@@ -11,10 +11,13 @@ import (
 	"strconv"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/i18n"
 )
 
 // Benchmarks of customer filters at a million customers (issue 4), on SQLite
@@ -99,7 +102,8 @@ func runFilterBenchmarks(b *testing.B, st *DB, w filterBenchWorld) {
 	}
 	ctx := crm.WithActor(crm.WithOrg(context.Background(), filterBenchOrg), crm.Staff("bench"))
 	// Name fragments from frequent to rare, as staff type them.
-	fragments := []string{"ller", "jan", "sen", "ski", "berg", "vries", "lukas", "dvor", "oztu", "gonc", "lindq", "brand", "kowal", "anna m", "ingr"}
+	fragments := []string{"ller", "jan", "sen", "ski", "berg", "vries", "lukas", "dvor", "oztu", "gonc", "lindq", "brand", "kowal", "anna m", "ingr",
+		prefixOf(rareName(1), 10), prefixOf(rareName(77), 10), prefixOf(rareName(5000), 7), prefixOf(rareName(1234), 8), "zzq"}
 	lastYear := crm.MustDate("2025-01-01")
 	endOfYear := crm.MustDate("2025-12-31")
 	languages := []string{"nl", "de", "fr", "pl", "sv", "en"}
@@ -173,6 +177,24 @@ func timed(b *testing.B, name string, op func(i int) error) {
 		b.ReportMetric(pct(0.50), "p50-ms")
 		b.ReportMetric(pct(0.95), "p95-ms")
 	})
+}
+
+// rareName makes the i-th of many distinct surnames ("Brzóskiewicz",
+// "Haldörsen"), for searches that match a handful of customers.
+func rareName(i int) string {
+	syllables := []string{"brz", "ós", "kie", "wicz", "hal", "dör", "sen", "gna", "ul", "tre", "mó", "vik", "zaj", "ęc", "fla", "rup"}
+	name := ""
+	for i++; i > 0; i /= len(syllables) {
+		name += syllables[i%len(syllables)]
+	}
+	first, size := utf8.DecodeRuneInString(name)
+	return string(unicode.ToUpper(first)) + name[size:]
+}
+
+// prefixOf returns the first n letters of name's search key.
+func prefixOf(name string, n int) string {
+	key := []rune(i18n.SearchKey(name))
+	return string(key[:min(n, len(key))])
 }
 
 // seedMillion loads n customers into organisation filterBenchOrg unless it
@@ -254,8 +276,12 @@ func seedMillion(ctx context.Context, b *testing.B, s *DB, n int) (filterBenchWo
 				members    []membershipRow
 			)
 			for number := first; number < first+batch && number <= n; number++ {
+				last := pick(benchLastNames)
+				if number%100 == 0 {
+					last = rareName(number / 100) // the long tail: names few customers share
+				}
 				f := crm.CustomerFields{
-					FirstName: pick(benchFirstNames), MiddleName: pick(benchMiddleNames), LastName: pick(benchLastNames),
+					FirstName: pick(benchFirstNames), MiddleName: pick(benchMiddleNames), LastName: last,
 					Address:  crm.Address{Street: "Dorpsstraat", HouseNumber: strconv.Itoa(1 + r.IntN(300)), City: pick(benchCities), Country: "NL"},
 					Phones:   []crm.Phone{{Kind: crm.PhoneMobile, Number: fmt.Sprintf("+3161%07d", r.IntN(10_000_000))}},
 					Status:   crm.StatusCustomer,

@@ -20,6 +20,7 @@ CREATE TABLE customer_search (
     UNIQUE (org_id, customer_id),
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
 );
+CREATE UNIQUE INDEX customer_search_number_idx ON customer_search (org_id, number);
 CREATE VIRTUAL TABLE customer_search_fts USING fts5(
     text, content = 'customer_search', content_rowid = 'search_id', tokenize = 'trigram'
 );
