@@ -111,7 +111,10 @@ const maxKey = "\U0010FFFF"
 // CustomerList implements crm.CustomerStore.
 func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.Customer, error) {
 	var rows []customerRow
-	q := s.filter(s.db.NewSelect().Model(&rows), p)
+	q, err := s.filter(ctx, s.db.NewSelect().Model(&rows), p, p.Sort == crm.SortNumber)
+	if err != nil {
+		return nil, err
+	}
 	switch p.Sort {
 	case crm.SortName:
 		if p.AfterNumber > 0 {
@@ -146,13 +149,18 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 
 // CustomerCount implements crm.CustomerStore.
 func (s *DB) CustomerCount(ctx context.Context, p crm.CustomerListParams) (int64, error) {
-	n, err := s.filter(s.db.NewSelect().Model((*customerRow)(nil)), p).Count(ctx)
+	q, err := s.filter(ctx, s.db.NewSelect().Model((*customerRow)(nil)), p, false)
+	if err != nil {
+		return 0, err
+	}
+	n, err := q.Count(ctx)
 	return int64(n), interpretError(err)
 }
 
 // filter adds the criteria of p to a query of customers: every criterion
 // is a condition the database evaluates with an index, never Go code.
-func (s *DB) filter(q *bun.SelectQuery, p crm.CustomerListParams) *bun.SelectQuery {
+// pageOrder says the query reads a page in number order.
+func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListParams, pageOrder bool) (*bun.SelectQuery, error) {
 	q = q.Where("org_id = ?", p.OrgID)
 	if p.NamePrefix != "" {
 		// Matching on number, not id: the list of matching numbers comes
@@ -164,7 +172,10 @@ func (s *DB) filter(q *bun.SelectQuery, p crm.CustomerListParams) *bun.SelectQue
 			Where("key < ?", p.NamePrefix+maxKey))
 	}
 	if p.NameContains != "" {
-		q = q.Where("number IN (?)", s.dialect.nameContains(s.db, p.OrgID, p.NameContains))
+		var err error
+		if q, err = s.dialect.nameContains(ctx, s.db, q, p.OrgID, p.NameContains, pageOrder); err != nil {
+			return nil, interpretError(err)
+		}
 	}
 	if p.EmailKey != "" {
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
@@ -224,7 +235,7 @@ func (s *DB) filter(q *bun.SelectQuery, p crm.CustomerListParams) *bun.SelectQue
 					Join("JOIN memberships AS m ON m.org_id = sh.org_id AND m.id = sh.membership_id")))
 		})
 	}
-	return q
+	return q, nil
 }
 
 // qualifierFilter adds the any/all/none conditions on tags or attributes.
