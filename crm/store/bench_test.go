@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"io/fs"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -26,12 +29,15 @@ import (
 //	go test ./crm/store -run '^$' -bench . -benchtime 3s
 //
 // The seeded databases are kept between runs (SQLite in the temp directory,
-// PostgreSQL in schema benchSchema) so that only the first run pays for seeding.
-// Change the version in their names whenever seed writes different rows.
+// PostgreSQL in a schema of the same name, see benchName) so that only the
+// first run pays for seeding. Stale ones are left behind: delete
+// dossier-bench_core_*.db in the temp directory and DROP SCHEMA bench_core_*
+// CASCADE to reclaim the space.
 
 const benchCustomers = 100_000
 
-const benchSchema = "bench_core_v3"
+// benchSeedVersion changes whenever seed writes different rows.
+const benchSeedVersion = 3
 
 const benchOrg = "bench"
 
@@ -47,11 +53,33 @@ var (
 	benchCities = []string{"Amsterdam", "Utrecht", "Köln", "Kraków", "Lyon", "Göteborg", "Sevilla", "Gent", "Porto"}
 )
 
+// benchName names the seeded databases after the seed and the migrations
+// (which are edited in place until a release), so that a run never measures
+// a stale schema.
+func benchName(b *testing.B) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d %d", benchSeedVersion, benchCustomers)
+	err := fs.WalkDir(migrationFiles, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := migrationFiles.ReadFile(path)
+		fmt.Fprintf(h, "%s %d\n", path, len(data))
+		h.Write(data)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fmt.Sprintf("bench_core_%08x", h.Sum64()>>32)
+}
+
 // benchStores opens the seeded benchmark databases that are available.
 func benchStores(b *testing.B) map[string]*DB {
 	ctx := context.Background()
 	stores := map[string]*DB{}
-	sqlitePath := filepath.Join(os.TempDir(), fmt.Sprintf("dossier-bench-core-v3-%d.db", benchCustomers))
+	name := benchName(b)
+	sqlitePath := filepath.Join(os.TempDir(), "dossier-"+name+".db")
 	db, err := Open(ctx, "sqlite:"+sqlitePath, WithMigrate())
 	if err != nil {
 		b.Fatal(err)
@@ -62,13 +90,13 @@ func benchStores(b *testing.B) map[string]*DB {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+benchSchema); err != nil {
+		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+name); err != nil {
 			b.Fatal(err)
 		}
 		admin.Close()
 		u, _ := url.Parse(dsn)
 		q := u.Query()
-		q.Set("search_path", benchSchema)
+		q.Set("search_path", name)
 		u.RawQuery = q.Encode()
 		pg, err := Open(ctx, u.String(), WithMigrate())
 		if err != nil {
@@ -76,9 +104,9 @@ func benchStores(b *testing.B) map[string]*DB {
 		}
 		stores["postgres"] = pg
 	}
-	for name, st := range stores {
+	for db, st := range stores {
 		if err := seed(ctx, st, benchCustomers); err != nil {
-			b.Fatalf("seed %s: %v", name, err)
+			b.Fatalf("seed %s (%s): %v", db, name, err)
 		}
 	}
 	b.Cleanup(func() {
@@ -117,13 +145,19 @@ func seed(ctx context.Context, s *DB, n int) error {
 		if have >= int64(n) {
 			return nil
 		}
-		return fmt.Errorf("benchmark organisation %q holds %d customers, want %d (an interrupted seed?): delete the SQLite file or DROP SCHEMA %s CASCADE", org.ID, have, n, benchSchema)
+		return fmt.Errorf("benchmark organisation %q holds %d customers, want %d (an interrupted seed?): delete the SQLite file or DROP the schema", org.ID, have, n)
 	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	for _, id := range []string{benchOrg, benchOrg + "-create"} {
 		if err := s.OrganisationInsert(ctx, &crm.Organisation{ID: id, Name: id, DefaultLanguage: "nl", DefaultCountry: "NL", CreatedAt: now, UpdatedAt: now}); err != nil {
 			return err
 		}
+	}
+	// On PostgreSQL a bare ANALYZE or VACUUM covers every schema of the
+	// database: name the seeded tables.
+	analyze := "ANALYZE"
+	if s.dialect.name == postgresDialect.name {
+		analyze = "ANALYZE organisations, customers, customer_name_keys, customer_search, customer_phones"
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	const batch = 500
@@ -132,7 +166,7 @@ func seed(ctx context.Context, s *DB, n int) error {
 			// Fresh statistics as the tables grow: on PostgreSQL, plans made
 			// while the tables were empty (foreign key checks among them) turn
 			// every batch into a scan, and loading becomes quadratic.
-			if _, err := s.bun.ExecContext(ctx, "ANALYZE"); err != nil {
+			if _, err := s.bun.ExecContext(ctx, analyze); err != nil {
 				return err
 			}
 		}
@@ -173,11 +207,10 @@ func seed(ctx context.Context, s *DB, n int) error {
 		// Statistics for the planner; on PostgreSQL also the visibility map,
 		// without which index-only scans fetch every heap row (6x slower name
 		// search right after a bulk load; autovacuum does this in production).
-		finish := "ANALYZE"
 		if s.dialect.name == postgresDialect.name {
-			finish = "VACUUM ANALYZE"
+			analyze = "VACUUM " + analyze
 		}
-		_, err = s.bun.ExecContext(ctx, finish)
+		_, err = s.bun.ExecContext(ctx, analyze)
 	}
 	return err
 }
@@ -238,69 +271,91 @@ func runCustomerBenchmarks(b *testing.B, st *DB) {
 		}
 	})
 
-	b.Run("GetByID/crm", func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			if _, err := c.Customers.Get(orgCtx, ids[i%len(ids)]); err != nil {
-				b.Fatal(err)
-			}
-			i++
+	// The lookups, each with the i-th id or prefix of the sample.
+	getCRM := func(i int) error {
+		_, err := c.Customers.Get(orgCtx, ids[i%len(ids)])
+		return err
+	}
+	getQuery := selectCustomers + " WHERE org_id = " + ph(1) + " AND id = " + ph(2)
+	getSQL := func(i int) error {
+		rows, err := sqlDB.QueryContext(ctx, getQuery, benchOrg, ids[i%len(ids)])
+		if err != nil {
+			return err
 		}
-	})
-	b.Run("GetByID/sql", func(b *testing.B) {
-		b.ReportAllocs()
-		query := selectCustomers + " WHERE org_id = " + ph(1) + " AND id = " + ph(2)
-		i := 0
-		for b.Loop() {
-			rows, err := sqlDB.QueryContext(ctx, query, benchOrg, ids[i%len(ids)])
-			if err != nil {
-				b.Fatal(err)
-			}
-			if n := scanAll(b, rows); n != 1 {
-				b.Fatalf("%d rows", n)
-			}
-			i++
+		if n, err := scanAll(rows); err != nil || n != 1 {
+			return fmt.Errorf("%d rows, %v", n, err)
 		}
-	})
+		return nil
+	}
+	findCRM := func(i int) error {
+		_, err := c.Customers.List(orgCtx, crm.CustomerFilter{Name: prefixes[i%len(prefixes)]}, crm.PageRequest{})
+		return err
+	}
+	findQuery := selectCustomers + " WHERE org_id = " + ph(1) +
+		" AND number IN (SELECT number FROM customer_name_keys WHERE org_id = " + ph(2) +
+		" AND key >= " + ph(3) + " AND key < " + ph(4) + ") ORDER BY number LIMIT 51"
+	findSQL := func(i int) error {
+		p := prefixes[i%len(prefixes)]
+		rows, err := sqlDB.QueryContext(ctx, findQuery, benchOrg, benchOrg, p, p+maxKey)
+		if err != nil {
+			return err
+		}
+		if n, err := scanAll(rows); err != nil || n == 0 {
+			return fmt.Errorf("prefix %q: %d rows, %v", p, n, err)
+		}
+		return nil
+	}
 
-	b.Run("FindByNamePrefix/crm", func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			if _, err := c.Customers.List(orgCtx, crm.CustomerFilter{Name: prefixes[i%len(prefixes)]}, crm.PageRequest{}); err != nil {
-				b.Fatal(err)
-			}
-			i++
+	b.Run("GetByID/crm", func(b *testing.B) { benchLoop(b, getCRM) })
+	b.Run("GetByID/sql", func(b *testing.B) { benchLoop(b, getSQL) })
+	b.Run("GetByID/ratio", func(b *testing.B) { benchRatio(b, getCRM, getSQL) })
+	b.Run("FindByNamePrefix/crm", func(b *testing.B) { benchLoop(b, findCRM) })
+	b.Run("FindByNamePrefix/sql", func(b *testing.B) { benchLoop(b, findSQL) })
+	b.Run("FindByNamePrefix/ratio", func(b *testing.B) { benchRatio(b, findCRM, findSQL) })
+}
+
+// benchLoop runs lookup with i = 0, 1, 2, ... for the benchmark's time.
+func benchLoop(b *testing.B, lookup func(i int) error) {
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := lookup(i); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("FindByNamePrefix/sql", func(b *testing.B) {
-		b.ReportAllocs()
-		query := selectCustomers + " WHERE org_id = " + ph(1) +
-			" AND number IN (SELECT number FROM customer_name_keys WHERE org_id = " + ph(2) +
-			" AND key >= " + ph(3) + " AND key < " + ph(4) + ") ORDER BY number LIMIT 51"
-		i := 0
-		for b.Loop() {
-			p := prefixes[i%len(prefixes)]
-			rows, err := sqlDB.QueryContext(ctx, query, benchOrg, benchOrg, p, p+maxKey)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if n := scanAll(b, rows); n == 0 {
-				b.Fatalf("prefix %q found nothing", p)
-			}
-			i++
+	}
+}
+
+// benchRatio times the library call and the plain-SQL call alternately in
+// one loop (each with the same i, in swapped order every other time) and
+// reports crm/sql, the ratio of their times. The machine is shared: load
+// that comes and goes between two separate benchmarks lands on one side of
+// their ratio, while here it lands on both. ns/op is the two calls together.
+func benchRatio(b *testing.B, lib, plain func(i int) error) {
+	var libTime, plainTime time.Duration
+	for i := 0; b.Loop(); i++ {
+		first, second, firstTime, secondTime := lib, plain, &libTime, &plainTime
+		if i%2 == 1 {
+			first, second, firstTime, secondTime = plain, lib, &plainTime, &libTime
 		}
-	})
+		t0 := time.Now()
+		err1 := first(i)
+		t1 := time.Now()
+		err2 := second(i)
+		*firstTime += t1.Sub(t0)
+		*secondTime += time.Since(t1)
+		if err := errors.Join(err1, err2); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(libTime)/float64(plainTime), "crm/sql")
 }
 
 // scanAll reads every column of every row, as a plain database/sql program
 // reading whole records would, and returns the row count.
-func scanAll(b *testing.B, rows *sql.Rows) int {
+func scanAll(rows *sql.Rows) (int, error) {
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		b.Fatal(err)
+		return 0, err
 	}
 	values := make([]any, len(cols))
 	dest := make([]any, len(cols))
@@ -310,12 +365,9 @@ func scanAll(b *testing.B, rows *sql.Rows) int {
 	n := 0
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			b.Fatal(err)
+			return n, err
 		}
 		n++
 	}
-	if err := rows.Err(); err != nil {
-		b.Fatal(err)
-	}
-	return n
+	return n, rows.Err()
 }

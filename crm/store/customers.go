@@ -108,36 +108,32 @@ func (s *DB) CustomerDelete(ctx context.Context, orgID, id string) error {
 // prefix <= key < prefix+maxKey is a prefix match that uses the index.
 const maxKey = "\U0010FFFF"
 
-// CustomerList implements crm.CustomerStore.
+// CustomerList implements crm.CustomerStore. It runs in two steps: the
+// numbers of the page's customers, found with the filter's indexes alone,
+// then those customers' rows. Only a page of rows is ever read whole.
 func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.Customer, error) {
-	var rows []customerRow
-	q, err := s.filter(ctx, s.db.NewSelect().Model(&rows), p, p.Sort == crm.SortNumber)
+	keys, order, err := s.pageNumbers(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	switch p.Sort {
-	case crm.SortName:
-		if p.AfterNumber > 0 {
-			q = q.Where("(sort_key > ? OR (sort_key = ? AND number > ?))", p.AfterSortKey, p.AfterSortKey, p.AfterNumber)
-		}
-		q = q.OrderExpr("sort_key, number")
-	case crm.SortCreated:
-		if p.AfterNumber > 0 {
-			q = q.Where("(created_at > ? OR (created_at = ? AND number > ?))", p.AfterCreated, p.AfterCreated, p.AfterNumber)
-		}
-		q = q.OrderExpr("created_at, number")
-	case crm.SortCreatedDesc:
-		if p.AfterNumber > 0 {
-			q = q.Where("(created_at < ? OR (created_at = ? AND number < ?))", p.AfterCreated, p.AfterCreated, p.AfterNumber)
-		}
-		q = q.OrderExpr("created_at DESC, number DESC")
-	default:
-		if p.AfterNumber > 0 {
-			q = q.Where("number > ?", p.AfterNumber)
-		}
-		q = q.OrderExpr("number")
+	var rows []customerRow
+	read := func(db bun.IDB) error {
+		return db.NewSelect().Model(&rows).Where("org_id = ?", p.OrgID).Where("number IN (?)", keys).
+			OrderExpr(order).Scan(ctx)
 	}
-	if err := q.Limit(int64(p.Limit)).Scan(ctx); err != nil {
+	if len(s.dialect.pageSettings) == 0 {
+		err = read(s.db)
+	} else {
+		err = s.atomic(ctx, func(db bun.IDB) error {
+			for _, stmt := range s.dialect.pageSettings {
+				if _, err := db.ExecContext(ctx, stmt); err != nil {
+					return err
+				}
+			}
+			return read(db)
+		})
+	}
+	if err != nil {
 		return nil, interpretError(err)
 	}
 	out := make([]crm.Customer, len(rows))
@@ -147,9 +143,87 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 	return out, nil
 }
 
+// pageNumbers returns the query of the numbers of the customers on the page
+// p asks for, and the ORDER BY of that page for the rows.
+func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.SelectQuery, string, error) {
+	q := s.db.NewSelect().TableExpr("customers AS c").ColumnExpr("c.number")
+	var drive *pageDriver
+	if p.Sort == crm.SortNumber || p.Sort == "" {
+		drive = chooseDriver(&p)
+	}
+	if drive != nil {
+		// The page is read along the driving tag's links in number order,
+		// looking up each customer and stopping at a full page: the tag
+		// narrows the search more than any index of customers could.
+		q = s.db.NewSelect().TableExpr("customer_qualifiers AS drv").ColumnExpr("c.number").
+			Join(s.dialect.drivenJoin+" customers AS c ON c.org_id = drv.org_id AND c.number = drv.number").
+			Where("drv.org_id = ?", p.OrgID).Where("drv.kind = ?", drive.kind).Where("drv.qualifier_id = ?", drive.id)
+	}
+	q, err := s.filter(ctx, q, p, "c", p.Sort == crm.SortNumber || p.Sort == "")
+	if err != nil {
+		return nil, "", err
+	}
+	var order string
+	switch p.Sort {
+	case crm.SortName:
+		if p.AfterNumber > 0 {
+			q = q.Where("(c.sort_key > ? OR (c.sort_key = ? AND c.number > ?))", p.AfterSortKey, p.AfterSortKey, p.AfterNumber)
+		}
+		q, order = q.OrderExpr("c.sort_key, c.number"), "sort_key, number"
+	case crm.SortCreated:
+		if p.AfterNumber > 0 {
+			q = q.Where("(c.created_at > ? OR (c.created_at = ? AND c.number > ?))", p.AfterCreated, p.AfterCreated, p.AfterNumber)
+		}
+		q, order = q.OrderExpr("c.created_at, c.number"), "created_at, number"
+	case crm.SortCreatedDesc:
+		if p.AfterNumber > 0 {
+			q = q.Where("(c.created_at < ? OR (c.created_at = ? AND c.number < ?))", p.AfterCreated, p.AfterCreated, p.AfterNumber)
+		}
+		q, order = q.OrderExpr("c.created_at DESC, c.number DESC"), "created_at DESC, number DESC"
+	default:
+		by := "c.number"
+		if drive != nil {
+			by = "drv.number" // the same value; ordering by the driving index lets it stop early
+		}
+		if p.AfterNumber > 0 {
+			q = q.Where(by+" > ?", p.AfterNumber)
+		}
+		q, order = q.OrderExpr(by), "number"
+	}
+	return q.Limit(int64(p.Limit)), order, nil
+}
+
+// pageDriver is a tag or attribute whose links lead a page in number order.
+type pageDriver struct {
+	kind crm.QualifierKind
+	id   string
+}
+
+// chooseDriver picks the tag or attribute that must be present (the single
+// one of "any", or the first of "all") to lead the page, and takes it out
+// of p so that the filter does not test it twice.
+func chooseDriver(p *crm.CustomerListParams) *pageDriver {
+	for _, f := range []struct {
+		kind crm.QualifierKind
+		qf   *crm.QualifierFilter
+	}{{crm.KindTag, &p.Tags}, {crm.KindAttribute, &p.Attributes}} {
+		switch {
+		case len(f.qf.All) > 0:
+			d := &pageDriver{kind: f.kind, id: f.qf.All[0]}
+			f.qf.All = f.qf.All[1:]
+			return d
+		case len(dedupe(f.qf.Any, func(s string) string { return s })) == 1:
+			d := &pageDriver{kind: f.kind, id: f.qf.Any[0]}
+			f.qf.Any = nil
+			return d
+		}
+	}
+	return nil
+}
+
 // CustomerCount implements crm.CustomerStore.
 func (s *DB) CustomerCount(ctx context.Context, p crm.CustomerListParams) (int64, error) {
-	q, err := s.filter(ctx, s.db.NewSelect().Model((*customerRow)(nil)), p, false)
+	q, err := s.filter(ctx, s.db.NewSelect().TableExpr("customers AS c"), p, "c", false)
 	if err != nil {
 		return 0, err
 	}
@@ -157,72 +231,74 @@ func (s *DB) CustomerCount(ctx context.Context, p crm.CustomerListParams) (int64
 	return int64(n), interpretError(err)
 }
 
-// filter adds the criteria of p to a query of customers: every criterion
-// is a condition the database evaluates with an index, never Go code.
-// pageOrder says the query reads a page in number order.
-func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListParams, pageOrder bool) (*bun.SelectQuery, error) {
-	q = q.Where("org_id = ?", p.OrgID)
+// filter adds the criteria of p to a query of customers (under alias c):
+// every criterion is a condition the database evaluates with an index,
+// never Go code. pageOrder says the query reads a page in number order.
+func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListParams, c string, pageOrder bool) (*bun.SelectQuery, error) {
+	col := func(name string) string { return c + "." + name }
+	q = q.Where(col("org_id")+" = ?", p.OrgID)
 	if p.NamePrefix != "" {
 		// Matching on number, not id: the list of matching numbers comes
 		// sorted out of the key index, so the database can fetch customers in
 		// page order and stop when the page is full instead of sorting every match.
-		q = q.Where("number IN (?)", s.db.NewSelect().Model((*nameKeyRow)(nil)).Column("number").
+		q = q.Where(col("number")+" IN (?)", s.db.NewSelect().Model((*nameKeyRow)(nil)).Column("number").
 			Where("org_id = ?", p.OrgID).
 			Where("key >= ?", p.NamePrefix).
 			Where("key < ?", p.NamePrefix+maxKey))
 	}
 	if p.NameContains != "" {
 		var err error
-		if q, err = s.dialect.nameContains(ctx, s.db, q, p.OrgID, p.NameContains, pageOrder); err != nil {
+		if q, err = s.dialect.nameContains(ctx, s.db, q, c, p.OrgID, p.NameContains, pageOrder); err != nil {
 			return nil, interpretError(err)
 		}
 	}
 	if p.EmailKey != "" {
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("login_email_key = ?", p.EmailKey).
-				WhereOr("email_key = ?", p.EmailKey).
-				WhereOr("id IN (?)", s.db.NewSelect().Model((*emailRow)(nil)).Column("customer_id").
+			return q.Where(col("login_email_key")+" = ?", p.EmailKey).
+				WhereOr(col("email_key")+" = ?", p.EmailKey).
+				WhereOr(col("id")+" IN (?)", s.db.NewSelect().Model((*emailRow)(nil)).Column("customer_id").
 					Where("org_id = ?", p.OrgID).Where("email_key = ?", p.EmailKey))
 		})
 	}
 	if p.Phone != "" {
-		q = q.Where("id IN (?)", s.db.NewSelect().Model((*phoneRow)(nil)).Column("customer_id").
+		q = q.Where(col("id")+" IN (?)", s.db.NewSelect().Model((*phoneRow)(nil)).Column("customer_id").
 			Where("org_id = ?", p.OrgID).Where("number = ?", p.Phone))
 	}
 	if p.BirthDate != nil {
-		q = q.Where("birth_date = ?", toDate(p.BirthDate))
+		q = q.Where(col("birth_date")+" = ?", toDate(p.BirthDate))
 	}
 	if p.Number != 0 {
-		q = q.Where("number = ?", p.Number)
+		q = q.Where(col("number")+" = ?", p.Number)
 	}
 	if p.Status != "" {
-		q = q.Where("status = ?", p.Status)
+		q = q.Where(col("status")+" = ?", p.Status)
 	}
 	if p.Origin != "" {
-		q = q.Where("origin = ?", p.Origin)
+		q = q.Where(col("origin")+" = ?", p.Origin)
 	}
 	if p.Language != "" {
 		// The tag or any regional variant ("nl-BE"): '-' is followed by '.'
 		// in byte order, so the variants are one index range.
-		q = q.Where("(language = ? OR (language > ? AND language < ?))", p.Language, p.Language+"-", p.Language+".")
+		q = q.Where("("+col("language")+" = ? OR ("+col("language")+" > ? AND "+col("language")+" < ?))",
+			p.Language, p.Language+"-", p.Language+".")
 	}
 	if p.AssignedTo != "" {
-		q = q.Where("assigned_to = ?", p.AssignedTo)
+		q = q.Where(col("assigned_to")+" = ?", p.AssignedTo)
 	}
 	if p.FirstContactFrom != nil {
-		q = q.Where("first_contact >= ?", toDate(p.FirstContactFrom))
+		q = q.Where(col("first_contact")+" >= ?", toDate(p.FirstContactFrom))
 	}
 	if p.FirstContactTo != nil {
-		q = q.Where("first_contact <= ?", toDate(p.FirstContactTo))
+		q = q.Where(col("first_contact")+" <= ?", toDate(p.FirstContactTo))
 	}
 	if !p.CreatedFrom.IsZero() {
-		q = q.Where("created_at >= ?", p.CreatedFrom)
+		q = q.Where(col("created_at")+" >= ?", p.CreatedFrom)
 	}
 	if !p.CreatedTo.IsZero() {
-		q = q.Where("created_at < ?", p.CreatedTo)
+		q = q.Where(col("created_at")+" < ?", p.CreatedTo)
 	}
-	q = s.qualifierFilter(q, p.OrgID, crm.KindTag, p.Tags)
-	q = s.qualifierFilter(q, p.OrgID, crm.KindAttribute, p.Attributes)
+	q = s.qualifierFilter(q, col("number"), p.OrgID, crm.KindTag, p.Tags)
+	q = s.qualifierFilter(q, col("number"), p.OrgID, crm.KindAttribute, p.Attributes)
 	if p.MembershipLabel != "" {
 		day := toDate(&p.MembershipDay)
 		active := func(q *bun.SelectQuery) *bun.SelectQuery {
@@ -230,8 +306,8 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 				Where("m.cancelled_at IS NULL").Where("m.starts_on <= ?", day).Where("m.ends_on >= ?", day)
 		}
 		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("id IN (?)", active(s.db.NewSelect().TableExpr("memberships AS m").Column("m.holder_id"))).
-				WhereOr("id IN (?)", active(s.db.NewSelect().TableExpr("membership_shares AS sh").Column("sh.customer_id").
+			return q.Where(col("id")+" IN (?)", active(s.db.NewSelect().TableExpr("memberships AS m").Column("m.holder_id"))).
+				WhereOr(col("id")+" IN (?)", active(s.db.NewSelect().TableExpr("membership_shares AS sh").Column("sh.customer_id").
 					Join("JOIN memberships AS m ON m.org_id = sh.org_id AND m.id = sh.membership_id")))
 		})
 	}
@@ -239,21 +315,23 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 }
 
 // qualifierFilter adds the any/all/none conditions on tags or attributes.
-func (s *DB) qualifierFilter(q *bun.SelectQuery, orgID string, kind crm.QualifierKind, f crm.QualifierFilter) *bun.SelectQuery {
-	// By number, not id: the link index yields the numbers of a tag's
-	// customers in order, the order of list pages.
-	carrying := func(ids []string) *bun.SelectQuery {
+// By number, not id: the link index yields the numbers of a tag's customers
+// in order, the order of list pages.
+func (s *DB) qualifierFilter(q *bun.SelectQuery, number, orgID string, kind crm.QualifierKind, f crm.QualifierFilter) *bun.SelectQuery {
+	carrying := func(ids ...string) *bun.SelectQuery {
 		return s.db.NewSelect().Model((*customerQualifierRow)(nil)).Column("number").
 			Where("org_id = ?", orgID).Where("kind = ?", kind).Where("qualifier_id IN (?)", bun.In(ids))
 	}
 	if len(f.Any) > 0 {
-		q = q.Where("number IN (?)", carrying(f.Any))
+		q = q.Where(number+" IN (?)", carrying(f.Any...))
 	}
-	if all := dedupe(f.All, func(s string) string { return s }); len(all) > 0 {
-		q = q.Where("number IN (?)", carrying(all).GroupExpr("number").Having("count(*) = ?", len(all)))
+	// One condition per id: each is an index range the database can merge
+	// or probe, where counting groups would read every link first.
+	for _, id := range dedupe(f.All, func(s string) string { return s }) {
+		q = q.Where(number+" IN (?)", carrying(id))
 	}
 	if len(f.None) > 0 {
-		q = q.Where("number NOT IN (?)", carrying(f.None))
+		q = q.Where(number+" NOT IN (?)", carrying(f.None...))
 	}
 	return q
 }

@@ -18,7 +18,15 @@ type dialect struct {
 	// contains key (a search key of at least three characters). pageOrder
 	// says q reads customers in number order up to a page, so a plan that
 	// reads customers in that order and stops early may serve best.
-	nameContains func(ctx context.Context, db bun.IDB, q *bun.SelectQuery, orgID, key string, pageOrder bool) (*bun.SelectQuery, error)
+	nameContains func(ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error)
+	// drivenJoin joins customers to the links that lead a page so that the
+	// links are read first: SQLite keeps the order of a CROSS JOIN,
+	// PostgreSQL's planner orders joins itself (and has no CROSS JOIN ... ON).
+	drivenJoin string
+	// pageSettings are statements run, in the transaction of a page query,
+	// before it: PostgreSQL would start parallel workers for a query that
+	// stops after a page, which costs more than the query itself.
+	pageSettings []string
 }
 
 // frequentMatches is how many trigram matches make a text "frequent" on
@@ -31,18 +39,21 @@ var (
 		name:          "postgres",
 		migrations:    "migrations/postgres",
 		beforeMigrate: ensurePgTrgm,
-		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, orgID, key string, _ bool) (*bun.SelectQuery, error) {
+		drivenJoin:    "JOIN",
+		pageSettings:  []string{"SET LOCAL max_parallel_workers_per_gather = 0"},
+		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, _ bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
 			// the search rows in number order (customer_search_number_idx).
-			return q.Where("number IN (?)", db.NewSelect().Table("customer_search").Column("number").
+			return q.Where(alias+".number IN (?)", db.NewSelect().Table("customer_search").Column("number").
 				Where("org_id = ?", orgID).Where("text LIKE ? ESCAPE '\\'", "%"+escapeLike(key)+"%")), nil
 		},
 	}
 	sqliteDialect = dialect{
 		name:       "sqlite",
 		migrations: "migrations/sqlite",
-		nameContains: func(ctx context.Context, db bun.IDB, q *bun.SelectQuery, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
+		drivenJoin: "CROSS JOIN",
+		nameContains: func(ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// A quoted phrase in an FTS5 trigram table matches any text that
 			// contains it. SQLite's planner cannot tell a rare text from a
 			// frequent one, so for a page in number order ask the index how
@@ -56,11 +67,11 @@ var (
 					return nil, err
 				}
 				if n >= frequentMatches {
-					return q.Where("EXISTS (SELECT 1 FROM customer_search AS s WHERE s.org_id = ? AND s.number = ?TableAlias.number"+
+					return q.Where("EXISTS (SELECT 1 FROM customer_search AS s WHERE s.org_id = ? AND s.number = "+alias+".number"+
 						" AND s.text LIKE ? ESCAPE '\\')", orgID, "%"+escapeLike(key)+"%"), nil
 				}
 			}
-			return q.Where("number IN (?)", db.NewSelect().Table("customer_search").Column("number").
+			return q.Where(alias+".number IN (?)", db.NewSelect().Table("customer_search").Column("number").
 				Where("org_id = ?", orgID).
 				Where("search_id IN (SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH ?)", phrase)), nil
 		},

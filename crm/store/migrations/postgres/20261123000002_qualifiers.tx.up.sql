@@ -36,4 +36,4 @@ CREATE TABLE customer_qualifiers (
 );
 CREATE UNIQUE INDEX customer_qualifiers_tag_slot_uq ON customer_qualifiers (org_id, customer_id, slot) WHERE kind = 'tag';
 -- Filters by tag or attribute: which customers carry it.
-CREATE INDEX customer_qualifiers_qualifier_idx ON customer_qualifiers (org_id, qualifier_id, number);
+CREATE INDEX customer_qualifiers_qualifier_idx ON customer_qualifiers (org_id, qualifier_id, kind, number);
