@@ -41,12 +41,19 @@ var (
 		beforeMigrate: ensurePgTrgm,
 		drivenJoin:    "JOIN",
 		pageSettings:  []string{"SET LOCAL max_parallel_workers_per_gather = 0"},
-		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, _ bool) (*bun.SelectQuery, error) {
+		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
 			// the search rows in number order (customer_search_number_idx).
-			return q.Where(alias+".number IN (?)", db.NewSelect().Table("customer_search").Column("number").
-				Where("org_id = ?", orgID).Where("text LIKE ? ESCAPE '\\'", "%"+escapeLike(key)+"%")), nil
+			matches := db.NewSelect().Table("customer_search").Column("number").
+				Where("org_id = ?", orgID).Where("text LIKE ? ESCAPE '\\'", "%"+escapeLike(key)+"%")
+			if !pageOrder {
+				// In name or creation order the planner would walk that
+				// order's index testing each customer, all of them when the
+				// text is rare: OFFSET 0 makes it collect the matches first.
+				matches = matches.Offset(0)
+			}
+			return q.Where(alias+".number IN (?)", matches), nil
 		},
 	}
 	sqliteDialect = dialect{
@@ -56,23 +63,27 @@ var (
 		nameContains: func(ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// A quoted phrase in an FTS5 trigram table matches any text that
 			// contains it. SQLite's planner cannot tell a rare text from a
-			// frequent one, so for a page in number order ask the index how
-			// many matches there are (up to frequentMatches) and choose.
+			// frequent one, so ask the index for up to frequentMatches
+			// matches first: fewer are the answer itself; that many mean a
+			// frequent text, for which a page in number order is found
+			// sooner by testing customers in that order.
 			phrase := `"` + strings.ReplaceAll(key, `"`, `""`) + `"`
-			if pageOrder {
-				var n int
-				err := db.NewRaw("SELECT count(*) FROM (SELECT 1 FROM customer_search_fts WHERE customer_search_fts MATCH ? LIMIT ?)",
-					phrase, frequentMatches).Scan(ctx, &n)
-				if err != nil {
-					return nil, err
-				}
-				if n >= frequentMatches {
-					return q.Where("EXISTS (SELECT 1 FROM customer_search AS s WHERE s.org_id = ? AND s.number = "+alias+".number"+
-						" AND s.text LIKE ? ESCAPE '\\')", orgID, "%"+escapeLike(key)+"%"), nil
-				}
+			var found []int64
+			if err := db.NewRaw("SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH ? LIMIT ?",
+				phrase, frequentMatches).Scan(ctx, &found); err != nil {
+				return nil, err
 			}
-			return q.Where(alias+".number IN (?)", db.NewSelect().Table("customer_search").Column("number").
-				Where("org_id = ?", orgID).
+			search := db.NewSelect().Table("customer_search").Column("number").Where("org_id = ?", orgID)
+			switch {
+			case len(found) == 0:
+				return q.Where("1 = 0"), nil
+			case len(found) < frequentMatches:
+				return q.Where(alias+".number IN (?)", search.Where("search_id IN (?)", bun.In(found))), nil
+			case pageOrder:
+				return q.Where("EXISTS (SELECT 1 FROM customer_search AS s WHERE s.org_id = ? AND s.number = "+alias+".number"+
+					" AND s.text LIKE ? ESCAPE '\\')", orgID, "%"+escapeLike(key)+"%"), nil
+			}
+			return q.Where(alias+".number IN (?)", search.
 				Where("search_id IN (SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH ?)", phrase)), nil
 		},
 	}

@@ -59,10 +59,20 @@ func TestContainsSearchPlansAgree(t *testing.T) {
 			page.Cursor = p.Next
 		}
 	}
-	rare := list(2)
+	count := func() int64 {
+		n, err := c.Customers.Count(one, crm.CustomerFilter{NameContains: "ller"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	rare, rareCount := list(2), count()
 	defer func(n int) { frequentMatches = n }(frequentMatches)
 	frequentMatches = 1
-	frequent := list(2)
+	frequent, frequentCount := list(2), count()
+	if rareCount != 6 || frequentCount != 6 {
+		t.Fatalf("counts %d and %d, want 6", rareCount, frequentCount)
+	}
 	if want := []int64{1, 2, 3, 4, 5, 8}; !slices.Equal(rare, want) || !slices.Equal(frequent, want) {
 		t.Fatalf("rare plan %v, frequent plan %v, want %v", rare, frequent, want)
 	}
