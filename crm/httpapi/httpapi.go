@@ -13,7 +13,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -52,7 +51,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Ready == nil {
 		o.Ready = func(context.Context) error { return nil }
@@ -275,9 +274,13 @@ type statusRecorder struct {
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
+	if r.status != 0 {
+		// A status after the response started (huma sets 499 when the client
+		// went away mid-write) changes nothing for the client; passing it on
+		// only makes net/http log a warning.
+		return
 	}
+	r.status = code
 	r.ResponseWriter.WriteHeader(code)
 }
 
