@@ -73,15 +73,11 @@ func (cl *cli) apikeyCreate(ctx context.Context, fs *flagSet, args []string) err
 	if err := required([2]string{"org", org}, [2]string{"name", name}); err != nil {
 		return err
 	}
-	c, closeDB, err := openCRM(ctx, db)
+	c, octx, closeDB, err := openOrg(ctx, db, org)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	octx, err := orgContext(ctx, c, org)
-	if err != nil {
-		return err
-	}
 	key, secret, err := c.APIKeys.Create(octx, crm.NewAPIKey{Name: name, StaffUser: staff})
 	if err != nil {
 		return err
@@ -102,15 +98,11 @@ func (cl *cli) apikeyList(ctx context.Context, fs *flagSet, args []string) error
 	if err := required([2]string{"org", org}); err != nil {
 		return err
 	}
-	c, closeDB, err := openCRM(ctx, db)
+	c, octx, closeDB, err := openOrg(ctx, db, org)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	octx, err := orgContext(ctx, c, org)
-	if err != nil {
-		return err
-	}
 	keys, err := c.APIKeys.List(octx)
 	if err != nil {
 		return err
@@ -140,15 +132,11 @@ func (cl *cli) apikeyRevoke(ctx context.Context, fs *flagSet, args []string) err
 	if err := required([2]string{"org", org}, [2]string{"id", id}); err != nil {
 		return err
 	}
-	c, closeDB, err := openCRM(ctx, db)
+	c, octx, closeDB, err := openOrg(ctx, db, org)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	octx, err := orgContext(ctx, c, org)
-	if err != nil {
-		return err
-	}
 	if err := c.APIKeys.Revoke(octx, id); err != nil {
 		return err
 	}
@@ -171,16 +159,21 @@ func openCRM(ctx context.Context, dsn string) (*crm.CRM, func(), error) {
 	return c, func() { st.Close() }, nil
 }
 
-// orgContext scopes ctx to an existing organisation, with the system as the
-// actor of admin commands.
-func orgContext(ctx context.Context, c *crm.CRM, org string) (context.Context, error) {
-	if _, err := c.Organisations.Get(ctx, org); err != nil {
-		if errors.Is(err, crm.ErrNotFound) {
-			return nil, fmt.Errorf("there is no organisation %q (dossier org create makes one)", org)
-		}
-		return nil, err
+// openOrg is openCRM for a command on one existing organisation: it also
+// returns ctx scoped to it, with the system as the actor of admin commands.
+func openOrg(ctx context.Context, dsn, org string) (*crm.CRM, context.Context, func(), error) {
+	c, closeDB, err := openCRM(ctx, dsn)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return crm.WithActor(crm.WithOrg(ctx, org), crm.System()), nil
+	if _, err := c.Organisations.Get(ctx, org); err != nil {
+		closeDB()
+		if errors.Is(err, crm.ErrNotFound) {
+			return nil, nil, nil, fmt.Errorf("there is no organisation %q (dossier org create makes one)", org)
+		}
+		return nil, nil, nil, err
+	}
+	return c, crm.WithActor(crm.WithOrg(ctx, org), crm.System()), closeDB, nil
 }
 
 func formatTime(t *time.Time) string {
