@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +26,8 @@ import (
 // (with DOSSIER_TEST_POSTGRES) PostgreSQL, each next to the same lookup done
 // with plain database/sql on the same tables. See docs/performance.md.
 //
-//	go test ./crm/store -run '^$' -bench . -benchtime 3s
+//	go test ./crm/store -run '^$' -bench Customers -benchtime 3s -count 6 | tee bench.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest bench.txt
 //
 // The seeded databases are kept between runs (SQLite in the temp directory,
 // PostgreSQL in a schema of the same name, see benchName) so that only the
@@ -306,48 +307,67 @@ func runCustomerBenchmarks(b *testing.B, st *DB) {
 		return nil
 	}
 
-	b.Run("GetByID/crm", func(b *testing.B) { benchLoop(b, getCRM) })
-	b.Run("GetByID/sql", func(b *testing.B) { benchLoop(b, getSQL) })
-	b.Run("GetByID/ratio", func(b *testing.B) { benchRatio(b, getCRM, getSQL) })
-	b.Run("FindByNamePrefix/crm", func(b *testing.B) { benchLoop(b, findCRM) })
-	b.Run("FindByNamePrefix/sql", func(b *testing.B) { benchLoop(b, findSQL) })
-	b.Run("FindByNamePrefix/ratio", func(b *testing.B) { benchRatio(b, findCRM, findSQL) })
+	b.Run("GetByID", func(b *testing.B) { benchPair(b, getCRM, getSQL) })
+	b.Run("FindByNamePrefix", func(b *testing.B) { benchPair(b, findCRM, findSQL) })
 }
 
-// benchLoop runs lookup with i = 0, 1, 2, ... for the benchmark's time.
-func benchLoop(b *testing.B, lookup func(i int) error) {
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if err := lookup(i); err != nil {
-			b.Fatal(err)
-		}
+// benchPair measures a library call and the same lookup in plain SQL in
+// one benchmark, taking turns of pairTurn, and reports for each side the
+// time and allocations per call (crm-ns/op, sql-ns/op, crm-allocs/op, ...)
+// and crm/sql, the ratio of the times. The machine is shared: load that
+// comes and goes between two separate benchmarks lands on one side of their
+// ratio, while in turns it lands on both. A turn is long enough for the
+// garbage collection a side causes to stay mostly within it. The standard
+// ns/op, a mean over both sides, means nothing here.
+func benchPair(b *testing.B, lib, plain func(i int) error) {
+	sides := [2]func(int) error{lib, plain}
+	var (
+		spent          [2]time.Duration
+		calls          [2]int
+		allocs, bytes  [2]uint64
+		mem            runtime.MemStats
+		side           int
+		turnStart      time.Time
+		mallocs, total uint64
+	)
+	startTurn := func() {
+		runtime.ReadMemStats(&mem)
+		mallocs, total, turnStart = mem.Mallocs, mem.TotalAlloc, time.Now()
 	}
-}
-
-// benchRatio times the library call and the plain-SQL call alternately in
-// one loop (each with the same i, in swapped order every other time) and
-// reports crm/sql, the ratio of their times. The machine is shared: load
-// that comes and goes between two separate benchmarks lands on one side of
-// their ratio, while here it lands on both. ns/op is the two calls together.
-func benchRatio(b *testing.B, lib, plain func(i int) error) {
-	var libTime, plainTime time.Duration
-	for i := 0; b.Loop(); i++ {
-		first, second, firstTime, secondTime := lib, plain, &libTime, &plainTime
-		if i%2 == 1 {
-			first, second, firstTime, secondTime = plain, lib, &plainTime, &libTime
-		}
+	endTurn := func() {
+		runtime.ReadMemStats(&mem)
+		allocs[side] += mem.Mallocs - mallocs
+		bytes[side] += mem.TotalAlloc - total
+	}
+	startTurn()
+	for b.Loop() {
 		t0 := time.Now()
-		err1 := first(i)
-		t1 := time.Now()
-		err2 := second(i)
-		*firstTime += t1.Sub(t0)
-		*secondTime += time.Since(t1)
-		if err := errors.Join(err1, err2); err != nil {
+		if err := sides[side](calls[side]); err != nil {
 			b.Fatal(err)
 		}
+		t1 := time.Now()
+		spent[side] += t1.Sub(t0)
+		calls[side]++
+		if t1.Sub(turnStart) >= pairTurn {
+			endTurn()
+			side = 1 - side
+			startTurn()
+		}
 	}
-	b.ReportMetric(float64(libTime)/float64(plainTime), "crm/sql")
+	endTurn()
+	if calls[0] == 0 || calls[1] == 0 {
+		return // too short a run for both sides (-benchtime 1x)
+	}
+	for i, name := range []string{"crm", "sql"} {
+		n := float64(calls[i])
+		b.ReportMetric(float64(spent[i].Nanoseconds())/n, name+"-ns/op")
+		b.ReportMetric(float64(allocs[i])/n, name+"-allocs/op")
+		b.ReportMetric(float64(bytes[i])/n, name+"-B/op")
+	}
+	b.ReportMetric(float64(spent[0])/float64(calls[0])/(float64(spent[1])/float64(calls[1])), "crm/sql")
 }
+
+const pairTurn = 20 * time.Millisecond
 
 // scanAll reads every column of every row, as a plain database/sql program
 // reading whole records would, and returns the row count.
