@@ -227,10 +227,7 @@ func (s *QualifierService) Of(ctx context.Context, customerID string) ([]Qualifi
 	if err != nil {
 		return nil, err
 	}
-	if !validID(customerID) {
-		return nil, &notFoundError{what: "customer " + customerID}
-	}
-	if _, err := s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: customerID}); err != nil {
+	if err := s.customerExists(ctx, s.store, sc, customerID); err != nil {
 		return nil, err
 	}
 	return s.of(ctx, s.store, sc, customerID)

@@ -112,7 +112,7 @@ const maxKey = "\U0010FFFF"
 // numbers of the page's customers, found with the filter's indexes alone,
 // then those customers' rows. Only a page of rows is ever read whole.
 func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.Customer, error) {
-	keys, order, err := s.pageNumbers(ctx, p)
+	keys, order, led, err := s.pageNumbers(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,10 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 		return db.NewSelect().Model(&rows).Where("org_id = ?", p.OrgID).Where("number IN (?)", keys).
 			OrderExpr(order).Scan(ctx)
 	}
-	if len(s.dialect.pageSettings) == 0 {
+	// The settings cost a transaction's round trips; only the tag-led and
+	// contains-search plans need them (plain and prefix lists read one
+	// index range, which the planner never splits among workers).
+	if len(s.dialect.pageSettings) == 0 || (!led && p.NameContains == "") {
 		err = read(s.db)
 	} else {
 		err = s.atomic(ctx, func(db bun.IDB) error {
@@ -144,8 +147,8 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 }
 
 // pageNumbers returns the query of the numbers of the customers on the page
-// p asks for, and the ORDER BY of that page for the rows.
-func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.SelectQuery, string, error) {
+// p asks for, the ORDER BY of that page for the rows, and whether a tag leads.
+func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.SelectQuery, string, bool, error) {
 	q := s.db.NewSelect().TableExpr("customers AS c").ColumnExpr("c.number")
 	var drive *pageDriver
 	if p.Sort == crm.SortNumber || p.Sort == "" {
@@ -161,7 +164,7 @@ func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.Se
 	}
 	q, err := s.filter(ctx, q, p, "c", p.Sort == crm.SortNumber || p.Sort == "")
 	if err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	var order string
 	switch p.Sort {
@@ -190,7 +193,7 @@ func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.Se
 		}
 		q, order = q.OrderExpr(by), "number"
 	}
-	return q.Limit(int64(p.Limit)), order, nil
+	return q.Limit(int64(p.Limit)), order, drive != nil, nil
 }
 
 // pageDriver is a tag or attribute whose links lead a page in number order.

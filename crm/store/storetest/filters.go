@@ -120,6 +120,8 @@ func testCombinedFilters(t *testing.T, open func(t *testing.T) crm.Store) {
 		want string
 	}{
 		{crm.CustomerFilter{NameContains: "ller"}, "Müller Muller Schmöller Möller Keller"},
+		{crm.CustomerFilter{NameContains: "ller", Sort: crm.SortName}, "Keller Möller Muller Müller Schmöller"},
+		{crm.CustomerFilter{NameContains: "ller", Sort: crm.SortCreatedDesc}, "Keller Möller Schmöller Muller Müller"},
 		{crm.CustomerFilter{NameContains: "MÖLL"}, "Schmöller Möller"},
 		{crm.CustomerFilter{NameContains: "emile zol"}, "Zöllner"},
 		{crm.CustomerFilter{NameContains: "ller", Language: "de", Tags: crm.QualifierFilter{None: []string{vip}}}, "Keller"},
@@ -131,6 +133,9 @@ func testCombinedFilters(t *testing.T, open func(t *testing.T) crm.Store) {
 	} {
 		if got := lastNames(e.list(e.a, tc.f)); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.f, got, tc.want)
+		}
+		if n, err := e.crm.Customers.Count(e.a, tc.f); err != nil || n != int64(len(strings.Fields(tc.want))) {
+			t.Errorf("count %+v: %d (%v), want %d", tc.f, n, err, len(strings.Fields(tc.want)))
 		}
 	}
 	_, err := e.crm.Customers.List(e.a, crm.CustomerFilter{NameContains: "ll"}, crm.PageRequest{})
