@@ -4,12 +4,28 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"reflect"
 	"strings"
 
 	"github.com/uptrace/bun"
 
 	"github.com/dossiercrm/dossier/crm"
 )
+
+// customerColumns lists the customer columns unqualified. bun names each
+// "customer_row"."col", and SQLite parses the statement on every call: the
+// shorter text makes Get by id about a tenth faster there.
+var customerColumns = func() string {
+	t := reflect.TypeFor[customerRow]()
+	var cols []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("bun"), ",")
+		if name != "" && !strings.HasPrefix(name, "table:") {
+			cols = append(cols, name)
+		}
+	}
+	return strings.Join(cols, ", ")
+}()
 
 // customerUpdateExcluded are the columns an update leaves alone: the
 // identity (id, organisation, number) and the creation time.
@@ -32,7 +48,7 @@ func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
 // CustomerGet implements crm.CustomerStore.
 func (s *DB) CustomerGet(ctx context.Context, p crm.CustomerGetParams) (*crm.Customer, error) {
 	var row customerRow
-	q := s.db.NewSelect().Model(&row).Where("org_id = ?", p.OrgID)
+	q := s.db.NewSelect().Model(&row).ColumnExpr(customerColumns).Where("org_id = ?", p.OrgID)
 	switch {
 	case p.ID != "":
 		q = q.Where("id = ?", p.ID)
@@ -118,7 +134,7 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 	}
 	var rows []customerRow
 	read := func(db bun.IDB) error {
-		return db.NewSelect().Model(&rows).Where("org_id = ?", p.OrgID).Where("number IN (?)", keys).
+		return db.NewSelect().Model(&rows).ColumnExpr(customerColumns).Where("org_id = ?", p.OrgID).Where("number IN (?)", keys).
 			OrderExpr(order).Scan(ctx)
 	}
 	// The settings cost a transaction's round trips; only the tag-led and
