@@ -27,6 +27,8 @@ type Store interface {
 	QualifierStore
 	LabelStore
 	SegmentStore
+	ConsentStore
+	PrivacyStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -45,6 +47,9 @@ type Config struct {
 	DefaultCountry string
 	// Logger receives operational messages. Nil means a logger that discards.
 	Logger *slog.Logger
+	// ConfirmationTTL is how long a double opt-in token works. Default
+	// DefaultConfirmationTTL (seven days).
+	ConfirmationTTL time.Duration
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -61,9 +66,15 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if cfg.ConfirmationTTL == 0 {
+		cfg.ConfirmationTTL = DefaultConfirmationTTL
+	}
 	v := newValidation("en")
 	cfg.DefaultLanguage = checkLanguage(v, "DefaultLanguage", cfg.DefaultLanguage)
 	cfg.DefaultCountry = checkCountry(v, "DefaultCountry", cfg.DefaultCountry)
+	if cfg.ConfirmationTTL < 0 {
+		v.add("ConfirmationTTL", "gt", "0")
+	}
 	if err := v.err(); err != nil {
 		return cfg, fmt.Errorf("crm: config: %w", err)
 	}
@@ -86,6 +97,12 @@ type CRM struct {
 	Labels *LabelService
 	// Segments are saved customer filters (C2).
 	Segments *SegmentService
+	// Consents are consent purposes, the consent log with double opt-in,
+	// and mailing selections (C5, C13).
+	Consents *ConsentService
+	// Privacy exports and anonymises customers and applies the retention
+	// policy (C5).
+	Privacy *PrivacyService
 }
 
 // New builds a CRM on st.
@@ -98,17 +115,25 @@ func New(st Store, cfg Config) (*CRM, error) {
 		return nil, err
 	}
 	c := &core{store: st, cfg: cfg, validate: newValidator()}
-	customers := &CustomerService{c}
+	customers := &CustomerService{core: c}
+	segments := &SegmentService{core: c, customers: customers}
+	consents := &ConsentService{core: c, customers: customers, segments: segments}
+	customers.consents = consents
+	tags := &QualifierService{core: c, kind: KindTag}
+	attributes := &QualifierService{core: c, kind: KindAttribute}
+	labels := &LabelService{c}
 	return &CRM{
 		Organisations: &OrganisationService{c},
 		Customers:     customers,
 		CustomFields:  &CustomFieldService{c},
 		History:       &HistoryService{c},
 		APIKeys:       &APIKeyService{c},
-		Tags:          &QualifierService{core: c, kind: KindTag},
-		Attributes:    &QualifierService{core: c, kind: KindAttribute},
-		Labels:        &LabelService{c},
-		Segments:      &SegmentService{core: c, customers: customers},
+		Tags:          tags,
+		Attributes:    attributes,
+		Labels:        labels,
+		Segments:      segments,
+		Consents:      consents,
+		Privacy:       &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels},
 	}, nil
 }
 

@@ -84,9 +84,12 @@ type CustomerFields struct {
 	// InternalDescription is for staff only and is never shown to the customer.
 	InternalDescription string `json:"internalDescription,omitempty" validate:"max=10000"`
 	Remarks             string `json:"remarks,omitempty" validate:"max=10000"`
-	// NoPost: send the customer no post.
+	// NoPost: send the customer no post. It is the consent log's word on
+	// the post purpose (withdrawn): setting it appends a consent record,
+	// and withdrawing or giving that consent sets it.
 	NoPost bool `json:"noPost"`
-	// NoMailings: leave the customer out of mailing selections.
+	// NoMailings: leave the customer out of mailing selections. Like
+	// NoPost, it is the consent log's word on the mailings purpose.
 	NoMailings bool `json:"noMailings"`
 	// AssignedTo is the staff user responsible for the customer.
 	AssignedTo string `json:"assignedTo,omitempty" validate:"max=100"`
@@ -108,6 +111,9 @@ type Customer struct {
 	// Version increases with every change; updates name the version they
 	// were based on (optimistic locking).
 	Version int `json:"version"`
+	// AnonymisedAt is set once the customer was anonymised (GDPR Art. 17):
+	// the record holds no personal data any more and cannot be changed.
+	AnonymisedAt *time.Time `json:"anonymisedAt,omitempty"`
 	// SortKey orders the customer by name in the organisation's language
 	// (see SortName); computed on every write, never sent to clients.
 	SortKey []byte `json:"-"`
@@ -288,7 +294,10 @@ type CustomerStore interface {
 // CustomerService creates, reads, changes and finds the customers of the
 // context's organisation. Every change writes a history event in the same
 // transaction.
-type CustomerService struct{ *core }
+type CustomerService struct {
+	*core
+	consents *ConsentService
+}
 
 // Create adds a customer. It needs at least a name, a company or an e-mail
 // address. Empty Language becomes the organisation's default, empty Status
@@ -334,7 +343,10 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		if err := tx.CustomerInsert(ctx, c); err != nil {
 			return err
 		}
-		return tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c)))
+		if err := tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c))); err != nil {
+			return err
+		}
+		return s.consents.recordContactFlags(ctx, tx, sc, nil, c)
 	})
 	if err != nil {
 		return nil, err
@@ -410,6 +422,9 @@ func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion
 		if old.Version != expectedVersion {
 			return ErrStaleVersion
 		}
+		if old.AnonymisedAt != nil {
+			return ErrAnonymised
+		}
 		fields, err := s.check(sc, org, defs, patch.apply(old.CustomerFields), old)
 		if err != nil {
 			return err
@@ -427,8 +442,13 @@ func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion
 		if err := tx.CustomerUpdate(ctx, &next, expectedVersion); err != nil {
 			return err
 		}
+		if err := tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerUpdated, now, changes)); err != nil {
+			return err
+		}
 		updated = &next
-		return tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerUpdated, now, changes))
+		// The record already holds the new flags, so the consent records
+		// only append: the row is not written twice.
+		return s.consents.recordContactFlags(ctx, tx, sc, old, &next)
 	})
 	if err != nil {
 		return nil, err

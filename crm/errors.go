@@ -37,6 +37,11 @@ var (
 // not know it; the HTTP layer maps it to 412 Precondition Failed.
 var ErrStaleVersion error = &ConflictError{Reason: "the record was changed by someone else (stale version)"}
 
+// ErrAnonymised is returned for changes of an anonymised customer: its
+// record is a shell without personal data and stays that way. It matches
+// ErrConflict under errors.Is.
+var ErrAnonymised error = &ConflictError{Reason: "the customer is anonymised"}
+
 // ConflictError reports a change refused because of stored data. Field names
 // the input field (in its JSON spelling) whose value is already taken, when
 // the conflict is about one field.

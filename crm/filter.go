@@ -2,6 +2,8 @@ package crm
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -49,6 +51,9 @@ type CustomerFilter struct {
 	// Membership selects customers holding or sharing a membership of this
 	// label (its id) that is active today.
 	Membership string `json:"membership,omitempty"`
+	// Consents select by the current consent state on purposes (by key):
+	// every condition must hold.
+	Consents []ConsentCondition `json:"consents,omitempty"`
 	// Sort is the order of the list, not a criterion; SortNumber when empty.
 	Sort CustomerSort `json:"sort,omitempty"`
 }
@@ -111,6 +116,15 @@ type CustomerListParams struct {
 	// MembershipLabel with MembershipDay: an active membership of that label on that day.
 	MembershipLabel string
 	MembershipDay   Date
+	// Consents: the current state on each purpose (by id) must be as given.
+	Consents []ConsentParam
+	// Reachable, when set, keeps only customers with a usable address for
+	// the channel (mailing selections).
+	Reachable ConsentChannel
+	// NotWithdrawn, when set, leaves out customers who withdrew consent for
+	// that purpose (id), and ExcludeAnonymised anonymised customers.
+	NotWithdrawn      string
+	ExcludeAnonymised bool
 
 	// Sort and the keyset position: the customer the previous page ended
 	// with (its number, sort key or creation time). Zero means from the start.
@@ -120,6 +134,12 @@ type CustomerListParams struct {
 	AfterCreated time.Time
 	// Limit is the most customers to return; zero (in CustomerCount) means all.
 	Limit int
+}
+
+// ConsentParam is a compiled ConsentCondition: the purpose by id.
+type ConsentParam struct {
+	PurposeID string
+	State     ConsentState
 }
 
 // compileFilter validates f and turns it into store parameters.
@@ -197,6 +217,29 @@ func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *valida
 	if p.MembershipLabel != "" && !validID(p.MembershipLabel) {
 		v.add("membership", "unknown", "")
 	}
+	if len(f.Consents) > 20 {
+		v.add("consents", "max", "20")
+	} else if len(f.Consents) > 0 {
+		purposes, err := s.consents.purposes(ctx, s.store, sc)
+		if err != nil {
+			return p, err
+		}
+		for i, c := range f.Consents {
+			field := "consents[" + strconv.Itoa(i) + "]"
+			j := slices.IndexFunc(purposes, func(p ConsentPurpose) bool { return p.Key == c.Purpose })
+			if j < 0 {
+				v.add(field+".purpose", "unknown", "")
+			}
+			switch c.State {
+			case ConsentGranted, ConsentWithdrawn, ConsentNever:
+			default:
+				v.add(field+".state", "oneof", "granted, withdrawn, never")
+			}
+			if j >= 0 {
+				p.Consents = append(p.Consents, ConsentParam{PurposeID: purposes[j].ID, State: c.State})
+			}
+		}
+	}
 	if f.Phone != "" {
 		org, err := s.organisation(ctx, s.store, sc)
 		if err != nil {
@@ -213,6 +256,11 @@ func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *valida
 
 // List returns a page of the customers matching f, in f.Sort order.
 func (s *CustomerService) List(ctx context.Context, f CustomerFilter, page PageRequest) (Page[Customer], error) {
+	return s.list(ctx, f, reachFilter{}, page)
+}
+
+// list is List with the conditions a mailing selection adds.
+func (s *CustomerService) list(ctx context.Context, f CustomerFilter, reach reachFilter, page PageRequest) (Page[Customer], error) {
 	sc, err := readScope(ctx)
 	if err != nil {
 		return Page[Customer]{}, err
@@ -221,6 +269,14 @@ func (s *CustomerService) List(ctx context.Context, f CustomerFilter, page PageR
 	p, err := s.compileFilter(ctx, sc, v, f)
 	if err != nil {
 		return Page[Customer]{}, err
+	}
+	if reach.channel != "" {
+		p.Reachable, p.ExcludeAnonymised = reach.channel, true
+		mailings, err := s.consents.purpose(ctx, s.store, sc, reach.notWithdrawn)
+		if err != nil {
+			return Page[Customer]{}, err
+		}
+		p.NotWithdrawn = mailings.ID
 	}
 	p.Limit = page.limit(v) + 1
 	cur, ok := decodeCursor(page.Cursor)
@@ -280,10 +336,15 @@ func (s *CustomerService) Count(ctx context.Context, f CustomerFilter) (int64, e
 // is beyond the page being read, and none is seen twice. It stops at the
 // first error fn returns, and returns it.
 func (s *CustomerService) Each(ctx context.Context, f CustomerFilter, pageSize int, fn func(*Customer) error) error {
+	return s.each(ctx, f, reachFilter{}, pageSize, fn)
+}
+
+// each is Each with the conditions a mailing selection adds.
+func (s *CustomerService) each(ctx context.Context, f CustomerFilter, reach reachFilter, pageSize int, fn func(*Customer) error) error {
 	f.Sort = SortNumber
 	page := PageRequest{Limit: pageSize}
 	for {
-		p, err := s.List(ctx, f, page)
+		p, err := s.list(ctx, f, reach, page)
 		if err != nil {
 			return err
 		}

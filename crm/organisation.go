@@ -68,7 +68,8 @@ type OrganisationService struct{ *core }
 
 var orgIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
-// Create makes a new organisation with the default tags (DefaultTags). Its
+// Create makes a new organisation with the default tags (DefaultTags) and
+// the built-in consent purposes (PurposeNewsletter, ...). Its
 // ID must be unused (else ErrConflict).
 func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*Organisation, error) {
 	v := newValidation(languageFrom(ctx))
@@ -96,7 +97,10 @@ func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*
 		if err := tx.OrganisationInsert(ctx, org); err != nil {
 			return err
 		}
-		return tx.QualifierInsert(ctx, org.ID, defaultTags(org.CreatedAt)...)
+		if err := tx.QualifierInsert(ctx, org.ID, defaultTags(org.CreatedAt)...); err != nil {
+			return err
+		}
+		return tx.ConsentPurposeInsert(ctx, org.ID, defaultPurposes(org.CreatedAt)...)
 	})
 	if err != nil {
 		return nil, err

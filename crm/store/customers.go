@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -28,8 +29,9 @@ var customerColumns = func() string {
 }()
 
 // customerUpdateExcluded are the columns an update leaves alone: the
-// identity (id, organisation, number) and the creation time.
-var customerUpdateExcluded = []string{"id", "org_id", "number", "created_at"}
+// identity (id, organisation, number) and the creation time;
+// anonymised_at is only ever set by CustomerAnonymise.
+var customerUpdateExcluded = []string{"id", "org_id", "number", "created_at", "anonymised_at"}
 
 // CustomerInsert implements crm.CustomerStore.
 func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
@@ -171,12 +173,18 @@ func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.Se
 		drive = chooseDriver(&p)
 	}
 	if drive != nil {
-		// The page is read along the driving tag's links in number order,
-		// looking up each customer and stopping at a full page: the tag
-		// narrows the search more than any index of customers could.
-		q = s.db.NewSelect().TableExpr("customer_qualifiers AS drv").ColumnExpr("c.number").
+		// The page is read along the driving tag's (or consent's) links in
+		// number order, looking up each customer and stopping at a full
+		// page: the link narrows the search more than any index of
+		// customers could.
+		q = s.db.NewSelect().TableExpr(drive.table+" AS drv").ColumnExpr("c.number").
 			Join(s.dialect.drivenJoin+" customers AS c ON c.org_id = drv.org_id AND c.number = drv.number").
-			Where("drv.org_id = ?", p.OrgID).Where("drv.kind = ?", drive.kind).Where("drv.qualifier_id = ?", drive.id)
+			Where("drv.org_id = ?", p.OrgID)
+		if drive.table == "customer_consents" {
+			q = q.Where("drv.purpose_id = ?", drive.id).Where("drv.state = ?", crm.ConsentGranted)
+		} else {
+			q = q.Where("drv.kind = ?", drive.kind).Where("drv.qualifier_id = ?", drive.id)
+		}
 	}
 	q, err := s.filter(ctx, q, p, "c", p.Sort == crm.SortNumber || p.Sort == "")
 	if err != nil {
@@ -212,15 +220,18 @@ func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.Se
 	return q.Limit(int64(p.Limit)), order, drive != nil, nil
 }
 
-// pageDriver is a tag or attribute whose links lead a page in number order.
+// pageDriver is a tag, attribute or granted consent whose links lead a
+// page in number order.
 type pageDriver struct {
-	kind crm.QualifierKind
-	id   string
+	table string // customer_qualifiers or customer_consents
+	kind  crm.QualifierKind
+	id    string
 }
 
 // chooseDriver picks the tag or attribute that must be present (the single
-// one of "any", or the first of "all") to lead the page, and takes it out
-// of p so that the filter does not test it twice.
+// one of "any", or the first of "all"), else a consent that must be
+// granted, to lead the page, and takes it out of p so that the filter does
+// not test it twice.
 func chooseDriver(p *crm.CustomerListParams) *pageDriver {
 	for _, f := range []struct {
 		kind crm.QualifierKind
@@ -228,12 +239,21 @@ func chooseDriver(p *crm.CustomerListParams) *pageDriver {
 	}{{crm.KindTag, &p.Tags}, {crm.KindAttribute, &p.Attributes}} {
 		switch {
 		case len(f.qf.All) > 0:
-			d := &pageDriver{kind: f.kind, id: f.qf.All[0]}
+			d := &pageDriver{table: "customer_qualifiers", kind: f.kind, id: f.qf.All[0]}
 			f.qf.All = f.qf.All[1:]
 			return d
 		case len(dedupe(f.qf.Any, func(s string) string { return s })) == 1:
-			d := &pageDriver{kind: f.kind, id: f.qf.Any[0]}
+			d := &pageDriver{table: "customer_qualifiers", kind: f.kind, id: f.qf.Any[0]}
 			f.qf.Any = nil
+			return d
+		}
+	}
+	// A granted consent leads mailing selections: it is their one
+	// condition that always holds.
+	for i, c := range p.Consents {
+		if c.State == crm.ConsentGranted {
+			d := &pageDriver{table: "customer_consents", id: c.PurposeID}
+			p.Consents = append(slices.Clip(p.Consents[:i]), p.Consents[i+1:]...)
 			return d
 		}
 	}
@@ -318,6 +338,31 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 	}
 	q = s.qualifierFilter(q, col("number"), p.OrgID, crm.KindTag, p.Tags)
 	q = s.qualifierFilter(q, col("number"), p.OrgID, crm.KindAttribute, p.Attributes)
+	for _, cc := range p.Consents {
+		holding := s.db.NewSelect().Model((*customerConsentRow)(nil)).Column("number").
+			Where("org_id = ?", p.OrgID).Where("purpose_id = ?", cc.PurposeID)
+		if cc.State == crm.ConsentNever {
+			q = q.Where(col("number")+" NOT IN (?)", holding)
+		} else {
+			q = q.Where(col("number")+" IN (?)", holding.Where("state = ?", cc.State))
+		}
+	}
+	if p.NotWithdrawn != "" {
+		q = q.Where(col("number")+" NOT IN (?)", s.db.NewSelect().Model((*customerConsentRow)(nil)).Column("number").
+			Where("org_id = ?", p.OrgID).Where("purpose_id = ?", p.NotWithdrawn).Where("state = ?", crm.ConsentWithdrawn))
+	}
+	if p.ExcludeAnonymised {
+		q = q.Where(col("anonymised_at") + " IS NULL")
+	}
+	switch p.Reachable {
+	case crm.ChannelEmail:
+		q = q.Where("(" + col("email_key") + " IS NOT NULL OR " + col("login_email_key") + " IS NOT NULL)")
+	case crm.ChannelPost:
+		q = q.Where(col("street") + " <> ''").Where(col("city") + " <> ''")
+	case crm.ChannelSMS:
+		q = q.Where("EXISTS (?)", s.db.NewSelect().TableExpr("customer_phones AS ph").ColumnExpr("1").
+			Where("ph.org_id = "+col("org_id")).Where("ph.customer_id = "+col("id")))
+	}
 	if p.MembershipLabel != "" {
 		day := toDate(&p.MembershipDay)
 		active := func(q *bun.SelectQuery) *bun.SelectQuery {

@@ -29,6 +29,8 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
 	{"segments_name_uq", "segments.org_id, segments.name_key",
 		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
+	{"consent_purposes_key_uq", "consent_purposes.org_id, consent_purposes.key",
+		crm.ConflictError{Field: "key", Reason: "a consent purpose with this key exists"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists (archived ones included)"}},
 }

@@ -70,6 +70,7 @@ type customerRow struct {
 	LastActivityAt      time.Time      `bun:"last_activity_at"`
 	Version             int            `bun:"version"`
 	SortKey             []byte         `bun:"sort_key"`
+	AnonymisedAt        *time.Time     `bun:"anonymised_at"`
 }
 
 func customerToRow(c *crm.Customer) *customerRow {
@@ -87,7 +88,7 @@ func customerToRow(c *crm.Customer) *customerRow {
 		Language: f.Language, InternalDescription: f.InternalDescription, Remarks: f.Remarks,
 		NoPost: f.NoPost, NoMailings: f.NoMailings, AssignedTo: f.AssignedTo, CustomFields: f.CustomFields,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastActivityAt: c.LastActivityAt, Version: c.Version,
-		SortKey: c.SortKey,
+		SortKey: c.SortKey, AnonymisedAt: c.AnonymisedAt,
 	}
 }
 
@@ -106,7 +107,7 @@ func (r *customerRow) toDomain() crm.Customer {
 			NoPost: r.NoPost, NoMailings: r.NoMailings, AssignedTo: r.AssignedTo, CustomFields: r.CustomFields,
 		},
 		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt), LastActivityAt: utc(r.LastActivityAt),
-		Version: r.Version, SortKey: r.SortKey,
+		Version: r.Version, SortKey: r.SortKey, AnonymisedAt: utcPtr(r.AnonymisedAt),
 	}
 }
 

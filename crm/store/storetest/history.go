@@ -101,8 +101,10 @@ func testHistory(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 
 	events := e.history(e.a, c.ID)
-	if len(events) != 3 {
-		t.Fatalf("%d events, want 3 (create and two updates): %+v", len(events), events)
+	// Setting "no post" is a withdrawal of the post consent: the update
+	// appends that record, and its event, after its own.
+	if len(events) != 4 {
+		t.Fatalf("%d events, want 4 (create, two updates, the post consent): %+v", len(events), events)
 	}
 	wantEvents := []struct {
 		kind    crm.EventKind
@@ -110,6 +112,8 @@ func testHistory(t *testing.T, open func(t *testing.T) crm.Store) {
 		at      time.Time
 		changes []crm.FieldChange
 	}{
+		{crm.EventConsentWithdrawn, crm.Import("file-2026-11.csv"), testNow.Add(2 * time.Minute),
+			[]crm.FieldChange{{Field: "consents.post", Old: "never", New: "withdrawn"}}},
 		{crm.EventCustomerUpdated, crm.Import("file-2026-11.csv"), testNow.Add(2 * time.Minute),
 			[]crm.FieldChange{{Field: "noPost", Old: false, New: true}}},
 		{crm.EventCustomerUpdated, crm.CustomerActor(c.ID), testNow.Add(time.Minute), []crm.FieldChange{
@@ -129,7 +133,7 @@ func testHistory(t *testing.T, open func(t *testing.T) crm.Store) {
 			t.Fatalf("event %d changes:\n got %+v\nwant %+v", i, got.Changes, want.changes)
 		}
 	}
-	created := events[2].Changes
+	created := events[3].Changes
 	fields := map[string]any{}
 	for _, ch := range created {
 		if ch.Old != nil {

@@ -1,0 +1,632 @@
+package crm
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// EventCustomerAnonymised: the customer was anonymised (GDPR Art. 17). The
+// event names the reason ("request" or "retention") and nothing personal.
+const EventCustomerAnonymised EventKind = "customer.anonymised"
+
+// ExportAudience says who an export is for.
+type ExportAudience string
+
+// The export audiences.
+const (
+	// ExportStaff is everything, including what only staff see: the
+	// internal description, the assigned staff member and which staff user
+	// made each change.
+	ExportStaff ExportAudience = "staff"
+	// ExportCustomer is what the customer gets (GDPR Art. 15 and 20, e.g.
+	// from the portal): the same sections without those staff-only fields.
+	ExportCustomer ExportAudience = "customer"
+)
+
+// CustomerExport is everything Dossier knows about one customer, as one
+// document (GDPR Art. 15 and 20). Every table of the store that refers to
+// customers feeds one of its sections; the store's tests fail when a table
+// is added without being exported.
+type CustomerExport struct {
+	// Format is the version of this document's layout.
+	Format     int            `json:"format"`
+	Audience   ExportAudience `json:"audience"`
+	ExportedAt time.Time      `json:"exportedAt"`
+	// Organisation is the organisation's id and name.
+	Organisation ExportedOrganisation `json:"organisation"`
+	// Customer is the record, with alternative e-mails and custom field values.
+	Customer Customer `json:"customer"`
+	// CustomFields describe the record's custom field values with their labels.
+	CustomFields []ExportedCustomField `json:"customFields"`
+	Tags         []Qualifier           `json:"tags"`
+	Attributes   []Qualifier           `json:"attributes"`
+	// Labels are the labels assigned directly to the customer.
+	Labels []ExportedLabel `json:"labels"`
+	// Memberships are the memberships the customer holds or shares, active or not.
+	Memberships []Membership `json:"memberships"`
+	BenefitUses []BenefitUse `json:"benefitUses"`
+	// Consents is the current state per purpose; ConsentLog the full proof.
+	Consents   []CustomerConsent `json:"consents"`
+	ConsentLog []ConsentRecord   `json:"consentLog"`
+	// History is the timeline, oldest first.
+	History []HistoryEvent `json:"history"`
+}
+
+// ExportedOrganisation names the organisation an export comes from.
+type ExportedOrganisation struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// ExportedCustomField is one custom field value with its definition's label.
+type ExportedCustomField struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Value any    `json:"value"`
+}
+
+// ExportedLabel is a label assigned to the customer.
+type ExportedLabel struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Benefits string    `json:"benefits,omitempty"`
+	AddedAt  time.Time `json:"addedAt"`
+}
+
+// RetentionPolicy is an organisation's rule for how long customers are kept
+// (GDPR Art. 5(1)(e)): customers without activity for InactiveDays are
+// anonymised, except those holding a granted consent for one of the
+// ExcludePurposes.
+type RetentionPolicy struct {
+	Enabled bool `json:"enabled"`
+	// InactiveDays is the period without activity (any change, consent,
+	// login, booking, interaction) after which a customer is anonymised.
+	InactiveDays int `json:"inactiveDays" validate:"min=0,max=36500"`
+	// ExcludePurposes are purpose keys: a customer with a granted consent
+	// for one of them is kept.
+	ExcludePurposes []string  `json:"excludePurposes" validate:"max=50"`
+	UpdatedAt       time.Time `json:"updatedAt,omitzero"`
+}
+
+// RetentionReport is what ApplyRetention did, or would do in a dry run.
+type RetentionReport struct {
+	Organisation string `json:"organisation"`
+	DryRun       bool   `json:"dryRun"`
+	// Enabled is false when the organisation has no active policy: nothing happens.
+	Enabled bool `json:"enabled"`
+	// InactiveBefore is the cut-off: customers whose last activity is
+	// older are anonymised.
+	InactiveBefore time.Time `json:"inactiveBefore,omitzero"`
+	// Customers are those anonymised (or to be, in a dry run), by number.
+	Customers []RetentionCandidate `json:"customers"`
+	// Anonymised counts the customers anonymised by this run (zero in a dry run).
+	Anonymised int `json:"anonymised"`
+}
+
+// RetentionCandidate is a customer the retention policy selects.
+type RetentionCandidate struct {
+	ID             string    `json:"id"`
+	Number         int64     `json:"number"`
+	LastActivityAt time.Time `json:"lastActivityAt"`
+}
+
+// RetentionParams selects a page of retention candidates for the store.
+type RetentionParams struct {
+	OrgID          string
+	InactiveBefore time.Time
+	// ExcludePurposeIDs: customers with a granted consent for one are kept.
+	ExcludePurposeIDs []string
+	AfterNumber       int64
+	Limit             int
+}
+
+// PrivacyStore is what exports, anonymisation and retention need beyond
+// the other stores.
+type PrivacyStore interface {
+	// CustomerAnonymise irreversibly erases the customer's personal data
+	// everywhere the store keeps it: the record's personal fields, its
+	// alternative e-mails and custom field values, its search indexes, the
+	// values in its timeline (field names stay), the evidence of its consent
+	// records, its confirmation tokens and benefit-use notes. The record
+	// becomes a shell with AnonymisedAt set and a new version.
+	CustomerAnonymise(ctx context.Context, orgID, id string, at time.Time) error
+	// CustomerLock locks the customer's row until the transaction ends
+	// without counting as activity; ErrNotFound when there is none.
+	CustomerLock(ctx context.Context, orgID, id string) error
+	// BenefitUseList returns the customer's benefit uses, oldest first.
+	BenefitUseList(ctx context.Context, orgID, customerID string) ([]BenefitUse, error)
+	// RetentionPolicyGet returns the organisation's policy; a zero policy when it has none.
+	RetentionPolicyGet(ctx context.Context, orgID string) (*RetentionPolicy, error)
+	RetentionPolicySet(ctx context.Context, orgID string, p *RetentionPolicy) error
+	// RetentionCandidates returns up to Limit customers, by number after
+	// AfterNumber, that are not anonymised, were last active before
+	// InactiveBefore and hold no granted consent for an excluded purpose.
+	RetentionCandidates(ctx context.Context, p RetentionParams) ([]RetentionCandidate, error)
+}
+
+// PrivacyService exports and anonymises customers and applies the
+// organisation's retention policy (C5).
+type PrivacyService struct {
+	*core
+	consents   *ConsentService
+	tags       *QualifierService
+	attributes *QualifierService
+	labels     *LabelService
+}
+
+// Export returns everything known about a customer, for staff or for the
+// customer (see ExportAudience). It reads in one transaction, so the
+// sections agree with each other.
+func (s *PrivacyService) Export(ctx context.Context, customerID string, audience ExportAudience) (*CustomerExport, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if audience != ExportStaff && audience != ExportCustomer {
+		v := newValidation(sc.lang)
+		v.add("audience", "oneof", "staff, customer")
+		return nil, v.err()
+	}
+	if !validID(customerID) {
+		return nil, &notFoundError{what: "customer " + customerID}
+	}
+	var out *CustomerExport
+	err = s.store.InTx(ctx, func(tx Store) error {
+		var err error
+		out, err = s.export(ctx, tx, sc, customerID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if audience == ExportCustomer {
+		out.forCustomer()
+	}
+	out.Audience = audience
+	return out, nil
+}
+
+func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, customerID string) (*CustomerExport, error) {
+	cust, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: customerID})
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.organisation(ctx, tx, sc)
+	if err != nil {
+		return nil, err
+	}
+	e := &CustomerExport{
+		Format: 1, ExportedAt: s.now(), Customer: *cust,
+		Organisation: ExportedOrganisation{ID: org.ID, Name: org.Name},
+	}
+	defs, err := tx.CustomFieldList(ctx, sc.org)
+	if err != nil {
+		return nil, err
+	}
+	e.CustomFields = []ExportedCustomField{}
+	for _, key := range sortedKeys(cust.CustomFields) {
+		label := key
+		if i := slices.IndexFunc(defs, func(d CustomFieldDefinition) bool { return d.Key == key }); i >= 0 {
+			label = defs[i].Label
+		}
+		e.CustomFields = append(e.CustomFields, ExportedCustomField{Key: key, Label: label, Value: cust.CustomFields[key]})
+	}
+	if e.Tags, err = s.tags.of(ctx, tx, sc, customerID); err != nil {
+		return nil, err
+	}
+	if e.Attributes, err = s.attributes.of(ctx, tx, sc, customerID); err != nil {
+		return nil, err
+	}
+	labels, err := tx.LabelList(ctx, sc.org)
+	if err != nil {
+		return nil, err
+	}
+	links, err := tx.CustomerLabelList(ctx, sc.org, customerID)
+	if err != nil {
+		return nil, err
+	}
+	e.Labels = []ExportedLabel{}
+	for _, l := range links {
+		if i := slices.IndexFunc(labels, func(d Label) bool { return d.ID == l.LabelID }); i >= 0 {
+			e.Labels = append(e.Labels, ExportedLabel{ID: l.LabelID, Name: labels[i].Name, Benefits: labels[i].Benefits, AddedAt: l.AddedAt})
+		}
+	}
+	if e.Memberships, err = tx.MembershipList(ctx, sc.org, customerID); err != nil {
+		return nil, err
+	}
+	if e.BenefitUses, err = tx.BenefitUseList(ctx, sc.org, customerID); err != nil {
+		return nil, err
+	}
+	if e.Consents, err = s.consents.states(ctx, tx, sc, customerID); err != nil {
+		return nil, err
+	}
+	if e.ConsentLog, err = tx.ConsentRecordList(ctx, sc.org, customerID); err != nil {
+		return nil, err
+	}
+	if e.History, err = s.history(ctx, tx, sc, customerID); err != nil {
+		return nil, err
+	}
+	e.Memberships = nonNil(e.Memberships)
+	e.BenefitUses = nonNil(e.BenefitUses)
+	e.ConsentLog = nonNil(e.ConsentLog)
+	return e, nil
+}
+
+// history reads the whole timeline, oldest first.
+func (s *PrivacyService) history(ctx context.Context, tx Store, sc scope, customerID string) ([]HistoryEvent, error) {
+	p := HistoryListParams{OrgID: sc.org, CustomerID: customerID, Limit: MaxPageLimit}
+	var all []HistoryEvent
+	for {
+		page, err := tx.HistoryList(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < p.Limit {
+			break
+		}
+		last := page[len(page)-1]
+		p.BeforeAt, p.BeforeID = last.At, last.ID
+	}
+	slices.Reverse(all)
+	return nonNil(all), nil
+}
+
+// forCustomer leaves out what only staff see.
+func (e *CustomerExport) forCustomer() {
+	e.Customer.InternalDescription = ""
+	e.Customer.AssignedTo = ""
+	hide := func(a Actor) Actor {
+		if a.Kind == ActorStaff {
+			return Actor{Kind: ActorStaff}
+		}
+		return a
+	}
+	for i := range e.History {
+		e.History[i].Actor = hide(e.History[i].Actor)
+		e.History[i].Changes = slices.DeleteFunc(slices.Clone(e.History[i].Changes), func(c FieldChange) bool {
+			return c.Field == "internalDescription" || c.Field == "assignedTo"
+		})
+	}
+	for i := range e.ConsentLog {
+		e.ConsentLog[i].Actor = hide(e.ConsentLog[i].Actor)
+	}
+	for i := range e.BenefitUses {
+		e.BenefitUses[i].Actor = hide(e.BenefitUses[i].Actor)
+	}
+}
+
+// WriteZip writes the export as a zip archive of CSV files, one per section
+// (customer.csv holds the record as field/value rows), plus the JSON
+// document itself as export.json.
+func (e *CustomerExport) WriteZip(w io.Writer) error {
+	z := zip.NewWriter(w)
+	add := func(name string, header []string, rows [][]string) error {
+		f, err := z.Create(name)
+		if err != nil {
+			return err
+		}
+		cw := csv.NewWriter(f)
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+		if err := cw.WriteAll(rows); err != nil {
+			return err
+		}
+		return cw.Error()
+	}
+	c := e.Customer
+	record := [][]string{
+		{"id", c.ID}, {"number", strconv.FormatInt(c.Number, 10)},
+		{"firstName", c.FirstName}, {"middleName", c.MiddleName}, {"lastName", c.LastName}, {"company", c.Company},
+		{"street", c.Address.Street}, {"houseNumber", c.Address.HouseNumber}, {"postalCode", c.Address.PostalCode},
+		{"city", c.Address.City}, {"country", c.Address.Country},
+		{"birthDate", dateText(c.BirthDate)}, {"passportExpiry", dateText(c.PassportExpiry)},
+		{"status", string(c.Status)}, {"origin", c.Origin}, {"firstContact", dateText(c.FirstContact)},
+		{"loginEmail", c.LoginEmail}, {"email", c.Email}, {"language", c.Language},
+		{"remarks", c.Remarks}, {"noPost", strconv.FormatBool(c.NoPost)}, {"noMailings", strconv.FormatBool(c.NoMailings)},
+		{"createdAt", timeText(c.CreatedAt)}, {"updatedAt", timeText(c.UpdatedAt)}, {"lastActivityAt", timeText(c.LastActivityAt)},
+	}
+	if e.Audience == ExportStaff {
+		record = append(record, []string{"internalDescription", c.InternalDescription}, []string{"assignedTo", c.AssignedTo})
+	}
+	if c.AnonymisedAt != nil {
+		record = append(record, []string{"anonymisedAt", timeText(*c.AnonymisedAt)})
+	}
+	sections := []struct {
+		name   string
+		header []string
+		rows   [][]string
+	}{
+		{"customer.csv", []string{"field", "value"}, record},
+		{"phones.csv", []string{"kind", "number"}, rowsOf(c.Phones, func(p Phone) []string { return []string{string(p.Kind), p.Number} })},
+		{"alt_emails.csv", []string{"email"}, rowsOf(c.AltEmails, func(s string) []string { return []string{s} })},
+		{"custom_fields.csv", []string{"key", "label", "value"}, rowsOf(e.CustomFields, func(f ExportedCustomField) []string {
+			return []string{f.Key, f.Label, valueText(f.Value)}
+		})},
+		{"tags.csv", []string{"id", "name"}, rowsOf(e.Tags, func(q Qualifier) []string { return []string{q.ID, q.Name} })},
+		{"attributes.csv", []string{"id", "name"}, rowsOf(e.Attributes, func(q Qualifier) []string { return []string{q.ID, q.Name} })},
+		{"labels.csv", []string{"id", "name", "benefits", "addedAt"}, rowsOf(e.Labels, func(l ExportedLabel) []string {
+			return []string{l.ID, l.Name, l.Benefits, timeText(l.AddedAt)}
+		})},
+		{"memberships.csv", []string{"id", "labelId", "holderId", "startsOn", "endsOn", "cancelledAt"}, rowsOf(e.Memberships, func(m Membership) []string {
+			cancelled := ""
+			if m.CancelledAt != nil {
+				cancelled = timeText(*m.CancelledAt)
+			}
+			return []string{m.ID, m.LabelID, m.HolderID, m.StartsOn.String(), m.EndsOn.String(), cancelled}
+		})},
+		{"benefit_uses.csv", []string{"id", "labelId", "membershipId", "note", "at", "actor"}, rowsOf(e.BenefitUses, func(u BenefitUse) []string {
+			return []string{u.ID, u.LabelID, u.MembershipID, u.Note, timeText(u.At), u.Actor.String()}
+		})},
+		{"consents.csv", []string{"purpose", "state", "at", "pending"}, rowsOf(e.Consents, func(c CustomerConsent) []string {
+			return []string{c.Purpose, string(c.State), timeText(c.At), strconv.FormatBool(c.Pending)}
+		})},
+		{"consent_log.csv", []string{"id", "purpose", "state", "source", "actor", "at", "wordingId", "confirms", "ip", "userAgent"},
+			rowsOf(e.ConsentLog, func(r ConsentRecord) []string {
+				return []string{r.ID, r.Purpose, string(r.State), string(r.Source), r.Actor.String(), timeText(r.At), r.WordingID, r.Confirms, r.IP, r.UserAgent}
+			})},
+		{"history.csv", []string{"id", "at", "kind", "actor", "changes"}, rowsOf(e.History, func(h HistoryEvent) []string {
+			return []string{h.ID, timeText(h.At), string(h.Kind), h.Actor.String(), valueText(h.Changes)}
+		})},
+	}
+	for _, sec := range sections {
+		if err := add(sec.name, sec.header, sec.rows); err != nil {
+			return fmt.Errorf("crm: export %s: %w", sec.name, err)
+		}
+	}
+	f, err := z.Create("export.json")
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(e); err != nil {
+		return err
+	}
+	return z.Close()
+}
+
+func rowsOf[T any](items []T, row func(T) []string) [][]string {
+	out := make([][]string, len(items))
+	for i, it := range items {
+		out[i] = row(it)
+	}
+	return out
+}
+
+func dateText(d *Date) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// valueText writes a value as CSV cell: strings as they are, others as JSON.
+func valueText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// Anonymise irreversibly removes the customer's personal data (GDPR Art.
+// 17; see PrivacyStore.CustomerAnonymise for what that covers) and writes
+// a "customer.anonymised" event. The customer keeps its id and number, so
+// bookings and the consent log still add up, but it can no longer be found
+// by any old name, e-mail or phone. Anonymising an anonymised customer
+// changes nothing.
+func (s *PrivacyService) Anonymise(ctx context.Context, customerID string) (*Customer, error) {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !validID(customerID) {
+		return nil, &notFoundError{what: "customer " + customerID}
+	}
+	var out *Customer
+	err = s.store.InTx(ctx, func(tx Store) error {
+		out, _, err = s.anonymise(ctx, tx, sc, customerID, "request", nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// anonymise runs in tx. With keep set, a customer keep approves of (still
+// inactive, no excluded consent) is left alone; done says it was anonymised now.
+func (s *PrivacyService) anonymise(ctx context.Context, tx Store, sc scope, id, reason string, keep func(*Customer) (bool, error)) (*Customer, bool, error) {
+	now := s.now()
+	// Locks the row first: a concurrent change waits, then finds the shell.
+	if err := tx.CustomerLock(ctx, sc.org, id); err != nil {
+		return nil, false, err
+	}
+	cust, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+	if err != nil {
+		return nil, false, err
+	}
+	if cust.AnonymisedAt != nil {
+		return cust, false, nil
+	}
+	if keep != nil {
+		if k, err := keep(cust); err != nil || k {
+			return cust, false, err
+		}
+	}
+	if err := tx.CustomerAnonymise(ctx, sc.org, id, now); err != nil {
+		return nil, false, err
+	}
+	if err := tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerAnonymised, now, []FieldChange{{Field: "reason", New: reason}})); err != nil {
+		return nil, false, err
+	}
+	cust, err = tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+	return cust, true, err
+}
+
+// Retention returns the organisation's retention policy (disabled when it
+// never set one).
+func (s *PrivacyService) Retention(ctx context.Context) (*RetentionPolicy, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.RetentionPolicyGet(ctx, sc.org)
+}
+
+// SetRetention stores the organisation's retention policy. An enabled
+// policy needs InactiveDays of at least 30; excluded purposes must exist.
+func (s *PrivacyService) SetRetention(ctx context.Context, p RetentionPolicy) (*RetentionPolicy, error) {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := newValidation(sc.lang)
+	v.addStruct(s.validate, p)
+	if p.Enabled && p.InactiveDays < 30 && !v.has("inactiveDays") {
+		v.add("inactiveDays", "min", "30")
+	}
+	purposes, err := s.consents.purposes(ctx, s.store, sc)
+	if err != nil {
+		return nil, err
+	}
+	p.ExcludePurposes = slices.Compact(slices.Sorted(slices.Values(p.ExcludePurposes)))
+	for i, key := range p.ExcludePurposes {
+		if !slices.ContainsFunc(purposes, func(cp ConsentPurpose) bool { return cp.Key == key }) {
+			v.add("excludePurposes["+strconv.Itoa(i)+"]", "unknown", "")
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if p.ExcludePurposes == nil {
+		p.ExcludePurposes = []string{}
+	}
+	p.UpdatedAt = s.now()
+	if err := s.store.RetentionPolicySet(ctx, sc.org, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// retentionBatch is how many candidates ApplyRetention reads at a time.
+const retentionBatch = 500
+
+// ApplyRetention anonymises the customers the organisation's retention
+// policy selects at time now: not anonymised, no activity for the policy's
+// period, no granted consent for an excluded purpose. With dryRun it only
+// reports who they are. Each customer is anonymised in its own transaction
+// after checking again that it still qualifies, so a run that stops halfway
+// leaves consistent data and the next run finishes the work; a customer
+// active in the meantime is kept.
+func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryRun bool) (*RetentionReport, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !dryRun {
+		if sc, err = writeScope(ctx); err != nil {
+			return nil, err
+		}
+	}
+	report := &RetentionReport{Organisation: sc.org, DryRun: dryRun, Customers: []RetentionCandidate{}}
+	policy, err := s.store.RetentionPolicyGet(ctx, sc.org)
+	if err != nil {
+		return nil, err
+	}
+	if !policy.Enabled || policy.InactiveDays <= 0 {
+		return report, nil
+	}
+	report.Enabled = true
+	report.InactiveBefore = now.UTC().AddDate(0, 0, -policy.InactiveDays).Truncate(time.Microsecond)
+	purposes, err := s.consents.purposes(ctx, s.store, sc)
+	if err != nil {
+		return nil, err
+	}
+	var excluded []string
+	for _, p := range purposes {
+		if slices.Contains(policy.ExcludePurposes, p.Key) {
+			excluded = append(excluded, p.ID)
+		}
+	}
+	keep := func(tx Store) func(c *Customer) (bool, error) {
+		return func(c *Customer) (bool, error) {
+			if !c.LastActivityAt.Before(report.InactiveBefore) {
+				return true, nil
+			}
+			states, err := tx.ConsentStateList(ctx, sc.org, c.ID)
+			if err != nil {
+				return false, err
+			}
+			return slices.ContainsFunc(states, func(cc CustomerConsent) bool {
+				return cc.State == ConsentGranted && slices.Contains(excluded, cc.PurposeID)
+			}), nil
+		}
+	}
+	params := RetentionParams{OrgID: sc.org, InactiveBefore: report.InactiveBefore, ExcludePurposeIDs: excluded, Limit: retentionBatch}
+	for {
+		batch, err := s.store.RetentionCandidates(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		for _, cand := range batch {
+			if dryRun {
+				report.Customers = append(report.Customers, cand)
+				continue
+			}
+			var done bool
+			err := s.store.InTx(ctx, func(tx Store) error {
+				_, done, err = s.anonymise(ctx, tx, sc, cand.ID, "retention", keep(tx))
+				return err
+			})
+			if errors.Is(err, ErrNotFound) { // deleted meanwhile
+				continue
+			}
+			if err != nil {
+				return report, err
+			}
+			if done {
+				report.Customers = append(report.Customers, cand)
+				report.Anonymised++
+			}
+		}
+		if len(batch) < params.Limit {
+			return report, nil
+		}
+		params.AfterNumber = batch[len(batch)-1].Number
+	}
+}
