@@ -10,6 +10,9 @@ import (
 	"github.com/dossiercrm/dossier/crm/i18n"
 )
 
+// embedded names embedded structs in validation paths; addStruct drops it.
+const embedded = "\x00"
+
 // newValidator builds the struct validator shared by the services. Field
 // errors are named by their JSON names so that they match what API callers send.
 func newValidator() *validator.Validate {
@@ -18,6 +21,9 @@ func newValidator() *validator.Validate {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
 			return ""
+		}
+		if name == "" && f.Anonymous {
+			return embedded // an embedded struct's fields are the outer JSON object's
 		}
 		if name == "" {
 			return f.Name
@@ -69,6 +75,7 @@ func (v *validation) addStruct(validate *validator.Validate, input any) {
 	for _, fe := range fieldErrs {
 		// Namespace is "Type.field.sub"; the type name means nothing to callers.
 		_, field, _ := strings.Cut(fe.Namespace(), ".")
+		field = strings.Trim(strings.ReplaceAll(field, embedded+".", ""), ".")
 		code, param := fe.Tag(), fe.Param()
 		switch code {
 		case "required_without_all", "required_without", "required_if":

@@ -60,6 +60,16 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"SortByName", testSortByName},
 		{"PaginationUnderInserts", testPaginationUnderInserts},
 		{"Segments", testSegments},
+		{"ConsentPurposes", testConsentPurposes},
+		{"ConsentWordings", testConsentWordings},
+		{"ConsentLog", testConsentLog},
+		{"ConsentContactFlags", testConsentContactFlags},
+		{"DoubleOptIn", testDoubleOptIn},
+		{"ConsentFilters", testConsentFilters},
+		{"MailingSelection", testMailingSelection},
+		{"Export", testExport},
+		{"Anonymise", testAnonymise},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

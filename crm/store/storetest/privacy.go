@@ -1,0 +1,334 @@
+package storetest
+
+import (
+	"archive/zip"
+	"context"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// Distinctive is a customer with a distinctive value in every field and in
+// every table that can hold its data. The store's scan test looks for
+// these values anywhere in the database after anonymisation.
+type Distinctive struct {
+	Customer *crm.Customer
+	// Values are the strings that must not survive anonymisation.
+	Values []string
+}
+
+// MakeDistinctive writes the customer of Distinctive into organisation A's
+// context ctx: record, alternative e-mails, custom fields, tags,
+// attributes, labels, a membership, a benefit use with a note, consent
+// records with evidence, a pending double opt-in and several updates.
+func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive {
+	t.Helper()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.CustomFields.Define(ctx, crm.NewCustomField{Key: "nickname", Label: "Nickname", Type: crm.FieldText})
+	must(err)
+	_, err = c.CustomFields.Define(ctx, crm.NewCustomField{Key: "second_phone", Label: "Second phone", Type: crm.FieldPhone})
+	must(err)
+	birth, passport := crm.MustDate("1961-02-03"), crm.MustDate("2031-04-05")
+	cust, err := c.Customers.Create(ctx, crm.CustomerFields{
+		FirstName: "Quirinusxq", MiddleName: "Vanderxq", LastName: "Zwartkopxq", Company: "Xqcompany BV",
+		Address: crm.Address{Street: "Xqstraat", HouseNumber: "77xq", PostalCode: "9999 XQ", City: "Xqdorp", Country: "NL"},
+		Phones:  []crm.Phone{{Kind: crm.PhoneMobile, Number: "+31 6 21436587"}}, BirthDate: &birth, PassportExpiry: &passport,
+		Origin: "Xqfair", LoginEmail: "login.xq@example.org", Email: "mail.xq@example.org",
+		AltEmails: []string{"alt.xq@example.org"}, InternalDescription: "Xqinternal note", Remarks: "Xqremark",
+		CustomFields: map[string]any{"nickname": "Xqnick", "second_phone": "+31 6 11223344"},
+	})
+	must(err)
+	tags, err := c.Tags.List(ctx)
+	must(err)
+	_, err = c.Tags.Add(ctx, cust.ID, tags[0].ID)
+	must(err)
+	interest, err := c.Attributes.Define(ctx, crm.NewQualifier{Name: "Diving"})
+	must(err)
+	_, err = c.Attributes.Add(ctx, cust.ID, interest.ID)
+	must(err)
+	label, err := c.Labels.Define(ctx, crm.NewLabel{Name: "Gold", Benefits: "Free upgrade"})
+	must(err)
+	must(c.Labels.Assign(ctx, cust.ID, label.ID))
+	_, err = c.Labels.UseBenefit(ctx, cust.ID, label.ID, "Xqbenefit note")
+	must(err)
+	club, err := c.Labels.Define(ctx, crm.NewLabel{Name: "Club", Membership: true})
+	must(err)
+	_, err = c.Labels.StartMembership(ctx, crm.NewMembership{LabelID: club.ID, HolderID: cust.ID, EndsOn: crm.MustDate("2030-01-01")})
+	must(err)
+	_, err = c.Consents.Give(ctx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceWebForm,
+		Evidence: crm.Evidence{IP: "198.51.100.77", UserAgent: "Xqbrowser/1.0"}})
+	must(err)
+	_, err = c.Consents.RequestConfirmation(ctx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeNewsletter, Source: crm.SourceWebForm,
+		Evidence: crm.Evidence{IP: "198.51.100.78", UserAgent: "Xqbrowser/2.0"}})
+	must(err)
+	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
+	must(err)
+	return Distinctive{Customer: cust, Values: []string{
+		"quirinusxq", "vanderxq", "zwartkopxq", "xqcompany", "xqstraat", "77xq", "9999 xq", "xqdorp",
+		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
+		"xqremark", "xqnick", "11223344", "xqbenefit", "198.51.100.77", "198.51.100.78", "xqbrowser",
+	}}
+}
+
+func testExport(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	d := MakeDistinctive(t, e.crm, e.a)
+	id := d.Customer.ID
+	staff, err := e.crm.Privacy.Export(e.a, id, crm.ExportStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if staff.Customer.ID != id || staff.Customer.InternalDescription != "Xqinternal note" || staff.Organisation.ID != orgA ||
+		len(staff.Customer.AltEmails) != 1 || len(staff.CustomFields) != 2 || staff.CustomFields[0].Label != "Nickname" {
+		t.Fatalf("staff export record: %+v", staff)
+	}
+	for name, n := range map[string]int{
+		"tags": len(staff.Tags), "attributes": len(staff.Attributes), "labels": len(staff.Labels),
+		"memberships": len(staff.Memberships), "benefitUses": len(staff.BenefitUses),
+		"consentLog": len(staff.ConsentLog), "history": len(staff.History),
+	} {
+		if n == 0 {
+			t.Fatalf("staff export section %s is empty", name)
+		}
+	}
+	if staff.History[0].Kind != crm.EventCustomerCreated || len(staff.ConsentLog) != 2 || staff.BenefitUses[0].Note != "Xqbenefit note" {
+		t.Fatalf("export order or content: history[0]=%s log=%d", staff.History[0].Kind, len(staff.ConsentLog))
+	}
+	if i := slices.IndexFunc(staff.Consents, func(c crm.CustomerConsent) bool { return c.Purpose == crm.PurposeNewsletter }); i < 0 || !staff.Consents[i].Pending {
+		t.Fatalf("consents: %+v", staff.Consents)
+	}
+
+	// The customer's own export leaves out what only staff see.
+	own, err := e.crm.Privacy.Export(e.a, id, crm.ExportCustomer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(own)
+	for _, hidden := range []string{"Xqinternal", "staff-a"} {
+		if strings.Contains(string(b), hidden) {
+			t.Fatalf("customer export contains %q", hidden)
+		}
+	}
+	if own.Customer.Remarks != "Xqremark two" || len(own.History) != len(staff.History) {
+		t.Fatalf("customer export lost data: %+v", own.Customer)
+	}
+
+	// The zip holds one CSV per section and the JSON document.
+	var buf bytes.Buffer
+	if err := staff.WriteZip(&buf); err != nil {
+		t.Fatal(err)
+	}
+	z, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][][]string{}
+	for _, f := range z.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f.Name, ".csv") {
+			rows, err := csv.NewReader(r).ReadAll()
+			if err != nil {
+				t.Fatalf("%s: %v", f.Name, err)
+			}
+			files[f.Name] = rows
+		} else {
+			files[f.Name] = nil
+		}
+		r.Close()
+	}
+	for name, minRows := range map[string]int{
+		"customer.csv": 20, "phones.csv": 2, "alt_emails.csv": 2, "custom_fields.csv": 3, "tags.csv": 2, "attributes.csv": 2,
+		"labels.csv": 2, "memberships.csv": 2, "benefit_uses.csv": 2, "consents.csv": 7, "consent_log.csv": 3, "history.csv": 5,
+	} {
+		if len(files[name]) < minRows {
+			t.Fatalf("%s has %d rows, want at least %d", name, len(files[name]), minRows)
+		}
+	}
+	if _, ok := files["export.json"]; !ok {
+		t.Fatal("zip lacks export.json")
+	}
+	if !slices.ContainsFunc(files["customer.csv"], func(r []string) bool { return r[0] == "internalDescription" }) {
+		t.Fatal("staff zip lacks the internal description")
+	}
+
+	_, err = e.crm.Privacy.Export(e.b, id, crm.ExportStaff)
+	wantErr(t, err, crm.ErrNotFound)
+	_, err = e.crm.Privacy.Export(e.a, id, "everyone")
+	wantInvalid(t, err, "audience", "oneof")
+}
+
+func testAnonymise(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	d := MakeDistinctive(t, e.crm, e.a)
+	id := d.Customer.ID
+	// Organisation B cannot anonymise A's customer.
+	_, err := e.crm.Privacy.Anonymise(e.b, id)
+	wantErr(t, err, crm.ErrNotFound)
+
+	e.now = testNow.Add(time.Hour)
+	anon, err := e.crm.Privacy.Anonymise(e.a, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if anon.AnonymisedAt == nil || !anon.AnonymisedAt.Equal(e.now) || anon.Number != d.Customer.Number || anon.Version != d.Customer.Version+1 {
+		t.Fatalf("anonymised record: %+v", anon)
+	}
+	b, _ := json.Marshal(anon)
+	for _, v := range d.Values {
+		if strings.Contains(strings.ToLower(string(b)), v) {
+			t.Fatalf("anonymised record still holds %q: %s", v, b)
+		}
+	}
+	// No old name, e-mail or phone finds it.
+	for _, f := range []crm.CustomerFilter{
+		{Name: "Quirinusxq"}, {Name: "Zwartkop"}, {NameContains: "artkop"}, {NameContains: "company"},
+		{Email: "login.xq@example.org"}, {Email: "mail.xq@example.org"}, {Email: "alt.xq@example.org"},
+		{Phone: "+31 6 21436587"}, {BirthDate: ptr(crm.MustDate("1961-02-03"))}, {Origin: "Xqfair"},
+	} {
+		if got := e.list(e.a, f); len(got) != 0 {
+			t.Fatalf("filter %+v still finds the anonymised customer", f)
+		}
+	}
+	if _, err := e.crm.Customers.GetByLoginEmail(e.a, "login.xq@example.org"); err == nil {
+		t.Fatal("login e-mail still finds the anonymised customer")
+	}
+	// The timeline stays, without values, with an anonymised event.
+	events := e.history(e.a, id)
+	if events[0].Kind != crm.EventCustomerAnonymised || events[0].Actor != crm.Staff("staff-a") {
+		t.Fatalf("newest event: %+v", events[0])
+	}
+	for _, ev := range events[1:] {
+		for _, ch := range ev.Changes {
+			if ch.Old != nil || ch.New != nil {
+				t.Fatalf("event %s keeps a value: %+v", ev.Kind, ch)
+			}
+		}
+	}
+	// The consent log stays, without evidence.
+	log, err := e.crm.Consents.Log(e.a, id)
+	if err != nil || len(log) != 2 {
+		t.Fatalf("consent log after anonymisation: %d, %v", len(log), err)
+	}
+	for _, r := range log {
+		if r.IP != "" || r.UserAgent != "" {
+			t.Fatalf("consent evidence kept: %+v", r)
+		}
+	}
+	// Idempotent: again changes nothing and writes no event.
+	again, err := e.crm.Privacy.Anonymise(e.a, id)
+	if err != nil || again.Version != anon.Version || len(e.history(e.a, id)) != len(events) {
+		t.Fatalf("second anonymisation: %+v, %v", again, err)
+	}
+	// The shell cannot be changed, nor given consents.
+	_, err = e.crm.Customers.Update(e.a, id, anon.Version, crm.CustomerPatch{FirstName: ptr("Back")})
+	wantErr(t, err, crm.ErrAnonymised)
+	_, err = e.crm.Consents.Give(e.a, id, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceStaff})
+	wantErr(t, err, crm.ErrAnonymised)
+}
+
+func testRetention(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	// Validation.
+	_, err := e.crm.Privacy.SetRetention(e.a, crm.RetentionPolicy{Enabled: true, InactiveDays: 7})
+	wantInvalid(t, err, "inactiveDays", "min")
+	_, err = e.crm.Privacy.SetRetention(e.a, crm.RetentionPolicy{Enabled: true, InactiveDays: 365, ExcludePurposes: []string{"nope"}})
+	wantInvalid(t, err, "excludePurposes[0]", "unknown")
+	if p, err := e.crm.Privacy.Retention(e.a); err != nil || p.Enabled {
+		t.Fatalf("policy before any is set: %+v, %v", p, err)
+	}
+
+	// Three years ago: three customers; one keeps its newsletter consent.
+	e.now = testNow.AddDate(-3, 0, 0)
+	inactive := e.create(e.a, crm.CustomerFields{FirstName: "Old", LastName: "Inactive", Email: "old@example.nl"})
+	subscriber := e.create(e.a, crm.CustomerFields{FirstName: "Old", LastName: "Subscriber"})
+	e.give(e.a, subscriber.ID, crm.PurposeCommercialEmail)
+	withdrawnSub := e.create(e.a, crm.CustomerFields{FirstName: "Old", LastName: "Unsubscribed"})
+	e.give(e.a, withdrawnSub.ID, crm.PurposeCommercialEmail)
+	e.withdraw(e.a, withdrawnSub.ID, crm.PurposeCommercialEmail)
+	revived := e.create(e.a, crm.CustomerFields{FirstName: "Old", LastName: "Revived"})
+	otherOrg := e.create(e.b, crm.CustomerFields{FirstName: "Old", LastName: "InB"})
+	// Recently: one new customer, and the revived one changed.
+	e.now = testNow.AddDate(0, -1, 0)
+	recent := e.create(e.a, crm.CustomerFields{FirstName: "New", LastName: "Recent"})
+	if _, err := e.crm.Customers.Update(e.a, revived.ID, revived.Version, crm.CustomerPatch{Remarks: ptr("came back")}); err != nil {
+		t.Fatal(err)
+	}
+	e.now = testNow
+
+	// Without a policy nothing happens.
+	report, err := e.crm.Privacy.ApplyRetention(e.a, testNow, false)
+	if err != nil || report.Enabled || len(report.Customers) != 0 {
+		t.Fatalf("without a policy: %+v, %v", report, err)
+	}
+	policy, err := e.crm.Privacy.SetRetention(e.a, crm.RetentionPolicy{Enabled: true, InactiveDays: 730, ExcludePurposes: []string{crm.PurposeCommercialEmail}})
+	if err != nil || !policy.UpdatedAt.Equal(testNow) {
+		t.Fatalf("set policy: %+v, %v", policy, err)
+	}
+	if got, _ := e.crm.Privacy.Retention(e.a); got.InactiveDays != 730 || !slices.Equal(got.ExcludePurposes, []string{crm.PurposeCommercialEmail}) {
+		t.Fatalf("stored policy: %+v", got)
+	}
+	if got, _ := e.crm.Privacy.Retention(e.b); got.Enabled {
+		t.Fatalf("organisation B got A's policy: %+v", got)
+	}
+	wantNumbers := []int64{inactive.Number, withdrawnSub.Number}
+
+	dry, err := e.crm.Privacy.ApplyRetention(e.a, testNow, true)
+	if err != nil || !dry.Enabled || !dry.DryRun || dry.Anonymised != 0 || !dry.InactiveBefore.Equal(testNow.AddDate(0, 0, -730)) {
+		t.Fatalf("dry run: %+v, %v", dry, err)
+	}
+	var got []int64
+	for _, c := range dry.Customers {
+		got = append(got, c.Number)
+	}
+	if !slices.Equal(got, wantNumbers) {
+		t.Fatalf("dry run selects %v, want %v", got, wantNumbers)
+	}
+	if c, _ := e.crm.Customers.Get(e.a, inactive.ID); c.AnonymisedAt != nil || c.LastName != "Inactive" {
+		t.Fatal("the dry run changed a customer")
+	}
+
+	run, err := e.crm.Privacy.ApplyRetention(crm.WithActor(e.a, crm.System()), testNow, false)
+	if err != nil || run.Anonymised != 2 || len(run.Customers) != 2 {
+		t.Fatalf("retention run: %+v, %v", run, err)
+	}
+	for _, c := range []*crm.Customer{inactive, withdrawnSub} {
+		got, _ := e.crm.Customers.Get(e.a, c.ID)
+		if got.AnonymisedAt == nil || got.LastName != "" {
+			t.Fatalf("customer %d not anonymised: %+v", c.Number, got)
+		}
+		if ev := e.history(e.a, c.ID)[0]; ev.Kind != crm.EventCustomerAnonymised || ev.Actor != crm.System() ||
+			len(ev.Changes) != 1 || ev.Changes[0].New != "retention" {
+			t.Fatalf("retention event: %+v", ev)
+		}
+	}
+	for _, c := range []*crm.Customer{subscriber, revived, recent} {
+		if got, _ := e.crm.Customers.Get(e.a, c.ID); got.AnonymisedAt != nil {
+			t.Fatalf("customer %s %s was anonymised", c.FirstName, c.LastName)
+		}
+	}
+	if got, _ := e.crm.Customers.Get(e.b, otherOrg.ID); got.AnonymisedAt != nil {
+		t.Fatal("organisation A's retention anonymised B's customer")
+	}
+	// A second run finds nothing left to do.
+	again, err := e.crm.Privacy.ApplyRetention(crm.WithActor(e.a, crm.System()), testNow, false)
+	if err != nil || again.Anonymised != 0 {
+		t.Fatalf("second run: %+v, %v", again, err)
+	}
+	// A real run needs an actor.
+	_, err = e.crm.Privacy.ApplyRetention(crm.WithOrg(t.Context(), orgA), testNow, false)
+	wantErr(t, err, crm.ErrNoActor)
+}
