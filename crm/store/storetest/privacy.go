@@ -66,6 +66,13 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	must(err)
 	_, err = c.Labels.StartMembership(ctx, crm.NewMembership{LabelID: club.ID, HolderID: cust.ID, EndsOn: crm.MustDate("2030-01-01")})
 	must(err)
+	// A family membership of someone else, shared with the customer.
+	partner, err := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Partner", LastName: "Other"})
+	must(err)
+	family, err := c.Labels.StartMembership(ctx, crm.NewMembership{LabelID: club.ID, HolderID: partner.ID, EndsOn: crm.MustDate("2030-01-01")})
+	must(err)
+	_, err = c.Labels.ShareMembership(ctx, family.ID, cust.ID)
+	must(err)
 	_, err = c.Consents.Give(ctx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceWebForm,
 		Evidence: crm.Evidence{IP: "198.51.100.77", UserAgent: "Xqbrowser/1.0"}})
 	must(err)

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/store/storetest"
+)
+
+// exportedTables says, for every table that refers to customers, which
+// section of crm.CustomerExport (its JSON name) carries its data. A new
+// table that refers to customers fails TestExportCoversEveryCustomerTable
+// until it is added here and to the export.
+var exportedTables = map[string]string{
+	"customers":             "customer",
+	"customer_emails":       "customer", // index of the record's e-mail addresses
+	"customer_phones":       "customer", // index of the record's phone numbers
+	"customer_name_keys":    "customer", // index of the record's name
+	"customer_search":       "customer", // index of the record's name and company
+	"customer_qualifiers":   "tags",     // and attributes
+	"customer_labels":       "labels",
+	"memberships":           "memberships",
+	"membership_shares":     "memberships", // sharedWith
+	"benefit_uses":          "benefitUses",
+	"history_events":        "history",
+	"consent_records":       "consentLog",
+	"customer_consents":     "consents",
+	"consent_confirmations": "consentLog", // the pending record; the token is a secret kept only as a hash
+}
+
+// eachDatabase runs fn on a fresh SQLite database and, when
+// DOSSIER_TEST_POSTGRES is set, on a fresh PostgreSQL schema.
+func eachDatabase(t *testing.T, fn func(t *testing.T, db *DB)) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "privacy.db"), WithMigrate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		fn(t, db)
+	})
+	dsn := os.Getenv("DOSSIER_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("DOSSIER_REQUIRE_POSTGRES") == "1" {
+			t.Fatal("DOSSIER_REQUIRE_POSTGRES=1 but DOSSIER_TEST_POSTGRES is empty")
+		}
+		return
+	}
+	t.Run("postgres", func(t *testing.T) {
+		admin, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close()
+		schema := fmt.Sprintf("privacy_test_%d", time.Now().UnixNano())
+		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if a, err := Open(context.Background(), dsn); err == nil {
+				a.bun.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+				a.Close()
+			}
+		})
+		u, _ := url.Parse(dsn)
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		db, err := Open(ctx, u.String(), WithMigrate())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		fn(t, db)
+	})
+}
+
+// columns lists every table of the schema with its columns.
+func columns(t *testing.T, db *DB) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string][]string{}
+	var rows []struct {
+		Table  string `bun:"table_name"`
+		Column string `bun:"column_name"`
+	}
+	var err error
+	if db.Dialect() == "postgres" {
+		err = db.bun.NewRaw(`SELECT table_name, column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`).Scan(ctx, &rows)
+	} else {
+		err = db.bun.NewRaw(`SELECT m.name AS table_name, c.name AS column_name
+			FROM sqlite_master AS m, pragma_table_info(m.name) AS c
+			WHERE m.type = 'table' ORDER BY m.name, c.cid`).Scan(ctx, &rows)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		out[r.Table] = append(out[r.Table], r.Column)
+	}
+	return out
+}
+
+func newTestCRM(t *testing.T, db *DB) (*crm.CRM, context.Context) {
+	t.Helper()
+	c, err := crm.New(db, crm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "scan", Name: "Scan", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
+		t.Fatal(err)
+	}
+	return c, crm.WithActor(crm.WithOrg(ctx, "scan"), crm.Staff("staff-scan"))
+}
+
+// TestExportCoversEveryCustomerTable enumerates the schema's tables that
+// refer to customers: each must be named in exportedTables, hold rows of
+// the distinctive customer, and feed a non-empty section of its export.
+func TestExportCoversEveryCustomerTable(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		c, ctx := newTestCRM(t, db)
+		d := storetest.MakeDistinctive(t, c, ctx)
+		export, err := c.Privacy.Export(ctx, d.Customer.ID, crm.ExportStaff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(export)
+		var sections map[string]json.RawMessage
+		if err := json.Unmarshal(b, &sections); err != nil {
+			t.Fatal(err)
+		}
+		var found []string
+		for table, cols := range columns(t, db) {
+			ref := ""
+			for _, col := range []string{"customer_id", "holder_id"} {
+				if slices.Contains(cols, col) {
+					ref = col
+				}
+			}
+			if ref == "" && table != "customers" {
+				continue
+			}
+			found = append(found, table)
+			section, ok := exportedTables[table]
+			if !ok {
+				t.Errorf("table %s refers to customers (%s) but is not in the export: add it to crm.CustomerExport and exportedTables", table, ref)
+				continue
+			}
+			if ref == "" {
+				ref = "id"
+			}
+			n, err := db.bun.NewSelect().TableExpr(table).Where(ref+" = ?", d.Customer.ID).Count(context.Background())
+			if err != nil || n == 0 {
+				t.Errorf("table %s holds no row of the distinctive customer (%v): extend storetest.MakeDistinctive", table, err)
+			}
+			if s := strings.TrimSpace(string(sections[section])); s == "" || s == "[]" || s == "{}" || s == "null" {
+				t.Errorf("export section %s (for table %s) is empty", section, table)
+			}
+		}
+		for table := range exportedTables {
+			if !slices.Contains(found, table) {
+				t.Errorf("exportedTables names %s, which does not refer to customers any more", table)
+			}
+		}
+	})
+}
+
+// TestAnonymisationLeavesNothing anonymises the distinctive customer and
+// scans every column of every table for any of its values.
+func TestAnonymisationLeavesNothing(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		c, ctx := newTestCRM(t, db)
+		d := storetest.MakeDistinctive(t, c, ctx)
+		scan := func() map[string][]string {
+			hits := map[string][]string{}
+			for table, cols := range columns(t, db) {
+				for _, col := range cols {
+					var texts []string
+					expr := "CAST(" + col + " AS TEXT)"
+					if db.Dialect() == "postgres" {
+						expr = col + "::text"
+					}
+					if err := db.bun.NewSelect().TableExpr(table).ColumnExpr("lower("+expr+")").
+						Where(col+" IS NOT NULL").Scan(context.Background(), &texts); err != nil {
+						t.Fatalf("scan %s.%s: %v", table, col, err)
+					}
+					for _, text := range texts {
+						for _, v := range d.Values {
+							if strings.Contains(text, v) {
+								hits[v] = append(hits[v], table+"."+col)
+							}
+						}
+					}
+				}
+			}
+			return hits
+		}
+		// The scan finds every value before: it looks in the right places.
+		before := scan()
+		for _, v := range d.Values {
+			if len(before[v]) == 0 {
+				t.Fatalf("the scan does not find %q before anonymisation", v)
+			}
+		}
+		if _, err := c.Privacy.Anonymise(ctx, d.Customer.ID); err != nil {
+			t.Fatal(err)
+		}
+		if after := scan(); len(after) > 0 {
+			t.Fatalf("after anonymisation the database still holds: %v", after)
+		}
+	})
+}
