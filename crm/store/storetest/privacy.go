@@ -2,8 +2,8 @@ package storetest
 
 import (
 	"archive/zip"
-	"context"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"slices"
