@@ -867,10 +867,12 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 			a := c.Address
 			r.Address = &a
 		case ChannelSMS:
-			r.Phone = c.Phones[0].Number
-			for _, ph := range c.Phones {
-				if ph.Kind == PhoneMobile {
+			// The store selected customers with a number; a mobile one is preferred.
+			for i, ph := range c.Phones {
+				if i == 0 || ph.Kind == PhoneMobile {
 					r.Phone = ph.Number
+				}
+				if ph.Kind == PhoneMobile {
 					break
 				}
 			}

@@ -135,3 +135,83 @@ func ExampleHistoryService_List() {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func ExampleConsentService_RequestConfirmation() {
+	c, ctx, done := setup()
+	defer done()
+
+	cust, _ := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Eva", LastName: "de Vries", Email: "eva@example.nl"})
+	// The text the customer sees is kept once, versioned, and referenced by every record.
+	if _, err := c.Consents.SetWording(ctx, crm.PurposeNewsletter, "nl", "Ja, stuur mij de nieuwsbrief."); err != nil {
+		log.Fatal(err)
+	}
+	// A newsletter sign-up from a web form waits for the customer's confirmation.
+	pending, err := c.Consents.RequestConfirmation(ctx, cust.ID, crm.ConsentInput{
+		Purpose: crm.PurposeNewsletter, Source: crm.SourceWebForm, Evidence: crm.Evidence{IP: "192.0.2.10"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// pending.Token goes into the confirmation link; the link's handler confirms.
+	if _, err := c.Consents.Confirm(ctx, pending.Token, crm.Evidence{IP: "192.0.2.11"}); err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.Consents.Confirm(ctx, pending.Token, crm.Evidence{})
+	fmt.Println("second use refused:", errors.Is(err, crm.ErrConflict))
+
+	log, _ := c.Consents.Log(ctx, cust.ID)
+	for _, r := range log {
+		fmt.Println(r.Purpose, r.State, r.Source)
+	}
+	// Output:
+	// second use refused: true
+	// newsletter pending web_form
+	// newsletter granted web_form
+}
+
+func ExampleConsentService_MailingSelection() {
+	c, ctx, done := setup()
+	defer done()
+
+	for _, f := range []crm.CustomerFields{
+		{FirstName: "Anna", Email: "anna@example.nl"},
+		{FirstName: "Bram", Email: "bram@example.nl", NoMailings: true}, // opted out of all mailings
+		{FirstName: "Cees"},                                              // no address
+	} {
+		cust, _ := c.Customers.Create(ctx, f)
+		if _, err := c.Consents.Give(ctx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeCommercialEmail, Source: crm.SourceStaff}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	err := c.Consents.MailingSelection(ctx, crm.MailingSelectionParams{Purpose: crm.PurposeCommercialEmail},
+		func(r crm.MailingRecipient) error {
+			fmt.Println(r.Name, r.Email)
+			return nil
+		})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// Anna anna@example.nl
+}
+
+func ExamplePrivacyService_Anonymise() {
+	c, ctx, done := setup()
+	defer done()
+
+	cust, _ := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Anna", LastName: "Müller", Email: "anna@example.nl"})
+	// Everything known about the customer, as staff see it (ExportCustomer
+	// leaves out staff-only fields); WriteZip gives the same as CSV files.
+	export, _ := c.Privacy.Export(ctx, cust.ID, crm.ExportStaff)
+	fmt.Println(export.Customer.DisplayName(), len(export.History), "event")
+
+	anon, err := c.Privacy.Anonymise(ctx, cust.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	found, _ := c.Customers.Count(ctx, crm.CustomerFilter{Name: "Müller"})
+	fmt.Printf("number %d kept, name %q, found by old name: %d\n", anon.Number, anon.DisplayName(), found)
+	// Output:
+	// Anna Müller 1 event
+	// number 1 kept, name "", found by old name: 0
+}
