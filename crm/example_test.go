@@ -176,7 +176,7 @@ func ExampleConsentService_MailingSelection() {
 	for _, f := range []crm.CustomerFields{
 		{FirstName: "Anna", Email: "anna@example.nl"},
 		{FirstName: "Bram", Email: "bram@example.nl", NoMailings: true}, // opted out of all mailings
-		{FirstName: "Cees"},                                              // no address
+		{FirstName: "Cees"}, // no address
 	} {
 		cust, _ := c.Customers.Create(ctx, f)
 		if _, err := c.Consents.Give(ctx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeCommercialEmail, Source: crm.SourceStaff}); err != nil {
