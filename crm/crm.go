@@ -29,6 +29,7 @@ type Store interface {
 	SegmentStore
 	ConsentStore
 	PrivacyStore
+	PointStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -103,6 +104,8 @@ type CRM struct {
 	// Privacy exports and anonymises customers and applies the retention
 	// policy (C5).
 	Privacy *PrivacyService
+	// Points are loyalty points, a ledger that never overdraws (C8).
+	Points *PointService
 }
 
 // New builds a CRM on st.
@@ -122,6 +125,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 	tags := &QualifierService{core: c, kind: KindTag}
 	attributes := &QualifierService{core: c, kind: KindAttribute}
 	labels := &LabelService{c}
+	points := &PointService{c}
 	return &CRM{
 		Organisations: &OrganisationService{c},
 		Customers:     customers,
@@ -133,7 +137,8 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Labels:        labels,
 		Segments:      segments,
 		Consents:      consents,
-		Privacy:       &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels},
+		Privacy:       &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels, points: points},
+		Points:        points,
 	}, nil
 }
 

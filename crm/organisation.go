@@ -23,9 +23,12 @@ type Organisation struct {
 	DefaultLanguage string `json:"defaultLanguage"`
 	// DefaultCountry (ISO 3166-1 alpha-2) is used to read phone numbers written
 	// without an international prefix. Empty: only "+..." numbers are accepted.
-	DefaultCountry string    `json:"defaultCountry,omitempty"`
-	CreatedAt      time.Time `json:"createdAt"`
-	UpdatedAt      time.Time `json:"updatedAt"`
+	DefaultCountry string `json:"defaultCountry,omitempty"`
+	// PointsEnabled switches loyalty points on (C8); while off, every
+	// points call returns ErrFeatureOff.
+	PointsEnabled bool      `json:"pointsEnabled"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
 }
 
 // NewOrganisation is the input of OrganisationService.Create.
@@ -36,6 +39,8 @@ type NewOrganisation struct {
 	DefaultLanguage string `json:"defaultLanguage"`
 	// DefaultCountry falls back to Config.DefaultCountry.
 	DefaultCountry string `json:"defaultCountry"`
+	// PointsEnabled switches loyalty points on from the start.
+	PointsEnabled bool `json:"pointsEnabled"`
 }
 
 // OrganisationPatch changes an organisation's settings; nil fields stay.
@@ -43,6 +48,7 @@ type OrganisationPatch struct {
 	Name            *string `json:"name" validate:"omitempty,min=1,max=200"`
 	DefaultLanguage *string `json:"defaultLanguage"`
 	DefaultCountry  *string `json:"defaultCountry"`
+	PointsEnabled   *bool   `json:"pointsEnabled"`
 }
 
 // OrganisationStore keeps organisations and their per-organisation sequences.
@@ -85,7 +91,7 @@ func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*
 	if in.DefaultCountry == "" {
 		in.DefaultCountry = s.cfg.DefaultCountry
 	}
-	org := &Organisation{ID: in.ID, Name: in.Name}
+	org := &Organisation{ID: in.ID, Name: in.Name, PointsEnabled: in.PointsEnabled}
 	org.DefaultLanguage = checkLanguage(v, "defaultLanguage", in.DefaultLanguage)
 	org.DefaultCountry = checkCountry(v, "defaultCountry", in.DefaultCountry)
 	if err := v.err(); err != nil {
@@ -139,6 +145,9 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 		}
 		if p.DefaultCountry != nil {
 			org.DefaultCountry = checkCountry(v, "defaultCountry", *p.DefaultCountry)
+		}
+		if p.PointsEnabled != nil {
+			org.PointsEnabled = *p.PointsEnabled
 		}
 		if err := v.err(); err != nil {
 			return err

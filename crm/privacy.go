@@ -57,8 +57,16 @@ type CustomerExport struct {
 	// Consents is the current state per purpose; ConsentLog the full proof.
 	Consents   []CustomerConsent `json:"consents"`
 	ConsentLog []ConsentRecord   `json:"consentLog"`
+	// Points is the loyalty points balance and ledger (oldest first).
+	Points ExportedPoints `json:"points"`
 	// History is the timeline, oldest first.
 	History []HistoryEvent `json:"history"`
+}
+
+// ExportedPoints is a customer's points in an export.
+type ExportedPoints struct {
+	Balance      PointBalance       `json:"balance"`
+	Transactions []PointTransaction `json:"transactions"`
 }
 
 // ExportedOrganisation names the organisation an export comes from.
@@ -136,7 +144,8 @@ type PrivacyStore interface {
 	// everywhere the store keeps it: the record's personal fields, its
 	// alternative e-mails and custom field values, its search indexes, the
 	// values in its timeline (field names stay), the evidence of its consent
-	// records, its confirmation tokens and benefit-use notes. The record
+	// records, its confirmation tokens, benefit-use notes and the reasons of
+	// its point transactions. The record
 	// becomes a shell with AnonymisedAt set and a new version.
 	CustomerAnonymise(ctx context.Context, orgID, id string, at time.Time) error
 	// CustomerLock locks the customer's row until the transaction ends
@@ -161,6 +170,7 @@ type PrivacyService struct {
 	tags       *QualifierService
 	attributes *QualifierService
 	labels     *LabelService
+	points     *PointService
 }
 
 // Export returns everything known about a customer, for staff or for the
@@ -255,6 +265,9 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 	if e.History, err = s.history(ctx, tx, sc, customerID); err != nil {
 		return nil, err
 	}
+	if e.Points, err = s.pointsOf(ctx, tx, sc, customerID); err != nil {
+		return nil, err
+	}
 	e.Memberships = nonNil(e.Memberships)
 	e.BenefitUses = nonNil(e.BenefitUses)
 	e.ConsentLog = nonNil(e.ConsentLog)
@@ -281,6 +294,32 @@ func (s *PrivacyService) history(ctx context.Context, tx Store, sc scope, custom
 	return nonNil(all), nil
 }
 
+// pointsOf reads the balance and the whole ledger, oldest first. Points
+// kept while the feature was on stay in the export after it is switched off.
+func (s *PrivacyService) pointsOf(ctx context.Context, tx Store, sc scope, customerID string) (ExportedPoints, error) {
+	b, err := s.points.balance(ctx, tx, sc, customerID)
+	if err != nil {
+		return ExportedPoints{}, err
+	}
+	out := ExportedPoints{Balance: *b}
+	var beforeAt time.Time
+	beforeID := ""
+	for {
+		page, err := tx.PointTransactionList(ctx, sc.org, customerID, beforeAt, beforeID, MaxPageLimit)
+		if err != nil {
+			return ExportedPoints{}, err
+		}
+		out.Transactions = append(out.Transactions, page...)
+		if len(page) < MaxPageLimit {
+			break
+		}
+		beforeAt, beforeID = page[len(page)-1].At, page[len(page)-1].ID
+	}
+	slices.Reverse(out.Transactions)
+	out.Transactions = nonNil(out.Transactions)
+	return out, nil
+}
+
 // forCustomer leaves out what only staff see.
 func (e *CustomerExport) forCustomer() {
 	e.Customer.InternalDescription = ""
@@ -302,6 +341,9 @@ func (e *CustomerExport) forCustomer() {
 	}
 	for i := range e.BenefitUses {
 		e.BenefitUses[i].Actor = hide(e.BenefitUses[i].Actor)
+	}
+	for i := range e.Points.Transactions {
+		e.Points.Transactions[i].Actor = hide(e.Points.Transactions[i].Actor)
 	}
 }
 
@@ -374,6 +416,11 @@ func (e *CustomerExport) WriteZip(w io.Writer) error {
 		{"consent_log.csv", []string{"id", "purpose", "state", "source", "actor", "at", "wordingId", "confirms", "ip", "userAgent"},
 			rowsOf(e.ConsentLog, func(r ConsentRecord) []string {
 				return []string{r.ID, r.Purpose, string(r.State), string(r.Source), r.Actor.String(), timeText(r.At), r.WordingID, r.Confirms, r.IP, r.UserAgent}
+			})},
+		{"points.csv", []string{"id", "at", "kind", "points", "availableFrom", "expiresOn", "reason", "reference", "reverses", "actor"},
+			rowsOf(e.Points.Transactions, func(p PointTransaction) []string {
+				return []string{p.ID, timeText(p.At), string(p.Kind), strconv.FormatInt(p.Points, 10), dateText(p.AvailableFrom),
+					dateText(p.ExpiresOn), p.Reason, p.Reference, p.Reverses, p.Actor.String()}
 			})},
 		{"history.csv", []string{"id", "at", "kind", "actor", "changes"}, rowsOf(e.History, func(h HistoryEvent) []string {
 			return []string{h.ID, timeText(h.At), string(h.Kind), h.Actor.String(), valueText(h.Changes)}

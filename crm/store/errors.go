@@ -31,6 +31,10 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
 	{"consent_purposes_key_uq", "consent_purposes.org_id, consent_purposes.key",
 		crm.ConflictError{Field: "key", Reason: "a consent purpose with this key exists"}},
+	{"point_transactions_key_uq", "point_transactions.org_id, point_transactions.idempotency_key",
+		crm.ConflictError{Field: "idempotencyKey", Reason: "the key was used for a different request"}},
+	{"point_transactions_reverses_uq", "point_transactions.org_id, point_transactions.reverses",
+		crm.ConflictError{Field: "transactionId", Reason: "the transaction was reversed already"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists (archived ones included)"}},
 }

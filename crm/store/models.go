@@ -21,6 +21,7 @@ type organisationRow struct {
 	DefaultLanguage    string    `bun:"default_language"`
 	DefaultCountry     string    `bun:"default_country"`
 	NextCustomerNumber int64     `bun:"next_customer_number"`
+	PointsEnabled      bool      `bun:"points_enabled"`
 	CreatedAt          time.Time `bun:"created_at"`
 	UpdatedAt          time.Time `bun:"updated_at"`
 }
@@ -28,7 +29,7 @@ type organisationRow struct {
 func (r *organisationRow) toDomain() *crm.Organisation {
 	return &crm.Organisation{
 		ID: r.ID, Name: r.Name, DefaultLanguage: r.DefaultLanguage, DefaultCountry: r.DefaultCountry,
-		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+		PointsEnabled: r.PointsEnabled, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 func (s *DB) OrganisationInsert(ctx context.Context, org *crm.Organisation) error {
 	row := &organisationRow{
 		ID: org.ID, Name: org.Name, DefaultLanguage: org.DefaultLanguage, DefaultCountry: org.DefaultCountry,
-		CreatedAt: org.CreatedAt, UpdatedAt: org.UpdatedAt,
+		PointsEnabled: org.PointsEnabled, CreatedAt: org.CreatedAt, UpdatedAt: org.UpdatedAt,
 	}
 	_, err := s.db.NewInsert().Model(row).Exec(ctx)
 	return interpretError(err)
@@ -45,6 +45,7 @@ func (s *DB) OrganisationUpdate(ctx context.Context, org *crm.Organisation) erro
 		Set("name = ?", org.Name).
 		Set("default_language = ?", org.DefaultLanguage).
 		Set("default_country = ?", org.DefaultCountry).
+		Set("points_enabled = ?", org.PointsEnabled).
 		Set("updated_at = ?", org.UpdatedAt).
 		Where("id = ?", org.ID).Exec(ctx)
 	return oneRow(res, err)

@@ -71,6 +71,11 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 			Where("org_id = ?", orgID).Where("customer_id = ?", id).Exec(ctx); err != nil {
 			return interpretError(err)
 		}
+		// The points ledger stays (it is money-like); free-text reasons go.
+		if _, err := db.NewUpdate().Model((*pointTransactionRow)(nil)).Set("reason = ''").
+			Where("org_id = ?", orgID).Where("customer_id = ?", id).Where("reason <> ''").Exec(ctx); err != nil {
+			return interpretError(err)
+		}
 		return redactHistory(ctx, db, orgID, id)
 	})
 }

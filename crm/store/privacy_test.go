@@ -35,6 +35,7 @@ var exportedTables = map[string]string{
 	"consent_records":       "consentLog",
 	"customer_consents":     "consents",
 	"consent_confirmations": "consentLog", // the pending record; the token is a secret kept only as a hash
+	"point_transactions":    "points",
 }
 
 // eachDatabase runs fn on a fresh SQLite database and, when

@@ -79,12 +79,23 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	_, err = c.Consents.RequestConfirmation(ctx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeNewsletter, Source: crm.SourceWebForm,
 		Evidence: crm.Evidence{IP: "198.51.100.78", UserAgent: "Xqbrowser/2.0"}})
 	must(err)
+	// Points, with a correction whose reason names the customer.
+	org, err := crm.OrgFrom(ctx)
+	must(err)
+	_, err = c.Organisations.Update(ctx, org, crm.OrganisationPatch{PointsEnabled: ptr(true)})
+	must(err)
+	_, err = c.Points.Award(ctx, cust.ID, crm.PointInput{Points: 100, Reference: "booking 1"})
+	must(err)
+	_, err = c.Points.Correct(ctx, cust.ID, crm.PointInput{Points: -10, Reason: "Xqreason goodwill"})
+	must(err)
+	cust, err = c.Customers.Get(ctx, cust.ID)
+	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
 	must(err)
 	return Distinctive{Customer: cust, Values: []string{
 		"quirinusxq", "vanderxq", "zwartkopxq", "xqcompany", "xqstraat", "77xq", "9999 xq", "xqdorp",
 		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
-		"xqremark", "xqnick", "11223344", "xqbenefit", "198.51.100.77", "198.51.100.78", "xqbrowser",
+		"xqremark", "xqnick", "11223344", "xqbenefit", "xqreason", "198.51.100.77", "198.51.100.78", "xqbrowser",
 	}}
 }
 

@@ -70,6 +70,11 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Export", testExport},
 		{"Anonymise", testAnonymise},
 		{"Retention", testRetention},
+		{"PointsFeatureOff", testPointsFeatureOff},
+		{"PointsLedger", testPointsLedger},
+		{"PointsExpiry", testPointsExpiry},
+		{"PointsIdempotency", testPointsIdempotency},
+		{"PointsConcurrency", testPointsConcurrency},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,43 @@
+-- Loyalty points as a ledger (C8): transactions and the allocations of
+-- debits to credits are only ever appended. What is left of a credit is
+-- its points minus what debits took from it, so a balance is always the
+-- sum of its ledger.
+
+ALTER TABLE organisations ADD COLUMN points_enabled INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE point_transactions (
+    id              TEXT PRIMARY KEY,
+    org_id          text NOT NULL,
+    customer_id     TEXT NOT NULL,
+    kind            text NOT NULL CHECK (kind IN ('award', 'redeem', 'correct', 'reverse', 'expire')),
+    points          INTEGER NOT NULL CHECK (points <> 0),
+    available_from  TEXT,
+    expires_on      TEXT,
+    reason          text NOT NULL DEFAULT '',
+    reference       text NOT NULL DEFAULT '',
+    reverses        TEXT,
+    idempotency_key text,
+    request_hash    text NOT NULL DEFAULT '',
+    actor_kind      text NOT NULL,
+    actor_id        text NOT NULL DEFAULT '',
+    at              TIMESTAMP NOT NULL,
+    CONSTRAINT point_transactions_org_id_uq UNIQUE (org_id, id),
+    -- A key is applied once per organisation; a transaction is reversed once.
+    CONSTRAINT point_transactions_key_uq UNIQUE (org_id, idempotency_key),
+    CONSTRAINT point_transactions_reverses_uq UNIQUE (org_id, reverses),
+    FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX point_transactions_customer_idx ON point_transactions (org_id, customer_id, at, id);
+-- Credits that expire, for the expiry run.
+CREATE INDEX point_transactions_expiry_idx ON point_transactions (org_id, expires_on) WHERE expires_on IS NOT NULL;
+
+CREATE TABLE point_allocations (
+    org_id    text NOT NULL,
+    debit_id  TEXT NOT NULL,
+    credit_id TEXT NOT NULL,
+    points    INTEGER NOT NULL CHECK (points <> 0),
+    PRIMARY KEY (org_id, debit_id, credit_id),
+    FOREIGN KEY (org_id, debit_id) REFERENCES point_transactions (org_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (org_id, credit_id) REFERENCES point_transactions (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX point_allocations_credit_idx ON point_allocations (org_id, credit_id);
