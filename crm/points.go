@@ -90,7 +90,10 @@ type PointInput struct {
 }
 
 // PointStore keeps the points ledger. The store never updates or deletes a
-// transaction or allocation (except with its customer).
+// transaction or allocation (except with its customer). It keeps what is
+// left of each credit next to the ledger, updated with each allocation, and
+// refuses (ErrInsufficientPoints) an allocation that would take a credit
+// below zero.
 type PointStore interface {
 	// PointTransactionInsert appends a transaction with its allocations. A
 	// taken idempotency key, or a second reversal of one transaction, is

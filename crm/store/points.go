@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -38,6 +39,17 @@ func (r *pointTransactionRow) toDomain() crm.PointTransaction {
 	}
 }
 
+type pointLotRow struct {
+	bun.BaseModel `bun:"table:point_lots"`
+
+	OrgID         string `bun:"org_id,pk"`
+	CreditID      string `bun:"credit_id,pk"`
+	CustomerID    string `bun:"customer_id"`
+	Remaining     int64  `bun:"remaining"`
+	AvailableFrom *date  `bun:"available_from"`
+	ExpiresOn     *date  `bun:"expires_on"`
+}
+
 type pointAllocationRow struct {
 	bun.BaseModel `bun:"table:point_allocations"`
 
@@ -59,9 +71,23 @@ func (s *DB) PointTransactionInsert(ctx context.Context, orgID string, t *crm.Po
 		if err != nil {
 			return interpretError(err)
 		}
+		if t.Points > 0 && (t.Kind == crm.PointsAward || t.Kind == crm.PointsCorrect) {
+			if _, err := db.NewInsert().Model(&pointLotRow{OrgID: orgID, CreditID: t.ID, CustomerID: t.CustomerID,
+				Remaining: t.Points, AvailableFrom: toDate(t.AvailableFrom), ExpiresOn: toDate(t.ExpiresOn)}).Exec(ctx); err != nil {
+				return interpretError(err)
+			}
+		}
 		rows := make([]pointAllocationRow, len(allocs))
 		for i, a := range allocs {
 			rows[i] = pointAllocationRow{OrgID: orgID, DebitID: a.DebitID, CreditID: a.CreditID, Points: a.Points}
+			res, err := db.NewUpdate().Model((*pointLotRow)(nil)).Set("remaining = remaining - ?", a.Points).
+				Where("org_id = ?", orgID).Where("credit_id = ?", a.CreditID).Exec(ctx)
+			if err := oneRow(res, err); err != nil {
+				if errors.Is(err, crm.ErrConflict) { // the CHECK: the lot would go below zero
+					return crm.ErrInsufficientPoints
+				}
+				return err
+			}
 		}
 		return insertAll(ctx, db, rows)
 	})
@@ -104,27 +130,23 @@ func (s *DB) PointTransactionList(ctx context.Context, orgID, customerID string,
 	return out, nil
 }
 
-// PointLots implements crm.PointStore: credits with what debits left of them.
+// PointLots implements crm.PointStore.
 func (s *DB) PointLots(ctx context.Context, orgID, customerID string) ([]crm.PointLot, error) {
 	var rows []struct {
 		pointTransactionRow `bun:",extend"`
-		Taken               int64 `bun:"taken"`
+		Remaining           int64 `bun:"remaining"`
 	}
-	taken := s.db.NewSelect().TableExpr("point_allocations AS a").ColumnExpr("COALESCE(SUM(a.points), 0)").
-		Where("a.org_id = t.org_id").Where("a.credit_id = t.id")
-	err := s.db.NewSelect().TableExpr("point_transactions AS t").ColumnExpr("t.*").ColumnExpr("(?) AS taken", taken).
-		Where("t.org_id = ?", orgID).Where("t.customer_id = ?", customerID).Where("t.points > 0").
-		Where("t.kind IN (?)", bun.In([]string{string(crm.PointsAward), string(crm.PointsCorrect)})).
-		OrderExpr("CASE WHEN t.expires_on IS NULL THEN 1 ELSE 0 END, t.expires_on, t.at, t.id").
+	err := s.db.NewSelect().TableExpr("point_lots AS l").ColumnExpr("t.*, l.remaining").
+		Join("JOIN point_transactions AS t ON t.org_id = l.org_id AND t.id = l.credit_id").
+		Where("l.org_id = ?", orgID).Where("l.customer_id = ?", customerID).Where("l.remaining > 0").
+		OrderExpr("CASE WHEN l.expires_on IS NULL THEN 1 ELSE 0 END, l.expires_on, t.at, t.id").
 		Scan(ctx, &rows)
 	if err != nil {
 		return nil, interpretError(err)
 	}
-	out := make([]crm.PointLot, 0, len(rows))
+	out := make([]crm.PointLot, len(rows))
 	for i := range rows {
-		if left := rows[i].Points - rows[i].Taken; left > 0 {
-			out = append(out, crm.PointLot{PointTransaction: rows[i].toDomain(), Remaining: left})
-		}
+		out[i] = crm.PointLot{PointTransaction: rows[i].toDomain(), Remaining: rows[i].Remaining}
 	}
 	return out, nil
 }
@@ -155,14 +177,11 @@ func (s *DB) PointsExpiredTotal(ctx context.Context, orgID, customerID string) (
 // PointCustomersWithDueLots implements crm.PointStore.
 func (s *DB) PointCustomersWithDueLots(ctx context.Context, orgID string, day crm.Date, afterID string, limit int) ([]string, error) {
 	var ids []string
-	taken := s.db.NewSelect().TableExpr("point_allocations AS a").ColumnExpr("COALESCE(SUM(a.points), 0)").
-		Where("a.org_id = t.org_id").Where("a.credit_id = t.id")
-	q := s.db.NewSelect().TableExpr("point_transactions AS t").ColumnExpr("DISTINCT t.customer_id").
-		Where("t.org_id = ?", orgID).Where("t.expires_on IS NOT NULL").Where("t.expires_on < ?", toDate(&day)).
-		Where("t.points > 0").Where("t.points > (?)", taken)
+	q := s.db.NewSelect().Model((*pointLotRow)(nil)).ColumnExpr("DISTINCT customer_id").
+		Where("org_id = ?", orgID).Where("remaining > 0").Where("expires_on IS NOT NULL").Where("expires_on < ?", toDate(&day))
 	if afterID != "" {
-		q = q.Where("t.customer_id > ?", afterID)
+		q = q.Where("customer_id > ?", afterID)
 	}
-	err := q.OrderExpr("t.customer_id").Limit(int64(limit)).Scan(ctx, &ids)
+	err := q.OrderExpr("customer_id").Limit(int64(limit)).Scan(ctx, &ids)
 	return ids, interpretError(err)
 }

@@ -36,6 +36,7 @@ var exportedTables = map[string]string{
 	"customer_consents":     "consents",
 	"consent_confirmations": "consentLog", // the pending record; the token is a secret kept only as a hash
 	"point_transactions":    "points",
+	"point_lots":            "points", // what is left of each award
 }
 
 // eachDatabase runs fn on a fresh SQLite database and, when

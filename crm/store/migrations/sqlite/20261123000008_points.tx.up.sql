@@ -1,7 +1,10 @@
 -- Loyalty points as a ledger (C8): transactions and the allocations of
 -- debits to credits are only ever appended. What is left of a credit is
 -- its points minus what debits took from it, so a balance is always the
--- sum of its ledger.
+-- sum of its ledger. point_lots keeps that remainder per credit, written
+-- in the same transaction as each allocation, so reading a balance does
+-- not sum a customer's whole history; its CHECK makes an overdraft
+-- impossible even for a faulty caller.
 
 ALTER TABLE organisations ADD COLUMN points_enabled INTEGER NOT NULL DEFAULT 0;
 
@@ -28,8 +31,6 @@ CREATE TABLE point_transactions (
     FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX point_transactions_customer_idx ON point_transactions (org_id, customer_id, at, id);
--- Credits that expire, for the expiry run.
-CREATE INDEX point_transactions_expiry_idx ON point_transactions (org_id, expires_on) WHERE expires_on IS NOT NULL;
 
 CREATE TABLE point_allocations (
     org_id    text NOT NULL,
@@ -41,3 +42,17 @@ CREATE TABLE point_allocations (
     FOREIGN KEY (org_id, credit_id) REFERENCES point_transactions (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX point_allocations_credit_idx ON point_allocations (org_id, credit_id);
+
+CREATE TABLE point_lots (
+    org_id         text NOT NULL,
+    credit_id      TEXT NOT NULL,
+    customer_id    TEXT NOT NULL,
+    remaining      INTEGER NOT NULL CHECK (remaining >= 0),
+    available_from TEXT,
+    expires_on     TEXT,
+    PRIMARY KEY (org_id, credit_id),
+    FOREIGN KEY (org_id, credit_id) REFERENCES point_transactions (org_id, id) ON DELETE CASCADE
+);
+CREATE INDEX point_lots_customer_idx ON point_lots (org_id, customer_id);
+-- Lots with points left that expire, for the expiry run.
+CREATE INDEX point_lots_expiry_idx ON point_lots (org_id, expires_on) WHERE remaining > 0 AND expires_on IS NOT NULL;
