@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/language"
 )
@@ -385,7 +386,7 @@ func (s *ConsentService) SetWording(ctx context.Context, purposeKeyOrID, lang, t
 	text = strings.TrimSpace(text)
 	if text == "" {
 		v.add("text", "required", "")
-	} else if len(text) > 20000 {
+	} else if utf8.RuneCountInString(text) > 20000 {
 		v.add("text", "max", "20000")
 	}
 	if err := v.err(); err != nil {

@@ -276,7 +276,8 @@ type CustomerStore interface {
 	// CustomerTouch records activity on a customer (its last-activity time)
 	// and locks its row until the transaction ends, so that changes of
 	// the customer's linked data (tags) run one after the other. ErrNotFound
-	// when there is no such customer.
+	// when there is no such customer; ErrAnonymised when it is anonymised,
+	// so that nothing new is linked to an anonymised customer.
 	CustomerTouch(ctx context.Context, orgID, id string, at time.Time) error
 	// CustomerDelete removes a customer, its search indexes and its history.
 	CustomerDelete(ctx context.Context, orgID, id string) error

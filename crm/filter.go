@@ -205,7 +205,7 @@ func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *valida
 		"attributes.any": f.Attributes.Any, "attributes.all": f.Attributes.All, "attributes.none": f.Attributes.None,
 	} {
 		if len(ids) > 100 {
-			v.add(field, "max", "100")
+			v.add(field, "maxItems", "100")
 		}
 		for _, id := range ids {
 			if !validID(id) {
@@ -218,7 +218,7 @@ func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *valida
 		v.add("membership", "unknown", "")
 	}
 	if len(f.Consents) > 20 {
-		v.add("consents", "max", "20")
+		v.add("consents", "maxItems", "20")
 	} else if len(f.Consents) > 0 {
 		purposes, err := s.consents.purposes(ctx, s.store, sc)
 		if err != nil {

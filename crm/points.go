@@ -197,7 +197,7 @@ func (s *PointService) check(sc scope, kind PointKind, target string, in PointIn
 		}
 	}
 	if in.Points > 1_000_000_000 || in.Points < -1_000_000_000 {
-		v.add("points", "max", "1000000000")
+		v.add("points", "maxValue", "1000000000")
 	}
 	if kind != PointsAward && (in.AvailableFrom != nil || in.ExpiresOn != nil) {
 		v.add("expiresOn", "invalid", "") // dates belong to awards

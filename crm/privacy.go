@@ -565,14 +565,13 @@ func (s *PrivacyService) SetRetention(ctx context.Context, p RetentionPolicy) (*
 	v := newValidation(sc.lang)
 	v.addStruct(s.validate, p)
 	if p.Enabled && p.InactiveDays < 30 && !v.has("inactiveDays") {
-		v.add("inactiveDays", "min", "30")
+		v.add("inactiveDays", "minValue", "30")
 	}
 	purposes, err := s.consents.purposes(ctx, s.store, sc)
 	if err != nil {
 		return nil, err
 	}
-	p.ExcludePurposes = slices.Compact(slices.Sorted(slices.Values(p.ExcludePurposes)))
-	for i, key := range p.ExcludePurposes {
+	for i, key := range p.ExcludePurposes { // indexes as the caller sent them
 		if !slices.ContainsFunc(purposes, func(cp ConsentPurpose) bool { return cp.Key == key }) {
 			v.add("excludePurposes["+strconv.Itoa(i)+"]", "unknown", "")
 		}
@@ -580,6 +579,7 @@ func (s *PrivacyService) SetRetention(ctx context.Context, p RetentionPolicy) (*
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	p.ExcludePurposes = slices.Compact(slices.Sorted(slices.Values(p.ExcludePurposes)))
 	if p.ExcludePurposes == nil {
 		p.ExcludePurposes = []string{}
 	}
@@ -594,13 +594,16 @@ func (s *PrivacyService) SetRetention(ctx context.Context, p RetentionPolicy) (*
 const retentionBatch = 500
 
 // ApplyRetention anonymises the customers the organisation's retention
-// policy selects at time now: not anonymised, no activity for the policy's
+// policy selects at time now (the CRM's clock when zero): not anonymised, no activity for the policy's
 // period, no granted consent for an excluded purpose. With dryRun it only
 // reports who they are. Each customer is anonymised in its own transaction
 // after checking again that it still qualifies, so a run that stops halfway
 // leaves consistent data and the next run finishes the work; a customer
 // active in the meantime is kept.
 func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryRun bool) (*RetentionReport, error) {
+	if now.IsZero() {
+		now = s.now()
+	}
 	sc, err := readScope(ctx)
 	if err != nil {
 		return nil, err

@@ -88,6 +88,15 @@ func (v *validation) addStruct(validate *validator.Validate, input any) {
 			code = "language"
 		case "oneof":
 			param = strings.ReplaceAll(param, " ", ", ")
+		case "min", "max":
+			// The tags mean length for text, size for lists, value for numbers.
+			switch fe.Kind() {
+			case reflect.Slice, reflect.Array, reflect.Map:
+				code += "Items"
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+				reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+				code += "Value"
+			}
 		}
 		v.add(field, code, param)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -162,6 +163,18 @@ func (s *DB) CustomerQualifierDelete(ctx context.Context, orgID, customerID stri
 // lock from its start.
 func (s *DB) CustomerTouch(ctx context.Context, orgID, id string, at time.Time) error {
 	res, err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
-		Where("org_id = ?", orgID).Where("id = ?", id).Exec(ctx)
-	return oneRow(res, err)
+		Where("org_id = ?", orgID).Where("id = ?", id).Where("anonymised_at IS NULL").Exec(ctx)
+	err = oneRow(res, err)
+	if !errors.Is(err, crm.ErrNotFound) {
+		return err
+	}
+	// Absent, or an anonymised shell: only the second needs another look.
+	exists, xerr := s.db.NewSelect().Model((*customerRow)(nil)).Where("org_id = ?", orgID).Where("id = ?", id).Exists(ctx)
+	if xerr != nil {
+		return interpretError(xerr)
+	}
+	if exists {
+		return crm.ErrAnonymised
+	}
+	return err
 }

@@ -256,13 +256,22 @@ func testAnonymise(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantErr(t, err, crm.ErrAnonymised)
 	_, err = e.crm.Consents.Give(e.a, id, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceStaff})
 	wantErr(t, err, crm.ErrAnonymised)
+	// Nothing new is linked to it: a note could carry personal data back in.
+	tags, _ := e.crm.Tags.List(e.a)
+	_, err = e.crm.Tags.Add(e.a, id, tags[1].ID)
+	wantErr(t, err, crm.ErrAnonymised)
+	labels, _ := e.crm.Labels.List(e.a)
+	_, err = e.crm.Labels.UseBenefit(e.a, id, labels[0].ID, "Quirinusxq again")
+	wantErr(t, err, crm.ErrAnonymised)
+	_, err = e.crm.Points.Award(e.a, id, crm.PointInput{Points: 5, Reason: "Quirinusxq"})
+	wantErr(t, err, crm.ErrAnonymised)
 }
 
 func testRetention(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open)
 	// Validation.
 	_, err := e.crm.Privacy.SetRetention(e.a, crm.RetentionPolicy{Enabled: true, InactiveDays: 7})
-	wantInvalid(t, err, "inactiveDays", "min")
+	wantInvalid(t, err, "inactiveDays", "minValue")
 	_, err = e.crm.Privacy.SetRetention(e.a, crm.RetentionPolicy{Enabled: true, InactiveDays: 365, ExcludePurposes: []string{"nope"}})
 	wantInvalid(t, err, "excludePurposes[0]", "unknown")
 	if p, err := e.crm.Privacy.Retention(e.a); err != nil || p.Enabled {
