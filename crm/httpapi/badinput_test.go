@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
@@ -46,19 +47,71 @@ func TestBadInput(t *testing.T) {
 		ts.do("POST", "/v1/memberships", key, map[string]any{"labelId": club.ID, "holderId": c.ID, "endsOn": "2099-01-01"}).
 			want(t, http.StatusCreated).json(t, &m)
 
-		state := func() (crm.Page[crm.Customer], []crm.HistoryEvent, []crm.CustomFieldDefinition) {
-			var page crm.Page[crm.Customer]
-			ts.do("GET", "/v1/customers?limit=500", key, nil).want(t, http.StatusOK).json(t, &page)
+		// Consents: a wording, a segment, an anonymised customer, a used
+		// and an expired double opt-in token, a retention policy.
+		ts.do("POST", "/v1/consent-purposes/newsletter/wordings", key, map[string]any{"language": "nl", "text": "Ja, graag."}).
+			want(t, http.StatusCreated)
+		var seg crm.Segment
+		ts.do("POST", "/v1/segments", key, map[string]any{"name": "All"}).want(t, http.StatusCreated).json(t, &seg)
+		var gone crm.Customer
+		ts.do("POST", "/v1/customers", key, map[string]any{"lastName": "Vergeten"}).want(t, http.StatusCreated).json(t, &gone)
+		anonymised := ts.do("POST", "/v1/customers/"+gone.ID+"/anonymise", key, nil).want(t, http.StatusOK)
+		var used crm.PendingConsent
+		ts.do("POST", "/v1/customers/"+c.ID+"/consents/double-opt-in", key, map[string]any{"purpose": "newsletter", "source": "web_form"}).
+			want(t, http.StatusCreated).json(t, &used)
+		ts.do("POST", "/v1/consent-confirmations", key, map[string]any{"token": used.Token}).want(t, http.StatusCreated)
+		then, err := crm.New(ts.db, crm.Config{Clock: func() time.Time { return time.Now().Add(-crm.DefaultConfirmationTTL - time.Hour) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expired, err := then.Consents.RequestConfirmation(crm.WithActor(crm.WithOrg(t.Context(), "org-a"), crm.Staff("staff-org-a")), c.ID,
+			crm.ConsentInput{Purpose: crm.PurposeCommercialEmail, Source: crm.SourceWebForm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.do("PUT", "/v1/retention", key, map[string]any{"enabled": true, "inactiveDays": 365, "excludePurposes": []string{"newsletter"}}).
+			want(t, http.StatusOK)
+
+		type snapshot struct {
+			Customers  crm.Page[crm.Customer]
+			History    []crm.HistoryEvent
+			Defs       []crm.CustomFieldDefinition
+			ConsentLog []crm.ConsentRecord
+			Consents   []crm.CustomerConsent
+			Purposes   []crm.ConsentPurpose
+			Wordings   []crm.ConsentWording
+			Retention  crm.RetentionPolicy
+		}
+		state := func() snapshot {
+			var st snapshot
+			ts.do("GET", "/v1/customers?limit=500", key, nil).want(t, http.StatusOK).json(t, &st.Customers)
 			var h crm.Page[crm.HistoryEvent]
 			ts.do("GET", "/v1/customers/"+c.ID+"/history", key, nil).want(t, http.StatusOK).json(t, &h)
+			st.History = h.Items
 			var defs struct{ Items []crm.CustomFieldDefinition }
 			ts.do("GET", "/v1/custom-fields?includeArchived=true", key, nil).want(t, http.StatusOK).json(t, &defs)
-			return page, h.Items, defs.Items
+			st.Defs = defs.Items
+			var log struct{ Items []crm.ConsentRecord }
+			ts.do("GET", "/v1/customers/"+c.ID+"/consent-log", key, nil).want(t, http.StatusOK).json(t, &log)
+			st.ConsentLog = log.Items
+			var consents struct{ Items []crm.CustomerConsent }
+			ts.do("GET", "/v1/customers/"+c.ID+"/consents", key, nil).want(t, http.StatusOK).json(t, &consents)
+			st.Consents = consents.Items
+			var purposes struct{ Items []crm.ConsentPurpose }
+			ts.do("GET", "/v1/consent-purposes", key, nil).want(t, http.StatusOK).json(t, &purposes)
+			st.Purposes = purposes.Items
+			var wordings struct{ Items []crm.ConsentWording }
+			ts.do("GET", "/v1/consent-purposes/newsletter/wordings", key, nil).want(t, http.StatusOK).json(t, &wordings)
+			st.Wordings = wordings.Items
+			ts.do("GET", "/v1/retention", key, nil).want(t, http.StatusOK).json(t, &st.Retention)
+			return st
 		}
-		beforeCustomers, beforeHistory, beforeDefs := state()
+		before := state()
 
 		huge := `{"lastName": "` + strings.Repeat("x", 70<<10) + `"}` // over the test server's 64 KiB
 		customer := "/v1/customers/" + c.ID
+		consents := customer + "/consents"
+		const unknownID = "01936d3c-0000-7000-8000-000000000000"
 		cases := []struct {
 			name, method, path string
 			body               any
@@ -145,6 +198,97 @@ func TestBadInput(t *testing.T) {
 			{"segment filter unknown member", "POST", "/v1/segments", `{"name": "Bad", "filter": {"langauge": "nl"}}`, nil, 422,
 				[]string{"body.filter.langauge"}},
 			{"segment not found", "GET", "/v1/segments/01936d3c-0000-7000-8000-000000000000/count", nil, nil, 404, nil},
+
+			{"consent unknown purpose", "POST", consents, `{"purpose": "nope", "state": "granted", "source": "staff"}`, nil, 422, []string{"body.purpose"}},
+			{"consent state pending", "POST", consents, `{"purpose": "post", "state": "pending", "source": "staff"}`, nil, 422, []string{"body.state"}},
+			{"consent without state", "POST", consents, `{"purpose": "post", "source": "staff"}`, nil, 422, []string{"body"}},
+			{"consent bad source", "POST", consents, `{"purpose": "post", "state": "granted", "source": "email"}`, nil, 422, []string{"body.source"}},
+			{"consent bad ip", "POST", consents, `{"purpose": "post", "state": "granted", "source": "staff", "ip": "300.1.2.3"}`, nil, 422,
+				[]string{"body.ip"}},
+			{"consent user agent too long", "POST", consents, map[string]any{"purpose": "post", "state": "granted", "source": "staff",
+				"userAgent": strings.Repeat("M", 501)}, nil, 422, []string{"body.userAgent"}},
+			{"consent purpose too long", "POST", consents, map[string]any{"purpose": strings.Repeat("p", 41), "state": "granted", "source": "staff"},
+				nil, 422, []string{"body.purpose"}},
+			{"consent wording not an id", "POST", consents, `{"purpose": "newsletter", "state": "granted", "source": "staff", "wordingId": "w1"}`,
+				nil, 422, []string{"body.wordingId"}},
+			{"consent unknown wording", "POST", consents, map[string]any{"purpose": "newsletter", "state": "granted", "source": "staff",
+				"wordingId": unknownID}, nil, 422, []string{"body.wordingId"}},
+			{"consent unknown member", "POST", consents, `{"purpose": "post", "state": "granted", "source": "staff", "ipAddress": "192.0.2.1"}`,
+				nil, 422, []string{"body.ipAddress"}},
+			{"web form grant of a double opt-in purpose", "POST", consents, `{"purpose": "newsletter", "state": "granted", "source": "web_form"}`,
+				nil, 422, []string{"body.source"}},
+			{"consent of an unknown customer", "POST", "/v1/customers/" + unknownID + "/consents", `{"purpose": "post", "state": "granted", "source": "staff"}`,
+				nil, 404, nil},
+			{"consent of an anonymised customer", "POST", "/v1/customers/" + gone.ID + "/consents", `{"purpose": "post", "state": "withdrawn", "source": "staff"}`,
+				nil, 409, nil},
+			{"consents of an unknown customer", "GET", "/v1/customers/" + unknownID + "/consents", nil, nil, 404, nil},
+			{"consent log of an unknown customer", "GET", "/v1/customers/" + unknownID + "/consent-log", nil, nil, 404, nil},
+			{"double opt-in unknown purpose", "POST", consents + "/double-opt-in", `{"purpose": "nope", "source": "web_form"}`, nil, 422, []string{"body.purpose"}},
+			{"double opt-in bad source", "POST", consents + "/double-opt-in", `{"purpose": "newsletter", "source": "fax"}`, nil, 422, []string{"body.source"}},
+			{"double opt-in bad ip", "POST", consents + "/double-opt-in", `{"purpose": "newsletter", "source": "web_form", "ip": "::g"}`, nil, 422,
+				[]string{"body.ip"}},
+			{"double opt-in state", "POST", consents + "/double-opt-in", `{"purpose": "newsletter", "source": "web_form", "state": "granted"}`, nil, 422,
+				[]string{"body.state"}},
+			{"double opt-in of an anonymised customer", "POST", "/v1/customers/" + gone.ID + "/consents/double-opt-in",
+				`{"purpose": "newsletter", "source": "web_form"}`, nil, 409, nil},
+			{"empty token", "POST", "/v1/consent-confirmations", `{"token": ""}`, nil, 422, []string{"body.token"}},
+			{"no token", "POST", "/v1/consent-confirmations", `{}`, nil, 422, []string{"body"}},
+			{"oversized token", "POST", "/v1/consent-confirmations", map[string]any{"token": strings.Repeat("t", 101)}, nil, 422, []string{"body.token"}},
+			{"unknown token", "POST", "/v1/consent-confirmations", `{"token": "no-such-token"}`, nil, 404, nil},
+			{"used token", "POST", "/v1/consent-confirmations", map[string]any{"token": used.Token}, nil, 409, []string{"body.token"}},
+			{"expired token", "POST", "/v1/consent-confirmations", map[string]any{"token": expired.Token}, nil, 422, []string{"body.token"}},
+			{"confirmation bad ip", "POST", "/v1/consent-confirmations", map[string]any{"token": expired.Token, "ip": "localhost"}, nil, 422,
+				[]string{"body.ip"}},
+			{"purpose bad key", "POST", "/v1/consent-purposes", `{"key": "News Letter", "name": "X", "channel": "email"}`, nil, 422, []string{"body.key"}},
+			{"purpose bad channel", "POST", "/v1/consent-purposes", `{"key": "fax", "name": "Fax", "channel": "fax"}`, nil, 422, []string{"body.channel"}},
+			{"purpose without name", "POST", "/v1/consent-purposes", `{"key": "fax", "channel": "none"}`, nil, 422, []string{"body.name"}},
+			{"purpose name too long", "POST", "/v1/consent-purposes", map[string]any{"key": "fax", "name": strings.Repeat("n", 101), "channel": "none"},
+				nil, 422, []string{"body.name"}},
+			{"purpose key taken", "POST", "/v1/consent-purposes", `{"key": "newsletter", "name": "Again", "channel": "email"}`, nil, 409, []string{"body.key"}},
+			{"unknown purpose", "GET", "/v1/consent-purposes/nope", nil, nil, 404, nil},
+			{"patch unknown purpose", "PATCH", "/v1/consent-purposes/nope", `{"name": "X"}`, nil, 404, nil},
+			{"patch purpose empty name", "PATCH", "/v1/consent-purposes/newsletter", `{"name": ""}`, nil, 422, []string{"body.name"}},
+			{"patch purpose channel", "PATCH", "/v1/consent-purposes/newsletter", `{"channel": "sms"}`, nil, 422, []string{"body.channel"}},
+			{"wording oversized", "POST", "/v1/consent-purposes/newsletter/wordings", map[string]any{"language": "nl", "text": strings.Repeat("w", 20001)},
+				nil, 422, []string{"body.text"}},
+			{"wording blank", "POST", "/v1/consent-purposes/newsletter/wordings", `{"language": "nl", "text": "  "}`, nil, 422, []string{"body.text"}},
+			{"wording bad language", "POST", "/v1/consent-purposes/newsletter/wordings", `{"language": "xx!", "text": "Ja"}`, nil, 422,
+				[]string{"body.language"}},
+			{"wording of an unknown purpose", "POST", "/v1/consent-purposes/nope/wordings", `{"language": "nl", "text": "Ja"}`, nil, 404, nil},
+			{"wordings of an unknown purpose", "GET", "/v1/consent-purposes/nope/wordings", nil, nil, 404, nil},
+			{"export bad audience", "GET", customer + "/export?audience=everyone", nil, nil, 422, []string{"query.audience"}},
+			{"export bad format", "GET", customer + "/export?format=pdf", nil, nil, 422, []string{"query.format"}},
+			{"export unknown customer", "GET", "/v1/customers/" + unknownID + "/export?format=zip", nil, nil, 404, nil},
+			{"export not an id", "GET", "/v1/customers/42/export", nil, nil, 404, nil},
+			{"anonymise unknown customer", "POST", "/v1/customers/" + unknownID + "/anonymise", nil, nil, 404, nil},
+			{"anonymised customer update", "PATCH", "/v1/customers/" + gone.ID, `{"lastName": "Back"}`, []string{"If-Match", anonymised.header.Get("ETag")},
+				409, nil},
+			{"anonymised customer alt e-mail", "POST", "/v1/customers/" + gone.ID + "/alt-emails", `{"email": "back@example.nl"}`, nil, 409, nil},
+			{"retention too short", "PUT", "/v1/retention", `{"enabled": true, "inactiveDays": 10}`, nil, 422, []string{"body.inactiveDays"}},
+			{"retention negative", "PUT", "/v1/retention", `{"enabled": false, "inactiveDays": -1}`, nil, 422, []string{"body.inactiveDays"}},
+			{"retention too long", "PUT", "/v1/retention", `{"enabled": true, "inactiveDays": 40000}`, nil, 422, []string{"body.inactiveDays"}},
+			{"retention unknown purpose", "PUT", "/v1/retention", `{"enabled": true, "inactiveDays": 400, "excludePurposes": ["nope"]}`, nil, 422,
+				[]string{"body.excludePurposes[0]"}},
+			{"retention too many purposes", "PUT", "/v1/retention", map[string]any{"enabled": true, "inactiveDays": 400,
+				"excludePurposes": strings.Split(strings.Repeat("post,", 51)[:5*51-1], ",")}, nil, 422, []string{"body.excludePurposes"}},
+			{"retention without enabled", "PUT", "/v1/retention", `{"inactiveDays": 400}`, nil, 422, []string{"body"}},
+			{"retention enabled not a boolean", "PUT", "/v1/retention", `{"enabled": "yes", "inactiveDays": 400}`, nil, 422, []string{"body.enabled"}},
+			{"retention unknown member", "PUT", "/v1/retention", `{"enabled": false, "updatedAt": "2025-01-01T00:00:00Z"}`, nil, 422,
+				[]string{"body.updatedAt"}},
+			{"consent filter unknown purpose", "GET", "/v1/customers?consent=nope:granted", nil, nil, 422, []string{"query.consents[0].purpose"}},
+			{"consent filter bad state", "GET", "/v1/customers?consent=newsletter:maybe", nil, nil, 422, []string{"query.consents[0].state"}},
+			{"consent filter pending", "GET", "/v1/customers?consent=post:granted&consent=newsletter:pending", nil, nil, 422,
+				[]string{"query.consents[1].state"}},
+			{"consent filter without state", "GET", "/v1/customers/count?consent=post:granted,newsletter", nil, nil, 422,
+				[]string{"query.consents[1].state"}},
+			{"consent filter too many", "GET", "/v1/customers?consent=" + strings.Repeat("post:granted,", 20) + "post:granted", nil, nil, 422,
+				[]string{"query.consents"}},
+			{"segment consent filter", "POST", "/v1/segments", `{"name": "Bad", "filter": {"consents": [{"purpose": "nope", "state": "granted"}]}}`,
+				nil, 422, []string{"body.filter.consents[0].purpose"}},
+			{"mailing selection without purpose", "GET", "/v1/segments/" + seg.ID + "/mailing-selection", nil, nil, 422, []string{"query.purpose"}},
+			{"mailing selection unknown purpose", "GET", "/v1/segments/" + seg.ID + "/mailing-selection?purpose=nope", nil, nil, 422,
+				[]string{"query.purpose"}},
+			{"mailing selection unknown segment", "GET", "/v1/segments/" + unknownID + "/mailing-selection?purpose=newsletter", nil, nil, 404, nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -169,10 +313,8 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("Dutch messages expected: %+v", p.Errors)
 		}
 
-		afterCustomers, afterHistory, afterDefs := state()
-		if !reflect.DeepEqual(beforeCustomers, afterCustomers) || !reflect.DeepEqual(beforeHistory, afterHistory) ||
-			!reflect.DeepEqual(beforeDefs, afterDefs) {
-			t.Fatalf("bad requests changed the database:\ncustomers %+v\n       now %+v", beforeCustomers, afterCustomers)
+		if after := state(); !reflect.DeepEqual(before, after) {
+			t.Fatalf("bad requests changed the database:\nbefore %+v\n   now %+v", before, after)
 		}
 	})
 }

@@ -60,7 +60,8 @@ func versionFromIfMatch(h string) (int, *Problem) {
 
 // CustomerQuery is crm.CustomerFilter as a query string, the form the list,
 // count and segment routes read. Lists of ids are comma-separated:
-// ?tag=ID1,ID2&tagNone=ID3.
+// ?tag=ID1,ID2&tagNone=ID3. Consent conditions are purpose:state, repeated
+// or comma-separated: ?consent=newsletter:granted&consent=post:withdrawn.
 type CustomerQuery struct {
 	Name             string    `query:"name" doc:"Name part prefix (first, middle, last name or company), without regard to case or accents: muller finds Müller."`
 	NameContains     string    `query:"nameContains" doc:"Text anywhere in the name or company, at least 3 characters, without regard to case or accents."`
@@ -83,6 +84,7 @@ type CustomerQuery struct {
 	AttributeAll     []string  `query:"attributeAll" doc:"Has all of these attributes."`
 	AttributeNone    []string  `query:"attributeNone" doc:"Has none of these attributes."`
 	Membership       string    `query:"membership" doc:"Holds or shares a membership of this label (id) that is active today."`
+	Consent          []string  `query:"consent,explode" doc:"Consent conditions purpose:state, each of which must hold: state is granted, withdrawn or never (never asked, or only a pending sign-up). Repeat the parameter or separate conditions by commas: ?consent=newsletter:granted&consent=post:withdrawn. At most 20."`
 	Sort             string    `query:"sort" enum:"number,name,created,-created" doc:"Order: number (default), name (in the organisation's language), created, -created (newest first)."`
 }
 
@@ -95,7 +97,7 @@ func (q *CustomerQuery) Filter() (crm.CustomerFilter, error) {
 		CreatedFrom: q.CreatedFrom, CreatedTo: q.CreatedTo,
 		Tags:       crm.QualifierFilter{Any: q.Tag, All: q.TagAll, None: q.TagNone},
 		Attributes: crm.QualifierFilter{Any: q.Attribute, All: q.AttributeAll, None: q.AttributeNone},
-		Membership: q.Membership, Sort: crm.CustomerSort(q.Sort),
+		Membership: q.Membership, Sort: crm.CustomerSort(q.Sort), Consents: consentConditions(q.Consent),
 	}
 	var bad []crm.FieldError
 	for _, d := range []struct {
@@ -118,6 +120,20 @@ func (q *CustomerQuery) Filter() (crm.CustomerFilter, error) {
 		return f, &crm.ValidationError{Fields: bad}
 	}
 	return f, nil
+}
+
+// consentConditions reads purpose:state conditions. A condition without a
+// state gets none, which the filter's validation names
+// (consents[i].state), as it names an unknown purpose.
+func consentConditions(values []string) []crm.ConsentCondition {
+	var out []crm.ConsentCondition
+	for _, v := range values {
+		for _, cond := range strings.Split(v, ",") {
+			purpose, state, _ := strings.Cut(strings.TrimSpace(cond), ":")
+			out = append(out, crm.ConsentCondition{Purpose: strings.TrimSpace(purpose), State: crm.ConsentState(strings.TrimSpace(state))})
+		}
+	}
+	return out
 }
 
 type listCustomersInput struct {

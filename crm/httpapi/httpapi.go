@@ -95,7 +95,8 @@ func New(c *crm.CRM, opts Options) http.Handler {
 
 	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("Dossier", opts.Version)
-	cfg.Info.Description = "The customer dossier of a booking platform: customers, custom fields and their timeline. " +
+	cfg.Info.Description = "The customer dossier of a booking platform: customers, custom fields and their timeline, " +
+		"tags, labels and segments, consents with their proof, exports, anonymisation and retention. " +
 		"Authenticate with an API key: Authorization: Bearer <key>. Errors are RFC 9457 problem details."
 	cfg.OpenAPIPath = "/openapi" // serves /openapi.json and /openapi.yaml
 	cfg.DocsPath = ""            // no HTML docs page that loads scripts from elsewhere
@@ -107,6 +108,9 @@ func New(c *crm.CRM, opts Options) http.Handler {
 		securityScheme: {Type: "http", Scheme: "bearer", Description: "An API key made with `dossier apikey create`."},
 	}
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.Date](), reflect.TypeFor[dateSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.ConsentChannel](), reflect.TypeFor[consentChannelSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.ConsentState](), reflect.TypeFor[consentStateSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.ConsentSource](), reflect.TypeFor[consentSourceSchema]())
 	opts.BasePath = strings.TrimSuffix(opts.BasePath, "/")
 	if opts.BasePath != "" {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
@@ -125,6 +129,8 @@ func New(c *crm.CRM, opts Options) http.Handler {
 		"Attributes and interests (diving, city trips) select customers for targeted mailings; any number per customer.")
 	s.registerLabels()
 	s.registerSegments()
+	s.registerConsents()
+	s.registerPrivacy()
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, "no such route: see /openapi.json"))
@@ -138,6 +144,39 @@ type dateSchema struct{}
 // Schema implements huma.SchemaProvider.
 func (dateSchema) Schema(huma.Registry) *huma.Schema {
 	return &huma.Schema{Type: huma.TypeString, Format: "date", Examples: []any{"1985-04-12"}}
+}
+
+// consentChannelSchema is how crm.ConsentChannel appears in the OpenAPI document.
+type consentChannelSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (consentChannelSchema) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(crm.ChannelEmail, crm.ChannelPost, crm.ChannelSMS, crm.ChannelNone)
+}
+
+// consentStateSchema is how crm.ConsentState appears in the OpenAPI document.
+type consentStateSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (consentStateSchema) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(crm.ConsentGranted, crm.ConsentWithdrawn, crm.ConsentPending, crm.ConsentNever)
+}
+
+// consentSourceSchema is how crm.ConsentSource appears in the OpenAPI document.
+type consentSourceSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (consentSourceSchema) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(crm.SourceWebForm, crm.SourceImport, crm.SourceStaff, crm.SourcePortal, crm.SourceBooking)
+}
+
+// enumSchema is a string schema allowing only values.
+func enumSchema[T ~string](values ...T) *huma.Schema {
+	s := &huma.Schema{Type: huma.TypeString}
+	for _, v := range values {
+		s.Enum = append(s.Enum, string(v))
+	}
+	return s
 }
 
 // register adds an operation with the API's defaults: authenticated, the

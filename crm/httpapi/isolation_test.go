@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
@@ -78,6 +81,69 @@ func TestIsolation(t *testing.T) {
 		bSegment := idOf(ts.do("POST", "/v1/segments", b, map[string]any{"name": "Geheime", "filter": map[string]any{"name": "geheim"}}).
 			want(t, http.StatusCreated))
 
+		// B's consents: two purposes of its own (A defines the first one
+		// too, never the second), a wording, a grant with evidence, a
+		// pending double opt-in, a retention policy and a customer it selects.
+		ts.do("POST", "/v1/consent-purposes", b, map[string]any{"key": "geheim_zweck", "name": "Geheim", "channel": "email"}).want(t, http.StatusCreated)
+		bZwei := idOf(ts.do("POST", "/v1/consent-purposes", b, map[string]any{"key": "geheim_zwei", "name": "Geheim 2", "channel": "post"}).
+			want(t, http.StatusCreated))
+		var bPurposes struct{ Items []crm.ConsentPurpose }
+		ts.do("GET", "/v1/consent-purposes", b, nil).want(t, http.StatusOK).json(t, &bPurposes)
+		var bPurposeIDs []string
+		bNewsletter := ""
+		for _, p := range bPurposes.Items {
+			bPurposeIDs = append(bPurposeIDs, p.ID)
+			if p.Key == crm.PurposeNewsletter {
+				bNewsletter = p.ID
+			}
+		}
+		bWording := idOf(ts.do("POST", "/v1/consent-purposes/newsletter/wordings", b, map[string]any{"language": "de",
+			"text": "Ja, schickt mir den geheimen Newsletter."}).want(t, http.StatusCreated))
+		bRecord := idOf(ts.do("POST", "/v1/customers/"+secret.ID+"/consents", b, map[string]any{"purpose": "newsletter", "state": "granted",
+			"source": "staff", "ip": "192.0.2.66", "userAgent": "Geheim-Browser"}).want(t, http.StatusCreated))
+		var bPending crm.PendingConsent
+		ts.do("POST", "/v1/customers/"+secret.ID+"/consents/double-opt-in", b, map[string]any{"purpose": "commercial_email", "source": "web_form"}).
+			want(t, http.StatusCreated).json(t, &bPending)
+		ts.do("PUT", "/v1/retention", b, map[string]any{"enabled": true, "inactiveDays": 45, "excludePurposes": []string{"geheim_zwei"}}).
+			want(t, http.StatusOK)
+		past := time.Now().AddDate(0, 0, -100)
+		then, err := crm.New(ts.db, crm.Config{Clock: func() time.Time { return past }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bIdle, err := then.Customers.Create(crm.WithActor(crm.WithOrg(t.Context(), "org-b"), crm.Staff("staff-org-b")),
+			crm.CustomerFields{LastName: "Geheim", FirstName: "Ruhend"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bReport crm.RetentionReport
+		ts.do("POST", "/v1/retention/dry-run", b, nil).want(t, http.StatusOK).json(t, &bReport)
+		if len(bReport.Customers) != 1 || bReport.Customers[0].ID != bIdle.ID {
+			t.Fatalf("B's dry run %+v, want its idle customer", bReport)
+		}
+		if sel := ts.do("GET", "/v1/segments/"+bSegment+"/mailing-selection?purpose=newsletter", b, nil).want(t, http.StatusOK); !strings.Contains(string(sel.body), secret.ID) {
+			t.Fatalf("B's mailing selection %s", sel.body)
+		}
+
+		// without drops the members of a JSON object that differ on every
+		// read (the time of an export or of a retention run).
+		without := func(body []byte, members ...string) string {
+			var doc map[string]any
+			if err := json.Unmarshal(body, &doc); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+			for _, m := range members {
+				if _, ok := doc[m]; !ok {
+					t.Fatalf("no %s in %s", m, body)
+				}
+				delete(doc, m)
+			}
+			out, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(out)
+		}
 		// snapshot reads everything of B's that A's probes aim at.
 		snapshot := func() []string {
 			var bodies []string
@@ -85,10 +151,18 @@ func TestIsolation(t *testing.T) {
 				"/v1/custom-fields?includeArchived=true", "/v1/customers?limit=500", "/v1/tags", "/v1/attributes", "/v1/labels",
 				"/v1/segments", "/v1/customers/" + secret.ID + "/tags", "/v1/customers/" + secret.ID + "/attributes",
 				"/v1/customers/" + secret.ID + "/labels", "/v1/customers/" + secret.ID + "/memberships",
-				"/v1/memberships/" + bMembership, "/v1/segments/" + bSegment + "/count"} {
+				"/v1/memberships/" + bMembership, "/v1/segments/" + bSegment + "/count",
+				"/v1/consent-purposes", "/v1/consent-purposes/geheim_zwei", "/v1/consent-purposes/newsletter/wordings",
+				"/v1/customers/" + secret.ID + "/consents", "/v1/customers/" + secret.ID + "/consent-log", "/v1/retention",
+				"/v1/segments/" + bSegment + "/mailing-selection?purpose=newsletter", "/v1/customers/" + bIdle.ID} {
 				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
 			}
-			return bodies
+			for _, audience := range []string{"staff", "customer"} {
+				res := ts.do("GET", "/v1/customers/"+secret.ID+"/export?audience="+audience, b, nil).want(t, http.StatusOK)
+				bodies = append(bodies, without(res.body, "exportedAt"))
+			}
+			dryRun := ts.do("POST", "/v1/retention/dry-run", b, nil).want(t, http.StatusOK)
+			return append(bodies, without(dryRun.body, "inactiveBefore"))
 		}
 		before := snapshot()
 
@@ -126,7 +200,7 @@ func TestIsolation(t *testing.T) {
 		}
 		id := secret.ID
 		probes := map[string]func(t *testing.T){
-			"GET /v1/customers": onlyOwn("", "tag="+bTag, "attribute="+bAttr, "membership="+bClub, "tagNone="+bTag, "name=bertha", "name=geheim", "email=bertha%40b.example",
+			"GET /v1/customers": onlyOwn("", "consent=newsletter:granted", "consent=newsletter:never", "tag="+bTag, "attribute="+bAttr, "membership="+bClub, "tagNone="+bTag, "name=bertha", "name=geheim", "email=bertha%40b.example",
 				"email=bertha.alt%40b.example", "phone="+url.QueryEscape("+49 30 12345672"), "birthDate=1970-01-03",
 				"number=3", "origin=b-origin", "language=de"),
 			"POST /v1/customers": func(t *testing.T) {
@@ -160,7 +234,8 @@ func TestIsolation(t *testing.T) {
 				ts.do("POST", "/v1/custom-fields", a, map[string]any{"key": "geheim", "label": "A's own", "type": "number"}).want(t, http.StatusCreated)
 			},
 			"GET /v1/customers/count": func(t *testing.T) {
-				for _, q := range []string{"", "?name=geheim", "?tag=" + bTag, "?attribute=" + bAttr, "?membership=" + bClub} {
+				for _, q := range []string{"", "?name=geheim", "?tag=" + bTag, "?attribute=" + bAttr, "?membership=" + bClub,
+					"?consent=newsletter:granted"} {
 					var n struct{ Count int64 }
 					ts.do("GET", "/v1/customers/count"+q, a, nil).want(t, http.StatusOK).json(t, &n)
 					if want := map[bool]int64{true: 1, false: 0}[q == ""]; n.Count != want {
@@ -227,6 +302,105 @@ func TestIsolation(t *testing.T) {
 			"PATCH /v1/custom-fields/{key}":                   notFound("PATCH", "/v1/custom-fields/geheim2", map[string]any{"label": "Stolen"}),
 			"POST /v1/custom-fields/{key}/archive":            notFound("POST", "/v1/custom-fields/geheim2/archive", nil),
 			"POST /v1/custom-fields/{key}/restore":            notFound("POST", "/v1/custom-fields/geheim2/restore", nil),
+
+			"GET /v1/consent-purposes":  noneOf("/v1/consent-purposes", append(bPurposeIDs, "geheim_zwei")...),
+			"POST /v1/consent-purposes": created("/v1/consent-purposes", map[string]any{"key": "geheim_zweck", "name": "A's own", "channel": "sms"}),
+			"GET /v1/consent-purposes/{purpose}": func(t *testing.T) {
+				for _, purpose := range []string{"geheim_zwei", bZwei, bNewsletter} {
+					ts.do("GET", "/v1/consent-purposes/"+purpose, a, nil).wantProblem(t, http.StatusNotFound)
+				}
+				var own crm.ConsentPurpose
+				ts.do("GET", "/v1/consent-purposes/newsletter", a, nil).want(t, http.StatusOK).json(t, &own)
+				if own.ID == bNewsletter || slices.Contains(bPurposeIDs, own.ID) {
+					t.Fatalf("A's newsletter is B's: %+v", own)
+				}
+			},
+			"PATCH /v1/consent-purposes/{purpose}": func(t *testing.T) {
+				for _, purpose := range []string{"geheim_zwei", bZwei, bNewsletter} {
+					ts.do("PATCH", "/v1/consent-purposes/"+purpose, a, map[string]any{"name": "Stolen"}).wantProblem(t, http.StatusNotFound)
+				}
+				// A's own newsletter: B's keeps its name.
+				ts.do("PATCH", "/v1/consent-purposes/newsletter", a, map[string]any{"name": "A's letter", "doubleOptIn": false}).want(t, http.StatusOK)
+			},
+			"GET /v1/consent-purposes/{purpose}/wordings": func(t *testing.T) {
+				ts.do("GET", "/v1/consent-purposes/"+bNewsletter+"/wordings", a, nil).wantProblem(t, http.StatusNotFound)
+				ts.do("GET", "/v1/consent-purposes/geheim_zwei/wordings", a, nil).wantProblem(t, http.StatusNotFound)
+				noneOf("/v1/consent-purposes/newsletter/wordings", bWording, "geheimen")(t)
+			},
+			"POST /v1/consent-purposes/{purpose}/wordings": func(t *testing.T) {
+				for _, purpose := range []string{"geheim_zwei", bNewsletter} {
+					ts.do("POST", "/v1/consent-purposes/"+purpose+"/wordings", a, map[string]any{"language": "de", "text": "Stolen"}).
+						wantProblem(t, http.StatusNotFound)
+				}
+				// The same text in A's own newsletter is A's first version, not B's wording.
+				var w crm.ConsentWording
+				ts.do("POST", "/v1/consent-purposes/newsletter/wordings", a, map[string]any{"language": "de",
+					"text": "Ja, schickt mir den geheimen Newsletter."}).want(t, http.StatusCreated).json(t, &w)
+				if w.ID == bWording || w.Version != 1 {
+					t.Fatalf("A's wording %+v", w)
+				}
+			},
+			"GET /v1/customers/{id}/consents":    notFound("GET", "/v1/customers/"+id+"/consents", nil),
+			"GET /v1/customers/{id}/consent-log": notFound("GET", "/v1/customers/"+id+"/consent-log", nil),
+			"POST /v1/customers/{id}/consents": func(t *testing.T) {
+				for _, state := range []string{"granted", "withdrawn"} {
+					ts.do("POST", "/v1/customers/"+id+"/consents", a, map[string]any{"purpose": "newsletter", "state": state, "source": "staff"}).
+						wantProblem(t, http.StatusNotFound)
+				}
+				p := ts.do("POST", "/v1/customers/"+own.ID+"/consents", a, map[string]any{"purpose": "newsletter", "state": "granted",
+					"source": "staff", "wordingId": bWording}).wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.wordingId", "unknown") {
+					t.Fatalf("B's wording for A's customer: %+v", p)
+				}
+				p = ts.do("POST", "/v1/customers/"+own.ID+"/consents", a, map[string]any{"purpose": "geheim_zwei", "state": "granted",
+					"source": "staff"}).wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.purpose", "unknown") {
+					t.Fatalf("B's purpose for A's customer: %+v", p)
+				}
+			},
+			"POST /v1/customers/{id}/consents/double-opt-in": func(t *testing.T) {
+				ts.do("POST", "/v1/customers/"+id+"/consents/double-opt-in", a, map[string]any{"purpose": "newsletter", "source": "web_form"}).
+					wantProblem(t, http.StatusNotFound)
+				p := ts.do("POST", "/v1/customers/"+own.ID+"/consents/double-opt-in", a, map[string]any{"purpose": "geheim_zwei", "source": "web_form"}).
+					wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.purpose", "unknown") {
+					t.Fatalf("B's purpose for A's customer: %+v", p)
+				}
+			},
+			// B confirms its token after the probes: A's attempt did not use it up.
+			"POST /v1/consent-confirmations": notFound("POST", "/v1/consent-confirmations", map[string]any{"token": bPending.Token}),
+			"GET /v1/customers/{id}/export": func(t *testing.T) {
+				for _, q := range []string{"", "?format=zip", "?audience=customer&format=json"} {
+					ts.do("GET", "/v1/customers/"+id+"/export"+q, a, nil).wantProblem(t, http.StatusNotFound)
+				}
+			},
+			"POST /v1/customers/{id}/anonymise": notFound("POST", "/v1/customers/"+id+"/anonymise", nil),
+			"GET /v1/retention": func(t *testing.T) {
+				var p crm.RetentionPolicy
+				res := ts.do("GET", "/v1/retention", a, nil).want(t, http.StatusOK)
+				res.json(t, &p)
+				if p.InactiveDays == 45 || strings.Contains(string(res.body), "geheim") {
+					t.Fatalf("A reads B's retention policy: %s", res.body)
+				}
+			},
+			"PUT /v1/retention": func(t *testing.T) {
+				p := ts.do("PUT", "/v1/retention", a, map[string]any{"enabled": true, "inactiveDays": 45, "excludePurposes": []string{"geheim_zwei"}}).
+					wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.excludePurposes[0]", "unknown") {
+					t.Fatalf("B's purpose in A's policy: %+v", p)
+				}
+				ts.do("PUT", "/v1/retention", a, map[string]any{"enabled": true, "inactiveDays": 31}).want(t, http.StatusOK)
+			},
+			"POST /v1/retention/dry-run": func(t *testing.T) {
+				ts.do("PUT", "/v1/retention", a, map[string]any{"enabled": true, "inactiveDays": 30}).want(t, http.StatusOK)
+				var r crm.RetentionReport
+				res := ts.do("POST", "/v1/retention/dry-run", a, nil).want(t, http.StatusOK)
+				res.json(t, &r)
+				if r.Organisation != "org-a" || !r.Enabled || len(r.Customers) != 0 || strings.Contains(string(res.body), bIdle.ID) {
+					t.Fatalf("A's dry run: %s", res.body)
+				}
+			},
+			"GET /v1/segments/{id}/mailing-selection": notFound("GET", "/v1/segments/"+bSegment+"/mailing-selection?purpose=newsletter", nil),
 		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)
@@ -253,7 +427,7 @@ func TestIsolation(t *testing.T) {
 			t.Run(route, probe)
 			t.Run(route+" without key", func(t *testing.T) {
 				method, path, _ := strings.Cut(route, " ")
-				path = strings.NewReplacer("{id}", id, "{number}", "1", "{key}", "geheim", "{email}", "x@b.example",
+				path = strings.NewReplacer("{id}", id, "{number}", "1", "{key}", "geheim", "{email}", "x@b.example", "{purpose}", "geheim_zwei",
 					"{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID).Replace(path)
 				ts.do(method, path, "", `{}`).wantProblem(t, http.StatusUnauthorized)
 			})
@@ -269,6 +443,19 @@ func TestIsolation(t *testing.T) {
 			if before[i] != after[i] {
 				t.Fatalf("B's data changed under A's probes:\nbefore %s\nafter  %s", before[i], after[i])
 			}
+		}
+
+		// What B's snapshot cannot show without changing it: B's token still
+		// works (A did not use it up), and B's own records are B's.
+		var confirmed crm.ConsentRecord
+		ts.do("POST", "/v1/consent-confirmations", b, map[string]any{"token": bPending.Token}).want(t, http.StatusCreated).json(t, &confirmed)
+		if confirmed.Confirms != bPending.Record.ID || confirmed.CustomerID != secret.ID || confirmed.Actor != crm.Staff("staff-org-b") {
+			t.Fatalf("B's confirmation %+v", confirmed)
+		}
+		var log struct{ Items []crm.ConsentRecord }
+		ts.do("GET", "/v1/customers/"+secret.ID+"/consent-log", b, nil).want(t, http.StatusOK).json(t, &log)
+		if len(log.Items) != 3 || log.Items[0].ID != bRecord || log.Items[0].IP != "192.0.2.66" {
+			t.Fatalf("B's consent log %+v", log.Items)
 		}
 	})
 }
