@@ -273,20 +273,9 @@ func (s *ConsentService) Purposes(ctx context.Context) ([]ConsentPurpose, error)
 	return s.purposes(ctx, s.store, sc)
 }
 
-// purposes returns the organisation's purposes, adding the built-in ones an
-// organisation made before they existed lacks.
+// purposes returns the organisation's purposes. Organisations made before
+// purposes existed got the built-in ones from the migration that added them.
 func (s *ConsentService) purposes(ctx context.Context, st Store, sc scope) ([]ConsentPurpose, error) {
-	ps, err := st.ConsentPurposeList(ctx, sc.org)
-	if err != nil || len(ps) > 0 {
-		return ps, err
-	}
-	if _, err := s.organisation(ctx, st, sc); err != nil {
-		return nil, err
-	}
-	defaults := defaultPurposes(s.now())
-	if err := st.ConsentPurposeInsert(ctx, sc.org, defaults...); err != nil && !errors.Is(err, ErrConflict) {
-		return nil, err
-	}
 	return st.ConsentPurposeList(ctx, sc.org)
 }
 

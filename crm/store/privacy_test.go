@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
+
+	"github.com/uptrace/bun/migrate"
 
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/store/storetest"
@@ -39,12 +43,12 @@ var exportedTables = map[string]string{
 	"point_lots":            "points", // what is left of each award
 }
 
-// eachDatabase runs fn on a fresh SQLite database and, when
-// DOSSIER_TEST_POSTGRES is set, on a fresh PostgreSQL schema.
+// eachDatabase runs fn on a fresh, empty SQLite database and, when
+// DOSSIER_TEST_POSTGRES is set, on a fresh PostgreSQL schema; fn migrates.
 func eachDatabase(t *testing.T, fn func(t *testing.T, db *DB)) {
 	ctx := context.Background()
 	t.Run("sqlite", func(t *testing.T) {
-		db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "privacy.db"), WithMigrate())
+		db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "privacy.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +82,7 @@ func eachDatabase(t *testing.T, fn func(t *testing.T, db *DB)) {
 		q := u.Query()
 		q.Set("search_path", schema)
 		u.RawQuery = q.Encode()
-		db, err := Open(ctx, u.String(), WithMigrate())
+		db, err := Open(ctx, u.String())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,6 +120,9 @@ func columns(t *testing.T, db *DB) map[string][]string {
 
 func newTestCRM(t *testing.T, db *DB) (*crm.CRM, context.Context) {
 	t.Helper()
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	c, err := crm.New(db, crm.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -221,6 +228,70 @@ func TestAnonymisationLeavesNothing(t *testing.T) {
 		}
 		if after := scan(); len(after) > 0 {
 			t.Fatalf("after anonymisation the database still holds: %v", after)
+		}
+	})
+}
+
+// TestMigrationGivesOldOrganisationsThePurposes migrates to just before
+// consents existed, makes an organisation the old way, migrates the rest,
+// and checks the organisation can record consents like a new one.
+func TestMigrationGivesOldOrganisationsThePurposes(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		sub, err := fs.Sub(migrationFiles, db.dialect.migrations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := fstest.MapFS{}
+		err = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || path >= "20261123000007" {
+				return err
+			}
+			data, err := fs.ReadFile(sub, path)
+			before[path] = &fstest.MapFile{Data: data}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := migrate.NewMigrations()
+		if err := old.Discover(before); err != nil {
+			t.Fatal(err)
+		}
+		if db.dialect.beforeMigrate != nil {
+			if err := db.dialect.beforeMigrate(ctx, db.bun); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := migrate.NewMigrator(db.bun, old, migrate.WithMarkAppliedOnSuccess(true))
+		if err := m.Init(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.bun.ExecContext(ctx, `INSERT INTO organisations (id, name, default_language, created_at, updated_at)
+			VALUES ('old', 'Old', 'nl', ?, ?)`, time.Now(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err := crm.New(db, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		octx := crm.WithActor(crm.WithOrg(ctx, "old"), crm.Staff("s"))
+		ps, err := c.Consents.Purposes(octx)
+		if err != nil || len(ps) != 6 || ps[0].Key != crm.PurposeNewsletter || !ps[0].DoubleOptIn || ps[5].Key != crm.PurposeMailings {
+			t.Fatalf("purposes of the old organisation: %+v, %v", ps, err)
+		}
+		cust, err := c.Customers.Create(octx, crm.CustomerFields{FirstName: "Old", NoPost: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Consents.Give(octx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceStaff}); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

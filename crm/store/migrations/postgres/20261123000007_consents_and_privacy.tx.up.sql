@@ -99,3 +99,17 @@ CREATE TABLE retention_policies (
 
 ALTER TABLE customers ADD COLUMN anonymised_at timestamptz;
 CREATE INDEX customers_activity_idx ON customers (org_id, last_activity_at);
+
+-- Organisations made before this migration get the built-in purposes that
+-- crm.Organisations.Create gives new ones (crm.defaultPurposes).
+INSERT INTO consent_purposes (id, org_id, key, name, channel, double_opt_in, built_in, position, created_at, updated_at)
+SELECT gen_random_uuid(), o.id, p.key, p.name, p.channel, p.double_opt_in, true, p.position, now(), now()
+FROM organisations AS o
+CROSS JOIN (VALUES
+    ('newsletter', 'Newsletter', 'email', true, 1),
+    ('commercial_email', 'Commercial e-mail', 'email', false, 2),
+    ('post', 'Post', 'post', false, 3),
+    ('sms', 'SMS', 'sms', false, 4),
+    ('profiling', 'Profiling', 'none', false, 5),
+    ('mailings', 'Mailings', 'none', false, 6)
+) AS p (key, name, channel, double_opt_in, position);

@@ -99,3 +99,21 @@ CREATE TABLE retention_policies (
 
 ALTER TABLE customers ADD COLUMN anonymised_at TIMESTAMP;
 CREATE INDEX customers_activity_idx ON customers (org_id, last_activity_at);
+
+-- Organisations made before this migration get the built-in purposes that
+-- crm.Organisations.Create gives new ones (crm.defaultPurposes). The id is
+-- a random (version 4) UUID in its text form.
+INSERT INTO consent_purposes (id, org_id, key, name, channel, double_opt_in, built_in, position, created_at, updated_at)
+SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+             substr('89ab', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+       o.id, p.key, p.name, p.channel, p.double_opt_in, 1, p.position,
+       strftime('%Y-%m-%d %H:%M:%f+00:00', 'now'), strftime('%Y-%m-%d %H:%M:%f+00:00', 'now')
+FROM organisations AS o
+CROSS JOIN (
+    SELECT 'newsletter' AS key, 'Newsletter' AS name, 'email' AS channel, 1 AS double_opt_in, 1 AS position
+    UNION ALL SELECT 'commercial_email', 'Commercial e-mail', 'email', 0, 2
+    UNION ALL SELECT 'post', 'Post', 'post', 0, 3
+    UNION ALL SELECT 'sms', 'SMS', 'sms', 0, 4
+    UNION ALL SELECT 'profiling', 'Profiling', 'none', 0, 5
+    UNION ALL SELECT 'mailings', 'Mailings', 'none', 0, 6
+) AS p;
