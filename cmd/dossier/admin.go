@@ -166,14 +166,20 @@ func openOrg(ctx context.Context, dsn, org string) (*crm.CRM, context.Context, f
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if _, err := c.Organisations.Get(ctx, org); err != nil {
+	if err := checkOrg(ctx, c, org); err != nil {
 		closeDB()
-		if errors.Is(err, crm.ErrNotFound) {
-			return nil, nil, nil, fmt.Errorf("there is no organisation %q (dossier org create makes one)", org)
-		}
 		return nil, nil, nil, err
 	}
 	return c, crm.WithActor(crm.WithOrg(ctx, org), crm.System()), closeDB, nil
+}
+
+// checkOrg returns an error saying how to make one when there is no organisation org.
+func checkOrg(ctx context.Context, c *crm.CRM, org string) error {
+	_, err := c.Organisations.Get(ctx, org)
+	if errors.Is(err, crm.ErrNotFound) {
+		return fmt.Errorf("there is no organisation %q (dossier org create makes one)", org)
+	}
+	return err
 }
 
 func formatTime(t *time.Time) string {

@@ -121,8 +121,9 @@ func TestEnvironment(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
 		r := dossier(t, args...).wantCode(t, 0)
-		for _, want := range []string{"serve", "migrate", "org create", "apikey create", "apikey list", "apikey revoke",
-			"DOSSIER_DB", "DOSSIER_ADDR", "DOSSIER_LANGUAGE", "DOSSIER_COUNTRY", "DOSSIER_LOG_FORMAT", "DOSSIER_MAX_BODY_BYTES"} {
+		for _, want := range []string{"serve", "migrate", "org create", "apikey create", "apikey list", "apikey revoke", "retention",
+			"DOSSIER_DB", "DOSSIER_ADDR", "DOSSIER_LANGUAGE", "DOSSIER_COUNTRY", "DOSSIER_LOG_FORMAT", "DOSSIER_MAX_BODY_BYTES",
+			"DOSSIER_RETENTION_EVERY"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("%v: the usage lacks %q", args, want)
 			}
@@ -130,10 +131,18 @@ func TestUsage(t *testing.T) {
 	}
 	for _, args := range [][]string{{"help", "serve"}, {"serve", "-h"}} {
 		r := dossier(t, args...).wantCode(t, 0)
-		for _, want := range []string{"Usage: dossier serve", "-addr", "$DOSSIER_ADDR", "-max-body", "-log-format"} {
+		for _, want := range []string{"Usage: dossier serve", "-addr", "$DOSSIER_ADDR", "-max-body", "-log-format",
+			"-retention-every", "$DOSSIER_RETENTION_EVERY"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("%v: the usage lacks %q:\n%s", args, want, r.stdout)
 			}
+		}
+	}
+
+	r := dossier(t, "retention", "-h").wantCode(t, 0)
+	for _, want := range []string{"Usage: dossier retention", "-dry-run", "-org", "-json"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("retention -h: the usage lacks %q:\n%s", want, r.stdout)
 		}
 	}
 
@@ -150,7 +159,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--log-format", "xml"}, nil, "--log-format must be text or json"},
 		{[]string{"serve", "--max-body", "0"}, nil, "--max-body must be positive"},
 		{[]string{"serve"}, env{"DOSSIER_MAX_BODY_BYTES": "lots"}, `DOSSIER_MAX_BODY_BYTES: invalid value "lots"`},
+		{[]string{"serve", "--retention-every", "-1h"}, nil, "--retention-every must be 0 (off) or positive"},
+		{[]string{"serve"}, env{"DOSSIER_RETENTION_EVERY": "daily"}, `DOSSIER_RETENTION_EVERY: invalid value "daily"`},
 		{[]string{"migrate", "now"}, nil, `unexpected argument "now"`},
+		{[]string{"retention", "acme"}, nil, `unexpected argument "acme"`},
 		{[]string{"org", "create", "--id", "acme"}, nil, "missing --name"},
 		{[]string{"apikey", "create"}, nil, "missing --org and --name"},
 		{[]string{"apikey", "revoke", "--org", "acme"}, nil, "missing --id"},

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/dossiercrm/dossier/crm"
 )
@@ -72,6 +73,17 @@ func commands() []command {
 		long: "Revoke an API key. Servers stop accepting it within their key cache time\n" +
 			"(10 seconds).",
 		run: (*cli).apikeyRevoke,
+	}, {
+		name: "retention", synopsis: "[--org ID] [--dry-run] [--json] [flags]",
+		short: "Anonymise inactive customers by the organisations' retention policies",
+		long: "Apply the retention policy of one organisation, or of every organisation:\n" +
+			"anonymise the customers without activity for the policy's period, except\n" +
+			"those with a granted consent for an excluded purpose. Organisations\n" +
+			"without an enabled policy are skipped. Prints per organisation a summary\n" +
+			"line and the customers (number, id, last activity); --dry-run lists them\n" +
+			"without changing anything. \"dossier serve\" also does this on its own,\n" +
+			"every --retention-every.",
+		run: (*cli).retention,
 	}}
 }
 
@@ -83,6 +95,7 @@ var environment = [][2]string{
 	{"DOSSIER_COUNTRY", "serve, org create: default country of organisations, for national phone numbers"},
 	{"DOSSIER_LOG_FORMAT", "serve: log format, text or json (default text)"},
 	{"DOSSIER_MAX_BODY_BYTES", "serve: largest request body in bytes (default 1048576)"},
+	{"DOSSIER_RETENTION_EVERY", "serve: how often to apply the retention policies, e.g. 24h; 0 turns it off (default 24h)"},
 }
 
 // run is the whole program; main only adds signals and the exit. It returns
@@ -247,6 +260,13 @@ func (fs *flagSet) envString(p *string, name, env, def, usage string) {
 // envInt64 defines an int64 flag that env sets when the command line does not.
 func (fs *flagSet) envInt64(p *int64, name, env string, def int64, usage string) {
 	fs.Int64Var(p, name, def, usage+" [$"+env+"]")
+	fs.env = append(fs.env, [2]string{name, env})
+}
+
+// envDuration defines a duration flag ("24h", "90m") that env sets when
+// the command line does not.
+func (fs *flagSet) envDuration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	fs.DurationVar(p, name, def, usage+" [$"+env+"]")
 	fs.env = append(fs.env, [2]string{name, env})
 }
 

@@ -197,12 +197,19 @@ func wantStatus(t *testing.T, what string, r response, status int) {
 // openCRMForTest opens the database a command wrote, to check what it did.
 func openCRMForTest(t *testing.T, dsn string) *crm.CRM {
 	t.Helper()
+	return openCRMWithConfig(t, dsn, crm.Config{})
+}
+
+// openCRMWithConfig is openCRMForTest with a configuration, e.g. a clock
+// in the past to make customers that are inactive today.
+func openCRMWithConfig(t *testing.T, dsn string, cfg crm.Config) *crm.CRM {
+	t.Helper()
 	st, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c, err := crm.New(st, crm.Config{})
+	c, err := crm.New(st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,12 +52,15 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	var (
 		db, addr, lang, country, logFormat string
 		maxBody                            int64
+		retentionEvery                     time.Duration
 	)
 	fs.dbFlag(&db)
 	fs.envString(&addr, "addr", "DOSSIER_ADDR", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
 	fs.orgSettingsFlags(&lang, &country, "new organisations")
 	fs.envString(&logFormat, "log-format", "DOSSIER_LOG_FORMAT", "text", "log `format`: text or json")
 	fs.envInt64(&maxBody, "max-body", "DOSSIER_MAX_BODY_BYTES", defaultMaxBody, "largest request body in `bytes`")
+	fs.envDuration(&retentionEvery, "retention-every", "DOSSIER_RETENTION_EVERY", defaultRetentionEvery,
+		"how often to apply the organisations' retention policies (the first time a minute after start); 0 turns it off")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -67,6 +70,9 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	}
 	if maxBody <= 0 {
 		return usageErrorf("--max-body must be positive, not %d", maxBody)
+	}
+	if retentionEvery < 0 {
+		return usageErrorf("--retention-every must be 0 (off) or positive, not %s", retentionEvery)
 	}
 
 	st, err := store.Open(ctx, db, store.WithMigrate())
@@ -89,6 +95,11 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	if err := createFirstOrganisation(ctx, c, lang, country, log, cl.stdout, "http://"+ln.Addr().String()); err != nil {
 		ln.Close()
 		return err
+	}
+	if retentionEvery > 0 {
+		// Deferred after st.Close, so it runs before: a run in progress
+		// ends before the database closes.
+		defer startRetention(ctx, c, log, retentionEvery)()
 	}
 	h := httpapi.New(c, httpapi.Options{Logger: log, Ready: st.Ping, MaxBodyBytes: maxBody, Version: version()})
 	return serveHTTP(ctx, ln, h, log, defaultLimits)
