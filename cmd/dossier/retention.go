@@ -15,11 +15,11 @@ import (
 const (
 	// defaultRetentionEvery is how often serve applies the retention policies.
 	defaultRetentionEvery = 24 * time.Hour
-	// retentionFirstDelay is how long serve waits after it starts before the
+	// firstJobDelay is how long serve waits after it starts before the
 	// first run (or the interval, when that is shorter): the server is up
 	// and serving first, and a server restarting in a loop does not start
 	// a run each time.
-	retentionFirstDelay = time.Minute
+	firstJobDelay = time.Minute
 )
 
 // retention is "dossier retention".
@@ -219,20 +219,18 @@ func runEvery(ctx context.Context, first, interval time.Duration, fn func(contex
 	}
 }
 
-// startRetention runs retentionRound every interval in the background, the
-// first time after retentionFirstDelay (or the interval, when shorter). The
-// returned function stops it and waits for a run in progress to end.
-func startRetention(ctx context.Context, c *crm.CRM, log *slog.Logger, interval time.Duration) (stop func()) {
+// startJob runs round every interval in the background, the first time
+// after firstJobDelay (or the interval, when shorter). The returned
+// function stops it and waits for a run in progress to end.
+func startJob(ctx context.Context, log *slog.Logger, name string, interval time.Duration, round func(ctx context.Context, now time.Time)) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
-	first := min(retentionFirstDelay, interval)
+	first := min(firstJobDelay, interval)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		runEvery(ctx, first, interval, func(ctx context.Context) {
-			retentionRound(ctx, c, log, time.Now())
-		})
+		runEvery(ctx, first, interval, func(ctx context.Context) { round(ctx, time.Now()) })
 	}()
-	log.Info("retention scheduled", "every", interval, "first_in", first)
+	log.Info(name+" scheduled", "every", interval, "first_in", first)
 	return func() {
 		cancel()
 		<-stopped

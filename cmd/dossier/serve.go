@@ -52,7 +52,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	var (
 		db, addr, lang, country, logFormat string
 		maxBody                            int64
-		retentionEvery                     time.Duration
+		retentionEvery, expiryEvery        time.Duration
 	)
 	fs.dbFlag(&db)
 	fs.envString(&addr, "addr", "DOSSIER_ADDR", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
@@ -61,6 +61,8 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	fs.envInt64(&maxBody, "max-body", "DOSSIER_MAX_BODY_BYTES", defaultMaxBody, "largest request body in `bytes`")
 	fs.envDuration(&retentionEvery, "retention-every", "DOSSIER_RETENTION_EVERY", defaultRetentionEvery,
 		"how often to apply the organisations' retention policies (the first time a minute after start); 0 turns it off")
+	fs.envDuration(&expiryEvery, "points-expiry-every", "DOSSIER_POINTS_EXPIRY_EVERY", defaultPointsExpiryEvery,
+		"how often to expire loyalty points past their date (the first time a minute after start); 0 turns it off")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -73,6 +75,9 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	}
 	if retentionEvery < 0 {
 		return usageErrorf("--retention-every must be 0 (off) or positive, not %s", retentionEvery)
+	}
+	if expiryEvery < 0 {
+		return usageErrorf("--points-expiry-every must be 0 (off) or positive, not %s", expiryEvery)
 	}
 
 	st, err := store.Open(ctx, db, store.WithMigrate())
@@ -96,10 +101,17 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		ln.Close()
 		return err
 	}
+	// The jobs' stops are deferred after st.Close, so they run before it:
+	// a run in progress ends before the database closes.
 	if retentionEvery > 0 {
-		// Deferred after st.Close, so it runs before: a run in progress
-		// ends before the database closes.
-		defer startRetention(ctx, c, log, retentionEvery)()
+		defer startJob(ctx, log, "retention", retentionEvery, func(ctx context.Context, now time.Time) {
+			retentionRound(ctx, c, log, now)
+		})()
+	}
+	if expiryEvery > 0 {
+		defer startJob(ctx, log, "points expiry", expiryEvery, func(ctx context.Context, now time.Time) {
+			pointsExpiryRound(ctx, c, log, now)
+		})()
 	}
 	h := httpapi.New(c, httpapi.Options{Logger: log, Ready: st.Ping, MaxBodyBytes: maxBody, Version: version()})
 	return serveHTTP(ctx, ln, h, log, defaultLimits)
