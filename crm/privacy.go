@@ -594,7 +594,8 @@ func (s *PrivacyService) SetRetention(ctx context.Context, p RetentionPolicy) (*
 const retentionBatch = 500
 
 // ApplyRetention anonymises the customers the organisation's retention
-// policy selects at time now (the CRM's clock when zero): not anonymised, no activity for the policy's
+// policy selects at time now (the CRM's clock when zero; now decides who
+// is selected, the times recorded are the CRM's clock's): not anonymised, no activity for the policy's
 // period, no granted consent for an excluded purpose. With dryRun it only
 // reports who they are. Each customer is anonymised in its own transaction
 // after checking again that it still qualifies, so a run that stops halfway
@@ -660,8 +661,9 @@ func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryR
 			}
 			var done bool
 			err := s.store.InTx(ctx, func(tx Store) error {
-				_, done, err = s.anonymise(ctx, tx, sc, cand.ID, "retention", keep(tx))
-				return err
+				var aerr error
+				_, done, aerr = s.anonymise(ctx, tx, sc, cand.ID, "retention", keep(tx))
+				return aerr
 			})
 			if errors.Is(err, ErrNotFound) { // deleted meanwhile
 				continue
