@@ -227,17 +227,18 @@ func (s *PointService) write(ctx context.Context, customerID string, kind PointK
 	var out *PointTransaction
 	err = s.store.InTx(ctx, func(tx Store) error {
 		now := s.now()
-		// The lock comes before the key check, so a repeat that waited for
-		// the first call finds its result; a repeat writes nothing.
-		if err := tx.CustomerLock(ctx, sc.org, customerID); err != nil {
-			return err
-		}
 		if in.IdempotencyKey != "" {
+			// The lock comes before the key check, so a repeat that waited
+			// for the first call finds its result; a repeat writes nothing.
+			if err := tx.CustomerLock(ctx, sc.org, customerID); err != nil {
+				return err
+			}
 			if first, err := s.repeated(ctx, tx, sc, in.IdempotencyKey, hash); err != nil || first != nil {
 				out = first
 				return err
 			}
 		}
+		// Records the activity and, without a key, takes the lock.
 		if err := tx.CustomerTouch(ctx, sc.org, customerID, now); err != nil {
 			return err
 		}
