@@ -129,6 +129,13 @@ func (s *OrganisationService) List(ctx context.Context) ([]Organisation, error) 
 // Update changes the settings of an organisation.
 func (s *OrganisationService) Update(ctx context.Context, id string, p OrganisationPatch) (*Organisation, error) {
 	v := newValidation(languageFrom(ctx))
+	if p.Name != nil {
+		name := strings.TrimSpace(*p.Name)
+		p.Name = &name
+		if name == "" {
+			v.add("name", "required", "")
+		}
+	}
 	v.addStruct(s.validate, p)
 	var org *Organisation
 	err := s.store.InTx(ctx, func(tx Store) error {

@@ -49,6 +49,9 @@ type PointTransaction struct {
 	// RequestHash fingerprints the call that wrote it, to tell a repeated
 	// call (same key, same arguments) from a different one.
 	RequestHash string `json:"-"`
+	// Replayed is set on the answer to a repeated call: the transaction is
+	// the first call's, and nothing was written.
+	Replayed bool `json:"-"`
 }
 
 // PointAllocation says how many points of a credit (lot) a debit took.
@@ -157,6 +160,7 @@ func (s *PointService) Correct(ctx context.Context, customerID string, in PointI
 
 // Reverse undoes an earlier award, redemption or correction of the
 // customer (e.g. when a booking is cancelled); in.Points is ignored. A
+// transaction that is not the customer's is ErrNotFound. A
 // reversed redemption gives the points back to the lots they came from,
 // with their expiry. A transaction is reversed at most once (else
 // ErrConflict); undoing an award whose points were spent is
@@ -191,10 +195,6 @@ func (s *PointService) check(sc scope, kind PointKind, target string, in PointIn
 		if strings.TrimSpace(in.Reason) == "" {
 			v.add("reason", "required", "")
 		}
-	case PointsReverse:
-		if !validID(target) {
-			v.add("transactionId", "unknown", "")
-		}
 	}
 	if in.Points > 1_000_000_000 || in.Points < -1_000_000_000 {
 		v.add("points", "maxValue", "1000000000")
@@ -222,6 +222,9 @@ func (s *PointService) write(ctx context.Context, customerID string, kind PointK
 	}
 	if !validID(customerID) {
 		return nil, &notFoundError{what: "customer " + customerID}
+	}
+	if kind == PointsReverse && !validID(target) {
+		return nil, &notFoundError{what: "point transaction " + target}
 	}
 	hash := requestHash(customerID, kind, target, in)
 	var out *PointTransaction
@@ -282,6 +285,7 @@ func (s *PointService) repeated(ctx context.Context, st Store, sc scope, key, ha
 	if first.RequestHash != hash {
 		return nil, &ConflictError{Field: "idempotencyKey", Reason: "the key was used for a different request"}
 	}
+	first.Replayed = true
 	return first, nil
 }
 
@@ -309,7 +313,10 @@ func (s *PointService) take(ctx context.Context, tx Store, sc scope, t *PointTra
 	}
 	var allocs []PointAllocation
 	use := func(l PointLot) {
-		if n == 0 || l.Remaining <= 0 || !lotAvailable(&l, today) {
+		// The lot named first (an award being reversed) gives back what is
+		// left of it whatever its dates: undoing a pending award takes its
+		// pending points, not available ones.
+		if n == 0 || l.Remaining <= 0 || (l.ID != first && !lotAvailable(&l, today)) {
 			return
 		}
 		k := min(n, l.Remaining)
@@ -339,9 +346,7 @@ func lotAvailable(l *PointLot, today Date) bool {
 func (s *PointService) planReversal(ctx context.Context, tx Store, sc scope, t *PointTransaction, today Date) ([]PointAllocation, error) {
 	orig, err := tx.PointTransactionGet(ctx, sc.org, t.Reverses)
 	if errors.Is(err, ErrNotFound) || (err == nil && orig.CustomerID != t.CustomerID) {
-		v := newValidation(sc.lang)
-		v.add("transactionId", "unknown", "")
-		return nil, v.err()
+		return nil, &notFoundError{what: "point transaction " + t.Reverses + " of this customer"}
 	}
 	if err != nil {
 		return nil, err

@@ -157,6 +157,20 @@ func testPointsLedger(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantErr(t, err, crm.ErrInsufficientPoints)
 	_ = soon
 
+	// Reversing a pending award (the booking was cancelled before the stay)
+	// takes its pending points back, not available ones.
+	pendingAward, err := e.crm.Points.Award(e.a, c.ID, crm.PointInput{Points: 30, AvailableFrom: day(20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beforeReversal := e.balance(e.a, c.ID)
+	if _, err := e.crm.Points.Reverse(e.a, c.ID, pendingAward.ID, crm.PointInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if b := e.balance(e.a, c.ID); b.Available != beforeReversal.Available || b.Pending != beforeReversal.Pending-30 {
+		t.Fatalf("reversing a pending award: %+v, before %+v", b, beforeReversal)
+	}
+
 	// Bad input.
 	_, err = e.crm.Points.Award(e.a, c.ID, crm.PointInput{Points: 0})
 	wantInvalid(t, err, "points", "gt")
@@ -165,12 +179,12 @@ func testPointsLedger(t *testing.T, open func(t *testing.T) crm.Store) {
 	_, err = e.crm.Points.Redeem(e.a, c.ID, crm.PointInput{Points: 5, ExpiresOn: &today})
 	wantInvalid(t, err, "expiresOn", "invalid")
 	_, err = e.crm.Points.Reverse(e.a, c.ID, "not-an-id", crm.PointInput{})
-	wantInvalid(t, err, "transactionId", "unknown")
+	wantErr(t, err, crm.ErrNotFound)
 
 	// The ledger: every transaction, newest first, summing to the balance.
 	ledger := e.ledger(e.a, c.ID)
-	if len(ledger) != 9 {
-		t.Fatalf("ledger has %d entries, want 9", len(ledger))
+	if len(ledger) != 11 {
+		t.Fatalf("ledger has %d entries, want 11", len(ledger))
 	}
 	b := e.balance(e.a, c.ID)
 	if sum := ledgerSum(ledger); sum != b.Available+b.Pending {
@@ -182,8 +196,8 @@ func testPointsLedger(t *testing.T, open func(t *testing.T) crm.Store) {
 			events++
 		}
 	}
-	if events != 9 {
-		t.Fatalf("%d points events on the timeline, want 9", events)
+	if events != 11 {
+		t.Fatalf("%d points events on the timeline, want 11", events)
 	}
 
 	// Organisation B sees nothing of A's customer and cannot touch it.
@@ -195,7 +209,7 @@ func testPointsLedger(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantErr(t, err, crm.ErrNotFound)
 	other := e.create(e.b, crm.CustomerFields{FirstName: "B"})
 	_, err = e.crm.Points.Reverse(e.b, other.ID, redeem.ID, crm.PointInput{})
-	wantInvalid(t, err, "transactionId", "unknown")
+	wantErr(t, err, crm.ErrNotFound)
 }
 
 func testPointsExpiry(t *testing.T, open func(t *testing.T) crm.Store) {
@@ -265,7 +279,7 @@ func testPointsIdempotency(t *testing.T, open func(t *testing.T) crm.Store) {
 	before, _ := e.crm.Customers.Get(e.a, c.ID)
 	e.now = testNow.Add(time.Minute)
 	again, err := e.crm.Points.Award(e.a, c.ID, in)
-	if err != nil || again.ID != first.ID || !again.At.Equal(first.At) {
+	if err != nil || again.ID != first.ID || !again.At.Equal(first.At) || !again.Replayed || first.Replayed {
 		t.Fatalf("repeat: %+v, %v (first %+v)", again, err, first)
 	}
 	if after, _ := e.crm.Customers.Get(e.a, c.ID); after.LastActivityAt != before.LastActivityAt {
@@ -365,7 +379,7 @@ func testPointsConcurrency(t *testing.T, open func(t *testing.T) crm.Store) {
 					}
 					written[key] = tr.ID
 					mu.Unlock()
-				case errors.Is(err, crm.ErrInsufficientPoints), errors.Is(err, crm.ErrConflict), errors.Is(err, crm.ErrInvalid):
+				case errors.Is(err, crm.ErrInsufficientPoints), errors.Is(err, crm.ErrConflict), errors.Is(err, crm.ErrInvalid), errors.Is(err, crm.ErrNotFound):
 					// A refused redemption, a retry with other arguments, a
 					// second reversal, a reversal of another customer's transaction.
 					mu.Lock()
