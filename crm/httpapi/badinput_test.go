@@ -23,8 +23,9 @@ func TestBadInput(t *testing.T) {
 		var c crm.Customer
 		ts.do("POST", "/v1/customers", key, map[string]any{"lastName": "Jansen", "loginEmail": "jansen@example.nl",
 			"altEmails": []string{"j@example.nl"}}).want(t, http.StatusCreated).json(t, &c)
-		other := ts.do("POST", "/v1/customers", key, map[string]any{"lastName": "Other", "loginEmail": "other@example.nl"}).want(t, http.StatusCreated)
-		_ = other
+		var other crm.Customer
+		ts.do("POST", "/v1/customers", key, map[string]any{"lastName": "Other", "loginEmail": "other@example.nl"}).
+			want(t, http.StatusCreated).json(t, &other)
 
 		var tags struct{ Items []crm.Qualifier }
 		ts.do("GET", "/v1/tags", key, nil).want(t, http.StatusOK).json(t, &tags)
@@ -72,6 +73,16 @@ func TestBadInput(t *testing.T) {
 		ts.do("PUT", "/v1/retention", key, map[string]any{"enabled": true, "inactiveDays": 365, "excludePurposes": []string{"newsletter"}}).
 			want(t, http.StatusOK)
 
+		// Points: switched on, an award, a redemption and its reversal, and a
+		// redemption that leaves too little to take the award back.
+		ts.do("PATCH", "/v1/organisation", key, map[string]any{"pointsEnabled": true}).want(t, http.StatusOK)
+		pts := "/v1/customers/" + c.ID + "/points"
+		var award, redemption, reversal crm.PointTransaction
+		ts.do("POST", pts+"/awards", key, map[string]any{"points": 10}, "Idempotency-Key", "award-1").want(t, http.StatusCreated).json(t, &award)
+		ts.do("POST", pts+"/redemptions", key, map[string]any{"points": 3}).want(t, http.StatusCreated).json(t, &redemption)
+		ts.do("POST", pts+"/transactions/"+redemption.ID+"/reversal", key, nil).want(t, http.StatusCreated).json(t, &reversal)
+		ts.do("POST", pts+"/redemptions", key, map[string]any{"points": 4}).want(t, http.StatusCreated)
+
 		type snapshot struct {
 			Customers  crm.Page[crm.Customer]
 			History    []crm.HistoryEvent
@@ -81,6 +92,9 @@ func TestBadInput(t *testing.T) {
 			Purposes   []crm.ConsentPurpose
 			Wordings   []crm.ConsentWording
 			Retention  crm.RetentionPolicy
+			Org        crm.Organisation
+			Points     crm.PointBalance
+			Ledger     crm.Page[crm.PointTransaction]
 		}
 		state := func() snapshot {
 			var st snapshot
@@ -104,6 +118,9 @@ func TestBadInput(t *testing.T) {
 			ts.do("GET", "/v1/consent-purposes/newsletter/wordings", key, nil).want(t, http.StatusOK).json(t, &wordings)
 			st.Wordings = wordings.Items
 			ts.do("GET", "/v1/retention", key, nil).want(t, http.StatusOK).json(t, &st.Retention)
+			ts.do("GET", "/v1/organisation", key, nil).want(t, http.StatusOK).json(t, &st.Org)
+			ts.do("GET", pts, key, nil).want(t, http.StatusOK).json(t, &st.Points)
+			ts.do("GET", pts+"/transactions?limit=500", key, nil).want(t, http.StatusOK).json(t, &st.Ledger)
 			return st
 		}
 		before := state()
@@ -289,6 +306,75 @@ func TestBadInput(t *testing.T) {
 			{"mailing selection unknown purpose", "GET", "/v1/segments/" + seg.ID + "/mailing-selection?purpose=nope", nil, nil, 422,
 				[]string{"query.purpose"}},
 			{"mailing selection unknown segment", "GET", "/v1/segments/" + unknownID + "/mailing-selection?purpose=newsletter", nil, nil, 404, nil},
+
+			{"award zero points", "POST", pts + "/awards", `{"points": 0}`, nil, 422, []string{"body.points"}},
+			{"award negative points", "POST", pts + "/awards", `{"points": -5}`, nil, 422, []string{"body.points"}},
+			{"award without points", "POST", pts + "/awards", `{"reason": "Stay"}`, nil, 422, []string{"body"}},
+			{"award points not a number", "POST", pts + "/awards", `{"points": "10"}`, nil, 422, []string{"body.points"}},
+			{"award points fraction", "POST", pts + "/awards", `{"points": 1.5}`, nil, 422, []string{"body.points"}},
+			{"award too many points", "POST", pts + "/awards", `{"points": 1000000001}`, nil, 422, []string{"body.points"}},
+			{"award expires before available", "POST", pts + "/awards", `{"points": 5, "availableFrom": "2030-02-01", "expiresOn": "2030-01-31"}`,
+				nil, 422, []string{"body.expiresOn"}},
+			{"award bad date", "POST", pts + "/awards", `{"points": 5, "expiresOn": "2030-02-30"}`, nil, 422, []string{"body.expiresOn"}},
+			{"award reason too long", "POST", pts + "/awards", map[string]any{"points": 5, "reason": strings.Repeat("r", 501)}, nil, 422,
+				[]string{"body.reason"}},
+			{"award reference too long", "POST", pts + "/awards", map[string]any{"points": 5, "reference": strings.Repeat("r", 201)}, nil, 422,
+				[]string{"body.reference"}},
+			{"award unknown member", "POST", pts + "/awards", `{"points": 5, "note": "x"}`, nil, 422, []string{"body.note"}},
+			{"idempotency key in the body", "POST", pts + "/awards", `{"points": 5, "idempotencyKey": "k"}`, nil, 422, []string{"body.idempotencyKey"}},
+			{"oversized idempotency key", "POST", pts + "/awards", `{"points": 5}`, []string{"Idempotency-Key", strings.Repeat("k", 201)}, 422,
+				[]string{"header.Idempotency-Key"}},
+			{"idempotency key reused", "POST", pts + "/awards", `{"points": 11}`, []string{"Idempotency-Key", "award-1"}, 409,
+				[]string{"header.Idempotency-Key"}},
+			{"award malformed", "POST", pts + "/awards", `{"points": `, nil, 400, nil},
+			{"award to an unknown customer", "POST", "/v1/customers/" + unknownID + "/points/awards", `{"points": 5}`, nil, 404, nil},
+			{"award to a customer that is not an id", "POST", "/v1/customers/42/points/awards", `{"points": 5}`, nil, 404, nil},
+			{"redeem zero points", "POST", pts + "/redemptions", `{"points": 0}`, nil, 422, []string{"body.points"}},
+			{"redeem negative points", "POST", pts + "/redemptions", `{"points": -1}`, nil, 422, []string{"body.points"}},
+			{"redeem with an expiry", "POST", pts + "/redemptions", `{"points": 1, "expiresOn": "2030-01-01"}`, nil, 422, []string{"body.expiresOn"}},
+			{"redeem with availableFrom", "POST", pts + "/redemptions", `{"points": 1, "availableFrom": "2030-01-01"}`, nil, 422,
+				[]string{"body.availableFrom"}},
+			{"redeem more than available", "POST", pts + "/redemptions", `{"points": 7}`, nil, 409, []string{"body.points"}},
+			{"points of an anonymised customer", "POST", "/v1/customers/" + gone.ID + "/points/awards", `{"points": 5}`, nil, 409, nil},
+			{"correct zero points", "POST", pts + "/corrections", `{"points": 0, "reason": "Nothing"}`, nil, 422, []string{"body.points"}},
+			{"correct without reason", "POST", pts + "/corrections", `{"points": 5}`, nil, 422, []string{"body"}},
+			{"correct empty reason", "POST", pts + "/corrections", `{"points": 5, "reason": ""}`, nil, 422, []string{"body.reason"}},
+			{"correct blank reason", "POST", pts + "/corrections", `{"points": 5, "reason": "   "}`, nil, 422, []string{"body.reason"}},
+			{"correct with an expiry", "POST", pts + "/corrections", `{"points": 5, "reason": "X", "expiresOn": "2030-01-01"}`, nil, 422,
+				[]string{"body.expiresOn"}},
+			{"correct too many points", "POST", pts + "/corrections", `{"points": -1000000001, "reason": "X"}`, nil, 422, []string{"body.points"}},
+			{"correct below zero", "POST", pts + "/corrections", `{"points": -7, "reason": "X"}`, nil, 409, []string{"body.points"}},
+			{"reverse a transaction that is not an id", "POST", pts + "/transactions/abc/reversal", nil, nil, 404, nil},
+			{"reverse an unknown transaction", "POST", pts + "/transactions/" + unknownID + "/reversal", nil, nil, 404, nil},
+			{"reverse another customer's transaction", "POST", "/v1/customers/" + other.ID + "/points/transactions/" + award.ID + "/reversal", nil, nil,
+				404, nil},
+			{"reverse for an unknown customer", "POST", "/v1/customers/" + unknownID + "/points/transactions/" + award.ID + "/reversal", nil, nil,
+				404, nil},
+			{"reverse a reversal", "POST", pts + "/transactions/" + reversal.ID + "/reversal", nil, nil, 422, []string{"path.transactionId"}},
+			{"reverse twice", "POST", pts + "/transactions/" + redemption.ID + "/reversal", nil, nil, 409, []string{"path.transactionId"}},
+			{"reverse a spent award", "POST", pts + "/transactions/" + award.ID + "/reversal", `{"reason": "X"}`, nil, 409, []string{"path.transactionId"}},
+			{"reverse with points", "POST", pts + "/transactions/" + award.ID + "/reversal", `{"points": 3}`, nil, 422, []string{"body.points"}},
+			{"reverse with a bad id and a long reason", "POST", pts + "/transactions/abc/reversal", map[string]any{"reason": strings.Repeat("r", 501)},
+				nil, 422, []string{"body.reason"}},
+			{"ledger limit zero", "GET", pts + "/transactions?limit=0", nil, nil, 422, []string{"query.limit"}},
+			{"ledger limit too large", "GET", pts + "/transactions?limit=501", nil, nil, 422, []string{"query.limit"}},
+			{"ledger limit not a number", "GET", pts + "/transactions?limit=ten", nil, nil, 422, []string{"query.limit"}},
+			{"ledger bad cursor", "GET", pts + "/transactions?cursor=not-a-cursor", nil, nil, 422, []string{"query.cursor"}},
+			{"ledger cursor of another list", "GET", pts + "/transactions?cursor=eyJ4Ijox", nil, nil, 422, []string{"query.cursor"}},
+			{"ledger unknown parameter", "GET", pts + "/transactions?kind=award", nil, nil, 422, []string{"query.kind"}},
+			{"ledger of an unknown customer", "GET", "/v1/customers/" + unknownID + "/points/transactions", nil, nil, 404, nil},
+			{"balance of an unknown customer", "GET", "/v1/customers/" + unknownID + "/points", nil, nil, 404, nil},
+			{"balance of a customer that is not an id", "GET", "/v1/customers/x/points", nil, nil, 404, nil},
+			{"organisation empty name", "PATCH", "/v1/organisation", `{"name": ""}`, nil, 422, []string{"body.name"}},
+			{"organisation blank name", "PATCH", "/v1/organisation", `{"name": "  "}`, nil, 422, []string{"body.name"}},
+			{"organisation name too long", "PATCH", "/v1/organisation", map[string]any{"name": strings.Repeat("n", 201)}, nil, 422, []string{"body.name"}},
+			{"organisation bad language", "PATCH", "/v1/organisation", `{"defaultLanguage": "xx!"}`, nil, 422, []string{"body.defaultLanguage"}},
+			{"organisation empty language", "PATCH", "/v1/organisation", `{"defaultLanguage": ""}`, nil, 422, []string{"body.defaultLanguage"}},
+			{"organisation bad country", "PATCH", "/v1/organisation", `{"defaultCountry": "XX"}`, nil, 422, []string{"body.defaultCountry"}},
+			{"organisation points not a boolean", "PATCH", "/v1/organisation", `{"pointsEnabled": "yes"}`, nil, 422, []string{"body.pointsEnabled"}},
+			{"organisation id", "PATCH", "/v1/organisation", `{"id": "org-b"}`, nil, 422, []string{"body.id"}},
+			{"organisation unknown member", "PATCH", "/v1/organisation", `{"pointsenabled": false}`, nil, 422, []string{"body.pointsenabled"}},
+			{"organisation malformed", "PATCH", "/v1/organisation", `{"name": `, nil, 400, nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

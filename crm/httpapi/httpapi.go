@@ -96,7 +96,8 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("Dossier", opts.Version)
 	cfg.Info.Description = "The customer dossier of a booking platform: customers, custom fields and their timeline, " +
-		"tags, labels and segments, consents with their proof, exports, anonymisation and retention. " +
+		"tags, labels and segments, consents with their proof, exports, anonymisation and retention, loyalty points, " +
+		"and the organisation's own settings. " +
 		"Authenticate with an API key: Authorization: Bearer <key>. Errors are RFC 9457 problem details."
 	cfg.OpenAPIPath = "/openapi" // serves /openapi.json and /openapi.yaml
 	cfg.DocsPath = ""            // no HTML docs page that loads scripts from elsewhere
@@ -111,6 +112,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.ConsentChannel](), reflect.TypeFor[consentChannelSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.ConsentState](), reflect.TypeFor[consentStateSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.ConsentSource](), reflect.TypeFor[consentSourceSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.PointKind](), reflect.TypeFor[pointKindSchema]())
 	opts.BasePath = strings.TrimSuffix(opts.BasePath, "/")
 	if opts.BasePath != "" {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
@@ -120,6 +122,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.api.UseMiddleware(s.authenticate)
 
 	s.registerHealth()
+	s.registerOrganisation()
 	s.registerCustomers()
 	s.registerCustomFields()
 	s.registerHistory()
@@ -131,6 +134,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerSegments()
 	s.registerConsents()
 	s.registerPrivacy()
+	s.registerPoints()
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, "no such route: see /openapi.json"))
@@ -168,6 +172,14 @@ type consentSourceSchema struct{}
 // Schema implements huma.SchemaProvider.
 func (consentSourceSchema) Schema(huma.Registry) *huma.Schema {
 	return enumSchema(crm.SourceWebForm, crm.SourceImport, crm.SourceStaff, crm.SourcePortal, crm.SourceBooking)
+}
+
+// pointKindSchema is how crm.PointKind appears in the OpenAPI document.
+type pointKindSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (pointKindSchema) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(crm.PointsAward, crm.PointsRedeem, crm.PointsCorrect, crm.PointsReverse, crm.PointsExpire)
 }
 
 // enumSchema is a string schema allowing only values.

@@ -125,6 +125,21 @@ func TestIsolation(t *testing.T) {
 			t.Fatalf("B's mailing selection %s", sel.body)
 		}
 
+		// B's points: switched on, an award, a redemption and a correction,
+		// each with an idempotency key, and a reversal. A has points on too,
+		// so that A's 404s below come from isolation, not from a switch.
+		ts.do("PATCH", "/v1/organisation", b, map[string]any{"pointsEnabled": true}).want(t, http.StatusOK)
+		ts.do("PATCH", "/v1/organisation", a, map[string]any{"pointsEnabled": true}).want(t, http.StatusOK)
+		bPoints := "/v1/customers/" + secret.ID + "/points"
+		bAwardBody := map[string]any{"points": 500, "reason": "Geheim", "reference": "B-500"}
+		bAward := idOf(ts.do("POST", bPoints+"/awards", b, bAwardBody, "Idempotency-Key", "geheim-award").want(t, http.StatusCreated))
+		bRedeem := idOf(ts.do("POST", bPoints+"/redemptions", b, map[string]any{"points": 100}, "Idempotency-Key", "geheim-redeem").
+			want(t, http.StatusCreated))
+		bCorrect := idOf(ts.do("POST", bPoints+"/corrections", b, map[string]any{"points": 7, "reason": "Geheim"}, "Idempotency-Key", "geheim-correct").
+			want(t, http.StatusCreated))
+		ts.do("POST", bPoints+"/transactions/"+bRedeem+"/reversal", b, nil, "Idempotency-Key", "geheim-reverse").want(t, http.StatusCreated)
+		bTransactions := []string{bAward, bRedeem, bCorrect}
+
 		// without drops the members of a JSON object that differ on every
 		// read (the time of an export or of a retention run).
 		without := func(body []byte, members ...string) string {
@@ -154,7 +169,8 @@ func TestIsolation(t *testing.T) {
 				"/v1/memberships/" + bMembership, "/v1/segments/" + bSegment + "/count",
 				"/v1/consent-purposes", "/v1/consent-purposes/geheim_zwei", "/v1/consent-purposes/newsletter/wordings",
 				"/v1/customers/" + secret.ID + "/consents", "/v1/customers/" + secret.ID + "/consent-log", "/v1/retention",
-				"/v1/segments/" + bSegment + "/mailing-selection?purpose=newsletter", "/v1/customers/" + bIdle.ID} {
+				"/v1/segments/" + bSegment + "/mailing-selection?purpose=newsletter", "/v1/customers/" + bIdle.ID,
+				"/v1/organisation", bPoints, bPoints + "/transactions?limit=500"} {
 				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
 			}
 			for _, audience := range []string{"staff", "customer"} {
@@ -401,6 +417,82 @@ func TestIsolation(t *testing.T) {
 				}
 			},
 			"GET /v1/segments/{id}/mailing-selection": notFound("GET", "/v1/segments/"+bSegment+"/mailing-selection?purpose=newsletter", nil),
+
+			"GET /v1/organisation": func(t *testing.T) {
+				var org crm.Organisation
+				res := ts.do("GET", "/v1/organisation", a, nil).want(t, http.StatusOK)
+				res.json(t, &org)
+				if org.ID != "org-a" || strings.Contains(string(res.body), "org-b") || strings.Contains(string(res.body), "Restaurant B") {
+					t.Fatalf("A reads %s", res.body)
+				}
+				ts.do("GET", "/v1/organisation?id=org-b", a, nil).wantProblem(t, http.StatusUnprocessableEntity)
+			},
+			"PATCH /v1/organisation": func(t *testing.T) {
+				// The organisation is the key's: naming B's is refused, and
+				// A's changes are A's.
+				p := ts.do("PATCH", "/v1/organisation", a, map[string]any{"id": "org-b", "pointsEnabled": false}).
+					wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.id", "") {
+					t.Fatalf("an organisation id in the body: %+v", p)
+				}
+				ts.do("PATCH", "/v1/organisation?id=org-b", a, map[string]any{"pointsEnabled": false}).wantProblem(t, http.StatusUnprocessableEntity)
+				var org crm.Organisation
+				ts.do("PATCH", "/v1/organisation", a, map[string]any{"name": "Reisbureau A2", "defaultCountry": "BE", "pointsEnabled": true}).
+					want(t, http.StatusOK).json(t, &org)
+				if org.ID != "org-a" || org.Name != "Reisbureau A2" || !org.PointsEnabled {
+					t.Fatalf("A's settings %+v", org)
+				}
+			},
+			"GET /v1/customers/{id}/points": notFound("GET", "/v1/customers/"+id+"/points", nil),
+			"GET /v1/customers/{id}/points/transactions": func(t *testing.T) {
+				ts.do("GET", "/v1/customers/"+id+"/points/transactions", a, nil).wantProblem(t, http.StatusNotFound)
+				noneOf("/v1/customers/"+own.ID+"/points/transactions?limit=500", bTransactions...)(t)
+			},
+			"POST /v1/customers/{id}/points/awards": func(t *testing.T) {
+				ts.do("POST", "/v1/customers/"+id+"/points/awards", a, bAwardBody).wantProblem(t, http.StatusNotFound)
+				ts.do("POST", "/v1/customers/"+id+"/points/awards", a, bAwardBody, "Idempotency-Key", "geheim-award").wantProblem(t, http.StatusNotFound)
+				// B's key and body on A's customer: a new award of A's, not B's replayed.
+				var tx crm.PointTransaction
+				ts.do("POST", "/v1/customers/"+own.ID+"/points/awards", a, bAwardBody, "Idempotency-Key", "geheim-award").
+					want(t, http.StatusCreated).json(t, &tx)
+				if tx.ID == bAward || tx.CustomerID != own.ID || tx.Actor != crm.Staff("staff-org-a") {
+					t.Fatalf("A's award with B's key %+v", tx)
+				}
+			},
+			"POST /v1/customers/{id}/points/redemptions": func(t *testing.T) {
+				ts.do("POST", "/v1/customers/"+id+"/points/redemptions", a, map[string]any{"points": 1}).wantProblem(t, http.StatusNotFound)
+				ts.do("POST", "/v1/customers/"+id+"/points/redemptions", a, map[string]any{"points": 100}, "Idempotency-Key", "geheim-redeem").
+					wantProblem(t, http.StatusNotFound)
+				// B's key on A's customer spends A's points, never answers with B's redemption.
+				var tx crm.PointTransaction
+				ts.do("POST", "/v1/customers/"+own.ID+"/points/redemptions", a, map[string]any{"points": 100}, "Idempotency-Key", "geheim-redeem").
+					want(t, http.StatusCreated).json(t, &tx)
+				if tx.ID == bRedeem || tx.CustomerID != own.ID {
+					t.Fatalf("A's redemption with B's key %+v", tx)
+				}
+				// A's balance is A's: B's points cannot be spent through A's customer.
+				var bal crm.PointBalance
+				ts.do("GET", "/v1/customers/"+own.ID+"/points", a, nil).want(t, http.StatusOK).json(t, &bal)
+				ts.do("POST", "/v1/customers/"+own.ID+"/points/redemptions", a, map[string]any{"points": bal.Available + 1}).
+					wantProblem(t, http.StatusConflict)
+			},
+			"POST /v1/customers/{id}/points/corrections": func(t *testing.T) {
+				for _, pts := range []int{7, -7} {
+					ts.do("POST", "/v1/customers/"+id+"/points/corrections", a, map[string]any{"points": pts, "reason": "Stolen"}).
+						wantProblem(t, http.StatusNotFound)
+				}
+				ts.do("POST", "/v1/customers/"+id+"/points/corrections", a, map[string]any{"points": 7, "reason": "Geheim"}, "Idempotency-Key", "geheim-correct").
+					wantProblem(t, http.StatusNotFound)
+			},
+			"POST /v1/customers/{id}/points/transactions/{transactionId}/reversal": func(t *testing.T) {
+				for _, tx := range bTransactions {
+					for _, customer := range []string{id, own.ID} {
+						ts.do("POST", "/v1/customers/"+customer+"/points/transactions/"+tx+"/reversal", a, nil).wantProblem(t, http.StatusNotFound)
+						ts.do("POST", "/v1/customers/"+customer+"/points/transactions/"+tx+"/reversal", a, map[string]any{"reason": "Stolen"},
+							"Idempotency-Key", "geheim-reverse").wantProblem(t, http.StatusNotFound)
+					}
+				}
+			},
 		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)
@@ -428,7 +520,7 @@ func TestIsolation(t *testing.T) {
 			t.Run(route+" without key", func(t *testing.T) {
 				method, path, _ := strings.Cut(route, " ")
 				path = strings.NewReplacer("{id}", id, "{number}", "1", "{key}", "geheim", "{email}", "x@b.example", "{purpose}", "geheim_zwei",
-					"{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID).Replace(path)
+					"{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID, "{transactionId}", bAward).Replace(path)
 				ts.do(method, path, "", `{}`).wantProblem(t, http.StatusUnauthorized)
 			})
 		}
@@ -443,6 +535,16 @@ func TestIsolation(t *testing.T) {
 			if before[i] != after[i] {
 				t.Fatalf("B's data changed under A's probes:\nbefore %s\nafter  %s", before[i], after[i])
 			}
+		}
+
+		// B's idempotency keys are still B's: a repeat replays B's transaction.
+		var replay crm.PointTransaction
+		ts.do("POST", bPoints+"/awards", b, bAwardBody, "Idempotency-Key", "geheim-award").want(t, http.StatusCreated).json(t, &replay)
+		if replay.ID != bAward || replay.CustomerID != secret.ID {
+			t.Fatalf("B's repeat %+v", replay)
+		}
+		if again := snapshot(); !slices.Equal(again, after) {
+			t.Fatal("B's repeated award wrote")
 		}
 
 		// What B's snapshot cannot show without changing it: B's token still

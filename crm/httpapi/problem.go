@@ -74,6 +74,11 @@ var _ huma.StatusError = (*Problem)(nil)
 //	crm.ErrNotFound        404
 //	crm.ErrStaleVersion    412 (the If-Match version is no longer current)
 //	crm.ErrConflict        409
+//	crm.ErrInsufficientPoints
+//	                       409, with code insufficient_points: the request is well
+//	                       formed but the balance as it stands does not cover it,
+//	                       and the same request may succeed after an award; 422
+//	                       would tell the client to fix the fields it sent
 //	crm.ErrInvalid         422, with every failing field
 //	crm.ErrFeatureOff      404: a switched-off feature looks as if it did not exist,
 //	                       so clients handle it like any absent resource and the API
@@ -111,6 +116,11 @@ func problemFor(ctx context.Context, log *slog.Logger, location string, err erro
 		return p
 	case errors.Is(err, crm.ErrConflict):
 		return newProblem(http.StatusConflict, "the change conflicts with stored data")
+	case errors.Is(err, crm.ErrInsufficientPoints):
+		p := newProblem(http.StatusConflict, "not enough points: the points available today do not cover the request")
+		p.Errors = []ProblemField{{Location: location + ".points", Field: "points", Code: "insufficient_points",
+			Message: "more points than are available"}}
+		return p
 	case errors.Is(err, crm.ErrNotFound), errors.Is(err, crm.ErrFeatureOff):
 		return newProblem(http.StatusNotFound, "not found")
 	case errors.Is(err, crm.ErrUnauthenticated), errors.Is(err, crm.ErrNoOrg), errors.Is(err, crm.ErrNoActor):
