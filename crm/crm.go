@@ -30,6 +30,7 @@ type Store interface {
 	ConsentStore
 	PrivacyStore
 	PointStore
+	DocumentStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -51,6 +52,14 @@ type Config struct {
 	// ConfirmationTTL is how long a double opt-in token works. Default
 	// DefaultConfirmationTTL (seven days).
 	ConfirmationTTL time.Duration
+	// Blobs keeps document contents (see BlobStore); documents need it.
+	// The reference server uses crm/store/diskblob under its data directory.
+	Blobs BlobStore
+	// MaxDocumentBytes is the largest document. Default DefaultMaxDocumentBytes (20 MiB).
+	MaxDocumentBytes int64
+	// Reports renders customer reports (Documents.FileReport); the
+	// reference server uses crm/report's PDF renderer.
+	Reports ReportRenderer
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -66,6 +75,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.MaxDocumentBytes == 0 {
+		cfg.MaxDocumentBytes = DefaultMaxDocumentBytes
 	}
 	if cfg.ConfirmationTTL == 0 {
 		cfg.ConfirmationTTL = DefaultConfirmationTTL
@@ -106,6 +118,8 @@ type CRM struct {
 	Privacy *PrivacyService
 	// Points are loyalty points, a ledger that never overdraws (C8).
 	Points *PointService
+	// Documents are files kept per customer, and generated reports (C6).
+	Documents *DocumentService
 }
 
 // New builds a CRM on st.
@@ -126,6 +140,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 	attributes := &QualifierService{core: c, kind: KindAttribute}
 	labels := &LabelService{c}
 	points := &PointService{c}
+	privacy := &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels, points: points}
 	return &CRM{
 		Organisations: &OrganisationService{c},
 		Customers:     customers,
@@ -137,8 +152,9 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Labels:        labels,
 		Segments:      segments,
 		Consents:      consents,
-		Privacy:       &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels, points: points},
+		Privacy:       privacy,
 		Points:        points,
+		Documents:     &DocumentService{core: c, privacy: privacy},
 	}, nil
 }
 

@@ -287,7 +287,12 @@ func (s *LabelService) Of(ctx context.Context, customerID string) ([]CustomerLab
 	if err := s.customerExists(ctx, s.store, sc, customerID); err != nil {
 		return nil, err
 	}
-	labels, err := s.store.LabelList(ctx, sc.org)
+	return s.of(ctx, s.store, sc, customerID)
+}
+
+// of returns the labels a customer carries today, read from st.
+func (s *LabelService) of(ctx context.Context, st Store, sc scope, customerID string) ([]CustomerLabel, error) {
+	labels, err := st.LabelList(ctx, sc.org)
 	if err != nil {
 		return nil, err
 	}
@@ -295,15 +300,15 @@ func (s *LabelService) Of(ctx context.Context, customerID string) ([]CustomerLab
 	for _, l := range labels {
 		byID[l.ID] = l
 	}
-	links, err := s.store.CustomerLabelList(ctx, sc.org, customerID)
+	links, err := st.CustomerLabelList(ctx, sc.org, customerID)
 	if err != nil {
 		return nil, err
 	}
-	memberships, err := s.store.MembershipList(ctx, sc.org, customerID)
+	memberships, err := st.MembershipList(ctx, sc.org, customerID)
 	if err != nil {
 		return nil, err
 	}
-	uses, err := s.store.BenefitUseCounts(ctx, sc.org, customerID)
+	uses, err := st.BenefitUseCounts(ctx, sc.org, customerID)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,9 @@ type CustomerExport struct {
 	ConsentLog []ConsentRecord   `json:"consentLog"`
 	// Points is the loyalty points balance and ledger (oldest first).
 	Points ExportedPoints `json:"points"`
+	// Documents describe the customer's documents; PrivacyService.WriteZip
+	// adds their contents.
+	Documents []Document `json:"documents"`
 	// History is the timeline, oldest first.
 	History []HistoryEvent `json:"history"`
 }
@@ -268,6 +271,10 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 	if e.Points, err = s.pointsOf(ctx, tx, sc, customerID); err != nil {
 		return nil, err
 	}
+	if e.Documents, err = tx.DocumentList(ctx, sc.org, customerID, false); err != nil {
+		return nil, err
+	}
+	e.Documents = nonNil(e.Documents)
 	e.Memberships = nonNil(e.Memberships)
 	e.BenefitUses = nonNil(e.BenefitUses)
 	e.ConsentLog = nonNil(e.ConsentLog)
@@ -345,6 +352,10 @@ func (e *CustomerExport) forCustomer() {
 	for i := range e.Points.Transactions {
 		e.Points.Transactions[i].Actor = hide(e.Points.Transactions[i].Actor)
 	}
+	e.Documents = slices.DeleteFunc(e.Documents, func(d Document) bool { return d.Visibility != VisibilityPortal })
+	for i := range e.Documents {
+		e.Documents[i].AddedBy = hide(e.Documents[i].AddedBy)
+	}
 }
 
 // WriteZip writes the export as a zip archive of CSV files, one per section
@@ -352,6 +363,46 @@ func (e *CustomerExport) forCustomer() {
 // document itself as export.json.
 func (e *CustomerExport) WriteZip(w io.Writer) error {
 	z := zip.NewWriter(w)
+	if err := e.writeZip(z); err != nil {
+		return err
+	}
+	return z.Close()
+}
+
+// WriteZip writes the export like CustomerExport.WriteZip, with the
+// contents of the customer's documents added under documents/ (the
+// customer's audience gets only those visible in the portal).
+func (s *PrivacyService) WriteZip(ctx context.Context, e *CustomerExport, w io.Writer) error {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return err
+	}
+	if len(e.Documents) > 0 && s.cfg.Blobs == nil {
+		return errorString("crm: exporting documents needs Config.Blobs")
+	}
+	z := zip.NewWriter(w)
+	if err := e.writeZip(z); err != nil {
+		return err
+	}
+	for _, d := range e.Documents {
+		f, err := z.Create("documents/" + d.ID + "-" + d.FileName)
+		if err != nil {
+			return err
+		}
+		rc, err := s.cfg.Blobs.Open(ctx, blobKey(sc.org, d.SHA256))
+		if err != nil {
+			return fmt.Errorf("crm: export document %s: %w", d.ID, err)
+		}
+		_, err = io.Copy(f, rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return z.Close()
+}
+
+func (e *CustomerExport) writeZip(z *zip.Writer) error {
 	add := func(name string, header []string, rows [][]string) error {
 		f, err := z.Create(name)
 		if err != nil {
@@ -422,6 +473,15 @@ func (e *CustomerExport) WriteZip(w io.Writer) error {
 				return []string{p.ID, timeText(p.At), string(p.Kind), strconv.FormatInt(p.Points, 10), dateText(p.AvailableFrom),
 					dateText(p.ExpiresOn), p.Reason, p.Reference, p.Reverses, p.Actor.String()}
 			})},
+		{"documents.csv", []string{"id", "title", "fileName", "contentType", "size", "sha256", "visibility", "origin", "addedAt", "sentAt"},
+			rowsOf(e.Documents, func(d Document) []string {
+				sent := ""
+				if d.SentAt != nil {
+					sent = timeText(*d.SentAt)
+				}
+				return []string{d.ID, d.Title, d.FileName, d.ContentType, strconv.FormatInt(d.Size, 10), d.SHA256,
+					string(d.Visibility), string(d.Origin), timeText(d.AddedAt), sent}
+			})},
 		{"history.csv", []string{"id", "at", "kind", "actor", "changes"}, rowsOf(e.History, func(h HistoryEvent) []string {
 			return []string{h.ID, timeText(h.At), string(h.Kind), h.Actor.String(), valueText(h.Changes)}
 		})},
@@ -437,10 +497,7 @@ func (e *CustomerExport) WriteZip(w io.Writer) error {
 	}
 	enc := json.NewEncoder(f)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(e); err != nil {
-		return err
-	}
-	return z.Close()
+	return enc.Encode(e)
 }
 
 func rowsOf[T any](items []T, row func(T) []string) [][]string {
@@ -505,19 +562,23 @@ func (s *PrivacyService) Anonymise(ctx context.Context, customerID string) (*Cus
 		return nil, &notFoundError{what: "customer " + customerID}
 	}
 	var out *Customer
+	var released []string
 	err = s.store.InTx(ctx, func(tx Store) error {
-		out, _, err = s.anonymise(ctx, tx, sc, customerID, "request", nil)
+		released = released[:0]
+		out, _, err = s.anonymise(ctx, tx, sc, customerID, "request", nil, &released)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, s.removeBlobs(ctx, sc, released)
 }
 
 // anonymise runs in tx. With keep set, a customer keep approves of (still
 // inactive, no excluded consent) is left alone; done says it was anonymised now.
-func (s *PrivacyService) anonymise(ctx context.Context, tx Store, sc scope, id, reason string, keep func(*Customer) (bool, error)) (*Customer, bool, error) {
+// The SHA-256s of document contents nothing uses any more are added to
+// released, for removeBlobs after the commit.
+func (s *PrivacyService) anonymise(ctx context.Context, tx Store, sc scope, id, reason string, keep func(*Customer) (bool, error), released *[]string) (*Customer, bool, error) {
 	now := s.now()
 	// Locks the row first: a concurrent change waits, then finds the shell.
 	if err := tx.CustomerLock(ctx, sc.org, id); err != nil {
@@ -537,6 +598,24 @@ func (s *PrivacyService) anonymise(ctx context.Context, tx Store, sc scope, id, 
 	}
 	if err := tx.CustomerAnonymise(ctx, sc.org, id, now); err != nil {
 		return nil, false, err
+	}
+	// Documents are the customer's files: they go, and with them contents
+	// no other document uses (removed once the transaction committed).
+	docs, err := tx.DocumentList(ctx, sc.org, id, false)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, d := range docs {
+		if err := tx.DocumentDelete(ctx, sc.org, d.ID); err != nil {
+			return nil, false, err
+		}
+		unused, err := tx.BlobRelease(ctx, sc.org, d.SHA256)
+		if err != nil {
+			return nil, false, err
+		}
+		if unused {
+			*released = append(*released, d.SHA256)
+		}
 	}
 	if err := tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerAnonymised, now, []FieldChange{{Field: "reason", New: reason}})); err != nil {
 		return nil, false, err
@@ -660,11 +739,16 @@ func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryR
 				continue
 			}
 			var done bool
+			var released []string
 			err := s.store.InTx(ctx, func(tx Store) error {
 				var aerr error
-				_, done, aerr = s.anonymise(ctx, tx, sc, cand.ID, "retention", keep(tx))
+				released = released[:0]
+				_, done, aerr = s.anonymise(ctx, tx, sc, cand.ID, "retention", keep(tx), &released)
 				return aerr
 			})
+			if err == nil {
+				err = s.removeBlobs(ctx, sc, released)
+			}
 			if errors.Is(err, ErrNotFound) { // deleted meanwhile
 				continue
 			}
@@ -681,4 +765,14 @@ func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryR
 		}
 		params.AfterNumber = batch[len(batch)-1].Number
 	}
+}
+
+// removeBlobs deletes document contents nothing refers to any more.
+func (s *PrivacyService) removeBlobs(ctx context.Context, sc scope, shas []string) error {
+	for _, sha := range shas {
+		if err := (&DocumentService{core: s.core}).removeBlob(ctx, sc.org, sha); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -68,7 +68,7 @@ func (s *server) registerPrivacy() {
 		var buf bytes.Buffer
 		out := &exportOutput{ContentType: "application/json", CacheControl: "no-store"}
 		if in.Format == "zip" {
-			err = e.WriteZip(&buf)
+			err = privacy.WriteZip(ctx, e, &buf) // with the documents' contents
 			out.ContentType = "application/zip"
 			out.ContentDisposition = `attachment; filename="customer-` + strconv.FormatInt(e.Customer.Number, 10) + `-export.zip"`
 		} else {

@@ -35,6 +35,8 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "idempotencyKey", Reason: "the key was used for a different request"}},
 	{"point_transactions_reverses_uq", "point_transactions.org_id, point_transactions.reverses",
 		crm.ConflictError{Field: "transactionId", Reason: "the transaction was reversed already"}},
+	{"document_attributes_name_uq", "document_attributes.org_id, document_attributes.name_key",
+		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists (archived ones included)"}},
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun/migrate"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/store/diskblob"
 	"github.com/dossiercrm/dossier/crm/store/storetest"
 )
 
@@ -41,6 +42,7 @@ var exportedTables = map[string]string{
 	"consent_confirmations": "consentLog", // the pending record; the token is a secret kept only as a hash
 	"point_transactions":    "points",
 	"point_lots":            "points", // what is left of each award
+	"documents":             "documents",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when
@@ -123,7 +125,11 @@ func newTestCRM(t *testing.T, db *DB) (*crm.CRM, context.Context) {
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c, err := crm.New(db, crm.Config{})
+	blobs, err := diskblob.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crm.New(db, crm.Config{Blobs: blobs})
 	if err != nil {
 		t.Fatal(err)
 	}

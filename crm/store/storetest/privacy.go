@@ -79,6 +79,10 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	_, err = c.Consents.RequestConfirmation(ctx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeNewsletter, Source: crm.SourceWebForm,
 		Evidence: crm.Evidence{IP: "198.51.100.78", UserAgent: "Xqbrowser/2.0"}})
 	must(err)
+	// A document whose title and file name name the customer.
+	_, err = c.Documents.Add(ctx, cust.ID, crm.NewDocument{Title: "Passport Quirinusxq", FileName: "zwartkopxq-passport.pdf"},
+		strings.NewReader("%PDF-1.4 passport scan of Quirinusxq"))
+	must(err)
 	// Points, with a correction whose reason names the customer.
 	org, err := crm.OrgFrom(ctx)
 	must(err)
@@ -120,6 +124,9 @@ func testExport(t *testing.T, open func(t *testing.T) crm.Store) {
 			t.Fatalf("staff export section %s is empty", name)
 		}
 	}
+	if len(staff.Documents) != 1 || staff.Documents[0].FileName != "zwartkopxq-passport.pdf" {
+		t.Fatalf("staff export documents: %+v", staff.Documents)
+	}
 	if staff.History[0].Kind != crm.EventCustomerCreated || len(staff.ConsentLog) != 2 || staff.BenefitUses[0].Note != "Xqbenefit note" {
 		t.Fatalf("export order or content: history[0]=%s log=%d", staff.History[0].Kind, len(staff.ConsentLog))
 	}
@@ -138,13 +145,16 @@ func testExport(t *testing.T, open func(t *testing.T) crm.Store) {
 			t.Fatalf("customer export contains %q", hidden)
 		}
 	}
+	if len(own.Documents) != 0 {
+		t.Fatalf("the customer's export shows an internal document: %+v", own.Documents)
+	}
 	if own.Customer.Remarks != "Xqremark two" || len(own.History) != len(staff.History) {
 		t.Fatalf("customer export lost data: %+v", own.Customer)
 	}
 
 	// The zip holds one CSV per section and the JSON document.
 	var buf bytes.Buffer
-	if err := staff.WriteZip(&buf); err != nil {
+	if err := e.crm.Privacy.WriteZip(e.a, staff, &buf); err != nil {
 		t.Fatal(err)
 	}
 	z, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
@@ -175,6 +185,9 @@ func testExport(t *testing.T, open func(t *testing.T) crm.Store) {
 		if len(files[name]) < minRows {
 			t.Fatalf("%s has %d rows, want at least %d", name, len(files[name]), minRows)
 		}
+	}
+	if _, ok := files["documents/"+staff.Documents[0].ID+"-zwartkopxq-passport.pdf"]; !ok {
+		t.Fatalf("zip lacks the document's contents: %v", keys(files))
 	}
 	if _, ok := files["export.json"]; !ok {
 		t.Fatal("zip lacks export.json")
@@ -245,6 +258,10 @@ func testAnonymise(t *testing.T, open func(t *testing.T) crm.Store) {
 		if r.IP != "" || r.UserAgent != "" {
 			t.Fatalf("consent evidence kept: %+v", r)
 		}
+	}
+	// The customer's documents are gone, contents included.
+	if docs, err := e.crm.Documents.List(e.a, id, false); err != nil || len(docs) != 0 {
+		t.Fatalf("documents after anonymisation: %+v, %v", docs, err)
 	}
 	// Idempotent: again changes nothing and writes no event.
 	again, err := e.crm.Privacy.Anonymise(e.a, id)
@@ -358,4 +375,12 @@ func testRetention(t *testing.T, open func(t *testing.T) crm.Store) {
 	// A real run needs an actor.
 	_, err = e.crm.Privacy.ApplyRetention(crm.WithOrg(t.Context(), orgA), testNow, false)
 	wantErr(t, err, crm.ErrNoActor)
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/store/diskblob"
 )
 
 // Run runs the whole suite. open must return a fresh, migrated, empty store
@@ -75,6 +76,9 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"PointsExpiry", testPointsExpiry},
 		{"PointsIdempotency", testPointsIdempotency},
 		{"PointsConcurrency", testPointsConcurrency},
+		{"Documents", testDocuments},
+		{"DocumentContentsShared", testDocumentContentsShared},
+		{"DocumentReport", testDocumentReport},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +110,12 @@ func newEnv(t *testing.T, open func(t *testing.T) crm.Store) *env {
 	t.Helper()
 	st := open(t)
 	e := &env{t: t, store: st, now: testNow}
-	c, err := crm.New(st, crm.Config{Clock: func() time.Time { return e.now }})
+	blobs, err := diskblob.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crm.New(st, crm.Config{Clock: func() time.Time { return e.now }, Blobs: blobs,
+		MaxDocumentBytes: testMaxDocument, Reports: textReports{}})
 	if err != nil {
 		t.Fatalf("crm.New: %v", err)
 	}
