@@ -236,6 +236,7 @@ type ConsentService struct {
 	*core
 	customers *CustomerService
 	segments  *SegmentService
+	outbox    *OutboxService
 }
 
 var purposeKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -628,7 +629,9 @@ func (s *ConsentService) wordingFor(ctx context.Context, tx Store, sc scope, cus
 
 // RequestConfirmation starts a double opt-in sign-up: it appends a pending
 // record and returns the single-use token for the confirmation link,
-// valid for Config.ConfirmationTTL. Only the token's hash is stored.
+// valid for Config.ConfirmationTTL. Only the token's hash is stored. With
+// Config.ConfirmationURL set it also queues the confirmation mail (which
+// needs an e-mail address) in the same transaction.
 func (s *ConsentService) RequestConfirmation(ctx context.Context, customerID string, in ConsentInput) (*PendingConsent, error) {
 	sc, err := writeScope(ctx)
 	if err != nil {
@@ -652,10 +655,20 @@ func (s *ConsentService) RequestConfirmation(ctx context.Context, customerID str
 		}
 		token := newConfirmationToken()
 		out = &PendingConsent{Record: *rec, Token: token, ExpiresAt: rec.At.Add(s.cfg.ConfirmationTTL)}
-		return tx.ConsentConfirmationInsert(ctx, &ConsentConfirmation{
+		if err := tx.ConsentConfirmationInsert(ctx, &ConsentConfirmation{
 			OrgID: sc.org, TokenHash: hashToken(token), RecordID: rec.ID, CustomerID: cust.ID,
 			PurposeID: p.ID, WordingID: rec.WordingID, Source: rec.Source, ExpiresAt: out.ExpiresAt,
-		})
+		}); err != nil {
+			return err
+		}
+		if s.cfg.ConfirmationURL == "" {
+			return nil
+		}
+		// The confirmation mail is queued with the pending record: both or neither.
+		data := MailData{Link: mailLink(s.cfg.ConfirmationURL, token), Purpose: p.Name,
+			ExpiresAt: out.ExpiresAt.Format("2006-01-02 15:04 MST")}
+		_, err = s.outbox.queue(ctx, tx, sc, cust, TemplateDoubleOptIn, "", data, nil)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -702,6 +715,10 @@ func (s *ConsentService) Confirm(ctx context.Context, token string, ev Evidence)
 		rec, err = s.append(ctx, tx, sc, cust, p, ConsentGranted, ConsentInput{
 			Purpose: p.Key, Source: c.Source, WordingID: c.WordingID, Evidence: ev,
 		}, c.RecordID)
+		if err != nil || s.cfg.ConfirmationURL == "" {
+			return err
+		}
+		_, err = s.outbox.queue(ctx, tx, sc, cust, TemplateConsentConfirmation, "", MailData{Purpose: p.Name}, nil)
 		return err
 	})
 	if err != nil {

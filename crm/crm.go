@@ -31,6 +31,8 @@ type Store interface {
 	PrivacyStore
 	PointStore
 	DocumentStore
+	MailTemplateStore
+	OutboxStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -60,6 +62,14 @@ type Config struct {
 	// Reports renders customer reports (Documents.FileReport); the
 	// reference server uses crm/report's PDF renderer.
 	Reports ReportRenderer
+	// OutboxLease is how long a delivery worker holds a claimed mail before
+	// another may try it. Default DefaultOutboxLease (two minutes).
+	OutboxLease time.Duration
+	// ConfirmationURL, when set, makes a double opt-in sign-up queue its
+	// confirmation mail, with the link made by putting the token in place
+	// of {token} ("https://example.com/confirm?token={token}"), and a
+	// confirmation queue the thank-you mail.
+	ConfirmationURL string
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -75,6 +85,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.OutboxLease == 0 {
+		cfg.OutboxLease = DefaultOutboxLease
 	}
 	if cfg.MaxDocumentBytes == 0 {
 		cfg.MaxDocumentBytes = DefaultMaxDocumentBytes
@@ -120,6 +133,10 @@ type CRM struct {
 	Points *PointService
 	// Documents are files kept per customer, and generated reports (C6).
 	Documents *DocumentService
+	// Mail keeps mail templates and renders them in the customer's language (C7).
+	Mail *MailService
+	// Outbox holds queued mails for a delivery worker (crm/mail.Worker).
+	Outbox *OutboxService
 }
 
 // New builds a CRM on st.
@@ -134,7 +151,9 @@ func New(st Store, cfg Config) (*CRM, error) {
 	c := &core{store: st, cfg: cfg, validate: newValidator()}
 	customers := &CustomerService{core: c}
 	segments := &SegmentService{core: c, customers: customers}
-	consents := &ConsentService{core: c, customers: customers, segments: segments}
+	mailSvc := &MailService{c}
+	outbox := &OutboxService{core: c, mail: mailSvc}
+	consents := &ConsentService{core: c, customers: customers, segments: segments, outbox: outbox}
 	customers.consents = consents
 	tags := &QualifierService{core: c, kind: KindTag}
 	attributes := &QualifierService{core: c, kind: KindAttribute}
@@ -154,7 +173,9 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Consents:      consents,
 		Privacy:       privacy,
 		Points:        points,
-		Documents:     &DocumentService{core: c, privacy: privacy},
+		Documents:     &DocumentService{core: c, privacy: privacy, outbox: outbox},
+		Mail:          mailSvc,
+		Outbox:        outbox,
 	}, nil
 }
 

@@ -467,9 +467,15 @@ func (s *CustomerService) Delete(ctx context.Context, id string) error {
 	if !validID(id) {
 		return &notFoundError{what: "customer " + id}
 	}
-	return s.store.InTx(ctx, func(tx Store) error {
+	var released []string
+	err = s.store.InTx(ctx, func(tx Store) error {
+		released = released[:0]
 		old, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
 		if err != nil {
+			return err
+		}
+		// Documents and mails first, letting go of their contents.
+		if err := s.dropFiles(ctx, tx, sc.org, id, &released); err != nil {
 			return err
 		}
 		if err := tx.CustomerDelete(ctx, sc.org, id); err != nil {
@@ -478,6 +484,10 @@ func (s *CustomerService) Delete(ctx context.Context, id string) error {
 		return tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerDeleted, s.now(),
 			[]FieldChange{{Field: "number", Old: old.Number}}))
 	})
+	if err != nil {
+		return err
+	}
+	return s.removeBlobs(ctx, sc.org, released)
 }
 
 // rules loads what validating a customer needs: the organisation (language,

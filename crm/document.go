@@ -123,6 +123,9 @@ type DocumentStore interface {
 	// DocumentsUnsent returns up to limit documents with the attribute that
 	// were never sent, oldest first, after afterID.
 	DocumentsUnsent(ctx context.Context, orgID, attributeID, afterID string, limit int) ([]Document, error)
+	// DocumentsUnsentOf returns a customer's documents with the attribute
+	// that were never sent.
+	DocumentsUnsentOf(ctx context.Context, orgID, customerID, attributeID string) ([]Document, error)
 	// DocumentMarkSent records that documents were mailed.
 	DocumentMarkSent(ctx context.Context, orgID string, ids []string, at time.Time) error
 	// BlobAcquire counts one more reference to the contents.
@@ -147,6 +150,7 @@ const (
 type DocumentService struct {
 	*core
 	privacy *PrivacyService
+	outbox  *OutboxService
 }
 
 func blobKey(orgID, sha string) string { return orgID + "/" + sha }

@@ -62,6 +62,8 @@ type CustomerExport struct {
 	// Documents describe the customer's documents; PrivacyService.WriteZip
 	// adds their contents.
 	Documents []Document `json:"documents"`
+	// Mails are the mails queued or sent to the customer, with their text.
+	Mails []ExportedMail `json:"mails"`
 	// History is the timeline, oldest first.
 	History []HistoryEvent `json:"history"`
 }
@@ -70,6 +72,19 @@ type CustomerExport struct {
 type ExportedPoints struct {
 	Balance      PointBalance       `json:"balance"`
 	Transactions []PointTransaction `json:"transactions"`
+}
+
+// ExportedMail is a mail to the customer in an export.
+type ExportedMail struct {
+	ID        string       `json:"id"`
+	Template  string       `json:"template"`
+	Language  string       `json:"language"`
+	ToEmail   string       `json:"toEmail"`
+	Subject   string       `json:"subject"`
+	Text      string       `json:"text"`
+	Status    OutboxStatus `json:"status"`
+	CreatedAt time.Time    `json:"createdAt"`
+	SentAt    *time.Time   `json:"sentAt,omitempty"`
 }
 
 // ExportedOrganisation names the organisation an export comes from.
@@ -275,6 +290,21 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 		return nil, err
 	}
 	e.Documents = nonNil(e.Documents)
+	e.Mails = []ExportedMail{}
+	for before := ""; ; {
+		page, err := tx.OutboxList(ctx, sc.org, customerID, before, MaxPageLimit)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range page {
+			e.Mails = append(e.Mails, ExportedMail{ID: m.ID, Template: m.Template, Language: m.Language, ToEmail: m.ToEmail,
+				Subject: m.Subject, Text: m.Text, Status: m.Status, CreatedAt: m.CreatedAt, SentAt: m.SentAt})
+		}
+		if len(page) < MaxPageLimit {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
 	e.Memberships = nonNil(e.Memberships)
 	e.BenefitUses = nonNil(e.BenefitUses)
 	e.ConsentLog = nonNil(e.ConsentLog)
@@ -482,6 +512,14 @@ func (e *CustomerExport) writeZip(z *zip.Writer) error {
 				return []string{d.ID, d.Title, d.FileName, d.ContentType, strconv.FormatInt(d.Size, 10), d.SHA256,
 					string(d.Visibility), string(d.Origin), timeText(d.AddedAt), sent}
 			})},
+		{"mails.csv", []string{"id", "template", "language", "toEmail", "subject", "status", "createdAt", "sentAt", "text"},
+			rowsOf(e.Mails, func(m ExportedMail) []string {
+				sent := ""
+				if m.SentAt != nil {
+					sent = timeText(*m.SentAt)
+				}
+				return []string{m.ID, m.Template, m.Language, m.ToEmail, m.Subject, string(m.Status), timeText(m.CreatedAt), sent, m.Text}
+			})},
 		{"history.csv", []string{"id", "at", "kind", "actor", "changes"}, rowsOf(e.History, func(h HistoryEvent) []string {
 			return []string{h.ID, timeText(h.At), string(h.Kind), h.Actor.String(), valueText(h.Changes)}
 		})},
@@ -599,23 +637,8 @@ func (s *PrivacyService) anonymise(ctx context.Context, tx Store, sc scope, id, 
 	if err := tx.CustomerAnonymise(ctx, sc.org, id, now); err != nil {
 		return nil, false, err
 	}
-	// Documents are the customer's files: they go, and with them contents
-	// no other document uses (removed once the transaction committed).
-	docs, err := tx.DocumentList(ctx, sc.org, id, false)
-	if err != nil {
+	if err := s.dropFiles(ctx, tx, sc.org, id, released); err != nil {
 		return nil, false, err
-	}
-	for _, d := range docs {
-		if err := tx.DocumentDelete(ctx, sc.org, d.ID); err != nil {
-			return nil, false, err
-		}
-		unused, err := tx.BlobRelease(ctx, sc.org, d.SHA256)
-		if err != nil {
-			return nil, false, err
-		}
-		if unused {
-			*released = append(*released, d.SHA256)
-		}
 	}
 	if err := tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerAnonymised, now, []FieldChange{{Field: "reason", New: reason}})); err != nil {
 		return nil, false, err
@@ -769,8 +792,51 @@ func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryR
 
 // removeBlobs deletes document contents nothing refers to any more.
 func (s *PrivacyService) removeBlobs(ctx context.Context, sc scope, shas []string) error {
+	return s.core.removeBlobs(ctx, sc.org, shas)
+}
+
+func (c *core) removeBlobs(ctx context.Context, orgID string, shas []string) error {
+	docs := &DocumentService{core: c}
 	for _, sha := range shas {
-		if err := (&DocumentService{core: s.core}).removeBlob(ctx, sc.org, sha); err != nil {
+		if err := docs.removeBlob(ctx, orgID, sha); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropFiles deletes a customer's documents and mails in tx, letting go of
+// their contents: the SHA-256s no one uses any more are added to released,
+// for removeBlobs once the transaction committed. Anonymisation and
+// deletion both use it.
+func (c *core) dropFiles(ctx context.Context, tx Store, orgID, customerID string, released *[]string) error {
+	release := func(sha string) error {
+		unused, err := tx.BlobRelease(ctx, orgID, sha)
+		if err == nil && unused {
+			*released = append(*released, sha)
+		}
+		return err
+	}
+	docs, err := tx.DocumentList(ctx, orgID, customerID, false)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if err := tx.DocumentDelete(ctx, orgID, d.ID); err != nil {
+			return err
+		}
+		if err := release(d.SHA256); err != nil {
+			return err
+		}
+	}
+	// Mails carry the customer's name and address; pending ones also hold
+	// their attachments' contents.
+	held, err := tx.OutboxDeleteOf(ctx, orgID, customerID)
+	if err != nil {
+		return err
+	}
+	for _, a := range held {
+		if err := release(a.SHA256); err != nil {
 			return err
 		}
 	}

@@ -38,6 +38,10 @@ var catalogue = map[string]map[string]string{
 		"maxValue":      "must be at most {param}",
 		"minItems":      "must have at least {param} items",
 		"maxItems":      "must have at most {param} items",
+		"noAddress":     "is missing: the customer has no e-mail address",
+		"template":      "is not a valid template: {param}",
+		"empty":         "is empty",
+		"maxBytes":      "is larger than {param}",
 	},
 	"nl": {
 		"required":      "is verplicht",
@@ -71,6 +75,10 @@ var catalogue = map[string]map[string]string{
 		"maxValue":      "mag hoogstens {param} zijn",
 		"minItems":      "moet minstens {param} elementen hebben",
 		"maxItems":      "mag hoogstens {param} elementen hebben",
+		"noAddress":     "ontbreekt: de klant heeft geen e-mailadres",
+		"template":      "is geen geldige template: {param}",
+		"empty":         "is leeg",
+		"maxBytes":      "is groter dan {param}",
 	},
 	"de": {
 		"required":      "ist erforderlich",
@@ -104,6 +112,10 @@ var catalogue = map[string]map[string]string{
 		"maxValue":      "darf höchstens {param} sein",
 		"minItems":      "muss mindestens {param} Einträge haben",
 		"maxItems":      "darf höchstens {param} Einträge haben",
+		"noAddress":     "fehlt: der Kunde hat keine E-Mail-Adresse",
+		"template":      "ist keine gültige Vorlage: {param}",
+		"empty":         "ist leer",
+		"maxBytes":      "ist größer als {param}",
 	},
 }
 

@@ -27,6 +27,9 @@ type dialect struct {
 	// before it: PostgreSQL would start parallel workers for a query that
 	// stops after a page, which costs more than the query itself.
 	pageSettings []string
+	// claimLock ends the select of mails a worker claims: PostgreSQL skips
+	// rows another worker is claiming; SQLite has one writer at a time anyway.
+	claimLock string
 }
 
 // frequentMatches is how many trigram matches make a text "frequent" on
@@ -41,6 +44,7 @@ var (
 		beforeMigrate: ensurePgTrgm,
 		drivenJoin:    "JOIN",
 		pageSettings:  []string{"SET LOCAL max_parallel_workers_per_gather = 0"},
+		claimLock:     " FOR UPDATE SKIP LOCKED",
 		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads

@@ -43,6 +43,7 @@ var exportedTables = map[string]string{
 	"point_transactions":    "points",
 	"point_lots":            "points", // what is left of each award
 	"documents":             "documents",
+	"outbox":                "mails",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when

@@ -80,8 +80,11 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 		Evidence: crm.Evidence{IP: "198.51.100.78", UserAgent: "Xqbrowser/2.0"}})
 	must(err)
 	// A document whose title and file name name the customer.
-	_, err = c.Documents.Add(ctx, cust.ID, crm.NewDocument{Title: "Passport Quirinusxq", FileName: "zwartkopxq-passport.pdf"},
+	doc, err := c.Documents.Add(ctx, cust.ID, crm.NewDocument{Title: "Passport Quirinusxq", FileName: "zwartkopxq-passport.pdf"},
 		strings.NewReader("%PDF-1.4 passport scan of Quirinusxq"))
+	must(err)
+	// A mail with the document, waiting in the outbox.
+	_, err = c.Documents.Send(ctx, cust.ID, []string{doc.ID}, crm.SendOptions{})
 	must(err)
 	// Points, with a correction whose reason names the customer.
 	org, err := crm.OrgFrom(ctx)

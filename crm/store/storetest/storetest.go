@@ -79,6 +79,9 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Documents", testDocuments},
 		{"DocumentContentsShared", testDocumentContentsShared},
 		{"DocumentReport", testDocumentReport},
+		{"MailTemplates", testMailTemplates},
+		{"Outbox", testOutbox},
+		{"BatchSend", testBatchSend},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
