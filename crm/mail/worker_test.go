@@ -1,0 +1,222 @@
+package mail_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/mail"
+	"github.com/dossiercrm/dossier/crm/mail/mailtest"
+	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/testdb"
+)
+
+// outboxWorld is a CRM on a fresh database with an organisation, a clock
+// the test moves, and an in-test SMTP server with a sender for it.
+type outboxWorld struct {
+	c      *crm.CRM
+	ctx    context.Context
+	server *mailtest.Server
+	sender *mail.SMTPSender
+	mu     sync.Mutex
+	now    time.Time
+}
+
+func (w *outboxWorld) clock() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.now
+}
+
+func (w *outboxWorld) advance(d time.Duration) {
+	w.mu.Lock()
+	w.now = w.now.Add(d)
+	w.mu.Unlock()
+}
+
+func newOutboxWorld(t *testing.T, open testdb.Opener) *outboxWorld {
+	t.Helper()
+	w := &outboxWorld{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	blobs, err := diskblob.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crm.New(open(t), crm.Config{Clock: w.clock, Blobs: blobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Organisations.Create(context.Background(), crm.NewOrganisation{ID: "acme", Name: "Acme Reizen", DefaultLanguage: "de"}); err != nil {
+		t.Fatal(err)
+	}
+	w.c, w.ctx = c, crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff("u-1"))
+	w.server = mailtest.NewServer(t)
+	if w.sender, err = mail.NewSMTPSender(mail.SMTPConfig{Host: w.server.Host, Port: w.server.Port, TLS: mail.TLSNone,
+		From: mail.Address{Name: "Acme Reizen", Email: "noreply@acme.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *outboxWorld) worker() *mail.Worker {
+	return &mail.Worker{CRM: w.c, Sender: w.sender, Idle: 10 * time.Millisecond}
+}
+
+// sendDocument queues a mail with one document for a new customer.
+func (w *outboxWorld) sendDocument(t *testing.T, f crm.CustomerFields, data []byte) (*crm.Customer, *crm.OutboxMail) {
+	t.Helper()
+	cust, err := w.c.Customers.Create(w.ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := w.c.Documents.Add(w.ctx, cust.ID, crm.NewDocument{Title: "Reisplan", FileName: "reisplan.pdf"}, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := w.c.Documents.Send(w.ctx, cust.ID, []string{d.ID}, crm.SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cust, m
+}
+
+func allBytes() []byte {
+	b := []byte("%PDF-1.4\n")
+	for i := range 256 {
+		b = append(b, byte(i))
+	}
+	return b
+}
+
+// TestWorkerDelivers: a mail queued by a committed change (the worker was
+// not running: as after a crash between commit and delivery) reaches the
+// SMTP server exactly once, in the customer's language, with its
+// attachment byte for byte, and shows on the timeline.
+func TestWorkerDelivers(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newOutboxWorld(t, open)
+		data := allBytes()
+		cust, m := w.sendDocument(t, crm.CustomerFields{FirstName: "Jan", LastName: "<b>de Vries</b>", Email: "jan@example.nl", Language: "nl-BE"}, data)
+		// A second customer in Swedish, which has no template: the organisation's German.
+		_, m2 := w.sendDocument(t, crm.CustomerFields{FirstName: "Sven", Email: "sven@example.se", Language: "sv"}, []byte("x"))
+
+		worker := w.worker()
+		for range 3 { // further runs find nothing left
+			if _, err := worker.RunOnce(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := w.server.Messages()
+		if len(got) != 2 {
+			t.Fatalf("server received %d mails, want 2", len(got))
+		}
+		byTo := map[string]*mailtest.Message{}
+		for _, msg := range got {
+			byTo[msg.To[0]] = msg
+		}
+		nl := byTo["jan@example.nl"]
+		if nl == nil || nl.Subject != "Uw documenten van Acme Reizen" || !strings.Contains(nl.MessageID, m.ID) ||
+			!strings.Contains(nl.Text, "Beste Jan <b>de Vries</b>") || !strings.Contains(nl.HTML, "Jan &lt;b&gt;de Vries&lt;/b&gt;") {
+			t.Fatalf("mail to the nl-BE customer: %+v", nl)
+		}
+		if len(nl.Attachments) != 1 || nl.Attachments[0].Filename != "reisplan.pdf" || !bytes.Equal(nl.Attachments[0].Data, data) {
+			t.Fatalf("attachment: %+v", nl.Attachments)
+		}
+		if sv := byTo["sven@example.se"]; sv == nil || sv.Subject != "Ihre Unterlagen von Acme Reizen" {
+			t.Fatalf("mail to the Swedish customer: %+v", sv)
+		}
+		for _, id := range []string{m.ID, m2.ID} {
+			if got, _ := w.c.Outbox.Get(w.ctx, id); got.Status != crm.OutboxSent {
+				t.Fatalf("mail %s: %s", id, got.Status)
+			}
+		}
+		h, _ := w.c.History.List(w.ctx, cust.ID, crm.PageRequest{})
+		if h.Items[0].Kind != crm.EventMailSent || h.Items[0].Actor != crm.System() {
+			t.Fatalf("timeline: %+v", h.Items[0])
+		}
+	})
+}
+
+// TestWorkerRetries: a worker that crashed holding a mail lets go when the
+// lease ends; a temporary refusal is retried later; a permanent one fails
+// the mail. The server accepts each mail once.
+func TestWorkerRetries(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newOutboxWorld(t, open)
+		_, crashed := w.sendDocument(t, crm.CustomerFields{FirstName: "A", Email: "a@example.nl"}, []byte("a"))
+		// A worker claims the mail and dies before sending it.
+		if claimed, err := w.c.Outbox.Claim(t.Context(), 10); err != nil || len(claimed) != 1 {
+			t.Fatalf("claim: %v, %v", claimed, err)
+		}
+		worker := w.worker()
+		if n, _ := worker.RunOnce(t.Context()); n != 0 {
+			t.Fatal("a leased mail was claimed again")
+		}
+		w.advance(crm.DefaultOutboxLease)
+		if n, err := worker.RunOnce(t.Context()); n != 1 || err != nil {
+			t.Fatalf("after the lease: %d, %v", n, err)
+		}
+		if got, _ := w.c.Outbox.Get(w.ctx, crashed.ID); got.Status != crm.OutboxSent || got.Attempts != 2 {
+			t.Fatalf("after the lease: %+v", got)
+		}
+
+		// 451 once: pending again, retried after the pause, delivered.
+		w.server.FailNext(1)
+		_, later := w.sendDocument(t, crm.CustomerFields{FirstName: "B", Email: "b@example.nl"}, []byte("b"))
+		worker.RunOnce(t.Context())
+		if got, _ := w.c.Outbox.Get(w.ctx, later.ID); got.Status != crm.OutboxPending || got.LastError == "" {
+			t.Fatalf("after a 451: %+v", got)
+		}
+		worker.RunOnce(t.Context())
+		if got, _ := w.c.Outbox.Get(w.ctx, later.ID); got.Status != crm.OutboxPending {
+			t.Fatalf("retried before its time: %+v", got)
+		}
+		w.advance(time.Minute)
+		worker.RunOnce(t.Context())
+		if got, _ := w.c.Outbox.Get(w.ctx, later.ID); got.Status != crm.OutboxSent {
+			t.Fatalf("after the retry: %+v", got)
+		}
+
+		// 550: failed for good, on the timeline, never tried again.
+		w.server.RejectRecipient("nobody@example.nl")
+		cust, bad := w.sendDocument(t, crm.CustomerFields{FirstName: "C", Email: "nobody@example.nl"}, []byte("c"))
+		worker.RunOnce(t.Context())
+		w.advance(24 * time.Hour)
+		worker.RunOnce(t.Context())
+		if got, _ := w.c.Outbox.Get(w.ctx, bad.ID); got.Status != crm.OutboxFailed || got.Attempts != 1 {
+			t.Fatalf("after a 550: %+v", got)
+		}
+		h, _ := w.c.History.List(w.ctx, cust.ID, crm.PageRequest{})
+		if h.Items[0].Kind != crm.EventMailFailed {
+			t.Fatalf("timeline after a 550: %+v", h.Items[0])
+		}
+		if n := len(w.server.Messages()); n != 2 {
+			t.Fatalf("the server accepted %d mails, want 2 (each once)", n)
+		}
+	})
+}
+
+// TestWorkerRun runs the worker in the background until cancelled.
+func TestWorkerRun(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newOutboxWorld(t, open)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- w.worker().Run(ctx) }()
+		for i := range 5 {
+			w.sendDocument(t, crm.CustomerFields{FirstName: "R", Email: "r@example.nl"}, []byte{byte(i)})
+		}
+		wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer wcancel()
+		if _, err := w.server.Wait(wctx, 5); err != nil {
+			t.Fatalf("the running worker did not deliver: %v", err)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
