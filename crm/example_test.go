@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/store"
+	"github.com/dossiercrm/dossier/crm/store/diskblob"
 )
 
 // setup opens an in-memory store with one organisation and returns a context
@@ -214,4 +218,42 @@ func ExamplePrivacyService_Anonymise() {
 	// Output:
 	// Anna Müller 1 event
 	// number 1 kept, name "", found by old name: 0
+}
+
+func ExampleDocumentService_Send() {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite::memory:", store.WithMigrate())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+	dir, _ := os.MkdirTemp("", "dossier-example")
+	defer os.RemoveAll(dir)
+	blobs, _ := diskblob.New(dir)
+	c, _ := crm.New(st, crm.Config{Blobs: blobs})
+	c.Organisations.Create(ctx, crm.NewOrganisation{ID: "acme", Name: "Acme Reizen", DefaultLanguage: "nl"})
+	ctx = crm.WithActor(crm.WithOrg(ctx, "acme"), crm.Staff("u-17"))
+
+	anna, _ := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Anna", Email: "anna@example.nl", Language: "de-AT"})
+	doc, err := c.Documents.Add(ctx, anna.ID, crm.NewDocument{Title: "Reiseplan", FileName: "plan.pdf"},
+		strings.NewReader("%PDF-1.4 ..."))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(doc.ContentType) // sniffed from the contents
+	// Queued in the outbox in the same transaction that marks the document sent.
+	if _, err := c.Documents.Send(ctx, anna.ID, []string{doc.ID}, crm.SendOptions{}); err != nil {
+		log.Fatal(err)
+	}
+	// A worker delivers it; here to a recorder instead of an SMTP server.
+	sent := &mail.Recorder{}
+	worker := &mail.Worker{CRM: c, Sender: sent, From: mail.Address{Email: "noreply@acme.example"}}
+	if _, err := worker.RunOnce(ctx); err != nil {
+		log.Fatal(err)
+	}
+	m := sent.Messages()[0]
+	fmt.Println(m.To[0].Email, "|", m.Subject, "|", m.Attachments[0].Name)
+	// Output:
+	// application/pdf
+	// anna@example.nl | Ihre Unterlagen von Acme Reizen | plan.pdf
 }
