@@ -112,7 +112,12 @@ func (w *Worker) deliver(ctx context.Context, m *crm.OutboxMail) {
 		err = w.Sender.Send(ctx, msg)
 	}
 	if err == nil {
-		if rerr := w.CRM.Outbox.Delivered(ctx, m); rerr != nil && !errors.Is(rerr, crm.ErrNotFound) {
+		// Recorded even when shutdown has begun: an accepted mail whose record
+		// is lost would be sent again when its lease ends.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		rerr := w.CRM.Outbox.Delivered(rctx, m)
+		cancel()
+		if rerr != nil && !errors.Is(rerr, crm.ErrNotFound) {
 			// Accepted but not recorded: remember it, never send it again.
 			w.mu.Lock()
 			w.accepted = append(w.accepted, *m)
