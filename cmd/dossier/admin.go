@@ -147,11 +147,17 @@ func (cl *cli) apikeyRevoke(ctx context.Context, fs *flagSet, args []string) err
 // openCRM opens the database, bringing its schema up to date so that admin
 // commands work on a fresh one, and builds the services on it.
 func openCRM(ctx context.Context, dsn string) (*crm.CRM, func(), error) {
+	return openCRMWith(ctx, dsn, crm.Config{})
+}
+
+// openCRMWith is openCRM with a configuration, for commands that need
+// more than the database, e.g. the documents' contents.
+func openCRMWith(ctx context.Context, dsn string, cfg crm.Config) (*crm.CRM, func(), error) {
 	st, err := store.Open(ctx, dsn, store.WithMigrate())
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := crm.New(st, crm.Config{})
+	c, err := crm.New(st, cfg)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

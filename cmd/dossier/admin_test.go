@@ -123,7 +123,9 @@ func TestUsage(t *testing.T) {
 		r := dossier(t, args...).wantCode(t, 0)
 		for _, want := range []string{"serve", "migrate", "org create", "apikey create", "apikey list", "apikey revoke", "retention",
 			"DOSSIER_DB", "DOSSIER_ADDR", "DOSSIER_LANGUAGE", "DOSSIER_COUNTRY", "DOSSIER_LOG_FORMAT", "DOSSIER_MAX_BODY_BYTES",
-			"DOSSIER_RETENTION_EVERY"} {
+			"DOSSIER_RETENTION_EVERY", "DOSSIER_POINTS_EXPIRY_EVERY", "DOSSIER_DATA_DIR", "DOSSIER_MAX_DOCUMENT_BYTES",
+			"DOSSIER_SMTP_HOST", "DOSSIER_SMTP_PORT", "DOSSIER_SMTP_USER", "DOSSIER_SMTP_PASSWORD", "DOSSIER_SMTP_TLS",
+			"DOSSIER_MAIL_FROM", "DOSSIER_MAIL_WORKER", "DOSSIER_CONFIRMATION_URL"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("%v: the usage lacks %q", args, want)
 			}
@@ -132,7 +134,9 @@ func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"help", "serve"}, {"serve", "-h"}} {
 		r := dossier(t, args...).wantCode(t, 0)
 		for _, want := range []string{"Usage: dossier serve", "-addr", "$DOSSIER_ADDR", "-max-body", "-log-format",
-			"-retention-every", "$DOSSIER_RETENTION_EVERY"} {
+			"-retention-every", "$DOSSIER_RETENTION_EVERY", "-data-dir", "$DOSSIER_DATA_DIR", "-max-document-bytes",
+			"-smtp-host", "-smtp-port", "-smtp-user", "$DOSSIER_SMTP_PASSWORD", "-smtp-tls", "-mail-from", "-mail-worker",
+			"$DOSSIER_MAIL_WORKER", "-confirmation-url", "$DOSSIER_CONFIRMATION_URL"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("%v: the usage lacks %q:\n%s", args, want, r.stdout)
 			}
@@ -140,7 +144,7 @@ func TestUsage(t *testing.T) {
 	}
 
 	r := dossier(t, "retention", "-h").wantCode(t, 0)
-	for _, want := range []string{"Usage: dossier retention", "-dry-run", "-org", "-json"} {
+	for _, want := range []string{"Usage: dossier retention", "-dry-run", "-org", "-json", "-data-dir"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("retention -h: the usage lacks %q:\n%s", want, r.stdout)
 		}

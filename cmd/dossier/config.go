@@ -96,6 +96,17 @@ var environment = [][2]string{
 	{"DOSSIER_LOG_FORMAT", "serve: log format, text or json (default text)"},
 	{"DOSSIER_MAX_BODY_BYTES", "serve: largest request body in bytes (default 1048576)"},
 	{"DOSSIER_RETENTION_EVERY", "serve: how often to apply the retention policies, e.g. 24h; 0 turns it off (default 24h)"},
+	{"DOSSIER_POINTS_EXPIRY_EVERY", "serve: how often to expire loyalty points past their date; 0 turns it off (default 24h)"},
+	{"DOSSIER_DATA_DIR", "serve, retention: directory whose blobs directory keeps documents' contents (default dossier-data)"},
+	{"DOSSIER_MAX_DOCUMENT_BYTES", "serve: largest document in bytes (default 20971520, 20 MiB)"},
+	{"DOSSIER_SMTP_HOST", "serve: SMTP server to send mail through; unset: mails are written to the log, not sent"},
+	{"DOSSIER_SMTP_PORT", "serve: SMTP port (default by --smtp-tls: 587, 465 for tls, 25 for none)"},
+	{"DOSSIER_SMTP_USER", "serve: SMTP AUTH user"},
+	{envSMTPPassword, "serve: SMTP AUTH password (environment only, never a flag)"},
+	{"DOSSIER_SMTP_TLS", "serve: starttls (default), opportunistic, tls or none"},
+	{"DOSSIER_MAIL_FROM", "serve: sender of the mails, \"Name <address>\" or address (required with SMTP)"},
+	{"DOSSIER_MAIL_WORKER", "serve: false stops this server from delivering the outbox (default true)"},
+	{"DOSSIER_CONFIRMATION_URL", "serve: double opt-in confirmation link, {token} replaced, e.g. https://example.com/confirm?t={token}"},
 }
 
 // run is the whole program; main only adds signals and the exit. It returns
@@ -267,6 +278,14 @@ func (fs *flagSet) envInt64(p *int64, name, env string, def int64, usage string)
 // the command line does not.
 func (fs *flagSet) envDuration(p *time.Duration, name, env string, def time.Duration, usage string) {
 	fs.DurationVar(p, name, def, usage+" [$"+env+"]")
+	fs.env = append(fs.env, [2]string{name, env})
+}
+
+// envBool defines a boolean flag that env sets when the command line does
+// not: true, false, 1 or 0. On the command line, turn it off with
+// --name=false.
+func (fs *flagSet) envBool(p *bool, name, env string, def bool, usage string) {
+	fs.BoolVar(p, name, def, usage+" [$"+env+"]")
 	fs.env = append(fs.env, [2]string{name, env})
 }
 

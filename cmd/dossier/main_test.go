@@ -59,11 +59,23 @@ type result struct {
 	stdout, stderr string
 }
 
+// withDataDir returns e with DOSSIER_DATA_DIR set to a temporary directory
+// unless e sets it: commands that keep files never write into the source
+// tree.
+func (e env) withDataDir(t *testing.T) env {
+	t.Helper()
+	out := env{"DOSSIER_DATA_DIR": t.TempDir()}
+	for k, v := range e {
+		out[k] = v
+	}
+	return out
+}
+
 // dossier runs the command line to completion with the environment e.
 func (e env) dossier(t *testing.T, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr, e.get)
+	code := run(context.Background(), args, &stdout, &stderr, e.withDataDir(t).get)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
@@ -95,10 +107,19 @@ var listeningAddr = regexp.MustCompile(`msg"?[=:]"?listening"?[ ,]"?addr"?[=:]"?
 // startServer runs serve with args on a free port and waits until it listens.
 func startServer(t *testing.T, args ...string) *runningServer {
 	t.Helper()
+	return env{}.startServer(t, args...)
+}
+
+// startServer runs serve with args and the environment e on a free port
+// and waits until it listens. Its data directory is a temporary one
+// unless e or args name one.
+func (e env) startServer(t *testing.T, args ...string) *runningServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &runningServer{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, done: make(chan int, 1)}
 	args = append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
-	go func() { s.done <- run(ctx, args, s.stdout, s.stderr, env{}.get) }()
+	getenv := e.withDataDir(t).get
+	go func() { s.done <- run(ctx, args, s.stdout, s.stderr, getenv) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -326,7 +347,7 @@ func TestServeFirstRunSettings(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "dossier.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	e := env{"DOSSIER_DB": dsn, "DOSSIER_ADDR": "127.0.0.1:0", "DOSSIER_LANGUAGE": "nl", "DOSSIER_COUNTRY": "nl"}
+	e := env{"DOSSIER_DB": dsn, "DOSSIER_ADDR": "127.0.0.1:0", "DOSSIER_LANGUAGE": "nl", "DOSSIER_COUNTRY": "nl", "DOSSIER_DATA_DIR": t.TempDir()}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"serve"}, stdout, stderr, e.get) }()
 	deadline := time.Now().Add(30 * time.Second)

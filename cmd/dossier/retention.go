@@ -25,17 +25,24 @@ const (
 // retention is "dossier retention".
 func (cl *cli) retention(ctx context.Context, fs *flagSet, args []string) error {
 	var (
-		db, org      string
-		dryRun, asJS bool
+		db, org, dataDir string
+		dryRun, asJS     bool
 	)
 	fs.dbFlag(&db)
+	fs.dataDirFlag(&dataDir)
 	fs.StringVar(&org, "org", "", "the `ID` of one organisation (default: every organisation)")
 	fs.BoolVar(&dryRun, "dry-run", false, "only list the customers that would be anonymised; change nothing")
 	fs.BoolVar(&asJS, "json", false, "print the reports as a JSON array instead of text")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	c, closeDB, err := openCRM(ctx, db)
+	// Anonymising a customer deletes its documents, and with the last
+	// reference to their contents, the files.
+	blobs, err := openBlobs(dataDir)
+	if err != nil {
+		return err
+	}
+	c, closeDB, err := openCRMWith(ctx, db, crm.Config{Blobs: blobs})
 	if err != nil {
 		return err
 	}

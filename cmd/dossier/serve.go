@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/httpapi"
+	"github.com/dossiercrm/dossier/crm/mail"
+	"github.com/dossiercrm/dossier/crm/report"
 	"github.com/dossiercrm/dossier/crm/store"
 )
 
@@ -51,8 +54,10 @@ var defaultLimits = serveLimits{
 func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	var (
 		db, addr, lang, country, logFormat string
-		maxBody                            int64
+		dataDir, confirmationURL           string
+		maxBody, maxDocument               int64
 		retentionEvery, expiryEvery        time.Duration
+		mailing                            mailSettings
 	)
 	fs.dbFlag(&db)
 	fs.envString(&addr, "addr", "DOSSIER_ADDR", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
@@ -63,6 +68,12 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		"how often to apply the organisations' retention policies (the first time a minute after start); 0 turns it off")
 	fs.envDuration(&expiryEvery, "points-expiry-every", "DOSSIER_POINTS_EXPIRY_EVERY", defaultPointsExpiryEvery,
 		"how often to expire loyalty points past their date (the first time a minute after start); 0 turns it off")
+	fs.dataDirFlag(&dataDir)
+	fs.envInt64(&maxDocument, "max-document-bytes", "DOSSIER_MAX_DOCUMENT_BYTES", crm.DefaultMaxDocumentBytes, "largest document in `bytes`")
+	fs.mailFlags(&mailing)
+	fs.envString(&confirmationURL, "confirmation-url", "DOSSIER_CONFIRMATION_URL", "",
+		"`URL` of the double opt-in confirmation link that Dossier mails, {token} replaced by the token, e.g. https://example.com/confirm?t={token}; "+
+			"empty: no confirmation mails (the platform mails the token)")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -79,6 +90,20 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	if expiryEvery < 0 {
 		return usageErrorf("--points-expiry-every must be 0 (off) or positive, not %s", expiryEvery)
 	}
+	if maxDocument <= 0 {
+		return usageErrorf("--max-document-bytes must be positive, not %d", maxDocument)
+	}
+	if err := checkConfirmationURL(confirmationURL); err != nil {
+		return err
+	}
+	sender, from, err := mailing.sender(cl.getenv(envSMTPPassword), log)
+	if err != nil {
+		return err
+	}
+	blobs, err := openBlobs(dataDir)
+	if err != nil {
+		return err
+	}
 
 	st, err := store.Open(ctx, db, store.WithMigrate())
 	if err != nil {
@@ -86,10 +111,14 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	}
 	defer st.Close()
 	log.Info("database ready", "db", st.Dialect())
-	c, err := crm.New(st, crm.Config{DefaultLanguage: lang, DefaultCountry: country, Logger: log})
+	c, err := crm.New(st, crm.Config{
+		DefaultLanguage: lang, DefaultCountry: country, Logger: log,
+		Blobs: blobs, MaxDocumentBytes: maxDocument, Reports: report.PDF{}, ConfirmationURL: confirmationURL,
+	})
 	if err != nil {
 		return err
 	}
+	log.Info("documents ready", "dir", filepath.Join(dataDir, "blobs"), "max_bytes", maxDocument)
 	// Listen before creating the first organisation: a port in use then
 	// fails the start without leaving a key nobody has seen, and the printed
 	// curl line has the real port when --addr asks for port 0.
@@ -101,8 +130,14 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		ln.Close()
 		return err
 	}
-	// The jobs' stops are deferred after st.Close, so they run before it:
-	// a run in progress ends before the database closes.
+	// The jobs' and the mail worker's stops are deferred after st.Close,
+	// so they run before it: a run in progress ends before the database
+	// closes.
+	if mailing.worker {
+		defer startMailWorker(ctx, log, &mail.Worker{CRM: c, Sender: sender, From: from, Logger: log})()
+	} else {
+		log.Warn("mail worker off (--mail-worker=false): queued mails wait in the outbox for a server that delivers them")
+	}
 	if retentionEvery > 0 {
 		defer startJob(ctx, log, "retention", retentionEvery, func(ctx context.Context, now time.Time) {
 			retentionRound(ctx, c, log, now)
