@@ -197,6 +197,10 @@ func (s *DocumentService) add(ctx context.Context, customerID string, in NewDocu
 	if err := s.checkAttribute(ctx, sc, v, in.AttributeID); err != nil {
 		return nil, err
 	}
+	// An unknown customer is answered before the upload is read.
+	if err := s.customerExists(ctx, s.store, sc, customerID); err != nil {
+		return nil, err
+	}
 	// The upload is spooled to a temporary file while it is hashed and
 	// measured: the key is its hash, known only at the end.
 	spool, err := os.CreateTemp("", "dossier-upload-*")
@@ -307,6 +311,9 @@ func (s *DocumentService) checkAttribute(ctx context.Context, sc scope, v *valid
 	v.add("attributeId", "unknown", "")
 	return v.err()
 }
+
+// MaxBytes is the largest document Add accepts (Config.MaxDocumentBytes).
+func (s *DocumentService) MaxBytes() int64 { return s.cfg.MaxDocumentBytes }
 
 // Get returns a document's description.
 func (s *DocumentService) Get(ctx context.Context, id string) (*Document, error) {

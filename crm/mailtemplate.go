@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/text/language"
+
+	"github.com/dossiercrm/dossier/crm/i18n"
 )
 
 // The built-in mail templates: every organisation can send these in
@@ -171,6 +173,9 @@ func (s *MailService) DeleteTemplate(ctx context.Context, key, lang string) erro
 	sc, err := writeScope(ctx)
 	if err != nil {
 		return err
+	}
+	if canonical, err := i18n.Canonical(strings.TrimSpace(lang)); err == nil {
+		lang = canonical // as SetTemplate stored it
 	}
 	return s.store.MailTemplateDelete(ctx, sc.org, key, lang)
 }
