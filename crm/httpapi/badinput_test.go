@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,21 @@ func TestBadInput(t *testing.T) {
 		ts.do("POST", pts+"/transactions/"+redemption.ID+"/reversal", key, nil).want(t, http.StatusCreated).json(t, &reversal)
 		ts.do("POST", pts+"/redemptions", key, map[string]any{"points": 4}).want(t, http.StatusCreated)
 
+		// Documents: an attribute, a document of c's and of other's, a
+		// customer without an e-mail address with a document, and A's own
+		// Dutch text of the document mail.
+		var docAttr crm.DocumentAttribute
+		var doc, otherDoc, noMailDoc crm.Document
+		ts.do("POST", "/v1/document-attributes", key, map[string]any{"name": "Vouchers"}).want(t, http.StatusCreated).json(t, &docAttr)
+		docs := "/v1/customers/" + c.ID + "/documents"
+		ts.upload(docs, key, file("voucher.pdf", pdfBytes)).want(t, http.StatusCreated).json(t, &doc)
+		ts.upload("/v1/customers/"+other.ID+"/documents", key, file("other.txt", []byte("other"))).want(t, http.StatusCreated).json(t, &otherDoc)
+		var noMail crm.Customer
+		ts.do("POST", "/v1/customers", key, map[string]any{"lastName": "Zonderpost"}).want(t, http.StatusCreated).json(t, &noMail)
+		ts.upload("/v1/customers/"+noMail.ID+"/documents", key, file("n.txt", []byte("n"))).want(t, http.StatusCreated).json(t, &noMailDoc)
+		ts.do("PUT", "/v1/mail-templates/document_delivery/nl", key, map[string]any{"subject": "Documenten", "text": "Hallo"}).want(t, http.StatusOK)
+		ts.do("POST", docs+"/send", key, map[string]any{"documentIds": []string{doc.ID}}).want(t, http.StatusAccepted)
+
 		type snapshot struct {
 			Customers  crm.Page[crm.Customer]
 			History    []crm.HistoryEvent
@@ -95,6 +111,11 @@ func TestBadInput(t *testing.T) {
 			Org        crm.Organisation
 			Points     crm.PointBalance
 			Ledger     crm.Page[crm.PointTransaction]
+			Documents  [][]crm.Document
+			Contents   [][]byte
+			DocAttrs   []crm.DocumentAttribute
+			Templates  []crm.MailTemplate
+			Outbox     crm.Page[crm.OutboxMail]
 		}
 		state := func() snapshot {
 			var st snapshot
@@ -121,6 +142,21 @@ func TestBadInput(t *testing.T) {
 			ts.do("GET", "/v1/organisation", key, nil).want(t, http.StatusOK).json(t, &st.Org)
 			ts.do("GET", pts, key, nil).want(t, http.StatusOK).json(t, &st.Points)
 			ts.do("GET", pts+"/transactions?limit=500", key, nil).want(t, http.StatusOK).json(t, &st.Ledger)
+			for _, cust := range []string{c.ID, other.ID, noMail.ID} {
+				var l struct{ Items []crm.Document }
+				ts.do("GET", "/v1/customers/"+cust+"/documents", key, nil).want(t, http.StatusOK).json(t, &l)
+				st.Documents = append(st.Documents, l.Items)
+				for _, d := range l.Items {
+					st.Contents = append(st.Contents, ts.do("GET", "/v1/documents/"+d.ID+"/content", key, nil).want(t, http.StatusOK).body)
+				}
+			}
+			var attrs struct{ Items []crm.DocumentAttribute }
+			ts.do("GET", "/v1/document-attributes", key, nil).want(t, http.StatusOK).json(t, &attrs)
+			st.DocAttrs = attrs.Items
+			var templates struct{ Items []crm.MailTemplate }
+			ts.do("GET", "/v1/mail-templates", key, nil).want(t, http.StatusOK).json(t, &templates)
+			st.Templates = templates.Items
+			ts.do("GET", "/v1/outbox?limit=500", key, nil).want(t, http.StatusOK).json(t, &st.Outbox)
 			return st
 		}
 		before := state()
@@ -375,6 +411,90 @@ func TestBadInput(t *testing.T) {
 			{"organisation id", "PATCH", "/v1/organisation", `{"id": "org-b"}`, nil, 422, []string{"body.id"}},
 			{"organisation unknown member", "PATCH", "/v1/organisation", `{"pointsenabled": false}`, nil, 422, []string{"body.pointsenabled"}},
 			{"organisation malformed", "PATCH", "/v1/organisation", `{"name": `, nil, 400, nil},
+
+			{"upload not multipart", "POST", docs, `{"file": "aGVsbG8="}`, nil, 415, []string{"header.Content-Type"}},
+			{"upload without a boundary", "POST", docs, "x", []string{"Content-Type", "multipart/form-data"}, 415, []string{"header.Content-Type"}},
+			{"upload as urlencoded form", "POST", docs, "title=x", []string{"Content-Type", "application/x-www-form-urlencoded"}, 415,
+				[]string{"header.Content-Type"}},
+			{"upload cut short", "POST", docs, "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello",
+				[]string{"Content-Type", "multipart/form-data; boundary=xyz"}, 400, nil},
+			{"upload field cut short", "POST", docs, "--xyz\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhello",
+				[]string{"Content-Type", "multipart/form-data; boundary=xyz"}, 400, nil},
+			{"documents bad view", "GET", docs + "?view=customer", nil, nil, 422, []string{"query.view"}},
+			{"documents unknown parameter", "GET", docs + "?visibility=portal", nil, nil, 422, []string{"query.visibility"}},
+			{"documents of an unknown customer", "GET", "/v1/customers/" + unknownID + "/documents", nil, nil, 404, nil},
+			{"unknown document", "GET", "/v1/documents/" + unknownID, nil, nil, 404, nil},
+			{"document not an id", "GET", "/v1/documents/voucher.pdf", nil, nil, 404, nil},
+			{"content of an unknown document", "GET", "/v1/documents/" + unknownID + "/content", nil, nil, 404, nil},
+			{"document bad visibility", "PATCH", "/v1/documents/" + doc.ID, `{"visibility": "public"}`, nil, 422, []string{"body.visibility"}},
+			{"document empty title", "PATCH", "/v1/documents/" + doc.ID, `{"title": ""}`, nil, 422, []string{"body.title"}},
+			{"document title too long", "PATCH", "/v1/documents/" + doc.ID, map[string]any{"title": strings.Repeat("t", 201)}, nil, 422,
+				[]string{"body.title"}},
+			{"document unknown attribute", "PATCH", "/v1/documents/" + doc.ID, map[string]any{"attributeId": unknownID}, nil, 422,
+				[]string{"body.attributeId"}},
+			{"document unknown member", "PATCH", "/v1/documents/" + doc.ID, `{"fileName": "x.exe"}`, nil, 422, []string{"body.fileName"}},
+			{"document contents are not patched", "PATCH", "/v1/documents/" + doc.ID, `{"sha256": "00"}`, nil, 422, []string{"body.sha256"}},
+			{"patch an unknown document", "PATCH", "/v1/documents/" + unknownID, `{"title": "X"}`, nil, 404, nil},
+			{"delete an unknown document", "DELETE", "/v1/documents/" + unknownID, nil, nil, 404, nil},
+			{"attribute without name", "POST", "/v1/document-attributes", `{}`, nil, 422, []string{"body"}},
+			{"attribute blank name", "POST", "/v1/document-attributes", `{"name": "  "}`, nil, 422, []string{"body.name"}},
+			{"attribute name too long", "POST", "/v1/document-attributes", map[string]any{"name": strings.Repeat("n", 61)}, nil, 422,
+				[]string{"body.name"}},
+			{"attribute name taken", "POST", "/v1/document-attributes", `{"name": "VOUCHERS"}`, nil, 409, nil},
+			{"attribute unknown member", "POST", "/v1/document-attributes", `{"name": "X", "id": "y"}`, nil, 422, []string{"body.id"}},
+			{"batch send unknown attribute", "POST", "/v1/document-attributes/" + unknownID + "/send", nil, nil, 404, nil},
+			{"batch send attribute not an id", "POST", "/v1/document-attributes/vouchers/send", nil, nil, 404, nil},
+			{"send no document ids", "POST", docs + "/send", `{"documentIds": []}`, nil, 422, []string{"body.documentIds"}},
+			{"send without document ids", "POST", docs + "/send", `{}`, nil, 422, []string{"body"}},
+			{"send too many document ids", "POST", docs + "/send", map[string]any{"documentIds": slices.Repeat([]string{doc.ID}, 21)}, nil, 422,
+				[]string{"body.documentIds"}},
+			{"send unknown document", "POST", docs + "/send", map[string]any{"documentIds": []string{doc.ID, unknownID}}, nil, 422,
+				[]string{"body.documentIds[1]"}},
+			{"send document not an id", "POST", docs + "/send", `{"documentIds": ["voucher.pdf"]}`, nil, 422, []string{"body.documentIds[0]"}},
+			{"send another customer's document", "POST", docs + "/send", map[string]any{"documentIds": []string{otherDoc.ID}}, nil, 422,
+				[]string{"body.documentIds[0]"}},
+			{"send bad language", "POST", docs + "/send", map[string]any{"documentIds": []string{doc.ID}, "language": "xx!"}, nil, 422,
+				[]string{"body.language"}},
+			{"send unknown member", "POST", docs + "/send", map[string]any{"documentIds": []string{doc.ID}, "subject": "Hi"}, nil, 422,
+				[]string{"body.subject"}},
+			{"send to a customer without address", "POST", "/v1/customers/" + noMail.ID + "/documents/send", map[string]any{"documentIds": []string{noMailDoc.ID}},
+				nil, 422, []string{"path.id"}},
+			{"send for an unknown customer", "POST", "/v1/customers/" + unknownID + "/documents/send", map[string]any{"documentIds": []string{doc.ID}},
+				nil, 404, nil},
+			{"send for an anonymised customer", "POST", "/v1/customers/" + gone.ID + "/documents/send", map[string]any{"documentIds": []string{doc.ID}},
+				nil, 409, nil},
+			{"report of an unknown customer", "POST", "/v1/customers/" + unknownID + "/reports", nil, nil, 404, nil},
+			{"template syntax error", "PUT", "/v1/mail-templates/document_delivery/nl", `{"subject": "Hi", "text": "{{if}}"}`, nil, 422,
+				[]string{"body.text"}},
+			{"template unknown data", "PUT", "/v1/mail-templates/document_delivery/nl", `{"subject": "{{.Customer.Email}}", "text": "x"}`, nil, 422,
+				[]string{"body.subject"}},
+			{"template html syntax error", "PUT", "/v1/mail-templates/document_delivery/nl", `{"subject": "Hi", "text": "x", "html": "<p>{{end}}"}`,
+				nil, 422, []string{"body.html"}},
+			{"template bad key", "PUT", "/v1/mail-templates/Document-Delivery/nl", `{"subject": "Hi", "text": "x"}`, nil, 422, []string{"path.key"}},
+			{"template key too long", "PUT", "/v1/mail-templates/" + strings.Repeat("k", 41) + "/nl", `{"subject": "Hi", "text": "x"}`, nil, 422,
+				[]string{"path.key"}},
+			{"template bad language", "PUT", "/v1/mail-templates/document_delivery/xx!", `{"subject": "Hi", "text": "x"}`, nil, 422,
+				[]string{"path.language"}},
+			{"template without text", "PUT", "/v1/mail-templates/document_delivery/nl", `{"subject": "Hi"}`, nil, 422, []string{"body.text"}},
+			{"template empty subject", "PUT", "/v1/mail-templates/document_delivery/nl", `{"subject": "", "text": "x"}`, nil, 422,
+				[]string{"body.subject"}},
+			{"template unknown member", "PUT", "/v1/mail-templates/document_delivery/nl", `{"subject": "Hi", "text": "x", "builtIn": true}`, nil, 422,
+				[]string{"body.builtIn"}},
+			{"template malformed", "PUT", "/v1/mail-templates/document_delivery/nl", `{"subject": `, nil, 400, nil},
+			{"delete a template the organisation has not", "DELETE", "/v1/mail-templates/document_delivery/de", nil, nil, 404, nil},
+			{"preview bad language", "POST", "/v1/mail-templates/document_delivery/preview", `{"language": "xx!"}`, nil, 422, []string{"body.language"}},
+			{"preview unknown customer", "POST", "/v1/mail-templates/document_delivery/preview", map[string]any{"customerId": unknownID}, nil, 422,
+				[]string{"body.customerId"}},
+			{"preview unknown template", "POST", "/v1/mail-templates/nope/preview", nil, nil, 404, nil},
+			{"preview unknown member", "POST", "/v1/mail-templates/document_delivery/preview", `{"lang": "nl"}`, nil, 422, []string{"body.lang"}},
+			{"outbox bad cursor", "GET", "/v1/outbox?cursor=not-a-cursor", nil, nil, 422, []string{"query.cursor"}},
+			{"outbox limit zero", "GET", "/v1/outbox?limit=0", nil, nil, 422, []string{"query.limit"}},
+			{"outbox limit too large", "GET", "/v1/outbox?limit=501", nil, nil, 422, []string{"query.limit"}},
+			{"outbox unknown parameter", "GET", "/v1/outbox?status=pending", nil, nil, 422, []string{"query.status"}},
+			{"outbox of an unknown customer", "GET", "/v1/outbox?customerId=" + unknownID, nil, nil, 404, nil},
+			{"outbox of a customer that is not an id", "GET", "/v1/outbox?customerId=7", nil, nil, 404, nil},
+			{"unknown outbox mail", "GET", "/v1/outbox/" + unknownID, nil, nil, 404, nil},
+			{"outbox mail not an id", "GET", "/v1/outbox/7", nil, nil, 404, nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -382,6 +502,60 @@ func TestBadInput(t *testing.T) {
 				for _, loc := range tc.locations {
 					if !p.hasError(loc, "") {
 						t.Errorf("problem does not name %s: %+v", loc, p.Errors)
+					}
+				}
+				for _, e := range p.Errors {
+					if e.Message == "" {
+						t.Errorf("field error without a message: %+v", e)
+					}
+				}
+			})
+		}
+
+		// Bad uploads, as multipart forms.
+		uploads := []struct {
+			name      string
+			path      string
+			parts     []formPart
+			status    int
+			locations []string
+			code      string // of the first location, when given
+		}{
+			{"oversized upload", docs, []formPart{file("big.bin", make([]byte, testMaxDocument+1))}, 413, []string{"body.file"}, "maxBytes"},
+			{"far oversized upload", docs, []formPart{field("title", "Big"), file("big.bin", make([]byte, 8*testMaxDocument))}, 413,
+				[]string{"body.file"}, "maxBytes"},
+			{"oversized form fields", docs, []formPart{field("title", strings.Repeat("t", 70<<10)), file("a.txt", []byte("a"))}, 413,
+				[]string{"body"}, "maxBytes"},
+			{"empty file", docs, []formPart{file("empty.txt", nil)}, 422, []string{"body.file"}, "empty"},
+			{"unknown attribute", docs, []formPart{field("attributeId", unknownID), file("a.txt", []byte("a"))}, 422,
+				[]string{"body.attributeId"}, "unknown"},
+			{"attribute not an id", docs, []formPart{field("attributeId", "vouchers"), file("a.txt", []byte("a"))}, 422,
+				[]string{"body.attributeId"}, "unknown"},
+			{"missing file part", docs, []formPart{field("title", "No file")}, 422, []string{"body.file"}, "required"},
+			{"no parts", docs, nil, 422, []string{"body.file"}, "required"},
+			{"file without a file name", docs, []formPart{field("file", "plain text")}, 422, []string{"body.file"}, "required"},
+			{"bad visibility", docs, []formPart{field("visibility", "public"), file("a.txt", []byte("a"))}, 422, []string{"body.visibility"}, "oneof"},
+			{"title too long", docs, []formPart{field("title", strings.Repeat("t", 201)), file("a.txt", []byte("a"))}, 422, []string{"body.title"}, ""},
+			{"unknown form field", docs, []formPart{field("colour", "red"), file("a.txt", []byte("a"))}, 422, []string{"body.colour"}, "unknown"},
+			{"content type field", docs, []formPart{field("contentType", "text/html"), file("a.txt", []byte("a"))}, 422,
+				[]string{"body.contentType"}, "unknown"},
+			{"field twice", docs, []formPart{field("title", "A"), field("title", "B"), file("a.txt", []byte("a"))}, 422, []string{"body.title"}, "duplicate"},
+			{"field after the file", docs, []formPart{file("a.txt", []byte("a")), field("title", "Late")}, 422, []string{"body.title"}, "order"},
+			{"two files", docs, []formPart{file("a.txt", []byte("a")), file("b.txt", []byte("b"))}, 422, []string{"body.file"}, "duplicate"},
+			{"upload for an unknown customer", "/v1/customers/" + unknownID + "/documents", []formPart{file("a.txt", []byte("a"))}, 404, nil, ""},
+			{"upload for a customer that is not an id", "/v1/customers/7/documents", []formPart{file("a.txt", []byte("a"))}, 404, nil, ""},
+			{"upload for an anonymised customer", "/v1/customers/" + gone.ID + "/documents", []formPart{file("a.txt", []byte("a"))}, 409, nil, ""},
+		}
+		for _, tc := range uploads {
+			t.Run(tc.name, func(t *testing.T) {
+				p := ts.upload(tc.path, key, tc.parts...).wantProblem(t, tc.status)
+				for i, loc := range tc.locations {
+					code := ""
+					if i == 0 {
+						code = tc.code
+					}
+					if !p.hasError(loc, code) {
+						t.Errorf("problem does not name %s (%s): %+v", loc, code, p.Errors)
 					}
 				}
 				for _, e := range p.Errors {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/httpapi"
 	"github.com/dossiercrm/dossier/crm/store"
+	"github.com/dossiercrm/dossier/crm/store/diskblob"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
@@ -32,7 +35,11 @@ type testServer struct {
 func newTestServer(t *testing.T, open testdb.Opener) *testServer {
 	t.Helper()
 	db := open(t)
-	c, err := crm.New(db, crm.Config{})
+	blobs, err := diskblob.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crm.New(db, crm.Config{Blobs: blobs, Reports: textReports{}, MaxDocumentBytes: testMaxDocument})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +68,73 @@ func newTestServer(t *testing.T, open testdb.Opener) *testServer {
 	ts.url = srv.URL
 	return ts
 }
+
+// testMaxDocument is the test CRM's upload limit: larger than the test
+// server's 64 KiB body limit, which must not apply to uploads, and small
+// enough to exceed cheaply.
+const testMaxDocument = 128 << 10
+
+// textReports renders reports as plain text; crm/report has the PDF renderer.
+type textReports struct{}
+
+func (textReports) Render(w *bytes.Buffer, r *crm.CustomerReport) error {
+	fmt.Fprintf(w, "Report of %s (%d) for %s\n", r.Customer.DisplayName(), r.Customer.Number, r.Organisation.Name)
+	for _, ev := range r.History {
+		fmt.Fprintf(w, "%s %s\n", ev.At.Format("2006-01-02"), ev.Kind)
+	}
+	return nil
+}
+func (textReports) ContentType() string { return "text/plain" }
+func (textReports) Extension() string   { return ".txt" }
+
+// formPart is one part of a multipart upload: a field, or a file when
+// fileName is set.
+type formPart struct {
+	name, fileName string
+	data           []byte
+}
+
+// multipartBody encodes parts as multipart/form-data and returns the body
+// and its Content-Type.
+func multipartBody(t *testing.T, parts ...formPart) ([]byte, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		var w io.Writer
+		var err error
+		if p.fileName != "" {
+			w, err = mw.CreateFormFile(p.name, p.fileName)
+		} else {
+			w, err = mw.CreateFormField(p.name)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(p.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), mw.FormDataContentType()
+}
+
+// upload sends parts as multipart/form-data to path.
+func (ts *testServer) upload(path, key string, parts ...formPart) response {
+	ts.t.Helper()
+	body, contentType := multipartBody(ts.t, parts...)
+	return ts.do("POST", path, key, body, "Content-Type", contentType)
+}
+
+// file is a file part named "file".
+func file(name string, data []byte) formPart {
+	return formPart{name: "file", fileName: name, data: data}
+}
+
+// field is a form field.
+func field(name, value string) formPart { return formPart{name: name, data: []byte(value)} }
 
 // response is what a request returned.
 type response struct {

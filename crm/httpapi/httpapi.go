@@ -35,7 +35,9 @@ type Options struct {
 	// Ready reports whether the service can take requests, for /readyz;
 	// typically the store's Ping. Nil means always ready.
 	Ready func(context.Context) error
-	// MaxBodyBytes limits request bodies. Default 1 MiB.
+	// MaxBodyBytes limits request bodies. Default 1 MiB. A document upload
+	// is bounded instead by the CRM's Config.MaxDocumentBytes for the file
+	// plus MaxBodyBytes (at least 64 KiB) for the form around it.
 	MaxBodyBytes int64
 	// AuthCacheTTL is how long a checked API key is remembered, sparing the
 	// database a lookup on every request: a revoked key stops working
@@ -97,7 +99,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg := huma.DefaultConfig("Dossier", opts.Version)
 	cfg.Info.Description = "The customer dossier of a booking platform: customers, custom fields and their timeline, " +
 		"tags, labels and segments, consents with their proof, exports, anonymisation and retention, loyalty points, " +
-		"and the organisation's own settings. " +
+		"the organisation's own settings, documents per customer, mail templates in several languages and the outbox of mails. " +
 		"Authenticate with an API key: Authorization: Bearer <key>. Errors are RFC 9457 problem details."
 	cfg.OpenAPIPath = "/openapi" // serves /openapi.json and /openapi.yaml
 	cfg.DocsPath = ""            // no HTML docs page that loads scripts from elsewhere
@@ -113,13 +115,16 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.ConsentState](), reflect.TypeFor[consentStateSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.ConsentSource](), reflect.TypeFor[consentSourceSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.PointKind](), reflect.TypeFor[pointKindSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.DocumentVisibility](), reflect.TypeFor[documentVisibilitySchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.DocumentOrigin](), reflect.TypeFor[documentOriginSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.OutboxStatus](), reflect.TypeFor[outboxStatusSchema]())
 	opts.BasePath = strings.TrimSuffix(opts.BasePath, "/")
 	if opts.BasePath != "" {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
 	}
 	s.opts = opts
 	s.api = humago.New(mux, cfg)
-	s.api.UseMiddleware(s.authenticate)
+	s.api.UseMiddleware(s.limitBody, s.authenticate)
 
 	s.registerHealth()
 	s.registerOrganisation()
@@ -135,6 +140,8 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerConsents()
 	s.registerPrivacy()
 	s.registerPoints()
+	s.registerDocuments()
+	s.registerMail()
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, "no such route: see /openapi.json"))
@@ -182,6 +189,30 @@ func (pointKindSchema) Schema(huma.Registry) *huma.Schema {
 	return enumSchema(crm.PointsAward, crm.PointsRedeem, crm.PointsCorrect, crm.PointsReverse, crm.PointsExpire)
 }
 
+// documentVisibilitySchema is how crm.DocumentVisibility appears in the OpenAPI document.
+type documentVisibilitySchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (documentVisibilitySchema) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(crm.VisibilityPortal, crm.VisibilityInternal)
+}
+
+// documentOriginSchema is how crm.DocumentOrigin appears in the OpenAPI document.
+type documentOriginSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (documentOriginSchema) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(crm.OriginUpload, crm.OriginReport)
+}
+
+// outboxStatusSchema is how crm.OutboxStatus appears in the OpenAPI document.
+type outboxStatusSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (outboxStatusSchema) Schema(huma.Registry) *huma.Schema {
+	return enumSchema(crm.OutboxPending, crm.OutboxSent, crm.OutboxFailed)
+}
+
 // enumSchema is a string schema allowing only values.
 func enumSchema[T ~string](values ...T) *huma.Schema {
 	s := &huma.Schema{Type: huma.TypeString}
@@ -192,12 +223,15 @@ func enumSchema[T ~string](values ...T) *huma.Schema {
 }
 
 // register adds an operation with the API's defaults: authenticated, the
-// body limit, and problem responses documented.
+// body limit, and problem responses documented. An operation with a
+// negative MaxBodyBytes bounds its body itself (the document upload).
 func register[I, O any](s *server, op huma.Operation, handler func(context.Context, *I) (*O, error)) {
 	if op.Security == nil {
 		op.Security = []map[string][]string{{securityScheme: {}}}
 	}
-	op.MaxBodyBytes = s.opts.MaxBodyBytes
+	if op.MaxBodyBytes >= 0 {
+		op.MaxBodyBytes = s.opts.MaxBodyBytes
+	}
 	if op.Responses == nil {
 		op.Responses = map[string]*huma.Response{}
 	}
@@ -207,6 +241,18 @@ func register[I, O any](s *server, op huma.Operation, handler func(context.Conte
 		Content:     map[string]*huma.MediaType{"application/problem+json": {Schema: problemSchema}},
 	}
 	huma.Register(s.api, op, handler)
+}
+
+// limitBody is the middleware that bounds the request body by the
+// operation's MaxBodyBytes, so that no handler, huma's body parsing
+// included, reads more. An operation with a negative limit (the upload)
+// bounds its body itself.
+func (s *server) limitBody(ctx huma.Context, next func(huma.Context)) {
+	if limit := ctx.Operation().MaxBodyBytes; limit > 0 {
+		r, w := humago.Unwrap(ctx)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	next(ctx)
 }
 
 // authenticated reports whether an operation needs an API key.
@@ -352,7 +398,6 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		info := &requestInfo{}
 		rec := &statusRecorder{ResponseWriter: w}
-		r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBodyBytes)
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
 		status := rec.status
 		if status == 0 {

@@ -140,6 +140,21 @@ func TestIsolation(t *testing.T) {
 		ts.do("POST", bPoints+"/transactions/"+bRedeem+"/reversal", b, nil, "Idempotency-Key", "geheim-reverse").want(t, http.StatusCreated)
 		bTransactions := []string{bAward, bRedeem, bCorrect}
 
+		// B's documents: an attribute, a portal PDF with it (sent) and an
+		// internal note with it (unsent), B's own mail texts, and the mail in
+		// its outbox. A has a document of its own.
+		bDocAttr := idOf(ts.do("POST", "/v1/document-attributes", b, map[string]any{"name": "Geheime Gutscheine"}).want(t, http.StatusCreated))
+		bDocs := "/v1/customers/" + secret.ID + "/documents"
+		bPDF := idOf(ts.upload(bDocs, b, field("title", "Geheimer Gutschein"), field("visibility", "portal"), field("attributeId", bDocAttr),
+			file("gutschein.pdf", pdfBytes)).want(t, http.StatusCreated))
+		bNote := idOf(ts.upload(bDocs, b, field("attributeId", bDocAttr), file("notiz.txt", []byte("geheime Notiz"))).want(t, http.StatusCreated))
+		ts.do("PUT", "/v1/mail-templates/document_delivery/de", b, map[string]any{"subject": "Geheime Unterlagen für {{.Customer.FirstName}}",
+			"text": "Geheim"}).want(t, http.StatusOK)
+		ts.do("PUT", "/v1/mail-templates/geheim_brief/de", b, map[string]any{"subject": "Geheimer Brief", "text": "Geheim"}).want(t, http.StatusOK)
+		bMail := idOf(ts.do("POST", bDocs+"/send", b, map[string]any{"documentIds": []string{bPDF}}).want(t, http.StatusAccepted))
+		ownDocs := "/v1/customers/" + own.ID + "/documents"
+		ownDoc := idOf(ts.upload(ownDocs, a, file("eigen.txt", []byte("eigen"))).want(t, http.StatusCreated))
+
 		// without drops the members of a JSON object that differ on every
 		// read (the time of an export or of a retention run).
 		without := func(body []byte, members ...string) string {
@@ -170,7 +185,10 @@ func TestIsolation(t *testing.T) {
 				"/v1/consent-purposes", "/v1/consent-purposes/geheim_zwei", "/v1/consent-purposes/newsletter/wordings",
 				"/v1/customers/" + secret.ID + "/consents", "/v1/customers/" + secret.ID + "/consent-log", "/v1/retention",
 				"/v1/segments/" + bSegment + "/mailing-selection?purpose=newsletter", "/v1/customers/" + bIdle.ID,
-				"/v1/organisation", bPoints, bPoints + "/transactions?limit=500"} {
+				"/v1/organisation", bPoints, bPoints + "/transactions?limit=500",
+				bDocs, bDocs + "?view=portal", "/v1/documents/" + bPDF, "/v1/documents/" + bNote,
+				"/v1/documents/" + bPDF + "/content", "/v1/documents/" + bNote + "/content", "/v1/document-attributes",
+				"/v1/mail-templates", "/v1/outbox?limit=500", "/v1/outbox?customerId=" + secret.ID, "/v1/outbox/" + bMail} {
 				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
 			}
 			for _, audience := range []string{"staff", "customer"} {
@@ -484,6 +502,95 @@ func TestIsolation(t *testing.T) {
 				ts.do("POST", "/v1/customers/"+id+"/points/corrections", a, map[string]any{"points": 7, "reason": "Geheim"}, "Idempotency-Key", "geheim-correct").
 					wantProblem(t, http.StatusNotFound)
 			},
+
+			"POST /v1/customers/{id}/documents": func(t *testing.T) {
+				ts.upload(bDocs, a, file("x.pdf", pdfBytes)).wantProblem(t, http.StatusNotFound)
+				p := ts.upload(ownDocs, a, field("attributeId", bDocAttr), file("x.pdf", pdfBytes)).wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.attributeId", "unknown") {
+					t.Fatalf("B's attribute on A's document: %+v", p)
+				}
+			},
+			"GET /v1/customers/{id}/documents": func(t *testing.T) {
+				for _, view := range []string{"", "?view=staff", "?view=portal"} {
+					ts.do("GET", bDocs+view, a, nil).wantProblem(t, http.StatusNotFound)
+				}
+				noneOf(ownDocs, bPDF, bNote, "Geheim")(t)
+			},
+			"GET /v1/documents/{id}": func(t *testing.T) {
+				for _, d := range []string{bPDF, bNote} {
+					ts.do("GET", "/v1/documents/"+d, a, nil).wantProblem(t, http.StatusNotFound)
+				}
+			},
+			"GET /v1/documents/{id}/content": func(t *testing.T) {
+				for _, d := range []string{bPDF, bNote} {
+					ts.do("GET", "/v1/documents/"+d+"/content", a, nil).wantProblem(t, http.StatusNotFound)
+					ts.do("GET", "/v1/documents/"+d+"/content", a, nil, "If-None-Match", "*").wantProblem(t, http.StatusNotFound)
+				}
+			},
+			"PATCH /v1/documents/{id}": func(t *testing.T) {
+				for _, d := range []string{bPDF, bNote} {
+					ts.do("PATCH", "/v1/documents/"+d, a, map[string]any{"title": "Stolen", "visibility": "internal", "attributeId": ""}).
+						wantProblem(t, http.StatusNotFound)
+				}
+				p := ts.do("PATCH", "/v1/documents/"+ownDoc, a, map[string]any{"attributeId": bDocAttr}).wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.attributeId", "unknown") {
+					t.Fatalf("B's attribute on A's document: %+v", p)
+				}
+			},
+			"DELETE /v1/documents/{id}": func(t *testing.T) {
+				for _, d := range []string{bPDF, bNote} {
+					ts.do("DELETE", "/v1/documents/"+d, a, nil).wantProblem(t, http.StatusNotFound)
+				}
+				// A's copy of B's contents is A's: deleting it leaves B's (the snapshot reads them).
+				copied := idOf(ts.upload(ownDocs, a, file("gutschein.pdf", pdfBytes)).want(t, http.StatusCreated))
+				if copied == bPDF {
+					t.Fatal("A's upload is B's document")
+				}
+				ts.do("DELETE", "/v1/documents/"+copied, a, nil).want(t, http.StatusNoContent)
+			},
+			"POST /v1/customers/{id}/documents/send": func(t *testing.T) {
+				ts.do("POST", bDocs+"/send", a, map[string]any{"documentIds": []string{bPDF, bNote}}).wantProblem(t, http.StatusNotFound)
+				p := ts.do("POST", ownDocs+"/send", a, map[string]any{"documentIds": []string{ownDoc, bNote}}).wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.documentIds[1]", "unknown") || p.hasError("body.documentIds[0]", "") {
+					t.Fatalf("B's document in A's mail: %+v", p)
+				}
+			},
+			"POST /v1/customers/{id}/reports":        notFound("POST", "/v1/customers/"+id+"/reports", nil),
+			"GET /v1/document-attributes":            noneOf("/v1/document-attributes", bDocAttr, "Geheime Gutscheine"),
+			"POST /v1/document-attributes":           created("/v1/document-attributes", map[string]any{"name": "Geheime Gutscheine"}),
+			"POST /v1/document-attributes/{id}/send": notFound("POST", "/v1/document-attributes/"+bDocAttr+"/send", nil),
+			"GET /v1/mail-templates":                 noneOf("/v1/mail-templates", "Geheime Unterlagen", "geheim_brief", "Geheimer Brief"),
+			"DELETE /v1/mail-templates/{key}/{language}": func(t *testing.T) {
+				ts.do("DELETE", "/v1/mail-templates/geheim_brief/de", a, nil).wantProblem(t, http.StatusNotFound)
+				ts.do("DELETE", "/v1/mail-templates/document_delivery/de", a, nil).wantProblem(t, http.StatusNotFound)
+			},
+			"PUT /v1/mail-templates/{key}/{language}": func(t *testing.T) {
+				// A's texts under B's keys are A's.
+				for _, k := range []string{"geheim_brief", "document_delivery"} {
+					var tpl crm.MailTemplate
+					ts.do("PUT", "/v1/mail-templates/"+k+"/de", a, map[string]any{"subject": "A's own", "text": "A"}).want(t, http.StatusOK).json(t, &tpl)
+					if tpl.Subject != "A's own" {
+						t.Fatalf("A's template %+v", tpl)
+					}
+				}
+			},
+			"POST /v1/mail-templates/{key}/preview": func(t *testing.T) {
+				ts.do("POST", "/v1/mail-templates/geheim_brief/preview", a, map[string]any{"language": "de"}).wantProblem(t, http.StatusNotFound)
+				p := ts.do("POST", "/v1/mail-templates/document_delivery/preview", a, map[string]any{"customerId": id}).
+					wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.customerId", "unknown") {
+					t.Fatalf("preview for B's customer: %+v", p)
+				}
+				res := ts.do("POST", "/v1/mail-templates/document_delivery/preview", a, map[string]any{"language": "de"}).want(t, http.StatusOK)
+				if strings.Contains(string(res.body), "Geheim") {
+					t.Fatalf("A's preview shows B's text: %s", res.body)
+				}
+			},
+			"GET /v1/outbox": func(t *testing.T) {
+				noneOf("/v1/outbox?limit=500", bMail, secret.ID)(t)
+				ts.do("GET", "/v1/outbox?customerId="+id, a, nil).wantProblem(t, http.StatusNotFound)
+			},
+			"GET /v1/outbox/{id}": notFound("GET", "/v1/outbox/"+bMail, nil),
 			"POST /v1/customers/{id}/points/transactions/{transactionId}/reversal": func(t *testing.T) {
 				for _, tx := range bTransactions {
 					for _, customer := range []string{id, own.ID} {
@@ -520,7 +627,7 @@ func TestIsolation(t *testing.T) {
 			t.Run(route+" without key", func(t *testing.T) {
 				method, path, _ := strings.Cut(route, " ")
 				path = strings.NewReplacer("{id}", id, "{number}", "1", "{key}", "geheim", "{email}", "x@b.example", "{purpose}", "geheim_zwei",
-					"{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID, "{transactionId}", bAward).Replace(path)
+					"{language}", "de", "{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID, "{transactionId}", bAward).Replace(path)
 				ts.do(method, path, "", `{}`).wantProblem(t, http.StatusUnauthorized)
 			})
 		}

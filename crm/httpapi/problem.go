@@ -80,6 +80,10 @@ var _ huma.StatusError = (*Problem)(nil)
 //	                       and the same request may succeed after an award; 422
 //	                       would tell the client to fix the fields it sent
 //	crm.ErrInvalid         422, with every failing field
+//	                       (413 when the failure is a file over the size limit,
+//	                       field file, code maxBytes: the content is too large,
+//	                       which is what 413 says, and what a body over the
+//	                       limit gets before the library sees it)
 //	crm.ErrFeatureOff      404: a switched-off feature looks as if it did not exist,
 //	                       so clients handle it like any absent resource and the API
 //	                       does not advertise what an organisation has turned off
@@ -98,6 +102,9 @@ func problemFor(ctx context.Context, log *slog.Logger, location string, err erro
 		return problem
 	case errors.As(err, &invalid):
 		p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
+		if invalid.Has("file", "maxBytes") {
+			p = newProblem(http.StatusRequestEntityTooLarge, "the file is larger than the server accepts")
+		}
 		for _, f := range invalid.Fields {
 			loc := location
 			if f.Field != "" {
