@@ -214,6 +214,12 @@ func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.Se
 		}
 		if p.AfterNumber > 0 {
 			q = q.Where(by+" > ?", p.AfterNumber)
+			if drive != nil {
+				// The same bound on the customers' side: PostgreSQL does not
+				// carry a range across the join, and a merge join would
+				// otherwise read customers from the first number on every page.
+				q = q.Where("c.number > ?", p.AfterNumber)
+			}
 		}
 		q, order = q.OrderExpr(by), "number"
 	}
