@@ -214,10 +214,7 @@ func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.Se
 		}
 		if p.AfterNumber > 0 {
 			q = q.Where(by+" > ?", p.AfterNumber)
-			if drive != nil {
-				// The same bound on the customers' side: PostgreSQL does not
-				// carry a range across the join, and a merge join would
-				// otherwise read customers from the first number on every page.
+			if drive != nil && s.dialect.boundBothSides {
 				q = q.Where("c.number > ?", p.AfterNumber)
 			}
 		}
@@ -354,8 +351,16 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 		}
 	}
 	if p.NotWithdrawn != "" {
-		q = q.Where(col("number")+" NOT IN (?)", s.db.NewSelect().Model((*customerConsentRow)(nil)).Column("number").
-			Where("org_id = ?", p.OrgID).Where("purpose_id = ?", p.NotWithdrawn).Where("state = ?", crm.ConsentWithdrawn))
+		if pageOrder {
+			// A probe of the state index per customer of the page: NOT IN
+			// would collect every withdrawn customer for every page.
+			q = q.Where("NOT EXISTS (?)", s.db.NewSelect().TableExpr("customer_consents AS nw").ColumnExpr("1").
+				Where("nw.org_id = "+col("org_id")).Where("nw.purpose_id = ?", p.NotWithdrawn).
+				Where("nw.state = ?", crm.ConsentWithdrawn).Where("nw.number = "+col("number")))
+		} else {
+			q = q.Where(col("number")+" NOT IN (?)", s.db.NewSelect().Model((*customerConsentRow)(nil)).Column("number").
+				Where("org_id = ?", p.OrgID).Where("purpose_id = ?", p.NotWithdrawn).Where("state = ?", crm.ConsentWithdrawn))
+		}
 	}
 	if p.ExcludeAnonymised {
 		q = q.Where(col("anonymised_at") + " IS NULL")

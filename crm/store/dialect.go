@@ -30,6 +30,11 @@ type dialect struct {
 	// claimLock ends the select of mails a worker claims: PostgreSQL skips
 	// rows another worker is claiming; SQLite has one writer at a time anyway.
 	claimLock string
+	// boundBothSides repeats a led page's keyset bound on the customers'
+	// side of the join: PostgreSQL does not carry a range across a join and
+	// would merge-join from the first customer on every page; on SQLite the
+	// extra bound makes the planner sort every later match instead.
+	boundBothSides bool
 }
 
 // frequentMatches is how many trigram matches make a text "frequent" on
@@ -39,12 +44,13 @@ var frequentMatches = 2000
 
 var (
 	postgresDialect = dialect{
-		name:          "postgres",
-		migrations:    "migrations/postgres",
-		beforeMigrate: ensurePgTrgm,
-		drivenJoin:    "JOIN",
-		pageSettings:  []string{"SET LOCAL max_parallel_workers_per_gather = 0"},
-		claimLock:     " FOR UPDATE SKIP LOCKED",
+		name:           "postgres",
+		migrations:     "migrations/postgres",
+		beforeMigrate:  ensurePgTrgm,
+		drivenJoin:     "JOIN",
+		pageSettings:   []string{"SET LOCAL max_parallel_workers_per_gather = 0"},
+		claimLock:      " FOR UPDATE SKIP LOCKED",
+		boundBothSides: true,
 		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
