@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -155,11 +156,11 @@ type DocumentService struct {
 
 func blobKey(orgID, sha string) string { return orgID + "/" + sha }
 
-func (s *DocumentService) blobs() (BlobStore, error) {
-	if s.cfg.Blobs == nil {
+func (c *core) blobs() (BlobStore, error) {
+	if c.cfg.Blobs == nil {
 		return nil, errors.New("crm: documents need Config.Blobs")
 	}
-	return s.cfg.Blobs, nil
+	return c.cfg.Blobs, nil
 }
 
 // Add stores a document for a customer from r, at most
@@ -276,23 +277,9 @@ func cleanFileName(name string) string {
 
 func formatBytes(n int64) string {
 	if n%(1<<20) == 0 {
-		return itoa(n>>20) + " MiB"
+		return strconv.FormatInt(n>>20, 10) + " MiB"
 	}
-	return itoa(n) + " bytes"
-}
-
-func itoa(n int64) string {
-	var b [20]byte
-	i := len(b)
-	if n == 0 {
-		return "0"
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	return strconv.FormatInt(n, 10) + " bytes"
 }
 
 func (s *DocumentService) checkAttribute(ctx context.Context, sc scope, v *validation, id string) error {
@@ -465,12 +452,12 @@ func (s *DocumentService) Delete(ctx context.Context, id string) error {
 
 // removeBlob deletes contents nothing refers to, under the lock of their
 // count, so an upload of the same contents waits and then writes them anew.
-func (s *DocumentService) removeBlob(ctx context.Context, orgID, sha string) error {
-	blobs, err := s.blobs()
+func (c *core) removeBlob(ctx context.Context, orgID, sha string) error {
+	blobs, err := c.blobs()
 	if err != nil {
 		return err
 	}
-	return s.store.InTx(ctx, func(tx Store) error {
+	return c.store.InTx(ctx, func(tx Store) error {
 		forget, err := tx.BlobForget(ctx, orgID, sha)
 		if err != nil || !forget {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -151,7 +152,7 @@ func (s *OutboxService) Claim(ctx context.Context, limit int) ([]OutboxMail, err
 // Attachment opens the contents of one of a claimed mail's attachments.
 func (s *OutboxService) Attachment(ctx context.Context, m *OutboxMail, a OutboxAttachment) (io.ReadCloser, error) {
 	if s.cfg.Blobs == nil {
-		return nil, errorString("crm: attachments need Config.Blobs")
+		return nil, errors.New("crm: attachments need Config.Blobs")
 	}
 	return s.cfg.Blobs.Open(ctx, blobKey(m.OrgID, a.SHA256))
 }
@@ -223,13 +224,7 @@ func (s *OutboxService) finish(ctx context.Context, m *OutboxMail, status Outbox
 	if err != nil {
 		return err
 	}
-	docs := &DocumentService{core: s.core}
-	for _, sha := range released {
-		if err := docs.removeBlob(ctx, m.OrgID, sha); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.removeBlobs(ctx, m.OrgID, released)
 }
 
 // Get returns one queued mail of the organisation, with its status.
@@ -323,7 +318,7 @@ func (s *DocumentService) Send(ctx context.Context, customerID string, documentI
 				d, err = tx.DocumentGet(ctx, sc.org, id)
 			}
 			if d == nil || errors.Is(err, ErrNotFound) || d.CustomerID != customerID {
-				v.add("documentIds["+itoa(int64(i))+"]", "unknown", "")
+				v.add("documentIds["+strconv.Itoa(i)+"]", "unknown", "")
 				continue
 			}
 			if err != nil {

@@ -408,7 +408,7 @@ func (s *PrivacyService) WriteZip(ctx context.Context, e *CustomerExport, w io.W
 		return err
 	}
 	if len(e.Documents) > 0 && s.cfg.Blobs == nil {
-		return errorString("crm: exporting documents needs Config.Blobs")
+		return errors.New("crm: exporting documents needs Config.Blobs")
 	}
 	z := zip.NewWriter(w)
 	if err := e.writeZip(z); err != nil {
@@ -609,7 +609,7 @@ func (s *PrivacyService) Anonymise(ctx context.Context, customerID string) (*Cus
 	if err != nil {
 		return nil, err
 	}
-	return out, s.removeBlobs(ctx, sc, released)
+	return out, s.removeBlobs(ctx, sc.org, released)
 }
 
 // anonymise runs in tx. With keep set, a customer keep approves of (still
@@ -770,7 +770,7 @@ func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryR
 				return aerr
 			})
 			if err == nil {
-				err = s.removeBlobs(ctx, sc, released)
+				err = s.removeBlobs(ctx, sc.org, released)
 			}
 			if errors.Is(err, ErrNotFound) { // deleted meanwhile
 				continue
@@ -791,14 +791,9 @@ func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryR
 }
 
 // removeBlobs deletes document contents nothing refers to any more.
-func (s *PrivacyService) removeBlobs(ctx context.Context, sc scope, shas []string) error {
-	return s.core.removeBlobs(ctx, sc.org, shas)
-}
-
 func (c *core) removeBlobs(ctx context.Context, orgID string, shas []string) error {
-	docs := &DocumentService{core: c}
 	for _, sha := range shas {
-		if err := docs.removeBlob(ctx, orgID, sha); err != nil {
+		if err := c.removeBlob(ctx, orgID, sha); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,8 @@ package crm
 import (
 	"bytes"
 	"context"
+	"errors"
+	"strconv"
 	"time"
 )
 
@@ -89,7 +91,7 @@ func (s *DocumentService) Report(ctx context.Context, customerID string) (*Custo
 // it as an internal document (C6: reports are filed as documents).
 func (s *DocumentService) FileReport(ctx context.Context, customerID string) (*Document, error) {
 	if s.cfg.Reports == nil {
-		return nil, errorString("crm: reports need Config.Reports")
+		return nil, errors.New("crm: reports need Config.Reports")
 	}
 	if _, err := writeScope(ctx); err != nil {
 		return nil, err
@@ -103,11 +105,7 @@ func (s *DocumentService) FileReport(ctx context.Context, customerID string) (*D
 		return nil, err
 	}
 	day := r.GeneratedAt.Format("2006-01-02")
-	name := "report-" + itoa(r.Customer.Number) + "-" + day + s.cfg.Reports.Extension()
+	name := "report-" + strconv.FormatInt(r.Customer.Number, 10) + "-" + day + s.cfg.Reports.Extension()
 	return s.add(ctx, customerID, NewDocument{Title: "Customer report " + day, FileName: name, Visibility: VisibilityInternal},
 		&buf, OriginReport)
 }
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
