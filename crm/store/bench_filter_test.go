@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -58,23 +56,7 @@ type filterBenchWorld struct {
 func BenchmarkFilters(b *testing.B) {
 	n := filterBenchCount(b)
 	ctx := context.Background()
-	stores := map[string]string{"sqlite": "sqlite:" + filepath.Join(os.TempDir(), fmt.Sprintf("dossier-bench-filters-v2-%d.db", n))}
-	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
-		schema := fmt.Sprintf("bench_filters_v2_%d", n)
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
-			b.Fatal(err)
-		}
-		admin.Close()
-		u, _ := url.Parse(dsn)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		stores["postgres"] = u.String()
-	}
+	stores := millionDSNs(ctx, b, n)
 	for _, name := range []string{"sqlite", "postgres"} {
 		dsn, ok := stores[name]
 		if !ok {
