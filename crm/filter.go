@@ -266,17 +266,9 @@ func (s *CustomerService) list(ctx context.Context, f CustomerFilter, reach reac
 		return Page[Customer]{}, err
 	}
 	v := newValidation(sc.lang)
-	p, err := s.compileFilter(ctx, sc, v, f)
+	p, err := s.compile(ctx, sc, v, f, reach)
 	if err != nil {
 		return Page[Customer]{}, err
-	}
-	if reach.channel != "" {
-		p.Reachable, p.ExcludeAnonymised = reach.channel, true
-		mailings, err := s.consents.purpose(ctx, s.store, sc, reach.notWithdrawn)
-		if err != nil {
-			return Page[Customer]{}, err
-		}
-		p.NotWithdrawn = mailings.ID
 	}
 	p.Limit = page.limit(v) + 1
 	cur, ok := decodeCursor(page.Cursor)
@@ -313,6 +305,21 @@ func (s *CustomerService) list(ctx context.Context, f CustomerFilter, reach reac
 	return out, nil
 }
 
+// compile is compileFilter with the conditions a mailing selection adds.
+func (s *CustomerService) compile(ctx context.Context, sc scope, v *validation, f CustomerFilter, reach reachFilter) (CustomerListParams, error) {
+	p, err := s.compileFilter(ctx, sc, v, f)
+	if err != nil || reach.channel == "" {
+		return p, err
+	}
+	p.Reachable, p.ExcludeAnonymised = reach.channel, true
+	mailings, err := s.consents.purpose(ctx, s.store, sc, reach.notWithdrawn)
+	if err != nil {
+		return p, err
+	}
+	p.NotWithdrawn = mailings.ID
+	return p, nil
+}
+
 // Count returns how many customers match f.
 func (s *CustomerService) Count(ctx context.Context, f CustomerFilter) (int64, error) {
 	sc, err := readScope(ctx)
@@ -341,22 +348,36 @@ func (s *CustomerService) Each(ctx context.Context, f CustomerFilter, pageSize i
 
 // each is Each with the conditions a mailing selection adds.
 func (s *CustomerService) each(ctx context.Context, f CustomerFilter, reach reachFilter, pageSize int, fn func(*Customer) error) error {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return err
+	}
 	f.Sort = SortNumber
-	page := PageRequest{Limit: pageSize}
+	v := newValidation(sc.lang)
+	// Compiled once: a walk over a million customers is thousands of pages.
+	p, err := s.compile(ctx, sc, v, f, reach)
+	if err != nil {
+		return err
+	}
+	limit := PageRequest{Limit: pageSize}.limit(v)
+	if err := v.err(); err != nil {
+		return err
+	}
+	p.Limit = limit
 	for {
-		p, err := s.list(ctx, f, reach, page)
+		items, err := s.store.CustomerList(ctx, p)
 		if err != nil {
 			return err
 		}
-		for i := range p.Items {
-			if err := fn(&p.Items[i]); err != nil {
+		for i := range items {
+			if err := fn(&items[i]); err != nil {
 				return err
 			}
 		}
-		if p.Next == "" {
+		if len(items) < limit {
 			return nil
 		}
-		page.Cursor = p.Next
+		p.AfterNumber = items[len(items)-1].Number
 	}
 }
 
