@@ -3,8 +3,10 @@ package mail_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,6 +219,54 @@ func TestWorkerRun(t *testing.T) {
 		cancel()
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// flakyStore fails the next transaction when armed: the database is away
+// for a moment.
+type flakyStore struct {
+	crm.Store
+	failNext atomic.Bool
+}
+
+func (f *flakyStore) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
+	if f.failNext.CompareAndSwap(true, false) {
+		return errors.New("database unavailable")
+	}
+	return f.Store.InTx(ctx, fn)
+}
+
+// TestWorkerNeverResendsAnAcceptedMail: when the server accepted a mail but
+// recording the delivery fails, the worker retries the record, not the
+// send; after the lease the mail is not sent again.
+func TestWorkerNeverResendsAnAcceptedMail(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newOutboxWorld(t, open)
+		flaky := &flakyStore{Store: open(t)}
+		blobs, _ := diskblob.New(t.TempDir())
+		c, err := crm.New(flaky, crm.Config{Clock: w.clock, Blobs: blobs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Organisations.Create(context.Background(), crm.NewOrganisation{ID: "acme", Name: "Acme"}); err != nil {
+			t.Fatal(err)
+		}
+		w.c = c
+		_, m := w.sendDocument(t, crm.CustomerFields{FirstName: "Once", Email: "once@example.nl"}, []byte("once"))
+		worker := w.worker()
+		// Claiming is no transaction of InTx; recording the delivery is the next one.
+		flaky.failNext.Store(true)
+		if _, err := worker.RunOnce(t.Context()); err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		if got, _ := w.c.Outbox.Get(w.ctx, m.ID); got.Status != crm.OutboxSent {
+			t.Fatalf("the delivery was not recorded on the retry: %+v", got)
+		}
+		w.advance(2 * crm.DefaultOutboxLease)
+		worker.RunOnce(t.Context())
+		if n := len(w.server.Messages()); n != 1 {
+			t.Fatalf("the server received %d copies, want 1", n)
 		}
 	})
 }
