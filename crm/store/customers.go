@@ -319,10 +319,13 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 		q = q.Where(col("origin")+" = ?", p.Origin)
 	}
 	if p.Language != "" {
-		// The tag or any regional variant ("nl-BE"): '-' is followed by '.'
-		// in byte order, so the variants are one index range.
-		q = q.Where("("+col("language")+" = ? OR ("+col("language")+" > ? AND "+col("language")+" < ?))",
-			p.Language, p.Language+"-", p.Language+".")
+		// The tag or any regional variant ("nl-BE"), as one index range:
+		// tags hold letters, digits and '-', and '-' is followed by '.' in
+		// byte order (the column compares bytewise on both databases), so
+		// nothing else lies between "nl" and "nl.". One range, where an OR
+		// of two would keep PostgreSQL from reading the language index
+		// alone.
+		q = q.Where(col("language")+" >= ?", p.Language).Where(col("language")+" < ?", p.Language+".")
 	}
 	if p.AssignedTo != "" {
 		q = q.Where(col("assigned_to")+" = ?", p.AssignedTo)

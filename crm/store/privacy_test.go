@@ -4,17 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
-
-	"github.com/uptrace/bun/migrate"
 
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/store/diskblob"
@@ -245,38 +241,7 @@ func TestAnonymisationLeavesNothing(t *testing.T) {
 func TestMigrationGivesOldOrganisationsThePurposes(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		sub, err := fs.Sub(migrationFiles, db.dialect.migrations)
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := fstest.MapFS{}
-		err = fs.WalkDir(sub, ".", func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || path >= "20261123000007" {
-				return err
-			}
-			data, err := fs.ReadFile(sub, path)
-			before[path] = &fstest.MapFile{Data: data}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		old := migrate.NewMigrations()
-		if err := old.Discover(before); err != nil {
-			t.Fatal(err)
-		}
-		if db.dialect.beforeMigrate != nil {
-			if err := db.dialect.beforeMigrate(ctx, db.bun); err != nil {
-				t.Fatal(err)
-			}
-		}
-		m := migrate.NewMigrator(db.bun, old, migrate.WithMarkAppliedOnSuccess(true))
-		if err := m.Init(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := m.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		migrateBefore(t, db, "20261123000007")
 		if _, err := db.bun.ExecContext(ctx, `INSERT INTO organisations (id, name, default_language, created_at, updated_at)
 			VALUES ('old', 'Old', 'nl', ?, ?)`, time.Now(), time.Now()); err != nil {
 			t.Fatal(err)

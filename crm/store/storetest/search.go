@@ -140,6 +140,9 @@ func testFindByBirthDateAndNumber(t *testing.T, open func(t *testing.T) crm.Stor
 func testListFilters(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open)
 	day := func(d int) { e.now = testNow.Add(time.Duration(d) * 24 * time.Hour) }
+	day(-20)
+	// Svan ("sva") starts with the letters of Swedish but is another language.
+	svan := e.create(e.a, crm.CustomerFields{LastName: "Svan", Language: "sva"})
 	day(-10)
 	lead := e.create(e.a, crm.CustomerFields{LastName: "Lead", Status: crm.StatusLead, Origin: "website", Language: "nl-BE", AssignedTo: "u1"})
 	day(-5)
@@ -155,6 +158,8 @@ func testListFilters(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"origin", crm.CustomerFilter{Origin: "website"}, []int64{lead.Number, de.Number}},
 		{"language with regions", crm.CustomerFilter{Language: "nl"}, []int64{lead.Number, cust.Number}},
 		{"exact region", crm.CustomerFilter{Language: "nl-be"}, []int64{lead.Number}},
+		{"language, not a longer code", crm.CustomerFilter{Language: "sv"}, nil},
+		{"longer code", crm.CustomerFilter{Language: "sva"}, []int64{svan.Number}},
 		{"assigned", crm.CustomerFilter{AssignedTo: "u2"}, []int64{cust.Number}},
 		{"created from", crm.CustomerFilter{CreatedFrom: testNow.Add(-6 * 24 * time.Hour)}, []int64{cust.Number, de.Number}},
 		{"created range", crm.CustomerFilter{CreatedFrom: testNow.Add(-11 * 24 * time.Hour), CreatedTo: cust.CreatedAt}, []int64{lead.Number}},
