@@ -319,13 +319,16 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 		q = q.Where(col("origin")+" = ?", p.Origin)
 	}
 	if p.Language != "" {
-		// The tag or any regional variant ("nl-BE"), as one index range:
-		// tags hold letters, digits and '-', and '-' is followed by '.' in
-		// byte order (the column compares bytewise on both databases), so
-		// nothing else lies between "nl" and "nl.". One range, where an OR
-		// of two would keep PostgreSQL from reading the language index
-		// alone.
-		q = q.Where(col("language")+" >= ?", p.Language).Where(col("language")+" < ?", p.Language+".")
+		// The tag or any regional variant ("nl-BE"): tags hold letters,
+		// digits and '-', and '-' is followed by '.' in byte order (the
+		// column compares bytewise on both databases), so nothing else lies
+		// between "nl" and "nl.".
+		lang := col("language")
+		if s.dialect.languageAsRange {
+			q = q.Where(lang+" >= ?", p.Language).Where(lang+" < ?", p.Language+".")
+		} else {
+			q = q.Where("("+lang+" = ? OR ("+lang+" > ? AND "+lang+" < ?))", p.Language, p.Language+"-", p.Language+".")
+		}
 	}
 	if p.AssignedTo != "" {
 		q = q.Where(col("assigned_to")+" = ?", p.AssignedTo)

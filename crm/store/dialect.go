@@ -35,6 +35,12 @@ type dialect struct {
 	// would merge-join from the first customer on every page; on SQLite the
 	// extra bound makes the planner sort every later match instead.
 	boundBothSides bool
+	// languageAsRange writes a language filter as one range of the language
+	// index. PostgreSQL's planner weighs that range with its statistics (and
+	// can then merge it with a tag's links); SQLite's would read a whole
+	// language through the index and sort it even for a page in name order,
+	// so there the filter stays an OR that it tests on the rows it walks.
+	languageAsRange bool
 }
 
 // frequentMatches is how many trigram matches make a text "frequent" on
@@ -44,13 +50,14 @@ var frequentMatches = 2000
 
 var (
 	postgresDialect = dialect{
-		name:           "postgres",
-		migrations:     "migrations/postgres",
-		beforeMigrate:  ensurePgTrgm,
-		drivenJoin:     "JOIN",
-		pageSettings:   []string{"SET LOCAL max_parallel_workers_per_gather = 0"},
-		claimLock:      " FOR UPDATE SKIP LOCKED",
-		boundBothSides: true,
+		name:            "postgres",
+		migrations:      "migrations/postgres",
+		beforeMigrate:   ensurePgTrgm,
+		drivenJoin:      "JOIN",
+		pageSettings:    []string{"SET LOCAL max_parallel_workers_per_gather = 0"},
+		claimLock:       " FOR UPDATE SKIP LOCKED",
+		boundBothSides:  true,
+		languageAsRange: true,
 		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
