@@ -45,8 +45,13 @@ type dialect struct {
 
 // frequentMatches is how many trigram matches make a text "frequent" on
 // SQLite: from there, reading customers in number order and testing each
-// text finds a page sooner than collecting every match.
-var frequentMatches = 2000
+// text finds a page sooner than collecting every match. Walking costs about
+// page size / density tests, collecting one step per match, so the two meet
+// near the square root of page size times customers: at a million
+// customers, texts with 2,400 to 3,300 matches took 35 to 45 ms by walking
+// and 13 ms by collecting, while collecting 10,000 cost frequent texts more
+// than walking did.
+var frequentMatches = 5000
 
 var (
 	postgresDialect = dialect{
