@@ -132,30 +132,31 @@ func (s *server) registerConsents() {
 	}, func(ctx context.Context, _ *struct{}) (*purposeListOutput, error) {
 		ps, err := consents.Purposes(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out := &purposeListOutput{}
 		out.Body.Items = nonNil(ps)
 		return out, nil
 	})
-	register(s, huma.Operation{
-		OperationID: "defineConsentPurpose", Method: http.MethodPost, Path: "/v1/consent-purposes", Tags: tags, DefaultStatus: http.StatusCreated,
+	create(s, huma.Operation{
+		OperationID: "defineConsentPurpose", Method: http.MethodPost, Path: "/v1/consent-purposes", Tags: tags,
 		Summary:     "Define a consent purpose of the organisation's own",
 		Description: "The key (lower-case letters, digits and underscores) and the channel never change afterwards: the consent log's meaning depends on them. A key in use is 409.",
-	}, func(ctx context.Context, in *definePurposeInput) (*purposeOutput, error) {
-		p, err := consents.DefinePurpose(ctx, in.Body)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &purposeOutput{Body: p}, nil
-	})
+	}, func(o *purposeOutput) string { return "/v1/consent-purposes/" + o.Body.Key },
+		func(ctx context.Context, in *definePurposeInput) (*purposeOutput, error) {
+			p, err := consents.DefinePurpose(ctx, in.Body)
+			if err != nil {
+				return nil, err
+			}
+			return &purposeOutput{Body: p}, nil
+		})
 	register(s, huma.Operation{
 		OperationID: "getConsentPurpose", Method: http.MethodGet, Path: "/v1/consent-purposes/{purpose}", Tags: tags,
 		Summary: "Get a consent purpose by key or id",
 	}, func(ctx context.Context, in *purposePath) (*purposeOutput, error) {
 		p, err := consents.Purpose(ctx, in.Purpose)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &purposeOutput{Body: p}, nil
 	})
@@ -165,7 +166,7 @@ func (s *server) registerConsents() {
 	}, func(ctx context.Context, in *updatePurposeInput) (*purposeOutput, error) {
 		p, err := consents.UpdatePurpose(ctx, in.Purpose, in.Body)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &purposeOutput{Body: p}, nil
 	})
@@ -175,34 +176,36 @@ func (s *server) registerConsents() {
 	}, func(ctx context.Context, in *purposePath) (*wordingListOutput, error) {
 		ws, err := consents.Wordings(ctx, in.Purpose)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		out := &wordingListOutput{}
 		out.Body.Items = nonNil(ws)
 		return out, nil
 	})
-	register(s, huma.Operation{
+	create(s, huma.Operation{
 		OperationID: "setConsentWording", Method: http.MethodPost, Path: "/v1/consent-purposes/{purpose}/wordings", Tags: tags,
-		DefaultStatus: http.StatusCreated,
-		Summary:       "Make a text the purpose's current wording in a language",
+		Summary: "Make a text the purpose's current wording in a language",
 		Description: "A wording is never changed: other text becomes the next version (201), and consent records keep pointing at the version their customer saw. " +
 			"The text of the current wording returns that wording (200).",
 		Responses: map[string]*huma.Response{"200": {Description: "The text already is the current wording in that language: that wording."}},
-	}, func(ctx context.Context, in *setWordingInput) (*wordingOutput, error) {
-		before, err := consents.Wordings(ctx, in.Purpose)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
-		}
-		w, err := consents.SetWording(ctx, in.Purpose, in.Body.Language, in.Body.Text)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		out := &wordingOutput{Status: http.StatusCreated, Body: w}
-		if slices.ContainsFunc(before, func(b crm.ConsentWording) bool { return b.ID == w.ID }) {
-			out.Status = http.StatusOK
-		}
-		return out, nil
-	})
+	}, func(o *wordingOutput) string {
+		return "/v1/consent-purposes/" + o.Body.PurposeID + "/wordings/" + o.Body.ID
+	},
+		func(ctx context.Context, in *setWordingInput) (*wordingOutput, error) {
+			before, err := consents.Wordings(ctx, in.Purpose)
+			if err != nil {
+				return nil, err
+			}
+			w, err := consents.SetWording(ctx, in.Purpose, in.Body.Language, in.Body.Text)
+			if err != nil {
+				return nil, err
+			}
+			out := &wordingOutput{Status: http.StatusCreated, Body: w}
+			if slices.ContainsFunc(before, func(b crm.ConsentWording) bool { return b.ID == w.ID }) {
+				out.Status = http.StatusOK
+			}
+			return out, nil
+		})
 
 	register(s, huma.Operation{
 		OperationID: "listCustomerConsents", Method: http.MethodGet, Path: "/v1/customers/{id}/consents", Tags: tags,
@@ -212,7 +215,7 @@ func (s *server) registerConsents() {
 	}, func(ctx context.Context, in *customerPath) (*customerConsentsOutput, error) {
 		cs, err := consents.States(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		out := &customerConsentsOutput{}
 		out.Body.Items = nonNil(cs)
@@ -225,60 +228,60 @@ func (s *server) registerConsents() {
 	}, func(ctx context.Context, in *customerPath) (*consentLogOutput, error) {
 		log, err := consents.Log(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		out := &consentLogOutput{}
 		out.Body.Items = nonNil(log)
 		return out, nil
 	})
-	register(s, huma.Operation{
+	create(s, huma.Operation{
 		OperationID: "recordCustomerConsent", Method: http.MethodPost, Path: "/v1/customers/{id}/consents", Tags: tags,
-		DefaultStatus: http.StatusCreated,
-		Summary:       "Record that a customer granted or withdrew a consent",
+		Summary: "Record that a customer granted or withdrew a consent",
 		Description: "Appends a record to the consent log and returns it. Withdrawing is as easy as granting: it needs no wording. " +
 			"The post and mailings purposes also set the customer's noPost and noMailings flags. An anonymised customer is 409.",
-	}, func(ctx context.Context, in *recordConsentInput) (*consentRecordOutput, error) {
-		b := in.Body
-		input := crm.ConsentInput{Purpose: b.Purpose, Source: crm.ConsentSource(b.Source), WordingID: b.WordingID,
-			Evidence: crm.Evidence{IP: b.IP, UserAgent: b.UserAgent}}
-		record := consents.Give
-		if crm.ConsentState(b.State) == crm.ConsentWithdrawn {
-			record = consents.Withdraw
-		}
-		rec, err := record(ctx, in.ID, input)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &consentRecordOutput{Body: rec}, nil
-	})
-	register(s, huma.Operation{
+	}, func(o *consentRecordOutput) string { return consentRecordPath(o.Body) },
+		func(ctx context.Context, in *recordConsentInput) (*consentRecordOutput, error) {
+			b := in.Body
+			input := crm.ConsentInput{Purpose: b.Purpose, Source: crm.ConsentSource(b.Source), WordingID: b.WordingID,
+				Evidence: crm.Evidence{IP: b.IP, UserAgent: b.UserAgent}}
+			record := consents.Give
+			if crm.ConsentState(b.State) == crm.ConsentWithdrawn {
+				record = consents.Withdraw
+			}
+			rec, err := record(ctx, in.ID, input)
+			if err != nil {
+				return nil, err
+			}
+			return &consentRecordOutput{Body: rec}, nil
+		})
+	create(s, huma.Operation{
 		OperationID: "requestCustomerConsentConfirmation", Method: http.MethodPost, Path: "/v1/customers/{id}/consents/double-opt-in", Tags: tags,
-		DefaultStatus: http.StatusCreated,
-		Summary:       "Start a double opt-in sign-up",
+		Summary: "Start a double opt-in sign-up",
 		Description: "Appends a pending record and returns the single-use token for the confirmation link the platform mails to the customer, with when it expires. " +
 			"The token is shown only here: Dossier keeps its hash. The consent counts once the token comes back to POST /v1/consent-confirmations.",
-	}, func(ctx context.Context, in *requestConfirmationInput) (*pendingConsentOutput, error) {
-		b := in.Body
-		p, err := consents.RequestConfirmation(ctx, in.ID, crm.ConsentInput{Purpose: b.Purpose, Source: crm.ConsentSource(b.Source),
-			WordingID: b.WordingID, Evidence: crm.Evidence{IP: b.IP, UserAgent: b.UserAgent}})
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &pendingConsentOutput{Body: p}, nil
-	})
-	register(s, huma.Operation{
+	}, func(o *pendingConsentOutput) string { return consentRecordPath(&o.Body.Record) },
+		func(ctx context.Context, in *requestConfirmationInput) (*pendingConsentOutput, error) {
+			b := in.Body
+			p, err := consents.RequestConfirmation(ctx, in.ID, crm.ConsentInput{Purpose: b.Purpose, Source: crm.ConsentSource(b.Source),
+				WordingID: b.WordingID, Evidence: crm.Evidence{IP: b.IP, UserAgent: b.UserAgent}})
+			if err != nil {
+				return nil, err
+			}
+			return &pendingConsentOutput{Body: p}, nil
+		})
+	create(s, huma.Operation{
 		OperationID: "confirmConsent", Method: http.MethodPost, Path: "/v1/consent-confirmations", Tags: tags,
-		DefaultStatus: http.StatusCreated,
-		Summary:       "Confirm a double opt-in sign-up with the token of its link",
+		Summary: "Confirm a double opt-in sign-up with the token of its link",
 		Description: "The pending record becomes a granted one, pointing at it and at the same wording; the new record is returned. " +
 			"A token works once: used again it is 409, expired it is 422 (body.token, code expired), unknown 404.",
-	}, func(ctx context.Context, in *confirmConsentInput) (*consentRecordOutput, error) {
-		rec, err := consents.Confirm(ctx, in.Body.Token, crm.Evidence{IP: in.Body.IP, UserAgent: in.Body.UserAgent})
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &consentRecordOutput{Body: rec}, nil
-	})
+	}, func(o *consentRecordOutput) string { return consentRecordPath(o.Body) },
+		func(ctx context.Context, in *confirmConsentInput) (*consentRecordOutput, error) {
+			rec, err := consents.Confirm(ctx, in.Body.Token, crm.Evidence{IP: in.Body.IP, UserAgent: in.Body.UserAgent})
+			if err != nil {
+				return nil, err
+			}
+			return &consentRecordOutput{Body: rec}, nil
+		})
 
 	recipient := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[crm.MailingRecipient](), true, "MailingRecipient")
 	register(s, huma.Operation{
@@ -322,7 +325,7 @@ func (s *server) streamMailingSelection(hc huma.Context, params crm.MailingSelec
 	case err == nil:
 		start()
 	case !started:
-		s.writeHumaProblem(hc, problemFor(ctx, s.log, "query", err).(*Problem))
+		s.writeHumaProblem(hc, problemFor(ctx, s.log, locatorFor(reflect.TypeFor[mailingSelectionInput]()), err).(*Problem))
 	default:
 		// The status is out: all that is left to say "incomplete" is to
 		// break the response off, which net/http does for this panic.
@@ -331,4 +334,9 @@ func (s *server) streamMailingSelection(hc huma.Context, params crm.MailingSelec
 		}
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// consentRecordPath names a record of a customer's consent log.
+func consentRecordPath(r *crm.ConsentRecord) string {
+	return "/v1/customers/" + r.CustomerID + "/consent-log/" + r.ID
 }

@@ -23,9 +23,8 @@ type customerOutput struct {
 }
 
 type createdCustomerOutput struct {
-	ETag     string `header:"ETag"`
-	Location string `header:"Location"`
-	Body     *crm.Customer
+	ETag string `header:"ETag"`
+	Body *crm.Customer
 }
 
 func customerResponse(c *crm.Customer) *customerOutput {
@@ -34,29 +33,6 @@ func customerResponse(c *crm.Customer) *customerOutput {
 
 // etag renders a version as a strong entity tag: "3".
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
-
-// versionFromIfMatch reads the version a change is based on from If-Match:
-// "3", W/"3" (the version is the same whether the tag is weak or strong) or
-// a bare 3 for hand-written requests.
-func versionFromIfMatch(h string) (int, *Problem) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		p := newProblem(http.StatusPreconditionRequired, "send the version you read in If-Match (the ETag of GET), so that you cannot overwrite a change you have not seen")
-		p.Errors = []ProblemField{{Location: "header.If-Match", Field: "If-Match", Code: "required", Message: "If-Match is required"}}
-		return 0, p
-	}
-	tag := strings.TrimPrefix(h, "W/")
-	if len(tag) >= 2 && tag[0] == '"' && tag[len(tag)-1] == '"' {
-		tag = tag[1 : len(tag)-1]
-	}
-	v, err := strconv.Atoi(tag)
-	if err != nil || v <= 0 || strconv.Itoa(v) != tag {
-		p := newProblem(http.StatusBadRequest, `If-Match must be the customer's ETag, e.g. "3"`)
-		p.Errors = []ProblemField{{Location: "header.If-Match", Field: "If-Match", Code: "invalid", Message: `If-Match is not a version such as "3"`}}
-		return 0, p
-	}
-	return v, nil
-}
 
 // CustomerQuery is crm.CustomerFilter as a query string, the form the list,
 // count and segment routes read. Lists of ids are comma-separated:
@@ -158,7 +134,7 @@ type createCustomerInput struct {
 
 type patchCustomerInput struct {
 	ID      string `path:"id" doc:"The customer's id (a UUID)."`
-	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version the change is based on. A stale one gets 412."`
+	IfMatch string `header:"If-Match" doc:"Required: the ETag of the version the change is based on (\"3\"), a list of them, or * for whatever version is current. A stale one gets 412."`
 	Body    crm.CustomerPatch
 }
 
@@ -180,18 +156,18 @@ type altEmailPath struct {
 
 func (s *server) registerCustomers() {
 	tags := []string{"Customers"}
-	register(s, huma.Operation{
+	create(s, huma.Operation{
 		OperationID: "createCustomer", Method: http.MethodPost, Path: "/v1/customers", Tags: tags,
-		Summary:       "Create a customer",
-		Description:   "Needs a name, a company or an e-mail address. Language defaults to the organisation's, status to customer, first contact to today.",
-		DefaultStatus: http.StatusCreated,
-	}, func(ctx context.Context, in *createCustomerInput) (*createdCustomerOutput, error) {
-		c, err := s.crm.Customers.Create(ctx, in.Body)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &createdCustomerOutput{ETag: etag(c.Version), Location: s.opts.BasePath + "/v1/customers/" + c.ID, Body: c}, nil
-	})
+		Summary:     "Create a customer",
+		Description: "Needs a name, a company or an e-mail address. Language defaults to the organisation's, status to customer, first contact to today.",
+	}, func(o *createdCustomerOutput) string { return "/v1/customers/" + o.Body.ID },
+		func(ctx context.Context, in *createCustomerInput) (*createdCustomerOutput, error) {
+			c, err := s.crm.Customers.Create(ctx, in.Body)
+			if err != nil {
+				return nil, err
+			}
+			return &createdCustomerOutput{ETag: etag(c.Version), Body: c}, nil
+		})
 
 	register(s, huma.Operation{
 		OperationID: "listCustomers", Method: http.MethodGet, Path: "/v1/customers", Tags: tags,
@@ -200,11 +176,11 @@ func (s *server) registerCustomers() {
 	}, func(ctx context.Context, in *listCustomersInput) (*customerPageOutput, error) {
 		f, err := in.Filter()
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		page, err := s.crm.Customers.List(ctx, f, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return &customerPageOutput{Body: page}, nil
 	})
@@ -215,11 +191,11 @@ func (s *server) registerCustomers() {
 	}, func(ctx context.Context, in *CustomerQuery) (*countOutput, error) {
 		f, err := in.Filter()
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		n, err := s.crm.Customers.Count(ctx, f)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out := &countOutput{}
 		out.Body.Count = n
@@ -232,7 +208,7 @@ func (s *server) registerCustomers() {
 	}, func(ctx context.Context, in *customerPath) (*customerOutput, error) {
 		c, err := s.crm.Customers.Get(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return customerResponse(c), nil
 	})
@@ -243,7 +219,7 @@ func (s *server) registerCustomers() {
 	}, func(ctx context.Context, in *customerNumberPath) (*customerOutput, error) {
 		c, err := s.crm.Customers.GetByNumber(ctx, in.Number)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return customerResponse(c), nil
 	})
@@ -255,13 +231,19 @@ func (s *server) registerCustomers() {
 			"If-Match must carry the ETag you read; when someone changed the customer since, the answer is 412 and nothing is written. " +
 			"Without If-Match the answer is 428.",
 	}, func(ctx context.Context, in *patchCustomerInput) (*customerOutput, error) {
-		version, problem := versionFromIfMatch(in.IfMatch)
-		if problem != nil {
-			return nil, problem
+		version, err := ifMatchVersion(ctx, "the customer's", func() (int, error) {
+			c, err := s.crm.Customers.Get(ctx, in.ID)
+			if err != nil {
+				return 0, err
+			}
+			return c.Version, nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		c, err := s.crm.Customers.Update(ctx, in.ID, version, in.Body)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return customerResponse(c), nil
 	})
@@ -272,7 +254,7 @@ func (s *server) registerCustomers() {
 		Description: "Removes the customer and its timeline; one customer.deleted event without personal data stays.",
 	}, func(ctx context.Context, in *customerPath) (*struct{}, error) {
 		if err := s.crm.Customers.Delete(ctx, in.ID); err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -284,7 +266,7 @@ func (s *server) registerCustomers() {
 	}, func(ctx context.Context, in *altEmailInput) (*customerOutput, error) {
 		c, err := s.crm.Customers.AddAltEmail(ctx, in.ID, in.Body.Email)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return customerResponse(c), nil
 	})
@@ -295,7 +277,7 @@ func (s *server) registerCustomers() {
 	}, func(ctx context.Context, in *altEmailPath) (*customerOutput, error) {
 		c, err := s.crm.Customers.RemoveAltEmail(ctx, in.ID, in.Email)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return customerResponse(c), nil
 	})

@@ -44,7 +44,7 @@ func (s *server) registerCustomFields() {
 	}, func(ctx context.Context, in *listCustomFieldsInput) (*customFieldListOutput, error) {
 		defs, err := s.crm.CustomFields.List(ctx, in.IncludeArchived)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out := &customFieldListOutput{}
 		out.Body.Items = defs
@@ -54,18 +54,18 @@ func (s *server) registerCustomFields() {
 		return out, nil
 	})
 
-	register(s, huma.Operation{
+	create(s, huma.Operation{
 		OperationID: "defineCustomField", Method: http.MethodPost, Path: "/v1/custom-fields", Tags: tags,
-		Summary:       "Define a custom field",
-		Description:   "A key used before, even by an archived field, is 409: restore that field instead.",
-		DefaultStatus: http.StatusCreated,
-	}, func(ctx context.Context, in *defineCustomFieldInput) (*customFieldOutput, error) {
-		def, err := s.crm.CustomFields.Define(ctx, in.Body)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &customFieldOutput{Body: def}, nil
-	})
+		Summary:     "Define a custom field",
+		Description: "A key used before, even by an archived field, is 409: restore that field instead.",
+	}, func(o *customFieldOutput) string { return "/v1/custom-fields/" + o.Body.Key },
+		func(ctx context.Context, in *defineCustomFieldInput) (*customFieldOutput, error) {
+			def, err := s.crm.CustomFields.Define(ctx, in.Body)
+			if err != nil {
+				return nil, err
+			}
+			return &customFieldOutput{Body: def}, nil
+		})
 
 	register(s, huma.Operation{
 		OperationID: "updateCustomField", Method: http.MethodPatch, Path: "/v1/custom-fields/{key}", Tags: tags,
@@ -74,7 +74,7 @@ func (s *server) registerCustomFields() {
 	}, func(ctx context.Context, in *updateCustomFieldInput) (*customFieldOutput, error) {
 		def, err := s.crm.CustomFields.Update(ctx, in.Key, in.Body)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &customFieldOutput{Body: def}, nil
 	})
@@ -86,7 +86,7 @@ func (s *server) registerCustomFields() {
 	}, func(ctx context.Context, in *customFieldKeyPath) (*customFieldOutput, error) {
 		def, err := s.crm.CustomFields.Archive(ctx, in.Key)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &customFieldOutput{Body: def}, nil
 	})
@@ -97,7 +97,7 @@ func (s *server) registerCustomFields() {
 	}, func(ctx context.Context, in *customFieldKeyPath) (*customFieldOutput, error) {
 		def, err := s.crm.CustomFields.Restore(ctx, in.Key)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &customFieldOutput{Body: def}, nil
 	})

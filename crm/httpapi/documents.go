@@ -25,8 +25,7 @@ type documentOutput struct {
 }
 
 type createdDocumentOutput struct {
-	Location string `header:"Location"`
-	Body     *crm.Document
+	Body *crm.Document
 }
 
 type documentListOutput struct {
@@ -46,8 +45,7 @@ type updateDocumentInput struct {
 }
 
 type documentContentInput struct {
-	ID          string `path:"id" doc:"The document's id (a UUID)."`
-	IfNoneMatch string `header:"If-None-Match" doc:"The ETag of a copy you have: when it is still the document's contents the answer is 304 without a body."`
+	ID string `path:"id" doc:"The document's id (a UUID)."`
 }
 
 type documentContentOutput struct {
@@ -58,7 +56,12 @@ type documentContentOutput struct {
 	CacheControl       string `header:"Cache-Control" doc:"private, no-store: documents are personal data."`
 	NoSniff            string `header:"X-Content-Type-Options" doc:"nosniff: a browser must not guess another type than the one sent."`
 	Body               func(huma.Context)
+
+	contents io.Closer
 }
+
+// Close releases the contents of a download that is not sent (304).
+func (o *documentContentOutput) Close() error { return o.contents.Close() }
 
 type attributeListOutput struct {
 	Body struct {
@@ -130,7 +133,7 @@ func (s *server) registerDocuments() {
 	docs := s.crm.Documents
 	registry := s.api.OpenAPI().Components.Schemas
 
-	register(s, huma.Operation{
+	create(s, huma.Operation{
 		OperationID: "uploadCustomerDocument", Method: http.MethodPost, Path: "/v1/customers/{id}/documents", Tags: tags,
 		Summary: "Add a document to a customer",
 		Description: "A multipart/form-data upload: the optional fields title, visibility and attributeId first, then the part \"file\", " +
@@ -138,17 +141,17 @@ func (s *server) registerDocuments() {
 			"An empty file is 422; a file larger than the organisation's limit (20 MiB unless configured otherwise) is 413, naming body.file " +
 			"with code maxBytes, as is a form whose fields around the file are larger than the API's body limit. " +
 			"A body that is not multipart/form-data is 415.",
-		DefaultStatus: http.StatusCreated,
 		// The upload bounds its own body: the file by the library's
 		// MaxDocumentBytes, everything around it by Options.MaxBodyBytes.
 		MaxBodyBytes: -1,
-	}, func(ctx context.Context, in *uploadDocumentInput) (*createdDocumentOutput, error) {
-		d, err := s.upload(ctx, in)
-		if err != nil {
-			return nil, err
-		}
-		return &createdDocumentOutput{Location: s.opts.BasePath + "/v1/documents/" + d.ID, Body: d}, nil
-	})
+	}, func(o *createdDocumentOutput) string { return "/v1/documents/" + o.Body.ID },
+		func(ctx context.Context, in *uploadDocumentInput) (*createdDocumentOutput, error) {
+			d, err := s.upload(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			return &createdDocumentOutput{Body: d}, nil
+		}, fieldsIn("body"), fieldAt("fileName", "body.file"))
 	// huma takes an operation with a request body schema for one whose body
 	// it must read, so the form is described after registration.
 	formSchema := registry.Schema(reflect.TypeFor[documentUpload](), true, "DocumentUpload")
@@ -165,7 +168,7 @@ func (s *server) registerDocuments() {
 	}, func(ctx context.Context, in *listDocumentsInput) (*documentListOutput, error) {
 		items, err := docs.List(ctx, in.ID, in.View == "portal")
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out := &documentListOutput{}
 		out.Body.Items = items
@@ -178,7 +181,7 @@ func (s *server) registerDocuments() {
 	}, func(ctx context.Context, in *documentPath) (*documentOutput, error) {
 		d, err := docs.Get(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &documentOutput{Body: d}, nil
 	})
@@ -198,17 +201,11 @@ func (s *server) registerDocuments() {
 	}, func(ctx context.Context, in *documentContentInput) (*documentContentOutput, error) {
 		d, rc, err := docs.Open(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		tag := `"` + d.SHA256 + `"`
 		out := &documentContentOutput{ContentType: d.ContentType, ContentDisposition: attachment(d.FileName),
-			ContentLength: strconv.FormatInt(d.Size, 10), ETag: tag, CacheControl: "private, no-store", NoSniff: "nosniff"}
-		if etagMatches(in.IfNoneMatch, tag) {
-			rc.Close()
-			out.ContentLength = ""
-			out.Body = func(hc huma.Context) { hc.SetStatus(http.StatusNotModified) }
-			return out, nil
-		}
+			ContentLength: strconv.FormatInt(d.Size, 10), ETag: tag, CacheControl: "private, no-store", NoSniff: "nosniff", contents: rc}
 		out.Body = func(hc huma.Context) {
 			defer rc.Close()
 			hc.SetStatus(http.StatusOK)
@@ -229,7 +226,7 @@ func (s *server) registerDocuments() {
 	}, func(ctx context.Context, in *updateDocumentInput) (*documentOutput, error) {
 		d, err := docs.Update(ctx, in.ID, in.Body)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &documentOutput{Body: d}, nil
 	})
@@ -240,7 +237,7 @@ func (s *server) registerDocuments() {
 		Description: "Its contents go too, unless another document of the organisation or a mail still waiting in the outbox has the same.",
 	}, func(ctx context.Context, in *documentPath) (*struct{}, error) {
 		if err := docs.Delete(ctx, in.ID); err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -256,26 +253,24 @@ func (s *server) registerDocuments() {
 	}, func(ctx context.Context, in *sendDocumentsInput) (*queuedMailOutput, error) {
 		m, err := docs.Send(ctx, in.ID, in.Body.DocumentIDs, crm.SendOptions{Language: in.Body.Language})
 		if err != nil {
-			return nil, relocate(problemFor(ctx, s.log, "body", err), map[string]ProblemField{
-				"email": {Location: "path.id", Field: "id"},
-			})
+			return nil, err
 		}
 		return &queuedMailOutput{Location: s.opts.BasePath + "/v1/outbox/" + m.ID, Body: m}, nil
-	})
+	}, fieldAt("email", "path.id")) // no address: the customer's fault, not the body's
 
-	register(s, huma.Operation{
+	create(s, huma.Operation{
 		OperationID: "fileCustomerReport", Method: http.MethodPost, Path: "/v1/customers/{id}/reports", Tags: tags,
 		Summary: "Generate the customer's report and file it as a document",
 		Description: "The dossier summary (record, tags, attributes, labels, consents, points and recent history), rendered by the " +
 			"server's report renderer, filed as an internal document of origin report. The answer is the document.",
-		DefaultStatus: http.StatusCreated,
-	}, func(ctx context.Context, in *customerPath) (*createdDocumentOutput, error) {
-		d, err := docs.FileReport(ctx, in.ID)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
-		}
-		return &createdDocumentOutput{Location: s.opts.BasePath + "/v1/documents/" + d.ID, Body: d}, nil
-	})
+	}, func(o *createdDocumentOutput) string { return "/v1/documents/" + o.Body.ID },
+		func(ctx context.Context, in *customerPath) (*createdDocumentOutput, error) {
+			d, err := docs.FileReport(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &createdDocumentOutput{Body: d}, nil
+		})
 
 	attrTags := []string{"Documents"}
 	register(s, huma.Operation{
@@ -284,25 +279,25 @@ func (s *server) registerDocuments() {
 	}, func(ctx context.Context, _ *struct{}) (*attributeListOutput, error) {
 		items, err := docs.Attributes(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out := &attributeListOutput{}
 		out.Body.Items = items
 		return out, nil
 	})
-	register(s, huma.Operation{
+	create(s, huma.Operation{
 		OperationID: "defineDocumentAttribute", Method: http.MethodPost, Path: "/v1/document-attributes", Tags: attrTags,
 		Summary: "Define a document attribute",
 		Description: "A document attribute groups documents (travel vouchers, invoices) so that POST /v1/document-attributes/{id}/send " +
 			"mails a whole group at once. A name the organisation has already, without regard to case, is 409.",
-		DefaultStatus: http.StatusCreated,
-	}, func(ctx context.Context, in *defineAttributeInput) (*attributeOutput, error) {
-		a, err := docs.DefineAttribute(ctx, in.Body.Name)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &attributeOutput{Body: a}, nil
-	})
+	}, func(o *attributeOutput) string { return "/v1/document-attributes/" + o.Body.ID },
+		func(ctx context.Context, in *defineAttributeInput) (*attributeOutput, error) {
+			a, err := docs.DefineAttribute(ctx, in.Body.Name)
+			if err != nil {
+				return nil, err
+			}
+			return &attributeOutput{Body: a}, nil
+		})
 	register(s, huma.Operation{
 		OperationID: "sendDocumentsByAttribute", Method: http.MethodPost, Path: "/v1/document-attributes/{id}/send", Tags: attrTags,
 		Summary: "Mail every unsent document with the attribute to its customer",
@@ -316,7 +311,7 @@ func (s *server) registerDocuments() {
 			return nil, newProblem(http.StatusNotFound, "not found")
 		}
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &batchSendOutput{Body: r}, nil
 	})
@@ -351,9 +346,7 @@ func (s *server) upload(ctx context.Context, in *uploadDocumentInput) (*crm.Docu
 			file := &filePart{part: part, mr: mr, body: body}
 			d, err := s.crm.Documents.Add(ctx, in.ID, nd, file)
 			if err != nil {
-				return nil, relocate(problemFor(ctx, s.log, "body", err), map[string]ProblemField{
-					"fileName": {Location: "body.file", Field: "file"},
-				})
+				return nil, err
 			}
 			return d, nil
 		}
@@ -520,33 +513,4 @@ func rfc8187(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
-}
-
-// etagMatches reports whether an If-None-Match header names tag (weak
-// comparison, as RFC 9110 asks for If-None-Match) or is "*".
-func etagMatches(header, tag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
-			return true
-		}
-	}
-	return false
-}
-
-// relocate names failing fields of a problem where the request carried
-// them, when that is not where problemFor put them: a field the library
-// names by its own name that came in the path or as a form part.
-func relocate(err error, where map[string]ProblemField) error {
-	p, ok := err.(*Problem)
-	if !ok {
-		return err
-	}
-	for i := range p.Errors {
-		e := &p.Errors[i]
-		if to, ok := where[e.Field]; ok {
-			e.Location, e.Field = to.Location, to.Field
-		}
-	}
-	return p
 }

@@ -63,7 +63,7 @@ func newTestServer(t *testing.T, open testdb.Opener) *testServer {
 			ts.keyB = secret
 		}
 	}
-	srv := httptest.NewServer(httpapi.New(c, httpapi.Options{Ready: db.Ping, MaxBodyBytes: 64 << 10}))
+	srv := httptest.NewServer(httpapi.New(c, httpapi.Options{Ready: db.Ping, MaxBodyBytes: 64 << 10, AuthFailureBurst: -1}))
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL
 	return ts

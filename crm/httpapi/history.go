@@ -27,7 +27,7 @@ func (s *server) registerHistory() {
 	}, func(ctx context.Context, in *historyInput) (*historyOutput, error) {
 		page, err := s.crm.History.List(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return &historyOutput{Body: page}, nil
 	})

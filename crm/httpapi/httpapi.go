@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -28,9 +29,10 @@ import (
 
 // Options configures the handler. The zero value works.
 type Options struct {
-	// Logger receives one line per request (method, path, status, duration,
-	// organisation; never keys, query strings or bodies) and internal errors.
-	// Nil means a quiet logger.
+	// Logger receives one line per request (request id, method, route
+	// pattern, status, duration, organisation; never paths with their
+	// values, query strings, keys or bodies) and internal errors. Health
+	// probes are logged at debug level. Nil means a quiet logger.
 	Logger *slog.Logger
 	// Ready reports whether the service can take requests, for /readyz;
 	// typically the store's Ping. Nil means always ready.
@@ -49,6 +51,24 @@ type Options struct {
 	// http.StripPrefix), e.g. "/crm": Location headers and the OpenAPI
 	// document's server URL include it. Default none.
 	BasePath string
+	// CORSOrigins lists the origins (e.g. "https://app.example.com") whose
+	// pages may call the API from a browser; "*" allows any. Empty (the
+	// default) sends no CORS headers, so browsers allow same-origin calls only.
+	CORSOrigins []string
+	// AuthFailureBurst is how many failed authentications a client address
+	// may make before it is slowed down: then it gets 429 with Retry-After
+	// until AuthFailureInterval has passed for each further attempt. Other
+	// addresses are not affected. Default 20; negative turns it off.
+	AuthFailureBurst int
+	// AuthFailureInterval is how long it takes for one failed
+	// authentication to be forgotten. Default 1s.
+	AuthFailureInterval time.Duration
+	// ClientAddressHeader names a header set by a trusted reverse proxy
+	// that carries the client's address ("X-Forwarded-For", "X-Real-Ip"),
+	// for counting failed authentications by client. Empty (the default)
+	// uses the connection's address: set it only behind a proxy that
+	// overwrites the header, or clients could choose their own address.
+	ClientAddressHeader string
 }
 
 func (o Options) withDefaults() Options {
@@ -67,33 +87,37 @@ func (o Options) withDefaults() Options {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	if o.AuthFailureBurst == 0 {
+		o.AuthFailureBurst = 20
+	}
+	if o.AuthFailureInterval <= 0 {
+		o.AuthFailureInterval = time.Second
+	}
+	o.BasePath = strings.TrimSuffix(o.BasePath, "/")
 	return o
 }
 
 // server holds what the operations share.
 type server struct {
-	crm  *crm.CRM
-	opts Options
-	log  *slog.Logger
-	api  huma.API
-	keys *keyCache
+	crm      *crm.CRM
+	opts     Options
+	log      *slog.Logger
+	api      huma.API
+	keys     *keyCache
+	throttle *authThrottle
+	// bodyTypes holds the Go type of each operation's JSON body, by operation id.
+	bodyTypes map[string]reflect.Type
 }
 
 // securityScheme is the name of the bearer scheme in the OpenAPI document.
 const securityScheme = "apiKey"
 
-// strictMemberNames makes huma refuse JSON members whose names match a
-// field only without regard to case ("lastname" for "lastName"), which it
-// otherwise accepts as encoding/json does: a client's typo must be an error,
-// not a guess. huma keeps this switch for the whole process, so a program
-// that embeds this API and serves its own huma API gets the same rule.
-var strictMemberNames sync.Once
-
-// New returns the HTTP API of c.
+// New returns the HTTP API of c. It changes no process-wide state: what
+// it configures of huma (formats, error conversion) is this API's own.
 func New(c *crm.CRM, opts Options) http.Handler {
-	strictMemberNames.Do(func() { huma.ValidateStrictCasing = true })
 	opts = opts.withDefaults()
-	s := &server{crm: c, opts: opts, log: opts.Logger, keys: newKeyCache(opts.AuthCacheTTL)}
+	s := &server{crm: c, opts: opts, log: opts.Logger, keys: newKeyCache(opts.AuthCacheTTL),
+		throttle: newAuthThrottle(opts.AuthFailureBurst, opts.AuthFailureInterval), bodyTypes: map[string]reflect.Type{}}
 
 	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("Dossier", opts.Version)
@@ -106,7 +130,8 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg.SchemasPath = ""
 	cfg.CreateHooks = nil // no $schema links in every response body
 	cfg.FieldsOptionalByDefault = true
-	cfg.RejectUnknownQueryParameters = true
+	cfg.RejectUnknownQueryParameters = false // checkQuery lists them with the other failing fields
+	cfg.Transformers = []huma.Transformer{problemTransformer}
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		securityScheme: {Type: "http", Scheme: "bearer", Description: "An API key made with `dossier apikey create`."},
 	}
@@ -118,13 +143,11 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.DocumentVisibility](), reflect.TypeFor[documentVisibilitySchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.DocumentOrigin](), reflect.TypeFor[documentOriginSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.OutboxStatus](), reflect.TypeFor[outboxStatusSchema]())
-	opts.BasePath = strings.TrimSuffix(opts.BasePath, "/")
 	if opts.BasePath != "" {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
 	}
-	s.opts = opts
 	s.api = humago.New(mux, cfg)
-	s.api.UseMiddleware(s.limitBody, s.authenticate)
+	s.api.UseMiddleware(keepContext, recordRoute, s.limitBody, s.authenticate, checkQuery, s.checkMemberCase)
 
 	s.registerHealth()
 	s.registerOrganisation()
@@ -143,10 +166,12 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerDocuments()
 	s.registerMail()
 
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, newProblem(http.StatusNotFound, "no such route: see /openapi.json"))
-	})
-	return s.logRequests(mux)
+	mux.HandleFunc("/", s.notFound(mux))
+	var h http.Handler = mux
+	if len(opts.CORSOrigins) > 0 {
+		h = corsHandler(opts.CORSOrigins, h)
+	}
+	return s.serveRequest(h)
 }
 
 // dateSchema is how crm.Date appears in the OpenAPI document.
@@ -222,27 +247,6 @@ func enumSchema[T ~string](values ...T) *huma.Schema {
 	return s
 }
 
-// register adds an operation with the API's defaults: authenticated, the
-// body limit, and problem responses documented. An operation with a
-// negative MaxBodyBytes bounds its body itself (the document upload).
-func register[I, O any](s *server, op huma.Operation, handler func(context.Context, *I) (*O, error)) {
-	if op.Security == nil {
-		op.Security = []map[string][]string{{securityScheme: {}}}
-	}
-	if op.MaxBodyBytes >= 0 {
-		op.MaxBodyBytes = s.opts.MaxBodyBytes
-	}
-	if op.Responses == nil {
-		op.Responses = map[string]*huma.Response{}
-	}
-	problemSchema := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Problem](), true, "Problem")
-	op.Responses["default"] = &huma.Response{
-		Description: "An error, as RFC 9457 problem details",
-		Content:     map[string]*huma.MediaType{"application/problem+json": {Schema: problemSchema}},
-	}
-	huma.Register(s.api, op, handler)
-}
-
 // limitBody is the middleware that bounds the request body by the
 // operation's MaxBodyBytes, so that no handler, huma's body parsing
 // included, reads more. An operation with a negative limit (the upload)
@@ -265,32 +269,33 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		next(ctx)
 		return
 	}
+	r, _ := humago.Unwrap(ctx)
+	addr := s.clientAddress(r)
+	if wait := s.throttle.wait(addr); wait > 0 {
+		s.writeHumaProblem(ctx, tooManyFailures(wait))
+		return
+	}
 	secret, ok := strings.CutPrefix(ctx.Header("Authorization"), "Bearer ")
 	if !ok {
+		s.throttle.fail(addr)
 		s.writeHumaProblem(ctx, unauthenticated())
 		return
 	}
 	key, err := s.keys.get(ctx.Context(), strings.TrimSpace(secret), s.crm.APIKeys.Authenticate)
 	if err != nil {
-		s.writeHumaProblem(ctx, problemFor(ctx.Context(), s.log, "header", err).(*Problem))
+		if errors.Is(err, crm.ErrUnauthenticated) {
+			s.throttle.fail(addr)
+		}
+		s.writeHumaProblem(ctx, problemFor(ctx.Context(), s.log, fieldLocator{fallback: "header"}, err).(*Problem))
 		return
 	}
-	if info, ok := ctx.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+	info := requestInfoFrom(ctx.Context())
+	if info != nil {
 		info.org = key.OrgID
 	}
 	rc := crm.WithActor(crm.WithOrg(ctx.Context(), key.OrgID), key.Actor())
-	if lang := acceptLanguage(ctx.Header("Accept-Language")); lang != "" {
-		rc = crm.WithLanguage(rc, lang)
-	}
+	rc = crm.WithLanguage(rc, requestLanguage(ctx.Context()))
 	next(huma.WithContext(ctx, rc))
-}
-
-// acceptLanguage returns the first language of an Accept-Language header;
-// crm picks the closest catalogue it has.
-func acceptLanguage(h string) string {
-	first, _, _ := strings.Cut(h, ",")
-	tag, _, _ := strings.Cut(first, ";")
-	return strings.TrimSpace(tag)
 }
 
 func (s *server) writeHumaProblem(ctx huma.Context, p *Problem) {
@@ -299,6 +304,7 @@ func (s *server) writeHumaProblem(ctx huma.Context, p *Problem) {
 			ctx.AppendHeader(k, v)
 		}
 	}
+	finishProblem(ctx.Context(), p)
 	ctx.SetHeader("Content-Type", "application/problem+json")
 	ctx.SetStatus(p.Status)
 	if err := s.api.Marshal(ctx.BodyWriter(), "application/json", p); err != nil {
@@ -307,7 +313,8 @@ func (s *server) writeHumaProblem(ctx huma.Context, p *Problem) {
 }
 
 // writeProblem writes a problem outside huma (routes it does not know).
-func writeProblem(w http.ResponseWriter, p *Problem) {
+func (s *server) writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
+	finishProblem(r.Context(), p)
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
@@ -359,11 +366,6 @@ func (c *keyCache) get(ctx context.Context, secret string, check func(context.Co
 	return key, nil
 }
 
-// requestInfo is filled in while a request is served, for its log line.
-type requestInfo struct{ org string }
-
-type requestInfoKey struct{}
-
 // statusRecorder remembers the status a handler wrote.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -390,25 +392,3 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// logRequests writes one structured line per request. It logs the path but
-// not the query string: searches carry names, e-mail addresses and phones.
-func (s *server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		info := &requestInfo{}
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
-		status := rec.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		level := slog.LevelInfo
-		if status >= 500 {
-			level = slog.LevelError
-		}
-		s.log.LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)), slog.String("org", info.org))
-	})
-}

@@ -110,30 +110,31 @@ func (s *server) registerLabels() {
 	}, func(ctx context.Context, _ *struct{}) (*labelListOutput, error) {
 		ls, err := labels.List(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out := &labelListOutput{}
 		out.Body.Items = nonNil(ls)
 		return out, nil
 	})
-	register(s, huma.Operation{
-		OperationID: "defineLabel", Method: http.MethodPost, Path: "/v1/labels", Tags: tags, DefaultStatus: http.StatusCreated,
+	create(s, huma.Operation{
+		OperationID: "defineLabel", Method: http.MethodPost, Path: "/v1/labels", Tags: tags,
 		Summary:     "Define a label or a membership type",
 		Description: "A label may carry benefits. A membership type (membership: true) is given through memberships, not assigned.",
-	}, func(ctx context.Context, in *defineLabelInput) (*labelOutput, error) {
-		l, err := labels.Define(ctx, in.Body)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &labelOutput{Body: l}, nil
-	})
+	}, func(o *labelOutput) string { return "/v1/labels/" + o.Body.ID },
+		func(ctx context.Context, in *defineLabelInput) (*labelOutput, error) {
+			l, err := labels.Define(ctx, in.Body)
+			if err != nil {
+				return nil, err
+			}
+			return &labelOutput{Body: l}, nil
+		})
 	register(s, huma.Operation{
 		OperationID: "updateLabel", Method: http.MethodPatch, Path: "/v1/labels/{id}", Tags: tags,
 		Summary: "Change a label's name, benefits or colour",
 	}, func(ctx context.Context, in *updateLabelInput) (*labelOutput, error) {
 		l, err := labels.Update(ctx, in.ID, in.Body)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &labelOutput{Body: l}, nil
 	})
@@ -142,7 +143,7 @@ func (s *server) registerLabels() {
 		Summary: "Delete a label with its assignments, memberships and benefit uses (each customer's timeline records it)",
 	}, func(ctx context.Context, in *labelPath) (*struct{}, error) {
 		if err := labels.Delete(ctx, in.ID); err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -152,7 +153,7 @@ func (s *server) registerLabels() {
 	}, func(ctx context.Context, in *customerPath) (*customerLabelsOutput, error) {
 		ls, err := labels.Of(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		out := &customerLabelsOutput{}
 		out.Body.Items = nonNil(ls)
@@ -163,7 +164,7 @@ func (s *server) registerLabels() {
 		Summary: "Give a customer a label", DefaultStatus: http.StatusNoContent,
 	}, func(ctx context.Context, in *assignLabelInput) (*struct{}, error) {
 		if err := labels.Assign(ctx, in.ID, in.Body.LabelID); err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -172,7 +173,7 @@ func (s *server) registerLabels() {
 		Summary: "Take an assigned label off a customer",
 	}, func(ctx context.Context, in *customerLabelPath) (*struct{}, error) {
 		if err := labels.Unassign(ctx, in.ID, in.LabelID); err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -183,7 +184,7 @@ func (s *server) registerLabels() {
 	}, func(ctx context.Context, in *benefitUseInput) (*benefitUseOutput, error) {
 		n, err := labels.UseBenefit(ctx, in.ID, in.LabelID, in.Body.Note)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		out := &benefitUseOutput{}
 		out.Body.BenefitUses = n
@@ -196,30 +197,31 @@ func (s *server) registerLabels() {
 	}, func(ctx context.Context, in *customerPath) (*membershipListOutput, error) {
 		ms, err := labels.Memberships(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		out := &membershipListOutput{}
 		out.Body.Items = nonNil(ms)
 		return out, nil
 	})
-	register(s, huma.Operation{
-		OperationID: "startMembership", Method: http.MethodPost, Path: "/v1/memberships", Tags: tags, DefaultStatus: http.StatusCreated,
+	create(s, huma.Operation{
+		OperationID: "startMembership", Method: http.MethodPost, Path: "/v1/memberships", Tags: tags,
 		Summary:     "Start a membership",
 		Description: "The label must be a membership type. startsOn defaults to today; the label shows from startsOn to endsOn, both included.",
-	}, func(ctx context.Context, in *startMembershipInput) (*membershipOutput, error) {
-		m, err := labels.StartMembership(ctx, in.Body)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &membershipOutput{Body: m}, nil
-	})
+	}, func(o *membershipOutput) string { return "/v1/memberships/" + o.Body.ID },
+		func(ctx context.Context, in *startMembershipInput) (*membershipOutput, error) {
+			m, err := labels.StartMembership(ctx, in.Body)
+			if err != nil {
+				return nil, err
+			}
+			return &membershipOutput{Body: m}, nil
+		})
 	register(s, huma.Operation{
 		OperationID: "getMembership", Method: http.MethodGet, Path: "/v1/memberships/{id}", Tags: tags,
 		Summary: "Get a membership",
 	}, func(ctx context.Context, in *membershipPath) (*membershipOutput, error) {
 		m, err := labels.Membership(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &membershipOutput{Body: m}, nil
 	})
@@ -228,7 +230,7 @@ func (s *server) registerLabels() {
 			func(ctx context.Context, in *membershipPath) (*membershipOutput, error) {
 				m, err := change(ctx, in.ID)
 				if err != nil {
-					return nil, problemFor(ctx, s.log, location, err)
+					return nil, err
 				}
 				return &membershipOutput{Body: m}, nil
 			})
@@ -242,7 +244,7 @@ func (s *server) registerLabels() {
 	}, func(ctx context.Context, in *renewMembershipInput) (*membershipOutput, error) {
 		m, err := labels.RenewMembership(ctx, in.ID, in.Body.EndsOn)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &membershipOutput{Body: m}, nil
 	})
@@ -252,7 +254,7 @@ func (s *server) registerLabels() {
 	}, func(ctx context.Context, in *membershipCustomerInput) (*membershipOutput, error) {
 		m, err := labels.ShareMembership(ctx, in.ID, in.Body.CustomerID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &membershipOutput{Body: m}, nil
 	})
@@ -262,7 +264,7 @@ func (s *server) registerLabels() {
 	}, func(ctx context.Context, in *membershipSharePath) (*membershipOutput, error) {
 		m, err := labels.UnshareMembership(ctx, in.ID, in.CustomerID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &membershipOutput{Body: m}, nil
 	})
@@ -273,7 +275,7 @@ func (s *server) registerLabels() {
 	}, func(ctx context.Context, in *membershipCustomerInput) (*membershipOutput, error) {
 		m, err := labels.GiveAwayMembership(ctx, in.ID, in.Body.CustomerID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &membershipOutput{Body: m}, nil
 	})

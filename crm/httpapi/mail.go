@@ -74,12 +74,6 @@ type outboxMailOutput struct {
 	Body *crm.OutboxMail
 }
 
-// templatePathFields says where a template's key and language came from.
-var templatePathFields = map[string]ProblemField{
-	"key":      {Location: "path.key", Field: "key"},
-	"language": {Location: "path.language", Field: "language"},
-}
-
 func (s *server) registerMail() {
 	tags := []string{"Mail templates"}
 	mail := s.crm.Mail
@@ -91,7 +85,7 @@ func (s *server) registerMail() {
 	}, func(ctx context.Context, _ *struct{}) (*mailTemplateListOutput, error) {
 		items, err := mail.Templates(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out := &mailTemplateListOutput{}
 		out.Body.Items = items
@@ -108,7 +102,7 @@ func (s *server) registerMail() {
 	}, func(ctx context.Context, in *setMailTemplateInput) (*mailTemplateOutput, error) {
 		t, err := mail.SetTemplate(ctx, in.Key, in.Language, in.Body)
 		if err != nil {
-			return nil, relocate(problemFor(ctx, s.log, "body", err), templatePathFields)
+			return nil, err
 		}
 		return &mailTemplateOutput{Body: t}, nil
 	})
@@ -123,7 +117,7 @@ func (s *server) registerMail() {
 			lang = canonical
 		}
 		if err := mail.DeleteTemplate(ctx, in.Key, lang); err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -152,7 +146,7 @@ func (s *server) registerMail() {
 				return nil, formProblem("customerId", "unknown", "customerId does not exist")
 			}
 			if err != nil {
-				return nil, problemFor(ctx, s.log, "body", err)
+				return nil, err
 			}
 			data.Customer.FirstName, data.Customer.LastName = c.FirstName, c.LastName
 			data.Customer.DisplayName, data.Customer.Number = c.DisplayName(), c.Number
@@ -162,7 +156,7 @@ func (s *server) registerMail() {
 		}
 		r, err := mail.Render(ctx, in.Key, lang, data)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &renderedMailOutput{Body: &RenderedMail{Key: r.Key, Language: r.Language, Subject: r.Subject, Text: r.Text, HTML: r.HTML}}, nil
 	})
@@ -177,7 +171,7 @@ func (s *server) registerMail() {
 	}, func(ctx context.Context, in *outboxListInput) (*outboxPageOutput, error) {
 		page, err := s.crm.Outbox.List(ctx, in.CustomerID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return &outboxPageOutput{Body: page}, nil
 	})
@@ -187,7 +181,7 @@ func (s *server) registerMail() {
 	}, func(ctx context.Context, in *outboxMailPath) (*outboxMailOutput, error) {
 		m, err := s.crm.Outbox.Get(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &outboxMailOutput{Body: m}, nil
 	})

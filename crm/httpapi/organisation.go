@@ -32,11 +32,11 @@ func (s *server) registerOrganisation() {
 	}, func(ctx context.Context, _ *struct{}) (*organisationOutput, error) {
 		id, err := crm.OrgFrom(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "header", err)
+			return nil, err
 		}
 		org, err := orgs.Get(ctx, id)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return &organisationOutput{Body: org}, nil
 	})
@@ -48,13 +48,13 @@ func (s *server) registerOrganisation() {
 	}, func(ctx context.Context, in *updateOrganisationInput) (*organisationOutput, error) {
 		id, err := crm.OrgFrom(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "header", err)
+			return nil, err
 		}
 		b := in.Body
 		org, err := orgs.Update(ctx, id, crm.OrganisationPatch{Name: b.Name, DefaultLanguage: b.DefaultLanguage,
 			DefaultCountry: b.DefaultCountry, PointsEnabled: b.PointsEnabled})
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &organisationOutput{Body: org}, nil
 	})

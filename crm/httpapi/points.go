@@ -102,7 +102,7 @@ func (s *server) registerPoints() {
 	}, func(ctx context.Context, in *customerPath) (*pointBalanceOutput, error) {
 		b, err := points.Balance(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &pointBalanceOutput{Body: b}, nil
 	})
@@ -114,93 +114,83 @@ func (s *server) registerPoints() {
 	}, func(ctx context.Context, in *pointLedgerInput) (*pointLedgerOutput, error) {
 		page, err := points.Ledger(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return &pointLedgerOutput{Body: page}, nil
 	})
 
 	write := func(op huma.Operation) huma.Operation {
-		op.Method, op.Tags, op.DefaultStatus = http.MethodPost, tags, http.StatusCreated
+		op.Method, op.Tags = http.MethodPost, tags
 		op.Description += " The answer is the new transaction." +
 			" With an Idempotency-Key header a repeat of the call is answered as the first call was (201 with the same transaction) and writes nothing." +
 			pointsOffNote
 		return op
 	}
-	register(s, write(huma.Operation{
+	create(s, write(huma.Operation{
 		OperationID: "awardCustomerPoints", Path: "/v1/customers/{id}/points/awards",
 		Summary:     "Award points to a customer",
 		Description: "Credits points, optionally pending until availableFrom and usable up to and including expiresOn.",
-	}), func(ctx context.Context, in *awardPointsInput) (*pointTransactionOutput, error) {
+	}), transactionPath, func(ctx context.Context, in *awardPointsInput) (*pointTransactionOutput, error) {
 		b := in.Body
 		t, err := points.Award(ctx, in.ID, crm.PointInput{Points: b.Points, AvailableFrom: b.AvailableFrom, ExpiresOn: b.ExpiresOn,
 			Reason: b.Reason, Reference: b.Reference, IdempotencyKey: in.IdempotencyKey})
-		return s.pointTransaction(ctx, t, err, false)
+		return pointTransaction(t, err)
 	})
-	register(s, write(huma.Operation{
+	create(s, write(huma.Operation{
 		OperationID: "redeemCustomerPoints", Path: "/v1/customers/{id}/points/redemptions",
 		Summary: "Redeem (spend) a customer's points",
 		Description: "Spends available points, those expiring soonest first; the transaction's points are negative. " +
 			"More than the available balance is 409 (code insufficient_points) and writes nothing.",
-	}), func(ctx context.Context, in *redeemPointsInput) (*pointTransactionOutput, error) {
+	}), transactionPath, func(ctx context.Context, in *redeemPointsInput) (*pointTransactionOutput, error) {
 		b := in.Body
 		t, err := points.Redeem(ctx, in.ID, crm.PointInput{Points: b.Points, Reason: b.Reason, Reference: b.Reference,
 			IdempotencyKey: in.IdempotencyKey})
-		return s.pointTransaction(ctx, t, err, false)
+		return pointTransaction(t, err)
 	})
-	register(s, write(huma.Operation{
+	create(s, write(huma.Operation{
 		OperationID: "correctCustomerPoints", Path: "/v1/customers/{id}/points/corrections",
 		Summary: "Correct a customer's points balance",
 		Description: "Adds (positive points) or takes away (negative points) points, with a required reason. " +
 			"Taking away more than is available is 409 (code insufficient_points).",
-	}), func(ctx context.Context, in *correctPointsInput) (*pointTransactionOutput, error) {
+	}), transactionPath, func(ctx context.Context, in *correctPointsInput) (*pointTransactionOutput, error) {
 		b := in.Body
 		t, err := points.Correct(ctx, in.ID, crm.PointInput{Points: b.Points, Reason: b.Reason, Reference: b.Reference,
 			IdempotencyKey: in.IdempotencyKey})
-		return s.pointTransaction(ctx, t, err, false)
+		return pointTransaction(t, err)
 	})
-	register(s, write(huma.Operation{
+	create(s, write(huma.Operation{
 		OperationID: "reverseCustomerPointTransaction", Path: "/v1/customers/{id}/points/transactions/{transactionId}/reversal",
 		Summary: "Undo one of a customer's point transactions",
 		Description: "Writes the opposite transaction (e.g. when a booking is cancelled): a reversed redemption gives the points back " +
 			"to the awards they came from, with their expiry. A transaction is reversed at most once (a second time is 409); " +
 			"reversals and expiries cannot be reversed (422). Undoing an award whose points were spent is 409 (code insufficient_points) " +
 			"when the balance cannot cover it. A transaction that is not this customer's is 404. The body is optional.",
-	}), func(ctx context.Context, in *reversePointsInput) (*pointTransactionOutput, error) {
+	}), transactionPath, func(ctx context.Context, in *reversePointsInput) (*pointTransactionOutput, error) {
 		var b reverseBody
 		if in.Body != nil {
 			b = *in.Body
 		}
 		t, err := points.Reverse(ctx, in.ID, in.TransactionID, crm.PointInput{Reason: b.Reason, Reference: b.Reference,
 			IdempotencyKey: in.IdempotencyKey})
-		return s.pointTransaction(ctx, t, err, true)
-	})
+		return pointTransaction(t, err)
+	}, fieldAt("points", "path.transactionId")) // a reversal's points are those of the transaction it undoes
 }
 
-// pointTransaction answers a points write. The library names failing
-// fields by their PointInput names; the problem names them where the
-// request carried them: the key in its header, the transaction in the path.
-func (s *server) pointTransaction(ctx context.Context, t *crm.PointTransaction, err error, reversal bool) (*pointTransactionOutput, error) {
-	if err == nil {
-		out := &pointTransactionOutput{Body: t}
-		if t.Replayed {
-			out.Replayed = "true"
-		}
-		return out, nil
+// transactionPath names a point transaction.
+func transactionPath(o *pointTransactionOutput) string {
+	return "/v1/customers/" + o.Body.CustomerID + "/points/transactions/" + o.Body.ID
+}
+
+// pointTransaction answers a points write. The registration helper names
+// failing fields where the request carried them: the key in its header,
+// the transaction in the path.
+func pointTransaction(t *crm.PointTransaction, err error) (*pointTransactionOutput, error) {
+	if err != nil {
+		return nil, err
 	}
-	perr := problemFor(ctx, s.log, "body", err)
-	p, ok := perr.(*Problem)
-	if !ok {
-		return nil, perr
+	out := &pointTransactionOutput{Body: t}
+	if t.Replayed {
+		out.Replayed = "true"
 	}
-	for i := range p.Errors {
-		e := &p.Errors[i]
-		switch {
-		case e.Field == "idempotencyKey":
-			e.Location, e.Field = "header.Idempotency-Key", "Idempotency-Key"
-		case e.Field == "transactionId", reversal && e.Field == "points":
-			// A reversal's points are those of the transaction it undoes.
-			e.Location, e.Field = "path.transactionId", "transactionId"
-		}
-	}
-	return nil, p
+	return out, nil
 }

@@ -63,7 +63,7 @@ func (s *server) registerPrivacy() {
 	}, func(ctx context.Context, in *exportInput) (*exportOutput, error) {
 		e, err := privacy.Export(ctx, in.ID, crm.ExportAudience(in.Audience))
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		var buf bytes.Buffer
 		out := &exportOutput{ContentType: "application/json", CacheControl: "no-store"}
@@ -75,7 +75,7 @@ func (s *server) registerPrivacy() {
 			err = s.api.Marshal(&buf, "application/json", e)
 		}
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out.Body = buf.Bytes()
 		return out, nil
@@ -90,7 +90,7 @@ func (s *server) registerPrivacy() {
 	}, func(ctx context.Context, in *customerPath) (*customerOutput, error) {
 		c, err := privacy.Anonymise(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return customerResponse(c), nil
 	})
@@ -100,7 +100,7 @@ func (s *server) registerPrivacy() {
 	}, func(ctx context.Context, _ *struct{}) (*retentionOutput, error) {
 		p, err := privacy.Retention(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return &retentionOutput{Body: p}, nil
 	})
@@ -113,7 +113,7 @@ func (s *server) registerPrivacy() {
 		p, err := privacy.SetRetention(ctx, crm.RetentionPolicy{Enabled: in.Body.Enabled, InactiveDays: in.Body.InactiveDays,
 			ExcludePurposes: in.Body.ExcludePurposes})
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &retentionOutput{Body: p}, nil
 	})
@@ -124,7 +124,7 @@ func (s *server) registerPrivacy() {
 	}, func(ctx context.Context, _ *struct{}) (*retentionReportOutput, error) {
 		r, err := privacy.ApplyRetention(ctx, time.Time{}, true) // the CRM's clock
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return &retentionReportOutput{Body: r}, nil
 	})

@@ -12,10 +12,12 @@ import (
 )
 
 // Problem is an error response in the format of RFC 9457 (problem details),
-// sent as application/problem+json. Its fields are those of huma's own error
-// model, which the API uses for requests that do not match the schema
-// (wrong types, unknown members), plus the field name and rule code of each
-// validation failure, so a client reads every error the same way.
+// sent as application/problem+json. Every error of the API has this shape:
+// those of the library, and those of the schema checks that run before a
+// handler (wrong types, unknown members, values out of range), which are
+// converted to it, so a client reads every error the same way: each failing
+// field with its location, rule code and a message in the Accept-Language
+// language.
 type Problem struct {
 	// Type is a URI naming the kind of problem; "about:blank" means the status says it all.
 	Type string `json:"type,omitempty" example:"about:blank"`
@@ -25,6 +27,9 @@ type Problem struct {
 	Status int `json:"status" example:"422"`
 	// Detail explains this occurrence, for people.
 	Detail string `json:"detail,omitempty" example:"crm: invalid input: loginEmail is not a valid e-mail address"`
+	// Instance names this occurrence: "urn:request:" and the request's
+	// X-Request-Id, which the server's log line of the request carries too.
+	Instance string `json:"instance,omitempty" example:"urn:request:0193a1b2c3d4e5f6"`
 	// Errors lists the failing fields of an invalid request.
 	Errors []ProblemField `json:"errors,omitempty"`
 
@@ -69,7 +74,8 @@ func newProblem(status int, detail string) *Problem {
 var _ huma.StatusError = (*Problem)(nil)
 
 // problemFor turns an error of the crm services into the problem response
-// the client sees. This is the one place where errors become status codes:
+// the client sees. This is the one place where errors become status codes,
+// and the registration helper (register) the one caller for handlers:
 //
 //	crm.ErrNotFound        404
 //	crm.ErrStaleVersion    412 (the If-Match version is no longer current)
@@ -90,43 +96,49 @@ var _ huma.StatusError = (*Problem)(nil)
 //	crm.ErrUnauthenticated 401
 //	anything else          500, logged, with no detail for the client
 //
-// location says where the request's fields were ("body", "query").
-func problemFor(ctx context.Context, log *slog.Logger, location string, err error) error {
+// where says in which part of the request (body, query, path, header) each
+// field the library names was, and under which name.
+func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err error) error {
 	var (
 		invalid  *crm.ValidationError
 		conflict *crm.ConflictError
 		problem  *Problem
+		status   huma.StatusError
 	)
 	switch {
 	case errors.As(err, &problem):
 		return problem
+	case errors.As(err, &status):
+		return status // huma's own, e.g. 304 or 412 of a conditional request
 	case errors.As(err, &invalid):
 		p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
 		if invalid.Has("file", "maxBytes") {
 			p = newProblem(http.StatusRequestEntityTooLarge, "the file is larger than the server accepts")
 		}
 		for _, f := range invalid.Fields {
-			loc := location
-			if f.Field != "" {
-				loc += "." + f.Field
-			}
-			p.Errors = append(p.Errors, ProblemField{Location: loc, Field: f.Field, Code: f.Code, Param: f.Param, Message: f.Message})
+			loc, field := where.locate(f.Field)
+			p.Errors = append(p.Errors, ProblemField{Location: loc, Field: field, Code: f.Code, Param: f.Param, Message: f.Message})
 		}
 		return p
 	case errors.Is(err, crm.ErrStaleVersion):
-		return newProblem(http.StatusPreconditionFailed, "the customer was changed by someone else since the version in If-Match: read it again")
+		p := newProblem(http.StatusPreconditionFailed, "the resource was changed by someone else since the version in If-Match: read it again")
+		p.Errors = []ProblemField{headerField(ctx, "If-Match", "precondition", "")}
+		return p
 	case errors.As(err, &conflict):
-		p := newProblem(http.StatusConflict, conflict.Error())
-		if conflict.Field != "" {
-			p.Errors = []ProblemField{{Location: location + "." + conflict.Field, Field: conflict.Field, Code: "conflict", Message: conflict.Reason}}
+		if conflict.Field == "" {
+			return newProblem(http.StatusConflict, "the change conflicts with stored data: "+conflict.Reason)
 		}
+		p := newProblem(http.StatusConflict, "the change conflicts with stored data: "+conflict.Field+": "+conflict.Reason)
+		loc, field := where.locate(conflict.Field)
+		p.Errors = []ProblemField{{Location: loc, Field: field, Code: "conflict", Message: field + ": " + conflict.Reason}}
 		return p
 	case errors.Is(err, crm.ErrConflict):
 		return newProblem(http.StatusConflict, "the change conflicts with stored data")
 	case errors.Is(err, crm.ErrInsufficientPoints):
 		p := newProblem(http.StatusConflict, "not enough points: the points available today do not cover the request")
-		p.Errors = []ProblemField{{Location: location + ".points", Field: "points", Code: "insufficient_points",
-			Message: "more points than are available"}}
+		loc, field := where.locate("points")
+		p.Errors = []ProblemField{{Location: loc, Field: field, Code: "insufficient_points",
+			Message: field + " " + messageFor(ctx, "insufficient_points", "")}}
 		return p
 	case errors.Is(err, crm.ErrNotFound), errors.Is(err, crm.ErrFeatureOff):
 		return newProblem(http.StatusNotFound, "not found")

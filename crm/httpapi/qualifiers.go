@@ -64,27 +64,28 @@ func (s *server) registerQualifiers(svc *crm.QualifierService, plural, singular,
 	}, func(ctx context.Context, _ *struct{}) (*qualifierListOutput, error) {
 		qs, err := svc.List(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return qualifierList(qs), nil
 	})
-	register(s, huma.Operation{
+	create(s, huma.Operation{
 		OperationID: "define" + singular, Method: http.MethodPost, Path: "/v1/" + plural, Tags: tags,
-		Summary: "Define a " + singular, Description: about, DefaultStatus: http.StatusCreated,
-	}, func(ctx context.Context, in *defineQualifierInput) (*qualifierOutput, error) {
-		q, err := svc.Define(ctx, in.Body)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &qualifierOutput{Body: q}, nil
-	})
+		Summary: "Define a " + singular, Description: about,
+	}, func(o *qualifierOutput) string { return "/v1/" + plural + "/" + o.Body.ID },
+		func(ctx context.Context, in *defineQualifierInput) (*qualifierOutput, error) {
+			q, err := svc.Define(ctx, in.Body)
+			if err != nil {
+				return nil, err
+			}
+			return &qualifierOutput{Body: q}, nil
+		})
 	register(s, huma.Operation{
 		OperationID: "update" + singular, Method: http.MethodPatch, Path: "/v1/" + plural + "/{id}", Tags: tags,
 		Summary: "Rename, recolour or move a " + singular + "; every customer carrying it shows the change",
 	}, func(ctx context.Context, in *updateQualifierInput) (*qualifierOutput, error) {
 		q, err := svc.Update(ctx, in.ID, in.Body)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &qualifierOutput{Body: q}, nil
 	})
@@ -93,7 +94,7 @@ func (s *server) registerQualifiers(svc *crm.QualifierService, plural, singular,
 		Summary: "Delete a " + singular + " and take it off every customer (each timeline records it)",
 	}, func(ctx context.Context, in *qualifierPath) (*struct{}, error) {
 		if err := svc.Delete(ctx, in.ID); err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -103,7 +104,7 @@ func (s *server) registerQualifiers(svc *crm.QualifierService, plural, singular,
 	}, func(ctx context.Context, in *customerPath) (*qualifierListOutput, error) {
 		qs, err := svc.Of(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return qualifierList(qs), nil
 	})
@@ -113,7 +114,7 @@ func (s *server) registerQualifiers(svc *crm.QualifierService, plural, singular,
 	}, func(ctx context.Context, in *customerQualifiersInput) (*qualifierListOutput, error) {
 		qs, err := svc.Add(ctx, in.ID, in.Body.IDs...)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return qualifierList(qs), nil
 	})
@@ -123,7 +124,7 @@ func (s *server) registerQualifiers(svc *crm.QualifierService, plural, singular,
 	}, func(ctx context.Context, in *customerQualifierPath) (*qualifierListOutput, error) {
 		qs, err := svc.Remove(ctx, in.ID, in.QualifierID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return qualifierList(qs), nil
 	})

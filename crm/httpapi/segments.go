@@ -47,30 +47,31 @@ func (s *server) registerSegments() {
 	}, func(ctx context.Context, _ *struct{}) (*segmentListOutput, error) {
 		list, err := segs.List(ctx)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		out := &segmentListOutput{}
 		out.Body.Items = nonNil(list)
 		return out, nil
 	})
-	register(s, huma.Operation{
-		OperationID: "createSegment", Method: http.MethodPost, Path: "/v1/segments", Tags: tags, DefaultStatus: http.StatusCreated,
+	create(s, huma.Operation{
+		OperationID: "createSegment", Method: http.MethodPost, Path: "/v1/segments", Tags: tags,
 		Summary:     "Save a customer filter as a segment",
 		Description: "The filter is checked as a list would check it; its customers are whoever matches it when it is used.",
-	}, func(ctx context.Context, in *createSegmentInput) (*segmentOutput, error) {
-		seg, err := segs.Create(ctx, in.Body)
-		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
-		}
-		return &segmentOutput{Body: seg}, nil
-	})
+	}, func(o *segmentOutput) string { return "/v1/segments/" + o.Body.ID },
+		func(ctx context.Context, in *createSegmentInput) (*segmentOutput, error) {
+			seg, err := segs.Create(ctx, in.Body)
+			if err != nil {
+				return nil, err
+			}
+			return &segmentOutput{Body: seg}, nil
+		})
 	register(s, huma.Operation{
 		OperationID: "getSegment", Method: http.MethodGet, Path: "/v1/segments/{id}", Tags: tags,
 		Summary: "Get a segment",
 	}, func(ctx context.Context, in *segmentPath) (*segmentOutput, error) {
 		seg, err := segs.Get(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return &segmentOutput{Body: seg}, nil
 	})
@@ -80,7 +81,7 @@ func (s *server) registerSegments() {
 	}, func(ctx context.Context, in *updateSegmentInput) (*segmentOutput, error) {
 		seg, err := segs.Update(ctx, in.ID, in.Body)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "body", err)
+			return nil, err
 		}
 		return &segmentOutput{Body: seg}, nil
 	})
@@ -89,7 +90,7 @@ func (s *server) registerSegments() {
 		Summary: "Delete a segment (its customers are not touched)",
 	}, func(ctx context.Context, in *segmentPath) (*struct{}, error) {
 		if err := segs.Delete(ctx, in.ID); err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		return nil, nil
 	})
@@ -99,7 +100,7 @@ func (s *server) registerSegments() {
 	}, func(ctx context.Context, in *segmentPath) (*countOutput, error) {
 		n, err := segs.Count(ctx, in.ID)
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "path", err)
+			return nil, err
 		}
 		out := &countOutput{}
 		out.Body.Count = n
@@ -111,7 +112,7 @@ func (s *server) registerSegments() {
 	}, func(ctx context.Context, in *segmentCustomersInput) (*customerPageOutput, error) {
 		page, err := segs.Customers(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
 		if err != nil {
-			return nil, problemFor(ctx, s.log, "query", err)
+			return nil, err
 		}
 		return &customerPageOutput{Body: page}, nil
 	})

@@ -7,6 +7,21 @@ import "strings"
 // address". A test checks that every language has every key.
 var catalogue = map[string]map[string]string{
 	"en": {
+		// Rules of the HTTP API's schema checks (crm/httpapi).
+		"unknownMember":       "is not a member this object takes",
+		"unknownParameter":    "is not a parameter this route takes",
+		"lt":                  "must be less than {param}",
+		"dateTime":            "is not a valid date and time (RFC 3339, e.g. 2025-01-31T12:00:00Z)",
+		"uuid":                "is not a valid UUID",
+		"uri":                 "is not a valid URI",
+		"pattern":             "does not have the required form: {param}",
+		"multipleOf":          "must be a multiple of {param}",
+		"json":                "is not valid JSON",
+		"contentType":         "must be {param}",
+		"single":              "must be given only once",
+		"insufficient_points": "is more than the points available",
+		"precondition":        "does not name the current version: read it again",
+
 		"required":      "is required",
 		"email":         "is not a valid e-mail address",
 		"phone":         "is not a valid phone number",
@@ -44,6 +59,21 @@ var catalogue = map[string]map[string]string{
 		"maxBytes":      "is larger than {param}",
 	},
 	"nl": {
+		// Rules of the HTTP API's schema checks (crm/httpapi).
+		"unknownMember":       "is geen onderdeel dat dit object kent",
+		"unknownParameter":    "is geen parameter die deze route kent",
+		"lt":                  "moet kleiner zijn dan {param}",
+		"dateTime":            "is geen geldig tijdstip (RFC 3339, bijv. 2025-01-31T12:00:00Z)",
+		"uuid":                "is geen geldige UUID",
+		"uri":                 "is geen geldige URI",
+		"pattern":             "heeft niet de vereiste vorm: {param}",
+		"multipleOf":          "moet een veelvoud zijn van {param}",
+		"json":                "is geen geldige JSON",
+		"contentType":         "moet {param} zijn",
+		"single":              "mag maar één keer voorkomen",
+		"insufficient_points": "is meer dan de beschikbare punten",
+		"precondition":        "noemt niet de huidige versie: lees opnieuw",
+
 		"required":      "is verplicht",
 		"email":         "is geen geldig e-mailadres",
 		"phone":         "is geen geldig telefoonnummer",
@@ -81,6 +111,21 @@ var catalogue = map[string]map[string]string{
 		"maxBytes":      "is groter dan {param}",
 	},
 	"de": {
+		// Rules of the HTTP API's schema checks (crm/httpapi).
+		"unknownMember":       "ist kein Element, das dieses Objekt kennt",
+		"unknownParameter":    "ist kein Parameter, den diese Route kennt",
+		"lt":                  "muss kleiner als {param} sein",
+		"dateTime":            "ist kein gültiger Zeitpunkt (RFC 3339, z. B. 2025-01-31T12:00:00Z)",
+		"uuid":                "ist keine gültige UUID",
+		"uri":                 "ist keine gültige URI",
+		"pattern":             "hat nicht die verlangte Form: {param}",
+		"multipleOf":          "muss ein Vielfaches von {param} sein",
+		"json":                "ist kein gültiges JSON",
+		"contentType":         "muss {param} sein",
+		"single":              "darf nur einmal vorkommen",
+		"insufficient_points": "ist mehr als die verfügbaren Punkte",
+		"precondition":        "nennt nicht die aktuelle Version: erneut lesen",
+
 		"required":      "ist erforderlich",
 		"email":         "ist keine gültige E-Mail-Adresse",
 		"phone":         "ist keine gültige Telefonnummer",
