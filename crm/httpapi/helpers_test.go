@@ -30,9 +30,17 @@ type testServer struct {
 	keyA   string
 	keyB   string
 	client *http.Client
+	// handler is the API, for requests that need a RemoteAddr of their own.
+	handler http.Handler
 }
 
 func newTestServer(t *testing.T, open testdb.Opener) *testServer {
+	t.Helper()
+	return newTestServerWith(t, open, nil)
+}
+
+// newTestServerWith is newTestServer with options changed by configure.
+func newTestServerWith(t *testing.T, open testdb.Opener, configure func(*httpapi.Options)) *testServer {
 	t.Helper()
 	db := open(t)
 	blobs, err := diskblob.New(t.TempDir())
@@ -63,7 +71,12 @@ func newTestServer(t *testing.T, open testdb.Opener) *testServer {
 			ts.keyB = secret
 		}
 	}
-	srv := httptest.NewServer(httpapi.New(c, httpapi.Options{Ready: db.Ping, MaxBodyBytes: 64 << 10, AuthFailureBurst: -1}))
+	opts := httpapi.Options{Ready: db.Ping, MaxBodyBytes: 64 << 10, AuthFailureBurst: -1}
+	if configure != nil {
+		configure(&opts)
+	}
+	ts.handler = httpapi.New(c, opts)
+	srv := httptest.NewServer(ts.handler)
 	t.Cleanup(srv.Close)
 	ts.url = srv.URL
 	return ts
