@@ -106,6 +106,7 @@ var environment = [][2]string{
 	{"DOSSIER_SMTP_TLS", "serve: starttls (default), opportunistic, tls or none"},
 	{"DOSSIER_MAIL_FROM", "serve: sender of the mails, \"Name <address>\" or address (required with SMTP)"},
 	{"DOSSIER_MAIL_WORKER", "serve: false stops this server from delivering the outbox (default true)"},
+	{"DOSSIER_CORS_ORIGINS", "serve: comma-separated origins whose web pages may call the API (default none: CORS off)"},
 	{"DOSSIER_CONFIRMATION_URL", "serve: double opt-in confirmation link, {token} replaced, e.g. https://example.com/confirm?t={token}"},
 }
 

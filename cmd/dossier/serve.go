@@ -55,6 +55,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	var (
 		db, addr, lang, country, logFormat string
 		dataDir, confirmationURL           string
+		corsOrigins                        string
 		maxBody, maxDocument               int64
 		retentionEvery, expiryEvery        time.Duration
 		mailing                            mailSettings
@@ -74,7 +75,13 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	fs.envString(&confirmationURL, "confirmation-url", "DOSSIER_CONFIRMATION_URL", "",
 		"`URL` of the double opt-in confirmation link that Dossier mails, {token} replaced by the token, e.g. https://example.com/confirm?t={token}; "+
 			"empty: no confirmation mails (the platform mails the token)")
+	fs.envString(&corsOrigins, "cors-origins", "DOSSIER_CORS_ORIGINS", "",
+		"comma-separated `origins` (https://app.example.com, or *) whose web pages may call the API from a browser; empty: none (CORS off)")
 	if err := fs.parse(args); err != nil {
+		return err
+	}
+	origins, err := parseCORSOrigins(corsOrigins)
+	if err != nil {
 		return err
 	}
 	log, err := newLogger(logFormat, cl.stderr)
@@ -148,7 +155,8 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 			pointsExpiryRound(ctx, c, log, now)
 		})()
 	}
-	h := httpapi.New(c, httpapi.Options{Logger: log, Ready: st.Ping, MaxBodyBytes: maxBody, Version: version()})
+	h := httpapi.New(c, httpapi.Options{Logger: log, Ready: st.Ping, MaxBodyBytes: maxBody, Version: version(),
+		CORSOrigins: origins})
 	return serveHTTP(ctx, ln, h, log, defaultLimits)
 }
 

@@ -126,3 +126,20 @@ func TestServeHTTPShutdownDeadline(t *testing.T) {
 		t.Errorf("the stuck request got %q, want it cut off", a.body)
 	}
 }
+
+// TestCORSOrigins checks --cors-origins: origins as browsers send them, or
+// *, and a clear refusal of anything else.
+func TestCORSOrigins(t *testing.T) {
+	got, err := parseCORSOrigins(" https://app.example.com, http://localhost:3000/ ,*")
+	if err != nil || strings.Join(got, " ") != "https://app.example.com http://localhost:3000 *" {
+		t.Fatalf("origins %q, %v", got, err)
+	}
+	if got, err := parseCORSOrigins(""); err != nil || got != nil {
+		t.Fatalf("empty: %q, %v", got, err)
+	}
+	for _, bad := range []string{"app.example.com", "ftp://x.example", "https://x.example/path", "https://"} {
+		if _, err := parseCORSOrigins(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -198,7 +198,7 @@ func TestIsolation(t *testing.T) {
 			dryRun := ts.do("POST", "/v1/retention/dry-run", b, nil).want(t, http.StatusOK)
 			return append(bodies, without(dryRun.body, "inactiveBefore"))
 		}
-		before := snapshot()
+		snapshot() // every one of B's reads answers 200 before A probes
 
 		notFound := func(method, path string, body any, headers ...string) func(t *testing.T) {
 			return func(t *testing.T) { ts.do(method, path, a, body, headers...).wantProblem(t, http.StatusNotFound) }
@@ -603,7 +603,7 @@ func TestIsolation(t *testing.T) {
 		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)
-		before = snapshot()
+		before := snapshot()
 
 		routes := openAPIRoutes(t, ts)
 		var names []string
