@@ -17,9 +17,7 @@ type purposePath struct {
 	Purpose string `path:"purpose" doc:"The purpose's key (newsletter) or id."`
 }
 
-type purposeOutput struct {
-	Body *crm.ConsentPurpose
-}
+type purposeOutput = bodyOutput[*crm.ConsentPurpose]
 
 type purposeListOutput struct {
 	Body struct {
@@ -68,9 +66,7 @@ type consentLogOutput struct {
 	}
 }
 
-type consentRecordOutput struct {
-	Body *crm.ConsentRecord
-}
+type consentRecordOutput = bodyOutput[*crm.ConsentRecord]
 
 type consentBody struct {
 	Purpose string `json:"purpose" required:"true" maxLength:"40" doc:"The purpose's key." example:"newsletter"`
@@ -98,9 +94,7 @@ type requestConfirmationInput struct {
 	}
 }
 
-type pendingConsentOutput struct {
-	Body *crm.PendingConsent
-}
+type pendingConsentOutput = bodyOutput[*crm.PendingConsent]
 
 type confirmConsentInput struct {
 	Body struct {
@@ -144,31 +138,19 @@ func (s *server) registerConsents() {
 		Description: "The key (lower-case letters, digits and underscores) and the channel never change afterwards: the consent log's meaning depends on them. A key in use is 409.",
 	}, func(o *purposeOutput) string { return "/v1/consent-purposes/" + o.Body.Key },
 		func(ctx context.Context, in *definePurposeInput) (*purposeOutput, error) {
-			p, err := consents.DefinePurpose(ctx, in.Body)
-			if err != nil {
-				return nil, err
-			}
-			return &purposeOutput{Body: p}, nil
+			return reply(consents.DefinePurpose(ctx, in.Body))
 		})
 	register(s, huma.Operation{
 		OperationID: "getConsentPurpose", Method: http.MethodGet, Path: "/v1/consent-purposes/{purpose}", Tags: tags,
 		Summary: "Get a consent purpose by key or id",
 	}, func(ctx context.Context, in *purposePath) (*purposeOutput, error) {
-		p, err := consents.Purpose(ctx, in.Purpose)
-		if err != nil {
-			return nil, err
-		}
-		return &purposeOutput{Body: p}, nil
+		return reply(consents.Purpose(ctx, in.Purpose))
 	})
 	register(s, huma.Operation{
 		OperationID: "updateConsentPurpose", Method: http.MethodPatch, Path: "/v1/consent-purposes/{purpose}", Tags: tags,
 		Summary: "Change a purpose's name, double opt-in or position (built-in ones too)",
 	}, func(ctx context.Context, in *updatePurposeInput) (*purposeOutput, error) {
-		p, err := consents.UpdatePurpose(ctx, in.Purpose, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &purposeOutput{Body: p}, nil
+		return reply(consents.UpdatePurpose(ctx, in.Purpose, in.Body))
 	})
 	register(s, huma.Operation{
 		OperationID: "listConsentWordings", Method: http.MethodGet, Path: "/v1/consent-purposes/{purpose}/wordings", Tags: tags,
@@ -248,11 +230,7 @@ func (s *server) registerConsents() {
 			if crm.ConsentState(b.State) == crm.ConsentWithdrawn {
 				record = consents.Withdraw
 			}
-			rec, err := record(ctx, in.ID, input)
-			if err != nil {
-				return nil, err
-			}
-			return &consentRecordOutput{Body: rec}, nil
+			return reply(record(ctx, in.ID, input))
 		})
 	create(s, huma.Operation{
 		OperationID: "requestCustomerConsentConfirmation", Method: http.MethodPost, Path: "/v1/customers/{id}/consents/double-opt-in", Tags: tags,
@@ -276,11 +254,7 @@ func (s *server) registerConsents() {
 			"A token works once: used again it is 409, expired it is 422 (body.token, code expired), unknown 404.",
 	}, func(o *consentRecordOutput) string { return consentRecordPath(o.Body) },
 		func(ctx context.Context, in *confirmConsentInput) (*consentRecordOutput, error) {
-			rec, err := consents.Confirm(ctx, in.Body.Token, crm.Evidence{IP: in.Body.IP, UserAgent: in.Body.UserAgent})
-			if err != nil {
-				return nil, err
-			}
-			return &consentRecordOutput{Body: rec}, nil
+			return reply(consents.Confirm(ctx, in.Body.Token, crm.Evidence{IP: in.Body.IP, UserAgent: in.Body.UserAgent}))
 		})
 
 	recipient := s.api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[crm.MailingRecipient](), true, "MailingRecipient")

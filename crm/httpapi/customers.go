@@ -124,9 +124,7 @@ type countOutput struct {
 	}
 }
 
-type customerPageOutput struct {
-	Body crm.Page[crm.Customer]
-}
+type customerPageOutput = bodyOutput[crm.Page[crm.Customer]]
 
 type createCustomerInput struct {
 	Body crm.CustomerFields
@@ -178,11 +176,7 @@ func (s *server) registerCustomers() {
 		if err != nil {
 			return nil, err
 		}
-		page, err := s.crm.Customers.List(ctx, f, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
-		if err != nil {
-			return nil, err
-		}
-		return &customerPageOutput{Body: page}, nil
+		return reply(s.crm.Customers.List(ctx, f, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit}))
 	})
 
 	register(s, huma.Operation{
@@ -253,10 +247,7 @@ func (s *server) registerCustomers() {
 		Summary:     "Delete a customer",
 		Description: "Removes the customer and its timeline; one customer.deleted event without personal data stays.",
 	}, func(ctx context.Context, in *customerPath) (*struct{}, error) {
-		if err := s.crm.Customers.Delete(ctx, in.ID); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, s.crm.Customers.Delete(ctx, in.ID)
 	})
 
 	register(s, huma.Operation{

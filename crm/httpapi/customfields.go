@@ -13,9 +13,7 @@ type customFieldKeyPath struct {
 	Key string `path:"key" doc:"The field's key."`
 }
 
-type customFieldOutput struct {
-	Body *crm.CustomFieldDefinition
-}
+type customFieldOutput = bodyOutput[*crm.CustomFieldDefinition]
 
 type customFieldListOutput struct {
 	Body struct {
@@ -60,11 +58,7 @@ func (s *server) registerCustomFields() {
 		Description: "A key used before, even by an archived field, is 409: restore that field instead.",
 	}, func(o *customFieldOutput) string { return "/v1/custom-fields/" + o.Body.Key },
 		func(ctx context.Context, in *defineCustomFieldInput) (*customFieldOutput, error) {
-			def, err := s.crm.CustomFields.Define(ctx, in.Body)
-			if err != nil {
-				return nil, err
-			}
-			return &customFieldOutput{Body: def}, nil
+			return reply(s.crm.CustomFields.Define(ctx, in.Body))
 		})
 
 	register(s, huma.Operation{
@@ -72,11 +66,7 @@ func (s *server) registerCustomFields() {
 		Summary:     "Change a custom field's label, choices, required flag or position",
 		Description: "The type cannot change: stored values would no longer match it.",
 	}, func(ctx context.Context, in *updateCustomFieldInput) (*customFieldOutput, error) {
-		def, err := s.crm.CustomFields.Update(ctx, in.Key, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &customFieldOutput{Body: def}, nil
+		return reply(s.crm.CustomFields.Update(ctx, in.Key, in.Body))
 	})
 
 	register(s, huma.Operation{
@@ -84,21 +74,13 @@ func (s *server) registerCustomFields() {
 		Summary:     "Archive a custom field",
 		Description: "The field is no longer validated or writable; values customers hold stay stored and visible until restored or removed from the customer.",
 	}, func(ctx context.Context, in *customFieldKeyPath) (*customFieldOutput, error) {
-		def, err := s.crm.CustomFields.Archive(ctx, in.Key)
-		if err != nil {
-			return nil, err
-		}
-		return &customFieldOutput{Body: def}, nil
+		return reply(s.crm.CustomFields.Archive(ctx, in.Key))
 	})
 
 	register(s, huma.Operation{
 		OperationID: "restoreCustomField", Method: http.MethodPost, Path: "/v1/custom-fields/{key}/restore", Tags: tags,
 		Summary: "Restore an archived custom field, with the values customers kept",
 	}, func(ctx context.Context, in *customFieldKeyPath) (*customFieldOutput, error) {
-		def, err := s.crm.CustomFields.Restore(ctx, in.Key)
-		if err != nil {
-			return nil, err
-		}
-		return &customFieldOutput{Body: def}, nil
+		return reply(s.crm.CustomFields.Restore(ctx, in.Key))
 	})
 }

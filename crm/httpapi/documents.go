@@ -20,13 +20,9 @@ type documentPath struct {
 	ID string `path:"id" doc:"The document's id (a UUID)."`
 }
 
-type documentOutput struct {
-	Body *crm.Document
-}
+type documentOutput = bodyOutput[*crm.Document]
 
-type createdDocumentOutput struct {
-	Body *crm.Document
-}
+type createdDocumentOutput = bodyOutput[*crm.Document]
 
 type documentListOutput struct {
 	Body struct {
@@ -69,9 +65,7 @@ type attributeListOutput struct {
 	}
 }
 
-type attributeOutput struct {
-	Body *crm.DocumentAttribute
-}
+type attributeOutput = bodyOutput[*crm.DocumentAttribute]
 
 type defineAttributeInput struct {
 	Body struct {
@@ -83,9 +77,7 @@ type attributePath struct {
 	ID string `path:"id" doc:"The document attribute's id (a UUID)."`
 }
 
-type batchSendOutput struct {
-	Body *crm.BatchSendReport
-}
+type batchSendOutput = bodyOutput[*crm.BatchSendReport]
 
 type sendDocumentsInput struct {
 	ID   string `path:"id" doc:"The customer's id (a UUID)."`
@@ -146,11 +138,7 @@ func (s *server) registerDocuments() {
 		MaxBodyBytes: -1,
 	}, func(o *createdDocumentOutput) string { return "/v1/documents/" + o.Body.ID },
 		func(ctx context.Context, in *uploadDocumentInput) (*createdDocumentOutput, error) {
-			d, err := s.upload(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return &createdDocumentOutput{Body: d}, nil
+			return reply(s.upload(ctx, in))
 		}, fieldsIn("body"), fieldAt("fileName", "body.file"))
 	// huma takes an operation with a request body schema for one whose body
 	// it must read, so the form is described after registration.
@@ -179,11 +167,7 @@ func (s *server) registerDocuments() {
 		OperationID: "getDocument", Method: http.MethodGet, Path: "/v1/documents/{id}", Tags: tags,
 		Summary: "Get a document's description",
 	}, func(ctx context.Context, in *documentPath) (*documentOutput, error) {
-		d, err := docs.Get(ctx, in.ID)
-		if err != nil {
-			return nil, err
-		}
-		return &documentOutput{Body: d}, nil
+		return reply(docs.Get(ctx, in.ID))
 	})
 
 	register(s, huma.Operation{
@@ -224,11 +208,7 @@ func (s *server) registerDocuments() {
 		Description: "Members left out stay; attributeId \"\" takes the attribute off. The contents of a document never change: " +
 			"upload a new one instead.",
 	}, func(ctx context.Context, in *updateDocumentInput) (*documentOutput, error) {
-		d, err := docs.Update(ctx, in.ID, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &documentOutput{Body: d}, nil
+		return reply(docs.Update(ctx, in.ID, in.Body))
 	})
 
 	register(s, huma.Operation{
@@ -236,10 +216,7 @@ func (s *server) registerDocuments() {
 		Summary:     "Delete a document",
 		Description: "Its contents go too, unless another document of the organisation or a mail still waiting in the outbox has the same.",
 	}, func(ctx context.Context, in *documentPath) (*struct{}, error) {
-		if err := docs.Delete(ctx, in.ID); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, docs.Delete(ctx, in.ID)
 	})
 
 	register(s, huma.Operation{
@@ -265,11 +242,7 @@ func (s *server) registerDocuments() {
 			"server's report renderer, filed as an internal document of origin report. The answer is the document.",
 	}, func(o *createdDocumentOutput) string { return "/v1/documents/" + o.Body.ID },
 		func(ctx context.Context, in *customerPath) (*createdDocumentOutput, error) {
-			d, err := docs.FileReport(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &createdDocumentOutput{Body: d}, nil
+			return reply(docs.FileReport(ctx, in.ID))
 		})
 
 	attrTags := []string{"Documents"}
@@ -292,11 +265,7 @@ func (s *server) registerDocuments() {
 			"mails a whole group at once. A name the organisation has already, without regard to case, is 409.",
 	}, func(o *attributeOutput) string { return "/v1/document-attributes/" + o.Body.ID },
 		func(ctx context.Context, in *defineAttributeInput) (*attributeOutput, error) {
-			a, err := docs.DefineAttribute(ctx, in.Body.Name)
-			if err != nil {
-				return nil, err
-			}
-			return &attributeOutput{Body: a}, nil
+			return reply(docs.DefineAttribute(ctx, in.Body.Name))
 		})
 	register(s, huma.Operation{
 		OperationID: "sendDocumentsByAttribute", Method: http.MethodPost, Path: "/v1/document-attributes/{id}/send", Tags: attrTags,

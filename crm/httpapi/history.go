@@ -15,9 +15,7 @@ type historyInput struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
 }
 
-type historyOutput struct {
-	Body crm.Page[crm.HistoryEvent]
-}
+type historyOutput = bodyOutput[crm.Page[crm.HistoryEvent]]
 
 func (s *server) registerHistory() {
 	register(s, huma.Operation{
@@ -25,10 +23,6 @@ func (s *server) registerHistory() {
 		Summary:     "A customer's timeline, newest first",
 		Description: "Every change with who made it, when, and the changed fields with old and new values.",
 	}, func(ctx context.Context, in *historyInput) (*historyOutput, error) {
-		page, err := s.crm.History.List(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
-		if err != nil {
-			return nil, err
-		}
-		return &historyOutput{Body: page}, nil
+		return reply(s.crm.History.List(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit}))
 	})
 }

@@ -13,9 +13,7 @@ type labelPath struct {
 	ID string `path:"id" doc:"The label's id."`
 }
 
-type labelOutput struct {
-	Body *crm.Label
-}
+type labelOutput = bodyOutput[*crm.Label]
 
 type labelListOutput struct {
 	Body struct {
@@ -68,9 +66,7 @@ type membershipPath struct {
 	ID string `path:"id" doc:"The membership's id."`
 }
 
-type membershipOutput struct {
-	Body *crm.Membership
-}
+type membershipOutput = bodyOutput[*crm.Membership]
 
 type membershipListOutput struct {
 	Body struct {
@@ -122,30 +118,19 @@ func (s *server) registerLabels() {
 		Description: "A label may carry benefits. A membership type (membership: true) is given through memberships, not assigned.",
 	}, func(o *labelOutput) string { return "/v1/labels/" + o.Body.ID },
 		func(ctx context.Context, in *defineLabelInput) (*labelOutput, error) {
-			l, err := labels.Define(ctx, in.Body)
-			if err != nil {
-				return nil, err
-			}
-			return &labelOutput{Body: l}, nil
+			return reply(labels.Define(ctx, in.Body))
 		})
 	register(s, huma.Operation{
 		OperationID: "updateLabel", Method: http.MethodPatch, Path: "/v1/labels/{id}", Tags: tags,
 		Summary: "Change a label's name, benefits or colour",
 	}, func(ctx context.Context, in *updateLabelInput) (*labelOutput, error) {
-		l, err := labels.Update(ctx, in.ID, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &labelOutput{Body: l}, nil
+		return reply(labels.Update(ctx, in.ID, in.Body))
 	})
 	register(s, huma.Operation{
 		OperationID: "deleteLabel", Method: http.MethodDelete, Path: "/v1/labels/{id}", Tags: tags,
 		Summary: "Delete a label with its assignments, memberships and benefit uses (each customer's timeline records it)",
 	}, func(ctx context.Context, in *labelPath) (*struct{}, error) {
-		if err := labels.Delete(ctx, in.ID); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, labels.Delete(ctx, in.ID)
 	})
 	register(s, huma.Operation{
 		OperationID: "listCustomerLabels", Method: http.MethodGet, Path: "/v1/customers/{id}/labels", Tags: tags,
@@ -163,19 +148,13 @@ func (s *server) registerLabels() {
 		OperationID: "assignCustomerLabel", Method: http.MethodPost, Path: "/v1/customers/{id}/labels", Tags: tags,
 		Summary: "Give a customer a label", DefaultStatus: http.StatusNoContent,
 	}, func(ctx context.Context, in *assignLabelInput) (*struct{}, error) {
-		if err := labels.Assign(ctx, in.ID, in.Body.LabelID); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, labels.Assign(ctx, in.ID, in.Body.LabelID)
 	})
 	register(s, huma.Operation{
 		OperationID: "unassignCustomerLabel", Method: http.MethodDelete, Path: "/v1/customers/{id}/labels/{labelId}", Tags: tags,
 		Summary: "Take an assigned label off a customer",
 	}, func(ctx context.Context, in *customerLabelPath) (*struct{}, error) {
-		if err := labels.Unassign(ctx, in.ID, in.LabelID); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, labels.Unassign(ctx, in.ID, in.LabelID)
 	})
 	register(s, huma.Operation{
 		OperationID: "useCustomerLabelBenefit", Method: http.MethodPost, Path: "/v1/customers/{id}/labels/{labelId}/benefit-uses", Tags: tags,
@@ -209,30 +188,18 @@ func (s *server) registerLabels() {
 		Description: "The label must be a membership type. startsOn defaults to today; the label shows from startsOn to endsOn, both included.",
 	}, func(o *membershipOutput) string { return "/v1/memberships/" + o.Body.ID },
 		func(ctx context.Context, in *startMembershipInput) (*membershipOutput, error) {
-			m, err := labels.StartMembership(ctx, in.Body)
-			if err != nil {
-				return nil, err
-			}
-			return &membershipOutput{Body: m}, nil
+			return reply(labels.StartMembership(ctx, in.Body))
 		})
 	register(s, huma.Operation{
 		OperationID: "getMembership", Method: http.MethodGet, Path: "/v1/memberships/{id}", Tags: tags,
 		Summary: "Get a membership",
 	}, func(ctx context.Context, in *membershipPath) (*membershipOutput, error) {
-		m, err := labels.Membership(ctx, in.ID)
-		if err != nil {
-			return nil, err
-		}
-		return &membershipOutput{Body: m}, nil
+		return reply(labels.Membership(ctx, in.ID))
 	})
 	membershipChange := func(id, path, summary, location string, change func(ctx context.Context, id string) (*crm.Membership, error)) {
 		register(s, huma.Operation{OperationID: id, Method: http.MethodPost, Path: path, Tags: tags, Summary: summary},
 			func(ctx context.Context, in *membershipPath) (*membershipOutput, error) {
-				m, err := change(ctx, in.ID)
-				if err != nil {
-					return nil, err
-				}
-				return &membershipOutput{Body: m}, nil
+				return reply(change(ctx, in.ID))
 			})
 	}
 	membershipChange("cancelMembership", "/v1/memberships/{id}/cancel",
@@ -242,42 +209,26 @@ func (s *server) registerLabels() {
 		OperationID: "renewMembership", Method: http.MethodPost, Path: "/v1/memberships/{id}/renew", Tags: tags,
 		Summary: "Renew a membership until a later day",
 	}, func(ctx context.Context, in *renewMembershipInput) (*membershipOutput, error) {
-		m, err := labels.RenewMembership(ctx, in.ID, in.Body.EndsOn)
-		if err != nil {
-			return nil, err
-		}
-		return &membershipOutput{Body: m}, nil
+		return reply(labels.RenewMembership(ctx, in.ID, in.Body.EndsOn))
 	})
 	register(s, huma.Operation{
 		OperationID: "shareMembership", Method: http.MethodPost, Path: "/v1/memberships/{id}/shares", Tags: tags,
 		Summary: "Share a membership with another customer",
 	}, func(ctx context.Context, in *membershipCustomerInput) (*membershipOutput, error) {
-		m, err := labels.ShareMembership(ctx, in.ID, in.Body.CustomerID)
-		if err != nil {
-			return nil, err
-		}
-		return &membershipOutput{Body: m}, nil
+		return reply(labels.ShareMembership(ctx, in.ID, in.Body.CustomerID))
 	})
 	register(s, huma.Operation{
 		OperationID: "unshareMembership", Method: http.MethodDelete, Path: "/v1/memberships/{id}/shares/{customerId}", Tags: tags,
 		Summary: "Stop sharing a membership with a customer",
 	}, func(ctx context.Context, in *membershipSharePath) (*membershipOutput, error) {
-		m, err := labels.UnshareMembership(ctx, in.ID, in.CustomerID)
-		if err != nil {
-			return nil, err
-		}
-		return &membershipOutput{Body: m}, nil
+		return reply(labels.UnshareMembership(ctx, in.ID, in.CustomerID))
 	})
 	register(s, huma.Operation{
 		OperationID: "giveAwayMembership", Method: http.MethodPost, Path: "/v1/memberships/{id}/give-away", Tags: tags,
 		Summary:     "Give a membership to another customer",
 		Description: "The customer becomes the holder; the giver loses it, the customers it is shared with keep it.",
 	}, func(ctx context.Context, in *membershipCustomerInput) (*membershipOutput, error) {
-		m, err := labels.GiveAwayMembership(ctx, in.ID, in.Body.CustomerID)
-		if err != nil {
-			return nil, err
-		}
-		return &membershipOutput{Body: m}, nil
+		return reply(labels.GiveAwayMembership(ctx, in.ID, in.Body.CustomerID))
 	})
 }
 

@@ -28,9 +28,7 @@ type setMailTemplateInput struct {
 	Body     crm.MailTemplateInput
 }
 
-type mailTemplateOutput struct {
-	Body *crm.MailTemplate
-}
+type mailTemplateOutput = bodyOutput[*crm.MailTemplate]
 
 type previewMailInput struct {
 	Key  string `path:"key" doc:"The mail to render."`
@@ -52,9 +50,7 @@ type RenderedMail struct {
 	HTML string `json:"html,omitempty"`
 }
 
-type renderedMailOutput struct {
-	Body *RenderedMail
-}
+type renderedMailOutput = bodyOutput[*RenderedMail]
 
 type outboxListInput struct {
 	CustomerID string `query:"customerId" doc:"Only this customer's mails."`
@@ -62,17 +58,13 @@ type outboxListInput struct {
 	Limit      int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
 }
 
-type outboxPageOutput struct {
-	Body crm.Page[crm.OutboxMail]
-}
+type outboxPageOutput = bodyOutput[crm.Page[crm.OutboxMail]]
 
 type outboxMailPath struct {
 	ID string `path:"id" doc:"The mail's id (a UUID)."`
 }
 
-type outboxMailOutput struct {
-	Body *crm.OutboxMail
-}
+type outboxMailOutput = bodyOutput[*crm.OutboxMail]
 
 func (s *server) registerMail() {
 	tags := []string{"Mail templates"}
@@ -100,11 +92,7 @@ func (s *server) registerMail() {
 			"A template that does not parse or names data that does not exist is refused now, not when a mail is sent: " +
 			"422 naming body.subject, body.text or body.html with code template.",
 	}, func(ctx context.Context, in *setMailTemplateInput) (*mailTemplateOutput, error) {
-		t, err := mail.SetTemplate(ctx, in.Key, in.Language, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &mailTemplateOutput{Body: t}, nil
+		return reply(mail.SetTemplate(ctx, in.Key, in.Language, in.Body))
 	})
 	register(s, huma.Operation{
 		OperationID: "deleteMailTemplate", Method: http.MethodDelete, Path: "/v1/mail-templates/{key}/{language}", Tags: tags,
@@ -116,10 +104,7 @@ func (s *server) registerMail() {
 		if canonical, err := i18n.Canonical(lang); err == nil {
 			lang = canonical
 		}
-		if err := mail.DeleteTemplate(ctx, in.Key, lang); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, mail.DeleteTemplate(ctx, in.Key, lang)
 	})
 	register(s, huma.Operation{
 		OperationID: "previewMail", Method: http.MethodPost, Path: "/v1/mail-templates/{key}/preview", Tags: tags,
@@ -169,21 +154,13 @@ func (s *server) registerMail() {
 			"and retries failures. status is pending, sent or failed; attempts and lastError tell how delivery went. " +
 			"The bodies are not listed. Pages with a cursor: pass the previous page's next. An unknown customerId is 404.",
 	}, func(ctx context.Context, in *outboxListInput) (*outboxPageOutput, error) {
-		page, err := s.crm.Outbox.List(ctx, in.CustomerID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
-		if err != nil {
-			return nil, err
-		}
-		return &outboxPageOutput{Body: page}, nil
+		return reply(s.crm.Outbox.List(ctx, in.CustomerID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit}))
 	})
 	register(s, huma.Operation{
 		OperationID: "getOutboxMail", Method: http.MethodGet, Path: "/v1/outbox/{id}", Tags: outboxTags,
 		Summary: "Get a mail's delivery status",
 	}, func(ctx context.Context, in *outboxMailPath) (*outboxMailOutput, error) {
-		m, err := s.crm.Outbox.Get(ctx, in.ID)
-		if err != nil {
-			return nil, err
-		}
-		return &outboxMailOutput{Body: m}, nil
+		return reply(s.crm.Outbox.Get(ctx, in.ID))
 	})
 }
 

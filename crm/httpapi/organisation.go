@@ -9,9 +9,7 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 )
 
-type organisationOutput struct {
-	Body *crm.Organisation
-}
+type organisationOutput = bodyOutput[*crm.Organisation]
 
 type updateOrganisationInput struct {
 	Body struct {
@@ -34,11 +32,7 @@ func (s *server) registerOrganisation() {
 		if err != nil {
 			return nil, err
 		}
-		org, err := orgs.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return &organisationOutput{Body: org}, nil
+		return reply(orgs.Get(ctx, id))
 	})
 	register(s, huma.Operation{
 		OperationID: "updateOrganisation", Method: http.MethodPatch, Path: "/v1/organisation", Tags: tags,

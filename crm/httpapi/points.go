@@ -9,9 +9,7 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 )
 
-type pointBalanceOutput struct {
-	Body *crm.PointBalance
-}
+type pointBalanceOutput = bodyOutput[*crm.PointBalance]
 
 type pointLedgerInput struct {
 	ID     string `path:"id" doc:"The customer's id (a UUID)."`
@@ -19,9 +17,7 @@ type pointLedgerInput struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
 }
 
-type pointLedgerOutput struct {
-	Body crm.Page[crm.PointTransaction]
-}
+type pointLedgerOutput = bodyOutput[crm.Page[crm.PointTransaction]]
 
 type pointTransactionOutput struct {
 	// Replayed says the answer repeats an earlier call with the same
@@ -100,11 +96,7 @@ func (s *server) registerPoints() {
 		Description: "available can be redeemed today; pending become available on their availableFrom day; " +
 			"expired counts every point that expired." + pointsOffNote,
 	}, func(ctx context.Context, in *customerPath) (*pointBalanceOutput, error) {
-		b, err := points.Balance(ctx, in.ID)
-		if err != nil {
-			return nil, err
-		}
-		return &pointBalanceOutput{Body: b}, nil
+		return reply(points.Balance(ctx, in.ID))
 	})
 	register(s, huma.Operation{
 		OperationID: "listCustomerPointTransactions", Method: http.MethodGet, Path: "/v1/customers/{id}/points/transactions", Tags: tags,
@@ -112,11 +104,7 @@ func (s *server) registerPoints() {
 		Description: "Every award, redemption, correction, reversal and expiry. Transactions are only ever appended: a mistake is " +
 			"corrected or reversed by a new one. Pages with a cursor: pass the previous page's next." + pointsOffNote,
 	}, func(ctx context.Context, in *pointLedgerInput) (*pointLedgerOutput, error) {
-		page, err := points.Ledger(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
-		if err != nil {
-			return nil, err
-		}
-		return &pointLedgerOutput{Body: page}, nil
+		return reply(points.Ledger(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit}))
 	})
 
 	write := func(op huma.Operation) huma.Operation {

@@ -26,9 +26,7 @@ type exportOutput struct {
 	Body               []byte
 }
 
-type retentionOutput struct {
-	Body *crm.RetentionPolicy
-}
+type retentionOutput = bodyOutput[*crm.RetentionPolicy]
 
 type setRetentionInput struct {
 	Body struct {
@@ -38,9 +36,7 @@ type setRetentionInput struct {
 	}
 }
 
-type retentionReportOutput struct {
-	Body *crm.RetentionReport
-}
+type retentionReportOutput = bodyOutput[*crm.RetentionReport]
 
 func (s *server) registerPrivacy() {
 	tags := []string{"Privacy"}
@@ -98,11 +94,7 @@ func (s *server) registerPrivacy() {
 		OperationID: "getRetentionPolicy", Method: http.MethodGet, Path: "/v1/retention", Tags: tags,
 		Summary: "The organisation's retention policy (disabled until set)",
 	}, func(ctx context.Context, _ *struct{}) (*retentionOutput, error) {
-		p, err := privacy.Retention(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return &retentionOutput{Body: p}, nil
+		return reply(privacy.Retention(ctx))
 	})
 	register(s, huma.Operation{
 		OperationID: "setRetentionPolicy", Method: http.MethodPut, Path: "/v1/retention", Tags: tags,
@@ -122,10 +114,6 @@ func (s *server) registerPrivacy() {
 		Summary:     "Who the retention policy would anonymise now, without anonymising anyone",
 		Description: "The customers the stored policy selects at this moment, by number. A disabled policy selects nobody (enabled: false).",
 	}, func(ctx context.Context, _ *struct{}) (*retentionReportOutput, error) {
-		r, err := privacy.ApplyRetention(ctx, time.Time{}, true) // the CRM's clock
-		if err != nil {
-			return nil, err
-		}
-		return &retentionReportOutput{Body: r}, nil
+		return reply(privacy.ApplyRetention(ctx, time.Time{}, true)) // the CRM's clock
 	})
 }

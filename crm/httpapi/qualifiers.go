@@ -13,9 +13,7 @@ type qualifierPath struct {
 	ID string `path:"id" doc:"The definition's id."`
 }
 
-type qualifierOutput struct {
-	Body *crm.Qualifier
-}
+type qualifierOutput = bodyOutput[*crm.Qualifier]
 
 type qualifierListOutput struct {
 	Body struct {
@@ -73,30 +71,19 @@ func (s *server) registerQualifiers(svc *crm.QualifierService, plural, singular,
 		Summary: "Define a " + singular, Description: about,
 	}, func(o *qualifierOutput) string { return "/v1/" + plural + "/" + o.Body.ID },
 		func(ctx context.Context, in *defineQualifierInput) (*qualifierOutput, error) {
-			q, err := svc.Define(ctx, in.Body)
-			if err != nil {
-				return nil, err
-			}
-			return &qualifierOutput{Body: q}, nil
+			return reply(svc.Define(ctx, in.Body))
 		})
 	register(s, huma.Operation{
 		OperationID: "update" + singular, Method: http.MethodPatch, Path: "/v1/" + plural + "/{id}", Tags: tags,
 		Summary: "Rename, recolour or move a " + singular + "; every customer carrying it shows the change",
 	}, func(ctx context.Context, in *updateQualifierInput) (*qualifierOutput, error) {
-		q, err := svc.Update(ctx, in.ID, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &qualifierOutput{Body: q}, nil
+		return reply(svc.Update(ctx, in.ID, in.Body))
 	})
 	register(s, huma.Operation{
 		OperationID: "delete" + singular, Method: http.MethodDelete, Path: "/v1/" + plural + "/{id}", Tags: tags,
 		Summary: "Delete a " + singular + " and take it off every customer (each timeline records it)",
 	}, func(ctx context.Context, in *qualifierPath) (*struct{}, error) {
-		if err := svc.Delete(ctx, in.ID); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, svc.Delete(ctx, in.ID)
 	})
 	register(s, huma.Operation{
 		OperationID: "listCustomer" + tag, Method: http.MethodGet, Path: "/v1/customers/{id}/" + plural, Tags: tags,

@@ -137,6 +137,20 @@ func registerRoute[I, O any](s *server, op huma.Operation, location func(*O) str
 	})
 }
 
+// bodyOutput is an operation's output that is its body only.
+type bodyOutput[T any] struct {
+	Body T
+}
+
+// reply answers with the library's result as the body, or with its error
+// as it is (the registration helper translates it).
+func reply[T any](v T, err error) (*bodyOutput[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	return &bodyOutput[T]{Body: v}, nil
+}
+
 // notModified returns huma's 304 when the request's If-None-Match names
 // tag, the ETag of the current representation.
 func notModified(hc huma.Context, tag string) error {

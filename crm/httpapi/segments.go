@@ -13,9 +13,7 @@ type segmentPath struct {
 	ID string `path:"id" doc:"The segment's id."`
 }
 
-type segmentOutput struct {
-	Body *crm.Segment
-}
+type segmentOutput = bodyOutput[*crm.Segment]
 
 type segmentListOutput struct {
 	Body struct {
@@ -59,40 +57,25 @@ func (s *server) registerSegments() {
 		Description: "The filter is checked as a list would check it; its customers are whoever matches it when it is used.",
 	}, func(o *segmentOutput) string { return "/v1/segments/" + o.Body.ID },
 		func(ctx context.Context, in *createSegmentInput) (*segmentOutput, error) {
-			seg, err := segs.Create(ctx, in.Body)
-			if err != nil {
-				return nil, err
-			}
-			return &segmentOutput{Body: seg}, nil
+			return reply(segs.Create(ctx, in.Body))
 		})
 	register(s, huma.Operation{
 		OperationID: "getSegment", Method: http.MethodGet, Path: "/v1/segments/{id}", Tags: tags,
 		Summary: "Get a segment",
 	}, func(ctx context.Context, in *segmentPath) (*segmentOutput, error) {
-		seg, err := segs.Get(ctx, in.ID)
-		if err != nil {
-			return nil, err
-		}
-		return &segmentOutput{Body: seg}, nil
+		return reply(segs.Get(ctx, in.ID))
 	})
 	register(s, huma.Operation{
 		OperationID: "updateSegment", Method: http.MethodPatch, Path: "/v1/segments/{id}", Tags: tags,
 		Summary: "Rename a segment or replace its filter",
 	}, func(ctx context.Context, in *updateSegmentInput) (*segmentOutput, error) {
-		seg, err := segs.Update(ctx, in.ID, in.Body)
-		if err != nil {
-			return nil, err
-		}
-		return &segmentOutput{Body: seg}, nil
+		return reply(segs.Update(ctx, in.ID, in.Body))
 	})
 	register(s, huma.Operation{
 		OperationID: "deleteSegment", Method: http.MethodDelete, Path: "/v1/segments/{id}", Tags: tags,
 		Summary: "Delete a segment (its customers are not touched)",
 	}, func(ctx context.Context, in *segmentPath) (*struct{}, error) {
-		if err := segs.Delete(ctx, in.ID); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, segs.Delete(ctx, in.ID)
 	})
 	register(s, huma.Operation{
 		OperationID: "countSegment", Method: http.MethodGet, Path: "/v1/segments/{id}/count", Tags: tags,
@@ -110,10 +93,6 @@ func (s *server) registerSegments() {
 		OperationID: "listSegmentCustomers", Method: http.MethodGet, Path: "/v1/segments/{id}/customers", Tags: tags,
 		Summary: "A page of a segment's customers, in its filter's order",
 	}, func(ctx context.Context, in *segmentCustomersInput) (*customerPageOutput, error) {
-		page, err := segs.Customers(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit})
-		if err != nil {
-			return nil, err
-		}
-		return &customerPageOutput{Body: page}, nil
+		return reply(segs.Customers(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit}))
 	})
 }
