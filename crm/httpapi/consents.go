@@ -19,6 +19,16 @@ type purposePath struct {
 
 type purposeOutput = bodyOutput[*crm.ConsentPurpose]
 
+type wordingPath struct {
+	Purpose   string `path:"purpose" doc:"The purpose's key (newsletter) or id."`
+	WordingID string `path:"wordingId" doc:"The wording's id."`
+}
+
+type consentRecordInput struct {
+	ID       string `path:"id" doc:"The customer's id (a UUID)."`
+	RecordID string `path:"recordId" doc:"The record's id."`
+}
+
 type purposeListOutput struct {
 	Body struct {
 		Items []crm.ConsentPurpose `json:"items"`
@@ -164,6 +174,13 @@ func (s *server) registerConsents() {
 		out.Body.Items = nonNil(ws)
 		return out, nil
 	})
+	register(s, huma.Operation{
+		OperationID: "getConsentWording", Method: http.MethodGet, Path: "/v1/consent-purposes/{purpose}/wordings/{wordingId}", Tags: tags,
+		Summary: "Get one wording of a purpose",
+	}, func(ctx context.Context, in *wordingPath) (*bodyOutput[*crm.ConsentWording], error) {
+		ws, err := consents.Wordings(ctx, in.Purpose)
+		return reply(find(ws, err, func(w *crm.ConsentWording) bool { return w.ID == in.WordingID }))
+	})
 	create(s, huma.Operation{
 		OperationID: "setConsentWording", Method: http.MethodPost, Path: "/v1/consent-purposes/{purpose}/wordings", Tags: tags,
 		Summary: "Make a text the purpose's current wording in a language",
@@ -215,6 +232,13 @@ func (s *server) registerConsents() {
 		out := &consentLogOutput{}
 		out.Body.Items = nonNil(log)
 		return out, nil
+	})
+	register(s, huma.Operation{
+		OperationID: "getCustomerConsentRecord", Method: http.MethodGet, Path: "/v1/customers/{id}/consent-log/{recordId}", Tags: tags,
+		Summary: "Get one record of a customer's consent log",
+	}, func(ctx context.Context, in *consentRecordInput) (*consentRecordOutput, error) {
+		log, err := consents.Log(ctx, in.ID)
+		return reply(find(log, err, func(r *crm.ConsentRecord) bool { return r.ID == in.RecordID }))
 	})
 	create(s, huma.Operation{
 		OperationID: "recordCustomerConsent", Method: http.MethodPost, Path: "/v1/customers/{id}/consents", Tags: tags,

@@ -62,6 +62,13 @@ func (s *server) registerCustomFields() {
 		})
 
 	register(s, huma.Operation{
+		OperationID: "getCustomField", Method: http.MethodGet, Path: "/v1/custom-fields/{key}", Tags: tags,
+		Summary: "Get a custom field's definition, archived or not",
+	}, func(ctx context.Context, in *customFieldKeyPath) (*customFieldOutput, error) {
+		defs, err := s.crm.CustomFields.List(ctx, true)
+		return reply(find(defs, err, func(d *crm.CustomFieldDefinition) bool { return d.Key == in.Key }))
+	})
+	register(s, huma.Operation{
 		OperationID: "updateCustomField", Method: http.MethodPatch, Path: "/v1/custom-fields/{key}", Tags: tags,
 		Summary:     "Change a custom field's label, choices, required flag or position",
 		Description: "The type cannot change: stored values would no longer match it.",

@@ -268,6 +268,13 @@ func (s *server) registerDocuments() {
 			return reply(docs.DefineAttribute(ctx, in.Body.Name))
 		})
 	register(s, huma.Operation{
+		OperationID: "getDocumentAttribute", Method: http.MethodGet, Path: "/v1/document-attributes/{id}", Tags: attrTags,
+		Summary: "Get a document attribute",
+	}, func(ctx context.Context, in *attributePath) (*attributeOutput, error) {
+		as, err := docs.Attributes(ctx)
+		return reply(find(as, err, func(a *crm.DocumentAttribute) bool { return a.ID == in.ID }))
+	})
+	register(s, huma.Operation{
 		OperationID: "sendDocumentsByAttribute", Method: http.MethodPost, Path: "/v1/document-attributes/{id}/send", Tags: attrTags,
 		Summary: "Mail every unsent document with the attribute to its customer",
 		Description: "One mail per customer with all of that customer's documents with the attribute that were never sent. " +

@@ -138,7 +138,19 @@ func TestEveryCreateHasLocation(t *testing.T) {
 	}
 
 	key := ts.keyA
+	var c crm.Customer
+	ts.do("POST", "/v1/customers", key, `{"lastName": "Jansen"}`).want(t, 201).json(t, &c)
+	ts.do("PATCH", "/v1/organisation", key, `{"pointsEnabled": true}`).want(t, 200)
+	var club crm.Label
+	ts.do("POST", "/v1/labels", key, `{"name": "Members", "membership": true}`).want(t, 201).json(t, &club)
+	customer := "/v1/customers/" + c.ID
 	for _, tc := range []struct{ path, body, prefix string }{
+		{"/v1/customers", `{"lastName": "Visser"}`, "/v1/customers/"},
+		{customer + "/points/awards", `{"points": 5}`, customer + "/points/transactions/"},
+		{"/v1/consent-purposes/newsletter/wordings", `{"language": "nl", "text": "Ja"}`, ""},
+		{customer + "/consents", `{"purpose": "post", "state": "granted", "source": "staff"}`, customer + "/consent-log/"},
+		{"/v1/memberships", `{"labelId": "` + club.ID + `", "holderId": "` + c.ID + `", "endsOn": "2099-01-01"}`, "/v1/memberships/"},
+		{customer + "/reports", ``, "/v1/documents/"},
 		{"/v1/tags", `{"name": "Gold"}`, "/v1/tags/"},
 		{"/v1/attributes", `{"name": "Diving"}`, "/v1/attributes/"},
 		{"/v1/labels", `{"name": "Club"}`, "/v1/labels/"},
@@ -147,7 +159,11 @@ func TestEveryCreateHasLocation(t *testing.T) {
 		{"/v1/document-attributes", `{"name": "Vouchers"}`, "/v1/document-attributes/"},
 		{"/v1/consent-purposes", `{"key": "fax", "name": "Fax", "channel": "none"}`, "/v1/consent-purposes/fax"},
 	} {
-		res := ts.do("POST", tc.path, key, tc.body).want(t, http.StatusCreated)
+		var body any
+		if tc.body != "" {
+			body = tc.body
+		}
+		res := ts.do("POST", tc.path, key, body).want(t, http.StatusCreated)
 		var created struct {
 			ID string `json:"id"`
 		}
@@ -155,6 +171,14 @@ func TestEveryCreateHasLocation(t *testing.T) {
 		loc := res.header.Get("Location")
 		if !strings.HasPrefix(loc, tc.prefix) || (strings.HasSuffix(tc.prefix, "/") && loc != tc.prefix+created.ID) {
 			t.Errorf("POST %s: Location %q", tc.path, loc)
+		}
+		// The Location names the resource: a GET of it answers it.
+		var got struct {
+			ID string `json:"id"`
+		}
+		ts.do("GET", loc, key, nil).want(t, http.StatusOK).json(t, &got)
+		if got.ID != created.ID {
+			t.Errorf("GET %s: %q, created %q", loc, got.ID, created.ID)
 		}
 	}
 }

@@ -277,14 +277,30 @@ func TestIsolation(t *testing.T) {
 					}
 				}
 			},
-			"GET /v1/tags":                                          noneOf("/v1/tags", bTag),
-			"GET /v1/attributes":                                    noneOf("/v1/attributes", bAttr),
-			"GET /v1/labels":                                        noneOf("/v1/labels", bLabel, bClub),
-			"GET /v1/segments":                                      noneOf("/v1/segments", bSegment),
-			"POST /v1/tags":                                         created("/v1/tags", map[string]any{"name": bTags.Items[0].Name + " A"}),
-			"POST /v1/attributes":                                   created("/v1/attributes", map[string]any{"name": "Tauchen"}),
-			"POST /v1/labels":                                       created("/v1/labels", map[string]any{"name": "Stammgast"}),
-			"POST /v1/segments":                                     created("/v1/segments", map[string]any{"name": "Geheime", "filter": map[string]any{"name": "geheim"}}),
+			"GET /v1/tags":                     noneOf("/v1/tags", bTag),
+			"GET /v1/attributes":               noneOf("/v1/attributes", bAttr),
+			"GET /v1/labels":                   noneOf("/v1/labels", bLabel, bClub),
+			"GET /v1/segments":                 noneOf("/v1/segments", bSegment),
+			"POST /v1/tags":                    created("/v1/tags", map[string]any{"name": bTags.Items[0].Name + " A"}),
+			"POST /v1/attributes":              created("/v1/attributes", map[string]any{"name": "Tauchen"}),
+			"POST /v1/labels":                  created("/v1/labels", map[string]any{"name": "Stammgast"}),
+			"POST /v1/segments":                created("/v1/segments", map[string]any{"name": "Geheime", "filter": map[string]any{"name": "geheim"}}),
+			"GET /v1/tags/{id}":                notFound("GET", "/v1/tags/"+bTag, nil),
+			"GET /v1/attributes/{id}":          notFound("GET", "/v1/attributes/"+bAttr, nil),
+			"GET /v1/labels/{id}":              notFound("GET", "/v1/labels/"+bLabel, nil),
+			"GET /v1/custom-fields/{key}":      notFound("GET", "/v1/custom-fields/geheim2", nil),
+			"GET /v1/document-attributes/{id}": notFound("GET", "/v1/document-attributes/"+bDocAttr, nil),
+			"GET /v1/consent-purposes/{purpose}/wordings/{wordingId}": notFound("GET", "/v1/consent-purposes/newsletter/wordings/"+bWording, nil),
+			"GET /v1/customers/{id}/consent-log/{recordId}": func(t *testing.T) {
+				for _, customer := range []string{id, own.ID} {
+					ts.do("GET", "/v1/customers/"+customer+"/consent-log/"+bRecord, a, nil).wantProblem(t, http.StatusNotFound)
+				}
+			},
+			"GET /v1/customers/{id}/points/transactions/{transactionId}": func(t *testing.T) {
+				for _, customer := range []string{id, own.ID} {
+					ts.do("GET", "/v1/customers/"+customer+"/points/transactions/"+bAward, a, nil).wantProblem(t, http.StatusNotFound)
+				}
+			},
 			"PATCH /v1/tags/{id}":                                   notFound("PATCH", "/v1/tags/"+bTag, map[string]any{"name": "Stolen"}),
 			"DELETE /v1/tags/{id}":                                  notFound("DELETE", "/v1/tags/"+bTag, nil),
 			"PATCH /v1/attributes/{id}":                             notFound("PATCH", "/v1/attributes/"+bAttr, map[string]any{"name": "Stolen"}),

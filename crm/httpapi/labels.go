@@ -121,6 +121,13 @@ func (s *server) registerLabels() {
 			return reply(labels.Define(ctx, in.Body))
 		})
 	register(s, huma.Operation{
+		OperationID: "getLabel", Method: http.MethodGet, Path: "/v1/labels/{id}", Tags: tags,
+		Summary: "Get a label or membership type",
+	}, func(ctx context.Context, in *labelPath) (*labelOutput, error) {
+		ls, err := labels.List(ctx)
+		return reply(find(ls, err, func(l *crm.Label) bool { return l.ID == in.ID }))
+	})
+	register(s, huma.Operation{
 		OperationID: "updateLabel", Method: http.MethodPatch, Path: "/v1/labels/{id}", Tags: tags,
 		Summary: "Change a label's name, benefits or colour",
 	}, func(ctx context.Context, in *updateLabelInput) (*labelOutput, error) {

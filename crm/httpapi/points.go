@@ -17,6 +17,11 @@ type pointLedgerInput struct {
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
 }
 
+type pointTransactionPath struct {
+	ID            string `path:"id" doc:"The customer's id (a UUID)."`
+	TransactionID string `path:"transactionId" doc:"The transaction's id."`
+}
+
 type pointLedgerOutput = bodyOutput[crm.Page[crm.PointTransaction]]
 
 type pointTransactionOutput struct {
@@ -105,6 +110,28 @@ func (s *server) registerPoints() {
 			"corrected or reversed by a new one. Pages with a cursor: pass the previous page's next." + pointsOffNote,
 	}, func(ctx context.Context, in *pointLedgerInput) (*pointLedgerOutput, error) {
 		return reply(points.Ledger(ctx, in.ID, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit}))
+	})
+
+	register(s, huma.Operation{
+		OperationID: "getCustomerPointTransaction", Method: http.MethodGet, Path: "/v1/customers/{id}/points/transactions/{transactionId}", Tags: tags,
+		Summary: "One of a customer's point transactions", Description: "Any kind: award, redemption, correction, reversal or expiry." + pointsOffNote,
+	}, func(ctx context.Context, in *pointTransactionPath) (*pointTransactionOutput, error) {
+		req := crm.PageRequest{Limit: 500}
+		for {
+			page, err := points.Ledger(ctx, in.ID, req)
+			if err != nil {
+				return nil, err
+			}
+			for i := range page.Items {
+				if page.Items[i].ID == in.TransactionID {
+					return &pointTransactionOutput{Body: &page.Items[i]}, nil
+				}
+			}
+			if page.Next == "" {
+				return nil, crm.ErrNotFound
+			}
+			req.Cursor = page.Next
+		}
 	})
 
 	write := func(op huma.Operation) huma.Operation {

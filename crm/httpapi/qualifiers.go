@@ -74,6 +74,13 @@ func (s *server) registerQualifiers(svc *crm.QualifierService, plural, singular,
 			return reply(svc.Define(ctx, in.Body))
 		})
 	register(s, huma.Operation{
+		OperationID: "get" + singular, Method: http.MethodGet, Path: "/v1/" + plural + "/{id}", Tags: tags,
+		Summary: "Get a " + singular,
+	}, func(ctx context.Context, in *qualifierPath) (*qualifierOutput, error) {
+		qs, err := svc.List(ctx)
+		return reply(find(qs, err, func(q *crm.Qualifier) bool { return q.ID == in.ID }))
+	})
+	register(s, huma.Operation{
 		OperationID: "update" + singular, Method: http.MethodPatch, Path: "/v1/" + plural + "/{id}", Tags: tags,
 		Summary: "Rename, recolour or move a " + singular + "; every customer carrying it shows the change",
 	}, func(ctx context.Context, in *updateQualifierInput) (*qualifierOutput, error) {

@@ -13,6 +13,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/danielgtaylor/huma/v2/conditional"
+
+	"github.com/dossiercrm/dossier/crm"
 )
 
 // The registration helpers carry what every operation shares, so that a
@@ -149,6 +151,21 @@ func reply[T any](v T, err error) (*bodyOutput[T], error) {
 		return nil, err
 	}
 	return &bodyOutput[T]{Body: v}, nil
+}
+
+// find returns the first item of a list the library returned for which
+// match holds, or crm.ErrNotFound: a GET of one item of a short list the
+// organisation keeps (tags, labels, wordings).
+func find[T any](items []T, err error, match func(*T) bool) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		if match(&items[i]) {
+			return &items[i], nil
+		}
+	}
+	return nil, crm.ErrNotFound
 }
 
 // notModified returns huma's 304 when the request's If-None-Match names
