@@ -290,11 +290,12 @@ func pointsOff(t *testing.T, ts *testServer, key, customerID string) {
 		path string
 		body any
 	}{
-		"GET /v1/customers/{id}/points":              {"", nil},
-		"GET /v1/customers/{id}/points/transactions": {"/transactions?limit=5", nil},
-		"POST /v1/customers/{id}/points/awards":      {"/awards", map[string]any{"points": 10}},
-		"POST /v1/customers/{id}/points/redemptions": {"/redemptions", map[string]any{"points": 1}},
-		"POST /v1/customers/{id}/points/corrections": {"/corrections", map[string]any{"points": 1, "reason": "r"}},
+		"GET /v1/customers/{id}/points":                              {"", nil},
+		"GET /v1/customers/{id}/points/transactions":                 {"/transactions?limit=5", nil},
+		"GET /v1/customers/{id}/points/transactions/{transactionId}": {"/transactions/01936d3c-0000-7000-8000-000000000000", nil},
+		"POST /v1/customers/{id}/points/awards":                      {"/awards", map[string]any{"points": 10}},
+		"POST /v1/customers/{id}/points/redemptions":                 {"/redemptions", map[string]any{"points": 1}},
+		"POST /v1/customers/{id}/points/corrections":                 {"/corrections", map[string]any{"points": 1, "reason": "r"}},
 		"POST /v1/customers/{id}/points/transactions/{transactionId}/reversal": {"/transactions/01936d3c-0000-7000-8000-000000000000/reversal",
 			map[string]any{"reason": "r"}},
 	}
