@@ -133,6 +133,11 @@ func humaProblem(ctx huma.Context, m *huma.ErrorModel) *Problem {
 		p.Errors = append(p.Errors, ProblemField{Location: "body", Code: "maxBytes", Param: limit,
 			Message: "body " + i18n.Message(lang, "maxBytes", limit+" bytes")})
 	}
+	if m.Status >= 500 {
+		// What huma says of a failure on the server's side is for its log.
+		p.Detail = "internal error"
+		return p
+	}
 	for _, d := range m.Errors {
 		p.Errors = append(p.Errors, humaField(lang, m.Status, d))
 	}
