@@ -113,7 +113,8 @@ type server struct {
 const securityScheme = "apiKey"
 
 // New returns the HTTP API of c. It changes no process-wide state: what
-// it configures of huma (formats, error conversion) is this API's own.
+// it configures of huma (the conversion of its errors, the check of member
+// names) is this API's own.
 func New(c *crm.CRM, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	s := &server{crm: c, opts: opts, log: opts.Logger, keys: newKeyCache(opts.AuthCacheTTL),
