@@ -284,7 +284,7 @@ func (s *server) registerDocuments() {
 		r, err := docs.SendByAttribute(ctx, in.ID)
 		var invalid *crm.ValidationError
 		if errors.As(err, &invalid) && invalid.Has("attributeId", "unknown") {
-			return nil, newProblem(http.StatusNotFound, "not found")
+			return nil, problemOf(http.StatusNotFound, "problem.notFound")
 		}
 		if err != nil {
 			return nil, err
@@ -359,7 +359,7 @@ func isUploadField(name string) bool {
 
 // formProblem is a 422 naming one part of an upload form.
 func formProblem(field, code, message string) *Problem {
-	p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
+	p := problemOf(http.StatusUnprocessableEntity, "problem.invalid")
 	p.Errors = []ProblemField{{Location: "body." + field, Field: field, Code: code, Message: message}}
 	return p
 }

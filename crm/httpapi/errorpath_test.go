@@ -29,6 +29,16 @@ func TestSchemaErrorsInOurShape(t *testing.T) {
 		p.Errors[0].Field != "limit" || !strings.Contains(p.Errors[0].Message, "muss") {
 		t.Errorf("?limit=abc in German: %+v", p)
 	}
+	if p.Detail != "die Anfrage enthält ungültige Felder" {
+		t.Errorf("detail %q", p.Detail)
+	}
+	// Problems without fields speak the caller's language too.
+	if p := ts.do("GET", "/v1/nowhere", ts.keyA, nil, "Accept-Language", "nl-BE").wantProblem(t, 404); !strings.Contains(p.Detail, "bestaat niet") {
+		t.Errorf("404 detail %q", p.Detail)
+	}
+	if p := ts.do("GET", "/v1/customers", "", nil, "Accept-Language", "de").wantProblem(t, 401); !strings.Contains(p.Detail, "API-Schlüssel") {
+		t.Errorf("401 detail %q", p.Detail)
+	}
 	// q-values decide, not the order: English is preferred here.
 	p = ts.do("GET", "/v1/customers?limit=abc", ts.keyA, nil, "Accept-Language", "de;q=0.1, en").wantProblem(t, 422)
 	if !strings.Contains(p.Errors[0].Message, "must be") {

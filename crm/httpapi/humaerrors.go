@@ -113,6 +113,9 @@ func finishProblem(ctx context.Context, p *Problem) *Problem {
 	if info := requestInfoFrom(ctx); info != nil && info.id != "" {
 		p.Instance = "urn:request:" + info.id
 	}
+	if p.detailKey != "" {
+		p.Detail = messageFor(ctx, p.detailKey, "")
+	}
 	return p
 }
 
@@ -122,21 +125,22 @@ func humaProblem(ctx huma.Context, m *huma.ErrorModel) *Problem {
 	p := newProblem(m.Status, m.Detail)
 	switch m.Status {
 	case http.StatusUnprocessableEntity:
-		p.Detail = "the request has invalid fields"
+		p = problemOf(m.Status, "problem.invalid")
 	case http.StatusBadRequest:
-		p.Detail = "the request is malformed"
+		p = problemOf(m.Status, "problem.malformed")
 	case http.StatusUnsupportedMediaType:
-		p.Detail = "the body's Content-Type is not one this route accepts"
+		p = problemOf(m.Status, "problem.contentType")
+	case http.StatusPreconditionFailed:
+		p = problemOf(m.Status, "problem.stale")
 	case http.StatusRequestEntityTooLarge:
-		p.Detail = "the body is larger than the server accepts"
+		p = problemOf(m.Status, "problem.tooLarge")
 		limit := strconv.FormatInt(ctx.Operation().MaxBodyBytes, 10)
 		p.Errors = append(p.Errors, ProblemField{Location: "body", Code: "maxBytes", Param: limit,
 			Message: "body " + i18n.Message(lang, "maxBytes", limit+" bytes")})
 	}
 	if m.Status >= 500 {
 		// What huma says of a failure on the server's side is for its log.
-		p.Detail = "internal error"
-		return p
+		return problemOf(m.Status, "problem.internal")
 	}
 	for _, d := range m.Errors {
 		p.Errors = append(p.Errors, humaField(lang, m.Status, d))

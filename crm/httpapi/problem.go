@@ -9,6 +9,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/i18n"
 )
 
 // Problem is an error response in the format of RFC 9457 (problem details),
@@ -33,7 +34,8 @@ type Problem struct {
 	// Errors lists the failing fields of an invalid request.
 	Errors []ProblemField `json:"errors,omitempty"`
 
-	headers http.Header
+	headers   http.Header
+	detailKey string // the catalogue key of Detail, for the caller's language
 }
 
 // ProblemField is one failing input field of an invalid request.
@@ -69,6 +71,14 @@ func (p *Problem) GetHeaders() http.Header { return p.headers }
 
 func newProblem(status int, detail string) *Problem {
 	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+// problemOf is a problem whose detail is the catalogue's sentence key
+// ("problem.notFound"), worded in the caller's language when it is sent.
+func problemOf(status int, key string) *Problem {
+	p := newProblem(status, i18n.Message("en", key, ""))
+	p.detailKey = key
+	return p
 }
 
 var _ huma.StatusError = (*Problem)(nil)
@@ -111,9 +121,9 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 	case errors.As(err, &status):
 		return status // huma's own, e.g. 304 or 412 of a conditional request
 	case errors.As(err, &invalid):
-		p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
+		p := problemOf(http.StatusUnprocessableEntity, "problem.invalid")
 		if invalid.Has("file", "maxBytes") {
-			p = newProblem(http.StatusRequestEntityTooLarge, "the file is larger than the server accepts")
+			p = problemOf(http.StatusRequestEntityTooLarge, "problem.tooLarge")
 		}
 		for _, f := range invalid.Fields {
 			loc, field := where.locate(f.Field)
@@ -121,7 +131,7 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 		}
 		return p
 	case errors.Is(err, crm.ErrStaleVersion):
-		p := newProblem(http.StatusPreconditionFailed, "the resource was changed by someone else since the version in If-Match: read it again")
+		p := problemOf(http.StatusPreconditionFailed, "problem.stale")
 		p.Errors = []ProblemField{headerField(ctx, "If-Match", "precondition", "")}
 		return p
 	case errors.As(err, &conflict):
@@ -133,28 +143,28 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 		p.Errors = []ProblemField{{Location: loc, Field: field, Code: "conflict", Message: field + ": " + conflict.Reason}}
 		return p
 	case errors.Is(err, crm.ErrConflict):
-		return newProblem(http.StatusConflict, "the change conflicts with stored data")
+		return problemOf(http.StatusConflict, "problem.conflict")
 	case errors.Is(err, crm.ErrInsufficientPoints):
-		p := newProblem(http.StatusConflict, "not enough points: the points available today do not cover the request")
+		p := problemOf(http.StatusConflict, "problem.insufficientPoints")
 		loc, field := where.locate("points")
 		p.Errors = []ProblemField{{Location: loc, Field: field, Code: "insufficient_points",
 			Message: field + " " + messageFor(ctx, "insufficient_points", "")}}
 		return p
 	case errors.Is(err, crm.ErrNotFound), errors.Is(err, crm.ErrFeatureOff):
-		return newProblem(http.StatusNotFound, "not found")
+		return problemOf(http.StatusNotFound, "problem.notFound")
 	case errors.Is(err, crm.ErrUnauthenticated), errors.Is(err, crm.ErrNoOrg), errors.Is(err, crm.ErrNoActor):
 		return unauthenticated()
 	case errors.Is(err, context.Canceled):
 		return newProblem(499, "the client closed the request")
 	}
 	log.ErrorContext(ctx, "request failed", "err", err)
-	return newProblem(http.StatusInternalServerError, "internal error")
+	return problemOf(http.StatusInternalServerError, "problem.internal")
 }
 
 // unauthenticated is the one answer to every missing, malformed, unknown or
 // revoked key: it says nothing about which it was.
 func unauthenticated() *Problem {
-	p := newProblem(http.StatusUnauthorized, "a valid API key is required: Authorization: Bearer <key>")
+	p := problemOf(http.StatusUnauthorized, "problem.unauthenticated")
 	p.headers = http.Header{"WWW-Authenticate": {`Bearer realm="dossier"`}}
 	return p
 }

@@ -194,10 +194,10 @@ func (s *server) notFound(mux *http.ServeMux) http.HandlerFunc {
 		}
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			s.writeProblem(w, r, newProblem(http.StatusMethodNotAllowed, "the route does not take "+r.Method+": see Allow"))
+			s.writeProblem(w, r, problemOf(http.StatusMethodNotAllowed, "problem.method"))
 			return
 		}
-		s.writeProblem(w, r, newProblem(http.StatusNotFound, "no such route: see /openapi.json"))
+		s.writeProblem(w, r, problemOf(http.StatusNotFound, "problem.noRoute"))
 	}
 }
 
@@ -300,7 +300,7 @@ func (t *authThrottle) fail(addr string) {
 
 // tooManyFailures is the answer to an address that is throttled.
 func tooManyFailures(wait time.Duration) *Problem {
-	p := newProblem(http.StatusTooManyRequests, "too many failed authentications from this address: try again after Retry-After seconds")
+	p := problemOf(http.StatusTooManyRequests, "problem.tooMany")
 	p.headers = http.Header{"Retry-After": {strconv.Itoa(int(math.Ceil(wait.Seconds())))}}
 	return p
 }

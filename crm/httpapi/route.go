@@ -111,7 +111,7 @@ func registerRoute[I, O any](s *server, op huma.Operation, location func(*O) str
 	}
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		if info := requestInfoFrom(ctx); info != nil && len(info.invalid) > 0 {
-			p := newProblem(http.StatusUnprocessableEntity, "the request has invalid fields")
+			p := problemOf(http.StatusUnprocessableEntity, "problem.invalid")
 			p.Errors = info.invalid
 			return nil, p
 		}
@@ -217,7 +217,7 @@ func ifMatchVersion(ctx context.Context, what string, current func() (int, error
 	}
 	tags := headerList(hc, "If-Match")
 	if len(tags) == 0 {
-		p := newProblem(http.StatusPreconditionRequired, "send the version you read in If-Match (the ETag of GET), so that you cannot overwrite a change you have not seen")
+		p := problemOf(http.StatusPreconditionRequired, "problem.ifMatchRequired")
 		p.Errors = []ProblemField{headerField(ctx, "If-Match", "required", "")}
 		return 0, p
 	}

@@ -4,7 +4,8 @@ import "strings"
 
 // catalogue holds the message texts per language. Messages are the end of a
 // sentence that starts with a field name: "email" + " is not a valid e-mail
-// address". A test checks that every language has every key.
+// address"; those whose key starts with "problem." are whole sentences. A
+// test checks that every language has every key.
 var catalogue = map[string]map[string]string{
 	"en": {
 		// Rules of the HTTP API's schema checks (crm/httpapi).
@@ -21,6 +22,21 @@ var catalogue = map[string]map[string]string{
 		"single":              "must be given only once",
 		"insufficient_points": "is more than the points available",
 		"precondition":        "does not name the current version: read it again",
+		// Whole sentences: the detail of the HTTP API's problems.
+		"problem.invalid":            "the request has invalid fields",
+		"problem.malformed":          "the request is malformed",
+		"problem.contentType":        "the body's Content-Type is not one this route accepts",
+		"problem.tooLarge":           "the body is larger than the server accepts",
+		"problem.notFound":           "not found",
+		"problem.noRoute":            "no such route: see /openapi.json",
+		"problem.method":             "the route does not take this method: see Allow",
+		"problem.unauthenticated":    "a valid API key is required: Authorization: Bearer <key>",
+		"problem.stale":              "the resource was changed by someone else since the version in If-Match: read it again",
+		"problem.ifMatchRequired":    "send the version you read in If-Match (the ETag of GET), so that you cannot overwrite a change you have not seen",
+		"problem.conflict":           "the change conflicts with stored data",
+		"problem.insufficientPoints": "not enough points: the points available today do not cover the request",
+		"problem.tooMany":            "too many failed authentications from this address: try again after Retry-After seconds",
+		"problem.internal":           "internal error",
 
 		"required":      "is required",
 		"email":         "is not a valid e-mail address",
@@ -73,6 +89,21 @@ var catalogue = map[string]map[string]string{
 		"single":              "mag maar één keer voorkomen",
 		"insufficient_points": "is meer dan de beschikbare punten",
 		"precondition":        "noemt niet de huidige versie: lees opnieuw",
+		// Whole sentences: the detail of the HTTP API's problems.
+		"problem.invalid":            "het verzoek heeft ongeldige velden",
+		"problem.malformed":          "het verzoek is misvormd",
+		"problem.contentType":        "het Content-Type van de body is er geen die deze route aanneemt",
+		"problem.tooLarge":           "de body is groter dan de server aanneemt",
+		"problem.notFound":           "niet gevonden",
+		"problem.noRoute":            "deze route bestaat niet: zie /openapi.json",
+		"problem.method":             "de route neemt deze methode niet aan: zie Allow",
+		"problem.unauthenticated":    "een geldige API-sleutel is vereist: Authorization: Bearer <key>",
+		"problem.stale":              "de gegevens zijn door iemand anders gewijzigd sinds de versie in If-Match: lees ze opnieuw",
+		"problem.ifMatchRequired":    "stuur de gelezen versie mee in If-Match (de ETag van GET), zodat u geen wijziging overschrijft die u niet hebt gezien",
+		"problem.conflict":           "de wijziging botst met opgeslagen gegevens",
+		"problem.insufficientPoints": "niet genoeg punten: de punten die vandaag beschikbaar zijn dekken het verzoek niet",
+		"problem.tooMany":            "te veel mislukte aanmeldingen vanaf dit adres: probeer het opnieuw na Retry-After seconden",
+		"problem.internal":           "interne fout",
 
 		"required":      "is verplicht",
 		"email":         "is geen geldig e-mailadres",
@@ -125,6 +156,21 @@ var catalogue = map[string]map[string]string{
 		"single":              "darf nur einmal vorkommen",
 		"insufficient_points": "ist mehr als die verfügbaren Punkte",
 		"precondition":        "nennt nicht die aktuelle Version: erneut lesen",
+		// Whole sentences: the detail of the HTTP API's problems.
+		"problem.invalid":            "die Anfrage enthält ungültige Felder",
+		"problem.malformed":          "die Anfrage ist fehlerhaft aufgebaut",
+		"problem.contentType":        "der Content-Type des Bodys ist keiner, den diese Route annimmt",
+		"problem.tooLarge":           "der Body ist größer, als der Server annimmt",
+		"problem.notFound":           "nicht gefunden",
+		"problem.noRoute":            "diese Route gibt es nicht: siehe /openapi.json",
+		"problem.method":             "die Route nimmt diese Methode nicht an: siehe Allow",
+		"problem.unauthenticated":    "ein gültiger API-Schlüssel ist erforderlich: Authorization: Bearer <key>",
+		"problem.stale":              "die Daten wurden seit der Version in If-Match von jemand anderem geändert: lesen Sie sie erneut",
+		"problem.ifMatchRequired":    "senden Sie die gelesene Version in If-Match (das ETag von GET), damit Sie keine Änderung überschreiben, die Sie nicht gesehen haben",
+		"problem.conflict":           "die Änderung widerspricht gespeicherten Daten",
+		"problem.insufficientPoints": "nicht genug Punkte: die heute verfügbaren Punkte decken die Anfrage nicht",
+		"problem.tooMany":            "zu viele fehlgeschlagene Anmeldungen von dieser Adresse: versuchen Sie es nach Retry-After Sekunden erneut",
+		"problem.internal":           "interner Fehler",
 
 		"required":      "ist erforderlich",
 		"email":         "ist keine gültige E-Mail-Adresse",
