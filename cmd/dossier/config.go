@@ -352,7 +352,7 @@ func (fs *flagSet) envBool(p *bool, name, env string, def bool, usage string) {
 
 // dbFlag defines --db, which every command has.
 func (fs *flagSet) dbFlag(p *string) {
-	fs.envString(p, "db", "DOSSIER_DB", "sqlite:dossier.db", "the `database`: sqlite:PATH or postgres://USER@HOST:5432/DB")
+	fs.envString(p, "db", "DOSSIER_DB", defaultDB, "the `database`: sqlite:PATH or postgres://USER@HOST:5432/DB")
 }
 
 // orgSettingsFlags defines --language and --country, the settings of the
