@@ -600,19 +600,23 @@ func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 // NameKeys returns the search keys under which name search finds a customer:
 // for the full name "Anna van der Berg" every suffix that starts a word
 // ("anna van der berg", "van der berg", "der berg", "berg"), the name with
-// the last name first ("van der berg anna"), and the company's suffixes.
-// A prefix search over these keys finds a customer by any name part, in
-// either order, without regard to case or accents.
+// the last name first ("van der berg anna"), and the company's suffixes,
+// each also in the other spellings of i18n.SearchKeys ("Jean-Luc" as
+// "jeanluc", "Müller" as "mueller"). A prefix search over these keys finds
+// a customer by any name part, in either order, without regard to case,
+// accents or apostrophes.
 func NameKeys(c *CustomerFields) []string {
 	var keys []string
 	seen := map[string]bool{}
 	addSuffixes := func(s string) {
-		words := strings.Fields(i18n.SearchKey(s))
-		for i := range words {
-			k := strings.Join(words[i:], " ")
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
+		for _, key := range i18n.SearchKeys(s) {
+			words := strings.Fields(key)
+			for i := range words {
+				k := strings.Join(words[i:], " ")
+				if !seen[k] {
+					seen[k] = true
+					keys = append(keys, k)
+				}
 			}
 		}
 	}
