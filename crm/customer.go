@@ -374,7 +374,7 @@ func (s *CustomerService) GetByNumber(ctx context.Context, number int64) (*Custo
 		return nil, err
 	}
 	if number <= 0 {
-		return nil, &notFoundError{what: "customer number"}
+		return nil, &notFoundError{what: "customer with that number"}
 	}
 	return s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, Number: number})
 }
@@ -670,7 +670,7 @@ func (s *CustomerService) RemoveAltEmail(ctx context.Context, id, email string) 
 	return s.patchLatest(ctx, id, func(c *Customer) (CustomerPatch, error) {
 		emails := slices.DeleteFunc(slices.Clone(c.AltEmails), func(e string) bool { return EmailKey(e) == EmailKey(email) })
 		if len(emails) == len(c.AltEmails) {
-			return CustomerPatch{}, &notFoundError{what: "alternative e-mail " + email}
+			return CustomerPatch{}, &notFoundError{what: "alternative e-mail " + email + " on this customer"}
 		}
 		return CustomerPatch{AltEmails: &emails}, nil
 	})

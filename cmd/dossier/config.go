@@ -256,6 +256,7 @@ func (cl *cli) report(fs *flagSet, err error) int {
 	var (
 		usageErr *usageError
 		invalid  *crm.ValidationError
+		conflict *crm.ConflictError
 	)
 	switch {
 	case err == nil:
@@ -273,6 +274,9 @@ func (cl *cli) report(fs *flagSet, err error) int {
 			fmt.Fprintf(cl.stderr, "  %s: %s\n", flagOfField(f.Field), f.Message)
 		}
 		fmt.Fprintf(cl.stderr, "See \"dossier %s -h\".\n", fs.cmd.name)
+		return exitError
+	case errors.As(err, &conflict) && conflict.Field != "":
+		fmt.Fprintf(cl.stderr, "dossier %s: %s: %v\n", fs.cmd.name, flagOfField(conflict.Field), err)
 		return exitError
 	default:
 		fmt.Fprintf(cl.stderr, "dossier %s: %v\n", fs.cmd.name, err)
