@@ -237,7 +237,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.L
 
 	select {
 	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
+		return fmt.Errorf("serving HTTP stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests in flight", "timeout", limits.Shutdown)
@@ -246,7 +246,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.L
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 		<-served
-		return fmt.Errorf("shutdown: requests still running after %s were cut off: %w", limits.Shutdown, err)
+		return fmt.Errorf("shutting down: requests still running after %s were cut off: %w", limits.Shutdown, err)
 	}
 	<-served // http.ErrServerClosed
 	log.Info("stopped")
