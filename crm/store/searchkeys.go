@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,7 +29,7 @@ func (s *DB) goMigrations() []migrate.Migration {
 	return []migrate.Migration{{
 		Name: searchKeysVersion, Comment: "search_keys",
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
-			return rebuildSearchKeys(ctx, s.bun)
+			return rebuildSearchKeys(ctx, s.bun, s.dialect.name)
 		},
 	}}
 }
@@ -43,7 +45,7 @@ const rebuildBatch = 500
 // key in the organisation's language (crm.SortKey). Anonymised customers
 // keep their empty sort key. It names its columns, so that it runs against
 // the schema of its version, whatever later migrations add.
-func rebuildSearchKeys(ctx context.Context, db *bun.DB) error {
+func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string) error {
 	var orgs []struct {
 		ID              string `bun:"id"`
 		DefaultLanguage string `bun:"default_language"`
@@ -54,7 +56,7 @@ func rebuildSearchKeys(ctx context.Context, db *bun.DB) error {
 	for _, org := range orgs {
 		var after int64
 		for {
-			n, last, err := rebuildSearchKeysBatch(ctx, db, org.ID, org.DefaultLanguage, after)
+			n, last, err := rebuildSearchKeysBatch(ctx, db, dialectName, org.ID, org.DefaultLanguage, after)
 			if err != nil {
 				return fmt.Errorf("search keys of organisation %s: %w", org.ID, err)
 			}
@@ -69,8 +71,11 @@ func rebuildSearchKeys(ctx context.Context, db *bun.DB) error {
 
 // rebuildSearchKeysBatch rewrites the keys of the next rebuildBatch
 // customers of org with a number above after, in one transaction, and
-// returns how many it read and the last number.
-func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, org, lang string, after int64) (int, int64, error) {
+// returns how many it read and the last number. It writes only what
+// changed: an unchanged search text is not written again (on SQLite that
+// spares the trigram index an update), nor are unchanged name keys; the
+// sort keys, which all change, through one prepared statement.
+func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, lang string, after int64) (int, int64, error) {
 	var rows []struct {
 		ID           string     `bun:"id"`
 		Number       int64      `bun:"number"`
@@ -79,39 +84,73 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, org, lang string, a
 		LastName     string     `bun:"last_name"`
 		Company      string     `bun:"company"`
 		AnonymisedAt *time.Time `bun:"anonymised_at"`
+		SortKey      []byte     `bun:"sort_key"`
+		Text         *string    `bun:"text"`
 	}
 	var last int64
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewSelect().Table("customers").
-			Column("id", "number", "first_name", "middle_name", "last_name", "company", "anonymised_at").
-			Where("org_id = ?", org).Where("number > ?", after).OrderExpr("number").Limit(rebuildBatch).Scan(ctx, &rows)
+		err := tx.NewSelect().TableExpr("customers AS c").
+			ColumnExpr("c.id, c.number, c.first_name, c.middle_name, c.last_name, c.company, c.anonymised_at, c.sort_key, s.text").
+			Join("LEFT JOIN customer_search AS s ON s.org_id = c.org_id AND s.customer_id = c.id").
+			Where("c.org_id = ?", org).Where("c.number > ?", after).OrderExpr("c.number").Limit(rebuildBatch).Scan(ctx, &rows)
 		if err != nil || len(rows) == 0 {
 			return err
 		}
 		last = rows[len(rows)-1].Number
 		ids := make([]string, len(rows))
-		var keys []nameKeyRow
 		for i, r := range rows {
 			ids[i] = r.ID
-			f := crm.CustomerFields{FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName, Company: r.Company}
-			for _, k := range crm.NameKeys(&f) {
-				keys = append(keys, nameKeyRow{OrgID: org, CustomerID: r.ID, Key: k, Number: r.Number})
+		}
+		var stored []nameKeyRow
+		if err := tx.NewSelect().Table("customer_name_keys").Column("customer_id", "key").
+			Where("org_id = ?", org).Where("customer_id IN (?)", bun.In(ids)).Scan(ctx, &stored); err != nil {
+			return err
+		}
+		storedKeys := map[string][]string{}
+		for _, k := range stored {
+			storedKeys[k.CustomerID] = append(storedKeys[k.CustomerID], k.Key)
+		}
+		p := func(i int) string { // a placeholder of a prepared statement
+			if dialectName == postgresDialect.name {
+				return fmt.Sprintf("$%d", i)
 			}
-			if _, err := tx.NewUpdate().Table("customer_search").Set("text = ?", crm.SearchText(&f)).
-				Where("org_id = ?", org).Where("customer_id = ?", r.ID).Exec(ctx); err != nil {
-				return err
+			return "?"
+		}
+		setSortKey, err := tx.Tx.PrepareContext(ctx, "UPDATE customers SET sort_key = "+p(1)+" WHERE org_id = "+p(2)+" AND id = "+p(3))
+		if err != nil {
+			return err
+		}
+		defer setSortKey.Close()
+		var rekeyed []string
+		var keys []nameKeyRow
+		for _, r := range rows {
+			f := crm.CustomerFields{FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName, Company: r.Company}
+			if want := crm.NameKeys(&f); !sameSet(want, storedKeys[r.ID]) {
+				rekeyed = append(rekeyed, r.ID)
+				for _, k := range want {
+					keys = append(keys, nameKeyRow{OrgID: org, CustomerID: r.ID, Key: k, Number: r.Number})
+				}
+			}
+			if text := crm.SearchText(&f); r.Text != nil && *r.Text != text {
+				if _, err := tx.NewUpdate().Table("customer_search").Set("text = ?", text).
+					Where("org_id = ?", org).Where("customer_id = ?", r.ID).Exec(ctx); err != nil {
+					return err
+				}
 			}
 			if r.AnonymisedAt != nil {
 				continue
 			}
-			if _, err := tx.NewUpdate().Table("customers").Set("sort_key = ?", crm.SortKey(lang, &f)).
-				Where("org_id = ?", org).Where("id = ?", r.ID).Exec(ctx); err != nil {
-				return err
+			if key := crm.SortKey(lang, &f); !bytes.Equal(key, r.SortKey) {
+				if _, err := setSortKey.ExecContext(ctx, key, org, r.ID); err != nil {
+					return err
+				}
 			}
 		}
-		if _, err := tx.NewDelete().Table("customer_name_keys").
-			Where("org_id = ?", org).Where("customer_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
-			return err
+		if len(rekeyed) > 0 {
+			if _, err := tx.NewDelete().Table("customer_name_keys").
+				Where("org_id = ?", org).Where("customer_id IN (?)", bun.In(rekeyed)).Exec(ctx); err != nil {
+				return err
+			}
 		}
 		if len(keys) > 0 {
 			if _, err := tx.NewInsert().Model(&keys).Exec(ctx); err != nil {
@@ -121,4 +160,15 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, org, lang string, a
 		return nil
 	})
 	return len(rows), last, err
+}
+
+// sameSet reports whether a and b hold the same strings, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
