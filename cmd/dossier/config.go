@@ -176,7 +176,7 @@ func isHelp(arg string) bool {
 // help and flags, on stdout with exit code 0. An unknown name is a usage
 // error.
 func (cl *cli) help(ctx context.Context, words []string) int {
-	if len(words) == 0 {
+	if len(words) == 0 || (len(words) == 1 && isHelp(words[0])) {
 		cl.usage(cl.stdout)
 		return exitOK
 	}

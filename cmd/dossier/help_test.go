@@ -50,6 +50,10 @@ func TestHelpOfGroups(t *testing.T) {
 			}
 		}
 	}
+	// "dossier help help" is the top-level help.
+	if r := dossier(t, "help", "help").wantCode(t, 0); !strings.Contains(r.stdout, "Usage: dossier COMMAND") {
+		t.Errorf("help help printed:\n%s", r.stdout)
+	}
 	// "dossier apikey help create" is the subcommand's help.
 	r := dossier(t, "apikey", "help", "create").wantCode(t, 0)
 	if !strings.HasPrefix(r.stdout, "Usage: dossier apikey create") {
