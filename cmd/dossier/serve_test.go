@@ -120,7 +120,7 @@ func TestServeHTTPShutdownDeadline(t *testing.T) {
 	cancel()
 	select {
 	case err := <-served:
-		if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "shutdown") {
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "shutting down") {
 			t.Fatalf("serveHTTP: %v, want a shutdown deadline error", err)
 		}
 	case <-time.After(10 * time.Second):
