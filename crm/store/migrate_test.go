@@ -184,52 +184,65 @@ func TestSearchKeysMigration(t *testing.T) {
 			}
 			return got
 		}
-		for _, tc := range []struct {
-			f    crm.CustomerFilter
-			want []int64
-		}{
-			{crm.CustomerFilter{Name: "obrien"}, []int64{1}},
-			{crm.CustomerFilter{Name: "o'brien"}, []int64{1}},
-			{crm.CustomerFilter{NameContains: "obrie"}, []int64{1}},
-			{crm.CustomerFilter{Name: "mueller"}, []int64{4}},
-			{crm.CustomerFilter{Name: "luc"}, []int64{4}},
-			{crm.CustomerFilter{Name: "jeanluc"}, []int64{4}},
-			{crm.CustomerFilter{NameContains: "ueller"}, []int64{4}},
-			{crm.CustomerFilter{Name: "arlig"}, []int64{2, 3}},
-			// Sorted by the whole last name first: Arlig before Ärlig
-			// whatever the first names; the anonymised customer first, as before.
-			{crm.CustomerFilter{Sort: crm.SortName}, []int64{5, 2, 3, 4, 1}},
-		} {
-			if got := find(tc.f); !slices.Equal(got, tc.want) {
-				t.Errorf("%+v found %v, want %v", tc.f, got, tc.want)
+		check := func(t *testing.T) {
+			for _, tc := range []struct {
+				f    crm.CustomerFilter
+				want []int64
+			}{
+				{crm.CustomerFilter{Name: "obrien"}, []int64{1}},
+				{crm.CustomerFilter{Name: "o'brien"}, []int64{1}},
+				{crm.CustomerFilter{NameContains: "obrie"}, []int64{1}},
+				{crm.CustomerFilter{Name: "mueller"}, []int64{4}},
+				{crm.CustomerFilter{Name: "luc"}, []int64{4}},
+				{crm.CustomerFilter{Name: "jeanluc"}, []int64{4}},
+				{crm.CustomerFilter{NameContains: "ueller"}, []int64{4}},
+				{crm.CustomerFilter{Name: "arlig"}, []int64{2, 3}},
+				// Sorted by the whole last name first: Arlig before Ärlig
+				// whatever the first names; the anonymised customer first, as before.
+				{crm.CustomerFilter{Sort: crm.SortName}, []int64{5, 2, 3, 4, 1}},
+			} {
+				if got := find(tc.f); !slices.Equal(got, tc.want) {
+					t.Errorf("%+v found %v, want %v", tc.f, got, tc.want)
+				}
+			}
+			// Every customer's rows are what a write today would store.
+			for i, cust := range customers {
+				f := crm.CustomerFields{FirstName: cust.first, LastName: cust.last}
+				var keys []string
+				if err := db.bun.NewSelect().Table("customer_name_keys").Column("key").Where("customer_id = ?", ids[i]).
+					OrderExpr("key").Scan(ctx, &keys); err != nil {
+					t.Fatal(err)
+				}
+				want := crm.NameKeys(&f)
+				slices.Sort(want)
+				if !slices.Equal(keys, want) {
+					t.Errorf("customer %d: name keys %q, want %q", i+1, keys, want)
+				}
+				var text string
+				var sortKey []byte
+				if err := db.bun.NewRaw("SELECT s.text, c.sort_key FROM customer_search AS s JOIN customers AS c ON c.id = s.customer_id WHERE c.id = ?", ids[i]).
+					Scan(ctx, &text, &sortKey); err != nil {
+					t.Fatal(err)
+				}
+				wantKey := crm.SortKey("de", &f)
+				if cust.anonymised {
+					wantKey = []byte{}
+				}
+				if text != crm.SearchText(&f) || !bytes.Equal(sortKey, wantKey) {
+					t.Errorf("customer %d: search text %q and sort key %x, want %q and %x", i+1, text, sortKey, crm.SearchText(&f), wantKey)
+				}
 			}
 		}
-		// Every customer's rows are what a write today would store.
-		for i, cust := range customers {
-			f := crm.CustomerFields{FirstName: cust.first, LastName: cust.last}
-			var keys []string
-			if err := db.bun.NewSelect().Table("customer_name_keys").Column("key").Where("customer_id = ?", ids[i]).
-				OrderExpr("key").Scan(ctx, &keys); err != nil {
-				t.Fatal(err)
-			}
-			want := crm.NameKeys(&f)
-			slices.Sort(want)
-			if !slices.Equal(keys, want) {
-				t.Errorf("customer %d: name keys %q, want %q", i+1, keys, want)
-			}
-			var text string
-			var sortKey []byte
-			if err := db.bun.NewRaw("SELECT s.text, c.sort_key FROM customer_search AS s JOIN customers AS c ON c.id = s.customer_id WHERE c.id = ?", ids[i]).
-				Scan(ctx, &text, &sortKey); err != nil {
-				t.Fatal(err)
-			}
-			wantKey := crm.SortKey("de", &f)
-			if cust.anonymised {
-				wantKey = []byte{}
-			}
-			if text != crm.SearchText(&f) || !bytes.Equal(sortKey, wantKey) {
-				t.Errorf("customer %d: search text %q and sort key %x, want %q and %x", i+1, text, sortKey, crm.SearchText(&f), wantKey)
-			}
+		check(t)
+
+		// Again with every key lost and batches of two customers: the
+		// rebuild walks past a batch's end and rewrites everything.
+		exec("UPDATE customers SET sort_key = ? WHERE anonymised_at IS NULL", []byte{})
+		exec("UPDATE customer_search SET text = ''")
+		exec("DELETE FROM customer_name_keys")
+		if err := rebuildSearchKeys(ctx, db.bun, db.dialect.name, 2); err != nil {
+			t.Fatal(err)
 		}
+		check(t)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -29,7 +30,7 @@ func (s *DB) goMigrations() []migrate.Migration {
 	return []migrate.Migration{{
 		Name: searchKeysVersion, Comment: "search_keys",
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
-			return rebuildSearchKeys(ctx, s.bun, s.dialect.name)
+			return rebuildSearchKeys(ctx, s.bun, s.dialect.name, rebuildBatch)
 		},
 	}}
 }
@@ -42,10 +43,11 @@ const rebuildBatch = 500
 // rebuildSearchKeys recomputes, for every customer of every organisation,
 // the search keys the current crm computes on every write: the name keys
 // (crm.NameKeys), the contains-search text (crm.SearchText) and the sort
-// key in the organisation's language (crm.SortKey). Anonymised customers
+// key in the organisation's language (crm.SortKey), batch customers per
+// transaction. Anonymised customers
 // keep their empty sort key. It names its columns, so that it runs against
 // the schema of its version, whatever later migrations add.
-func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string) error {
+func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string, batch int) error {
 	var orgs []struct {
 		ID              string `bun:"id"`
 		DefaultLanguage string `bun:"default_language"`
@@ -56,11 +58,11 @@ func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string) erro
 	for _, org := range orgs {
 		var after int64
 		for {
-			n, last, err := rebuildSearchKeysBatch(ctx, db, dialectName, org.ID, org.DefaultLanguage, after)
+			n, last, err := rebuildSearchKeysBatch(ctx, db, dialectName, org.ID, org.DefaultLanguage, after, batch)
 			if err != nil {
 				return fmt.Errorf("search keys of organisation %s: %w", org.ID, err)
 			}
-			if n < rebuildBatch {
+			if n < batch {
 				break
 			}
 			after = last
@@ -69,13 +71,13 @@ func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string) erro
 	return nil
 }
 
-// rebuildSearchKeysBatch rewrites the keys of the next rebuildBatch
+// rebuildSearchKeysBatch rewrites the keys of the next batch
 // customers of org with a number above after, in one transaction, and
 // returns how many it read and the last number. It writes only what
 // changed: an unchanged search text is not written again (on SQLite that
 // spares the trigram index an update), nor are unchanged name keys; the
-// sort keys, which all change, through one prepared statement.
-func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, lang string, after int64) (int, int64, error) {
+// sort keys, which all change, in one statement.
+func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, lang string, after int64, batch int) (int, int64, error) {
 	var rows []struct {
 		ID           string     `bun:"id"`
 		Number       int64      `bun:"number"`
@@ -92,7 +94,7 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, l
 		err := tx.NewSelect().TableExpr("customers AS c").
 			ColumnExpr("c.id, c.number, c.first_name, c.middle_name, c.last_name, c.company, c.anonymised_at, c.sort_key, s.text").
 			Join("LEFT JOIN customer_search AS s ON s.org_id = c.org_id AND s.customer_id = c.id").
-			Where("c.org_id = ?", org).Where("c.number > ?", after).OrderExpr("c.number").Limit(rebuildBatch).Scan(ctx, &rows)
+			Where("c.org_id = ?", org).Where("c.number > ?", after).OrderExpr("c.number").Limit(int64(batch)).Scan(ctx, &rows)
 		if err != nil || len(rows) == 0 {
 			return err
 		}
@@ -110,19 +112,11 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, l
 		for _, k := range stored {
 			storedKeys[k.CustomerID] = append(storedKeys[k.CustomerID], k.Key)
 		}
-		p := func(i int) string { // a placeholder of a prepared statement
-			if dialectName == postgresDialect.name {
-				return fmt.Sprintf("$%d", i)
-			}
-			return "?"
-		}
-		setSortKey, err := tx.Tx.PrepareContext(ctx, "UPDATE customers SET sort_key = "+p(1)+" WHERE org_id = "+p(2)+" AND id = "+p(3))
-		if err != nil {
-			return err
-		}
-		defer setSortKey.Close()
-		var rekeyed []string
-		var keys []nameKeyRow
+		var (
+			rekeyed  []string
+			keys     []nameKeyRow
+			sortKeys []any // id, key, id, key, ...
+		)
 		for _, r := range rows {
 			f := crm.CustomerFields{FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName, Company: r.Company}
 			if want := crm.NameKeys(&f); !sameSet(want, storedKeys[r.ID]) {
@@ -141,9 +135,12 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, l
 				continue
 			}
 			if key := crm.SortKey(lang, &f); !bytes.Equal(key, r.SortKey) {
-				if _, err := setSortKey.ExecContext(ctx, key, org, r.ID); err != nil {
-					return err
-				}
+				sortKeys = append(sortKeys, r.ID, key)
+			}
+		}
+		if len(sortKeys) > 0 {
+			if _, err := tx.NewRaw(setSortKeys(dialectName, len(sortKeys)/2), append(sortKeys, org)...).Exec(ctx); err != nil {
+				return err
 			}
 		}
 		if len(rekeyed) > 0 {
@@ -171,4 +168,16 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// setSortKeys is an UPDATE that sets the sort keys of n customers of one
+// organisation, with the arguments id, key, id, key, ..., org: one
+// statement (and on PostgreSQL one round trip) for a whole batch.
+func setSortKeys(dialectName string, n int) string {
+	row, id := "(?, ?)", "v.column1"
+	if dialectName == postgresDialect.name {
+		row, id = "(?, CAST(? AS bytea))", "CAST(v.column1 AS uuid)"
+	}
+	return "UPDATE customers SET sort_key = v.column2 FROM (VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
+		") AS v WHERE customers.org_id = ? AND customers.id = " + id
 }
