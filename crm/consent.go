@@ -692,7 +692,7 @@ func (s *ConsentService) Confirm(ctx context.Context, token string, ev Evidence)
 	}
 	token = strings.TrimSpace(token)
 	if token == "" || len(token) > 100 {
-		return nil, &notFoundError{what: "confirmation token"}
+		return nil, &notFoundError{what: "pending confirmation for this token (it may have expired)"}
 	}
 	var rec *ConsentRecord
 	err = s.store.InTx(ctx, func(tx Store) error {

@@ -374,7 +374,7 @@ func (s *CustomerService) GetByNumber(ctx context.Context, number int64) (*Custo
 		return nil, err
 	}
 	if number <= 0 {
-		return nil, &notFoundError{what: "customer number"}
+		return nil, &notFoundError{what: "customer with that number"}
 	}
 	return s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, Number: number})
 }
@@ -600,19 +600,23 @@ func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 // NameKeys returns the search keys under which name search finds a customer:
 // for the full name "Anna van der Berg" every suffix that starts a word
 // ("anna van der berg", "van der berg", "der berg", "berg"), the name with
-// the last name first ("van der berg anna"), and the company's suffixes.
-// A prefix search over these keys finds a customer by any name part, in
-// either order, without regard to case or accents.
+// the last name first ("van der berg anna"), and the company's suffixes,
+// each also in the other spellings of i18n.SearchKeys ("Jean-Luc" as
+// "jeanluc", "Müller" as "mueller"). A prefix search over these keys finds
+// a customer by any name part, in either order, without regard to case,
+// accents or apostrophes.
 func NameKeys(c *CustomerFields) []string {
 	var keys []string
 	seen := map[string]bool{}
 	addSuffixes := func(s string) {
-		words := strings.Fields(i18n.SearchKey(s))
-		for i := range words {
-			k := strings.Join(words[i:], " ")
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
+		for _, key := range i18n.SearchKeys(s) {
+			words := strings.Fields(key)
+			for i := range words {
+				k := strings.Join(words[i:], " ")
+				if !seen[k] {
+					seen[k] = true
+					keys = append(keys, k)
+				}
 			}
 		}
 	}
@@ -666,7 +670,7 @@ func (s *CustomerService) RemoveAltEmail(ctx context.Context, id, email string) 
 	return s.patchLatest(ctx, id, func(c *Customer) (CustomerPatch, error) {
 		emails := slices.DeleteFunc(slices.Clone(c.AltEmails), func(e string) bool { return EmailKey(e) == EmailKey(email) })
 		if len(emails) == len(c.AltEmails) {
-			return CustomerPatch{}, &notFoundError{what: "alternative e-mail " + email}
+			return CustomerPatch{}, &notFoundError{what: "alternative e-mail " + email + " on this customer"}
 		}
 		return CustomerPatch{AltEmails: &emails}, nil
 	})

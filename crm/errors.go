@@ -2,60 +2,63 @@ package crm
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 )
 
 // Sentinel errors. Every error the library returns matches one of them under
 // errors.Is, so callers (and the HTTP layer) branch on the kind of failure
-// without parsing messages.
+// without parsing messages. Their texts, and those of the typed errors, are
+// written for the person who reads them in the end: they say what happened
+// (and, where there is one, what to do), without package names or internal
+// terms.
 var (
 	// ErrNotFound: the thing asked for does not exist in the caller's organisation.
-	ErrNotFound = errors.New("crm: not found")
+	ErrNotFound = errors.New("not found")
 	// ErrConflict: the change collides with stored data (a unique value taken, a stale version).
-	ErrConflict = errors.New("crm: conflict")
+	ErrConflict = errors.New("the change conflicts with stored data")
 	// ErrInvalid: the input breaks a rule; the error is a *ValidationError naming the fields.
-	ErrInvalid = errors.New("crm: invalid input")
+	ErrInvalid = errors.New("invalid input")
 	// ErrNoOrg: the context carries no organisation (see WithOrg).
-	ErrNoOrg = errors.New("crm: no organisation in context")
+	ErrNoOrg = errors.New("no organisation given for the call: scope its context with crm.WithOrg")
 	// ErrUnauthenticated: a credential (an API key) is unknown, malformed or
 	// revoked. It deliberately does not say which.
-	ErrUnauthenticated = errors.New("crm: not authenticated")
+	ErrUnauthenticated = errors.New("not authenticated: a valid API key is needed")
 	// ErrNoActor: a change was attempted without an actor in the context (see WithActor).
-	ErrNoActor = errors.New("crm: no actor in context")
+	ErrNoActor = errors.New("no actor given for the change: say who makes it with crm.WithActor")
 	// ErrFeatureOff: the organisation has switched the feature off.
-	ErrFeatureOff = errors.New("crm: feature switched off")
+	ErrFeatureOff = errors.New("the organisation has switched this feature off")
 	// ErrMergeBlocked: a merge would remove a customer that must stay.
-	ErrMergeBlocked = errors.New("crm: merge blocked")
+	ErrMergeBlocked = errors.New("the merge is blocked: a customer it would remove must stay")
 	// ErrInsufficientPoints: a redemption or correction would overdraw the points balance.
-	ErrInsufficientPoints = errors.New("crm: insufficient points")
+	ErrInsufficientPoints = errors.New("not enough points: the points available today do not cover it")
 )
 
 // ErrStaleVersion is returned by updates whose expected version is no longer
 // the stored one: somebody else changed the record first. It matches
 // ErrConflict under errors.Is, so callers that only care about "conflict" need
 // not know it; the HTTP layer maps it to 412 Precondition Failed.
-var ErrStaleVersion error = &ConflictError{Reason: "the record was changed by someone else (stale version)"}
+var ErrStaleVersion error = &ConflictError{Reason: "the record was changed by someone else since it was read: read it again and repeat the change"}
 
 // ErrAnonymised is returned for changes of an anonymised customer: its
 // record is a shell without personal data and stays that way. It matches
 // ErrConflict under errors.Is.
-var ErrAnonymised error = &ConflictError{Reason: "the customer is anonymised"}
+var ErrAnonymised error = &ConflictError{Reason: "the customer is anonymised: the record can no longer be changed"}
 
 // ConflictError reports a change refused because of stored data. Field names
 // the input field (in its JSON spelling) whose value is already taken, when
-// the conflict is about one field.
+// the conflict is about one field; Reason says what happened in words a
+// person reads, and what to do where that is clear.
 type ConflictError struct {
 	Field  string
 	Reason string
 }
 
-// Error implements error.
+// Error implements error: the reason.
 func (e *ConflictError) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("crm: conflict on %s: %s", e.Field, e.Reason)
+	if e.Reason == "" {
+		return ErrConflict.Error()
 	}
-	return "crm: conflict: " + e.Reason
+	return e.Reason
 }
 
 // Is makes a ConflictError match ErrConflict.
@@ -86,7 +89,7 @@ func (e *ValidationError) Error() string {
 	for i, f := range e.Fields {
 		parts[i] = f.Message
 	}
-	return "crm: invalid input: " + strings.Join(parts, "; ")
+	return "invalid input: " + strings.Join(parts, "; ")
 }
 
 // Is makes a ValidationError match ErrInvalid.
@@ -102,8 +105,9 @@ func (e *ValidationError) Has(field, code string) bool {
 	return false
 }
 
-// notFoundError says what was not found; it matches ErrNotFound.
+// notFoundError says what was not found ("there is no customer 0193..."); it
+// matches ErrNotFound.
 type notFoundError struct{ what string }
 
-func (e *notFoundError) Error() string        { return "crm: " + e.what + " not found" }
+func (e *notFoundError) Error() string        { return "there is no " + e.what }
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }

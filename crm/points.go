@@ -283,7 +283,7 @@ func (s *PointService) repeated(ctx context.Context, st Store, sc scope, key, ha
 		return nil, err
 	}
 	if first.RequestHash != hash {
-		return nil, &ConflictError{Field: "idempotencyKey", Reason: "the key was used for a different request"}
+		return nil, &ConflictError{Field: "idempotencyKey", Reason: "the idempotency key was used for a different request: use a new key for a new request"}
 	}
 	first.Replayed = true
 	return first, nil

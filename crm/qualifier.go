@@ -115,7 +115,7 @@ type QualifierService struct {
 // ErrTooManyTags is returned when a customer would carry more than
 // MaxTagsPerCustomer tags. It matches ErrConflict: it collides with the
 // tags the customer already has.
-var ErrTooManyTags error = &ConflictError{Field: "tags", Reason: "a customer carries at most " + strconv.Itoa(MaxTagsPerCustomer) + " tags"}
+var ErrTooManyTags error = &ConflictError{Field: "tags", Reason: "a customer carries at most " + strconv.Itoa(MaxTagsPerCustomer) + " tags: take one off first"}
 
 // Define adds a tag or attribute.
 func (s *QualifierService) Define(ctx context.Context, in NewQualifier) (*Qualifier, error) {

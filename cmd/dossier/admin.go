@@ -137,7 +137,9 @@ func (cl *cli) apikeyRevoke(ctx context.Context, fs *flagSet, args []string) err
 		return err
 	}
 	defer closeDB()
-	if err := c.APIKeys.Revoke(octx, id); err != nil {
+	if err := c.APIKeys.Revoke(octx, id); errors.Is(err, crm.ErrNotFound) {
+		return fmt.Errorf("organisation %s has no API key %s (\"dossier apikey list --org %s\" lists its keys)", org, id, org)
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(cl.stdout, "API key %s is revoked.\n", id)

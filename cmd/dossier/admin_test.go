@@ -36,8 +36,8 @@ func TestAdmin(t *testing.T) {
 			t.Errorf("org create made %+v", org)
 		}
 		r = dossier(t, with("org", "create", "--id", "acme", "--name", "Again")...).wantCode(t, 1)
-		if !strings.Contains(r.stderr, "conflict") {
-			t.Errorf("second org create: %q", r.stderr)
+		if want := "dossier org create: --id: an organisation with this id exists already: choose another id\n"; r.stderr != want {
+			t.Errorf("second org create: %q, want %q", r.stderr, want)
 		}
 		r = dossier(t, with("org", "create", "--id", "Bad ID!", "--name", "X", "--language", "xx-nonsense-tag")...).wantCode(t, 1)
 		for _, want := range []string{"--id: id is not valid", "--language:"} {
@@ -84,7 +84,13 @@ func TestAdmin(t *testing.T) {
 		if strings.HasSuffix(row, " -") {
 			t.Errorf("a revoked key is not listed as revoked: %q", row)
 		}
-		dossier(t, with("apikey", "revoke", "--org", "acme", "--id", "01a20714-0000-7000-8000-000000000000")...).wantCode(t, 1)
+		for _, id := range []string{"01a20714-0000-7000-8000-000000000000", "nosuch"} {
+			r = dossier(t, with("apikey", "revoke", "--org", "acme", "--id", id)...).wantCode(t, 1)
+			want := "dossier apikey revoke: organisation acme has no API key " + id + ` ("dossier apikey list --org acme" lists its keys)` + "\n"
+			if r.stderr != want {
+				t.Errorf("revoking an unknown key: %q, want %q", r.stderr, want)
+			}
+		}
 		dossier(t, with("apikey", "list", "--org", "nowhere")...).wantCode(t, 1)
 	})
 }
@@ -184,7 +190,7 @@ func TestUsage(t *testing.T) {
 // TestBadDatabase checks that an unusable DSN is a clear error, exit 1.
 func TestBadDatabase(t *testing.T) {
 	r := dossier(t, "migrate", "--db", "mysql://somewhere").wantCode(t, 1)
-	if !strings.Contains(r.stderr, "dossier migrate: store: unknown database") {
+	if !strings.Contains(r.stderr, `dossier migrate: "mysql://somewhere" is not a database Dossier knows: use sqlite:PATH or postgres://`) {
 		t.Errorf("stderr: %q", r.stderr)
 	}
 }

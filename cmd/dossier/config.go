@@ -84,6 +84,12 @@ func commands() []command {
 			"without changing anything. \"dossier serve\" also does this on its own,\n" +
 			"every --retention-every.",
 		run: (*cli).retention,
+	}, {
+		name: "version", synopsis: "",
+		short: "Print the version of this binary",
+		long: "Print the module version this binary was built from and, when the build\n" +
+			"recorded it, the version control revision it was built at.",
+		run: (*cli).printVersion,
 	}}
 }
 
@@ -118,21 +124,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		cl.usage(stderr)
 		return exitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "-help", "--help":
-		if len(args) > 1 {
-			if cmd, rest, ok := lookup(args[1:]); ok && len(rest) == 0 {
-				// The command defines its flags as it runs; -h stops it there.
-				fs := cl.newFlagSet(cmd)
-				return cl.report(fs, cmd.run(cl, ctx, fs, []string{"-h"}))
-			}
-		}
-		cl.usage(stdout)
-		return exitOK
+	if isHelp(args[0]) {
+		return cl.help(ctx, args[1:])
 	}
 	cmd, rest, ok := lookup(args)
 	if !ok {
-		switch subs := subcommands(args[0]); {
+		subs := subcommands(args[0])
+		switch {
+		case len(subs) > 0 && len(args) > 1 && isHelp(args[1]):
+			// "dossier apikey --help", "dossier apikey help [create]"
+			return cl.help(ctx, append([]string{args[0]}, args[2:]...))
 		case len(subs) == 0:
 			fmt.Fprintf(stderr, "dossier: unknown command %q\n\n", args[0])
 		case len(args) == 1:
@@ -140,7 +141,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		default:
 			fmt.Fprintf(stderr, "dossier %s: unknown subcommand %q (use %s)\n\n", args[0], args[1], strings.Join(subs, ", "))
 		}
-		cl.usage(stderr)
+		if len(subs) > 0 {
+			cl.groupUsage(stderr, args[0])
+		} else {
+			cl.usage(stderr)
+		}
 		return exitUsage
 	}
 	fs := cl.newFlagSet(cmd)
@@ -156,6 +161,62 @@ func lookup(args []string) (command, []string, bool) {
 		}
 	}
 	return command{}, nil, false
+}
+
+// isHelp reports whether arg asks for help in the place of a command or subcommand.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// help is "dossier help [COMMAND [SUBCOMMAND]]": the top-level help, a
+// group's list of subcommands ("dossier help apikey") or one command's own
+// help and flags, on stdout with exit code 0. An unknown name is a usage
+// error.
+func (cl *cli) help(ctx context.Context, words []string) int {
+	if len(words) == 0 || (len(words) == 1 && isHelp(words[0])) {
+		cl.usage(cl.stdout)
+		return exitOK
+	}
+	if cmd, rest, ok := lookup(words); ok {
+		if len(rest) == 0 {
+			// The command defines its flags as it runs; -h stops it there.
+			fs := cl.newFlagSet(cmd)
+			return cl.report(fs, cmd.run(cl, ctx, fs, []string{"-h"}))
+		}
+		fmt.Fprintf(cl.stderr, "dossier help: %q has no subcommand %q\n\n", cmd.name, rest[0])
+		cl.usage(cl.stderr)
+		return exitUsage
+	}
+	subs := subcommands(words[0])
+	switch {
+	case len(subs) == 0:
+		fmt.Fprintf(cl.stderr, "dossier help: unknown command %q\n\n", words[0])
+		cl.usage(cl.stderr)
+		return exitUsage
+	case len(words) > 1 && !isHelp(words[1]):
+		fmt.Fprintf(cl.stderr, "dossier %s: unknown subcommand %q (use %s)\n\n", words[0], words[1], strings.Join(subs, ", "))
+		cl.groupUsage(cl.stderr, words[0])
+		return exitUsage
+	}
+	cl.groupUsage(cl.stdout, words[0])
+	return exitOK
+}
+
+// groupUsage prints the help of a command that only groups subcommands, such as "apikey".
+func (cl *cli) groupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: dossier %s SUBCOMMAND [flags]\n\nSubcommands:\n\n", group)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, cmd := range commands() {
+		if first, second, ok := strings.Cut(cmd.name, " "); ok && first == group {
+			fmt.Fprintf(tw, "  %s\t%s\n", second, cmd.short)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n\"dossier %s SUBCOMMAND -h\" shows a subcommand's own help and flags.\n", group)
 }
 
 // subcommands lists the second words of the commands that start with word.
@@ -177,7 +238,7 @@ func (cl *cli) usage(w io.Writer) {
 	for _, cmd := range commands() {
 		fmt.Fprintf(tw, "  %s\t%s\n", cmd.name, cmd.short)
 	}
-	fmt.Fprintf(tw, "  help [COMMAND]\tShow this help, or a command's flags (also: dossier COMMAND -h)\n")
+	fmt.Fprintf(tw, "  help [COMMAND]\tShow this help, or a command's own help and flags (also: dossier COMMAND --help)\n")
 	tw.Flush()
 	fmt.Fprint(w, "\nEvery flag can also be set by an environment variable; a flag given on the\n"+
 		"command line wins.\n\nEnvironment:\n\n")
@@ -196,6 +257,7 @@ func (cl *cli) report(fs *flagSet, err error) int {
 	var (
 		usageErr *usageError
 		invalid  *crm.ValidationError
+		conflict *crm.ConflictError
 	)
 	switch {
 	case err == nil:
@@ -213,6 +275,9 @@ func (cl *cli) report(fs *flagSet, err error) int {
 			fmt.Fprintf(cl.stderr, "  %s: %s\n", flagOfField(f.Field), f.Message)
 		}
 		fmt.Fprintf(cl.stderr, "See \"dossier %s -h\".\n", fs.cmd.name)
+		return exitError
+	case errors.As(err, &conflict) && conflict.Field != "":
+		fmt.Fprintf(cl.stderr, "dossier %s: %s: %v\n", fs.cmd.name, flagOfField(conflict.Field), err)
 		return exitError
 	default:
 		fmt.Fprintf(cl.stderr, "dossier %s: %v\n", fs.cmd.name, err)
@@ -292,7 +357,7 @@ func (fs *flagSet) envBool(p *bool, name, env string, def bool, usage string) {
 
 // dbFlag defines --db, which every command has.
 func (fs *flagSet) dbFlag(p *string) {
-	fs.envString(p, "db", "DOSSIER_DB", "sqlite:dossier.db", "the `database`: sqlite:PATH or postgres://USER@HOST:5432/DB")
+	fs.envString(p, "db", "DOSSIER_DB", defaultDB, "the `database`: sqlite:PATH or postgres://USER@HOST:5432/DB")
 }
 
 // orgSettingsFlags defines --language and --country, the settings of the
@@ -344,7 +409,13 @@ func required(flags ...[2]string) error {
 
 // usage prints the command's help and flags.
 func (fs *flagSet) usage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: dossier %s %s\n\n%s\n\nFlags (environment variables in brackets):\n\n", fs.cmd.name, fs.cmd.synopsis, fs.cmd.long)
+	fmt.Fprintf(w, "Usage: dossier %s\n\n%s\n", strings.TrimSpace(fs.cmd.name+" "+fs.cmd.synopsis), fs.cmd.long)
+	defined := false
+	fs.VisitAll(func(*flag.Flag) { defined = true })
+	if !defined {
+		return
+	}
+	fmt.Fprint(w, "\nFlags (environment variables in brackets):\n\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
@@ -356,4 +427,49 @@ func version() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// printVersion is "dossier version".
+func (cl *cli) printVersion(_ context.Context, fs *flagSet, args []string) error {
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	bi, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(cl.stdout, versionLine(bi))
+	return nil
+}
+
+// versionLine describes a build: "dossier v1.4.0", or with the revision
+// when the build recorded one, "dossier v1.4.0 (revision 3f2a9c1d0b7e,
+// 2026-11-27T10:00:00Z, with uncommitted changes)". bi may be nil.
+func versionLine(bi *debug.BuildInfo) string {
+	v := "dev"
+	if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	var rev, at string
+	var modified bool
+	if bi != nil {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if rev == "" {
+		return "dossier " + v
+	}
+	details := []string{"revision " + rev[:min(len(rev), 12)]}
+	if at != "" {
+		details = append(details, at)
+	}
+	if modified {
+		details = append(details, "with uncommitted changes")
+	}
+	return "dossier " + v + " (" + strings.Join(details, ", ") + ")"
 }

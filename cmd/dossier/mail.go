@@ -65,7 +65,7 @@ func (m *mailSettings) sender(password string, log *slog.Logger) (mail.Sender, m
 		if m.user != "" || password != "" {
 			return nil, from, usageErrorf("--smtp-user and $%s need --smtp-host", envSMTPPassword)
 		}
-		log.Warn("mail is not sent: without --smtp-host every mail is written to this log instead (log sender)")
+		log.Info("mails are written to this log, not sent: no --smtp-host is set (log sender)")
 		return &mail.LogSender{Logger: log, From: from}, from, nil
 	}
 	if from.IsZero() {

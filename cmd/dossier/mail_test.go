@@ -177,7 +177,7 @@ func TestServeMailsToLog(t *testing.T) {
 	eachDB(t, func(t *testing.T, dsn string) {
 		dataDir := t.TempDir()
 		srv := startServer(t, "--db", dsn, "--data-dir", dataDir, "--retention-every", "0", "--points-expiry-every", "0")
-		if !strings.Contains(srv.stderr.String(), "without --smtp-host every mail is written to this log instead (log sender)") {
+		if !strings.Contains(srv.stderr.String(), `level=INFO msg="mails are written to this log, not sent: no --smtp-host is set (log sender)"`) {
 			t.Errorf("no start line about the log sender:\n%s", srv.stderr)
 		}
 		c := openCRMWithDocuments(t, dsn, dataDir)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
@@ -24,6 +25,7 @@ const (
 	firstOrgName   = "My organisation"
 	firstKeyName   = "first key"
 	firstKeyStaff  = "admin"
+	defaultDB      = "sqlite:dossier.db"
 	defaultMaxBody = 1 << 20
 )
 
@@ -133,7 +135,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := createFirstOrganisation(ctx, c, lang, country, log, cl.stdout, "http://"+ln.Addr().String()); err != nil {
+	if err := createFirstOrganisation(ctx, c, lang, country, log, cl.stdout, "http://"+ln.Addr().String(), db); err != nil {
 		ln.Close()
 		return err
 	}
@@ -173,13 +175,16 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 
 // createFirstOrganisation makes a fresh installation usable: when there is
 // no organisation yet it creates one with an API key and prints the key to
-// out, once. The key never goes to the log.
-func createFirstOrganisation(ctx context.Context, c *crm.CRM, lang, country string, log *slog.Logger, out io.Writer, baseURL string) error {
+// out, once. The key never goes to the log. On a database that has
+// organisations it logs how to make a key, for an operator who lost the
+// first one: db is the database serve was given.
+func createFirstOrganisation(ctx context.Context, c *crm.CRM, lang, country string, log *slog.Logger, out io.Writer, baseURL, db string) error {
 	orgs, err := c.Organisations.List(ctx)
 	if err != nil {
 		return err
 	}
 	if len(orgs) > 0 {
+		log.Info("API keys are shown only when they are made; to make one: "+apikeyCreateHint(db, orgs), "organisations", len(orgs))
 		return nil
 	}
 	org, err := c.Organisations.Create(ctx, crm.NewOrganisation{
@@ -240,7 +245,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.L
 
 	select {
 	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
+		return fmt.Errorf("serving HTTP stopped: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing requests in flight", "timeout", limits.Shutdown)
@@ -249,9 +254,36 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.L
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 		<-served
-		return fmt.Errorf("shutdown: requests still running after %s were cut off: %w", limits.Shutdown, err)
+		return fmt.Errorf("shutting down: requests still running after %s were cut off: %w", limits.Shutdown, err)
 	}
 	<-served // http.ErrServerClosed
 	log.Info("stopped")
 	return nil
+}
+
+// apikeyCreateHint is the command line that makes an API key on the
+// database db for one of orgs: its id when there is one organisation, with
+// --db unless db is the default, and a password placeholder in place of a
+// password.
+func apikeyCreateHint(db string, orgs []crm.Organisation) string {
+	org := "ID"
+	if len(orgs) == 1 {
+		org = orgs[0].ID
+	}
+	hint := "dossier apikey create --org " + org + " --name NAME"
+	if db != defaultDB {
+		dsn := strings.ReplaceAll(redact(db), "xxxxx", "PASSWORD")
+		hint += " --db '" + strings.ReplaceAll(dsn, "'", `'\''`) + "'"
+	}
+	if len(orgs) > 1 {
+		ids := make([]string, 0, 5)
+		for _, o := range orgs[:min(len(orgs), 5)] {
+			ids = append(ids, o.ID)
+		}
+		if len(orgs) > 5 {
+			ids = append(ids, "...")
+		}
+		hint += ", ID one of " + strings.Join(ids, ", ")
+	}
+	return hint
 }

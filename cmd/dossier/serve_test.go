@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dossiercrm/dossier/crm"
 )
 
 // serveSlow serves a handler that answers only when release is closed, and
@@ -116,7 +120,7 @@ func TestServeHTTPShutdownDeadline(t *testing.T) {
 	cancel()
 	select {
 	case err := <-served:
-		if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "shutdown") {
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "shutting down") {
 			t.Fatalf("serveHTTP: %v, want a shutdown deadline error", err)
 		}
 	case <-time.After(10 * time.Second):
@@ -140,6 +144,63 @@ func TestCORSOrigins(t *testing.T) {
 	for _, bad := range []string{"app.example.com", "ftp://x.example", "https://x.example/path", "https://"} {
 		if _, err := parseCORSOrigins(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestServeSaysHowToMakeAKey: serve on a database that already has
+// organisations prints no key, so it says how to make one; the command it
+// gives works as written.
+func TestServeSaysHowToMakeAKey(t *testing.T) {
+	eachDB(t, func(t *testing.T, dsn string) {
+		args := []string{"--db", dsn, "--retention-every", "0", "--points-expiry-every", "0"}
+		first := startServer(t, args...)
+		if code := first.shutdown(t); code != 0 {
+			t.Fatalf("first serve exited with %d:\n%s", code, first.stderr)
+		}
+		if strings.Contains(first.stderr.String(), "to make one") {
+			t.Errorf("the first start, which printed a key, also says how to make one:\n%s", first.stderr)
+		}
+		again := startServer(t, args...)
+		m := regexp.MustCompile(`level=INFO msg="API keys are shown only when they are made; to make one: dossier ([^"]*)" organisations=1`).
+			FindStringSubmatch(again.stderr.String())
+		if m == nil {
+			t.Fatalf("the second start does not say how to make a key:\n%s", again.stderr)
+		}
+		if again.stdout.String() != "" {
+			t.Errorf("the second start printed %q", again.stdout)
+		}
+		// Split the shell words: single quotes around --db's value.
+		var words []string
+		for i, part := range strings.Split(m[1], "'") {
+			if i%2 == 1 {
+				words = append(words, part)
+			} else {
+				words = append(words, strings.Fields(part)...)
+			}
+		}
+		words = slices.Replace(words, slices.Index(words, "NAME"), slices.Index(words, "NAME")+1, "replacement")
+		r := dossier(t, words...).wantCode(t, 0)
+		if !secretPattern.MatchString(r.stdout) {
+			t.Errorf("%q printed no key:\n%s", words, r.stdout)
+		}
+	})
+}
+
+func TestAPIKeyCreateHint(t *testing.T) {
+	one := []crm.Organisation{{ID: "main"}}
+	for _, tc := range []struct {
+		db   string
+		orgs []crm.Organisation
+		want string
+	}{
+		{defaultDB, one, "dossier apikey create --org main --name NAME"},
+		{"sqlite:/srv/it's.db", one, `dossier apikey create --org main --name NAME --db 'sqlite:/srv/it'\''s.db'`},
+		{"postgres://dossier:s3cret@db:5432/crm", one, "dossier apikey create --org main --name NAME --db 'postgres://dossier:PASSWORD@db:5432/crm'"},
+		{defaultDB, []crm.Organisation{{ID: "a"}, {ID: "b"}}, "dossier apikey create --org ID --name NAME, ID one of a, b"},
+	} {
+		if got := apikeyCreateHint(tc.db, tc.orgs); got != tc.want {
+			t.Errorf("hint for %s = %q, want %q", tc.db, got, tc.want)
 		}
 	}
 }

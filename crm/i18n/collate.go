@@ -48,3 +48,36 @@ func SortKey(lang, s string) []byte {
 	var buf collate.Buffer
 	return slices.Clone(collate.New(tag, collate.IgnoreCase).KeyFromString(&buf, s))
 }
+
+// SortKeyParts is SortKey for text made of parts compared one after the
+// other, such as a last name and a first name: the first part decides at
+// every level of the collation (letters, then accents, then the rest)
+// before the second is looked at, so that in German "Muller, Zoë" sorts
+// before "Müller, Anna" and all the Müllers stay together. Empty parts
+// are compared too (they sort first).
+// It is safe for concurrent use.
+func SortKeyParts(lang string, parts ...string) []byte {
+	tag, err := language.Parse(lang)
+	if err != nil {
+		tag = language.English
+	}
+	c := collate.New(tag, collate.IgnoreCase)
+	var buf collate.Buffer
+	var key []byte
+	for _, p := range parts {
+		// Each part's key, escaped so that it holds no 0x00 byte, then
+		// 0x00: a part that is a prefix of another sorts first, whatever
+		// follows it. 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02 keep the order.
+		for _, b := range c.KeyFromString(&buf, p) {
+			switch b {
+			case 0x00, 0x01:
+				key = append(key, 0x01, b+1)
+			default:
+				key = append(key, b)
+			}
+		}
+		key = append(key, 0x00)
+		buf.Reset()
+	}
+	return key
+}

@@ -16,6 +16,14 @@ func ExampleSearchKey() {
 	// lukasz sondergaard
 }
 
+func ExampleSearchKeys() {
+	fmt.Printf("%q\n", i18n.SearchKeys("O’Brien"))
+	fmt.Printf("%q\n", i18n.SearchKeys("Jean-Luc Müller"))
+	// Output:
+	// ["obrien"]
+	// ["jean luc muller" "jeanluc muller" "jean luc mueller" "jeanluc mueller"]
+}
+
 func ExampleChoose() {
 	available := []string{"en", "nl", "de"} // the first is the fallback
 	fmt.Println(i18n.Choose(available, "nl-BE"))

@@ -66,13 +66,17 @@ func TestChoose(t *testing.T) {
 var searchKeys = []struct{ in, want string }{
 	{"Émile Zoë", "emile zoe"},
 	{"STRAßE", "strasse"},
-	{"  Müller-Lüdenscheidt ", "muller-ludenscheidt"},
-	{"Müller\u2010Lüdenscheidt", "muller-ludenscheidt"}, // typographic hyphen
+	{"  Müller-Lüdenscheidt ", "muller ludenscheidt"},   // a hyphen separates words
+	{"Müller\u2010Lüdenscheidt", "muller ludenscheidt"}, // typographic hyphen
+	{"Jean–Luc", "jean luc"},                            // en dash
 	{"Łódź", "lodz"},
 	{"Søren", "soren"},
 	{"Søren Kierkegaard", "soren kierkegaard"},
-	{"O'Neill, Seán", "o'neill sean"},
-	{"O’Neill", "o'neill"}, // typographic apostrophe
+	{"O'Neill, Seán", "oneill sean"}, // apostrophes go
+	{"O’Neill", "oneill"},            // typographic apostrophe
+	{"Dʼ Angelo", "d angelo"},
+	{"'t Hooft", "t hooft"},
+	{"O`Brien O´Brien", "obrien obrien"}, // typed for an apostrophe
 	{"Dvořák\t(Antonín)", "dvorak antonin"},
 	{"Æsir & Œuvre", "aesir & oeuvre"},
 	{"St. Đorđe", "st. dorde"},
@@ -197,5 +201,66 @@ func TestSortKey(t *testing.T) {
 		if got := strings.Join(names, " "); got != tc.want {
 			t.Errorf("SortKey order for %q = %q, want %q", tc.lang, got, tc.want)
 		}
+	}
+}
+
+func TestSearchKeys(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"Anna Berg", []string{"anna berg"}},
+		{"O'Brien", []string{"obrien"}},
+		{"Jean-Luc Picard", []string{"jean luc picard", "jeanluc picard"}},
+		{"Müller", []string{"muller", "mueller"}},
+		{"Mu\u0308ller", []string{"muller", "mueller"}}, // decomposed ü
+		{"MÜLLER", []string{"muller", "mueller"}},
+		{"Jörg Müller-Lüdenscheidt", []string{"jorg muller ludenscheidt", "jorg mullerludenscheidt",
+			"joerg mueller luedenscheidt", "joerg muellerluedenscheidt"}},
+		{"Straße", []string{"strasse"}},
+		{"!!!", []string{}},
+	} {
+		got := i18n.SearchKeys(tc.in)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("SearchKeys(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if len(got) > 0 && got[0] != i18n.SearchKey(tc.in) {
+			t.Errorf("SearchKeys(%q) does not start with the SearchKey", tc.in)
+		}
+	}
+}
+
+// TestSortKeyParts: the last name decides at every level before the first
+// name is compared, so one surname stays together in any case or accent.
+func TestSortKeyParts(t *testing.T) {
+	type name struct{ last, first string }
+	for _, tc := range []struct {
+		lang  string
+		names []name
+		want  string
+	}{
+		{"de", []name{{"Arlig", "Bea"}, {"Ärlig", "Anna"}, {"Arlig", "Carl"}, {"Ärlig", "Dora"}},
+			"Arlig Bea, Arlig Carl, Ärlig Anna, Ärlig Dora"},
+		{"de", []name{{"MÜLLER", "Anna"}, {"Muller", "Bert"}, {"Müller", "Cora"}, {"Muller", "Anna"}, {"Müller", "Bert"}, {"Mull", "Zoë"}},
+			"Mull Zoë, Muller Anna, Muller Bert, MÜLLER Anna, Müller Bert, Müller Cora"},
+		{"sv", []name{{"Öberg", "Anna"}, {"Zorn", "Bo"}, {"Oberg", "Cilla"}},
+			"Oberg Cilla, Zorn Bo, Öberg Anna"},
+		{"en", []name{{"", "Zed"}, {"Adams", "Amy"}}, "Zed, Adams Amy"}, // an empty part sorts first
+	} {
+		names := slices.Clone(tc.names)
+		slices.SortStableFunc(names, func(a, b name) int {
+			return bytes.Compare(i18n.SortKeyParts(tc.lang, a.last, a.first), i18n.SortKeyParts(tc.lang, b.last, b.first))
+		})
+		var got []string
+		for _, n := range names {
+			got = append(got, strings.TrimSpace(n.last+" "+n.first))
+		}
+		if s := strings.Join(got, ", "); s != tc.want {
+			t.Errorf("%s: %s, want %s", tc.lang, s, tc.want)
+		}
+	}
+	// The escaping keeps keys whose bytes include 0x00 and 0x01 in order.
+	if bytes.Compare(i18n.SortKeyParts("en", "a", "b"), i18n.SortKeyParts("en", "a b")) >= 0 {
+		t.Error(`"a", "b" does not sort before "a b"`)
 	}
 }

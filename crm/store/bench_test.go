@@ -38,7 +38,7 @@ import (
 const benchCustomers = 100_000
 
 // benchSeedVersion changes whenever seed writes different rows.
-const benchSeedVersion = 3
+const benchSeedVersion = 4
 
 const benchOrg = "bench"
 

@@ -3,7 +3,6 @@ package store
 import (
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -18,31 +17,33 @@ var uniqueFields = []struct {
 	conflict         crm.ConflictError
 }{
 	{"customers_login_email_uq", "customers.org_id, customers.login_email_key",
-		crm.ConflictError{Field: "loginEmail", Reason: "already the login of another customer"}},
+		crm.ConflictError{Field: "loginEmail", Reason: "this e-mail address is already the login of another customer: use another address, or change that customer"}},
 	{"organisations_pkey", "organisations.id",
-		crm.ConflictError{Field: "id", Reason: "an organisation with this id exists"}},
+		crm.ConflictError{Field: "id", Reason: "an organisation with this id exists already: choose another id"}},
 	{"api_keys_secret_hash_uq", "api_keys.secret_hash",
-		crm.ConflictError{Field: "secret", Reason: "an API key with this secret exists"}},
+		crm.ConflictError{Field: "secret", Reason: "an API key with this secret exists already: make the key again"}},
 	{"qualifiers_name_uq", "qualifiers.org_id, qualifiers.kind, qualifiers.name_key",
-		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
+		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
 	{"labels_name_uq", "labels.org_id, labels.name_key",
-		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
+		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
 	{"segments_name_uq", "segments.org_id, segments.name_key",
-		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
+		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
 	{"consent_purposes_key_uq", "consent_purposes.org_id, consent_purposes.key",
-		crm.ConflictError{Field: "key", Reason: "a consent purpose with this key exists"}},
+		crm.ConflictError{Field: "key", Reason: "a consent purpose with this key exists already: choose another key"}},
 	{"point_transactions_key_uq", "point_transactions.org_id, point_transactions.idempotency_key",
-		crm.ConflictError{Field: "idempotencyKey", Reason: "the key was used for a different request"}},
+		crm.ConflictError{Field: "idempotencyKey", Reason: "the idempotency key was used for a different request: use a new key for a new request"}},
 	{"point_transactions_reverses_uq", "point_transactions.org_id, point_transactions.reverses",
 		crm.ConflictError{Field: "transactionId", Reason: "the transaction was reversed already"}},
 	{"document_attributes_name_uq", "document_attributes.org_id, document_attributes.name_key",
-		crm.ConflictError{Field: "name", Reason: "this name is taken"}},
+		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
-		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists (archived ones included)"}},
+		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists already (archived ones count too): choose another key, or restore the archived field"}},
 }
 
 // interpretError translates driver errors into crm errors: the one place
-// where database error codes are read.
+// where database error codes are read. The translated errors say what
+// happened in words for the person who reads them; the driver's error stays
+// reachable with errors.Unwrap, for logs.
 func interpretError(err error) error {
 	if err == nil {
 		return nil
@@ -56,9 +57,9 @@ func interpretError(err error) error {
 		case "23505": // unique_violation
 			return conflictFor(func(postgres, _ string) bool { return pgErr.Field('n') == postgres })
 		case "23503": // foreign_key_violation
-			return fmt.Errorf("store: %s: %w", pgErr.Field('M'), crm.ErrNotFound)
+			return &translatedError{msg: missingReference, kind: crm.ErrNotFound, cause: err}
 		case "23514": // check_violation: a value the schema's rules refuse (a tenth tag slot)
-			return fmt.Errorf("store: %s: %w", pgErr.Field('n'), crm.ErrConflict)
+			return &translatedError{msg: brokenLimit, kind: crm.ErrConflict, cause: err}
 		case "22P02": // invalid_text_representation: an id that is not a UUID cannot exist
 			return crm.ErrNotFound
 		}
@@ -70,12 +71,31 @@ func interpretError(err error) error {
 	case strings.Contains(msg, "UNIQUE constraint failed: "), strings.Contains(msg, "PRIMARY KEY constraint failed"):
 		return conflictFor(func(_, sqlite string) bool { return strings.Contains(msg, sqlite) })
 	case strings.Contains(msg, "CHECK constraint failed"):
-		return fmt.Errorf("store: %s: %w", msg, crm.ErrConflict)
+		return &translatedError{msg: brokenLimit, kind: crm.ErrConflict, cause: err}
 	case strings.Contains(msg, "FOREIGN KEY constraint failed"):
-		return fmt.Errorf("store: a referenced row does not exist: %w", crm.ErrNotFound)
+		return &translatedError{msg: missingReference, kind: crm.ErrNotFound, cause: err}
 	}
 	return err
 }
+
+// The texts of translated constraint violations.
+const (
+	missingReference = "something the change refers to does not exist (it may have just been deleted): nothing was changed"
+	brokenLimit      = "the change goes beyond a limit of the stored data, such as the most tags a customer carries: nothing was changed"
+)
+
+// translatedError is a driver error translated into a crm kind: Error is
+// the text for people, Is matches the kind (crm.ErrNotFound,
+// crm.ErrConflict) and Unwrap returns the driver's error.
+type translatedError struct {
+	msg   string
+	kind  error
+	cause error
+}
+
+func (e *translatedError) Error() string        { return e.msg }
+func (e *translatedError) Is(target error) bool { return target == e.kind }
+func (e *translatedError) Unwrap() error        { return e.cause }
 
 func conflictFor(match func(postgres, sqlite string) bool) error {
 	for _, u := range uniqueFields {
@@ -84,5 +104,5 @@ func conflictFor(match func(postgres, sqlite string) bool) error {
 			return &c
 		}
 	}
-	return &crm.ConflictError{Reason: "a unique value is already taken"}
+	return &crm.ConflictError{Reason: "a value that must be unique is taken already: change it"}
 }

@@ -20,11 +20,14 @@ var migrationFiles embed.FS
 func (s *DB) Migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrationFiles, s.dialect.migrations)
 	if err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return fmt.Errorf("reading the schema migrations: %w", err)
 	}
 	migrations := migrate.NewMigrations()
 	if err := migrations.Discover(sub); err != nil {
-		return fmt.Errorf("store: migrations: %w", err)
+		return fmt.Errorf("reading the schema migrations: %w", err)
+	}
+	for _, m := range s.goMigrations() {
+		migrations.Add(m)
 	}
 	// By default bun marks a migration applied before running it; a failed
 	// migration would then never be retried.
@@ -33,25 +36,25 @@ func (s *DB) Migrate(ctx context.Context) error {
 	if s.dialect.name == postgresDialect.name {
 		conn, err := s.bun.Conn(ctx)
 		if err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
+			return fmt.Errorf("migrating the schema: %w", err)
 		}
 		defer conn.Close()
 		// One lock per schema, so that separate schemas (tests) do not wait for each other.
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext('dossier.migrate.' || current_schema()))"); err != nil {
-			return fmt.Errorf("store: migrate lock: %w", err)
+			return fmt.Errorf("migrating the schema: waiting for other servers: %w", err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext('dossier.migrate.' || current_schema()))")
 	}
 	if s.dialect.beforeMigrate != nil {
 		if err := s.dialect.beforeMigrate(ctx, s.bun); err != nil {
-			return fmt.Errorf("store: migrate: %w", err)
+			return fmt.Errorf("migrating the schema: %w", err)
 		}
 	}
 	if err := m.Init(ctx); err != nil {
-		return fmt.Errorf("store: migrate init: %w", err)
+		return fmt.Errorf("migrating the schema: %w", err)
 	}
 	if _, err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return fmt.Errorf("migrating the schema: %w", err)
 	}
 	return nil
 }

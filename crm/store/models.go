@@ -244,7 +244,7 @@ func (d *date) Scan(src any) error {
 	case []byte:
 		return d.parse(string(v))
 	}
-	return fmt.Errorf("store: cannot read %T as a date", src)
+	return fmt.Errorf("cannot read %T as a date", src)
 }
 
 func (d *date) parse(s string) error {

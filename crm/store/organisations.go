@@ -62,7 +62,7 @@ func (s *DB) OrganisationNextCustomerNumber(ctx context.Context, id string) (int
 		Returning("next_customer_number").
 		Scan(ctx, &next)
 	if err != nil {
-		return 0, fmt.Errorf("store: organisation %s: %w", id, interpretError(err))
+		return 0, fmt.Errorf("organisation %s: %w", id, interpretError(err))
 	}
 	return next, nil
 }

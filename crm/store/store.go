@@ -69,7 +69,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path := strings.TrimPrefix(dsn, "sqlite:")
 		if path == "" {
-			return nil, errors.New("store: sqlite DSN needs a path, e.g. sqlite:dossier.db")
+			return nil, errors.New("the SQLite database needs a file name, e.g. sqlite:dossier.db")
 		}
 		memory := path == ":memory:"
 		if memory {
@@ -89,7 +89,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			"&_pragma=mmap_size(2147418112)&_txlock=immediate"
 		sqldb, err := sql.Open(sqliteshim.ShimName, path)
 		if err != nil {
-			return nil, fmt.Errorf("store: open sqlite: %w", err)
+			return nil, fmt.Errorf("opening the SQLite database: %w", err)
 		}
 		if memory {
 			// Each connection to ":memory:" is a database of its own.
@@ -103,12 +103,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		sqldb.SetMaxIdleConns(IdleConns)
 		bdb, d = bun.NewDB(sqldb, pgdialect.New()), postgresDialect
 	default:
-		return nil, fmt.Errorf("store: unknown database in DSN %q: use sqlite:PATH or postgres://...", redact(dsn))
+		return nil, fmt.Errorf("%q is not a database Dossier knows: use sqlite:PATH or postgres://USER@HOST:5432/DB", redact(dsn))
 	}
 	s := &DB{bun: bdb, db: bdb, dialect: d}
 	if err := bdb.PingContext(ctx); err != nil {
 		_ = bdb.Close()
-		return nil, fmt.Errorf("store: connect to %s: %w", d.name, err)
+		return nil, fmt.Errorf("cannot connect to the %s database: %w", map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite"}[d.name], err)
 	}
 	if o.migrate {
 		if err := s.Migrate(ctx); err != nil {

@@ -127,6 +127,9 @@ func testLoginEmailUnique(t *testing.T, open func(t *testing.T) crm.Store) {
 	if !errors.As(err, &ce) || ce.Field != "loginEmail" {
 		t.Fatalf("conflict %v does not name loginEmail", err)
 	}
+	if want := "this e-mail address is already the login of another customer: use another address, or change that customer"; err.Error() != want {
+		t.Errorf("conflict reads %q, want %q", err, want)
+	}
 	// The correspondence address may repeat; another organisation may use the login.
 	e.create(e.a, crm.CustomerFields{LastName: "Three", Email: "SHARED@example.nl"})
 	e.create(e.b, crm.CustomerFields{LastName: "Other org", LoginEmail: "anna@example.nl"})

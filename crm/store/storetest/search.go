@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,5 +203,103 @@ func testListPagination(t *testing.T, open func(t *testing.T) crm.Store) {
 	p, err := e.crm.Customers.List(e.a, crm.CustomerFilter{}, crm.PageRequest{})
 	if err != nil || len(p.Items) != 8 || p.Next != "" {
 		t.Fatalf("default page: %d items, next %q, err %v", len(p.Items), p.Next, err)
+	}
+}
+
+// testFindBySpelling: name search finds a name as people type it: without
+// its apostrophe (straight or typographic), a hyphenated name by each part
+// and written as one, and umlauts also by their German transliteration
+// (in every organisation; "muller" keeps finding Müller). Prefix search
+// and contains-search agree.
+func testFindBySpelling(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	sean := e.create(e.a, crm.CustomerFields{FirstName: "Seán", LastName: "O'Brien"})
+	patrick := e.create(e.a, crm.CustomerFields{FirstName: "Patrick", LastName: "O’Brien"}) // U+2019
+	picard := e.create(e.a, crm.CustomerFields{FirstName: "Jean-Luc", LastName: "Picard"})
+	mullerA := e.create(e.a, crm.CustomerFields{FirstName: "Anna", LastName: "Müller"})
+	mullerB := e.create(e.b, crm.CustomerFields{FirstName: "Jörg", LastName: "Müller-Lüdenscheidt"})
+	muellerB := e.create(e.b, crm.CustomerFields{FirstName: "Karl", LastName: "Mueller"})
+	mullerPlainB := e.create(e.b, crm.CustomerFields{FirstName: "Lea", LastName: "Muller"})
+	e.create(e.b, crm.CustomerFields{FirstName: "Seán", LastName: "O'Brien"}) // the other organisation's
+
+	cases := []struct {
+		ctx      context.Context
+		org      string
+		query    string
+		contains bool
+		want     []int64
+	}{
+		{e.a, "A", "obrien", false, []int64{sean.Number, patrick.Number}},
+		{e.a, "A", "o'brien", false, []int64{sean.Number, patrick.Number}},
+		{e.a, "A", "O’Brien", false, []int64{sean.Number, patrick.Number}},
+		{e.a, "A", "obrien sean", false, []int64{sean.Number}},
+		{e.a, "A", "brien", true, []int64{sean.Number, patrick.Number}},
+		{e.a, "A", "obri", true, []int64{sean.Number, patrick.Number}},
+		{e.a, "A", "jean", false, []int64{picard.Number}},
+		{e.a, "A", "luc", false, []int64{picard.Number}},
+		{e.a, "A", "jeanluc", false, []int64{picard.Number}},
+		{e.a, "A", "Jean-Luc", false, []int64{picard.Number}},
+		{e.a, "A", "jean luc picard", false, []int64{picard.Number}},
+		{e.a, "A", "picard jeanluc", false, []int64{picard.Number}},
+		{e.a, "A", "anluc", true, []int64{picard.Number}},
+		{e.a, "A", "muller", false, []int64{mullerA.Number}},
+		{e.a, "A", "mueller", false, []int64{mullerA.Number}}, // also outside German organisations
+		{e.b, "B", "mueller", false, []int64{mullerB.Number, muellerB.Number}},
+		{e.b, "B", "MÜLLER", false, []int64{mullerB.Number, mullerPlainB.Number}},
+		{e.b, "B", "muller", false, []int64{mullerB.Number, mullerPlainB.Number}},
+		{e.b, "B", "luedenscheidt", false, []int64{mullerB.Number}},
+		{e.b, "B", "ludenscheidt", false, []int64{mullerB.Number}},
+		{e.b, "B", "muellerlued", false, []int64{mullerB.Number}},
+		{e.b, "B", "joerg", false, []int64{mullerB.Number}},
+		{e.b, "B", "ueller", true, []int64{mullerB.Number, muellerB.Number}},
+		{e.b, "B", "uller", true, []int64{mullerB.Number, mullerPlainB.Number}},
+		{e.b, "B", "ller lud", true, []int64{mullerB.Number}},
+	}
+	for _, tc := range cases {
+		f := crm.CustomerFilter{Name: tc.query}
+		if tc.contains {
+			f = crm.CustomerFilter{NameContains: tc.query}
+		}
+		got := numbers(e.list(tc.ctx, f))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("organisation %s, %+v found %v, want %v", tc.org, f, got, tc.want)
+		}
+	}
+	// No contains-search matches across two spellings of a name.
+	if got := numbers(e.list(e.b, crm.CustomerFilter{NameContains: "scheidt joerg"})); len(got) != 0 {
+		t.Errorf("a search across spellings found %v", got)
+	}
+}
+
+// testSortKeepsSurnames: sorted by name, one surname stays together in
+// every case and accent, ordered by first name within it; another surname
+// that differs only by an accent is a group of its own. Pages in that
+// order neither skip nor repeat.
+func testSortKeepsSurnames(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	for _, n := range [][2]string{
+		{"Arlig", "Bea"}, {"Ärlig", "Anna"}, {"Arlig", "Carl"}, {"Ärlig", "Dora"},
+		{"MÜLLER", "Anna"}, {"Muller", "Bert"}, {"Müller", "Cora"}, {"Muller", "Anna"}, {"Mull", "Zoë"},
+	} {
+		e.create(e.b, crm.CustomerFields{LastName: n[0], FirstName: n[1]})
+	}
+	want := "Arlig Bea, Arlig Carl, Ärlig Anna, Ärlig Dora, Mull Zoë, Muller Anna, Muller Bert, MÜLLER Anna, Müller Cora"
+	var got []string
+	page := crm.PageRequest{Limit: 2}
+	for {
+		p, err := e.crm.Customers.List(e.b, crm.CustomerFilter{Sort: crm.SortName}, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range p.Items {
+			got = append(got, c.LastName+" "+c.FirstName)
+		}
+		if p.Next == "" {
+			break
+		}
+		page.Cursor = p.Next
+	}
+	if s := strings.Join(got, ", "); s != want {
+		t.Errorf("German order by name:\n%s\nwant\n%s", s, want)
 	}
 }
