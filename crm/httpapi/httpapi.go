@@ -124,7 +124,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	}
 	s.opts = opts
 	s.api = humago.New(mux, cfg)
-	s.api.UseMiddleware(s.limitBody, s.authenticate)
+	s.api.UseMiddleware(s.limitBody, s.authenticate, s.checkBodyText)
 
 	s.registerHealth()
 	s.registerOrganisation()
