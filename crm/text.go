@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -113,7 +114,7 @@ func (v *validation) checkText(prefix string, ptr any) {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return
 	}
-	w := textWalker{v: v}
+	w := textWalker{v: v, path: make([]string, 0, 8)}
 	if prefix != "" {
 		w.path = append(w.path, prefix)
 	}
@@ -260,7 +261,8 @@ func (w *textWalker) walk(rv reflect.Value, multiline bool) (reflect.Value, bool
 func (w *textWalker) walkStruct(rv reflect.Value, multiline bool) (reflect.Value, bool) {
 	switch rv.Type() {
 	case dateType:
-		if code := validDate(rv.Interface().(Date)); code != "" {
+		d := Date{Year: int(rv.Field(0).Int()), Month: time.Month(rv.Field(1).Int()), Day: int(rv.Field(2).Int())}
+		if code := validDate(d); code != "" {
 			w.fail(code)
 		}
 		return rv, false
@@ -270,15 +272,48 @@ func (w *textWalker) walkStruct(rv reflect.Value, multiline bool) (reflect.Value
 		}
 		return rv, false
 	}
-	t := rv.Type()
 	var out reflect.Value
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
+	for _, f := range textFieldsOf(rv.Type()) {
+		if f.name != "" {
+			w.path = append(w.path, f.name)
+		}
+		nv, changed := w.walk(rv.Field(f.index), multiline || f.multiline)
+		if f.name != "" {
+			w.path = w.path[:len(w.path)-1]
+		}
+		if !changed {
 			continue
 		}
+		if !out.IsValid() {
+			out = reflect.New(rv.Type()).Elem()
+			out.Set(rv)
+		}
+		out.Field(f.index).Set(nv)
+	}
+	return out, out.IsValid()
+}
+
+// textField is a struct field the text check visits: one that can hold
+// text, a date or a time.
+type textField struct {
+	index     int
+	name      string // the JSON name; empty for an embedded struct
+	multiline bool
+}
+
+// textFieldCache maps a struct type to its []textField: reading struct
+// tags on every call would cost more than the check itself.
+var textFieldCache sync.Map
+
+func textFieldsOf(t reflect.Type) []textField {
+	if fs, ok := textFieldCache.Load(t); ok {
+		return fs.([]textField)
+	}
+	var fs []textField
+	for i := range t.NumField() {
+		f := t.Field(i)
 		tag := f.Tag.Get(textTag)
-		if tag == "-" {
+		if !f.IsExported() || tag == "-" || !mayHoldText(f.Type, map[reflect.Type]bool{}) {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -290,21 +325,35 @@ func (w *textWalker) walkStruct(rv reflect.Value, multiline bool) (reflect.Value
 		case name == "":
 			name = f.Name
 		}
-		if name != "" {
-			w.path = append(w.path, name)
-		}
-		nv, changed := w.walk(rv.Field(i), multiline || tag == "multiline")
-		if name != "" {
-			w.path = w.path[:len(w.path)-1]
-		}
-		if !changed {
-			continue
-		}
-		if !out.IsValid() {
-			out = reflect.New(t).Elem()
-			out.Set(rv)
-		}
-		out.Field(i).Set(nv)
+		fs = append(fs, textField{index: i, name: name, multiline: tag == "multiline"})
 	}
-	return out, out.IsValid()
+	textFieldCache.Store(t, fs)
+	return fs
+}
+
+// mayHoldText reports whether a value of type t can hold a string, a Date
+// or a time.Time.
+func mayHoldText(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.String, reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return t.Elem().Kind() != reflect.Uint8 && mayHoldText(t.Elem(), seen)
+	case reflect.Map:
+		return t.Key().Kind() == reflect.String || mayHoldText(t.Elem(), seen)
+	case reflect.Struct:
+		if t == dateType || t == timeType {
+			return true
+		}
+		for i := range t.NumField() {
+			if f := t.Field(i); f.IsExported() && mayHoldText(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
