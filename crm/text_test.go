@@ -133,7 +133,7 @@ func BenchmarkCheckText(b *testing.B) {
 	}{
 		{"ascii", CustomerFields{FirstName: "Anna", MiddleName: "van der", LastName: "Berg", Company: "Example Travel",
 			Address: Address{Street: "Dorpsstraat", HouseNumber: "12a", PostalCode: "1234 AB", City: "Amsterdam", Country: "NL"},
-			Phones: []Phone{{Kind: PhoneMobile, Number: "0612345678"}}, BirthDate: &birth, Email: "anna@example.nl",
+			Phones:  []Phone{{Kind: PhoneMobile, Number: "0612345678"}}, BirthDate: &birth, Email: "anna@example.nl",
 			LoginEmail: "anna@example.nl", AltEmails: []string{"a.berg@example.com"}, Remarks: "Prefers the window seat.\nVegetarian.",
 			CustomFields: map[string]any{"shoe_size": 38.0, "note": "Regular since 2019"}}},
 		{"accents", CustomerFields{FirstName: "Zoë", LastName: "Müller-Lüdenscheidt", Company: "Café Ørsted",
