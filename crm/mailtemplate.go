@@ -216,6 +216,12 @@ func (s *MailService) DeleteTemplate(ctx context.Context, key, lang string) erro
 	if err != nil {
 		return err
 	}
+	v := newValidation(sc.lang)
+	v.checkString("key", &key)
+	v.checkString("language", &lang)
+	if err := v.err(); err != nil {
+		return err
+	}
 	if canonical, err := i18n.Canonical(strings.TrimSpace(lang)); err == nil {
 		lang = canonical // as SetTemplate stored it
 	}

@@ -59,6 +59,7 @@ func TestBadText(t *testing.T) {
 			{"another organisation's tag in a list", "GET", "/v1/customers?tag=" + bTag.ID, nil, nil, 422, "query.tags.any[0]", "unknown"},
 			{"undeclared template key", "PUT", "/v1/mail-templates/nope/en", `{"subject": "Hi", "text": "x"}`, nil, 422, "path.key", "unknown"},
 			{"NUL in a template key", "PUT", "/v1/mail-templates/no%00pe/en", `{"subject": "Hi", "text": "x"}`, nil, 422, "path.key", "control"},
+			{"NUL in a template key to delete", "DELETE", "/v1/mail-templates/no%00pe/en", nil, nil, 422, "path.key", "control"},
 			{"two-line subject", "PUT", "/v1/mail-templates/document_delivery/nl", `{"subject": "Hi\nBcc: x@example.nl", "text": "x"}`, nil, 422,
 				"body.subject", "control"},
 			{"declare a built-in key", "POST", "/v1/mail-templates", `{"key": "set_password", "language": "nl", "subject": "Hi", "text": "x"}`, nil, 409,

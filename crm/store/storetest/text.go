@@ -369,6 +369,8 @@ func testTemplateKeys(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantInvalid(t, err, "key", "key")
 	_, err = e.crm.Mail.AddTemplate(e.a, "welkom\x00", "nl", in)
 	wantInvalid(t, err, "key", "control")
+	wantInvalid(t, e.crm.Mail.DeleteTemplate(e.a, "welcome\x00", "nl"), "key", "control")
+	wantInvalid(t, e.crm.Mail.DeleteTemplate(e.a, "welcome", "nl\xff"), "language", "utf8")
 
 	// Organisation B has not declared A's key.
 	_, err = e.crm.Mail.SetTemplate(e.b, "welcome", "de", in)
