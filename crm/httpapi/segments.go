@@ -55,7 +55,7 @@ func (s *server) registerSegments() {
 	})
 	register(s, huma.Operation{
 		OperationID: "createSegment", Method: http.MethodPost, Path: "/v1/segments", Tags: tags, DefaultStatus: http.StatusCreated,
-		Summary:     "Save a customer filter as a segment",
+		Summary: "Save a customer filter as a segment",
 		Description: "The filter is checked as a list would check it (ids of tags, attributes and the membership label must be the organisation's own: " +
 			"422 naming the member, such as body.filter.tags.any[1]); its customers are whoever matches it when it is used. " +
 			"A tag deleted after the segment was saved is one no customer carries.",
