@@ -350,5 +350,11 @@ func parsePhone(raw, region string) (string, bool) {
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164) > 16 {
+		// E.164 allows 15 digits; the metadata of some countries (Germany)
+		// accepts longer ones, which no network routes.
+		return "", false
+	}
+	return e164, true
 }
