@@ -156,6 +156,16 @@ func testTextRules(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantInvalid(t, err, "choices[1]", "control")
 	_, err = e.crm.Documents.DefineAttribute(e.a, "Vouchers\x00")
 	wantInvalid(t, err, "name", "control")
+	_, err = e.crm.Documents.Add(e.a, c.ID, crm.NewDocument{FileName: "ticket\x00.pdf"}, strings.NewReader("x"))
+	wantInvalid(t, err, "fileName", "control")
+	_, err = e.crm.Documents.Add(e.a, c.ID, crm.NewDocument{FileName: "ticket.pdf", Title: "Ticket\xff"}, strings.NewReader("x"))
+	wantInvalid(t, err, "title", "utf8")
+	doc, err := e.crm.Documents.Add(e.a, c.ID, crm.NewDocument{FileName: "cafe\u0301.txt"}, strings.NewReader("x"))
+	if err != nil || doc.FileName != "café.txt" || doc.Title != "café.txt" {
+		t.Fatalf("document %+v, %v; want its names in NFC", doc, err)
+	}
+	_, err = e.crm.Documents.Update(e.a, doc.ID, crm.DocumentPatch{Title: ptr("a\x00")})
+	wantInvalid(t, err, "title", "control")
 	_, err = e.crm.Mail.SetTemplate(e.a, crm.TemplateDocumentDelivery, "nl", crm.MailTemplateInput{Subject: "Hallo\nBcc: x@example.nl", Text: "x"})
 	wantInvalid(t, err, "subject", "control")
 	_, err = e.crm.Mail.SetTemplate(e.a, crm.TemplateDocumentDelivery, "nl", crm.MailTemplateInput{Subject: "Hallo", Text: "x\x00"})
