@@ -10,7 +10,7 @@ func TestInvalidJSONText(t *testing.T) {
 	}{
 		{`{"lastName": "Müller"}`, "", false},
 		{`{"lastName": "\ud83d\ude00", "x": "\uD83D\uDE00"}`, "", false},
-		{`{"lastName": "\\ud800"}`, "", false}, // a backslash and "ud800", no escape
+		{`{"lastName": "\\ud800"}`, "", false},  // a backslash and "ud800", no escape
 		{`{"note": "\u00e9\u0000"}`, "", false}, // NUL is valid UTF-8: the library refuses it
 		{"{\"lastName\": \"M\xff\xfeller\"}", "lastName", true},
 		{"{\"a\": 1, \"b\": [true, null, {\"c\": \"\xc0\xaf\"}]}", "b[2].c", true},
