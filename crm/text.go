@@ -114,9 +114,9 @@ func (v *validation) checkText(prefix string, ptr any) {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return
 	}
-	w := textWalker{v: v, path: make([]string, 0, 8)}
+	w := textWalker{v: v, path: make([]pathElem, 0, 8)}
 	if prefix != "" {
-		w.path = append(w.path, prefix)
+		w.path = append(w.path, pathElem{name: prefix})
 	}
 	if nv, changed := w.walk(rv.Elem(), false); changed {
 		rv.Elem().Set(nv)
@@ -137,19 +137,27 @@ func (v *validation) checkString(field string, s *string) {
 // the current value; it is joined only when a rule fails.
 type textWalker struct {
 	v    *validation
-	path []string
+	path []pathElem
+}
+
+// pathElem is a member name, or an index when name is empty and index >= 0.
+type pathElem struct {
+	name  string
+	index int
 }
 
 func (w *textWalker) fail(code string) {
 	var b strings.Builder
 	for _, p := range w.path {
-		if p == "" {
-			continue
+		switch {
+		case p.name != "":
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p.name)
+		case p.index >= 0:
+			b.WriteString("[" + strconv.Itoa(p.index) + "]")
 		}
-		if b.Len() > 0 && !strings.HasPrefix(p, "[") {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
 	}
 	w.v.add(b.String(), code, "")
 }
@@ -197,7 +205,7 @@ func (w *textWalker) walk(rv reflect.Value, multiline bool) (reflect.Value, bool
 		}
 		var out reflect.Value
 		for i := range rv.Len() {
-			w.path = append(w.path, "["+strconv.Itoa(i)+"]")
+			w.path = append(w.path, pathElem{index: i})
 			nv, changed := w.walk(rv.Index(i), multiline)
 			w.path = w.path[:len(w.path)-1]
 			if !changed {
@@ -222,10 +230,10 @@ func (w *textWalker) walk(rv reflect.Value, multiline bool) (reflect.Value, bool
 		var drop []reflect.Value
 		for iter := rv.MapRange(); iter.Next(); {
 			k, val := iter.Key(), iter.Value()
-			w.path = append(w.path, k.String())
+			w.path = append(w.path, pathElem{name: k.String()})
 			clean, code := cleanText(k.String(), false)
 			if code != "" {
-				w.path[len(w.path)-1] = "" // the key itself cannot be written out
+				w.path[len(w.path)-1] = pathElem{index: -1} // the key itself cannot be written out
 				w.fail(code)
 				w.path = w.path[:len(w.path)-1]
 				continue
@@ -275,7 +283,7 @@ func (w *textWalker) walkStruct(rv reflect.Value, multiline bool) (reflect.Value
 	var out reflect.Value
 	for _, f := range textFieldsOf(rv.Type()) {
 		if f.name != "" {
-			w.path = append(w.path, f.name)
+			w.path = append(w.path, pathElem{name: f.name})
 		}
 		nv, changed := w.walk(rv.Field(f.index), multiline || f.multiline)
 		if f.name != "" {
