@@ -81,8 +81,9 @@ func (s *APIKeyService) Create(ctx context.Context, in NewAPIKey) (*APIKey, stri
 	if err != nil {
 		return nil, "", err
 	}
-	in.Name, in.StaffUser = strings.TrimSpace(in.Name), strings.TrimSpace(in.StaffUser)
 	v := newValidation(sc.lang)
+	v.checkText("", &in)
+	in.Name, in.StaffUser = strings.TrimSpace(in.Name), strings.TrimSpace(in.StaffUser)
 	v.addStruct(s.validate, in)
 	if err := v.err(); err != nil {
 		return nil, "", err

@@ -308,8 +308,9 @@ func (s *ConsentService) DefinePurpose(ctx context.Context, in NewConsentPurpose
 	if err != nil {
 		return nil, err
 	}
-	in.Key, in.Name = strings.TrimSpace(in.Key), strings.TrimSpace(in.Name)
 	v := newValidation(sc.lang)
+	v.checkText("", &in)
+	in.Key, in.Name = strings.TrimSpace(in.Key), strings.TrimSpace(in.Name)
 	v.addStruct(s.validate, in)
 	if in.Key != "" && !v.has("key") && !purposeKeyPattern.MatchString(in.Key) {
 		v.add("key", "invalid", "")
@@ -339,6 +340,7 @@ func (s *ConsentService) UpdatePurpose(ctx context.Context, keyOrID string, patc
 		return nil, err
 	}
 	v := newValidation(sc.lang)
+	v.checkText("", &patch)
 	v.addStruct(s.validate, patch)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -373,10 +375,14 @@ func (s *ConsentService) SetWording(ctx context.Context, purposeKeyOrID, lang, t
 	}
 	v := newValidation(sc.lang)
 	lang = checkLanguage(v, "language", lang)
-	text = strings.TrimSpace(text)
-	if text == "" {
+	clean, code := cleanText(text, true)
+	text = strings.TrimSpace(clean)
+	switch {
+	case code != "":
+		v.add("text", code, "")
+	case text == "":
 		v.add("text", "required", "")
-	} else if utf8.RuneCountInString(text) > 20000 {
+	case utf8.RuneCountInString(text) > 20000:
 		v.add("text", "max", "20000")
 	}
 	if err := v.err(); err != nil {
@@ -452,7 +458,7 @@ func (s *ConsentService) record(ctx context.Context, customerID string, state Co
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkInput(sc, in); err != nil {
+	if err := s.checkInput(sc, &in); err != nil {
 		return nil, err
 	}
 	if !validID(customerID) {
@@ -478,8 +484,10 @@ func (s *ConsentService) record(ctx context.Context, customerID string, state Co
 	return rec, nil
 }
 
-func (s *ConsentService) checkInput(sc scope, in ConsentInput) error {
+// checkInput validates in and normalises its text in place.
+func (s *ConsentService) checkInput(sc scope, in *ConsentInput) error {
 	v := newValidation(sc.lang)
+	v.checkText("", in)
 	v.addStruct(s.validate, in)
 	if in.WordingID != "" && !validID(in.WordingID) {
 		v.add("wordingId", "unknown", "")
@@ -637,7 +645,7 @@ func (s *ConsentService) RequestConfirmation(ctx context.Context, customerID str
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkInput(sc, in); err != nil {
+	if err := s.checkInput(sc, &in); err != nil {
 		return nil, err
 	}
 	if !validID(customerID) {
@@ -686,6 +694,7 @@ func (s *ConsentService) Confirm(ctx context.Context, token string, ev Evidence)
 		return nil, err
 	}
 	v := newValidation(sc.lang)
+	v.checkText("", &ev)
 	v.addStruct(s.validate, ev)
 	if err := v.err(); err != nil {
 		return nil, err

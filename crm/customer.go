@@ -5,12 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/mail"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/dossiercrm/dossier/crm/i18n"
 )
@@ -82,8 +83,8 @@ type CustomerFields struct {
 	// uses; the organisation's default when not given.
 	Language string `json:"language,omitempty"`
 	// InternalDescription is for staff only and is never shown to the customer.
-	InternalDescription string `json:"internalDescription,omitempty" validate:"max=10000"`
-	Remarks             string `json:"remarks,omitempty" validate:"max=10000"`
+	InternalDescription string `json:"internalDescription,omitempty" validate:"max=10000" text:"multiline"`
+	Remarks             string `json:"remarks,omitempty" validate:"max=10000" text:"multiline"`
 	// NoPost: send the customer no post. It is the consent log's word on
 	// the post purpose (withdrawn): setting it appends a consent record,
 	// and withdrawing or giving that consent sets it.
@@ -93,8 +94,9 @@ type CustomerFields struct {
 	NoMailings bool `json:"noMailings"`
 	// AssignedTo is the staff user responsible for the customer.
 	AssignedTo string `json:"assignedTo,omitempty" validate:"max=100"`
-	// CustomFields holds the values of the organisation's custom fields by key.
-	CustomFields map[string]any `json:"customFields,omitempty"`
+	// CustomFields holds the values of the organisation's custom fields by
+	// key. Text values may span lines.
+	CustomFields map[string]any `json:"customFields,omitempty" text:"multiline"`
 }
 
 // Customer is one customer's record.
@@ -386,6 +388,10 @@ func (s *CustomerService) GetByLoginEmail(ctx context.Context, email string) (*C
 	if err != nil {
 		return nil, err
 	}
+	v := newValidation(sc.lang)
+	if v.checkString("email", &email); v.err() != nil {
+		return nil, v.err()
+	}
 	key := EmailKey(email)
 	if key == "" {
 		return nil, &notFoundError{what: "customer with that login e-mail"}
@@ -507,6 +513,8 @@ func (s *CustomerService) rules(ctx context.Context, sc scope) (*Organisation, [
 // check validates and normalises the fields of a customer. old is the
 // stored customer on update, nil on create.
 func (s *CustomerService) check(sc scope, org *Organisation, defs []CustomFieldDefinition, f CustomerFields, old *Customer) (CustomerFields, error) {
+	v := newValidation(sc.lang)
+	v.checkText("", &f)
 	trim := func(ps ...*string) {
 		for _, p := range ps {
 			*p = strings.TrimSpace(*p)
@@ -521,7 +529,6 @@ func (s *CustomerService) check(sc scope, org *Organisation, defs []CustomFieldD
 	f.Phones = slices.Clone(f.Phones)
 	f.AltEmails = slices.Clone(f.AltEmails)
 
-	v := newValidation(sc.lang)
 	v.addStruct(s.validate, f)
 	if f.Status == "" {
 		v.add("status", "required", "")
@@ -593,9 +600,13 @@ func (s *CustomerService) check(sc scope, org *Organisation, defs []CustomFieldD
 	return f, v.err()
 }
 
-// EmailKey is the form in which e-mail addresses are compared: trimmed and
-// lower case. Addresses are stored as given.
-func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// EmailKey is the form in which e-mail addresses are compared: trimmed,
+// lower case and in Unicode normalisation form C, so that "É" written as
+// one code point or as "E" and a combining accent is the same address.
+// Addresses are stored as given (in NFC, like all text).
+func EmailKey(email string) string {
+	return norm.NFC.String(strings.ToLower(strings.TrimSpace(email)))
+}
 
 // NameKeys returns the search keys under which name search finds a customer:
 // for the full name "Anna van der Berg" every suffix that starts a word
@@ -628,29 +639,19 @@ func NameKeys(c *CustomerFields) []string {
 	return keys
 }
 
-// validEmail accepts a bare address ("anna@example.nl"), not a display form.
-func validEmail(s string) bool {
-	if len(s) > 254 {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && strings.Contains(s[at+1:], ".")
-}
-
 // AddAltEmail adds an alternative e-mail address to a customer. Unlike
 // Update it needs no version: adding one address cannot overwrite anyone
 // else's change. An address the customer already has (compared without
 // regard to case) is a *ConflictError on "email".
 func (s *CustomerService) AddAltEmail(ctx context.Context, id, email string) (*Customer, error) {
+	v := newValidation(languageFrom(ctx))
+	v.checkString("email", &email)
 	email = strings.TrimSpace(email)
-	if !validEmail(email) {
-		v := newValidation(languageFrom(ctx))
+	if !v.has("email") && !validEmail(email) {
 		v.add("email", "email", "")
-		return nil, v.err()
+	}
+	if err := v.err(); err != nil {
+		return nil, err
 	}
 	return s.patchLatest(ctx, id, func(c *Customer) (CustomerPatch, error) {
 		for _, e := range c.AltEmails {

@@ -93,6 +93,7 @@ func (s *CustomFieldService) Define(ctx context.Context, in NewCustomField) (*Cu
 		return nil, err
 	}
 	v := newValidation(sc.lang)
+	v.checkText("", &in)
 	in.Key, in.Label = strings.TrimSpace(in.Key), strings.TrimSpace(in.Label)
 	v.addStruct(s.validate, in)
 	if in.Key != "" && !v.has("key") && !customKeyPattern.MatchString(in.Key) {
@@ -119,6 +120,7 @@ func (s *CustomFieldService) Define(ctx context.Context, in NewCustomField) (*Cu
 // when staff edit something else.
 func (s *CustomFieldService) Update(ctx context.Context, key string, p CustomFieldPatch) (*CustomFieldDefinition, error) {
 	return s.change(ctx, key, func(v *validation, def *CustomFieldDefinition) {
+		v.checkText("", &p)
 		v.addStruct(s.validate, p)
 		if p.Label != nil {
 			def.Label = strings.TrimSpace(*p.Label)
@@ -348,5 +350,11 @@ func parsePhone(raw, region string) (string, bool) {
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", false
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164) > 16 {
+		// E.164 allows 15 digits; the metadata of some countries (Germany)
+		// accepts longer ones, which no network routes.
+		return "", false
+	}
+	return e164, true
 }

@@ -16,8 +16,21 @@ type Date struct {
 
 const dateLayout = "2006-01-02"
 
-// ParseDate parses "YYYY-MM-DD" and rejects dates that do not exist.
+// ParseDate parses "YYYY-MM-DD" and rejects dates that do not exist or lie
+// outside 0001-01-01..9999-12-31 (the range both databases store).
 func ParseDate(s string) (Date, error) {
+	d, err := parseDate(s)
+	if err != nil {
+		return Date{}, err
+	}
+	if validDate(d) != "" {
+		return Date{}, fmt.Errorf("crm: %q is not a date between 0001-01-01 and 9999-12-31", s)
+	}
+	return d, nil
+}
+
+// parseDate parses "YYYY-MM-DD" and rejects dates that do not exist.
+func parseDate(s string) (Date, error) {
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
 		return Date{}, fmt.Errorf("crm: %q is not a date (YYYY-MM-DD)", s)
@@ -58,13 +71,15 @@ func (d Date) After(e Date) bool { return d.Time().After(e.Time()) }
 // MarshalJSON implements json.Marshaler.
 func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
-// UnmarshalJSON implements json.Unmarshaler.
+// UnmarshalJSON implements json.Unmarshaler. It reads any date that exists
+// ("0000-01-01" too): the services refuse one out of range, naming the
+// field (code "dateRange"), as for a Date made in Go.
 func (d *Date) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("crm: a date is a string YYYY-MM-DD: %w", err)
 	}
-	p, err := ParseDate(s)
+	p, err := parseDate(s)
 	if err != nil {
 		return err
 	}

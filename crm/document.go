@@ -179,6 +179,8 @@ func (s *DocumentService) add(ctx context.Context, customerID string, in NewDocu
 	if err != nil {
 		return nil, err
 	}
+	v := newValidation(sc.lang)
+	v.checkText("", &in)
 	in.FileName = cleanFileName(in.FileName)
 	in.Title = strings.TrimSpace(in.Title)
 	if in.Title == "" {
@@ -187,7 +189,6 @@ func (s *DocumentService) add(ctx context.Context, customerID string, in NewDocu
 	if in.Visibility == "" {
 		in.Visibility = VisibilityInternal
 	}
-	v := newValidation(sc.lang)
 	v.addStruct(s.validate, in)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -353,6 +354,7 @@ func (s *DocumentService) Update(ctx context.Context, id string, p DocumentPatch
 		return nil, err
 	}
 	v := newValidation(sc.lang)
+	v.checkText("", &p)
 	v.addStruct(s.validate, p)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -472,11 +474,14 @@ func (s *DocumentService) DefineAttribute(ctx context.Context, name string) (*Do
 	if err != nil {
 		return nil, err
 	}
-	name = strings.TrimSpace(name)
 	v := newValidation(sc.lang)
-	if name == "" {
+	v.checkString("name", &name)
+	name = strings.TrimSpace(name)
+	switch {
+	case v.has("name"):
+	case name == "":
 		v.add("name", "required", "")
-	} else if utf8.RuneCountInString(name) > 60 {
+	case utf8.RuneCountInString(name) > 60:
 		v.add("name", "max", "60")
 	}
 	if err := v.err(); err != nil {

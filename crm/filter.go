@@ -56,6 +56,11 @@ type CustomerFilter struct {
 	Consents []ConsentCondition `json:"consents,omitempty"`
 	// Sort is the order of the list, not a criterion; SortNumber when empty.
 	Sort CustomerSort `json:"sort,omitempty"`
+
+	// saved marks a filter read from a stored segment: its ids were
+	// checked when it was saved, and a tag deleted since then is one no
+	// customer carries (see compileFilter).
+	saved bool
 }
 
 // QualifierFilter selects customers by tags or attributes (their ids).
@@ -143,7 +148,15 @@ type ConsentParam struct {
 }
 
 // compileFilter validates f and turns it into store parameters.
+//
+// Every id in the filter (tags, attributes, the membership label) must
+// name a definition of the organisation: an unknown id, or another
+// organisation's, is a *ValidationError naming the member
+// ("tags.any[1]", "membership"), for lists and counts as for segments
+// being saved. A stored segment's filter was checked when it was saved;
+// when it runs, an id deleted since then matches no customer.
 func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *validation, f CustomerFilter) (CustomerListParams, error) {
+	v.checkText("", &f)
 	p := CustomerListParams{
 		OrgID:            sc.org,
 		BirthDate:        f.BirthDate,
@@ -200,22 +213,8 @@ func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *valida
 	default:
 		v.add("sort", "oneof", "number, name, created, -created")
 	}
-	for field, ids := range map[string][]string{
-		"tags.any": f.Tags.Any, "tags.all": f.Tags.All, "tags.none": f.Tags.None,
-		"attributes.any": f.Attributes.Any, "attributes.all": f.Attributes.All, "attributes.none": f.Attributes.None,
-	} {
-		if len(ids) > 100 {
-			v.add(field, "maxItems", "100")
-		}
-		for _, id := range ids {
-			if !validID(id) {
-				v.add(field, "unknown", "")
-				break
-			}
-		}
-	}
-	if p.MembershipLabel != "" && !validID(p.MembershipLabel) {
-		v.add("membership", "unknown", "")
+	if err := s.checkFilterIDs(ctx, sc, v, f, p.MembershipLabel); err != nil {
+		return p, err
 	}
 	if len(f.Consents) > 20 {
 		v.add("consents", "maxItems", "20")
@@ -252,6 +251,64 @@ func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *valida
 		p.Phone = e164
 	}
 	return p, nil
+}
+
+// checkFilterIDs checks that the ids of f's tags, attributes and
+// membership label name definitions of the organisation (see compileFilter).
+func (s *CustomerService) checkFilterIDs(ctx context.Context, sc scope, v *validation, f CustomerFilter, label string) error {
+	for _, q := range []struct {
+		field  string
+		kind   QualifierKind
+		filter QualifierFilter
+	}{{"tags", KindTag, f.Tags}, {"attributes", KindAttribute, f.Attributes}} {
+		if q.filter.IsZero() {
+			continue
+		}
+		var known map[string]bool
+		if !f.saved {
+			defs, err := s.store.QualifierList(ctx, sc.org, q.kind)
+			if err != nil {
+				return err
+			}
+			known = make(map[string]bool, len(defs))
+			for _, d := range defs {
+				known[d.ID] = true
+			}
+		}
+		for _, m := range []struct {
+			name string
+			ids  []string
+		}{{"any", q.filter.Any}, {"all", q.filter.All}, {"none", q.filter.None}} {
+			field := q.field + "." + m.name
+			if len(m.ids) > 100 {
+				v.add(field, "maxItems", "100")
+				continue
+			}
+			for i, id := range m.ids {
+				if !validID(id) || (known != nil && !known[id]) {
+					v.add(field+"["+strconv.Itoa(i)+"]", "unknown", "")
+				}
+			}
+		}
+	}
+	if label == "" {
+		return nil
+	}
+	if !validID(label) {
+		v.add("membership", "unknown", "")
+		return nil
+	}
+	if f.saved {
+		return nil
+	}
+	labels, err := s.store.LabelList(ctx, sc.org)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(labels, func(l Label) bool { return l.ID == label && l.Membership }) {
+		v.add("membership", "unknown", "")
+	}
+	return nil
 }
 
 // List returns a page of the customers matching f, in f.Sort order.

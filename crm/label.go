@@ -28,7 +28,7 @@ type Label struct {
 // NewLabel is the input of LabelService.Define.
 type NewLabel struct {
 	Name       string `json:"name" validate:"required,max=60"`
-	Benefits   string `json:"benefits,omitempty" validate:"max=2000"`
+	Benefits   string `json:"benefits,omitempty" validate:"max=2000" text:"multiline"`
 	Colour     string `json:"colour,omitempty" validate:"omitempty,hexcolor"`
 	Membership bool   `json:"membership,omitempty"`
 }
@@ -37,7 +37,7 @@ type NewLabel struct {
 // membership type cannot change: memberships would lose their meaning.
 type LabelPatch struct {
 	Name     *string `json:"name,omitempty" validate:"omitempty,min=1,max=60"`
-	Benefits *string `json:"benefits,omitempty" validate:"omitempty,max=2000"`
+	Benefits *string `json:"benefits,omitempty" validate:"omitempty,max=2000" text:"multiline"`
 	Colour   *string `json:"colour,omitempty" validate:"omitempty,hexcolor|len=0"`
 }
 
@@ -167,8 +167,9 @@ func (s *LabelService) Define(ctx context.Context, in NewLabel) (*Label, error) 
 	if err != nil {
 		return nil, err
 	}
-	in.Name, in.Colour, in.Benefits = strings.TrimSpace(in.Name), strings.ToLower(strings.TrimSpace(in.Colour)), strings.TrimSpace(in.Benefits)
 	v := newValidation(sc.lang)
+	v.checkText("", &in)
+	in.Name, in.Colour, in.Benefits = strings.TrimSpace(in.Name), strings.ToLower(strings.TrimSpace(in.Colour)), strings.TrimSpace(in.Benefits)
 	v.addStruct(s.validate, in)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -188,6 +189,7 @@ func (s *LabelService) Update(ctx context.Context, id string, p LabelPatch) (*La
 		return nil, err
 	}
 	v := newValidation(sc.lang)
+	v.checkText("", &p)
 	v.addStruct(s.validate, p)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -331,6 +333,13 @@ func (s *LabelService) of(ctx context.Context, st Store, sc scope, customerID st
 // UseBenefit records that a customer used the benefit of a label it carries
 // today, and returns how often it has now.
 func (s *LabelService) UseBenefit(ctx context.Context, customerID, labelID, note string) (int, error) {
+	clean, code := cleanText(note, true)
+	if code != "" {
+		v := newValidation(languageFrom(ctx))
+		v.add("note", code, "")
+		return 0, v.err()
+	}
+	note = clean
 	var count int
 	err := s.onCustomer(ctx, customerID, func(tx Store, sc scope, now time.Time) ([]HistoryEvent, error) {
 		l, err := s.label(ctx, tx, sc, labelID)
@@ -391,6 +400,7 @@ func (s *LabelService) StartMembership(ctx context.Context, in NewMembership) (*
 	var m *Membership
 	err := s.onCustomer(ctx, in.HolderID, func(tx Store, sc scope, now time.Time) ([]HistoryEvent, error) {
 		v := newValidation(sc.lang)
+		v.checkText("", &in)
 		v.addStruct(s.validate, in)
 		starts := DateOf(now)
 		if in.StartsOn != nil {
@@ -462,7 +472,9 @@ func (s *LabelService) RenewMembership(ctx context.Context, id string, endsOn Da
 		if m.CancelledAt != nil {
 			v.add("membershipId", "invalid", "")
 		}
-		if !endsOn.After(m.EndsOn) {
+		if code := validDate(endsOn); code != "" {
+			v.add("endsOn", code, "")
+		} else if !endsOn.After(m.EndsOn) {
 			v.add("endsOn", "invalid", "")
 		}
 		old := m.EndsOn

@@ -38,11 +38,12 @@ type MailTemplate struct {
 	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 }
 
-// MailTemplateInput is the input of MailService.SetTemplate.
+// MailTemplateInput is the input of MailService.SetTemplate and
+// AddTemplate. The subject is one line; the bodies may span lines.
 type MailTemplateInput struct {
 	Subject string `json:"subject" validate:"required,max=500"`
-	Text    string `json:"text" validate:"required,max=100000"`
-	HTML    string `json:"html,omitempty" validate:"max=200000"`
+	Text    string `json:"text" validate:"required,max=100000" text:"multiline"`
+	HTML    string `json:"html,omitempty" validate:"max=200000" text:"multiline"`
 }
 
 // MailData is what templates can use: {{.Customer.FirstName}},
@@ -134,19 +135,45 @@ func (t *MailTemplate) render(data MailData) (*RenderedMail, string, error) {
 // language (C7).
 type MailService struct{ *core }
 
-// SetTemplate saves the organisation's text of a mail in a language. A
-// template that does not parse, or names data that does not exist, is
-// refused now (code "template"), not when a mail is sent.
+// SetTemplate saves the organisation's text of a mail in a language. The
+// key is a built-in one (TemplateSetPassword, ...) or one the organisation
+// declared with AddTemplate; any other key is a *ValidationError on "key"
+// (code "unknown"). A template that does not parse, or names data that does
+// not exist, is refused now (code "template"), not when a mail is sent.
 func (s *MailService) SetTemplate(ctx context.Context, key, lang string, in MailTemplateInput) (*MailTemplate, error) {
+	return s.putTemplate(ctx, key, lang, in, false)
+}
+
+// AddTemplate declares a mail of the organisation's own under key (a
+// lower-case letter, then lower-case letters, digits and underscores) with
+// its text in lang. From then on SetTemplate accepts the key for any
+// language; the key stays declared while the organisation has a text for
+// it in some language. A built-in key, or one already declared, is a
+// *ConflictError on "key".
+func (s *MailService) AddTemplate(ctx context.Context, key, lang string, in MailTemplateInput) (*MailTemplate, error) {
+	return s.putTemplate(ctx, key, lang, in, true)
+}
+
+// isBuiltinTemplate reports whether key is one of Dossier's own mails.
+func isBuiltinTemplate(key string) bool {
+	return slices.ContainsFunc(builtinTemplates, func(t MailTemplate) bool { return t.Key == key })
+}
+
+func (s *MailService) putTemplate(ctx context.Context, key, lang string, in MailTemplateInput, declare bool) (*MailTemplate, error) {
 	sc, err := writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
 	v := newValidation(sc.lang)
-	if !templateKeyPattern.MatchString(key) {
+	v.checkString("key", &key)
+	v.checkString("language", &lang)
+	v.checkText("", &in)
+	if !v.has("key") && !templateKeyPattern.MatchString(key) {
 		v.add("key", "key", "")
 	}
-	lang = checkLanguage(v, "language", lang)
+	if !v.has("language") {
+		lang = checkLanguage(v, "language", lang)
+	}
 	v.addStruct(s.validate, in)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -156,7 +183,22 @@ func (s *MailService) SetTemplate(ctx context.Context, key, lang string, in Mail
 		v.add(field, "template", firstLine(err.Error()))
 		return nil, v.err()
 	}
-	if err := s.store.MailTemplatePut(ctx, sc.org, t); err != nil {
+	err = s.store.InTx(ctx, func(tx Store) error {
+		own, err := tx.MailTemplateList(ctx, sc.org)
+		if err != nil {
+			return err
+		}
+		declared := isBuiltinTemplate(key) || slices.ContainsFunc(own, func(t MailTemplate) bool { return t.Key == key })
+		switch {
+		case declare && declared:
+			return &ConflictError{Field: "key", Reason: "there is a mail with this key already"}
+		case !declare && !declared:
+			v.add("key", "unknown", "")
+			return v.err()
+		}
+		return tx.MailTemplatePut(ctx, sc.org, t)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -172,6 +214,12 @@ func firstLine(s string) string {
 func (s *MailService) DeleteTemplate(ctx context.Context, key, lang string) error {
 	sc, err := writeScope(ctx)
 	if err != nil {
+		return err
+	}
+	v := newValidation(sc.lang)
+	v.checkString("key", &key)
+	v.checkString("language", &lang)
+	if err := v.err(); err != nil {
 		return err
 	}
 	if canonical, err := i18n.Canonical(strings.TrimSpace(lang)); err == nil {

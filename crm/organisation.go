@@ -79,6 +79,7 @@ var orgIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // ID must be unused (else ErrConflict).
 func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*Organisation, error) {
 	v := newValidation(languageFrom(ctx))
+	v.checkText("", &in)
 	in.ID = strings.TrimSpace(in.ID)
 	in.Name = strings.TrimSpace(in.Name)
 	v.addStruct(s.validate, in)
@@ -129,6 +130,7 @@ func (s *OrganisationService) List(ctx context.Context) ([]Organisation, error) 
 // Update changes the settings of an organisation.
 func (s *OrganisationService) Update(ctx context.Context, id string, p OrganisationPatch) (*Organisation, error) {
 	v := newValidation(languageFrom(ctx))
+	v.checkText("", &p)
 	if p.Name != nil {
 		name := strings.TrimSpace(*p.Name)
 		p.Name = &name

@@ -180,8 +180,11 @@ func requestHash(customerID string, kind PointKind, target string, in PointInput
 	return hex.EncodeToString(sum[:])
 }
 
-func (s *PointService) check(sc scope, kind PointKind, target string, in PointInput) error {
+// check validates in and normalises it in place.
+func (s *PointService) check(sc scope, kind PointKind, target string, in *PointInput) error {
 	v := newValidation(sc.lang)
+	v.checkText("", in)
+	in.Reason, in.Reference, in.IdempotencyKey = strings.TrimSpace(in.Reason), strings.TrimSpace(in.Reference), strings.TrimSpace(in.IdempotencyKey)
 	v.addStruct(s.validate, in)
 	switch kind {
 	case PointsAward, PointsRedeem:
@@ -216,8 +219,7 @@ func (s *PointService) write(ctx context.Context, customerID string, kind PointK
 	if err := s.enabled(ctx, sc); err != nil {
 		return nil, err
 	}
-	in.Reason, in.Reference, in.IdempotencyKey = strings.TrimSpace(in.Reason), strings.TrimSpace(in.Reference), strings.TrimSpace(in.IdempotencyKey)
-	if err := s.check(sc, kind, target, in); err != nil {
+	if err := s.check(sc, kind, target, &in); err != nil {
 		return nil, err
 	}
 	if !validID(customerID) {

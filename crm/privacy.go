@@ -665,6 +665,7 @@ func (s *PrivacyService) SetRetention(ctx context.Context, p RetentionPolicy) (*
 		return nil, err
 	}
 	v := newValidation(sc.lang)
+	v.checkText("", &p)
 	v.addStruct(s.validate, p)
 	if p.Enabled && p.InactiveDays < 30 && !v.has("inactiveDays") {
 		v.add("inactiveDays", "minValue", "30")

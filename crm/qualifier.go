@@ -123,8 +123,9 @@ func (s *QualifierService) Define(ctx context.Context, in NewQualifier) (*Qualif
 	if err != nil {
 		return nil, err
 	}
-	in.Name, in.Colour = strings.TrimSpace(in.Name), strings.ToLower(strings.TrimSpace(in.Colour))
 	v := newValidation(sc.lang)
+	v.checkText("", &in)
+	in.Name, in.Colour = strings.TrimSpace(in.Name), strings.ToLower(strings.TrimSpace(in.Colour))
 	v.addStruct(s.validate, in)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -145,6 +146,7 @@ func (s *QualifierService) Update(ctx context.Context, id string, p QualifierPat
 		return nil, err
 	}
 	v := newValidation(sc.lang)
+	v.checkText("", &p)
 	v.addStruct(s.validate, p)
 	if err := v.err(); err != nil {
 		return nil, err

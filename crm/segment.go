@@ -57,8 +57,7 @@ func (s *SegmentService) Create(ctx context.Context, in NewSegment) (*Segment, e
 	if err != nil {
 		return nil, err
 	}
-	in.Name = strings.TrimSpace(in.Name)
-	if err := s.check(ctx, sc, in, in.Filter); err != nil {
+	if err := s.check(ctx, sc, &in.Name, &in.Filter, func(v *validation) { v.addStruct(s.validate, in) }); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -80,12 +79,17 @@ func (s *SegmentService) Update(ctx context.Context, id string, p SegmentPatch) 
 		return nil, err
 	}
 	if p.Name != nil {
-		seg.Name = strings.TrimSpace(*p.Name)
+		seg.Name = *p.Name
 	}
 	if p.Filter != nil {
 		seg.Filter = *p.Filter
 	}
-	if err := s.check(ctx, sc, p, seg.Filter); err != nil {
+	if err := s.check(ctx, sc, &seg.Name, &seg.Filter, func(v *validation) {
+		if p.Name != nil {
+			p.Name = &seg.Name
+		}
+		v.addStruct(s.validate, p)
+	}); err != nil {
 		return nil, err
 	}
 	seg.UpdatedAt = s.now()
@@ -116,7 +120,12 @@ func (s *SegmentService) Get(ctx context.Context, id string) (*Segment, error) {
 	if !validID(id) {
 		return nil, &notFoundError{what: "segment " + id}
 	}
-	return s.store.SegmentGet(ctx, sc.org, id)
+	seg, err := s.store.SegmentGet(ctx, sc.org, id)
+	if err != nil {
+		return nil, err
+	}
+	seg.Filter.saved = true
+	return seg, nil
 }
 
 // List returns the organisation's segments by name.
@@ -161,14 +170,22 @@ func (s *SegmentService) Each(ctx context.Context, id string, pageSize int, fn f
 	return s.customers.Each(ctx, seg.Filter, pageSize, fn)
 }
 
-// check validates a segment's input and its filter, reporting the filter's
-// failures under "filter.".
-func (s *SegmentService) check(ctx context.Context, sc scope, input any, f CustomerFilter) error {
+// check validates a segment's name (trimmed and normalised in place, then
+// checked by rules) and its filter (normalised in place, as it is stored),
+// reporting the filter's failures under "filter.".
+func (s *SegmentService) check(ctx context.Context, sc scope, name *string, f *CustomerFilter, rules func(*validation)) error {
 	v := newValidation(sc.lang)
-	v.addStruct(s.validate, input)
+	v.checkString("name", name)
+	*name = strings.TrimSpace(*name)
+	if !v.has("name") {
+		rules(v)
+	}
 	fv := newValidation(sc.lang)
-	if _, err := s.customers.compileFilter(ctx, sc, fv, f); err != nil {
-		return err
+	fv.checkText("", f)
+	if err := fv.err(); err == nil {
+		if _, err := s.customers.compileFilter(ctx, sc, fv, *f); err != nil {
+			return err
+		}
 	}
 	for _, fe := range fv.fields {
 		v.add("filter."+fe.Field, fe.Code, fe.Param)

@@ -232,7 +232,7 @@ func TestBadInput(t *testing.T) {
 			{"tag without name", "POST", "/v1/tags", `{"colour": "#ffffff"}`, nil, 422, []string{"body.name"}},
 			{"unknown tag definition", "PATCH", "/v1/tags/01936d3c-0000-7000-8000-000000000000", `{"name": "X"}`, nil, 404, nil},
 			{"contains too short", "GET", "/v1/customers?nameContains=ab", nil, nil, 422, []string{"query.nameContains"}},
-			{"tag filter not an id", "GET", "/v1/customers?tag=VIP", nil, nil, 422, []string{"query.tags.any"}},
+			{"tag filter not an id", "GET", "/v1/customers?tag=VIP", nil, nil, 422, []string{"query.tags.any[0]"}},
 			{"bad sort", "GET", "/v1/customers?sort=age", nil, nil, 422, []string{"query.sort"}},
 			{"first contact range reversed", "GET", "/v1/customers?firstContactFrom=2025-02-01&firstContactTo=2025-01-01", nil, nil, 422,
 				[]string{"query.firstContactTo"}},

@@ -53,7 +53,7 @@ type CustomerQuery struct {
 	FirstContactTo   string    `query:"firstContactTo" format:"date" doc:"First contact on or before this day."`
 	CreatedFrom      time.Time `query:"createdFrom" doc:"Created at or after (RFC 3339)."`
 	CreatedTo        time.Time `query:"createdTo" doc:"Created before (RFC 3339)."`
-	Tag              []string  `query:"tag" doc:"Carries any of these tags (ids)."`
+	Tag              []string  `query:"tag" doc:"Carries any of these tags (ids). An id that is not one of the organisation's tags is 422 naming query.tags.any[i]; the same holds for every id parameter."`
 	TagAll           []string  `query:"tagAll" doc:"Carries all of these tags."`
 	TagNone          []string  `query:"tagNone" doc:"Carries none of these tags."`
 	Attribute        []string  `query:"attribute" doc:"Has any of these attributes (ids)."`

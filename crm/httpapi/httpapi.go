@@ -148,7 +148,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
 	}
 	s.api = humago.New(mux, cfg)
-	s.api.UseMiddleware(keepContext, recordRoute, s.limitBody, s.authenticate, checkQuery, s.checkMemberCase)
+	s.api.UseMiddleware(keepContext, recordRoute, s.limitBody, s.authenticate, s.checkBodyText, checkQuery, s.checkMemberCase)
 
 	s.registerHealth()
 	s.registerOrganisation()

@@ -150,7 +150,10 @@ func TestIsolation(t *testing.T) {
 		bNote := idOf(ts.upload(bDocs, b, field("attributeId", bDocAttr), file("notiz.txt", []byte("geheime Notiz"))).want(t, http.StatusCreated))
 		ts.do("PUT", "/v1/mail-templates/document_delivery/de", b, map[string]any{"subject": "Geheime Unterlagen für {{.Customer.FirstName}}",
 			"text": "Geheim"}).want(t, http.StatusOK)
-		ts.do("PUT", "/v1/mail-templates/geheim_brief/de", b, map[string]any{"subject": "Geheimer Brief", "text": "Geheim"}).want(t, http.StatusOK)
+		for _, k := range []string{"geheim_brief", "geheim_notiz"} {
+			ts.do("POST", "/v1/mail-templates", b, map[string]any{"key": k, "language": "de", "subject": "Geheimer Brief", "text": "Geheim"}).
+				want(t, http.StatusCreated)
+		}
 		bMail := idOf(ts.do("POST", bDocs+"/send", b, map[string]any{"documentIds": []string{bPDF}}).want(t, http.StatusAccepted))
 		ownDocs := "/v1/customers/" + own.ID + "/documents"
 		ownDoc := idOf(ts.upload(ownDocs, a, file("eigen.txt", []byte("eigen"))).want(t, http.StatusCreated))
@@ -234,9 +237,18 @@ func TestIsolation(t *testing.T) {
 		}
 		id := secret.ID
 		probes := map[string]func(t *testing.T){
-			"GET /v1/customers": onlyOwn("", "consent=newsletter:granted", "consent=newsletter:never", "tag="+bTag, "attribute="+bAttr, "membership="+bClub, "tagNone="+bTag, "name=bertha", "name=geheim", "email=bertha%40b.example",
-				"email=bertha.alt%40b.example", "phone="+url.QueryEscape("+49 30 12345672"), "birthDate=1970-01-03",
-				"number=3", "origin=b-origin", "language=de"),
+			"GET /v1/customers": func(t *testing.T) {
+				onlyOwn("", "consent=newsletter:granted", "consent=newsletter:never", "name=bertha", "name=geheim", "email=bertha%40b.example",
+					"email=bertha.alt%40b.example", "phone="+url.QueryEscape("+49 30 12345672"), "birthDate=1970-01-03",
+					"number=3", "origin=b-origin", "language=de")(t)
+				// B's ids are unknown in A: the filter is refused, naming them.
+				for q, member := range map[string]string{"tag=" + bTag: "tags.any[0]", "attribute=" + bAttr: "attributes.any[0]",
+					"membership=" + bClub: "membership", "tagNone=" + bTag: "tags.none[0]"} {
+					if p := ts.do("GET", "/v1/customers?"+q, a, nil).wantProblem(t, http.StatusUnprocessableEntity); !p.hasError("query."+member, "unknown") {
+						t.Fatalf("?%s: %+v", q, p)
+					}
+				}
+			},
 			"POST /v1/customers": func(t *testing.T) {
 				// A cannot use B's custom field, and B's login address is free in A.
 				p := ts.do("POST", "/v1/customers", a, map[string]any{"lastName": "X", "customFields": map[string]any{"geheim2": "y"}}).
@@ -268,8 +280,10 @@ func TestIsolation(t *testing.T) {
 				ts.do("POST", "/v1/custom-fields", a, map[string]any{"key": "geheim", "label": "A's own", "type": "number"}).want(t, http.StatusCreated)
 			},
 			"GET /v1/customers/count": func(t *testing.T) {
-				for _, q := range []string{"", "?name=geheim", "?tag=" + bTag, "?attribute=" + bAttr, "?membership=" + bClub,
-					"?consent=newsletter:granted"} {
+				for _, q := range []string{"?tag=" + bTag, "?attribute=" + bAttr, "?membership=" + bClub} {
+					ts.do("GET", "/v1/customers/count"+q, a, nil).wantProblem(t, http.StatusUnprocessableEntity)
+				}
+				for _, q := range []string{"", "?name=geheim", "?consent=newsletter:granted"} {
 					var n struct{ Count int64 }
 					ts.do("GET", "/v1/customers/count"+q, a, nil).want(t, http.StatusOK).json(t, &n)
 					if want := map[bool]int64{true: 1, false: 0}[q == ""]; n.Count != want {
@@ -580,14 +594,24 @@ func TestIsolation(t *testing.T) {
 				ts.do("DELETE", "/v1/mail-templates/geheim_brief/de", a, nil).wantProblem(t, http.StatusNotFound)
 				ts.do("DELETE", "/v1/mail-templates/document_delivery/de", a, nil).wantProblem(t, http.StatusNotFound)
 			},
+			"POST /v1/mail-templates": func(t *testing.T) {
+				// B's key is no key of A's: A declares it for itself.
+				ts.do("POST", "/v1/mail-templates", a, map[string]any{"key": "geheim_notiz", "language": "de", "subject": "A's own", "text": "A"}).
+					want(t, http.StatusCreated)
+			},
 			"PUT /v1/mail-templates/{key}/{language}": func(t *testing.T) {
-				// A's texts under B's keys are A's.
-				for _, k := range []string{"geheim_brief", "document_delivery"} {
-					var tpl crm.MailTemplate
-					ts.do("PUT", "/v1/mail-templates/"+k+"/de", a, map[string]any{"subject": "A's own", "text": "A"}).want(t, http.StatusOK).json(t, &tpl)
-					if tpl.Subject != "A's own" {
-						t.Fatalf("A's template %+v", tpl)
-					}
+				// A built-in key is every organisation's; A's text is A's.
+				var tpl crm.MailTemplate
+				ts.do("PUT", "/v1/mail-templates/document_delivery/de", a, map[string]any{"subject": "A's own", "text": "A"}).
+					want(t, http.StatusOK).json(t, &tpl)
+				if tpl.Subject != "A's own" {
+					t.Fatalf("A's template %+v", tpl)
+				}
+				// A key B declared is not declared for A.
+				p := ts.do("PUT", "/v1/mail-templates/geheim_brief/de", a, map[string]any{"subject": "A's own", "text": "A"}).
+					wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("path.key", "unknown") {
+					t.Fatalf("A's text under B's key: %+v", p)
 				}
 			},
 			"POST /v1/mail-templates/{key}/preview": func(t *testing.T) {

@@ -30,6 +30,14 @@ type setMailTemplateInput struct {
 
 type mailTemplateOutput = bodyOutput[*crm.MailTemplate]
 
+type addMailTemplateInput struct {
+	Body struct {
+		Key      string `json:"key" required:"true" doc:"The new mail's key: a lower-case letter, then lower-case letters, digits and _."`
+		Language string `json:"language" required:"true" doc:"BCP 47 language tag of this first text: en, nl, de-AT, ..."`
+		crm.MailTemplateInput
+	}
+}
+
 type previewMailInput struct {
 	Key  string `path:"key" doc:"The mail to render."`
 	Body *struct {
@@ -83,10 +91,21 @@ func (s *server) registerMail() {
 		out.Body.Items = items
 		return out, nil
 	})
+	create(s, huma.Operation{
+		OperationID: "addMailTemplate", Method: http.MethodPost, Path: "/v1/mail-templates", Tags: tags,
+		Summary: "Declare a mail of the organisation's own, with its text in one language",
+		Description: "A key is either built in or declared here; PUT /v1/mail-templates/{key}/{language} then adds or replaces " +
+			"its text in other languages. The key stays declared while the organisation has a text for it in some language. " +
+			"A built-in or already declared key is 409. The templates are checked as PUT checks them.",
+	}, func(o *mailTemplateOutput) string { return "/v1/mail-templates/" + o.Body.Key + "/" + o.Body.Language },
+		func(ctx context.Context, in *addMailTemplateInput) (*mailTemplateOutput, error) {
+			return reply(mail.AddTemplate(ctx, in.Body.Key, in.Body.Language, in.Body.MailTemplateInput))
+		})
 	register(s, huma.Operation{
 		OperationID: "setMailTemplate", Method: http.MethodPut, Path: "/v1/mail-templates/{key}/{language}", Tags: tags,
 		Summary: "Save the organisation's text of a mail in a language",
-		Description: "subject and text are Go text templates, html a Go HTML template (values are escaped), with the data " +
+		Description: "The key is a built-in one or one the organisation declared (POST /v1/mail-templates); any other is 422 on path.key. " +
+			"subject and text are Go text templates, html a Go HTML template (values are escaped), with the data " +
 			"{{.Organisation.Name}}, {{.Customer.FirstName}}, {{.Customer.LastName}}, {{.Customer.DisplayName}}, {{.Customer.Number}}, " +
 			"{{range .Documents}}{{.Title}} {{.FileName}}{{end}}, {{.Link}}, {{.Purpose}} and {{.ExpiresAt}}. " +
 			"A template that does not parse or names data that does not exist is refused now, not when a mail is sent: " +

@@ -56,12 +56,22 @@ func TestMailTemplates(t *testing.T) {
 		if tpl := find(templates(), crm.TemplateDocumentDelivery, "nl"); tpl == nil || tpl.BuiltIn || tpl.Subject != own["subject"] {
 			t.Fatalf("listed %+v", tpl)
 		}
-		// An organisation's own mail, under its own key; the language is made canonical.
+		// An organisation's own mail, under its own key, declared with its
+		// first text; the language is made canonical.
+		ts.do("PUT", "/v1/mail-templates/welcome/nl", key, map[string]any{"subject": "Welkom", "text": "Welkom"}).want(t, http.StatusUnprocessableEntity)
+		created := ts.do("POST", "/v1/mail-templates", key, map[string]any{"key": "welcome", "language": "nl", "subject": "Welkom", "text": "Welkom"}).
+			want(t, http.StatusCreated)
+		if loc := created.header.Get("Location"); loc != "/v1/mail-templates/welcome/nl" {
+			t.Fatalf("Location %q", loc)
+		}
+		ts.do("POST", "/v1/mail-templates", key, map[string]any{"key": "welcome", "language": "de", "subject": "W", "text": "W"}).
+			want(t, http.StatusConflict)
 		ts.do("PUT", "/v1/mail-templates/welcome/NL-be", key, map[string]any{"subject": "Welkom", "text": "Welkom {{.Customer.DisplayName}}"}).
 			want(t, http.StatusOK).json(t, &saved)
 		if saved.Language != "nl-BE" {
 			t.Fatalf("language %q", saved.Language)
 		}
+		ts.do("DELETE", "/v1/mail-templates/welcome/nl", key, nil).want(t, http.StatusNoContent)
 
 		// A broken template is refused when it is saved, naming its part.
 		for _, tc := range []struct {

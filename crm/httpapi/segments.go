@@ -53,8 +53,10 @@ func (s *server) registerSegments() {
 	})
 	create(s, huma.Operation{
 		OperationID: "createSegment", Method: http.MethodPost, Path: "/v1/segments", Tags: tags,
-		Summary:     "Save a customer filter as a segment",
-		Description: "The filter is checked as a list would check it; its customers are whoever matches it when it is used.",
+		Summary: "Save a customer filter as a segment",
+		Description: "The filter is checked as a list would check it (ids of tags, attributes and the membership label must be the organisation's own: " +
+			"422 naming the member, such as body.filter.tags.any[1]); its customers are whoever matches it when it is used. " +
+			"A tag deleted after the segment was saved is one no customer carries.",
 	}, func(o *segmentOutput) string { return "/v1/segments/" + o.Body.ID },
 		func(ctx context.Context, in *createSegmentInput) (*segmentOutput, error) {
 			return reply(segs.Create(ctx, in.Body))

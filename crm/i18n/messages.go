@@ -73,6 +73,9 @@ var catalogue = map[string]map[string]string{
 		"template":      "is not a valid template: {param}",
 		"empty":         "is empty",
 		"maxBytes":      "is larger than {param}",
+		"utf8":          "is not valid UTF-8 text",
+		"control":       "must not contain control characters (such as NUL)",
+		"dateRange":     "must lie between 0001-01-01 and 9999-12-31",
 	},
 	"nl": {
 		// Rules of the HTTP API's schema checks (crm/httpapi).
@@ -140,6 +143,9 @@ var catalogue = map[string]map[string]string{
 		"template":      "is geen geldige template: {param}",
 		"empty":         "is leeg",
 		"maxBytes":      "is groter dan {param}",
+		"utf8":          "is geen geldige UTF-8-tekst",
+		"control":       "mag geen stuurtekens (zoals NUL) bevatten",
+		"dateRange":     "moet tussen 0001-01-01 en 9999-12-31 liggen",
 	},
 	"de": {
 		// Rules of the HTTP API's schema checks (crm/httpapi).
@@ -207,6 +213,9 @@ var catalogue = map[string]map[string]string{
 		"template":      "ist keine gültige Vorlage: {param}",
 		"empty":         "ist leer",
 		"maxBytes":      "ist größer als {param}",
+		"utf8":          "ist kein gültiger UTF-8-Text",
+		"control":       "darf keine Steuerzeichen (wie NUL) enthalten",
+		"dateRange":     "muss zwischen 0001-01-01 und 9999-12-31 liegen",
 	},
 }
 

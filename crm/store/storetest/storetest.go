@@ -84,6 +84,11 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"MailTemplates", testMailTemplates},
 		{"Outbox", testOutbox},
 		{"BatchSend", testBatchSend},
+		{"TextRules", testTextRules},
+		{"DateRange", testDateRange},
+		{"EmailRule", testEmailRule},
+		{"FilterIDs", testFilterIDs},
+		{"TemplateKeys", testTemplateKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
