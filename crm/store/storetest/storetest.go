@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"ConsentFilters", testConsentFilters},
 		{"MailingSelection", testMailingSelection},
 		{"Export", testExport},
+		{"CustomerExportHidesStaffValues", testCustomerExportHidesStaffValues},
 		{"Anonymise", testAnonymise},
 		{"Retention", testRetention},
 		{"PointsFeatureOff", testPointsFeatureOff},
