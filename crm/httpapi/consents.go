@@ -77,7 +77,8 @@ type consentBody struct {
 	State   string `json:"state" required:"true" enum:"granted,withdrawn" doc:"The customer's answer."`
 	Source  string `json:"source" required:"true" enum:"web_form,import,staff,portal,booking" doc:"Where the answer was given. A purpose with double opt-in takes a direct grant only from staff, import and booking: web forms and the portal use double-opt-in."`
 	// WordingID is the wording the customer saw.
-	WordingID string `json:"wordingId,omitempty" doc:"The wording the customer saw; without it, the purpose's latest wording in the customer's language (if it has wordings). Not used for withdrawals."`
+	WordingID string `json:"wordingId,omitempty" doc:"The wording the customer saw; without it, the purpose's latest wording in the customer's language. A grant that finds no wording is 422 (body.wordingId, code wordingNeeded) unless noWording is true. Not used for withdrawals."`
+	NoWording bool   `json:"noWording,omitempty" doc:"true records a grant without a wording, on purpose: consent staff, an import or a booking obtained where none of the organisation's texts was shown. Refused (422, body.noWording) for the web_form and portal sources and together with wordingId."`
 	IP        string `json:"ip,omitempty" doc:"The customer's IP address. Never taken from this request: it comes from the platform, not from the customer."`
 	UserAgent string `json:"userAgent,omitempty" maxLength:"500" doc:"The customer's browser (User-Agent). Never taken from this request: it comes from the platform, not from the customer."`
 }
@@ -241,6 +242,7 @@ func (s *server) registerConsents() {
 		b := in.Body
 		input := crm.ConsentInput{Purpose: b.Purpose, Source: crm.ConsentSource(b.Source), WordingID: b.WordingID,
 			Evidence: crm.Evidence{IP: b.IP, UserAgent: b.UserAgent}}
+		input.NoWording = b.NoWording
 		record := consents.Give
 		if crm.ConsentState(b.State) == crm.ConsentWithdrawn {
 			record = consents.Withdraw

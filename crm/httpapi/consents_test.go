@@ -46,7 +46,8 @@ func TestConsents(t *testing.T) {
 			t.Fatalf("renamed %+v", renamed)
 		}
 
-		// Wordings: a new text is a new version; the current text is the current wording.
+		// Wordings: a new text is a new version after the built-in one; the
+		// current text is the current wording.
 		setWording := func(lang, text string, status int) crm.ConsentWording {
 			t.Helper()
 			var w crm.ConsentWording
@@ -60,12 +61,12 @@ func TestConsents(t *testing.T) {
 		}
 		nl2 := setWording("nl", "Ja, stuur mij de maandelijkse nieuwsbrief.", http.StatusCreated)
 		en1 := setWording("en", "Yes, send me the newsletter.", http.StatusCreated)
-		if nl1.Version != 1 || nl2.Version != 2 || en1.Version != 1 || nl2.SHA256 == nl1.SHA256 {
+		if nl1.Version != 2 || nl2.Version != 3 || en1.Version != 2 || nl2.SHA256 == nl1.SHA256 {
 			t.Fatalf("versions %d %d %d", nl1.Version, nl2.Version, en1.Version)
 		}
 		var wordings struct{ Items []crm.ConsentWording }
 		ts.do("GET", "/v1/consent-purposes/newsletter/wordings", key, nil).want(t, http.StatusOK).json(t, &wordings)
-		if len(wordings.Items) != 3 {
+		if len(wordings.Items) != 8 { // five built in (en, nl, de, fr, pl) and three set here
 			t.Fatalf("wordings %+v", wordings.Items)
 		}
 

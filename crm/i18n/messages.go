@@ -42,6 +42,8 @@ var catalogue = map[string]map[string]string{
 		"template":      "is not a valid template: {param}",
 		"empty":         "is empty",
 		"maxBytes":      "is larger than {param}",
+		"wordingNeeded": "is required: the purpose has no wording to show the customer; add one to the purpose first",
+		"customerSide":  "is only for consent that staff, an import or a booking recorded: the customer's own consent points at the wording the customer saw",
 	},
 	"nl": {
 		"required":      "is verplicht",
@@ -79,6 +81,8 @@ var catalogue = map[string]map[string]string{
 		"template":      "is geen geldige template: {param}",
 		"empty":         "is leeg",
 		"maxBytes":      "is groter dan {param}",
+		"wordingNeeded": "is verplicht: het doel heeft geen tekst om de klant te tonen; voeg er eerst een toe aan het doel",
+		"customerSide":  "is alleen voor toestemming die medewerkers, een import of een boeking vastlegden: de eigen toestemming van de klant verwijst naar de tekst die de klant zag",
 	},
 	"de": {
 		"required":      "ist erforderlich",
@@ -116,6 +120,8 @@ var catalogue = map[string]map[string]string{
 		"template":      "ist keine gültige Vorlage: {param}",
 		"empty":         "ist leer",
 		"maxBytes":      "ist größer als {param}",
+		"wordingNeeded": "ist erforderlich: der Zweck hat keinen Text, der dem Kunden gezeigt werden kann; fügen Sie dem Zweck zuerst einen hinzu",
+		"customerSide":  "ist nur für Einwilligungen, die Mitarbeiter, ein Import oder eine Buchung erfasst haben: die eigene Einwilligung des Kunden verweist auf den Text, den der Kunde gesehen hat",
 	},
 }
 

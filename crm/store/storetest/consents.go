@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
@@ -96,8 +98,9 @@ func testConsentPurposes(t *testing.T, open func(t *testing.T) crm.Store) {
 
 func testConsentWordings(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open) // organisation A speaks Dutch
+	// New text follows the built-in wording (version 1).
 	nl1, err := e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "nl", "Ja, stuur mij de nieuwsbrief.")
-	if err != nil || nl1.Version != 1 || nl1.SHA256 == "" {
+	if err != nil || nl1.Version != 2 || nl1.SHA256 == "" {
 		t.Fatalf("first wording: %+v, %v", nl1, err)
 	}
 	same, err := e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "nl", "Ja, stuur mij de nieuwsbrief.")
@@ -105,11 +108,11 @@ func testConsentWordings(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("same text made a new version: %+v, %v", same, err)
 	}
 	nl2, err := e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "nl", "Ja, stuur mij elke maand de nieuwsbrief.")
-	if err != nil || nl2.Version != 2 {
+	if err != nil || nl2.Version != 3 {
 		t.Fatalf("second wording: %+v, %v", nl2, err)
 	}
 	en1, err := e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "en", "Yes, send me the newsletter.")
-	if err != nil || en1.Version != 1 {
+	if err != nil || en1.Version != 2 {
 		t.Fatalf("English wording: %+v, %v", en1, err)
 	}
 	_, err = e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "xx-!!", "text")
@@ -119,10 +122,10 @@ func testConsentWordings(t *testing.T, open func(t *testing.T) crm.Store) {
 	_, err = e.crm.Consents.SetWording(e.b, crm.PurposeNewsletter+"-none", "de", "x")
 	wantErr(t, err, crm.ErrNotFound)
 	ws, err := e.crm.Consents.Wordings(e.a, crm.PurposeNewsletter)
-	if err != nil || len(ws) != 3 {
+	if err != nil || len(ws) != 8 { // five built in, three set here
 		t.Fatalf("wordings: %d, %v", len(ws), err)
 	}
-	if ws, _ := e.crm.Consents.Wordings(e.b, crm.PurposeNewsletter); len(ws) != 0 {
+	if ws, _ := e.crm.Consents.Wordings(e.b, crm.PurposeNewsletter); slices.ContainsFunc(ws, func(w crm.ConsentWording) bool { return w.Version > 1 }) {
 		t.Fatalf("organisation B sees A's wordings: %+v", ws)
 	}
 
@@ -452,5 +455,117 @@ func testMailingSelection(t *testing.T, open func(t *testing.T) crm.Store) {
 	err = e.crm.Consents.MailingSelection(e.a, crm.MailingSelectionParams{Purpose: "nope"}, func(crm.MailingRecipient) error { return nil })
 	wantInvalid(t, err, "purpose", "unknown")
 	err = e.crm.Consents.MailingSelection(e.b, crm.MailingSelectionParams{SegmentID: seg.ID, Purpose: crm.PurposeCommercialEmail}, func(crm.MailingRecipient) error { return nil })
+	wantErr(t, err, crm.ErrNotFound)
+}
+
+func testBuiltInWordings(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	ps, err := e.crm.Consents.Purposes(e.a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	basis := map[string]crm.LegalBasis{
+		crm.PurposeNewsletter: crm.LegalBasisConsent, crm.PurposeCommercialEmail: crm.LegalBasisConsent,
+		crm.PurposePost: crm.LegalBasisLegitimateInterest, crm.PurposeSMS: crm.LegalBasisConsent,
+		crm.PurposeProfiling: crm.LegalBasisConsent, crm.PurposeMailings: crm.LegalBasisLegitimateInterest,
+	}
+	texts := map[string]bool{}
+	for _, p := range ps {
+		if p.LegalBasis != basis[p.Key] {
+			t.Fatalf("purpose %s has legal basis %q, want %q", p.Key, p.LegalBasis, basis[p.Key])
+		}
+		ws, err := e.crm.Consents.Wordings(e.a, p.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var langs []string
+		for _, w := range ws {
+			sum := sha256.Sum256([]byte(w.Text))
+			if w.Version != 1 || len(w.Text) < 40 || w.SHA256 != hex.EncodeToString(sum[:]) || texts[w.Text] {
+				t.Fatalf("built-in wording of %s: %+v", p.Key, w)
+			}
+			texts[w.Text] = true
+			langs = append(langs, w.Language)
+		}
+		if slices.Sort(langs); !slices.Equal(langs, []string{"de", "en", "fr", "nl", "pl"}) {
+			t.Fatalf("purpose %s has wordings in %v", p.Key, langs)
+		}
+	}
+	// A customer's grant points at the built-in wording in their language.
+	for _, lang := range []string{"fr", "pl", "de-AT"} {
+		c := e.create(e.a, crm.CustomerFields{FirstName: "Web", LastName: lang, Language: lang})
+		r, err := e.crm.Consents.Give(e.a, c.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceWebForm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, _ := e.crm.Consents.Wordings(e.a, crm.PurposeSMS)
+		i := slices.IndexFunc(ws, func(w crm.ConsentWording) bool { return w.ID == r.WordingID })
+		if i < 0 || ws[i].Language != lang[:2] {
+			t.Fatalf("a %s customer's grant points at wording %q", lang, r.WordingID)
+		}
+	}
+	// Organisation B has its own copies.
+	wa, _ := e.crm.Consents.Wordings(e.a, crm.PurposePost)
+	wb, _ := e.crm.Consents.Wordings(e.b, crm.PurposePost)
+	if len(wb) != 5 || wb[0].ID == wa[0].ID || wb[0].Text != wa[0].Text {
+		t.Fatalf("organisation B's post wordings: %+v", wb)
+	}
+}
+
+func testConsentNeedsWording(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	if _, err := e.crm.Consents.DefinePurpose(e.a, crm.NewConsentPurpose{Key: "catalogue", Name: "Catalogue", Channel: crm.ChannelPost}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.create(e.a, crm.CustomerFields{FirstName: "Wout", LastName: "Woord", Email: "wout@example.nl"})
+	portal := crm.WithActor(e.a, crm.CustomerActor(c.ID))
+	give := func(ctx context.Context, in crm.ConsentInput) (*crm.ConsentRecord, error) {
+		in.Purpose = "catalogue"
+		return e.crm.Consents.Give(ctx, c.ID, in)
+	}
+	// The purpose has no wording: a grant that does not say it was given
+	// without one is refused, from any source.
+	for _, src := range []crm.ConsentSource{crm.SourceWebForm, crm.SourceStaff, crm.SourceImport, crm.SourceBooking} {
+		_, err := give(e.a, crm.ConsentInput{Source: src})
+		wantInvalid(t, err, "wordingId", "wordingNeeded")
+	}
+	_, err := give(portal, crm.ConsentInput{Source: crm.SourcePortal})
+	wantInvalid(t, err, "wordingId", "wordingNeeded")
+	_, err = e.crm.Consents.RequestConfirmation(e.a, c.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourceWebForm})
+	wantInvalid(t, err, "wordingId", "wordingNeeded")
+	// The customer's own sources and double opt-in cannot do without one.
+	_, err = give(e.a, crm.ConsentInput{Source: crm.SourceWebForm, NoWording: true})
+	wantInvalid(t, err, "noWording", "customerSide")
+	_, err = give(portal, crm.ConsentInput{Source: crm.SourcePortal, NoWording: true})
+	wantInvalid(t, err, "noWording", "customerSide")
+	_, err = e.crm.Consents.RequestConfirmation(e.a, c.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourceStaff, NoWording: true})
+	wantInvalid(t, err, "noWording", "customerSide")
+	if log, _ := e.crm.Consents.Log(e.a, c.ID); len(log) != 0 {
+		t.Fatalf("refused grants wrote records: %+v", log)
+	}
+	// Staff, an import or a booking say so explicitly.
+	for _, src := range []crm.ConsentSource{crm.SourceStaff, crm.SourceImport, crm.SourceBooking} {
+		r, err := give(e.a, crm.ConsentInput{Source: src, NoWording: true})
+		if err != nil || r.WordingID != "" || r.State != crm.ConsentGranted {
+			t.Fatalf("%s grant without a wording: %+v, %v", src, r, err)
+		}
+	}
+	// Withdrawing never needs one.
+	if _, err := e.crm.Consents.Withdraw(portal, c.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourcePortal}); err != nil {
+		t.Fatal(err)
+	}
+	// Once the purpose has a wording, the customer's grant points at it;
+	// naming a wording and no wording at once is refused.
+	w, err := e.crm.Consents.SetWording(e.a, "catalogue", "nl", "Ja, stuur mij de catalogus.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := give(e.a, crm.ConsentInput{Source: crm.SourceWebForm}); err != nil || r.WordingID != w.ID {
+		t.Fatalf("web form grant after a wording exists: %+v, %v", r, err)
+	}
+	_, err = give(e.a, crm.ConsentInput{Source: crm.SourceStaff, WordingID: w.ID, NoWording: true})
+	wantInvalid(t, err, "noWording", "invalid")
+	// Organisation B cannot give A's customer anything, with or without a wording.
+	_, err = e.crm.Consents.Give(e.b, c.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceStaff, NoWording: true})
 	wantErr(t, err, crm.ErrNotFound)
 }

@@ -63,6 +63,8 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"Segments", testSegments},
 		{"ConsentPurposes", testConsentPurposes},
 		{"ConsentWordings", testConsentWordings},
+		{"BuiltInWordings", testBuiltInWordings},
+		{"ConsentNeedsWording", testConsentNeedsWording},
 		{"ConsentLog", testConsentLog},
 		{"ConsentContactFlags", testConsentContactFlags},
 		{"DoubleOptIn", testDoubleOptIn},
