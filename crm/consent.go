@@ -912,12 +912,15 @@ type MailingSelectionParams struct {
 }
 
 // MailingSelection calls fn for every customer of the segment (or filter)
-// that may be contacted for the purpose: consent granted, not opted out of
-// mailings, not anonymised, and with a usable address for the purpose's
-// channel. The database does all of the selecting, a page at a time in
-// customer-number order, so memory stays the same for any number of
-// customers and the walk never skips or repeats one while customers are
-// added.
+// that may be contacted for the purpose: granted, when the purpose's legal
+// basis is consent (opt-in), or not withdrawn, when it is legitimate
+// interest (opt-out); not opted out of mailings; not anonymised; and with a
+// usable address for the purpose's channel. The database does all of the
+// selecting, a page at a time in customer-number order, so memory stays
+// the same for any number of customers and the walk never skips or repeats
+// one while customers are added. An opt-in walk is led by the index of
+// granted consents; an opt-out walk reads the customers in number order
+// and probes the index of withdrawals for each.
 func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectionParams, fn func(MailingRecipient) error) error {
 	sc, err := readScope(ctx)
 	if err != nil {
@@ -944,8 +947,15 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 		p.PageSize = MaxPageLimit
 	}
 	f.Sort = SortNumber
-	f.Consents = append(slices.Clip(f.Consents), ConsentCondition{Purpose: purpose.Key, State: ConsentGranted})
-	reach := reachFilter{channel: purpose.Channel, notWithdrawn: PurposeMailings}
+	state := ConsentGranted
+	if purpose.LegalBasis == LegalBasisLegitimateInterest {
+		state = ConsentNotWithdrawn
+	}
+	f.Consents = append(slices.Clip(f.Consents), ConsentCondition{Purpose: purpose.Key, State: state})
+	if purpose.Key != PurposeMailings {
+		f.Consents = append(f.Consents, ConsentCondition{Purpose: PurposeMailings, State: ConsentNotWithdrawn})
+	}
+	reach := reachFilter{channel: purpose.Channel}
 	return s.customers.each(ctx, f, reach, p.PageSize, func(c *Customer) error {
 		r := MailingRecipient{CustomerID: c.ID, Number: c.Number, Name: c.DisplayName(), Language: c.Language}
 		switch purpose.Channel {
@@ -972,12 +982,11 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 	})
 }
 
-// reachFilter is what a mailing selection adds to a customer filter: the
-// customers reachable on a channel, not anonymised, and without a withdrawn
-// consent for the notWithdrawn purpose.
+// reachFilter is what a mailing selection adds to a customer filter
+// besides its consent conditions: the customers reachable on a channel and
+// not anonymised.
 type reachFilter struct {
-	channel      ConsentChannel
-	notWithdrawn string
+	channel ConsentChannel
 }
 
 // recordContactFlags writes the consent records that changed NoPost and

@@ -120,6 +120,17 @@ type mailingSelectionOutput struct {
 	Body func(huma.Context)
 }
 
+// legalBasisSchema is how crm.LegalBasis appears in the OpenAPI document.
+type legalBasisSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (legalBasisSchema) Schema(huma.Registry) *huma.Schema {
+	s := enumSchema(crm.LegalBasisConsent, crm.LegalBasisLegitimateInterest)
+	s.Description = "consent: opt-in, a mailing selection takes only customers who granted the purpose; " +
+		"legitimate_interest: opt-out, it takes every customer who did not withdraw it."
+	return s
+}
+
 // ndjson is the media type of a stream of JSON objects, one per line.
 const ndjson = "application/x-ndjson"
 
@@ -128,8 +139,9 @@ func (s *server) registerConsents() {
 	consents := s.crm.Consents
 	register(s, huma.Operation{
 		OperationID: "listConsentPurposes", Method: http.MethodGet, Path: "/v1/consent-purposes", Tags: tags,
-		Summary:     "List the organisation's consent purposes in display order",
-		Description: "Every organisation starts with newsletter, commercial_email, post, sms, profiling and mailings (the customer's general word on mailings).",
+		Summary: "List the organisation's consent purposes in display order",
+		Description: "Every organisation starts with newsletter, commercial_email, post, sms, profiling and mailings (the customer's general word on mailings), " +
+			"each with wordings in English, Dutch, German, French and Polish. post and mailings are legitimate_interest (opt-out), the others consent (opt-in).",
 	}, func(ctx context.Context, _ *struct{}) (*purposeListOutput, error) {
 		ps, err := consents.Purposes(ctx)
 		if err != nil {
@@ -287,7 +299,8 @@ func (s *server) registerConsents() {
 		OperationID: "streamSegmentMailingSelection", Method: http.MethodGet, Path: "/v1/segments/{id}/mailing-selection", Tags: []string{"Segments"},
 		Summary: "The recipients of a mailing to a segment, as JSON lines",
 		Description: "One recipient per line (" + ndjson + "), in customer-number order, with the address for the purpose's channel: " +
-			"the segment's customers with the purpose granted, not opted out of mailings, not anonymised and reachable on the channel. " +
+			"the segment's customers who may be contacted for the purpose (granted, when its legal basis is consent; not withdrawn, when it is legitimate_interest, as for post), " +
+			"not opted out of mailings, not anonymised and reachable on the channel. " +
 			"The database selects, a page at a time, so any number of customers streams in constant memory. " +
 			"Errors found before the first line are problem responses; a failure later breaks the connection off instead of ending the stream, so a cut list is never taken for a whole one.",
 		Responses: map[string]*huma.Response{"200": {

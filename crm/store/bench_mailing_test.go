@@ -575,8 +575,9 @@ func checkConsentSeed(ctx context.Context, st *DB, purposes map[string]string, n
 // is a segment's condition when not empty), as CustomerList runs it.
 func explainMailingPage(ctx context.Context, b *testing.B, st *DB, purposes map[string]string, language string, after int64) {
 	p := crm.CustomerListParams{OrgID: filterBenchOrg, Language: language, Sort: crm.SortNumber,
-		Consents:  []crm.ConsentParam{{PurposeID: purposes[crm.PurposeNewsletter], State: crm.ConsentGranted}},
-		Reachable: crm.ChannelEmail, NotWithdrawn: purposes[crm.PurposeMailings], ExcludeAnonymised: true,
+		Consents: []crm.ConsentParam{{PurposeID: purposes[crm.PurposeNewsletter], State: crm.ConsentGranted},
+			{PurposeID: purposes[crm.PurposeMailings], State: crm.ConsentNotWithdrawn}},
+		Reachable: crm.ChannelEmail, ExcludeAnonymised: true,
 		AfterNumber: after, Limit: crm.MaxPageLimit + 1}
 	q, _, _, err := st.pageNumbers(ctx, p)
 	if err != nil {

@@ -355,6 +355,9 @@ func testConsentFilters(t *testing.T, open func(t *testing.T) crm.Store) {
 		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNever}}, []int64{never.Number}},
 		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNever}, {Purpose: crm.PurposeProfiling, State: crm.ConsentGranted}}, []int64{never.Number}},
 		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentGranted}, {Purpose: crm.PurposeProfiling, State: crm.ConsentGranted}}, nil},
+		// Not withdrawn: granted or never asked.
+		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNotWithdrawn}}, []int64{granted.Number, never.Number}},
+		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNotWithdrawn}, {Purpose: crm.PurposeProfiling, State: crm.ConsentNever}}, []int64{granted.Number}},
 	} {
 		for _, sort := range []crm.CustomerSort{crm.SortNumber, crm.SortName} {
 			got := numbers(e.list(e.a, crm.CustomerFilter{Consents: tc.conds, Sort: sort}))
@@ -374,6 +377,16 @@ func testConsentFilters(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantInvalid(t, err, "consents[0].purpose", "unknown")
 	_, err = e.crm.Customers.Count(e.a, crm.CustomerFilter{Consents: []crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentPending}}})
 	wantInvalid(t, err, "consents[0].state", "oneof")
+
+	// A segment keeps a notWithdrawn condition too.
+	notWithdrawn, err := e.crm.Segments.Create(e.a, crm.NewSegment{Name: "SMS not withdrawn", Filter: crm.CustomerFilter{
+		Consents: []crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNotWithdrawn}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.crm.Segments.Count(e.a, notWithdrawn.ID); err != nil || n != 2 {
+		t.Fatalf("notWithdrawn segment count %d, %v", n, err)
+	}
 
 	// A segment keeps the condition; its count equals what its iterator yields.
 	seg, err := e.crm.Segments.Create(e.a, crm.NewSegment{Name: "SMS ok", Filter: crm.CustomerFilter{
@@ -568,4 +581,102 @@ func testConsentNeedsWording(t *testing.T, open func(t *testing.T) crm.Store) {
 	// Organisation B cannot give A's customer anything, with or without a wording.
 	_, err = e.crm.Consents.Give(e.b, c.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceStaff, NoWording: true})
 	wantErr(t, err, crm.ErrNotFound)
+}
+
+func testMailingSelectionOptOut(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	addr := crm.Address{Street: "Dorpsstraat", HouseNumber: "1", PostalCode: "1234 AB", City: "Ergens", Country: "NL"}
+	mk := func(name string, f crm.CustomerFields) *crm.Customer {
+		f.FirstName, f.LastName = name, "P"
+		return e.create(e.a, f)
+	}
+	neverAsked := mk("NeverAsked", crm.CustomerFields{Address: addr})
+	granted := mk("Granted", crm.CustomerFields{Address: addr})
+	withdrawn := mk("Withdrawn", crm.CustomerFields{Address: addr})
+	noPost := mk("NoPost", crm.CustomerFields{Address: addr, NoPost: true})
+	noMailings := mk("NoMailings", crm.CustomerFields{Address: addr, NoMailings: true})
+	noStreet := mk("NoStreet", crm.CustomerFields{Address: crm.Address{City: "Ergens"}})
+	anonymised := mk("Anonymised", crm.CustomerFields{Address: addr})
+	regranted := mk("Regranted", crm.CustomerFields{Address: addr})
+	e.give(e.a, granted.ID, crm.PurposePost)
+	e.withdraw(e.a, withdrawn.ID, crm.PurposePost)
+	e.withdraw(e.a, regranted.ID, crm.PurposePost)
+	e.give(e.a, regranted.ID, crm.PurposePost)
+	_ = noStreet
+	if _, err := e.crm.Privacy.Anonymise(e.a, anonymised.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Organisation B's customer with an address is only in B's selection.
+	other := e.create(e.b, crm.CustomerFields{FirstName: "Other", Address: addr})
+
+	collect := func(ctx context.Context, p crm.MailingSelectionParams) []int64 {
+		t.Helper()
+		var out []int64
+		if err := e.crm.Consents.MailingSelection(ctx, p, func(r crm.MailingRecipient) error {
+			if r.Address == nil || r.Address.Street == "" {
+				t.Fatalf("recipient %d without an address", r.Number)
+			}
+			out = append(out, r.Number)
+			return nil
+		}); err != nil {
+			t.Fatalf("mailing selection %+v: %v", p, err)
+		}
+		return out
+	}
+	// Post is legitimate interest: everyone with an address who did not
+	// object, a page at a time.
+	want := []int64{neverAsked.Number, granted.Number, regranted.Number}
+	for _, size := range []int{1, 2, 500} {
+		if got := collect(e.a, crm.MailingSelectionParams{Purpose: crm.PurposePost, PageSize: size}); !slices.Equal(got, want) {
+			t.Fatalf("postal selection (pages of %d): %v, want %v (noPost %d, noMailings %d)", size, got, want, noPost.Number, noMailings.Number)
+		}
+	}
+	// The same as a filter: not withdrawn post and mailings, with consent conditions in SQL.
+	f := crm.CustomerFilter{Consents: []crm.ConsentCondition{{Purpose: crm.PurposePost, State: crm.ConsentNotWithdrawn},
+		{Purpose: crm.PurposeMailings, State: crm.ConsentNotWithdrawn}}}
+	if n, err := e.crm.Customers.Count(e.a, f); err != nil || n != 5 { // the three, noStreet and the anonymised shell
+		t.Fatalf("count of not withdrawn post and mailings: %d, %v", n, err)
+	}
+	if got := collect(e.b, crm.MailingSelectionParams{Purpose: crm.PurposePost}); !slices.Equal(got, []int64{other.Number}) {
+		t.Fatalf("organisation B's postal selection: %v, want only its own customer %d", got, other.Number)
+	}
+
+	// An organisation's own purpose is consent (opt-in) unless it says otherwise.
+	opt, err := e.crm.Consents.DefinePurpose(e.a, crm.NewConsentPurpose{Key: "catalogue", Name: "Catalogue", Channel: crm.ChannelPost})
+	if err != nil || opt.LegalBasis != crm.LegalBasisConsent {
+		t.Fatalf("own purpose: %+v, %v", opt, err)
+	}
+	if _, err := e.crm.Consents.Give(e.a, granted.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourceStaff, NoWording: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.crm.Consents.Withdraw(e.a, regranted.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourceStaff}); err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(e.a, crm.MailingSelectionParams{Purpose: "catalogue"}); !slices.Equal(got, []int64{granted.Number}) {
+		t.Fatalf("opt-in catalogue selection: %v", got)
+	}
+	// Made legitimate interest, it selects everyone who did not object.
+	changed, err := e.crm.Consents.UpdatePurpose(e.a, "catalogue", crm.ConsentPurposePatch{LegalBasis: ptr(crm.LegalBasisLegitimateInterest)})
+	if err != nil || changed.LegalBasis != crm.LegalBasisLegitimateInterest {
+		t.Fatalf("change legal basis: %+v, %v", changed, err)
+	}
+	if got := collect(e.a, crm.MailingSelectionParams{Purpose: "catalogue"}); !slices.Equal(got, []int64{neverAsked.Number, granted.Number, withdrawn.Number, noPost.Number}) {
+		t.Fatalf("opt-out catalogue selection: %v", got)
+	}
+	folder, err := e.crm.Consents.DefinePurpose(e.a, crm.NewConsentPurpose{Key: "folder", Name: "Folder", Channel: crm.ChannelPost,
+		LegalBasis: crm.LegalBasisLegitimateInterest})
+	if err != nil || folder.LegalBasis != crm.LegalBasisLegitimateInterest {
+		t.Fatalf("own legitimate-interest purpose: %+v, %v", folder, err)
+	}
+	if got, _ := e.crm.Consents.Purpose(e.a, "folder"); got.LegalBasis != crm.LegalBasisLegitimateInterest {
+		t.Fatalf("stored legal basis: %+v", got)
+	}
+	_, err = e.crm.Consents.DefinePurpose(e.a, crm.NewConsentPurpose{Key: "leaflet", Name: "Leaflet", Channel: crm.ChannelPost, LegalBasis: "whim"})
+	wantInvalid(t, err, "legalBasis", "oneof")
+	_, err = e.crm.Consents.UpdatePurpose(e.a, "folder", crm.ConsentPurposePatch{LegalBasis: ptr(crm.LegalBasis("whim"))})
+	wantInvalid(t, err, "legalBasis", "oneof")
+	// B's purposes keep their own legal basis.
+	if got, _ := e.crm.Consents.Purpose(e.b, crm.PurposeNewsletter); got.LegalBasis != crm.LegalBasisConsent {
+		t.Fatalf("organisation B's newsletter: %+v", got)
+	}
 }

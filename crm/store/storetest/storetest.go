@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"DoubleOptIn", testDoubleOptIn},
 		{"ConsentFilters", testConsentFilters},
 		{"MailingSelection", testMailingSelection},
+		{"MailingSelectionOptOut", testMailingSelectionOptOut},
 		{"Export", testExport},
 		{"CustomerExportHidesStaffValues", testCustomerExportHidesStaffValues},
 		{"Anonymise", testAnonymise},
