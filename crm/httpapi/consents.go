@@ -139,9 +139,8 @@ func (s *server) registerConsents() {
 	consents := s.crm.Consents
 	register(s, huma.Operation{
 		OperationID: "listConsentPurposes", Method: http.MethodGet, Path: "/v1/consent-purposes", Tags: tags,
-		Summary: "List the organisation's consent purposes in display order",
-		Description: "Every organisation starts with newsletter, commercial_email, post, sms, profiling and mailings (the customer's general word on mailings), " +
-			"each with wordings in English, Dutch, German, French and Polish. post and mailings are legitimate_interest (opt-out), the others consent (opt-in).",
+		Summary:     "List the organisation's consent purposes in display order",
+		Description: "Every organisation starts with newsletter, commercial_email, post, sms, profiling and mailings (the customer's general word on mailings), each with wordings in English, Dutch, German, French and Polish. post and mailings are legitimate_interest (opt-out), the others consent (opt-in).",
 	}, func(ctx context.Context, _ *struct{}) (*purposeListOutput, error) {
 		ps, err := consents.Purposes(ctx)
 		if err != nil {
