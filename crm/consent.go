@@ -952,10 +952,7 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 		state = ConsentNotWithdrawn
 	}
 	f.Consents = append(slices.Clip(f.Consents), ConsentCondition{Purpose: purpose.Key, State: state})
-	if purpose.Key != PurposeMailings {
-		f.Consents = append(f.Consents, ConsentCondition{Purpose: PurposeMailings, State: ConsentNotWithdrawn})
-	}
-	reach := reachFilter{channel: purpose.Channel}
+	reach := reachFilter{channel: purpose.Channel, notWithdrawn: PurposeMailings}
 	return s.customers.each(ctx, f, reach, p.PageSize, func(c *Customer) error {
 		r := MailingRecipient{CustomerID: c.ID, Number: c.Number, Name: c.DisplayName(), Language: c.Language}
 		switch purpose.Channel {
@@ -983,10 +980,12 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 }
 
 // reachFilter is what a mailing selection adds to a customer filter
-// besides its consent conditions: the customers reachable on a channel and
-// not anonymised.
+// besides the purpose's own condition: the customers reachable on a
+// channel, not anonymised, and who did not withdraw the notWithdrawn
+// purpose (mailings).
 type reachFilter struct {
-	channel ConsentChannel
+	channel      ConsentChannel
+	notWithdrawn string
 }
 
 // recordContactFlags writes the consent records that changed NoPost and

@@ -311,6 +311,11 @@ func (s *CustomerService) compile(ctx context.Context, sc scope, v *validation, 
 		return p, err
 	}
 	p.Reachable, p.ExcludeAnonymised = reach.channel, true
+	mailings, err := s.consents.purpose(ctx, s.store, sc, reach.notWithdrawn)
+	if err != nil {
+		return p, err
+	}
+	p.Consents = append(p.Consents, ConsentParam{PurposeID: mailings.ID, State: ConsentNotWithdrawn})
 	return p, nil
 }
 

@@ -356,7 +356,7 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 		case cc.State == crm.ConsentNotWithdrawn && pageOrder:
 			// A probe of the state index per customer of the page: NOT IN
 			// would collect every withdrawn customer for every page.
-			q = q.Where("NOT EXISTS (?)", s.db.NewSelect().TableExpr("customer_consents AS nw").ColumnExpr("1").
+			q = q.Where("NOT EXISTS (?"+s.dialect.probeFence+")", s.db.NewSelect().TableExpr("customer_consents AS nw").ColumnExpr("1").
 				Where("nw.org_id = "+col("org_id")).Where("nw.purpose_id = ?", cc.PurposeID).
 				Where("nw.state = ?", crm.ConsentWithdrawn).Where("nw.number = "+col("number")))
 		case cc.State == crm.ConsentNotWithdrawn:
