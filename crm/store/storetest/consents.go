@@ -680,3 +680,31 @@ func testMailingSelectionOptOut(t *testing.T, open func(t *testing.T) crm.Store)
 		t.Fatalf("organisation B's newsletter: %+v", got)
 	}
 }
+
+// testConfirmNeedsWording: a sign-up recorded without a wording (before
+// wordings were required) cannot be confirmed: the grant could not say
+// which text the customer agreed to.
+func testConfirmNeedsWording(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	c := e.create(e.a, crm.CustomerFields{FirstName: "Oud", LastName: "Aanmelding", Email: "oud@example.nl"})
+	ps, err := e.crm.Consents.Purposes(e.a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &crm.ConsentRecord{ID: "01900000-0000-7000-8000-0000000000a1", CustomerID: c.ID, PurposeID: ps[0].ID,
+		Purpose: ps[0].Key, State: crm.ConsentPending, Source: crm.SourceWebForm, Actor: crm.System(), At: e.now}
+	if err := e.store.ConsentRecordInsert(e.a, orgA, rec); err != nil {
+		t.Fatal(err)
+	}
+	token := "an-old-token-without-a-wording"
+	sum := sha256.Sum256([]byte(token))
+	if err := e.store.ConsentConfirmationInsert(e.a, &crm.ConsentConfirmation{OrgID: orgA, TokenHash: hex.EncodeToString(sum[:]),
+		RecordID: rec.ID, CustomerID: c.ID, PurposeID: ps[0].ID, Source: crm.SourceWebForm, ExpiresAt: e.now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.crm.Consents.Confirm(e.a, token, crm.Evidence{})
+	wantInvalid(t, err, "wordingId", "wordingNeeded")
+	if s := e.consentState(e.a, c.ID, ps[0].Key); s.State != crm.ConsentNever {
+		t.Fatalf("state after a refused confirmation: %+v", s)
+	}
+}

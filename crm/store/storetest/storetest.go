@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"ConsentWordings", testConsentWordings},
 		{"BuiltInWordings", testBuiltInWordings},
 		{"ConsentNeedsWording", testConsentNeedsWording},
+		{"ConfirmNeedsWording", testConfirmNeedsWording},
 		{"ConsentLog", testConsentLog},
 		{"ConsentContactFlags", testConsentContactFlags},
 		{"DoubleOptIn", testDoubleOptIn},
