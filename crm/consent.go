@@ -919,7 +919,8 @@ type MailingSelectionParams struct {
 // selecting, a page at a time in customer-number order, so memory stays
 // the same for any number of customers and the walk never skips or repeats
 // one while customers are added. An opt-in walk is led by the index of
-// granted consents; an opt-out walk reads the customers in number order
+// granted consents; an opt-out walk reads the customers with an address
+// for the channel in number order (for post from an index of just those)
 // and probes the index of withdrawals for each.
 func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectionParams, fn func(MailingRecipient) error) error {
 	sc, err := readScope(ctx)
