@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -72,6 +73,21 @@ const (
 // Config.ConfirmationTTL is not set.
 const DefaultConfirmationTTL = 7 * 24 * time.Hour
 
+// LegalBasis is why a purpose may reach a customer (GDPR Art. 6(1)); it
+// decides who a mailing selection takes.
+type LegalBasis string
+
+// The legal bases of purposes.
+const (
+	// LegalBasisConsent is opt-in: only customers who granted the purpose
+	// are selected. The default of an organisation's own purposes.
+	LegalBasisConsent LegalBasis = "consent"
+	// LegalBasisLegitimateInterest is opt-out: every customer is selected
+	// unless they withdrew the purpose (objected). The built-in post and
+	// mailings purposes have it.
+	LegalBasisLegitimateInterest LegalBasis = "legitimate_interest"
+)
+
 // ConsentPurpose is an organisation's definition of something a customer
 // can consent to. Key is its stable name, used in filters and the API.
 type ConsentPurpose struct {
@@ -80,6 +96,8 @@ type ConsentPurpose struct {
 	Name string `json:"name"`
 	// Channel is how the purpose reaches the customer.
 	Channel ConsentChannel `json:"channel"`
+	// LegalBasis: consent (opt-in) or legitimate_interest (opt-out).
+	LegalBasis LegalBasis `json:"legalBasis"`
 	// DoubleOptIn: sign-ups must be confirmed from a mail before they count.
 	DoubleOptIn bool `json:"doubleOptIn"`
 	// BuiltIn purposes came with the organisation; their key and channel are fixed.
@@ -97,13 +115,18 @@ type NewConsentPurpose struct {
 	Channel     ConsentChannel `json:"channel" validate:"required,oneof=email post sms none"`
 	DoubleOptIn bool           `json:"doubleOptIn,omitempty"`
 	Position    int            `json:"position,omitempty"`
+	// LegalBasis is consent (opt-in, the default) or legitimate_interest (opt-out).
+	LegalBasis LegalBasis `json:"legalBasis,omitempty" validate:"omitempty,oneof=consent legitimate_interest"`
 }
 
-// ConsentPurposePatch changes a purpose's name, double opt-in or position.
+// ConsentPurposePatch changes a purpose's name, legal basis, double opt-in or position.
 type ConsentPurposePatch struct {
 	Name        *string `json:"name,omitempty" validate:"omitempty,min=1,max=100"`
 	DoubleOptIn *bool   `json:"doubleOptIn,omitempty"`
 	Position    *int    `json:"position,omitempty"`
+	// LegalBasis changes who mailing selections take from then on; the
+	// consent log keeps its meaning.
+	LegalBasis *LegalBasis `json:"legalBasis,omitempty" validate:"omitempty,oneof=consent legitimate_interest"`
 }
 
 // ConsentWording is one version of the text shown to a customer when asking
@@ -154,6 +177,10 @@ type ConsentInput struct {
 	// WordingID names the wording the customer saw; empty means the
 	// purpose's latest wording in the customer's language (see Give).
 	WordingID string `json:"wordingId,omitempty"`
+	// NoWording records a grant without a wording, on purpose: consent that
+	// staff, an import or a booking obtained where Dossier's text was not
+	// shown. The customer's own sources (web_form, portal) cannot use it.
+	NoWording bool `json:"noWording,omitempty"`
 	Evidence
 }
 
@@ -193,11 +220,16 @@ type ConsentConfirmation struct {
 	UsedAt     *time.Time
 }
 
+// ConsentNotWithdrawn is a state of filters only: granted or never, so
+// every customer who did not withdraw (object to) the purpose.
+const ConsentNotWithdrawn ConsentState = "notWithdrawn"
+
 // ConsentCondition selects customers by their current state on a purpose.
 type ConsentCondition struct {
 	// Purpose is the purpose's key.
 	Purpose string `json:"purpose"`
-	// State is granted, withdrawn or never (never asked, or only a pending sign-up).
+	// State is granted, withdrawn, never (never asked, or only a pending
+	// sign-up) or notWithdrawn (granted or never).
 	State ConsentState `json:"state"`
 }
 
@@ -208,7 +240,7 @@ type ConsentStore interface {
 	ConsentPurposeUpdate(ctx context.Context, orgID string, p *ConsentPurpose) error
 	// ConsentPurposeList returns the organisation's purposes in display order.
 	ConsentPurposeList(ctx context.Context, orgID string) ([]ConsentPurpose, error)
-	ConsentWordingInsert(ctx context.Context, orgID string, w *ConsentWording) error
+	ConsentWordingInsert(ctx context.Context, orgID string, ws ...*ConsentWording) error
 	// ConsentWordingList returns a purpose's wordings, newest version first per language.
 	ConsentWordingList(ctx context.Context, orgID, purposeID string) ([]ConsentWording, error)
 	// ConsentRecordInsert appends a record. A granted or withdrawn record
@@ -243,23 +275,40 @@ var purposeKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // defaultPurposes are the purposes every new organisation starts with.
 func defaultPurposes(now time.Time) []ConsentPurpose {
+	consent, interest := LegalBasisConsent, LegalBasisLegitimateInterest
 	defs := []struct {
 		key, name   string
 		channel     ConsentChannel
+		basis       LegalBasis
 		doubleOptIn bool
 	}{
-		{PurposeNewsletter, "Newsletter", ChannelEmail, true},
-		{PurposeCommercialEmail, "Commercial e-mail", ChannelEmail, false},
-		{PurposePost, "Post", ChannelPost, false},
-		{PurposeSMS, "SMS", ChannelSMS, false},
-		{PurposeProfiling, "Profiling", ChannelNone, false},
-		{PurposeMailings, "Mailings", ChannelNone, false},
+		{PurposeNewsletter, "Newsletter", ChannelEmail, consent, true},
+		{PurposeCommercialEmail, "Commercial e-mail", ChannelEmail, consent, false},
+		{PurposePost, "Post", ChannelPost, interest, false},
+		{PurposeSMS, "SMS", ChannelSMS, consent, false},
+		{PurposeProfiling, "Profiling", ChannelNone, consent, false},
+		{PurposeMailings, "Mailings", ChannelNone, interest, false},
 	}
 	out := make([]ConsentPurpose, len(defs))
 	for i, d := range defs {
 		out[i] = ConsentPurpose{
-			ID: newID(), Key: d.key, Name: d.name, Channel: d.channel, DoubleOptIn: d.doubleOptIn,
+			ID: newID(), Key: d.key, Name: d.name, Channel: d.channel, LegalBasis: d.basis, DoubleOptIn: d.doubleOptIn,
 			BuiltIn: true, Position: i + 1, CreatedAt: now, UpdatedAt: now,
+		}
+	}
+	return out
+}
+
+// defaultWordings are the first wordings of the built-in purposes ps:
+// version 1 in each language of builtInWordings.
+func defaultWordings(ps []ConsentPurpose, now time.Time) []*ConsentWording {
+	var out []*ConsentWording
+	for _, p := range ps {
+		texts := builtInWordings[p.Key]
+		for _, lang := range slices.Sorted(maps.Keys(texts)) {
+			sum := sha256.Sum256([]byte(texts[lang]))
+			out = append(out, &ConsentWording{ID: newID(), PurposeID: p.ID, Language: lang, Version: 1,
+				Text: texts[lang], SHA256: hex.EncodeToString(sum[:]), CreatedAt: now})
 		}
 	}
 	return out
@@ -322,8 +371,11 @@ func (s *ConsentService) DefinePurpose(ctx context.Context, in NewConsentPurpose
 		return nil, err
 	}
 	now := s.now()
+	if in.LegalBasis == "" {
+		in.LegalBasis = LegalBasisConsent
+	}
 	p := &ConsentPurpose{
-		ID: newID(), Key: in.Key, Name: in.Name, Channel: in.Channel, DoubleOptIn: in.DoubleOptIn,
+		ID: newID(), Key: in.Key, Name: in.Name, Channel: in.Channel, LegalBasis: in.LegalBasis, DoubleOptIn: in.DoubleOptIn,
 		Position: in.Position, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.store.ConsentPurposeInsert(ctx, sc.org, *p); err != nil {
@@ -351,6 +403,9 @@ func (s *ConsentService) UpdatePurpose(ctx context.Context, keyOrID string, patc
 	}
 	if patch.Name != nil {
 		p.Name = strings.TrimSpace(*patch.Name)
+	}
+	if patch.LegalBasis != nil {
+		p.LegalBasis = *patch.LegalBasis
 	}
 	if patch.DoubleOptIn != nil {
 		p.DoubleOptIn = *patch.DoubleOptIn
@@ -438,7 +493,11 @@ func (s *ConsentService) Wordings(ctx context.Context, purposeKeyOrID string) ([
 // Give records that the customer granted consent for in.Purpose. Without
 // a WordingID the record points at the purpose's latest wording in the
 // customer's language (else its base language, the organisation's
-// language, or any), when the purpose has wordings.
+// language, or any). A purpose without any wording refuses the grant
+// (ErrInvalid on field "wordingId", code "wordingNeeded"), unless
+// in.NoWording says on purpose that the customer saw none of Dossier's
+// texts: only staff, import and booking sources may say so, the customer's
+// own (web_form, portal) always point at a wording.
 //
 // A purpose with double opt-in accepts a direct grant only from staff,
 // import and booking sources; web forms and the portal go through
@@ -458,7 +517,7 @@ func (s *ConsentService) record(ctx context.Context, customerID string, state Co
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkInput(sc, &in); err != nil {
+	if err := s.checkInput(sc, &in, state); err != nil {
 		return nil, err
 	}
 	if !validID(customerID) {
@@ -484,14 +543,32 @@ func (s *ConsentService) record(ctx context.Context, customerID string, state Co
 	return rec, nil
 }
 
-// checkInput validates in and normalises its text in place.
-func (s *ConsentService) checkInput(sc scope, in *ConsentInput) error {
+// checkInput checks in for a record of state. A grant without a wording
+// (NoWording) is for consent obtained outside Dossier's texts: never from
+// the customer's own sources, nor for a double opt-in (pending).
+func (s *ConsentService) checkInput(sc scope, in *ConsentInput, state ConsentState) error {
 	v := newValidation(sc.lang)
 	v.checkText("", in)
 	v.addStruct(s.validate, in)
 	if in.WordingID != "" && !validID(in.WordingID) {
 		v.add("wordingId", "unknown", "")
 	}
+	if in.NoWording && state != ConsentWithdrawn {
+		switch {
+		case in.WordingID != "":
+			v.add("noWording", "invalid", "")
+		case state == ConsentPending || in.Source == SourceWebForm || in.Source == SourcePortal:
+			v.add("noWording", "customerSide", "")
+		}
+	}
+	return v.err()
+}
+
+// wordingNeeded is the refusal of a grant or sign-up that cannot point at
+// a wording.
+func wordingNeeded(sc scope) error {
+	v := newValidation(sc.lang)
+	v.add("wordingId", "wordingNeeded", "")
 	return v.err()
 }
 
@@ -525,14 +602,20 @@ func (s *ConsentService) append(ctx context.Context, tx Store, sc scope, cust *C
 		ID: newID(), CustomerID: cust.ID, PurposeID: p.ID, Purpose: p.Key, State: state,
 		Source: in.Source, Actor: sc.actor, At: now, Confirms: confirms, Evidence: in.Evidence,
 	}
-	if state != ConsentWithdrawn {
+	if state != ConsentWithdrawn && !in.NoWording {
+		if confirms != "" && in.WordingID == "" {
+			// A confirmation grants what its sign-up showed; a sign-up
+			// without a wording cannot say what that was.
+			return nil, wordingNeeded(sc)
+		}
 		w, err := s.wordingFor(ctx, tx, sc, cust, p, in.WordingID)
 		if err != nil {
 			return nil, err
 		}
-		if w != nil {
-			rec.WordingID = w.ID
+		if w == nil {
+			return nil, wordingNeeded(sc)
 		}
+		rec.WordingID = w.ID
 	}
 	before, err := s.stateOf(ctx, tx, sc, cust.ID, p.ID)
 	if err != nil {
@@ -645,7 +728,7 @@ func (s *ConsentService) RequestConfirmation(ctx context.Context, customerID str
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkInput(sc, &in); err != nil {
+	if err := s.checkInput(sc, &in, ConsentPending); err != nil {
 		return nil, err
 	}
 	if !validID(customerID) {
@@ -837,12 +920,16 @@ type MailingSelectionParams struct {
 }
 
 // MailingSelection calls fn for every customer of the segment (or filter)
-// that may be contacted for the purpose: consent granted, not opted out of
-// mailings, not anonymised, and with a usable address for the purpose's
-// channel. The database does all of the selecting, a page at a time in
-// customer-number order, so memory stays the same for any number of
-// customers and the walk never skips or repeats one while customers are
-// added.
+// that may be contacted for the purpose: granted, when the purpose's legal
+// basis is consent (opt-in), or not withdrawn, when it is legitimate
+// interest (opt-out); not opted out of mailings; not anonymised; and with a
+// usable address for the purpose's channel. The database does all of the
+// selecting, a page at a time in customer-number order, so memory stays
+// the same for any number of customers and the walk never skips or repeats
+// one while customers are added. An opt-in walk is led by the index of
+// granted consents; an opt-out walk reads the customers with an address
+// for the channel in number order (for post from an index of just those)
+// and probes the index of withdrawals for each.
 func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectionParams, fn func(MailingRecipient) error) error {
 	sc, err := readScope(ctx)
 	if err != nil {
@@ -869,7 +956,11 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 		p.PageSize = MaxPageLimit
 	}
 	f.Sort = SortNumber
-	f.Consents = append(slices.Clip(f.Consents), ConsentCondition{Purpose: purpose.Key, State: ConsentGranted})
+	state := ConsentGranted
+	if purpose.LegalBasis == LegalBasisLegitimateInterest {
+		state = ConsentNotWithdrawn
+	}
+	f.Consents = append(slices.Clip(f.Consents), ConsentCondition{Purpose: purpose.Key, State: state})
 	reach := reachFilter{channel: purpose.Channel, notWithdrawn: PurposeMailings}
 	return s.customers.each(ctx, f, reach, p.PageSize, func(c *Customer) error {
 		r := MailingRecipient{CustomerID: c.ID, Number: c.Number, Name: c.DisplayName(), Language: c.Language}
@@ -897,9 +988,10 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 	})
 }
 
-// reachFilter is what a mailing selection adds to a customer filter: the
-// customers reachable on a channel, not anonymised, and without a withdrawn
-// consent for the notWithdrawn purpose.
+// reachFilter is what a mailing selection adds to a customer filter
+// besides the purpose's own condition: the customers reachable on a
+// channel, not anonymised, and who did not withdraw the notWithdrawn
+// purpose (mailings).
 type reachFilter struct {
 	channel      ConsentChannel
 	notWithdrawn string
@@ -924,7 +1016,11 @@ func (s *ConsentService) recordContactFlags(ctx context.Context, tx Store, sc sc
 		if f.want {
 			state = ConsentWithdrawn
 		}
-		if _, err := s.append(ctx, tx, sc, cust, p, state, ConsentInput{Purpose: p.Key, Source: sourceOf(sc.actor)}, ""); err != nil {
+		// A flag set by staff, an import or an integration showed the
+		// customer no text; one the customer set in the portal did.
+		src := sourceOf(sc.actor)
+		in := ConsentInput{Purpose: p.Key, Source: src, NoWording: src != SourcePortal}
+		if _, err := s.append(ctx, tx, sc, cust, p, state, in, ""); err != nil {
 			return err
 		}
 	}

@@ -140,7 +140,10 @@ type DocumentStore interface {
 	DocumentAttributeList(ctx context.Context, orgID string) ([]DocumentAttribute, error)
 }
 
-// The timeline events of documents.
+// The timeline events of documents. Each names its document in a change
+// of field "document.id" (New, or Old for a deletion), and a deletion also
+// the visibility the document had ("document.visibility", Old): the
+// customer's export shows only the events of documents the customer sees.
 const (
 	EventDocumentAdded   EventKind = "document.added"
 	EventDocumentChanged EventKind = "document.changed"
@@ -251,7 +254,7 @@ func (s *DocumentService) add(ctx context.Context, customerID string, in NewDocu
 			return err
 		}
 		return tx.HistoryAppend(ctx, s.event(sc, customerID, EventDocumentAdded, d.AddedAt, []FieldChange{
-			{Field: "document", New: d.Title}, {Field: "fileName", New: d.FileName},
+			{Field: "document", New: d.Title}, {Field: "fileName", New: d.FileName}, {Field: "document.id", New: d.ID},
 		}))
 	})
 	if err != nil {
@@ -403,6 +406,7 @@ func (s *DocumentService) Update(ctx context.Context, id string, p DocumentPatch
 		if err := tx.DocumentUpdate(ctx, sc.org, d); err != nil {
 			return err
 		}
+		changes = append(changes, FieldChange{Field: "document.id", New: d.ID})
 		return tx.HistoryAppend(ctx, s.event(sc, d.CustomerID, EventDocumentChanged, now, changes))
 	})
 	if err != nil {
@@ -444,7 +448,9 @@ func (s *DocumentService) Delete(ctx context.Context, id string) error {
 		if unused, err = tx.BlobRelease(ctx, sc.org, d.SHA256); err != nil {
 			return err
 		}
-		return tx.HistoryAppend(ctx, s.event(sc, d.CustomerID, EventDocumentDeleted, now, []FieldChange{{Field: "document", Old: d.Title}}))
+		return tx.HistoryAppend(ctx, s.event(sc, d.CustomerID, EventDocumentDeleted, now, []FieldChange{
+			{Field: "document", Old: d.Title}, {Field: "document.id", Old: d.ID}, {Field: "document.visibility", Old: string(d.Visibility)},
+		}))
 	})
 	if err != nil || !unused {
 		return err

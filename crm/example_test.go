@@ -199,6 +199,34 @@ func ExampleConsentService_MailingSelection() {
 	// Anna anna@example.nl
 }
 
+// A postal mailing to every customer with an address who did not object:
+// post is legitimate interest (opt-out), so no grant is needed.
+func ExampleConsentService_MailingSelection_optOut() {
+	c, ctx, done := setup()
+	defer done()
+
+	home := crm.Address{Street: "Kerkstraat", HouseNumber: "1", PostalCode: "1017 GA", City: "Amsterdam"}
+	for _, f := range []crm.CustomerFields{
+		{FirstName: "Anna", Address: home},               // never asked
+		{FirstName: "Bram", Address: home, NoPost: true}, // objected to post
+		{FirstName: "Cees"},                              // no address
+	} {
+		if _, err := c.Customers.Create(ctx, f); err != nil {
+			log.Fatal(err)
+		}
+	}
+	err := c.Consents.MailingSelection(ctx, crm.MailingSelectionParams{Purpose: crm.PurposePost},
+		func(r crm.MailingRecipient) error {
+			fmt.Println(r.Name, r.Address.City)
+			return nil
+		})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// Anna Amsterdam
+}
+
 func ExamplePrivacyService_Anonymise() {
 	c, ctx, done := setup()
 	defer done()

@@ -52,7 +52,8 @@ type CustomerFilter struct {
 	// label (its id) that is active today.
 	Membership string `json:"membership,omitempty"`
 	// Consents select by the current consent state on purposes (by key):
-	// every condition must hold.
+	// every condition must hold. Besides the states, notWithdrawn selects
+	// everyone who did not withdraw (granted or never).
 	Consents []ConsentCondition `json:"consents,omitempty"`
 	// Sort is the order of the list, not a criterion; SortNumber when empty.
 	Sort CustomerSort `json:"sort,omitempty"`
@@ -124,11 +125,9 @@ type CustomerListParams struct {
 	// Consents: the current state on each purpose (by id) must be as given.
 	Consents []ConsentParam
 	// Reachable, when set, keeps only customers with a usable address for
-	// the channel (mailing selections).
-	Reachable ConsentChannel
-	// NotWithdrawn, when set, leaves out customers who withdrew consent for
-	// that purpose (id), and ExcludeAnonymised anonymised customers.
-	NotWithdrawn      string
+	// the channel (mailing selections), and ExcludeAnonymised leaves out
+	// anonymised customers.
+	Reachable         ConsentChannel
 	ExcludeAnonymised bool
 
 	// Sort and the keyset position: the customer the previous page ended
@@ -230,9 +229,9 @@ func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *valida
 				v.add(field+".purpose", "unknown", "")
 			}
 			switch c.State {
-			case ConsentGranted, ConsentWithdrawn, ConsentNever:
+			case ConsentGranted, ConsentWithdrawn, ConsentNever, ConsentNotWithdrawn:
 			default:
-				v.add(field+".state", "oneof", "granted, withdrawn, never")
+				v.add(field+".state", "oneof", "granted, withdrawn, never, notWithdrawn")
 			}
 			if j >= 0 {
 				p.Consents = append(p.Consents, ConsentParam{PurposeID: purposes[j].ID, State: c.State})
@@ -373,7 +372,7 @@ func (s *CustomerService) compile(ctx context.Context, sc scope, v *validation, 
 	if err != nil {
 		return p, err
 	}
-	p.NotWithdrawn = mailings.ID
+	p.Consents = append(p.Consents, ConsentParam{PurposeID: mailings.ID, State: ConsentNotWithdrawn})
 	return p, nil
 }
 

@@ -107,7 +107,11 @@ func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*
 		if err := tx.QualifierInsert(ctx, org.ID, defaultTags(org.CreatedAt)...); err != nil {
 			return err
 		}
-		return tx.ConsentPurposeInsert(ctx, org.ID, defaultPurposes(org.CreatedAt)...)
+		purposes := defaultPurposes(org.CreatedAt)
+		if err := tx.ConsentPurposeInsert(ctx, org.ID, purposes...); err != nil {
+			return err
+		}
+		return tx.ConsentWordingInsert(ctx, org.ID, defaultWordings(purposes, org.CreatedAt)...)
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -357,7 +358,26 @@ func (s *PrivacyService) pointsOf(ctx context.Context, tx Store, sc scope, custo
 	return out, nil
 }
 
-// forCustomer leaves out what only staff see.
+// staffOnlyFields are the customer fields only staff see: their changes are
+// left out of the customer's export.
+var staffOnlyFields = map[string]bool{"internalDescription": true, "assignedTo": true}
+
+// changeValue returns the value of a field in changes: the new one, else the old one.
+func changeValue(changes []FieldChange, field string) any {
+	for _, c := range changes {
+		if c.Field == field {
+			if c.New != nil {
+				return c.New
+			}
+			return c.Old
+		}
+	}
+	return nil
+}
+
+// forCustomer leaves out what only staff see: the internal description, the
+// assigned staff member, which staff user acted, and the internal documents
+// with their timeline events.
 func (e *CustomerExport) forCustomer() {
 	e.Customer.InternalDescription = ""
 	e.Customer.AssignedTo = ""
@@ -367,12 +387,35 @@ func (e *CustomerExport) forCustomer() {
 		}
 		return a
 	}
-	for i := range e.History {
-		e.History[i].Actor = hide(e.History[i].Actor)
-		e.History[i].Changes = slices.DeleteFunc(slices.Clone(e.History[i].Changes), func(c FieldChange) bool {
-			return c.Field == "internalDescription" || c.Field == "assignedTo"
-		})
+	// The events of a document are the customer's when the customer sees
+	// the document: in the portal now, or, for a deleted one, when it was
+	// deleted. Events that name no document (written before events named
+	// them) are left out: whose they are cannot be told.
+	visible := map[string]bool{}
+	for _, d := range e.Documents {
+		visible[d.ID] = d.Visibility == VisibilityPortal
 	}
+	for _, h := range e.History {
+		if h.Kind == EventDocumentDeleted {
+			id, _ := changeValue(h.Changes, "document.id").(string)
+			vis, _ := changeValue(h.Changes, "document.visibility").(string)
+			visible[id] = vis == string(VisibilityPortal)
+		}
+	}
+	history := e.History[:0]
+	for _, h := range e.History {
+		if strings.HasPrefix(string(h.Kind), "document.") {
+			if id, _ := changeValue(h.Changes, "document.id").(string); id == "" || !visible[id] {
+				continue
+			}
+		}
+		h.Actor = hide(h.Actor)
+		h.Changes = slices.DeleteFunc(slices.Clone(h.Changes), func(c FieldChange) bool {
+			return staffOnlyFields[c.Field]
+		})
+		history = append(history, h)
+	}
+	e.History = history
 	for i := range e.ConsentLog {
 		e.ConsentLog[i].Actor = hide(e.ConsentLog[i].Actor)
 	}

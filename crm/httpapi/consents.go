@@ -83,7 +83,8 @@ type consentBody struct {
 	State   string `json:"state" required:"true" enum:"granted,withdrawn" doc:"The customer's answer."`
 	Source  string `json:"source" required:"true" enum:"web_form,import,staff,portal,booking" doc:"Where the answer was given. A purpose with double opt-in takes a direct grant only from staff, import and booking: web forms and the portal use double-opt-in."`
 	// WordingID is the wording the customer saw.
-	WordingID string `json:"wordingId,omitempty" doc:"The wording the customer saw; without it, the purpose's latest wording in the customer's language (if it has wordings). Not used for withdrawals."`
+	WordingID string `json:"wordingId,omitempty" doc:"The wording the customer saw; without it, the purpose's latest wording in the customer's language. A grant that finds no wording is 422 (body.wordingId, code wordingNeeded) unless noWording is true. Not used for withdrawals."`
+	NoWording bool   `json:"noWording,omitempty" doc:"true records a grant without a wording, on purpose: consent staff, an import or a booking obtained where none of the organisation's texts was shown. Refused (422, body.noWording) for the web_form and portal sources and together with wordingId."`
 	IP        string `json:"ip,omitempty" doc:"The customer's IP address. Never taken from this request: it comes from the platform, not from the customer."`
 	UserAgent string `json:"userAgent,omitempty" maxLength:"500" doc:"The customer's browser (User-Agent). Never taken from this request: it comes from the platform, not from the customer."`
 }
@@ -123,6 +124,17 @@ type mailingSelectionOutput struct {
 	Body func(huma.Context)
 }
 
+// legalBasisSchema is how crm.LegalBasis appears in the OpenAPI document.
+type legalBasisSchema struct{}
+
+// Schema implements huma.SchemaProvider.
+func (legalBasisSchema) Schema(huma.Registry) *huma.Schema {
+	s := enumSchema(crm.LegalBasisConsent, crm.LegalBasisLegitimateInterest)
+	s.Description = "consent: opt-in, a mailing selection takes only customers who granted the purpose; " +
+		"legitimate_interest: opt-out, it takes every customer who did not withdraw it."
+	return s
+}
+
 // ndjson is the media type of a stream of JSON objects, one per line.
 const ndjson = "application/x-ndjson"
 
@@ -132,7 +144,7 @@ func (s *server) registerConsents() {
 	register(s, huma.Operation{
 		OperationID: "listConsentPurposes", Method: http.MethodGet, Path: "/v1/consent-purposes", Tags: tags,
 		Summary:     "List the organisation's consent purposes in display order",
-		Description: "Every organisation starts with newsletter, commercial_email, post, sms, profiling and mailings (the customer's general word on mailings).",
+		Description: "Every organisation starts with newsletter, commercial_email, post, sms, profiling and mailings (the customer's general word on mailings), each with wordings in English, Dutch, German, French and Polish. post and mailings are legitimate_interest (opt-out), the others consent (opt-in).",
 	}, func(ctx context.Context, _ *struct{}) (*purposeListOutput, error) {
 		ps, err := consents.Purposes(ctx)
 		if err != nil {
@@ -250,6 +262,7 @@ func (s *server) registerConsents() {
 			b := in.Body
 			input := crm.ConsentInput{Purpose: b.Purpose, Source: crm.ConsentSource(b.Source), WordingID: b.WordingID,
 				Evidence: crm.Evidence{IP: b.IP, UserAgent: b.UserAgent}}
+			input.NoWording = b.NoWording
 			record := consents.Give
 			if crm.ConsentState(b.State) == crm.ConsentWithdrawn {
 				record = consents.Withdraw
@@ -286,7 +299,8 @@ func (s *server) registerConsents() {
 		OperationID: "streamSegmentMailingSelection", Method: http.MethodGet, Path: "/v1/segments/{id}/mailing-selection", Tags: []string{"Segments"},
 		Summary: "The recipients of a mailing to a segment, as JSON lines",
 		Description: "One recipient per line (" + ndjson + "), in customer-number order, with the address for the purpose's channel: " +
-			"the segment's customers with the purpose granted, not opted out of mailings, not anonymised and reachable on the channel. " +
+			"the segment's customers who may be contacted for the purpose (granted, when its legal basis is consent; not withdrawn, when it is legitimate_interest, as for post), " +
+			"not opted out of mailings, not anonymised and reachable on the channel. " +
 			"The database selects, a page at a time, so any number of customers streams in constant memory. " +
 			"Errors found before the first line are problem responses; a failure later breaks the connection off instead of ending the stream, so a cut list is never taken for a whole one.",
 		Responses: map[string]*huma.Response{"200": {

@@ -46,7 +46,8 @@ func TestConsents(t *testing.T) {
 			t.Fatalf("renamed %+v", renamed)
 		}
 
-		// Wordings: a new text is a new version; the current text is the current wording.
+		// Wordings: a new text is a new version after the built-in one; the
+		// current text is the current wording.
 		setWording := func(lang, text string, status int) crm.ConsentWording {
 			t.Helper()
 			var w crm.ConsentWording
@@ -60,12 +61,12 @@ func TestConsents(t *testing.T) {
 		}
 		nl2 := setWording("nl", "Ja, stuur mij de maandelijkse nieuwsbrief.", http.StatusCreated)
 		en1 := setWording("en", "Yes, send me the newsletter.", http.StatusCreated)
-		if nl1.Version != 1 || nl2.Version != 2 || en1.Version != 1 || nl2.SHA256 == nl1.SHA256 {
+		if nl1.Version != 2 || nl2.Version != 3 || en1.Version != 2 || nl2.SHA256 == nl1.SHA256 {
 			t.Fatalf("versions %d %d %d", nl1.Version, nl2.Version, en1.Version)
 		}
 		var wordings struct{ Items []crm.ConsentWording }
 		ts.do("GET", "/v1/consent-purposes/newsletter/wordings", key, nil).want(t, http.StatusOK).json(t, &wordings)
-		if len(wordings.Items) != 3 {
+		if len(wordings.Items) != 8 { // five built in (en, nl, de, fr, pl) and three set here
 			t.Fatalf("wordings %+v", wordings.Items)
 		}
 
@@ -262,6 +263,141 @@ func TestConsentConfirmationExpired(t *testing.T) {
 		ts.do("GET", "/v1/customers/"+c.ID+"/consents", ts.keyA, nil).want(t, http.StatusOK).json(t, &cs)
 		if cs.Items[0].Purpose != "newsletter" || cs.Items[0].State != crm.ConsentNever || !cs.Items[0].Pending {
 			t.Fatalf("states %+v", cs.Items)
+		}
+	})
+}
+
+// TestConsentWordingsAndLegalBasis: purposes carry their legal basis;
+// a grant from the customer's side needs a wording, staff may say there
+// was none; notWithdrawn filters; and a postal mailing selection takes
+// everyone with an address who did not object.
+func TestConsentWordingsAndLegalBasis(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		t.Parallel()
+		ts := newTestServer(t, open)
+		key := ts.keyA
+
+		var purposes struct{ Items []crm.ConsentPurpose }
+		ts.do("GET", "/v1/consent-purposes", key, nil).want(t, http.StatusOK).json(t, &purposes)
+		var bases []string
+		for _, p := range purposes.Items {
+			bases = append(bases, p.Key+"="+string(p.LegalBasis))
+		}
+		if got := strings.Join(bases, " "); got != "newsletter=consent commercial_email=consent post=legitimate_interest "+
+			"sms=consent profiling=consent mailings=legitimate_interest" {
+			t.Fatalf("legal bases %s", got)
+		}
+		var wordings struct{ Items []crm.ConsentWording }
+		ts.do("GET", "/v1/consent-purposes/sms/wordings", key, nil).want(t, http.StatusOK).json(t, &wordings)
+		if len(wordings.Items) != 5 {
+			t.Fatalf("built-in sms wordings %+v", wordings.Items)
+		}
+		var flyers, folder crm.ConsentPurpose
+		ts.do("POST", "/v1/consent-purposes", key, map[string]any{"key": "flyers", "name": "Flyers", "channel": "post"}).
+			want(t, http.StatusCreated).json(t, &flyers)
+		ts.do("POST", "/v1/consent-purposes", key, map[string]any{"key": "folder", "name": "Folder", "channel": "post",
+			"legalBasis": "legitimate_interest"}).want(t, http.StatusCreated).json(t, &folder)
+		if flyers.LegalBasis != crm.LegalBasisConsent || folder.LegalBasis != crm.LegalBasisLegitimateInterest {
+			t.Fatalf("own purposes %+v %+v", flyers, folder)
+		}
+		p := ts.do("POST", "/v1/consent-purposes", key, map[string]any{"key": "leaflet", "name": "Leaflet", "channel": "post",
+			"legalBasis": "whim"}).wantProblem(t, http.StatusUnprocessableEntity)
+		if !p.hasError("body.legalBasis", "") {
+			t.Fatalf("bad legal basis %+v", p)
+		}
+		var patched crm.ConsentPurpose
+		ts.do("PATCH", "/v1/consent-purposes/folder", key, map[string]any{"legalBasis": "consent"}).want(t, http.StatusOK).json(t, &patched)
+		if patched.LegalBasis != crm.LegalBasisConsent {
+			t.Fatalf("patched %+v", patched)
+		}
+		ts.do("PATCH", "/v1/consent-purposes/folder", key, map[string]any{"legalBasis": "legitimate_interest"}).want(t, http.StatusOK)
+
+		// Wordings: the customer's side needs one; staff say explicitly there was none.
+		var anna, bert, cor crm.Customer
+		for _, c := range []struct {
+			into *crm.Customer
+			body map[string]any
+		}{
+			{&anna, map[string]any{"lastName": "Anna", "address": map[string]any{"street": "Kerkstraat", "houseNumber": "1", "city": "Utrecht"}}},
+			{&bert, map[string]any{"lastName": "Bert", "address": map[string]any{"street": "Markt", "houseNumber": "2", "city": "Gouda"}}},
+			{&cor, map[string]any{"lastName": "Cor"}},
+		} {
+			ts.do("POST", "/v1/customers", key, c.body).want(t, http.StatusCreated).json(t, c.into)
+		}
+		grant := func(body map[string]any) response {
+			body["state"] = "granted"
+			return ts.do("POST", "/v1/customers/"+anna.ID+"/consents", key, body)
+		}
+		var r crm.ConsentRecord
+		grant(map[string]any{"purpose": "sms", "source": "web_form"}).want(t, http.StatusCreated).json(t, &r)
+		if r.WordingID == "" {
+			t.Fatalf("web form grant of a built-in purpose without its wording %+v", r)
+		}
+		for _, src := range []string{"web_form", "staff"} {
+			p = grant(map[string]any{"purpose": "flyers", "source": src}).wantProblem(t, http.StatusUnprocessableEntity)
+			if !p.hasError("body.wordingId", "wordingNeeded") {
+				t.Fatalf("%s grant without any wording %+v", src, p)
+			}
+		}
+		p = grant(map[string]any{"purpose": "flyers", "source": "web_form", "noWording": true}).wantProblem(t, http.StatusUnprocessableEntity)
+		if !p.hasError("body.noWording", "customerSide") {
+			t.Fatalf("web form grant with noWording %+v", p)
+		}
+		var none crm.ConsentRecord
+		grant(map[string]any{"purpose": "flyers", "source": "staff", "noWording": true}).want(t, http.StatusCreated).json(t, &none)
+		if none.WordingID != "" || none.State != crm.ConsentGranted {
+			t.Fatalf("staff grant without a wording %+v", none)
+		}
+
+		// Bert objects to post: notWithdrawn leaves him out, in lists, counts and segments.
+		ts.do("POST", "/v1/customers/"+bert.ID+"/consents", key, map[string]any{"purpose": "post", "state": "withdrawn", "source": "portal"}).
+			want(t, http.StatusCreated)
+		var page crm.Page[crm.Customer]
+		ts.do("GET", "/v1/customers?consent=post:notWithdrawn", key, nil).want(t, http.StatusOK).json(t, &page)
+		if len(page.Items) != 2 || page.Items[0].ID != anna.ID || page.Items[1].ID != cor.ID {
+			t.Fatalf("post not withdrawn %+v", page.Items)
+		}
+		var count struct{ Count int64 }
+		ts.do("GET", "/v1/customers/count?consent=post:notWithdrawn,sms:notWithdrawn", key, nil).want(t, http.StatusOK).json(t, &count)
+		if count.Count != 2 {
+			t.Fatalf("count %d", count.Count)
+		}
+		var seg crm.Segment
+		ts.do("POST", "/v1/segments", key, map[string]any{"name": "Post ok", "filter": map[string]any{
+			"consents": []map[string]any{{"purpose": "post", "state": "notWithdrawn"}}}}).want(t, http.StatusCreated).json(t, &seg)
+		ts.do("GET", "/v1/segments/"+seg.ID+"/count", key, nil).want(t, http.StatusOK).json(t, &count)
+		if count.Count != 2 {
+			t.Fatalf("segment count %d", count.Count)
+		}
+		p = ts.do("GET", "/v1/customers?consent=post:notwithdrawn", key, nil).wantProblem(t, http.StatusUnprocessableEntity)
+		if !p.hasError("query.consents[0].state", "oneof") {
+			t.Fatalf("misspelt state %+v", p)
+		}
+
+		// A postal mailing to everyone with an address who did not object: one call.
+		var everyone crm.Segment
+		ts.do("POST", "/v1/segments", key, map[string]any{"name": "Everyone"}).want(t, http.StatusCreated).json(t, &everyone)
+		res := ts.do("GET", "/v1/segments/"+everyone.ID+"/mailing-selection?purpose=post", key, nil).want(t, http.StatusOK)
+		var got []string
+		sc := bufio.NewScanner(bytes.NewReader(res.body))
+		for sc.Scan() {
+			var r crm.MailingRecipient
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Address == nil || r.Address.Street == "" {
+				t.Fatalf("recipient without an address %+v", r)
+			}
+			got = append(got, r.CustomerID)
+		}
+		if len(got) != 1 || got[0] != anna.ID {
+			t.Fatalf("postal selection %v, want only Anna %s", got, anna.ID)
+		}
+		// Organisation B sees none of A's customers in its own postal selection.
+		var bSeg crm.Segment
+		ts.do("POST", "/v1/segments", ts.keyB, map[string]any{"name": "Everyone"}).want(t, http.StatusCreated).json(t, &bSeg)
+		if body := ts.do("GET", "/v1/segments/"+bSeg.ID+"/mailing-selection?purpose=post", ts.keyB, nil).want(t, http.StatusOK).body; len(body) != 0 {
+			t.Fatalf("B's postal selection %s", body)
 		}
 	})
 }

@@ -37,7 +37,7 @@ func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 // CustomerQuery is crm.CustomerFilter as a query string, the form the list,
 // count and segment routes read. Lists of ids are comma-separated:
 // ?tag=ID1,ID2&tagNone=ID3. Consent conditions are purpose:state, repeated
-// or comma-separated: ?consent=newsletter:granted&consent=post:withdrawn.
+// or comma-separated: ?consent=newsletter:granted&consent=post:notWithdrawn.
 type CustomerQuery struct {
 	Name             string    `query:"name" doc:"Name part prefix (first, middle, last name or company), without regard to case or accents: muller finds Müller."`
 	NameContains     string    `query:"nameContains" doc:"Text anywhere in the name or company, at least 3 characters, without regard to case or accents."`
@@ -60,7 +60,7 @@ type CustomerQuery struct {
 	AttributeAll     []string  `query:"attributeAll" doc:"Has all of these attributes."`
 	AttributeNone    []string  `query:"attributeNone" doc:"Has none of these attributes."`
 	Membership       string    `query:"membership" doc:"Holds or shares a membership of this label (id) that is active today."`
-	Consent          []string  `query:"consent,explode" doc:"Consent conditions purpose:state, each of which must hold: state is granted, withdrawn or never (never asked, or only a pending sign-up). Repeat the parameter or separate conditions by commas: ?consent=newsletter:granted&consent=post:withdrawn. At most 20."`
+	Consent          []string  `query:"consent,explode" doc:"Consent conditions purpose:state, each of which must hold: state is granted, withdrawn, never (never asked, or only a pending sign-up) or notWithdrawn (granted or never: everyone who did not object). Repeat the parameter or separate conditions by commas: ?consent=newsletter:granted&consent=post:withdrawn. At most 20."`
 	Sort             string    `query:"sort" enum:"number,name,created,-created" doc:"Order: number (default), name (in the organisation's language), created, -created (newest first)."`
 }
 

@@ -144,6 +144,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.DocumentVisibility](), reflect.TypeFor[documentVisibilitySchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.DocumentOrigin](), reflect.TypeFor[documentOriginSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.OutboxStatus](), reflect.TypeFor[outboxStatusSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.LegalBasis](), reflect.TypeFor[legalBasisSchema]())
 	if opts.BasePath != "" {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
 	}
@@ -196,7 +197,7 @@ type consentStateSchema struct{}
 
 // Schema implements huma.SchemaProvider.
 func (consentStateSchema) Schema(huma.Registry) *huma.Schema {
-	return enumSchema(crm.ConsentGranted, crm.ConsentWithdrawn, crm.ConsentPending, crm.ConsentNever)
+	return enumSchema(crm.ConsentGranted, crm.ConsentWithdrawn, crm.ConsentPending, crm.ConsentNever, crm.ConsentNotWithdrawn)
 }
 
 // consentSourceSchema is how crm.ConsentSource appears in the OpenAPI document.

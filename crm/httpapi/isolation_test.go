@@ -396,11 +396,12 @@ func TestIsolation(t *testing.T) {
 					ts.do("POST", "/v1/consent-purposes/"+purpose+"/wordings", a, map[string]any{"language": "de", "text": "Stolen"}).
 						wantProblem(t, http.StatusNotFound)
 				}
-				// The same text in A's own newsletter is A's first version, not B's wording.
+				// The same text in A's own newsletter is A's next version (after
+				// the built-in one), not B's wording.
 				var w crm.ConsentWording
 				ts.do("POST", "/v1/consent-purposes/newsletter/wordings", a, map[string]any{"language": "de",
 					"text": "Ja, schickt mir den geheimen Newsletter."}).want(t, http.StatusCreated).json(t, &w)
-				if w.ID == bWording || w.Version != 1 {
+				if w.ID == bWording || w.Version != 2 {
 					t.Fatalf("A's wording %+v", w)
 				}
 			},

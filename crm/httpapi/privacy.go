@@ -15,7 +15,7 @@ import (
 
 type exportInput struct {
 	ID       string `path:"id" doc:"The customer's id (a UUID)."`
-	Audience string `query:"audience" enum:"staff,customer" default:"staff" doc:"staff: everything; customer: what the customer gets (GDPR Art. 15 and 20), without the internal description, the assigned staff member and which staff user made each change."`
+	Audience string `query:"audience" enum:"staff,customer" default:"staff" doc:"staff: everything; customer: what the customer gets (GDPR Art. 15 and 20), without the internal description, the assigned staff member, which staff user made each change, and internal documents with their timeline events."`
 	Format   string `query:"format" enum:"json,zip" default:"json" doc:"json: the export document; zip: one CSV file per section plus the document as export.json."`
 }
 

@@ -76,6 +76,8 @@ var catalogue = map[string]map[string]string{
 		"utf8":          "is not valid UTF-8 text",
 		"control":       "must not contain control characters (such as NUL)",
 		"dateRange":     "must lie between 0001-01-01 and 9999-12-31",
+		"wordingNeeded": "is required: the purpose has no wording to show the customer; add one to the purpose first",
+		"customerSide":  "is only for consent that staff, an import or a booking recorded: the customer's own consent points at the wording the customer saw",
 	},
 	"nl": {
 		// Rules of the HTTP API's schema checks (crm/httpapi).
@@ -146,6 +148,8 @@ var catalogue = map[string]map[string]string{
 		"utf8":          "is geen geldige UTF-8-tekst",
 		"control":       "mag geen stuurtekens (zoals NUL) bevatten",
 		"dateRange":     "moet tussen 0001-01-01 en 9999-12-31 liggen",
+		"wordingNeeded": "is verplicht: het doel heeft geen tekst om de klant te tonen; voeg er eerst een toe aan het doel",
+		"customerSide":  "is alleen voor toestemming die medewerkers, een import of een boeking vastlegden: de eigen toestemming van de klant verwijst naar de tekst die de klant zag",
 	},
 	"de": {
 		// Rules of the HTTP API's schema checks (crm/httpapi).
@@ -216,6 +220,8 @@ var catalogue = map[string]map[string]string{
 		"utf8":          "ist kein gültiger UTF-8-Text",
 		"control":       "darf keine Steuerzeichen (wie NUL) enthalten",
 		"dateRange":     "muss zwischen 0001-01-01 und 9999-12-31 liegen",
+		"wordingNeeded": "ist erforderlich: der Zweck hat keinen Text, der dem Kunden gezeigt werden kann; fügen Sie dem Zweck zuerst einen hinzu",
+		"customerSide":  "ist nur für Einwilligungen, die Mitarbeiter, ein Import oder eine Buchung erfasst haben: die eigene Einwilligung des Kunden verweist auf den Text, den der Kunde gesehen hat",
 	},
 }
 

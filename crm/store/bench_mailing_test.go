@@ -25,10 +25,12 @@ import (
 //
 //	DOSSIER_BENCH_MILLION=1 go test ./crm/store -run '^$' -bench MailingSelection -benchtime 3x -timeout 2h
 //
-// Three selections: every newsletter recipient; the same walk stopped at
+// Five selections: every newsletter recipient; the same walk stopped at
 // customer number n/10 (the first 100,000), whose peak heap against the
-// whole walk's shows whether memory stays constant; and the recipients of a
-// saved segment (language "sv", a tenth of the customers). With DOSSIER_BENCH_EXPLAIN=1 it also logs the plan of a
+// whole walk's shows whether memory stays constant; the recipients of a
+// saved segment (language "sv", a tenth of the customers); and a postal
+// mailing (legitimate interest, opt-out: everyone with an address who did
+// not object), whole and stopped at n/10. With DOSSIER_BENCH_EXPLAIN=1 it also logs the plan of a
 // page query (run with -v to see it).
 //
 // It uses the databases BenchmarkFilters seeds (seeding them first when
@@ -204,10 +206,15 @@ func runMailingBenchmarks(b *testing.B, st *DB, purposes map[string]string, pref
 			stopAt: prefix, where: fmt.Sprintf("c.number <= %d", prefix)},
 		{name: "newsletter-segment-sv", params: crm.MailingSelectionParams{Purpose: crm.PurposeNewsletter, SegmentID: seg.ID},
 			where: "(c.language = 'sv' OR c.language LIKE 'sv-%')"},
+		// Post is legitimate interest (opt-out): everyone with an address
+		// who did not object, so nearly every customer.
+		{name: "post-optout", params: crm.MailingSelectionParams{Purpose: crm.PurposePost}},
+		{name: fmt.Sprintf("post-optout-first%dk", prefix/1000), params: crm.MailingSelectionParams{Purpose: crm.PurposePost},
+			stopAt: prefix, where: fmt.Sprintf("c.number <= %d", prefix)},
 	}
 	for _, mc := range cases {
 		b.Run(mc.name, func(b *testing.B) {
-			want, err := expectedRecipients(context.Background(), st, purposes, mc.where)
+			want, err := expectedRecipients(context.Background(), st, purposes, mc.params.Purpose, mc.where)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -290,8 +297,8 @@ func walkMailing(ctx context.Context, c *crm.CRM, mc mailingCase) (walked, error
 		if r.Number <= last {
 			return fmt.Errorf("recipient %d after %d: not in number order", r.Number, last)
 		}
-		if r.Email == "" {
-			return fmt.Errorf("recipient %d has no e-mail address", r.Number)
+		if r.Email == "" && (r.Address == nil || r.Address.Street == "") {
+			return fmt.Errorf("recipient %d has no address", r.Number)
 		}
 		last = r.Number
 		w.count++
@@ -313,14 +320,25 @@ func walkMailing(ctx context.Context, c *crm.CRM, mc mailingCase) (walked, error
 // expectation is the count of expected recipients and the sum of their numbers.
 type expectation struct{ count, sum int64 }
 
-// expectedRecipients counts the newsletter recipients with a query written
-// independently of the store's filter: granted, no withdrawn "mailings",
-// not anonymised, with an e-mail address; plus the extra condition.
-func expectedRecipients(ctx context.Context, st *DB, purposes map[string]string, where string) (expectation, error) {
+// expectedRecipients counts the recipients with a query written
+// independently of the store's filter: for the newsletter granted, no
+// withdrawn "mailings", not anonymised, with an e-mail address; for post
+// (opt-out) not withdrawn, no withdrawn "mailings", not anonymised, with a
+// street and a city; plus the extra condition.
+func expectedRecipients(ctx context.Context, st *DB, purposes map[string]string, purpose, where string) (expectation, error) {
 	if where == "" {
 		where = "1 = 1"
 	}
 	var e expectation
+	if purpose == crm.PurposePost {
+		err := st.bun.NewRaw(`SELECT count(*), coalesce(sum(c.number), 0) FROM customers AS c
+			WHERE c.org_id = ? AND c.anonymised_at IS NULL AND c.street <> '' AND c.city <> ''
+			AND NOT EXISTS (SELECT 1 FROM customer_consents AS w WHERE w.org_id = c.org_id AND w.customer_id = c.id
+				AND w.purpose_id IN (?, ?) AND w.state = 'withdrawn')
+			AND `+where, filterBenchOrg, purposes[crm.PurposePost], purposes[crm.PurposeMailings]).
+			Scan(ctx, &e.count, &e.sum)
+		return e, err
+	}
 	err := st.bun.NewRaw(`SELECT count(*), coalesce(sum(c.number), 0) FROM customers AS c
 		WHERE c.org_id = ? AND c.anonymised_at IS NULL AND (c.email IS NOT NULL OR c.login_email IS NOT NULL)
 		AND EXISTS (SELECT 1 FROM customer_consents AS g WHERE g.org_id = c.org_id AND g.customer_id = c.id
@@ -559,7 +577,7 @@ func checkConsentSeed(ctx context.Context, st *DB, purposes map[string]string, n
 			planned.sum += number
 		}
 	}
-	got, err := expectedRecipients(ctx, st, purposes, "")
+	got, err := expectedRecipients(ctx, st, purposes, crm.PurposeNewsletter, "")
 	if err != nil {
 		return err
 	}
@@ -575,8 +593,9 @@ func checkConsentSeed(ctx context.Context, st *DB, purposes map[string]string, n
 // is a segment's condition when not empty), as CustomerList runs it.
 func explainMailingPage(ctx context.Context, b *testing.B, st *DB, purposes map[string]string, language string, after int64) {
 	p := crm.CustomerListParams{OrgID: filterBenchOrg, Language: language, Sort: crm.SortNumber,
-		Consents:  []crm.ConsentParam{{PurposeID: purposes[crm.PurposeNewsletter], State: crm.ConsentGranted}},
-		Reachable: crm.ChannelEmail, NotWithdrawn: purposes[crm.PurposeMailings], ExcludeAnonymised: true,
+		Consents: []crm.ConsentParam{{PurposeID: purposes[crm.PurposeNewsletter], State: crm.ConsentGranted},
+			{PurposeID: purposes[crm.PurposeMailings], State: crm.ConsentNotWithdrawn}},
+		Reachable: crm.ChannelEmail, ExcludeAnonymised: true,
 		AfterNumber: after, Limit: crm.MaxPageLimit + 1}
 	q, _, _, err := st.pageNumbers(ctx, p)
 	if err != nil {

@@ -18,6 +18,7 @@ type consentPurposeRow struct {
 	Key         string    `bun:"key"`
 	Name        string    `bun:"name"`
 	Channel     string    `bun:"channel"`
+	LegalBasis  string    `bun:"legal_basis"`
 	DoubleOptIn bool      `bun:"double_opt_in"`
 	BuiltIn     bool      `bun:"built_in"`
 	Position    int       `bun:"position"`
@@ -84,7 +85,7 @@ type consentConfirmationRow struct {
 
 func purposeToRow(orgID string, p *crm.ConsentPurpose) consentPurposeRow {
 	return consentPurposeRow{ID: p.ID, OrgID: orgID, Key: p.Key, Name: p.Name, Channel: string(p.Channel),
-		DoubleOptIn: p.DoubleOptIn, BuiltIn: p.BuiltIn, Position: p.Position, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+		LegalBasis: string(p.LegalBasis), DoubleOptIn: p.DoubleOptIn, BuiltIn: p.BuiltIn, Position: p.Position, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 // ConsentPurposeInsert implements crm.ConsentStore.
@@ -99,7 +100,7 @@ func (s *DB) ConsentPurposeInsert(ctx context.Context, orgID string, ps ...crm.C
 // ConsentPurposeUpdate implements crm.ConsentStore.
 func (s *DB) ConsentPurposeUpdate(ctx context.Context, orgID string, p *crm.ConsentPurpose) error {
 	res, err := s.db.NewUpdate().Model((*consentPurposeRow)(nil)).
-		Set("name = ?", p.Name).Set("double_opt_in = ?", p.DoubleOptIn).Set("position = ?", p.Position).
+		Set("name = ?", p.Name).Set("legal_basis = ?", p.LegalBasis).Set("double_opt_in = ?", p.DoubleOptIn).Set("position = ?", p.Position).
 		Set("updated_at = ?", p.UpdatedAt).
 		Where("org_id = ?", orgID).Where("id = ?", p.ID).Exec(ctx)
 	return oneRow(res, err)
@@ -114,17 +115,20 @@ func (s *DB) ConsentPurposeList(ctx context.Context, orgID string) ([]crm.Consen
 	out := make([]crm.ConsentPurpose, len(rows))
 	for i, r := range rows {
 		out[i] = crm.ConsentPurpose{ID: r.ID, Key: r.Key, Name: r.Name, Channel: crm.ConsentChannel(r.Channel),
-			DoubleOptIn: r.DoubleOptIn, BuiltIn: r.BuiltIn, Position: r.Position,
+			LegalBasis: crm.LegalBasis(r.LegalBasis), DoubleOptIn: r.DoubleOptIn, BuiltIn: r.BuiltIn, Position: r.Position,
 			CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt)}
 	}
 	return out, nil
 }
 
-// ConsentWordingInsert implements crm.ConsentStore.
-func (s *DB) ConsentWordingInsert(ctx context.Context, orgID string, w *crm.ConsentWording) error {
-	_, err := s.db.NewInsert().Model(&consentWordingRow{ID: w.ID, OrgID: orgID, PurposeID: w.PurposeID, Language: w.Language,
-		Version: w.Version, Text: w.Text, SHA256: w.SHA256, CreatedAt: w.CreatedAt}).Exec(ctx)
-	return interpretError(err)
+// ConsentWordingInsert implements crm.ConsentStore, in one statement.
+func (s *DB) ConsentWordingInsert(ctx context.Context, orgID string, ws ...*crm.ConsentWording) error {
+	rows := make([]consentWordingRow, len(ws))
+	for i, w := range ws {
+		rows[i] = consentWordingRow{ID: w.ID, OrgID: orgID, PurposeID: w.PurposeID, Language: w.Language,
+			Version: w.Version, Text: w.Text, SHA256: w.SHA256, CreatedAt: w.CreatedAt}
+	}
+	return insertAll(ctx, s.db, rows)
 }
 
 // ConsentWordingList implements crm.ConsentStore.

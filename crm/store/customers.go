@@ -350,22 +350,19 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 	for _, cc := range p.Consents {
 		holding := s.db.NewSelect().Model((*customerConsentRow)(nil)).Column("number").
 			Where("org_id = ?", p.OrgID).Where("purpose_id = ?", cc.PurposeID)
-		if cc.State == crm.ConsentNever {
+		switch {
+		case cc.State == crm.ConsentNever:
 			q = q.Where(col("number")+" NOT IN (?)", holding)
-		} else {
-			q = q.Where(col("number")+" IN (?)", holding.Where("state = ?", cc.State))
-		}
-	}
-	if p.NotWithdrawn != "" {
-		if pageOrder {
+		case cc.State == crm.ConsentNotWithdrawn && pageOrder:
 			// A probe of the state index per customer of the page: NOT IN
 			// would collect every withdrawn customer for every page.
-			q = q.Where("NOT EXISTS (?)", s.db.NewSelect().TableExpr("customer_consents AS nw").ColumnExpr("1").
-				Where("nw.org_id = "+col("org_id")).Where("nw.purpose_id = ?", p.NotWithdrawn).
+			q = q.Where("NOT EXISTS (?"+s.dialect.probeFence+")", s.db.NewSelect().TableExpr("customer_consents AS nw").ColumnExpr("1").
+				Where("nw.org_id = "+col("org_id")).Where("nw.purpose_id = ?", cc.PurposeID).
 				Where("nw.state = ?", crm.ConsentWithdrawn).Where("nw.number = "+col("number")))
-		} else {
-			q = q.Where(col("number")+" NOT IN (?)", s.db.NewSelect().Model((*customerConsentRow)(nil)).Column("number").
-				Where("org_id = ?", p.OrgID).Where("purpose_id = ?", p.NotWithdrawn).Where("state = ?", crm.ConsentWithdrawn))
+		case cc.State == crm.ConsentNotWithdrawn:
+			q = q.Where(col("number")+" NOT IN (?)", holding.Where("state = ?", crm.ConsentWithdrawn))
+		default:
+			q = q.Where(col("number")+" IN (?)", holding.Where("state = ?", cc.State))
 		}
 	}
 	if p.ExcludeAnonymised {

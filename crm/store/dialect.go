@@ -41,6 +41,12 @@ type dialect struct {
 	// language through the index and sort it even for a page in name order,
 	// so there the filter stays an OR that it tests on the rows it walks.
 	languageAsRange bool
+	// probeFence ends the "not withdrawn" probe of a page walk, making it a
+	// subquery per customer: PostgreSQL does not turn a subquery with
+	// OFFSET into an anti join, which read and sorted every withdrawal of
+	// the purpose for every page of an opt-out walk. SQLite probes per
+	// customer anyway. (bun leaves out an OFFSET of 0, so it is written here.)
+	probeFence string
 }
 
 // frequentMatches is how many trigram matches make a text "frequent" on
@@ -63,6 +69,7 @@ var (
 		claimLock:       " FOR UPDATE SKIP LOCKED",
 		boundBothSides:  true,
 		languageAsRange: true,
+		probeFence:      " OFFSET 0",
 		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/store/diskblob"
 	"github.com/dossiercrm/dossier/crm/store/storetest"
@@ -264,6 +266,90 @@ func TestMigrationGivesOldOrganisationsThePurposes(t *testing.T) {
 		}
 		if _, err := c.Consents.Give(octx, cust.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceStaff}); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestMigrationGivesOldOrganisationsTheWordings: organisations made before
+// built-in wordings and legal bases existed get the wordings new ones get,
+// in every language where a purpose has none yet, and the built-in post
+// and mailings purposes become legitimate interest.
+func TestMigrationGivesOldOrganisationsTheWordings(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		migrateBefore(t, db, "20261123000007")
+		if _, err := db.bun.ExecContext(ctx, `INSERT INTO organisations (id, name, default_language, created_at, updated_at)
+			VALUES ('old', 'Old', 'nl', ?, ?)`, time.Now(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		migrateBefore(t, db, "20261127000001")
+		// The organisation wrote its own Dutch newsletter text and defined a purpose.
+		var newsletter string
+		if err := db.bun.NewRaw(`SELECT id FROM consent_purposes WHERE org_id = 'old' AND key = 'newsletter'`).Scan(ctx, &newsletter); err != nil {
+			t.Fatal(err)
+		}
+		own := &crm.ConsentWording{ID: uuid.NewString(), PurposeID: newsletter, Language: "nl", Version: 1,
+			Text: "Onze eigen tekst.", SHA256: "x", CreatedAt: time.Now()}
+		if _, err := db.bun.NewInsert().Model(&consentWordingRow{ID: own.ID, OrgID: "old", PurposeID: own.PurposeID,
+			Language: own.Language, Version: 1, Text: own.Text, SHA256: own.SHA256, CreatedAt: own.CreatedAt}).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.bun.ExecContext(ctx, `INSERT INTO consent_purposes (id, org_id, key, name, channel, double_opt_in, built_in, position, created_at, updated_at)
+			VALUES (?, 'old', 'brochures', 'Brochures', 'post', ?, ?, 9, ?, ?)`, uuid.NewString(), false, false, time.Now(), time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err := crm.New(db, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "new", Name: "New", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
+			t.Fatal(err)
+		}
+		oldCtx, newCtx := crm.WithOrg(ctx, "old"), crm.WithOrg(ctx, "new")
+		ps, err := c.Consents.Purposes(oldCtx)
+		if err != nil || len(ps) != 7 {
+			t.Fatalf("purposes: %+v, %v", ps, err)
+		}
+		for _, p := range ps {
+			want := crm.LegalBasisConsent
+			if p.Key == crm.PurposePost || p.Key == crm.PurposeMailings {
+				want = crm.LegalBasisLegitimateInterest
+			}
+			if p.LegalBasis != want {
+				t.Fatalf("purpose %s has legal basis %q, want %q", p.Key, p.LegalBasis, want)
+			}
+			got, err := c.Consents.Wordings(oldCtx, p.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.BuiltIn {
+				if len(got) != 0 {
+					t.Fatalf("the organisation's own purpose got wordings: %+v", got)
+				}
+				continue
+			}
+			fresh, err := c.Consents.Wordings(newCtx, p.Key)
+			if err != nil || len(fresh) != 5 {
+				t.Fatalf("a new organisation's %s wordings: %+v, %v", p.Key, fresh, err)
+			}
+			if len(got) != len(fresh) {
+				t.Fatalf("%s: %d wordings, want %d", p.Key, len(got), len(fresh))
+			}
+			for i, w := range fresh { // both by language, newest first
+				g := got[i]
+				if p.Key == crm.PurposeNewsletter && w.Language == "nl" {
+					if g.ID != own.ID || g.Text != own.Text {
+						t.Fatalf("the organisation's own Dutch text was replaced: %+v", g)
+					}
+					continue
+				}
+				if g.Language != w.Language || g.Version != 1 || g.Text != w.Text || g.SHA256 != w.SHA256 || g.ID == w.ID {
+					t.Fatalf("%s wording after the migration %+v, a new organisation's %+v", p.Key, g, w)
+				}
+			}
 		}
 	})
 }

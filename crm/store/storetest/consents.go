@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
@@ -96,8 +98,9 @@ func testConsentPurposes(t *testing.T, open func(t *testing.T) crm.Store) {
 
 func testConsentWordings(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open) // organisation A speaks Dutch
+	// New text follows the built-in wording (version 1).
 	nl1, err := e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "nl", "Ja, stuur mij de nieuwsbrief.")
-	if err != nil || nl1.Version != 1 || nl1.SHA256 == "" {
+	if err != nil || nl1.Version != 2 || nl1.SHA256 == "" {
 		t.Fatalf("first wording: %+v, %v", nl1, err)
 	}
 	same, err := e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "nl", "Ja, stuur mij de nieuwsbrief.")
@@ -105,11 +108,11 @@ func testConsentWordings(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("same text made a new version: %+v, %v", same, err)
 	}
 	nl2, err := e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "nl", "Ja, stuur mij elke maand de nieuwsbrief.")
-	if err != nil || nl2.Version != 2 {
+	if err != nil || nl2.Version != 3 {
 		t.Fatalf("second wording: %+v, %v", nl2, err)
 	}
 	en1, err := e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "en", "Yes, send me the newsletter.")
-	if err != nil || en1.Version != 1 {
+	if err != nil || en1.Version != 2 {
 		t.Fatalf("English wording: %+v, %v", en1, err)
 	}
 	_, err = e.crm.Consents.SetWording(e.a, crm.PurposeNewsletter, "xx-!!", "text")
@@ -119,10 +122,10 @@ func testConsentWordings(t *testing.T, open func(t *testing.T) crm.Store) {
 	_, err = e.crm.Consents.SetWording(e.b, crm.PurposeNewsletter+"-none", "de", "x")
 	wantErr(t, err, crm.ErrNotFound)
 	ws, err := e.crm.Consents.Wordings(e.a, crm.PurposeNewsletter)
-	if err != nil || len(ws) != 3 {
+	if err != nil || len(ws) != 8 { // five built in, three set here
 		t.Fatalf("wordings: %d, %v", len(ws), err)
 	}
-	if ws, _ := e.crm.Consents.Wordings(e.b, crm.PurposeNewsletter); len(ws) != 0 {
+	if ws, _ := e.crm.Consents.Wordings(e.b, crm.PurposeNewsletter); slices.ContainsFunc(ws, func(w crm.ConsentWording) bool { return w.Version > 1 }) {
 		t.Fatalf("organisation B sees A's wordings: %+v", ws)
 	}
 
@@ -352,6 +355,9 @@ func testConsentFilters(t *testing.T, open func(t *testing.T) crm.Store) {
 		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNever}}, []int64{never.Number}},
 		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNever}, {Purpose: crm.PurposeProfiling, State: crm.ConsentGranted}}, []int64{never.Number}},
 		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentGranted}, {Purpose: crm.PurposeProfiling, State: crm.ConsentGranted}}, nil},
+		// Not withdrawn: granted or never asked.
+		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNotWithdrawn}}, []int64{granted.Number, never.Number}},
+		{[]crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNotWithdrawn}, {Purpose: crm.PurposeProfiling, State: crm.ConsentNever}}, []int64{granted.Number}},
 	} {
 		for _, sort := range []crm.CustomerSort{crm.SortNumber, crm.SortName} {
 			got := numbers(e.list(e.a, crm.CustomerFilter{Consents: tc.conds, Sort: sort}))
@@ -371,6 +377,16 @@ func testConsentFilters(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantInvalid(t, err, "consents[0].purpose", "unknown")
 	_, err = e.crm.Customers.Count(e.a, crm.CustomerFilter{Consents: []crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentPending}}})
 	wantInvalid(t, err, "consents[0].state", "oneof")
+
+	// A segment keeps a notWithdrawn condition too.
+	notWithdrawn, err := e.crm.Segments.Create(e.a, crm.NewSegment{Name: "SMS not withdrawn", Filter: crm.CustomerFilter{
+		Consents: []crm.ConsentCondition{{Purpose: crm.PurposeSMS, State: crm.ConsentNotWithdrawn}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.crm.Segments.Count(e.a, notWithdrawn.ID); err != nil || n != 2 {
+		t.Fatalf("notWithdrawn segment count %d, %v", n, err)
+	}
 
 	// A segment keeps the condition; its count equals what its iterator yields.
 	seg, err := e.crm.Segments.Create(e.a, crm.NewSegment{Name: "SMS ok", Filter: crm.CustomerFilter{
@@ -453,4 +469,242 @@ func testMailingSelection(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantInvalid(t, err, "purpose", "unknown")
 	err = e.crm.Consents.MailingSelection(e.b, crm.MailingSelectionParams{SegmentID: seg.ID, Purpose: crm.PurposeCommercialEmail}, func(crm.MailingRecipient) error { return nil })
 	wantErr(t, err, crm.ErrNotFound)
+}
+
+func testBuiltInWordings(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	ps, err := e.crm.Consents.Purposes(e.a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	basis := map[string]crm.LegalBasis{
+		crm.PurposeNewsletter: crm.LegalBasisConsent, crm.PurposeCommercialEmail: crm.LegalBasisConsent,
+		crm.PurposePost: crm.LegalBasisLegitimateInterest, crm.PurposeSMS: crm.LegalBasisConsent,
+		crm.PurposeProfiling: crm.LegalBasisConsent, crm.PurposeMailings: crm.LegalBasisLegitimateInterest,
+	}
+	texts := map[string]bool{}
+	for _, p := range ps {
+		if p.LegalBasis != basis[p.Key] {
+			t.Fatalf("purpose %s has legal basis %q, want %q", p.Key, p.LegalBasis, basis[p.Key])
+		}
+		ws, err := e.crm.Consents.Wordings(e.a, p.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var langs []string
+		for _, w := range ws {
+			sum := sha256.Sum256([]byte(w.Text))
+			if w.Version != 1 || len(w.Text) < 40 || w.SHA256 != hex.EncodeToString(sum[:]) || texts[w.Text] {
+				t.Fatalf("built-in wording of %s: %+v", p.Key, w)
+			}
+			texts[w.Text] = true
+			langs = append(langs, w.Language)
+		}
+		if slices.Sort(langs); !slices.Equal(langs, []string{"de", "en", "fr", "nl", "pl"}) {
+			t.Fatalf("purpose %s has wordings in %v", p.Key, langs)
+		}
+	}
+	// A customer's grant points at the built-in wording in their language.
+	for _, lang := range []string{"fr", "pl", "de-AT"} {
+		c := e.create(e.a, crm.CustomerFields{FirstName: "Web", LastName: lang, Language: lang})
+		r, err := e.crm.Consents.Give(e.a, c.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceWebForm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws, _ := e.crm.Consents.Wordings(e.a, crm.PurposeSMS)
+		i := slices.IndexFunc(ws, func(w crm.ConsentWording) bool { return w.ID == r.WordingID })
+		if i < 0 || ws[i].Language != lang[:2] {
+			t.Fatalf("a %s customer's grant points at wording %q", lang, r.WordingID)
+		}
+	}
+	// Organisation B has its own copies.
+	wa, _ := e.crm.Consents.Wordings(e.a, crm.PurposePost)
+	wb, _ := e.crm.Consents.Wordings(e.b, crm.PurposePost)
+	if len(wb) != 5 || wb[0].ID == wa[0].ID || wb[0].Text != wa[0].Text {
+		t.Fatalf("organisation B's post wordings: %+v", wb)
+	}
+}
+
+func testConsentNeedsWording(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	if _, err := e.crm.Consents.DefinePurpose(e.a, crm.NewConsentPurpose{Key: "catalogue", Name: "Catalogue", Channel: crm.ChannelPost}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.create(e.a, crm.CustomerFields{FirstName: "Wout", LastName: "Woord", Email: "wout@example.nl"})
+	portal := crm.WithActor(e.a, crm.CustomerActor(c.ID))
+	give := func(ctx context.Context, in crm.ConsentInput) (*crm.ConsentRecord, error) {
+		in.Purpose = "catalogue"
+		return e.crm.Consents.Give(ctx, c.ID, in)
+	}
+	// The purpose has no wording: a grant that does not say it was given
+	// without one is refused, from any source.
+	for _, src := range []crm.ConsentSource{crm.SourceWebForm, crm.SourceStaff, crm.SourceImport, crm.SourceBooking} {
+		_, err := give(e.a, crm.ConsentInput{Source: src})
+		wantInvalid(t, err, "wordingId", "wordingNeeded")
+	}
+	_, err := give(portal, crm.ConsentInput{Source: crm.SourcePortal})
+	wantInvalid(t, err, "wordingId", "wordingNeeded")
+	_, err = e.crm.Consents.RequestConfirmation(e.a, c.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourceWebForm})
+	wantInvalid(t, err, "wordingId", "wordingNeeded")
+	// The customer's own sources and double opt-in cannot do without one.
+	_, err = give(e.a, crm.ConsentInput{Source: crm.SourceWebForm, NoWording: true})
+	wantInvalid(t, err, "noWording", "customerSide")
+	_, err = give(portal, crm.ConsentInput{Source: crm.SourcePortal, NoWording: true})
+	wantInvalid(t, err, "noWording", "customerSide")
+	_, err = e.crm.Consents.RequestConfirmation(e.a, c.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourceStaff, NoWording: true})
+	wantInvalid(t, err, "noWording", "customerSide")
+	if log, _ := e.crm.Consents.Log(e.a, c.ID); len(log) != 0 {
+		t.Fatalf("refused grants wrote records: %+v", log)
+	}
+	// Staff, an import or a booking say so explicitly.
+	for _, src := range []crm.ConsentSource{crm.SourceStaff, crm.SourceImport, crm.SourceBooking} {
+		r, err := give(e.a, crm.ConsentInput{Source: src, NoWording: true})
+		if err != nil || r.WordingID != "" || r.State != crm.ConsentGranted {
+			t.Fatalf("%s grant without a wording: %+v, %v", src, r, err)
+		}
+	}
+	// Withdrawing never needs one.
+	if _, err := e.crm.Consents.Withdraw(portal, c.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourcePortal}); err != nil {
+		t.Fatal(err)
+	}
+	// Once the purpose has a wording, the customer's grant points at it;
+	// naming a wording and no wording at once is refused.
+	w, err := e.crm.Consents.SetWording(e.a, "catalogue", "nl", "Ja, stuur mij de catalogus.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := give(e.a, crm.ConsentInput{Source: crm.SourceWebForm}); err != nil || r.WordingID != w.ID {
+		t.Fatalf("web form grant after a wording exists: %+v, %v", r, err)
+	}
+	_, err = give(e.a, crm.ConsentInput{Source: crm.SourceStaff, WordingID: w.ID, NoWording: true})
+	wantInvalid(t, err, "noWording", "invalid")
+	// Organisation B cannot give A's customer anything, with or without a wording.
+	_, err = e.crm.Consents.Give(e.b, c.ID, crm.ConsentInput{Purpose: crm.PurposeSMS, Source: crm.SourceStaff, NoWording: true})
+	wantErr(t, err, crm.ErrNotFound)
+}
+
+func testMailingSelectionOptOut(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	addr := crm.Address{Street: "Dorpsstraat", HouseNumber: "1", PostalCode: "1234 AB", City: "Ergens", Country: "NL"}
+	mk := func(name string, f crm.CustomerFields) *crm.Customer {
+		f.FirstName, f.LastName = name, "P"
+		return e.create(e.a, f)
+	}
+	neverAsked := mk("NeverAsked", crm.CustomerFields{Address: addr})
+	granted := mk("Granted", crm.CustomerFields{Address: addr})
+	withdrawn := mk("Withdrawn", crm.CustomerFields{Address: addr})
+	noPost := mk("NoPost", crm.CustomerFields{Address: addr, NoPost: true})
+	noMailings := mk("NoMailings", crm.CustomerFields{Address: addr, NoMailings: true})
+	noStreet := mk("NoStreet", crm.CustomerFields{Address: crm.Address{City: "Ergens"}})
+	anonymised := mk("Anonymised", crm.CustomerFields{Address: addr})
+	regranted := mk("Regranted", crm.CustomerFields{Address: addr})
+	e.give(e.a, granted.ID, crm.PurposePost)
+	e.withdraw(e.a, withdrawn.ID, crm.PurposePost)
+	e.withdraw(e.a, regranted.ID, crm.PurposePost)
+	e.give(e.a, regranted.ID, crm.PurposePost)
+	_ = noStreet
+	if _, err := e.crm.Privacy.Anonymise(e.a, anonymised.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Organisation B's customer with an address is only in B's selection.
+	other := e.create(e.b, crm.CustomerFields{FirstName: "Other", Address: addr})
+
+	collect := func(ctx context.Context, p crm.MailingSelectionParams) []int64 {
+		t.Helper()
+		var out []int64
+		if err := e.crm.Consents.MailingSelection(ctx, p, func(r crm.MailingRecipient) error {
+			if r.Address == nil || r.Address.Street == "" {
+				t.Fatalf("recipient %d without an address", r.Number)
+			}
+			out = append(out, r.Number)
+			return nil
+		}); err != nil {
+			t.Fatalf("mailing selection %+v: %v", p, err)
+		}
+		return out
+	}
+	// Post is legitimate interest: everyone with an address who did not
+	// object, a page at a time.
+	want := []int64{neverAsked.Number, granted.Number, regranted.Number}
+	for _, size := range []int{1, 2, 500} {
+		if got := collect(e.a, crm.MailingSelectionParams{Purpose: crm.PurposePost, PageSize: size}); !slices.Equal(got, want) {
+			t.Fatalf("postal selection (pages of %d): %v, want %v (noPost %d, noMailings %d)", size, got, want, noPost.Number, noMailings.Number)
+		}
+	}
+	// The same as a filter: not withdrawn post and mailings, with consent conditions in SQL.
+	f := crm.CustomerFilter{Consents: []crm.ConsentCondition{{Purpose: crm.PurposePost, State: crm.ConsentNotWithdrawn},
+		{Purpose: crm.PurposeMailings, State: crm.ConsentNotWithdrawn}}}
+	if n, err := e.crm.Customers.Count(e.a, f); err != nil || n != 5 { // the three, noStreet and the anonymised shell
+		t.Fatalf("count of not withdrawn post and mailings: %d, %v", n, err)
+	}
+	if got := collect(e.b, crm.MailingSelectionParams{Purpose: crm.PurposePost}); !slices.Equal(got, []int64{other.Number}) {
+		t.Fatalf("organisation B's postal selection: %v, want only its own customer %d", got, other.Number)
+	}
+
+	// An organisation's own purpose is consent (opt-in) unless it says otherwise.
+	opt, err := e.crm.Consents.DefinePurpose(e.a, crm.NewConsentPurpose{Key: "catalogue", Name: "Catalogue", Channel: crm.ChannelPost})
+	if err != nil || opt.LegalBasis != crm.LegalBasisConsent {
+		t.Fatalf("own purpose: %+v, %v", opt, err)
+	}
+	if _, err := e.crm.Consents.Give(e.a, granted.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourceStaff, NoWording: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.crm.Consents.Withdraw(e.a, regranted.ID, crm.ConsentInput{Purpose: "catalogue", Source: crm.SourceStaff}); err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(e.a, crm.MailingSelectionParams{Purpose: "catalogue"}); !slices.Equal(got, []int64{granted.Number}) {
+		t.Fatalf("opt-in catalogue selection: %v", got)
+	}
+	// Made legitimate interest, it selects everyone who did not object.
+	changed, err := e.crm.Consents.UpdatePurpose(e.a, "catalogue", crm.ConsentPurposePatch{LegalBasis: ptr(crm.LegalBasisLegitimateInterest)})
+	if err != nil || changed.LegalBasis != crm.LegalBasisLegitimateInterest {
+		t.Fatalf("change legal basis: %+v, %v", changed, err)
+	}
+	if got := collect(e.a, crm.MailingSelectionParams{Purpose: "catalogue"}); !slices.Equal(got, []int64{neverAsked.Number, granted.Number, withdrawn.Number, noPost.Number}) {
+		t.Fatalf("opt-out catalogue selection: %v", got)
+	}
+	folder, err := e.crm.Consents.DefinePurpose(e.a, crm.NewConsentPurpose{Key: "folder", Name: "Folder", Channel: crm.ChannelPost,
+		LegalBasis: crm.LegalBasisLegitimateInterest})
+	if err != nil || folder.LegalBasis != crm.LegalBasisLegitimateInterest {
+		t.Fatalf("own legitimate-interest purpose: %+v, %v", folder, err)
+	}
+	if got, _ := e.crm.Consents.Purpose(e.a, "folder"); got.LegalBasis != crm.LegalBasisLegitimateInterest {
+		t.Fatalf("stored legal basis: %+v", got)
+	}
+	_, err = e.crm.Consents.DefinePurpose(e.a, crm.NewConsentPurpose{Key: "leaflet", Name: "Leaflet", Channel: crm.ChannelPost, LegalBasis: "whim"})
+	wantInvalid(t, err, "legalBasis", "oneof")
+	_, err = e.crm.Consents.UpdatePurpose(e.a, "folder", crm.ConsentPurposePatch{LegalBasis: ptr(crm.LegalBasis("whim"))})
+	wantInvalid(t, err, "legalBasis", "oneof")
+	// B's purposes keep their own legal basis.
+	if got, _ := e.crm.Consents.Purpose(e.b, crm.PurposeNewsletter); got.LegalBasis != crm.LegalBasisConsent {
+		t.Fatalf("organisation B's newsletter: %+v", got)
+	}
+}
+
+// testConfirmNeedsWording: a sign-up recorded without a wording (before
+// wordings were required) cannot be confirmed: the grant could not say
+// which text the customer agreed to.
+func testConfirmNeedsWording(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	c := e.create(e.a, crm.CustomerFields{FirstName: "Oud", LastName: "Aanmelding", Email: "oud@example.nl"})
+	ps, err := e.crm.Consents.Purposes(e.a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &crm.ConsentRecord{ID: "01900000-0000-7000-8000-0000000000a1", CustomerID: c.ID, PurposeID: ps[0].ID,
+		Purpose: ps[0].Key, State: crm.ConsentPending, Source: crm.SourceWebForm, Actor: crm.System(), At: e.now}
+	if err := e.store.ConsentRecordInsert(e.a, orgA, rec); err != nil {
+		t.Fatal(err)
+	}
+	token := "an-old-token-without-a-wording"
+	sum := sha256.Sum256([]byte(token))
+	if err := e.store.ConsentConfirmationInsert(e.a, &crm.ConsentConfirmation{OrgID: orgA, TokenHash: hex.EncodeToString(sum[:]),
+		RecordID: rec.ID, CustomerID: c.ID, PurposeID: ps[0].ID, Source: crm.SourceWebForm, ExpiresAt: e.now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.crm.Consents.Confirm(e.a, token, crm.Evidence{})
+	wantInvalid(t, err, "wordingId", "wordingNeeded")
+	if s := e.consentState(e.a, c.ID, ps[0].Key); s.State != crm.ConsentNever {
+		t.Fatalf("state after a refused confirmation: %+v", s)
+	}
 }
