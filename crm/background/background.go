@@ -194,7 +194,7 @@ func New(st *store.DB, c *crm.CRM, cfg Config) (*Runner, error) {
 		ErrorHandler:           &errorLogger{log: cfg.Logger},
 		Logger:                 slog.New(warnOnly{cfg.Logger.Handler()}),
 		LeaderElectionDisabled: cfg.noLeader,
-		JobInsertMiddleware:    insertMiddleware(cfg.insertHook),
+		Plugins:                insertPlugins(cfg.insertHook),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("background: %w", err)
@@ -324,12 +324,12 @@ func (m *mailWorker) Work(ctx context.Context, job *river.Job[crm.DeliverMail]) 
 	return river.JobSnooze(max(time.Until(next), 0))
 }
 
-// insertMiddleware passes inserts and their results to hook, if set.
-func insertMiddleware(hook func([]*rivertype.JobInsertParams, []*rivertype.JobInsertResult)) []rivertype.JobInsertMiddleware {
+// insertPlugins pass inserts and their results to hook, if set.
+func insertPlugins(hook func([]*rivertype.JobInsertParams, []*rivertype.JobInsertResult)) []rivertype.Plugin {
 	if hook == nil {
 		return nil
 	}
-	return []rivertype.JobInsertMiddleware{river.JobInsertMiddlewareFunc(
+	return []rivertype.Plugin{river.JobInsertMiddlewareFunc(
 		func(ctx context.Context, params []*rivertype.JobInsertParams, next func(context.Context) ([]*rivertype.JobInsertResult, error)) ([]*rivertype.JobInsertResult, error) {
 			res, err := next(ctx)
 			if err == nil {
