@@ -59,8 +59,10 @@ func (w *Worker) logger() *slog.Logger {
 // returns a zero time when the mail is done with (delivered, failed for
 // good, or gone), or the time of the next attempt: after a temporary
 // failure, when the mail is not due yet, or when another worker holds
-// it. An error means the attempt could not be made or its outcome not be
-// recorded yet; the mail is then tried again after its lease.
+// it. When ctx ended before the send began, the mail is handed back (due
+// again at once) and ctx's error returned. Any other error means the
+// attempt could not be made or its outcome not be recorded; the mail is
+// then tried again after its lease.
 func (w *Worker) Deliver(ctx context.Context, orgID, id string) (time.Time, error) {
 	m, retry, err := w.Outbox.Claim(ctx, orgID, id)
 	if err != nil || m == nil {
