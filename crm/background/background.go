@@ -80,7 +80,7 @@ const (
 	DefaultPointsExpiryEvery = 24 * time.Hour
 	DefaultMailWorkers       = 4
 	DefaultStopTimeout       = 30 * time.Second
-	DefaultRescueAfter       = 15 * time.Minute
+	DefaultRescueAfter       = 5 * time.Minute
 	DefaultPollInterval      = time.Second
 	// MinPeriod is the shortest period of periodic work.
 	MinPeriod = time.Second
