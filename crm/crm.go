@@ -33,6 +33,7 @@ type Store interface {
 	DocumentStore
 	MailTemplateStore
 	OutboxStore
+	JobStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling

@@ -270,13 +270,15 @@ func ExampleDocumentService_Send() {
 	}
 	fmt.Println(doc.ContentType) // sniffed from the contents
 	// Queued in the outbox in the same transaction that marks the document sent.
-	if _, err := c.Documents.Send(ctx, anna.ID, []string{doc.ID}, crm.SendOptions{}); err != nil {
+	// With it goes a delivery job, which package crm/background runs.
+	queued, err := c.Documents.Send(ctx, anna.ID, []string{doc.ID}, crm.SendOptions{})
+	if err != nil {
 		log.Fatal(err)
 	}
-	// A worker delivers it; here to a recorder instead of an SMTP server.
+	// Its worker delivers it; here to a recorder instead of an SMTP server.
 	sent := &mail.Recorder{}
-	worker := &mail.Worker{CRM: c, Sender: sent, From: mail.Address{Email: "noreply@acme.example"}}
-	if _, err := worker.RunOnce(ctx); err != nil {
+	worker := &mail.Worker{Outbox: c.Outbox, Sender: sent, From: mail.Address{Email: "noreply@acme.example"}}
+	if _, err := worker.Deliver(ctx, "acme", queued.ID); err != nil {
 		log.Fatal(err)
 	}
 	m := sent.Messages()[0]

@@ -62,25 +62,36 @@ type OutboxMail struct {
 	Attachments []OutboxAttachment `json:"attachments,omitempty"`
 	Status      OutboxStatus       `json:"status"`
 	// Attempts counts delivery attempts so far.
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt time.Time  `json:"nextAttemptAt"`
-	LastError     string     `json:"lastError,omitempty"`
-	Actor         Actor      `json:"actor"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	SentAt        *time.Time `json:"sentAt,omitempty"`
+	Attempts      int       `json:"attempts"`
+	NextAttemptAt time.Time `json:"nextAttemptAt"`
+	LastError     string    `json:"lastError,omitempty"`
+	// LeaseUntil is set while a delivery attempt is under way.
+	LeaseUntil *time.Time `json:"-"`
+	Actor      Actor      `json:"actor"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	SentAt     *time.Time `json:"sentAt,omitempty"`
 }
 
 // OutboxStore keeps queued mails.
 type OutboxStore interface {
 	OutboxInsert(ctx context.Context, m *OutboxMail) error
-	// OutboxClaim leases up to limit pending mails due at now, of any
-	// organisation, until now+lease: their attempt counts go up and no
-	// other claim returns them before the lease ends.
-	OutboxClaim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMail, error)
-	// OutboxFinish records the outcome of an attempt: sent, failed for
-	// good, or pending again from next (with the error).
-	OutboxFinish(ctx context.Context, orgID, id string, status OutboxStatus, at, next time.Time, lastErr string) error
+	// OutboxClaim leases one pending mail due at now until now+lease: its
+	// attempt count goes up, and no other claim returns it before the
+	// lease ends. A mail whose earlier lease ran out without an outcome
+	// (the worker stopped between claim and record) gets note as its last
+	// error: the mail server may have accepted that attempt. It returns
+	// ErrNotFound when the mail is not pending, not due or leased.
+	OutboxClaim(ctx context.Context, orgID, id string, now time.Time, lease time.Duration, note string) (*OutboxMail, error)
+	// OutboxFinish records the outcome of attempt number attempt: sent,
+	// failed for good, or pending again from next (with the error). It
+	// returns ErrNotFound when the mail is no longer pending or a later
+	// claim took it meanwhile.
+	OutboxFinish(ctx context.Context, orgID, id string, attempt int, status OutboxStatus, at, next time.Time, lastErr string) error
 	OutboxGet(ctx context.Context, orgID, id string) (*OutboxMail, error)
+	// OutboxPending returns up to limit pending mails of every
+	// organisation with ids after afterID, in id order, with their ids and
+	// organisations filled in (the rest may be empty).
+	OutboxPending(ctx context.Context, afterID string, limit int) ([]OutboxMail, error)
 	// OutboxList returns an organisation's mails newest first, of one
 	// customer when customerID is set, before beforeID when it is set.
 	OutboxList(ctx context.Context, orgID, customerID, beforeID string, limit int) ([]OutboxMail, error)
@@ -90,8 +101,9 @@ type OutboxStore interface {
 }
 
 // OutboxService queues mails and gives workers (crm/mail.Worker) what to
-// deliver. Claim, Delivered and Failed work across organisations, like
-// OrganisationService: they are for the delivery worker, not for users.
+// deliver. Claim, Delivered and Failed take the organisation as an
+// argument, like OrganisationService: they are for the delivery worker
+// (run by crm/background), not for users.
 type OutboxService struct {
 	*core
 	mail *MailService
@@ -138,15 +150,66 @@ func (s *OutboxService) queue(ctx context.Context, tx Store, sc scope, cust *Cus
 	if err := tx.OutboxInsert(ctx, m); err != nil {
 		return nil, err
 	}
+	if err := tx.JobEnqueue(ctx, DeliverMail{OrgID: sc.org, MailID: m.ID}); err != nil {
+		return nil, err
+	}
 	return m, tx.HistoryAppend(ctx, s.event(sc, cust.ID, EventMailQueued, now, []FieldChange{
 		{Field: "mail", New: key}, {Field: "subject", New: m.Subject}, {Field: "to", New: to},
 	}))
 }
 
-// Claim leases up to limit mails due now, of every organisation, for a
-// delivery worker.
-func (s *OutboxService) Claim(ctx context.Context, limit int) ([]OutboxMail, error) {
-	return s.store.OutboxClaim(ctx, s.now(), s.cfg.OutboxLease, limit)
+// UnknownOutcome is the last error a mail gets when an attempt to deliver
+// it ended without a recorded outcome (the worker stopped between taking
+// the mail and recording what the server said) and it is tried again: the
+// server may have accepted the earlier attempt. The Message-ID, the
+// mail's id in every attempt, lets the receiving side tell a duplicate.
+const UnknownOutcome = "an earlier attempt ended without an outcome; the mail server may have received it"
+
+// Claim takes mail id of organisation orgID for one delivery attempt,
+// leasing it for Config.OutboxLease. It returns the mail to send; or no
+// mail and the time to try again (the mail is not due yet, or another
+// worker holds it); or neither, when there is nothing to deliver (the
+// mail was delivered, failed for good or deleted).
+func (s *OutboxService) Claim(ctx context.Context, orgID, id string) (*OutboxMail, time.Time, error) {
+	now := s.now()
+	m, err := s.store.OutboxClaim(ctx, orgID, id, now, s.cfg.OutboxLease, UnknownOutcome)
+	if err == nil {
+		return m, time.Time{}, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, time.Time{}, err
+	}
+	m, err = s.store.OutboxGet(ctx, orgID, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, time.Time{}, nil
+	case err != nil:
+		return nil, time.Time{}, err
+	case m.Status != OutboxPending:
+		return nil, time.Time{}, nil
+	case m.LeaseUntil != nil && m.LeaseUntil.After(now):
+		return nil, *m.LeaseUntil, nil
+	case m.NextAttemptAt.After(now):
+		return nil, m.NextAttemptAt, nil
+	}
+	return nil, now, nil // changed between the two reads: try again
+}
+
+// Pending returns the ids of pending mails of every organisation, after
+// the mail afterID (empty: from the start), at most limit of them, in id
+// order, as their delivery jobs. A delivery worker enqueues them when it
+// starts, to catch up on mails queued without a job (by a version before
+// jobs, or by a program that enqueued none).
+func (s *OutboxService) Pending(ctx context.Context, afterID string, limit int) ([]DeliverMail, error) {
+	mails, err := s.store.OutboxPending(ctx, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeliverMail, len(mails))
+	for i, m := range mails {
+		out[i] = DeliverMail{OrgID: m.OrgID, MailID: m.ID}
+	}
+	return out, nil
 }
 
 // Attachment opens the contents of one of a claimed mail's attachments.
@@ -160,8 +223,16 @@ func (s *OutboxService) Attachment(ctx context.Context, m *OutboxMail, a OutboxA
 // Delivered records that the mail server accepted the mail: it is marked
 // sent and a "mail.sent" event goes on the customer's timeline, in one
 // transaction; then the attachments' contents are let go.
+//
+// A mail sent again after an attempt without an outcome keeps
+// UnknownOutcome as its last error, and its event says so: the customer
+// may have received it twice.
 func (s *OutboxService) Delivered(ctx context.Context, m *OutboxMail) error {
-	return s.finish(ctx, m, OutboxSent, time.Time{}, "")
+	note := ""
+	if m.LastError == UnknownOutcome {
+		note = UnknownOutcome
+	}
+	return s.finish(ctx, m, OutboxSent, time.Time{}, note)
 }
 
 // Failed records a failed attempt. A permanent failure, or the last
@@ -175,11 +246,18 @@ func (s *OutboxService) Failed(ctx context.Context, m *OutboxMail, cause error, 
 	if permanent || m.Attempts >= MaxMailAttempts {
 		return s.finish(ctx, m, OutboxFailed, time.Time{}, msg)
 	}
-	return s.finish(ctx, m, OutboxPending, s.now().Add(retryDelay(m.Attempts)), msg)
+	return s.finish(ctx, m, OutboxPending, s.now().Add(RetryDelay(m.Attempts)), msg)
 }
 
-// retryDelay is the wait before attempt n+1: 30 s, 1 min, 2 min, ... up to an hour.
-func retryDelay(attempts int) time.Duration {
+// Release gives a claimed mail back before its send began (the worker is
+// stopping): it is due again at once, for any worker.
+func (s *OutboxService) Release(ctx context.Context, m *OutboxMail) error {
+	return s.finish(ctx, m, OutboxPending, s.now(), m.LastError)
+}
+
+// RetryDelay is the wait after a temporary failure of attempt number
+// attempts before the next: 30 s, 1 min, 2 min, ... up to an hour.
+func RetryDelay(attempts int) time.Duration {
 	d := 30 * time.Second
 	for i := 1; i < attempts && d < time.Hour; i++ {
 		d *= 2
@@ -193,7 +271,7 @@ func (s *OutboxService) finish(ctx context.Context, m *OutboxMail, status Outbox
 	var released []string
 	err := s.store.InTx(ctx, func(tx Store) error {
 		released = released[:0]
-		if err := tx.OutboxFinish(ctx, m.OrgID, m.ID, status, now, next, lastErr); err != nil {
+		if err := tx.OutboxFinish(ctx, m.OrgID, m.ID, m.Attempts, status, now, next, lastErr); err != nil {
 			return err
 		}
 		if status == OutboxPending {
@@ -209,9 +287,11 @@ func (s *OutboxService) finish(ctx context.Context, m *OutboxMail, status Outbox
 			}
 		}
 		kind, changes := EventMailSent, []FieldChange{{Field: "subject", New: m.Subject}, {Field: "to", New: m.ToEmail}}
+		if status == OutboxFailed || lastErr != "" {
+			changes = append(changes, FieldChange{Field: "error", New: lastErr})
+		}
 		if status == OutboxFailed {
 			kind = EventMailFailed
-			changes = append(changes, FieldChange{Field: "error", New: lastErr})
 		}
 		// A customer deleted meanwhile has no timeline left to write to.
 		if _, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: m.OrgID, ID: m.CustomerID}); errors.Is(err, ErrNotFound) {

@@ -169,7 +169,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--log-format", "xml"}, nil, "--log-format must be text or json"},
 		{[]string{"serve", "--max-body", "0"}, nil, "--max-body must be positive"},
 		{[]string{"serve"}, env{"DOSSIER_MAX_BODY_BYTES": "lots"}, `DOSSIER_MAX_BODY_BYTES: invalid value "lots"`},
-		{[]string{"serve", "--retention-every", "-1h"}, nil, "--retention-every must be 0 (off) or positive"},
+		{[]string{"serve", "--retention-every", "-1h"}, nil, "--retention-every must be 0 (off) or at least 1s"},
 		{[]string{"serve"}, env{"DOSSIER_RETENTION_EVERY": "daily"}, `DOSSIER_RETENTION_EVERY: invalid value "daily"`},
 		{[]string{"migrate", "now"}, nil, `unexpected argument "now"`},
 		{[]string{"retention", "acme"}, nil, `unexpected argument "acme"`},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	netmail "net/mail"
@@ -83,26 +82,6 @@ func (m *mailSettings) sender(password string, log *slog.Logger) (mail.Sender, m
 	}
 	log.Info("mail goes out by SMTP", "server", s.Addr(), "tls", string(policy), "auth", m.user != "", "from", from.Email)
 	return s, from, nil
-}
-
-// startMailWorker runs the outbox worker w in the background. The returned
-// function stops it and waits until it has: a delivery in progress is cut
-// off, and its mail is tried again once its lease (crm.Config.OutboxLease)
-// ends, by this server after a restart or by another one.
-func startMailWorker(ctx context.Context, log *slog.Logger, w *mail.Worker) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		if err := w.Run(ctx); err != nil {
-			log.Error("mail worker stopped", "err", err)
-		}
-	}()
-	log.Info("mail worker started")
-	return func() {
-		cancel()
-		<-stopped
-	}
 }
 
 // checkConfirmationURL checks --confirmation-url: empty (no double opt-in

@@ -40,7 +40,7 @@ func TestServePointsExpiry(t *testing.T) {
 		}
 		on, off := award("acme", true), award("beta", false)
 
-		srv := startServer(t, "--db", dsn, "--retention-every", "0", "--points-expiry-every", "50ms")
+		srv := startServer(t, "--db", dsn, "--retention-every", "0", "--points-expiry-every", "1s")
 		first := regexp.MustCompile(`msg="points expired" org=acme customers=1 points=40`)
 		deadline := time.Now().Add(30 * time.Second)
 		for !first.MatchString(srv.stderr.String()) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -15,11 +14,6 @@ import (
 const (
 	// defaultRetentionEvery is how often serve applies the retention policies.
 	defaultRetentionEvery = 24 * time.Hour
-	// firstJobDelay is how long serve waits after it starts before the
-	// first run (or the interval, when that is shorter): the server is up
-	// and serving first, and a server restarting in a loop does not start
-	// a run each time.
-	firstJobDelay = time.Minute
 )
 
 // retention is "dossier retention".
@@ -173,73 +167,4 @@ func applyRetention(ctx context.Context, c *crm.CRM, orgs []string, now time.Tim
 		done(org, r, err)
 	}
 	return nil
-}
-
-// retentionRound is one scheduled run of serve: it applies every
-// organisation's retention policy at now and logs one line per
-// organisation whose policy is enabled.
-func retentionRound(ctx context.Context, c *crm.CRM, log *slog.Logger, now time.Time) {
-	err := applyRetention(ctx, c, nil, now, false, func(org string, r *crm.RetentionReport, err error) {
-		anonymised := 0
-		if r != nil {
-			anonymised = r.Anonymised
-		}
-		switch {
-		case err != nil && ctx.Err() != nil:
-			// Shutting down: worth a line only when a policy was being applied.
-			if r != nil && r.Enabled {
-				log.Info("retention interrupted by shutdown", "org", org, "anonymised", anonymised)
-			}
-		case err != nil:
-			log.Error("retention failed", "org", org, "anonymised", anonymised, "err", err)
-		case !r.Enabled:
-			log.Debug("retention not enabled", "org", org)
-		default:
-			log.Info("retention applied", "org", org, "anonymised", anonymised, "inactive_before", r.InactiveBefore)
-		}
-	})
-	if err != nil && ctx.Err() == nil {
-		log.Error("retention failed", "err", err)
-	}
-}
-
-// runEvery calls fn first after the delay first, then every interval
-// (counted from the start of the previous call), until ctx ends. Calls
-// never overlap: a call that outlasts the interval is followed by the next
-// one as soon as it returns. fn gets ctx and should return when it ends;
-// runEvery returns once ctx has ended and no call is running.
-func runEvery(ctx context.Context, first, interval time.Duration, fn func(context.Context)) {
-	t := time.NewTimer(first)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if ctx.Err() != nil { // both were ready; select picked the timer
-			return
-		}
-		start := time.Now()
-		fn(ctx)
-		t.Reset(interval - time.Since(start))
-	}
-}
-
-// startJob runs round every interval in the background, the first time
-// after firstJobDelay (or the interval, when shorter). The returned
-// function stops it and waits for a run in progress to end.
-func startJob(ctx context.Context, log *slog.Logger, name string, interval time.Duration, round func(ctx context.Context, now time.Time)) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	first := min(firstJobDelay, interval)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		runEvery(ctx, first, interval, func(ctx context.Context) { round(ctx, time.Now()) })
-	}()
-	log.Info(name+" scheduled", "every", interval, "first_in", first)
-	return func() {
-		cancel()
-		<-stopped
-	}
 }

@@ -7,9 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
@@ -188,7 +186,7 @@ func TestRetentionCommand(t *testing.T) {
 func TestServeRetention(t *testing.T) {
 	eachDB(t, func(t *testing.T, dsn string) {
 		f := newRetentionFixture(t, dsn)
-		srv := startServer(t, "--db", dsn, "--retention-every", "50ms")
+		srv := startServer(t, "--db", dsn, "--retention-every", "1s")
 		// The first run anonymises; the next ones find nothing left to do.
 		first := regexp.MustCompile(`msg="retention applied" org=acme anonymised=3 `)
 		next := regexp.MustCompile(`msg="retention applied" org=acme anonymised=0 `)
@@ -216,60 +214,5 @@ func TestServeRetention(t *testing.T) {
 		if len(history.Items) == 0 || history.Items[0].Kind != crm.EventCustomerAnonymised || history.Items[0].Actor != crm.System() {
 			t.Errorf("latest event %+v, want customer.anonymised by the system", history.Items)
 		}
-	})
-}
-
-// TestRunEvery runs the scheduler on the fake clock of a synctest bubble:
-// the first call comes after the first delay, the next ones on the
-// interval, calls never overlap, and cancelling ends a call in progress
-// and the scheduler.
-func TestRunEvery(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ctx, cancel := context.WithCancel(t.Context())
-		var calls, running atomic.Int32
-		block := make(chan struct{})
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			runEvery(ctx, time.Minute, 24*time.Hour, func(ctx context.Context) {
-				if running.Add(1) > 1 {
-					t.Error("two calls overlap")
-				}
-				defer running.Add(-1)
-				calls.Add(1)
-				select {
-				case <-block:
-				case <-ctx.Done():
-				}
-			})
-		}()
-		wantCalls := func(n int32, when string) {
-			t.Helper()
-			synctest.Wait()
-			if got := calls.Load(); got != n {
-				t.Fatalf("%s: %d calls, want %d", when, got, n)
-			}
-		}
-		wantCalls(0, "at start")
-		time.Sleep(time.Minute)
-		wantCalls(1, "after the first delay")
-		block <- struct{}{}
-		time.Sleep(23 * time.Hour)
-		wantCalls(1, "before the interval")
-		time.Sleep(time.Hour)
-		wantCalls(2, "after the interval")
-		// This call outlasts the interval: the next starts when it returns.
-		time.Sleep(48 * time.Hour)
-		wantCalls(2, "while a call runs")
-		block <- struct{}{}
-		wantCalls(3, "after a long call")
-
-		cancel() // during the third call
-		select {
-		case <-done:
-		case <-time.After(time.Hour):
-			t.Fatal("runEvery did not return after cancel")
-		}
-		wantCalls(3, "after cancel")
 	})
 }

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/background"
 	"github.com/dossiercrm/dossier/crm/httpapi"
-	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/report"
 	"github.com/dossiercrm/dossier/crm/store"
 )
@@ -68,9 +68,9 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	fs.envString(&logFormat, "log-format", "DOSSIER_LOG_FORMAT", "text", "log `format`: text or json")
 	fs.envInt64(&maxBody, "max-body", "DOSSIER_MAX_BODY_BYTES", defaultMaxBody, "largest request body in `bytes`")
 	fs.envDuration(&retentionEvery, "retention-every", "DOSSIER_RETENTION_EVERY", defaultRetentionEvery,
-		"how often to apply the organisations' retention policies (the first time a minute after start); 0 turns it off")
+		"how often to apply the organisations' retention policies (once per period among all servers on the database, the first time when started); 0 turns it off")
 	fs.envDuration(&expiryEvery, "points-expiry-every", "DOSSIER_POINTS_EXPIRY_EVERY", defaultPointsExpiryEvery,
-		"how often to expire loyalty points past their date (the first time a minute after start); 0 turns it off")
+		"how often to expire loyalty points past their date (once per period among all servers on the database, the first time when started); 0 turns it off")
 	fs.dataDirFlag(&dataDir)
 	fs.envInt64(&maxDocument, "max-document-bytes", "DOSSIER_MAX_DOCUMENT_BYTES", crm.DefaultMaxDocumentBytes, "largest document in `bytes`")
 	fs.mailFlags(&mailing)
@@ -93,11 +93,11 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	if maxBody <= 0 {
 		return usageErrorf("--max-body must be positive, not %d", maxBody)
 	}
-	if retentionEvery < 0 {
-		return usageErrorf("--retention-every must be 0 (off) or positive, not %s", retentionEvery)
+	if retentionEvery < 0 || retentionEvery > 0 && retentionEvery < background.MinPeriod {
+		return usageErrorf("--retention-every must be 0 (off) or at least %s, not %s", background.MinPeriod, retentionEvery)
 	}
-	if expiryEvery < 0 {
-		return usageErrorf("--points-expiry-every must be 0 (off) or positive, not %s", expiryEvery)
+	if expiryEvery < 0 || expiryEvery > 0 && expiryEvery < background.MinPeriod {
+		return usageErrorf("--points-expiry-every must be 0 (off) or at least %s, not %s", background.MinPeriod, expiryEvery)
 	}
 	if maxDocument <= 0 {
 		return usageErrorf("--max-document-bytes must be positive, not %d", maxDocument)
@@ -139,27 +139,32 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		ln.Close()
 		return err
 	}
-	// The jobs' and the mail worker's stops are deferred after st.Close,
-	// so they run before it: a run in progress ends before the database
-	// closes.
-	if mailing.worker {
-		defer startMailWorker(ctx, log, &mail.Worker{CRM: c, Sender: sender, From: from, Logger: log})()
-	} else {
+	// The background work's stop is deferred after st.Close, so it runs
+	// before it: running jobs finish (a mail being sent gets its answer
+	// and its record) before the database closes.
+	work := background.Config{Sender: sender, From: from, Logger: log,
+		RetentionEvery: offIfZero(retentionEvery), PointsExpiryEvery: offIfZero(expiryEvery)}
+	if !mailing.worker {
+		work.Sender = nil
 		log.Warn("mail worker off (--mail-worker=false): queued mails wait in the outbox for a server that delivers them")
 	}
-	if retentionEvery > 0 {
-		defer startJob(ctx, log, "retention", retentionEvery, func(ctx context.Context, now time.Time) {
-			retentionRound(ctx, c, log, now)
-		})()
+	bg, err := background.Start(ctx, st, c, work)
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	if expiryEvery > 0 {
-		defer startJob(ctx, log, "points expiry", expiryEvery, func(ctx context.Context, now time.Time) {
-			pointsExpiryRound(ctx, c, log, now)
-		})()
-	}
+	defer bg.Stop(context.WithoutCancel(ctx))
 	h := httpapi.New(c, httpapi.Options{Logger: log, Ready: st.Ping, MaxBodyBytes: maxBody, Version: version(),
 		CORSOrigins: origins})
 	return serveHTTP(ctx, ln, h, log, defaultLimits)
+}
+
+// offIfZero maps a flag's 0 (off) to background.Config's negative (off).
+func offIfZero(every time.Duration) time.Duration {
+	if every == 0 {
+		return -1
+	}
+	return every
 }
 
 // newLogger returns the structured logger of the server, on w.

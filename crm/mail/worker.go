@@ -3,42 +3,49 @@ package mail
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
 )
 
-// Worker delivers the outbox (crm.OutboxService): it claims due mails of
-// every organisation, sends each with Sender, and records the outcome,
-// which puts "mail.sent" or "mail.failed" on the customer's timeline.
+// Outbox is what a Worker needs of the outbox (crm.OutboxService).
+type Outbox interface {
+	Claim(ctx context.Context, orgID, id string) (*crm.OutboxMail, time.Time, error)
+	Attachment(ctx context.Context, m *crm.OutboxMail, a crm.OutboxAttachment) (io.ReadCloser, error)
+	Delivered(ctx context.Context, m *crm.OutboxMail) error
+	Failed(ctx context.Context, m *crm.OutboxMail, cause error, permanent bool) error
+	Release(ctx context.Context, m *crm.OutboxMail) error
+}
+
+// Worker delivers outbox mails one at a time (Deliver): package
+// crm/background calls it for every delivery job, which the outbox
+// enqueues with each mail. It sends the mail with Sender and records the
+// outcome, which puts "mail.sent" or "mail.failed" on the customer's
+// timeline.
 //
-// Nothing is lost between a commit and delivery: a mail is in the outbox
-// from the moment its change committed, and a worker that crashed while
-// holding it lets go when the lease (crm.Config.OutboxLease) ends. Once the
+// Nothing is lost between a commit and delivery: a mail and its delivery
+// job are in the database from the moment its change committed. Once the
 // mail server accepted a mail, the worker never sends it again: if it
 // cannot record the delivery at once, it keeps trying to record it rather
-// than letting the lease end. Only a crash in that narrow window can
-// deliver a mail twice; its Message-ID is the outbox row's id in both, so
-// the receiving side can tell.
+// than giving the mail back. A send that has begun is not cut off when ctx
+// ends (a stopping server waits for it), since its outcome would be
+// unknown. Only a crash between the server's answer and the record leaves
+// the outcome open; the next attempt then notes crm.UnknownOutcome on the
+// mail before sending it again, with the same Message-ID (the outbox
+// row's id), so the receiving side can tell.
 type Worker struct {
-	CRM    *crm.CRM
+	Outbox Outbox
 	Sender Sender
 	// From is the sender of every mail (Sender's default From when zero).
 	From Address
 	// Logger receives one line per failed attempt. Nil means slog.Default().
 	Logger *slog.Logger
-	// Batch is how many mails one claim takes (default 20); Concurrency how
-	// many are sent at once (default 4).
-	Batch, Concurrency int
-	// Idle is the pause when the outbox is empty (default 2s).
-	Idle time.Duration
-
-	mu sync.Mutex
-	// accepted are mails the server took whose delivery is not recorded yet.
-	accepted []crm.OutboxMail
+	// SendTimeout bounds one send, which ctx does not cut off (default 2
+	// minutes).
+	SendTimeout time.Duration
 }
 
 func (w *Worker) logger() *slog.Logger {
@@ -48,86 +55,38 @@ func (w *Worker) logger() *slog.Logger {
 	return w.Logger
 }
 
-// Run delivers until ctx ends, pausing Idle when there is nothing to do.
-func (w *Worker) Run(ctx context.Context) error {
-	idle := w.Idle
-	if idle <= 0 {
-		idle = 2 * time.Second
+// Deliver makes one delivery attempt of mail id of organisation orgID. It
+// returns a zero time when the mail is done with (delivered, failed for
+// good, or gone), or the time of the next attempt: after a temporary
+// failure, when the mail is not due yet, or when another worker holds
+// it. When ctx ended before the send began, the mail is handed back (due
+// again at once) and ctx's error returned. Any other error means the
+// attempt could not be made or its outcome not be recorded; the mail is
+// then tried again after its lease.
+func (w *Worker) Deliver(ctx context.Context, orgID, id string) (time.Time, error) {
+	m, retry, err := w.Outbox.Claim(ctx, orgID, id)
+	if err != nil || m == nil {
+		return retry, err
 	}
-	for {
-		n, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			w.logger().Error("outbox worker", "err", err)
-		}
-		if n > 0 && err == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(idle):
-		}
-	}
-}
-
-// RunOnce records deliveries still unrecorded, then claims one batch and
-// delivers it. It returns how many mails it claimed.
-func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	if err := w.recordAccepted(ctx); err != nil {
-		return 0, err
-	}
-	batch := w.Batch
-	if batch <= 0 {
-		batch = 20
-	}
-	mails, err := w.CRM.Outbox.Claim(ctx, batch)
-	if err != nil {
-		return 0, err
-	}
-	workers := w.Concurrency
-	if workers <= 0 {
-		workers = 4
-	}
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for i := range mails {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(m *crm.OutboxMail) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			w.deliver(ctx, m)
-		}(&mails[i])
-	}
-	wg.Wait()
-	return len(mails), w.recordAccepted(ctx)
-}
-
-func (w *Worker) deliver(ctx context.Context, m *crm.OutboxMail) {
 	msg, err := w.message(ctx, m)
-	if err == nil {
-		err = w.Sender.Send(ctx, msg)
-	}
-	if err == nil {
-		// Recorded even when shutdown has begun: an accepted mail whose record
-		// is lost would be sent again when its lease ends.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		rerr := w.CRM.Outbox.Delivered(rctx, m)
-		cancel()
-		if rerr != nil && !errors.Is(rerr, crm.ErrNotFound) {
-			// Accepted but not recorded: remember it, never send it again.
-			w.mu.Lock()
-			w.accepted = append(w.accepted, *m)
-			w.mu.Unlock()
-			w.logger().Error("outbox: delivered, recording later", "mail", m.ID, "err", rerr)
-		}
-		return
-	}
 	if ctx.Err() != nil {
-		return // shutting down: the lease ends and the mail is tried again
+		// Stopping before the send began: give the mail back at once.
+		if err := w.Outbox.Release(context.WithoutCancel(ctx), m); err != nil && !errors.Is(err, crm.ErrNotFound) {
+			return time.Time{}, err
+		}
+		return time.Time{}, ctx.Err()
+	}
+	if err == nil {
+		timeout := w.SendTimeout
+		if timeout <= 0 {
+			timeout = 2 * time.Minute
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		err = w.Sender.Send(sctx, msg)
+		cancel()
+	}
+	if err == nil {
+		return time.Time{}, w.recordDelivered(ctx, m)
 	}
 	permanent := Permanent(err)
 	var se *SendError
@@ -136,27 +95,38 @@ func (w *Worker) deliver(ctx context.Context, m *crm.OutboxMail) {
 		permanent = false
 	}
 	w.logger().Warn("outbox: delivery failed", "mail", m.ID, "attempt", m.Attempts, "permanent", permanent, "err", err)
-	if ferr := w.CRM.Outbox.Failed(ctx, m, err, permanent); ferr != nil && !errors.Is(ferr, crm.ErrNotFound) {
-		w.logger().Error("outbox: recording a failure", "mail", m.ID, "err", ferr)
+	if ferr := w.Outbox.Failed(context.WithoutCancel(ctx), m, err, permanent); ferr != nil && !errors.Is(ferr, crm.ErrNotFound) {
+		return time.Time{}, fmt.Errorf("outbox: recording a failure of mail %s: %w", m.ID, ferr)
+	}
+	if permanent || m.Attempts >= crm.MaxMailAttempts {
+		return time.Time{}, nil
+	}
+	return time.Now().Add(crm.RetryDelay(m.Attempts)), nil
+}
+
+// recordDelivered records an accepted mail, retrying until it is recorded:
+// the mail must not be given back, or it would be sent again. Shutdown
+// does not stop it; it gives up only after recordFor.
+func (w *Worker) recordDelivered(ctx context.Context, m *crm.OutboxMail) error {
+	ctx = context.WithoutCancel(ctx)
+	wait := 100 * time.Millisecond
+	deadline := time.Now().Add(recordFor)
+	for {
+		err := w.Outbox.Delivered(ctx, m)
+		if err == nil || errors.Is(err, crm.ErrNotFound) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("outbox: mail %s was delivered, but recording it failed: %w", m.ID, err)
+		}
+		w.logger().Error("outbox: delivered, recording again", "mail", m.ID, "err", err)
+		time.Sleep(wait)
+		wait = min(2*wait, 10*time.Second)
 	}
 }
 
-// recordAccepted retries recording deliveries the server accepted.
-func (w *Worker) recordAccepted(ctx context.Context) error {
-	w.mu.Lock()
-	pending := w.accepted
-	w.accepted = nil
-	w.mu.Unlock()
-	for i, m := range pending {
-		if err := w.CRM.Outbox.Delivered(ctx, &m); err != nil && !errors.Is(err, crm.ErrNotFound) {
-			w.mu.Lock()
-			w.accepted = append(w.accepted, pending[i:]...)
-			w.mu.Unlock()
-			return err
-		}
-	}
-	return nil
-}
+// recordFor is how long a worker keeps trying to record an accepted mail.
+const recordFor = 10 * time.Minute
 
 // message builds the mail of an outbox row with its attachments.
 func (w *Worker) message(ctx context.Context, m *crm.OutboxMail) (*Message, error) {
@@ -165,7 +135,7 @@ func (w *Worker) message(ctx context.Context, m *crm.OutboxMail) (*Message, erro
 		Subject: m.Subject, Text: m.Text, HTML: m.HTML,
 	}
 	for _, a := range m.Attachments {
-		rc, err := w.CRM.Outbox.Attachment(ctx, m, a)
+		rc, err := w.Outbox.Attachment(ctx, m, a)
 		if err != nil {
 			return nil, err
 		}

@@ -3,10 +3,12 @@ package mail_test
 import (
 	"bytes"
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/background"
 	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/mail/mailtest"
 	"github.com/dossiercrm/dossier/crm/store/diskblob"
@@ -14,9 +16,11 @@ import (
 )
 
 // BenchmarkOutboxWorker measures outbox delivery: b.N document mails (a
-// 10 KiB attachment each) queued beforehand, then delivered by one worker
-// to the in-test SMTP server (plain SMTP on loopback), on SQLite and
-// (with DOSSIER_TEST_POSTGRES) PostgreSQL. See docs/performance.md.
+// 10 KiB attachment each) queued beforehand (queued/s: each with its
+// delivery job), then delivered by the background work of one program
+// (package crm/background, 8 mails at once) to the in-test SMTP server
+// (plain SMTP on loopback), on SQLite and (with DOSSIER_TEST_POSTGRES)
+// PostgreSQL. See docs/performance.md.
 //
 //	go test ./crm/mail -run '^$' -bench OutboxWorker -benchtime 500x
 func BenchmarkOutboxWorker(b *testing.B) {
@@ -29,7 +33,8 @@ func BenchmarkOutboxWorker(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, err := crm.New(db.open(b), crm.Config{Blobs: blobs})
+			st := db.open(b)
+			c, err := crm.New(st, crm.Config{Blobs: blobs})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -52,22 +57,41 @@ func BenchmarkOutboxWorker(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			queueStart := time.Now()
 			for range b.N {
 				if _, err := c.Documents.Send(ctx, cust.ID, []string{d.ID}, crm.SendOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}
-			worker := &mail.Worker{CRM: c, Sender: sender, Batch: 50, Concurrency: 8}
+			queued := float64(b.N) / time.Since(queueStart).Seconds()
+			counting := &countingSender{next: sender, want: int64(b.N), done: make(chan struct{})}
 			b.ResetTimer()
 			start := time.Now()
-			for sent := 0; sent < b.N; {
-				n, err := worker.RunOnce(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				sent += n
+			bg, err := background.Start(ctx, st, c, background.Config{Sender: counting, MailWorkers: 8, PollInterval: 100 * time.Millisecond})
+			if err != nil {
+				b.Fatal(err)
 			}
+			<-counting.done
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "mails/s")
+			b.ReportMetric(queued, "queued/s")
+			b.StopTimer()
+			bg.Stop(context.Background())
 		})
 	}
+}
+
+// countingSender closes done once it has sent want mails.
+type countingSender struct {
+	next mail.Sender
+	n    atomic.Int64
+	want int64
+	done chan struct{}
+}
+
+func (s *countingSender) Send(ctx context.Context, m *mail.Message) error {
+	err := s.next.Send(ctx, m)
+	if err == nil && s.n.Add(1) == s.want {
+		close(s.done)
+	}
+	return err
 }

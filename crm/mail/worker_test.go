@@ -64,7 +64,17 @@ func newOutboxWorld(t *testing.T, open testdb.Opener) *outboxWorld {
 }
 
 func (w *outboxWorld) worker() *mail.Worker {
-	return &mail.Worker{CRM: w.c, Sender: w.sender, Idle: 10 * time.Millisecond}
+	return &mail.Worker{Outbox: w.c.Outbox, Sender: w.sender}
+}
+
+// deliver makes one delivery attempt of m, as its job does.
+func (w *outboxWorld) deliver(t *testing.T, worker *mail.Worker, m *crm.OutboxMail) time.Time {
+	t.Helper()
+	next, err := worker.Deliver(t.Context(), m.OrgID, m.ID)
+	if err != nil {
+		t.Fatalf("deliver %s: %v", m.ID, err)
+	}
+	return next
 }
 
 // sendDocument queues a mail with one document for a new customer.
@@ -106,9 +116,11 @@ func TestWorkerDelivers(t *testing.T) {
 		_, m2 := w.sendDocument(t, crm.CustomerFields{FirstName: "Sven", Email: "sven@example.se", Language: "sv"}, []byte("x"))
 
 		worker := w.worker()
-		for range 3 { // further runs find nothing left
-			if _, err := worker.RunOnce(t.Context()); err != nil {
-				t.Fatal(err)
+		for range 2 { // a second run finds nothing left to do
+			for _, m := range []*crm.OutboxMail{m, m2} {
+				if next := w.deliver(t, worker, m); !next.IsZero() {
+					t.Fatalf("after delivery: next attempt at %s", next)
+				}
 			}
 		}
 		got := w.server.Messages()
@@ -143,51 +155,58 @@ func TestWorkerDelivers(t *testing.T) {
 }
 
 // TestWorkerRetries: a worker that crashed holding a mail lets go when the
-// lease ends; a temporary refusal is retried later; a permanent one fails
-// the mail. The server accepts each mail once.
+// lease ends, and the next attempt notes that the first one's outcome is
+// unknown; a temporary refusal is retried later; a permanent one fails the
+// mail. The server accepts each mail once.
 func TestWorkerRetries(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		w := newOutboxWorld(t, open)
 		_, crashed := w.sendDocument(t, crm.CustomerFields{FirstName: "A", Email: "a@example.nl"}, []byte("a"))
-		// A worker claims the mail and dies before sending it.
-		if claimed, err := w.c.Outbox.Claim(t.Context(), 10); err != nil || len(claimed) != 1 {
+		// A worker claims the mail and dies before recording anything.
+		if claimed, _, err := w.c.Outbox.Claim(t.Context(), crashed.OrgID, crashed.ID); err != nil || claimed == nil {
 			t.Fatalf("claim: %v, %v", claimed, err)
 		}
 		worker := w.worker()
-		if n, _ := worker.RunOnce(t.Context()); n != 0 {
-			t.Fatal("a leased mail was claimed again")
+		if next := w.deliver(t, worker, crashed); !next.Equal(w.clock().Add(crm.DefaultOutboxLease)) {
+			t.Fatalf("a leased mail: next attempt at %s, want the lease's end", next)
 		}
 		w.advance(crm.DefaultOutboxLease)
-		if n, err := worker.RunOnce(t.Context()); n != 1 || err != nil {
-			t.Fatalf("after the lease: %d, %v", n, err)
+		if next := w.deliver(t, worker, crashed); !next.IsZero() {
+			t.Fatalf("after the lease: next attempt at %s", next)
 		}
-		if got, _ := w.c.Outbox.Get(w.ctx, crashed.ID); got.Status != crm.OutboxSent || got.Attempts != 2 {
+		if got, _ := w.c.Outbox.Get(w.ctx, crashed.ID); got.Status != crm.OutboxSent || got.Attempts != 2 || got.LastError != crm.UnknownOutcome {
 			t.Fatalf("after the lease: %+v", got)
 		}
 
 		// 451 once: pending again, retried after the pause, delivered.
 		w.server.FailNext(1)
 		_, later := w.sendDocument(t, crm.CustomerFields{FirstName: "B", Email: "b@example.nl"}, []byte("b"))
-		worker.RunOnce(t.Context())
+		if next := w.deliver(t, worker, later); next.IsZero() {
+			t.Fatal("after a 451: no next attempt")
+		}
 		if got, _ := w.c.Outbox.Get(w.ctx, later.ID); got.Status != crm.OutboxPending || got.LastError == "" {
 			t.Fatalf("after a 451: %+v", got)
 		}
-		worker.RunOnce(t.Context())
-		if got, _ := w.c.Outbox.Get(w.ctx, later.ID); got.Status != crm.OutboxPending {
+		if next := w.deliver(t, worker, later); next.IsZero() {
+			t.Fatal("before its time: no next attempt")
+		}
+		if got, _ := w.c.Outbox.Get(w.ctx, later.ID); got.Status != crm.OutboxPending || got.Attempts != 1 {
 			t.Fatalf("retried before its time: %+v", got)
 		}
 		w.advance(time.Minute)
-		worker.RunOnce(t.Context())
-		if got, _ := w.c.Outbox.Get(w.ctx, later.ID); got.Status != crm.OutboxSent {
+		w.deliver(t, worker, later)
+		if got, _ := w.c.Outbox.Get(w.ctx, later.ID); got.Status != crm.OutboxSent || got.LastError != "" {
 			t.Fatalf("after the retry: %+v", got)
 		}
 
 		// 550: failed for good, on the timeline, never tried again.
 		w.server.RejectRecipient("nobody@example.nl")
 		cust, bad := w.sendDocument(t, crm.CustomerFields{FirstName: "C", Email: "nobody@example.nl"}, []byte("c"))
-		worker.RunOnce(t.Context())
+		if next := w.deliver(t, worker, bad); !next.IsZero() {
+			t.Fatalf("after a 550: next attempt at %s", next)
+		}
 		w.advance(24 * time.Hour)
-		worker.RunOnce(t.Context())
+		w.deliver(t, worker, bad)
 		if got, _ := w.c.Outbox.Get(w.ctx, bad.ID); got.Status != crm.OutboxFailed || got.Attempts != 1 {
 			t.Fatalf("after a 550: %+v", got)
 		}
@@ -201,24 +220,45 @@ func TestWorkerRetries(t *testing.T) {
 	})
 }
 
-// TestWorkerRun runs the worker in the background until cancelled.
-func TestWorkerRun(t *testing.T) {
+// cancelledSender cancels its caller's context while it sends, as a
+// stopping server does, and then accepts the mail.
+type cancelledSender struct {
+	next   mail.Sender
+	cancel context.CancelFunc
+}
+
+func (c *cancelledSender) Send(ctx context.Context, m *mail.Message) error {
+	c.cancel()
+	return c.next.Send(ctx, m)
+}
+
+// TestWorkerFinishesASendWhenStopping: a stop that comes while the server
+// is answering does not cut the send off: the mail is delivered and
+// recorded, never sent again. A stop before the send hands the mail back.
+func TestWorkerFinishesASendWhenStopping(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		w := newOutboxWorld(t, open)
+		_, m := w.sendDocument(t, crm.CustomerFields{FirstName: "S", Email: "s@example.nl"}, []byte("s"))
 		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- w.worker().Run(ctx) }()
-		for i := range 5 {
-			w.sendDocument(t, crm.CustomerFields{FirstName: "R", Email: "r@example.nl"}, []byte{byte(i)})
+		worker := &mail.Worker{Outbox: w.c.Outbox, Sender: &cancelledSender{next: w.sender, cancel: cancel}}
+		if next, err := worker.Deliver(ctx, m.OrgID, m.ID); err != nil || !next.IsZero() {
+			t.Fatalf("deliver while stopping: %s, %v", next, err)
 		}
-		wctx, wcancel := context.WithTimeout(t.Context(), 30*time.Second)
-		defer wcancel()
-		if _, err := w.server.Wait(wctx, 5); err != nil {
-			t.Fatalf("the running worker did not deliver: %v", err)
+		if got, _ := w.c.Outbox.Get(w.ctx, m.ID); got.Status != crm.OutboxSent {
+			t.Fatalf("after a stop during the send: %+v", got)
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
+
+		_, m2 := w.sendDocument(t, crm.CustomerFields{FirstName: "T", Email: "t@example.nl"}, []byte("t"))
+		if _, err := w.worker().Deliver(ctx, m2.OrgID, m2.ID); !errors.Is(err, context.Canceled) {
+			t.Fatalf("deliver after the stop: %v", err)
+		}
+		got, _ := w.c.Outbox.Get(w.ctx, m2.ID)
+		if got.Status != crm.OutboxPending || got.LeaseUntil != nil || got.NextAttemptAt.After(w.clock()) {
+			t.Fatalf("a mail handed back: %+v", got)
+		}
+		w.deliver(t, w.worker(), m2)
+		if n := len(w.server.Messages()); n != 2 {
+			t.Fatalf("the server received %d mails, want 2", n)
 		}
 	})
 }
@@ -257,14 +297,12 @@ func TestWorkerNeverResendsAnAcceptedMail(t *testing.T) {
 		worker := w.worker()
 		// Claiming is no transaction of InTx; recording the delivery is the next one.
 		flaky.failNext.Store(true)
-		if _, err := worker.RunOnce(t.Context()); err != nil {
-			t.Fatalf("run: %v", err)
-		}
+		w.deliver(t, worker, m)
 		if got, _ := w.c.Outbox.Get(w.ctx, m.ID); got.Status != crm.OutboxSent {
 			t.Fatalf("the delivery was not recorded on the retry: %+v", got)
 		}
 		w.advance(2 * crm.DefaultOutboxLease)
-		worker.RunOnce(t.Context())
+		w.deliver(t, worker, m)
 		if n := len(w.server.Messages()); n != 1 {
 			t.Fatalf("the server received %d copies, want 1", n)
 		}

@@ -27,9 +27,6 @@ type dialect struct {
 	// before it: PostgreSQL would start parallel workers for a query that
 	// stops after a page, which costs more than the query itself.
 	pageSettings []string
-	// claimLock ends the select of mails a worker claims: PostgreSQL skips
-	// rows another worker is claiming; SQLite has one writer at a time anyway.
-	claimLock string
 	// boundBothSides repeats a led page's keyset bound on the customers'
 	// side of the join: PostgreSQL does not carry a range across a join and
 	// would merge-join from the first customer on every page; on SQLite the
@@ -66,7 +63,6 @@ var (
 		beforeMigrate:   ensurePgTrgm,
 		drivenJoin:      "JOIN",
 		pageSettings:    []string{"SET LOCAL max_parallel_workers_per_gather = 0"},
-		claimLock:       " FOR UPDATE SKIP LOCKED",
 		boundBothSides:  true,
 		languageAsRange: true,
 		probeFence:      " OFFSET 0",

@@ -15,7 +15,8 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
-// Migrate brings the schema up to date. It is safe to run on every start;
+// Migrate brings the schema up to date, ours and then River's (the tables
+// of background jobs, see JobEnqueue). It is safe to run on every start;
 // on PostgreSQL an advisory lock keeps concurrent starts from migrating twice.
 func (s *DB) Migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrationFiles, s.dialect.migrations)
@@ -56,5 +57,5 @@ func (s *DB) Migrate(ctx context.Context) error {
 	if _, err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrating the schema: %w", err)
 	}
-	return nil
+	return s.migrateJobs(ctx)
 }

@@ -50,7 +50,8 @@ func (r *outboxRow) toDomain() crm.OutboxMail {
 	return crm.OutboxMail{ID: r.ID, OrgID: r.OrgID, CustomerID: r.CustomerID, Template: r.Template, Language: r.Language,
 		ToEmail: r.ToEmail, ToName: r.ToName, Subject: r.Subject, Text: r.Text, HTML: r.HTML, Attachments: r.Attachments,
 		Status: crm.OutboxStatus(r.Status), Attempts: r.Attempts, NextAttemptAt: utc(r.NextAttemptAt), LastError: r.LastError,
-		Actor: crm.Actor{Kind: crm.ActorKind(r.ActorKind), ID: r.ActorID}, CreatedAt: utc(r.CreatedAt), SentAt: utcPtr(r.SentAt)}
+		Actor: crm.Actor{Kind: crm.ActorKind(r.ActorKind), ID: r.ActorID}, CreatedAt: utc(r.CreatedAt), SentAt: utcPtr(r.SentAt),
+		LeaseUntil: utcPtr(r.LeaseUntil)}
 }
 
 func outboxMails(rows []outboxRow) []crm.OutboxMail {
@@ -101,31 +102,29 @@ func (s *DB) OutboxInsert(ctx context.Context, m *crm.OutboxMail) error {
 	return interpretError(err)
 }
 
-// OutboxClaim implements crm.OutboxStore: one UPDATE over the due rows
-// picked by a subquery (on PostgreSQL skipping rows another claim holds),
-// returning them.
-func (s *DB) OutboxClaim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMail, error) {
-	var rows []outboxRow
-	due := s.db.NewSelect().Model((*outboxRow)(nil)).Column("id").
-		Where("status = ?", crm.OutboxPending).Where("next_attempt_at <= ?", now).
-		Where("(lease_until IS NULL OR lease_until <= ?)", now).
-		OrderExpr("next_attempt_at, id").Limit(int64(limit))
-	err := s.atomic(ctx, func(db bun.IDB) error {
-		return db.NewUpdate().Model(&rows).ModelTableExpr("outbox").
-			Set("lease_until = ?", now.Add(lease)).Set("attempts = attempts + 1").
-			Where("id IN (?"+s.dialect.claimLock+")", due).
-			Returning("*").Scan(ctx)
-	})
+// OutboxClaim implements crm.OutboxStore: one UPDATE of the row, which
+// matches only while the mail is pending, due and not leased, so that of
+// two claims at once one gets it.
+func (s *DB) OutboxClaim(ctx context.Context, orgID, id string, now time.Time, lease time.Duration, note string) (*crm.OutboxMail, error) {
+	var row outboxRow
+	err := s.db.NewUpdate().Model(&row).ModelTableExpr("outbox").
+		Set("lease_until = ?", now.Add(lease)).Set("attempts = attempts + 1").
+		Set("last_error = CASE WHEN lease_until IS NULL THEN last_error ELSE ? END", note).
+		Where("org_id = ?", orgID).Where("id = ?", id).Where("status = ?", crm.OutboxPending).
+		Where("next_attempt_at <= ?", now).Where("(lease_until IS NULL OR lease_until <= ?)", now).
+		Returning("*").Scan(ctx)
 	if err != nil {
 		return nil, interpretError(err)
 	}
-	return outboxMails(rows), nil
+	m := row.toDomain()
+	return &m, nil
 }
 
 // OutboxFinish implements crm.OutboxStore.
-func (s *DB) OutboxFinish(ctx context.Context, orgID, id string, status crm.OutboxStatus, at, next time.Time, lastErr string) error {
+func (s *DB) OutboxFinish(ctx context.Context, orgID, id string, attempt int, status crm.OutboxStatus, at, next time.Time, lastErr string) error {
 	q := s.db.NewUpdate().Model((*outboxRow)(nil)).Set("status = ?", status).Set("lease_until = NULL").
-		Set("last_error = ?", lastErr).Where("org_id = ?", orgID).Where("id = ?", id).Where("status = ?", crm.OutboxPending)
+		Set("last_error = ?", lastErr).Where("org_id = ?", orgID).Where("id = ?", id).Where("status = ?", crm.OutboxPending).
+		Where("attempts = ?", attempt)
 	switch status {
 	case crm.OutboxSent:
 		q = q.Set("sent_at = ?", at)
@@ -134,6 +133,20 @@ func (s *DB) OutboxFinish(ctx context.Context, orgID, id string, status crm.Outb
 	}
 	res, err := q.Exec(ctx)
 	return oneRow(res, err)
+}
+
+// OutboxPending implements crm.OutboxStore.
+func (s *DB) OutboxPending(ctx context.Context, afterID string, limit int) ([]crm.OutboxMail, error) {
+	var rows []outboxRow
+	q := s.db.NewSelect().Model(&rows).Column("id", "org_id").Where("status = ?", crm.OutboxPending).
+		OrderExpr("id").Limit(int64(limit))
+	if afterID != "" {
+		q = q.Where("id > ?", afterID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	return outboxMails(rows), nil
 }
 
 // OutboxGet implements crm.OutboxStore.

@@ -6,10 +6,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
@@ -25,6 +28,13 @@ type DB struct {
 	bun *bun.DB // the database, for Close, Migrate and starting transactions
 	db  bun.IDB // what queries run on: the database, or the current transaction
 	dialect
+	shared *shared
+}
+
+// shared is what a DB and the DBs bound to its transactions have in common.
+type shared struct {
+	jobDriver riverdriver.Driver[*sql.Tx]
+	jobs      *river.Client[*sql.Tx] // inserts jobs; works none
 }
 
 // Compile-time check that DB is a complete crm.Store.
@@ -64,6 +74,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	var (
 		bdb *bun.DB
 		d   dialect
+		err error
 	)
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
@@ -99,13 +110,17 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		}
 		bdb, d = bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+		sqldb := sql.OpenDB(pgConnector{pgdriver.NewConnector(pgdriver.WithDSN(dsn))})
 		sqldb.SetMaxIdleConns(IdleConns)
 		bdb, d = bun.NewDB(sqldb, pgdialect.New()), postgresDialect
 	default:
 		return nil, fmt.Errorf("%q is not a database Dossier knows: use sqlite:PATH or postgres://USER@HOST:5432/DB", redact(dsn))
 	}
-	s := &DB{bun: bdb, db: bdb, dialect: d}
+	s := &DB{bun: bdb, db: bdb, dialect: d, shared: &shared{jobDriver: newJobDriver(d.name, bdb.DB)}}
+	if s.shared.jobs, err = newJobInserter(s.shared.jobDriver); err != nil {
+		_ = bdb.Close()
+		return nil, err
+	}
 	if err := bdb.PingContext(ctx); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("cannot connect to the %s database: %w", map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite"}[d.name], err)
@@ -134,8 +149,44 @@ func (s *DB) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
 		return fn(s)
 	}
 	return s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect})
+		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared})
 	})
+}
+
+// SQLDB returns the connection pool under the store, which River's driver
+// (JobDriver) shares.
+func (s *DB) SQLDB() *sql.DB { return s.bun.DB }
+
+// pgConnector is bun's PostgreSQL connector with connections that clean
+// up queries bun's driver would misread (see stripLineComments).
+type pgConnector struct{ *pgdriver.Connector }
+
+// Connect implements driver.Connector.
+func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	cn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pgConn{cn.(*pgdriver.Conn)}, nil
+}
+
+// pgConn is a connection of pgConnector.
+type pgConn struct{ *pgdriver.Conn }
+
+// ExecContext implements driver.ExecerContext.
+func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if len(args) > 0 {
+		query = stripLineComments(query)
+	}
+	return cn.Conn.ExecContext(ctx, query, args)
+}
+
+// QueryContext implements driver.QueryerContext.
+func (cn *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if len(args) > 0 {
+		query = stripLineComments(query)
+	}
+	return cn.Conn.QueryContext(ctx, query, args)
 }
 
 // redact hides a password in a DSN for error messages.

@@ -1,7 +1,10 @@
 // Embed shows a booking platform that mounts Dossier's HTTP API inside its
 // own server: the platform keeps its routes (here GET /bookings, which calls
 // the library in process) and serves the CRM API under /crm/ with
-// http.StripPrefix. Both share one crm.CRM and one database.
+// http.StripPrefix. Both share one crm.CRM and one database. One call,
+// background.Start, runs Dossier's background work in the platform's
+// process: it delivers the mails the CRM queues (here to the log) and
+// applies the organisations' retention policies.
 //
 // It runs on an SQLite file in a temporary directory (removed on exit),
 // creates an organisation, an API key and a customer at start, prints how to
@@ -29,8 +32,11 @@ import (
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/background"
 	"github.com/dossiercrm/dossier/crm/httpapi"
+	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/store"
+	"github.com/dossiercrm/dossier/crm/store/diskblob"
 )
 
 // orgID is the platform's organisation in Dossier.
@@ -54,7 +60,11 @@ func run(ctx context.Context, addr string) error {
 	defer os.RemoveAll(dir)
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	a, err := newApp(ctx, "sqlite:"+filepath.Join(dir, "dossier.db"), logger)
+	a, err := newApp(ctx, appConfig{
+		DSN: "sqlite:" + filepath.Join(dir, "dossier.db"), DataDir: dir, Logger: logger,
+		// A real platform sends through its SMTP server (mail.NewSMTPSender).
+		Sender: &mail.LogSender{Logger: logger, From: mail.Address{Name: "Reisbureau Zon", Email: "noreply@reisbureau-zon.example"}},
+	})
 	if err != nil {
 		return err
 	}
@@ -84,14 +94,27 @@ Press Ctrl+C to stop.
 // app is the platform: its routes, with the CRM mounted among them.
 type app struct {
 	handler http.Handler
+	crm     *crm.CRM
 	apiKey  string // for the platform's other programs; shown once at start
-	close   func() error
+	// close stops the background work, then closes the database.
+	close func() error
 }
 
-// newApp opens (and migrates) the database at dsn, creates the platform's
-// organisation with an API key and a first customer, and builds the mux.
-func newApp(ctx context.Context, dsn string, logger *slog.Logger) (_ *app, err error) {
-	st, err := store.Open(ctx, dsn, store.WithMigrate())
+// appConfig is what newApp needs.
+type appConfig struct {
+	DSN     string       // the database
+	DataDir string       // where documents' contents go (a blobs folder in it)
+	Logger  *slog.Logger // the platform's log
+	Sender  mail.Sender  // how Dossier's mails go out
+	// RetentionEvery is the period of applying retention policies (default daily).
+	RetentionEvery time.Duration
+}
+
+// newApp opens (and migrates) the database, starts Dossier's background
+// work, creates the platform's organisation with an API key and a first
+// customer, and builds the mux.
+func newApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
+	st, err := store.Open(ctx, cfg.DSN, store.WithMigrate())
 	if err != nil {
 		return nil, err
 	}
@@ -100,10 +123,24 @@ func newApp(ctx context.Context, dsn string, logger *slog.Logger) (_ *app, err e
 			st.Close()
 		}
 	}()
-	c, err := crm.New(st, crm.Config{Logger: logger})
+	blobs, err := diskblob.New(filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
 		return nil, err
 	}
+	c, err := crm.New(st, crm.Config{Logger: cfg.Logger, Blobs: blobs})
+	if err != nil {
+		return nil, err
+	}
+	// Mail delivery and retention: one call, stopped before the database closes.
+	bg, err := background.Start(ctx, st, c, background.Config{Sender: cfg.Sender, Logger: cfg.Logger, RetentionEvery: cfg.RetentionEvery})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			bg.Stop(context.Background())
+		}
+	}()
 	if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{
 		ID: orgID, Name: "Reisbureau Zon", DefaultLanguage: "nl", DefaultCountry: "NL",
 	}); err != nil {
@@ -148,9 +185,13 @@ func newApp(ctx context.Context, dsn string, logger *slog.Logger) (_ *app, err e
 	})
 	// Dossier's API under /crm/: /crm/v1/customers reaches /v1/customers.
 	// BasePath puts the prefix into Location headers and the OpenAPI document.
-	mux.Handle("/crm/", http.StripPrefix("/crm", httpapi.New(c, httpapi.Options{Logger: logger, Ready: st.Ping, BasePath: "/crm"})))
+	mux.Handle("/crm/", http.StripPrefix("/crm", httpapi.New(c, httpapi.Options{Logger: cfg.Logger, Ready: st.Ping, BasePath: "/crm"})))
 
-	return &app{handler: mux, apiKey: secret, close: st.Close}, nil
+	closeAll := func() error {
+		bg.Stop(context.Background())
+		return st.Close()
+	}
+	return &app{handler: mux, crm: c, apiKey: secret, close: closeAll}, nil
 }
 
 // booking is the platform's own data; it refers to a Dossier customer by id.

@@ -117,7 +117,7 @@ func testOutbox(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantErr(t, err, crm.ErrNotFound)
 
 	// A worker claims it; while it holds the lease nobody else gets it.
-	claimed, err := e.crm.Outbox.Claim(t.Context(), 10)
+	claimed, err := e.claimDue(t)
 	if err != nil || len(claimed) != 1 || claimed[0].ID != m.ID || claimed[0].Attempts != 1 || claimed[0].Text == "" {
 		t.Fatalf("claim: %+v, %v", claimed, err)
 	}
@@ -126,28 +126,38 @@ func testOutbox(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("attachment of a deleted document: %v", err)
 	}
 	rc.Close()
-	if again, _ := e.crm.Outbox.Claim(t.Context(), 10); len(again) != 0 {
+	if again, _ := e.claimDue(t); len(again) != 0 {
 		t.Fatalf("claimed twice: %+v", again)
 	}
-	// The worker crashes: after the lease the mail is claimed again.
+	if got, retry, err := e.crm.Outbox.Claim(t.Context(), orgA, m.ID); got != nil || err != nil || !retry.Equal(e.now.Add(crm.DefaultOutboxLease)) {
+		t.Fatalf("claim of a leased mail: %+v, retry at %s, %v", got, retry, err)
+	}
+	// The worker crashes: after the lease the mail is claimed again, with a
+	// note that the server may have received the first attempt.
 	e.now = e.now.Add(crm.DefaultOutboxLease)
-	claimed, _ = e.crm.Outbox.Claim(t.Context(), 10)
-	if len(claimed) != 1 || claimed[0].Attempts != 2 {
+	first := claimed[0]
+	claimed, _ = e.claimDue(t)
+	if len(claimed) != 1 || claimed[0].Attempts != 2 || claimed[0].LastError != crm.UnknownOutcome {
 		t.Fatalf("claim after the lease: %+v", claimed)
 	}
+	// The first attempt's late outcome is refused: the second holds the mail.
+	wantErr(t, e.crm.Outbox.Delivered(t.Context(), &first), crm.ErrNotFound)
 	// A temporary failure: tried again later, not sooner.
 	if err := e.crm.Outbox.Failed(t.Context(), &claimed[0], errors.New("451 try later\nmore"), false); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := e.crm.Outbox.Claim(t.Context(), 10); len(got) != 0 {
+	if got, _ := e.claimDue(t); len(got) != 0 {
 		t.Fatalf("claimed before the retry time: %+v", got)
+	}
+	if got, retry, err := e.crm.Outbox.Claim(t.Context(), orgA, m.ID); got != nil || err != nil || retry.IsZero() {
+		t.Fatalf("claim before the retry time: %+v, retry at %s, %v", got, retry, err)
 	}
 	got, _ := e.crm.Outbox.Get(e.a, m.ID)
 	if got.Status != crm.OutboxPending || got.LastError != "451 try later" || !got.NextAttemptAt.After(e.now) {
 		t.Fatalf("after a temporary failure: %+v", got)
 	}
 	e.now = got.NextAttemptAt
-	claimed, _ = e.crm.Outbox.Claim(t.Context(), 10)
+	claimed, _ = e.claimDue(t)
 	if len(claimed) != 1 {
 		t.Fatalf("claim at the retry time: %+v", claimed)
 	}
@@ -160,10 +170,16 @@ func testOutbox(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	// Once delivered, it is never claimed again, and a late second outcome is refused.
 	e.now = e.now.Add(24 * time.Hour)
-	if again, _ := e.crm.Outbox.Claim(t.Context(), 10); len(again) != 0 {
+	if again, _ := e.claimDue(t); len(again) != 0 {
 		t.Fatalf("a delivered mail was claimed: %+v", again)
 	}
 	wantErr(t, e.crm.Outbox.Delivered(t.Context(), &claimed[0]), crm.ErrNotFound)
+	if got, retry, err := e.crm.Outbox.Claim(t.Context(), orgA, m.ID); got != nil || err != nil || !retry.IsZero() {
+		t.Fatalf("claim of a delivered mail: %+v, retry at %s, %v", got, retry, err)
+	}
+	if got, _, err := e.crm.Outbox.Claim(t.Context(), orgB, m.ID); got != nil || err != nil {
+		t.Fatalf("B claimed A's mail: %+v, %v", got, err)
+	}
 	// The contents of the deleted document went with the mail.
 	if _, err := e.crm.Outbox.Attachment(t.Context(), &claimed[0], claimed[0].Attachments[0]); !errors.Is(err, crm.ErrNotFound) {
 		t.Fatalf("contents kept after the mail was done: %v", err)
@@ -178,7 +194,7 @@ func testOutbox(t *testing.T, open func(t *testing.T) crm.Store) {
 	if err != nil || m2.Language != "en" {
 		t.Fatalf("send in English: %+v, %v", m2, err)
 	}
-	claimed, _ = e.crm.Outbox.Claim(t.Context(), 10)
+	claimed, _ = e.claimDue(t)
 	if err := e.crm.Outbox.Failed(t.Context(), &claimed[0], errors.New("550 no such user"), true); err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +275,7 @@ func testBatchSend(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	perCustomer := map[string]int{}
 	for {
-		claimed, err := e.crm.Outbox.Claim(t.Context(), 3)
+		claimed, err := e.claimDue(t)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,4 +303,24 @@ func testBatchSend(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	_, err = e.crm.Documents.SendByAttribute(e.b, attr.ID)
 	wantInvalid(t, err, "attributeId", "unknown")
+}
+
+// claimDue claims every pending mail that is due, as delivery workers do.
+func (e *env) claimDue(t *testing.T) ([]crm.OutboxMail, error) {
+	t.Helper()
+	jobs, err := e.crm.Outbox.Pending(t.Context(), "", 1000)
+	if err != nil {
+		return nil, err
+	}
+	var out []crm.OutboxMail
+	for _, j := range jobs {
+		m, _, err := e.crm.Outbox.Claim(t.Context(), j.OrgID, j.MailID)
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
+			out = append(out, *m)
+		}
+	}
+	return out, nil
 }

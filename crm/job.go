@@ -1,0 +1,36 @@
+package crm
+
+import "context"
+
+// Job is background work that a change causes, such as delivering the mail
+// it queued. Its exported fields are its arguments (stored as JSON); Kind
+// names the work, and a worker registered for that kind does it (see
+// package crm/background).
+//
+// A job is enqueued in the transaction of the change that causes it
+// (JobStore.JobEnqueue on the transaction's Store): when the change rolls
+// back, the job was never there.
+type Job interface {
+	Kind() string
+}
+
+// JobStore enqueues background jobs.
+type JobStore interface {
+	// JobEnqueue stores job to be done as soon as a worker is free, in the
+	// current transaction when called inside InTx. Enqueueing a job whose
+	// kind and arguments equal one still waiting or running adds nothing.
+	JobEnqueue(ctx context.Context, job Job) error
+}
+
+// DeliverMail is the job that delivers one outbox mail. The outbox queues
+// it with the mail, in the same transaction.
+type DeliverMail struct {
+	OrgID  string `json:"orgId"`
+	MailID string `json:"mailId"`
+}
+
+// JobDeliverMail is the kind of DeliverMail.
+const JobDeliverMail = "mail.deliver"
+
+// Kind implements Job.
+func (DeliverMail) Kind() string { return JobDeliverMail }

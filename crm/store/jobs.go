@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/uptrace/bun"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// Background jobs live in River's tables (river_job, river_leader, ...),
+// in the same database as everything else and created by River's own
+// migrations (Migrate runs them after ours). The store inserts jobs through
+// River on the transaction of the change that causes them; package
+// crm/background runs the workers on the same database.
+
+// uniqueWhile are the job states in which an equal job (same kind and
+// arguments) is not enqueued again.
+var uniqueWhile = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+// MailQueue is River's queue of mail delivery jobs (crm.DeliverMail): a
+// program that delivers no mail leaves it to those that do. Other jobs go
+// to River's default queue.
+const MailQueue = "mail"
+
+// newJobDriver returns River's driver for the dialect over sqldb, the pool
+// that bun uses, so that jobs share its connections and transactions.
+func newJobDriver(name string, sqldb *sql.DB) riverdriver.Driver[*sql.Tx] {
+	if name == sqliteDialect.name {
+		return riversqlite.New(sqldb)
+	}
+	return riverdatabasesql.New(sqldb)
+}
+
+// newJobInserter returns an insert-only River client: it enqueues jobs of
+// any kind and works none.
+func newJobInserter(driver riverdriver.Driver[*sql.Tx]) (*river.Client[*sql.Tx], error) {
+	c, err := river.NewClient(driver, &river.Config{SkipUnknownJobCheck: true})
+	if err != nil {
+		return nil, fmt.Errorf("store: jobs: %w", err)
+	}
+	return c, nil
+}
+
+// JobDriver returns River's driver over the store's connection pool, for
+// a River client that works the jobs (package crm/background).
+func (s *DB) JobDriver() riverdriver.Driver[*sql.Tx] { return s.shared.jobDriver }
+
+// JobEnqueue implements crm.JobStore: the job is inserted in the current
+// transaction (or in one of its own outside InTx).
+func (s *DB) JobEnqueue(ctx context.Context, job crm.Job) error {
+	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueWhile}}
+	if job.Kind() == crm.JobDeliverMail {
+		opts.Queue = MailQueue
+	}
+	return s.atomic(ctx, func(db bun.IDB) error {
+		tx, ok := db.(bun.Tx)
+		if !ok {
+			return fmt.Errorf("store: enqueue %s: not in a transaction", job.Kind())
+		}
+		if _, err := s.shared.jobs.InsertTx(ctx, tx.Tx, job, opts); err != nil {
+			return fmt.Errorf("store: enqueue %s: %w", job.Kind(), interpretError(err))
+		}
+		return nil
+	})
+}
+
+// migrateJobs brings River's tables up to date.
+func (s *DB) migrateJobs(ctx context.Context) error {
+	m, err := rivermigrate.New(s.shared.jobDriver, nil)
+	if err != nil {
+		return fmt.Errorf("store: migrate jobs: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: migrate jobs: %w", err)
+	}
+	return nil
+}
+
+// stripLineComments removes "--" comments from a query outside string
+// literals and quoted identifiers. bun's PostgreSQL driver inlines a
+// query's arguments itself, and it reads an apostrophe in a comment (as in
+// River's "doesn't") as the start of a string, leaving the arguments after
+// it unreplaced ("there is no parameter $2"). Only queries with arguments
+// pass through here: bun's own queries come with their arguments inlined.
+func stripLineComments(q string) string {
+	if !strings.Contains(q, "--") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q))
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(q) {
+				if q[j] == c {
+					if j+1 < len(q) && q[j+1] == c { // doubled: an escaped quote
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			if j >= len(q) {
+				j = len(q) - 1
+			}
+			b.WriteString(q[i : j+1])
+			i = j
+		case c == '-' && i+1 < len(q) && q[i+1] == '-':
+			for i < len(q) && q[i] != '\n' {
+				i++
+			}
+			if i < len(q) {
+				b.WriteByte('\n')
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
