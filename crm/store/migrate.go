@@ -26,6 +26,9 @@ func (s *DB) Migrate(ctx context.Context) error {
 	if err := migrations.Discover(sub); err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
+	for _, code := range s.dialect.codeMigrations {
+		migrations.Add(code)
+	}
 	// By default bun marks a migration applied before running it; a failed
 	// migration would then never be retried.
 	m := migrate.NewMigrator(s.bun, migrations, migrate.WithMarkAppliedOnSuccess(true))

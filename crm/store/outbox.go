@@ -25,7 +25,7 @@ type outboxRow struct {
 	bun.BaseModel `bun:"table:outbox"`
 
 	ID            string                 `bun:"id,pk"`
-	OrgID         string                 `bun:"org_id"`
+	OrgID         string                 `bun:"org_id,pk"`
 	CustomerID    string                 `bun:"customer_id"`
 	Template      string                 `bun:"template"`
 	Language      string                 `bun:"language"`
@@ -106,14 +106,14 @@ func (s *DB) OutboxInsert(ctx context.Context, m *crm.OutboxMail) error {
 // returning them.
 func (s *DB) OutboxClaim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]crm.OutboxMail, error) {
 	var rows []outboxRow
-	due := s.db.NewSelect().Model((*outboxRow)(nil)).Column("id").
+	due := s.db.NewSelect().Model((*outboxRow)(nil)).Column("org_id", "id").
 		Where("status = ?", crm.OutboxPending).Where("next_attempt_at <= ?", now).
 		Where("(lease_until IS NULL OR lease_until <= ?)", now).
 		OrderExpr("next_attempt_at, id").Limit(int64(limit))
 	err := s.atomic(ctx, func(db bun.IDB) error {
 		return db.NewUpdate().Model(&rows).ModelTableExpr("outbox").
 			Set("lease_until = ?", now.Add(lease)).Set("attempts = attempts + 1").
-			Where("id IN (?"+s.dialect.claimLock+")", due).
+			Where("(org_id, id) IN (?"+s.dialect.claimLock+")", due).
 			Returning("*").Scan(ctx)
 	})
 	if err != nil {

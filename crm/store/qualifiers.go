@@ -15,7 +15,7 @@ type qualifierRow struct {
 	bun.BaseModel `bun:"table:qualifiers"`
 
 	ID        string    `bun:"id,pk"`
-	OrgID     string    `bun:"org_id"`
+	OrgID     string    `bun:"org_id,pk"`
 	Kind      string    `bun:"kind"`
 	Name      string    `bun:"name"`
 	NameKey   string    `bun:"name_key"`
