@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gocloud.dev/blob/memblob"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 )
 
 // orgKeysWorld is what TestOrgKeysMigrationKeepsData writes into one
@@ -36,10 +37,7 @@ func TestOrgKeysMigrationKeepsData(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		migrateBefore(t, db, "20261127000003")
-		blobs, err := diskblob.New(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
+		blobs := cloudblob.New(memblob.OpenBucket(nil))
 		now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 		c, err := crm.New(db, crm.Config{Blobs: blobs, Clock: func() time.Time { return now }})
 		if err != nil {
