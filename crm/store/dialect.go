@@ -104,7 +104,7 @@ var (
 			case len(found) == 0:
 				return q.Where("1 = 0"), nil
 			case len(found) < frequentMatches:
-				return q.Where(alias+".number IN (?)", search.Where("search_id IN (?)", bun.In(found))), nil
+				return q.Where(alias+".number IN (?)", search.Where("search_id IN (?)", bun.List(found))), nil
 			case pageOrder:
 				return q.Where("EXISTS (SELECT 1 FROM customer_search AS s WHERE s.org_id = ? AND s.number = "+alias+".number"+
 					" AND s.text LIKE ? ESCAPE '\\')", orgID, "%"+escapeLike(key)+"%"), nil

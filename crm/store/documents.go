@@ -133,7 +133,7 @@ func (s *DB) DocumentMarkSent(ctx context.Context, orgID string, ids []string, a
 		return nil
 	}
 	_, err := s.db.NewUpdate().Model((*documentRow)(nil)).Set("sent_at = ?", at).
-		Where("org_id = ?", orgID).Where("id IN (?)", bun.In(ids)).Exec(ctx)
+		Where("org_id = ?", orgID).Where("id IN (?)", bun.List(ids)).Exec(ctx)
 	return interpretError(err)
 }
 

@@ -228,7 +228,7 @@ func (s *DB) memberships(ctx context.Context, q *bun.SelectQuery, orgID string) 
 		ids[i] = r.ID
 	}
 	var shares []membershipShareRow
-	if err := s.db.NewSelect().Model(&shares).Where("org_id = ?", orgID).Where("membership_id IN (?)", bun.In(ids)).
+	if err := s.db.NewSelect().Model(&shares).Where("org_id = ?", orgID).Where("membership_id IN (?)", bun.List(ids)).
 		OrderExpr("customer_id").Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}

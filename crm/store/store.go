@@ -103,7 +103,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		sqldb.SetMaxIdleConns(IdleConns)
 		bdb, d = bun.NewDB(sqldb, pgdialect.New()), postgresDialect
 	default:
-		return nil, fmt.Errorf("store: unknown database in DSN %q: use sqlite:PATH or postgres://...", redact(dsn))
+		return nil, fmt.Errorf("store: unknown database in DSN %q: use sqlite:PATH or a postgres:// URL", redact(dsn))
 	}
 	s := &DB{bun: bdb, db: bdb, dialect: d}
 	if err := bdb.PingContext(ctx); err != nil {
