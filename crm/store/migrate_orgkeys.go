@@ -11,15 +11,6 @@ import (
 	"github.com/uptrace/bun/migrate"
 )
 
-// orgKeyTables are the tables whose primary key was id alone until
-// migration 20261127000003; from there it is (org_id, id), like every other
-// key (docs/scaling.md).
-var orgKeyTables = []string{
-	"customers", "history_events", "api_keys", "qualifiers", "labels", "memberships",
-	"benefit_uses", "segments", "consent_purposes", "consent_wordings", "consent_records",
-	"point_transactions", "document_attributes", "documents", "outbox",
-}
-
 // sqliteOrgKeys is migration 20261127000003 on SQLite, the counterpart of
 // migrations/postgres/20261127000003_org_keys.tx.up.sql. SQLite cannot
 // change a table's keys in place, so each table is rebuilt the way SQLite's
@@ -27,7 +18,10 @@ var orgKeyTables = []string{
 // changes"): its CREATE statement is read from the catalogue and changed
 // (so that columns added by any earlier migration come along), a new table
 // made from it and filled, the old one dropped, the new one renamed, and
-// the old one's indexes and triggers made again.
+// the old one's indexes and triggers made again. The tables are those of
+// the catalogue with an org_id column and the primary key id alone, so
+// that tables added by earlier migrations of the same release are mended
+// too.
 //
 // Dropping a table whose rows others refer to would delete those rows (ON
 // DELETE CASCADE) while foreign keys are enforced, and PRAGMA foreign_keys
@@ -55,7 +49,11 @@ var sqliteOrgKeys = migrate.Migration{
 			defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
 		}
 		return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			for _, table := range orgKeyTables {
+			tables, err := idKeyedTables(ctx, tx)
+			if err != nil {
+				return err
+			}
+			for _, table := range tables {
 				if err := rebuildWithOrgKey(ctx, tx, table); err != nil {
 					return fmt.Errorf("%s: %w", table, err)
 				}
@@ -68,6 +66,18 @@ var sqliteOrgKeys = migrate.Migration{
 			return foreignKeyCheck(ctx, tx)
 		})
 	},
+}
+
+// idKeyedTables returns the tables with an org_id column whose primary key
+// is id alone.
+func idKeyedTables(ctx context.Context, tx bun.Tx) ([]string, error) {
+	var tables []string
+	err := tx.NewRaw(`SELECT t.name FROM sqlite_schema AS t
+		WHERE t.type = 'table' AND t.name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		  AND EXISTS (SELECT 1 FROM pragma_table_info(t.name) WHERE name = 'org_id')
+		  AND (SELECT group_concat(name) FROM pragma_table_info(t.name) WHERE pk > 0) = 'id'
+		ORDER BY t.name`).Scan(ctx, &tables)
+	return tables, err
 }
 
 // foreignKeyCheck fails if any row's foreign key finds no row it refers to.

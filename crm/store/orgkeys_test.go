@@ -51,8 +51,32 @@ func TestOrgKeysMigrationKeepsData(t *testing.T) {
 			worlds[org] = writeOrgKeysWorld(t, c, db, crm.WithActor(crm.WithOrg(ctx, org), crm.Staff("s-"+org)))
 		}
 
+		// A table as an earlier migration of the same release might add it,
+		// keyed by id, with a table that refers to it: the migration finds
+		// and mends it too.
+		for _, stmt := range []string{
+			`CREATE TABLE later_notes (id text PRIMARY KEY, org_id text NOT NULL REFERENCES organisations (id),
+				note text NOT NULL, CONSTRAINT later_notes_org_id_uq UNIQUE (org_id, id))`,
+			`CREATE TABLE later_note_links (org_id text NOT NULL, note_id text NOT NULL, customer_id text NOT NULL,
+				PRIMARY KEY (org_id, note_id, customer_id),
+				FOREIGN KEY (org_id, note_id) REFERENCES later_notes (org_id, id) ON DELETE CASCADE)`,
+			`INSERT INTO later_notes (id, org_id, note) VALUES ('n1', 'first', 'kept')`,
+			`INSERT INTO later_note_links (org_id, note_id, customer_id) VALUES ('first', 'n1', 'c1')`,
+		} {
+			if _, err := db.bun.ExecContext(ctx, stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
+		}
+		for _, v := range orgKeyViolations(t, db) {
+			t.Errorf("after the migration: %s", v)
+		}
+		var note string
+		if err := db.bun.QueryRowContext(ctx, `SELECT n.note FROM later_notes AS n JOIN later_note_links AS l ON l.org_id = n.org_id AND l.note_id = n.id`).Scan(&note); err != nil || note != "kept" {
+			t.Errorf("a later table's rows: %q, %v", note, err)
 		}
 		now = now.Add(time.Hour)
 		for org, w := range worlds {
