@@ -167,6 +167,18 @@ func rebuildWithOrgKey(ctx context.Context, tx bun.Tx, table string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// Dropping the table drops its statistics; a database that had them
+	// gets them again, or the planner would guess (and on a large table
+	// pick plans many times slower) until the next ANALYZE.
+	analyzed := false
+	if err := tx.NewRaw(`SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1')`).Scan(ctx, &analyzed); err != nil {
+		return err
+	}
+	if analyzed {
+		if err := tx.NewRaw(`SELECT EXISTS (SELECT 1 FROM sqlite_stat1 WHERE tbl = ?)`, table).Scan(ctx, &analyzed); err != nil {
+			return err
+		}
+	}
 	// The new table is made under a name of its own: renaming the old one
 	// aside would make the other tables' references follow it.
 	fresh := table + "_org_keys"
@@ -176,7 +188,11 @@ func rebuildWithOrgKey(ctx context.Context, tx bun.Tx, table string) error {
 		"DROP TABLE " + table,
 		fmt.Sprintf("ALTER TABLE %s RENAME TO %s", fresh, table),
 	}
-	for _, s := range append(stmts, extras...) {
+	stmts = append(stmts, extras...)
+	if analyzed {
+		stmts = append(stmts, "ANALYZE "+table)
+	}
+	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
 		}
