@@ -68,13 +68,19 @@ func TestOrgKeysMigrationKeepsData(t *testing.T) {
 			}
 		}
 
-		if _, err := db.bun.ExecContext(ctx, "ANALYZE"); err != nil {
-			t.Fatal(err)
+		sqlite := db.dialect.name == sqliteDialect.name
+		if sqlite {
+			// Statistics, as a database in use has them. (On PostgreSQL a
+			// bare ANALYZE would cover every schema of the database, and
+			// ALTER TABLE keeps the statistics anyway.)
+			if _, err := db.bun.ExecContext(ctx, "ANALYZE"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if db.dialect.name == sqliteDialect.name {
+		if sqlite {
 			// The rebuilt tables keep their statistics: without them the
 			// planner guesses, and picked plans up to 19 times slower in
 			// the filter benchmarks.
