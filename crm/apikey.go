@@ -44,23 +44,26 @@ type NewAPIKey struct {
 	StaffUser string `json:"staffUser" validate:"required,max=100"`
 }
 
-// APIKeyStore keeps API keys. Keys are found by the hash of their secret
-// across all organisations (that is how a request's organisation is known);
-// every other call is scoped to one organisation.
+// APIKeyStore keeps API keys. A key is found by its organisation (which its
+// secret names) and the hash of its secret; every call is scoped to one
+// organisation, except the lookup of keys issued before secrets named their
+// organisation.
 type APIKeyStore interface {
 	// APIKeyInsert stores a new key with the hash of its secret.
 	APIKeyInsert(ctx context.Context, key *APIKey, secretHash string) error
-	// APIKeyByHash returns the key whose secret hashes to secretHash, revoked
-	// or not, or ErrNotFound.
-	APIKeyByHash(ctx context.Context, secretHash string) (*APIKey, string, error)
+	// APIKeyByHash returns the organisation's key whose secret hashes to
+	// secretHash, revoked or not, or ErrNotFound. An empty orgID looks in
+	// every organisation: keys issued before secrets named their
+	// organisation are found that way.
+	APIKeyByHash(ctx context.Context, orgID, secretHash string) (*APIKey, string, error)
 	// APIKeyList returns the organisation's keys, oldest first.
 	APIKeyList(ctx context.Context, orgID string) ([]APIKey, error)
 	// APIKeyRevoke marks a key revoked at the given time; a key already
 	// revoked keeps its first revocation time. ErrNotFound when the
 	// organisation has no such key.
 	APIKeyRevoke(ctx context.Context, orgID, id string, at time.Time) error
-	// APIKeyTouch records that a key was used.
-	APIKeyTouch(ctx context.Context, id string, at time.Time) error
+	// APIKeyTouch records that a key of the organisation was used.
+	APIKeyTouch(ctx context.Context, orgID, id string, at time.Time) error
 }
 
 // APIKeyService issues, lists, revokes and checks API keys.
@@ -69,6 +72,18 @@ type APIKeyService struct{ *core }
 // apiKeySecretPrefix starts every secret so that a leaked key is easy to
 // recognise (secret scanners, logs).
 const apiKeySecretPrefix = "dsk_"
+
+// A secret is apiKeySecretPrefix, the organisation's ID, a dot and 256
+// random bits in unpadded base64url ("dsk_acme.3q2-..."): the organisation
+// is known from the key itself, so the key is looked up within it (every
+// key and query of the schema includes the organisation, docs/scaling.md).
+// Organisation IDs and base64url hold no dot. Secrets issued before had no
+// organisation and no dot ("dsk_3q2-..."); they keep working.
+const (
+	apiKeyOrgSeparator = "."
+	apiKeyRandomLen    = 43 // base64url of 32 bytes
+	apiKeySecretMaxLen = len(apiKeySecretPrefix) + 64 + len(apiKeyOrgSeparator) + apiKeyRandomLen
+)
 
 // lastUsedResolution is how stale LastUsedAt may be: recording every use
 // would turn each read request into a write.
@@ -95,10 +110,11 @@ func (s *APIKeyService) Create(ctx context.Context, in NewAPIKey) (*APIKey, stri
 	if _, err := rand.Read(raw); err != nil {
 		return nil, "", err
 	}
-	secret := apiKeySecretPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	named := apiKeySecretPrefix + sc.org + apiKeyOrgSeparator
+	secret := named + base64.RawURLEncoding.EncodeToString(raw)
 	key := &APIKey{
 		ID: newID(), OrgID: sc.org, Name: in.Name, StaffUser: in.StaffUser,
-		Prefix: secret[:len(apiKeySecretPrefix)+6], CreatedAt: s.now(),
+		Prefix: secret[:len(named)+6], CreatedAt: s.now(),
 	}
 	if err := s.store.APIKeyInsert(ctx, key, hashSecret(secret)); err != nil {
 		return nil, "", err
@@ -132,11 +148,20 @@ func (s *APIKeyService) Revoke(ctx context.Context, id string) error {
 // An unknown, malformed or revoked secret is ErrUnauthenticated, with no hint
 // which of these it was. It records the use (to the minute).
 func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*APIKey, error) {
-	if !strings.HasPrefix(secret, apiKeySecretPrefix) || len(secret) > 100 {
+	rest, ok := strings.CutPrefix(secret, apiKeySecretPrefix)
+	if !ok || len(secret) > apiKeySecretMaxLen {
+		return nil, ErrUnauthenticated
+	}
+	// A secret without an organisation is one issued before secrets named
+	// it: orgID stays empty and the store looks in every organisation.
+	orgID, _, named := strings.Cut(rest, apiKeyOrgSeparator)
+	if !named {
+		orgID = ""
+	} else if !orgIDPattern.MatchString(orgID) {
 		return nil, ErrUnauthenticated
 	}
 	hash := hashSecret(secret)
-	key, stored, err := s.store.APIKeyByHash(ctx, hash)
+	key, stored, err := s.store.APIKeyByHash(ctx, orgID, hash)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrNotFound):
@@ -146,12 +171,12 @@ func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*APIKe
 	}
 	// The lookup was by hash; comparing again in constant time costs nothing
 	// and does not rely on how the database compares strings.
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || key.Revoked() {
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || key.Revoked() || (named && key.OrgID != orgID) {
 		return nil, ErrUnauthenticated
 	}
 	now := s.now()
 	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= lastUsedResolution {
-		if err := s.store.APIKeyTouch(ctx, key.ID, now); err != nil {
+		if err := s.store.APIKeyTouch(ctx, key.OrgID, key.ID, now); err != nil {
 			s.cfg.Logger.WarnContext(ctx, "recording API key use failed", "key", key.ID, "err", err)
 		} else {
 			key.LastUsedAt = &now

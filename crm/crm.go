@@ -56,7 +56,8 @@ type Config struct {
 	// DefaultConfirmationTTL (seven days).
 	ConfirmationTTL time.Duration
 	// Blobs keeps document contents (see BlobStore); documents need it.
-	// The reference server uses crm/store/diskblob under its data directory.
+	// crm/store/cloudblob keeps them in a gocloud.dev/blob bucket: a folder
+	// (the reference server's default) or object storage, opened by URL.
 	Blobs BlobStore
 	// MaxDocumentBytes is the largest document. Default DefaultMaxDocumentBytes (20 MiB).
 	MaxDocumentBytes int64

@@ -91,9 +91,10 @@ type DocumentAttribute struct {
 // BlobStore keeps document contents by key. Keys are the organisation and
 // the SHA-256 of the contents ("acme/9f86d0..."), so equal files are kept
 // once per organisation and a key's contents never change. Put must be
-// atomic: a reader sees the whole file or none. The default keeps files on
-// disk (crm/store/diskblob); a platform plugs in object storage by
-// implementing these three methods, for example over gocloud.dev/blob.
+// atomic: a reader sees the whole file or none. crm/store/cloudblob
+// implements it over a gocloud.dev/blob bucket (a folder, memory, S3, Google
+// Cloud Storage, Azure Blob Storage); any other store implements these
+// three methods.
 type BlobStore interface {
 	// Put stores the contents under key, replacing any earlier ones.
 	Put(ctx context.Context, key string, r io.Reader) error

@@ -12,7 +12,7 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/store"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 )
 
 // setup opens an in-memory store with one organisation and returns a context
@@ -257,7 +257,10 @@ func ExampleDocumentService_Send() {
 	defer st.Close()
 	dir, _ := os.MkdirTemp("", "dossier-example")
 	defer os.RemoveAll(dir)
-	blobs, _ := diskblob.New(dir)
+	// Document contents in a folder; cloudblob.Open(ctx, "s3://bucket?region=eu-west-1")
+	// keeps them in object storage instead.
+	blobs, _ := cloudblob.OpenDir(dir)
+	defer blobs.Close()
 	c, _ := crm.New(st, crm.Config{Blobs: blobs})
 	c.Organisations.Create(ctx, crm.NewOrganisation{ID: "acme", Name: "Acme Reizen", DefaultLanguage: "nl"})
 	ctx = crm.WithActor(crm.WithOrg(ctx, "acme"), crm.Staff("u-17"))

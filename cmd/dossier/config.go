@@ -104,6 +104,7 @@ var environment = [][2]string{
 	{"DOSSIER_RETENTION_EVERY", "serve: how often to apply the retention policies, e.g. 24h; 0 turns it off (default 24h)"},
 	{"DOSSIER_POINTS_EXPIRY_EVERY", "serve: how often to expire loyalty points past their date; 0 turns it off (default 24h)"},
 	{"DOSSIER_DATA_DIR", "serve, retention: directory whose blobs directory keeps documents' contents (default dossier-data)"},
+	{"DOSSIER_BLOB_URL", "serve, retention: bucket URL for documents' contents (file:///path, s3://, gs://, azblob://); default the blobs directory of DOSSIER_DATA_DIR"},
 	{"DOSSIER_MAX_DOCUMENT_BYTES", "serve: largest document in bytes (default 20971520, 20 MiB)"},
 	{"DOSSIER_SMTP_HOST", "serve: SMTP server to send mail through; unset: mails are written to the log, not sent"},
 	{"DOSSIER_SMTP_PORT", "serve: SMTP port (default by --smtp-tls: 587, 465 for tls, 25 for none)"},

@@ -15,17 +15,18 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/mail/mailtest"
 	"github.com/dossiercrm/dossier/crm/report"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 )
 
 // openCRMWithDocuments opens the database of a server with the server's
 // data directory, so that documents the test adds are the server's too.
 func openCRMWithDocuments(t *testing.T, dsn, dataDir string) *crm.CRM {
 	t.Helper()
-	blobs, err := diskblob.New(filepath.Join(dataDir, "blobs"))
+	blobs, err := cloudblob.OpenDir(filepath.Join(dataDir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { blobs.Close() })
 	return openCRMWithConfig(t, dsn, crm.Config{Blobs: blobs, Reports: report.PDF{}})
 }
 
@@ -239,16 +240,18 @@ func TestServeMailWorkerOff(t *testing.T) {
 }
 
 // TestRetentionDeletesDocuments checks that "dossier retention" removes
-// the contents of an anonymised customer's documents from --data-dir.
+// the contents of an anonymised customer's documents from the bucket that
+// --blob-url names.
 func TestRetentionDeletesDocuments(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "dossier.db")
 	dataDir := t.TempDir()
 	dossier(t, "org", "create", "--db", dsn, "--id", "acme", "--name", "Acme").wantCode(t, 0)
 	c := openCRMWithDocuments(t, dsn, dataDir)
-	blobs, err := diskblob.New(filepath.Join(dataDir, "blobs"))
+	blobs, err := cloudblob.OpenDir(filepath.Join(dataDir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { blobs.Close() })
 	ctx := crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff("u-1"))
 	past := openCRMWithConfig(t, dsn, crm.Config{Blobs: blobs, Clock: func() time.Time { return time.Now().AddDate(-2, 0, 0) }})
 	cust, err := past.Customers.Create(ctx, crm.CustomerFields{FirstName: "Old"})
@@ -269,7 +272,9 @@ func TestRetentionDeletesDocuments(t *testing.T) {
 		rc.Close()
 	}
 
-	r := dossier(t, "retention", "--db", dsn, "--data-dir", dataDir).wantCode(t, 0)
+	// The same folder named by URL, as object storage would be.
+	blobURL := "file://" + filepath.ToSlash(filepath.Join(dataDir, "blobs")) + "?metadata=skip"
+	r := dossier(t, "retention", "--db", dsn, "--blob-url", blobURL).wantCode(t, 0)
 	if !strings.Contains(r.stdout, "anonymised 1 customer ") {
 		t.Errorf("retention printed %q", r.stdout)
 	}
@@ -296,6 +301,9 @@ func TestServeMailUsage(t *testing.T) {
 		{[]string{"serve", "--smtp-host", "mail.example.com", "--mail-from", "a@example.com", "--smtp-tls", "none", "--smtp-user", "u"},
 			env{"DOSSIER_SMTP_PASSWORD": "pw-not-shown"}, "credentials would be sent unencrypted"},
 		{[]string{"serve", "--max-document-bytes", "0"}, nil, "--max-document-bytes must be positive"},
+		{[]string{"serve", "--blob-url", "s3://bucket?region=eu-west-1"}, nil, "built without that driver; build it with -tags dossier_s3"},
+		{[]string{"serve", "--blob-url", "ftp://host/dir"}, nil, `unknown scheme "ftp"`},
+		{[]string{"serve", "--blob-url", "dossier-data"}, nil, "is not a URL"},
 		{[]string{"serve"}, env{"DOSSIER_MAIL_WORKER": "maybe"}, `DOSSIER_MAIL_WORKER: invalid value "maybe"`},
 		{[]string{"serve", "--confirmation-url", "https://example.com/confirm"}, nil, "--confirmation-url must contain {token}"},
 		{[]string{"serve", "--confirmation-url", "example.com/confirm?t={token}"}, nil, "--confirmation-url must be an http or https URL"},

@@ -159,7 +159,7 @@ func (s *runningServer) shutdown(t *testing.T) int {
 	}
 }
 
-var secretPattern = regexp.MustCompile(`dsk_[A-Za-z0-9_-]+`)
+var secretPattern = regexp.MustCompile(`dsk_[A-Za-z0-9_.-]+`)
 
 // response is what an HTTP request returned.
 type response struct {

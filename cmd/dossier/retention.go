@@ -19,11 +19,11 @@ const (
 // retention is "dossier retention".
 func (cl *cli) retention(ctx context.Context, fs *flagSet, args []string) error {
 	var (
-		db, org, dataDir string
-		dryRun, asJS     bool
+		db, org, dataDir, blobURL string
+		dryRun, asJS              bool
 	)
 	fs.dbFlag(&db)
-	fs.dataDirFlag(&dataDir)
+	fs.blobFlags(&dataDir, &blobURL)
 	fs.StringVar(&org, "org", "", "the `ID` of one organisation (default: every organisation)")
 	fs.BoolVar(&dryRun, "dry-run", false, "only list the customers that would be anonymised; change nothing")
 	fs.BoolVar(&asJS, "json", false, "print the reports as a JSON array instead of text")
@@ -32,10 +32,11 @@ func (cl *cli) retention(ctx context.Context, fs *flagSet, args []string) error 
 	}
 	// Anonymising a customer deletes its documents, and with the last
 	// reference to their contents, the files.
-	blobs, err := openBlobs(dataDir)
+	blobs, _, err := openBlobs(ctx, dataDir, blobURL)
 	if err != nil {
 		return err
 	}
+	defer blobs.Close()
 	c, closeDB, err := openCRMWith(ctx, db, crm.Config{Blobs: blobs})
 	if err != nil {
 		return err

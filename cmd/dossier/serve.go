@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -56,7 +55,7 @@ var defaultLimits = serveLimits{
 func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	var (
 		db, addr, lang, country, logFormat string
-		dataDir, confirmationURL           string
+		dataDir, blobURL, confirmationURL  string
 		corsOrigins                        string
 		maxBody, maxDocument               int64
 		retentionEvery, expiryEvery        time.Duration
@@ -71,7 +70,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		"how often to apply the organisations' retention policies (once per period among all servers on the database, the first time when started); 0 turns it off")
 	fs.envDuration(&expiryEvery, "points-expiry-every", "DOSSIER_POINTS_EXPIRY_EVERY", defaultPointsExpiryEvery,
 		"how often to expire loyalty points past their date (once per period among all servers on the database, the first time when started); 0 turns it off")
-	fs.dataDirFlag(&dataDir)
+	fs.blobFlags(&dataDir, &blobURL)
 	fs.envInt64(&maxDocument, "max-document-bytes", "DOSSIER_MAX_DOCUMENT_BYTES", crm.DefaultMaxDocumentBytes, "largest document in `bytes`")
 	fs.mailFlags(&mailing)
 	fs.envString(&confirmationURL, "confirmation-url", "DOSSIER_CONFIRMATION_URL", "",
@@ -109,10 +108,11 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	blobs, err := openBlobs(dataDir)
+	blobs, blobsAt, err := openBlobs(ctx, dataDir, blobURL)
 	if err != nil {
 		return err
 	}
+	defer blobs.Close()
 
 	st, err := store.Open(ctx, db, store.WithMigrate())
 	if err != nil {
@@ -127,7 +127,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("documents ready", "dir", filepath.Join(dataDir, "blobs"), "max_bytes", maxDocument)
+	log.Info("documents ready", "blobs", blobsAt, "max_bytes", maxDocument)
 	// Listen before creating the first organisation: a port in use then
 	// fails the start without leaving a key nobody has seen, and the printed
 	// curl line has the real port when --addr asks for port 0.

@@ -12,11 +12,12 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"gocloud.dev/blob/memblob"
 
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/store"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
@@ -32,11 +33,7 @@ type world struct {
 func newWorld(t *testing.T, open testdb.Opener, cfg crm.Config) *world {
 	t.Helper()
 	st := open(t)
-	blobs, err := diskblob.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Blobs = blobs
+	cfg.Blobs = cloudblob.New(memblob.OpenBucket(nil))
 	return newWorldOn(t, st, st, cfg)
 }
 
@@ -129,7 +126,7 @@ func (f failAfterQueue) DocumentMarkSent(ctx context.Context, orgID string, ids 
 func TestRolledBackJobNeverRuns(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		st := open(t)
-		blobs, _ := diskblob.New(t.TempDir())
+		blobs := cloudblob.New(memblob.OpenBucket(nil))
 		failing := newWorldOn(t, st, failAfterQueue{st}, crm.Config{Blobs: blobs})
 		d, err := failing.c.Documents.Add(failing.ctx, failing.cust.ID, crm.NewDocument{FileName: "a.txt"}, bytes.NewReader([]byte("a")))
 		if err != nil {

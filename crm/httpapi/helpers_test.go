@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob/memblob"
+
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/httpapi"
 	"github.com/dossiercrm/dossier/crm/store"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
@@ -43,11 +45,7 @@ func newTestServer(t *testing.T, open testdb.Opener) *testServer {
 func newTestServerWith(t *testing.T, open testdb.Opener, configure func(*httpapi.Options)) *testServer {
 	t.Helper()
 	db := open(t)
-	blobs, err := diskblob.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := crm.New(db, crm.Config{Blobs: blobs, Reports: textReports{}, MaxDocumentBytes: testMaxDocument})
+	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil)), Reports: textReports{}, MaxDocumentBytes: testMaxDocument})
 	if err != nil {
 		t.Fatal(err)
 	}

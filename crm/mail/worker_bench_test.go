@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob/memblob"
+
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/background"
 	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/mail/mailtest"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
@@ -29,10 +31,7 @@ func BenchmarkOutboxWorker(b *testing.B) {
 		open testdb.Opener
 	}{{"sqlite", testdb.SQLite}, {"postgres", testdb.Postgres}} {
 		b.Run(db.name, func(b *testing.B) {
-			blobs, err := diskblob.New(b.TempDir())
-			if err != nil {
-				b.Fatal(err)
-			}
+			blobs := cloudblob.New(memblob.OpenBucket(nil))
 			st := db.open(b)
 			c, err := crm.New(st, crm.Config{Blobs: blobs})
 			if err != nil {

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"gocloud.dev/blob/memblob"
+
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/mail/mailtest"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
@@ -43,11 +45,7 @@ func (w *outboxWorld) advance(d time.Duration) {
 func newOutboxWorld(t *testing.T, open testdb.Opener) *outboxWorld {
 	t.Helper()
 	w := &outboxWorld{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	blobs, err := diskblob.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := crm.New(open(t), crm.Config{Clock: w.clock, Blobs: blobs})
+	c, err := crm.New(open(t), crm.Config{Clock: w.clock, Blobs: cloudblob.New(memblob.OpenBucket(nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,8 +282,7 @@ func TestWorkerNeverResendsAnAcceptedMail(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
 		w := newOutboxWorld(t, open)
 		flaky := &flakyStore{Store: open(t)}
-		blobs, _ := diskblob.New(t.TempDir())
-		c, err := crm.New(flaky, crm.Config{Clock: w.clock, Blobs: blobs})
+		c, err := crm.New(flaky, crm.Config{Clock: w.clock, Blobs: cloudblob.New(memblob.OpenBucket(nil))})
 		if err != nil {
 			t.Fatal(err)
 		}

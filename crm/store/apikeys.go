@@ -12,8 +12,8 @@ import (
 type apiKeyRow struct {
 	bun.BaseModel `bun:"table:api_keys"`
 
+	OrgID      string     `bun:"org_id,pk"`
 	ID         string     `bun:"id,pk"`
-	OrgID      string     `bun:"org_id"`
 	Name       string     `bun:"name"`
 	StaffUser  string     `bun:"staff_user"`
 	Prefix     string     `bun:"prefix"`
@@ -47,10 +47,16 @@ func (s *DB) APIKeyInsert(ctx context.Context, k *crm.APIKey, secretHash string)
 	return interpretError(err)
 }
 
-// APIKeyByHash implements crm.APIKeyStore.
-func (s *DB) APIKeyByHash(ctx context.Context, secretHash string) (*crm.APIKey, string, error) {
+// APIKeyByHash implements crm.APIKeyStore. Without an organisation (a key
+// issued before secrets named theirs) it reads the index on the hash alone,
+// which a distributed database answers by asking every shard.
+func (s *DB) APIKeyByHash(ctx context.Context, orgID, secretHash string) (*crm.APIKey, string, error) {
 	var row apiKeyRow
-	if err := s.db.NewSelect().Model(&row).Where("secret_hash = ?", secretHash).Scan(ctx); err != nil {
+	q := s.db.NewSelect().Model(&row).Where("secret_hash = ?", secretHash)
+	if orgID != "" {
+		q = q.Where("org_id = ?", orgID)
+	}
+	if err := q.Limit(1).Scan(ctx); err != nil {
 		return nil, "", interpretError(err)
 	}
 	k := row.toDomain()
@@ -79,8 +85,8 @@ func (s *DB) APIKeyRevoke(ctx context.Context, orgID, id string, at time.Time) e
 }
 
 // APIKeyTouch implements crm.APIKeyStore.
-func (s *DB) APIKeyTouch(ctx context.Context, id string, at time.Time) error {
+func (s *DB) APIKeyTouch(ctx context.Context, orgID, id string, at time.Time) error {
 	_, err := s.db.NewUpdate().Model((*apiKeyRow)(nil)).
-		Set("last_used_at = ?", at).Where("id = ?", id).Exec(ctx)
+		Set("last_used_at = ?", at).Where("org_id = ?", orgID).Where("id = ?", id).Exec(ctx)
 	return interpretError(err)
 }

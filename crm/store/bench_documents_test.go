@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
 
@@ -24,7 +24,7 @@ func BenchmarkDocuments(b *testing.B) {
 		open testdb.Opener
 	}{{"sqlite", testdb.SQLite}, {"postgres", testdb.Postgres}} {
 		b.Run(db.name, func(b *testing.B) {
-			blobs, err := diskblob.New(b.TempDir())
+			blobs, err := cloudblob.OpenDir(b.TempDir())
 			if err != nil {
 				b.Fatal(err)
 			}

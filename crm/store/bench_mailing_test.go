@@ -484,7 +484,7 @@ func seedMailingConsents(ctx context.Context, b *testing.B, st *DB, n int) (map[
 					return nil
 				}
 				q := db.NewUpdate().Model((*customerRow)(nil)).Set("updated_at = ?", now).Set("version = version + 1").
-					Where("org_id = ?", filterBenchOrg).Where("number IN (?)", bun.In(numbers))
+					Where("org_id = ?", filterBenchOrg).Where("number IN (?)", bun.List(numbers))
 				for _, s := range set {
 					q = q.Set(s)
 				}

@@ -14,7 +14,7 @@ type consentPurposeRow struct {
 	bun.BaseModel `bun:"table:consent_purposes"`
 
 	ID          string    `bun:"id,pk"`
-	OrgID       string    `bun:"org_id"`
+	OrgID       string    `bun:"org_id,pk"`
 	Key         string    `bun:"key"`
 	Name        string    `bun:"name"`
 	Channel     string    `bun:"channel"`
@@ -30,7 +30,7 @@ type consentWordingRow struct {
 	bun.BaseModel `bun:"table:consent_wordings"`
 
 	ID        string    `bun:"id,pk"`
-	OrgID     string    `bun:"org_id"`
+	OrgID     string    `bun:"org_id,pk"`
 	PurposeID string    `bun:"purpose_id"`
 	Language  string    `bun:"language"`
 	Version   int       `bun:"version"`
@@ -43,7 +43,7 @@ type consentRecordRow struct {
 	bun.BaseModel `bun:"table:consent_records"`
 
 	ID         string    `bun:"id,pk"`
-	OrgID      string    `bun:"org_id"`
+	OrgID      string    `bun:"org_id,pk"`
 	CustomerID string    `bun:"customer_id"`
 	PurposeID  string    `bun:"purpose_id"`
 	State      string    `bun:"state"`

@@ -398,7 +398,7 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 func (s *DB) qualifierFilter(q *bun.SelectQuery, number, orgID string, kind crm.QualifierKind, f crm.QualifierFilter) *bun.SelectQuery {
 	carrying := func(ids ...string) *bun.SelectQuery {
 		return s.db.NewSelect().Model((*customerQualifierRow)(nil)).Column("number").
-			Where("org_id = ?", orgID).Where("kind = ?", kind).Where("qualifier_id IN (?)", bun.In(ids))
+			Where("org_id = ?", orgID).Where("kind = ?", kind).Where("qualifier_id IN (?)", bun.List(ids))
 	}
 	if len(f.Any) > 0 {
 		q = q.Where(number+" IN (?)", carrying(f.Any...))

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
 )
 
 // dialect holds what differs between the databases, chosen once in Open.
@@ -14,6 +15,9 @@ type dialect struct {
 	// beforeMigrate prepares what the migrations need and cannot do in a
 	// transaction of their own (PostgreSQL extensions).
 	beforeMigrate func(ctx context.Context, db *bun.DB) error
+	// codeMigrations are migrations written in Go, for changes SQL alone
+	// cannot make on this database; they sort among the SQL files by name.
+	codeMigrations []migrate.Migration
 	// nameContains adds to q the condition that the customer's search text
 	// contains key (a search key of at least three characters). pageOrder
 	// says q reads customers in number order up to a page, so a plan that
@@ -103,7 +107,7 @@ var (
 			case len(found) == 0:
 				return q.Where("1 = 0"), nil
 			case len(found) < frequentMatches:
-				return q.Where(alias+".number IN (?)", search.Where("search_id IN (?)", bun.In(found))), nil
+				return q.Where(alias+".number IN (?)", search.Where("search_id IN (?)", bun.List(found))), nil
 			case pageOrder:
 				return q.Where("EXISTS (SELECT 1 FROM customer_search AS s WHERE s.org_id = ? AND s.number = "+alias+".number"+
 					" AND s.text LIKE ? ESCAPE '\\')", orgID, "%"+escapeLike(key)+"%"), nil
@@ -111,6 +115,7 @@ var (
 			return q.Where(alias+".number IN (?)", search.
 				Where("search_id IN (SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH ?)", phrase)), nil
 		},
+		codeMigrations: []migrate.Migration{sqliteOrgKeys},
 	}
 )
 

@@ -14,7 +14,7 @@ type documentRow struct {
 	bun.BaseModel `bun:"table:documents"`
 
 	ID          string     `bun:"id,pk"`
-	OrgID       string     `bun:"org_id"`
+	OrgID       string     `bun:"org_id,pk"`
 	CustomerID  string     `bun:"customer_id"`
 	Title       string     `bun:"title"`
 	FileName    string     `bun:"file_name"`
@@ -56,7 +56,7 @@ type documentAttributeRow struct {
 	bun.BaseModel `bun:"table:document_attributes"`
 
 	ID        string    `bun:"id,pk"`
-	OrgID     string    `bun:"org_id"`
+	OrgID     string    `bun:"org_id,pk"`
 	Name      string    `bun:"name"`
 	NameKey   string    `bun:"name_key"`
 	CreatedAt time.Time `bun:"created_at"`
@@ -133,7 +133,7 @@ func (s *DB) DocumentMarkSent(ctx context.Context, orgID string, ids []string, a
 		return nil
 	}
 	_, err := s.db.NewUpdate().Model((*documentRow)(nil)).Set("sent_at = ?", at).
-		Where("org_id = ?", orgID).Where("id IN (?)", bun.In(ids)).Exec(ctx)
+		Where("org_id = ?", orgID).Where("id IN (?)", bun.List(ids)).Exec(ctx)
 	return interpretError(err)
 }
 

@@ -13,7 +13,7 @@ type labelRow struct {
 	bun.BaseModel `bun:"table:labels"`
 
 	ID         string    `bun:"id,pk"`
-	OrgID      string    `bun:"org_id"`
+	OrgID      string    `bun:"org_id,pk"`
 	Name       string    `bun:"name"`
 	NameKey    string    `bun:"name_key"`
 	Benefits   string    `bun:"benefits"`
@@ -41,7 +41,7 @@ type membershipRow struct {
 	bun.BaseModel `bun:"table:memberships"`
 
 	ID          string     `bun:"id,pk"`
-	OrgID       string     `bun:"org_id"`
+	OrgID       string     `bun:"org_id,pk"`
 	LabelID     string     `bun:"label_id"`
 	HolderID    string     `bun:"holder_id"`
 	StartsOn    date       `bun:"starts_on"`
@@ -63,7 +63,7 @@ type benefitUseRow struct {
 	bun.BaseModel `bun:"table:benefit_uses"`
 
 	ID           string    `bun:"id,pk"`
-	OrgID        string    `bun:"org_id"`
+	OrgID        string    `bun:"org_id,pk"`
 	CustomerID   string    `bun:"customer_id"`
 	LabelID      string    `bun:"label_id"`
 	MembershipID string    `bun:"membership_id,nullzero"`
@@ -228,7 +228,7 @@ func (s *DB) memberships(ctx context.Context, q *bun.SelectQuery, orgID string) 
 		ids[i] = r.ID
 	}
 	var shares []membershipShareRow
-	if err := s.db.NewSelect().Model(&shares).Where("org_id = ?", orgID).Where("membership_id IN (?)", bun.In(ids)).
+	if err := s.db.NewSelect().Model(&shares).Where("org_id = ?", orgID).Where("membership_id IN (?)", bun.List(ids)).
 		OrderExpr("customer_id").Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}

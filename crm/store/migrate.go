@@ -30,6 +30,9 @@ func (s *DB) Migrate(ctx context.Context) error {
 	for _, m := range s.goMigrations() {
 		migrations.Add(m)
 	}
+	for _, code := range s.dialect.codeMigrations {
+		migrations.Add(code)
+	}
 	// By default bun marks a migration applied before running it; a failed
 	// migration would then never be retried.
 	m := migrate.NewMigrator(s.bun, migrations, migrate.WithMarkAppliedOnSuccess(true))

@@ -42,6 +42,11 @@ func migrateBefore(t *testing.T, db *DB, version string) {
 	if err := old.Discover(before); err != nil {
 		t.Fatal(err)
 	}
+	for _, code := range db.dialect.codeMigrations {
+		if code.Name < version {
+			old.Add(code)
+		}
+	}
 	if db.dialect.beforeMigrate != nil {
 		if err := db.dialect.beforeMigrate(ctx, db.bun); err != nil {
 			t.Fatal(err)

@@ -37,7 +37,7 @@ type customerRow struct {
 	bun.BaseModel `bun:"table:customers"`
 
 	ID                  string         `bun:"id,pk"`
-	OrgID               string         `bun:"org_id"`
+	OrgID               string         `bun:"org_id,pk"`
 	Number              int64          `bun:"number"`
 	FirstName           string         `bun:"first_name"`
 	MiddleName          string         `bun:"middle_name"`
@@ -185,7 +185,7 @@ type historyRow struct {
 	bun.BaseModel `bun:"table:history_events"`
 
 	ID         string            `bun:"id,pk"`
-	OrgID      string            `bun:"org_id"`
+	OrgID      string            `bun:"org_id,pk"`
 	CustomerID string            `bun:"customer_id"`
 	Kind       string            `bun:"kind"`
 	ActorKind  string            `bun:"actor_kind"`

@@ -25,7 +25,7 @@ type outboxRow struct {
 	bun.BaseModel `bun:"table:outbox"`
 
 	ID            string                 `bun:"id,pk"`
-	OrgID         string                 `bun:"org_id"`
+	OrgID         string                 `bun:"org_id,pk"`
 	CustomerID    string                 `bun:"customer_id"`
 	Template      string                 `bun:"template"`
 	Language      string                 `bun:"language"`

@@ -14,7 +14,7 @@ type pointTransactionRow struct {
 	bun.BaseModel `bun:"table:point_transactions"`
 
 	ID             string    `bun:"id,pk"`
-	OrgID          string    `bun:"org_id"`
+	OrgID          string    `bun:"org_id,pk"`
 	CustomerID     string    `bun:"customer_id"`
 	Kind           string    `bun:"kind"`
 	Points         int64     `bun:"points"`

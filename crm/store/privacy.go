@@ -163,7 +163,7 @@ func (s *DB) RetentionCandidates(ctx context.Context, p crm.RetentionParams) ([]
 	if len(p.ExcludePurposeIDs) > 0 {
 		q = q.Where("NOT EXISTS (?)", s.db.NewSelect().TableExpr("customer_consents AS cc").ColumnExpr("1").
 			Where("cc.org_id = c.org_id").Where("cc.customer_id = c.id").
-			Where("cc.purpose_id IN (?)", bun.In(p.ExcludePurposeIDs)).Where("cc.state = ?", crm.ConsentGranted))
+			Where("cc.purpose_id IN (?)", bun.List(p.ExcludePurposeIDs)).Where("cc.state = ?", crm.ConsentGranted))
 	}
 	if err := q.OrderExpr("c.number").Limit(int64(p.Limit)).Scan(ctx, &rows); err != nil {
 		return nil, interpretError(err)

@@ -13,9 +13,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gocloud.dev/blob/memblob"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/storetest"
 )
 
@@ -124,11 +125,7 @@ func newTestCRM(t *testing.T, db *DB) (*crm.CRM, context.Context) {
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := diskblob.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := crm.New(db, crm.Config{Blobs: blobs})
+	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

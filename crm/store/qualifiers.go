@@ -15,7 +15,7 @@ type qualifierRow struct {
 	bun.BaseModel `bun:"table:qualifiers"`
 
 	ID        string    `bun:"id,pk"`
-	OrgID     string    `bun:"org_id"`
+	OrgID     string    `bun:"org_id,pk"`
 	Kind      string    `bun:"kind"`
 	Name      string    `bun:"name"`
 	NameKey   string    `bun:"name_key"`
@@ -99,7 +99,7 @@ func (s *DB) CustomerQualifierList(ctx context.Context, orgID string, kind crm.Q
 	}
 	var rows []customerQualifierRow
 	err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("kind = ?", kind).
-		Where("customer_id IN (?)", bun.In(customerIDs)).OrderExpr("customer_id, slot, qualifier_id").Scan(ctx)
+		Where("customer_id IN (?)", bun.List(customerIDs)).OrderExpr("customer_id, slot, qualifier_id").Scan(ctx)
 	if err != nil {
 		return nil, interpretError(err)
 	}
@@ -132,7 +132,7 @@ func (s *DB) CustomerQualifierInsert(ctx context.Context, links ...crm.CustomerQ
 		ids[i] = l.CustomerID
 	}
 	if err := s.db.NewSelect().Model(&customers).Column("id", "number").Where("org_id = ?", links[0].OrgID).
-		Where("id IN (?)", bun.In(dedupe(ids, func(s string) string { return s }))).Scan(ctx); err != nil {
+		Where("id IN (?)", bun.List(dedupe(ids, func(s string) string { return s }))).Scan(ctx); err != nil {
 		return interpretError(err)
 	}
 	numbers := make(map[string]int64, len(customers))
@@ -154,7 +154,7 @@ func (s *DB) CustomerQualifierInsert(ctx context.Context, links ...crm.CustomerQ
 // CustomerQualifierDelete implements crm.QualifierStore.
 func (s *DB) CustomerQualifierDelete(ctx context.Context, orgID, customerID string, qualifierIDs []string) error {
 	_, err := s.db.NewDelete().Model((*customerQualifierRow)(nil)).Where("org_id = ?", orgID).
-		Where("customer_id = ?", customerID).Where("qualifier_id IN (?)", bun.In(qualifierIDs)).Exec(ctx)
+		Where("customer_id = ?", customerID).Where("qualifier_id IN (?)", bun.List(qualifierIDs)).Exec(ctx)
 	return interpretError(err)
 }
 

@@ -13,7 +13,7 @@ type segmentRow struct {
 	bun.BaseModel `bun:"table:segments"`
 
 	ID        string             `bun:"id,pk"`
-	OrgID     string             `bun:"org_id"`
+	OrgID     string             `bun:"org_id,pk"`
 	Name      string             `bun:"name"`
 	NameKey   string             `bun:"name_key"`
 	Filter    crm.CustomerFilter `bun:"filter,type:jsonb"`

@@ -36,7 +36,7 @@ import (
 	"github.com/dossiercrm/dossier/crm/httpapi"
 	"github.com/dossiercrm/dossier/crm/mail"
 	"github.com/dossiercrm/dossier/crm/store"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 )
 
 // orgID is the platform's organisation in Dossier.
@@ -123,7 +123,7 @@ func newApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 			st.Close()
 		}
 	}()
-	blobs, err := diskblob.New(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := cloudblob.OpenDir(filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
 		return nil, err
 	}

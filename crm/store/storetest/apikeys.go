@@ -19,6 +19,13 @@ func testAPIKeys(t *testing.T, open func(t *testing.T) crm.Store) {
 	if !strings.HasPrefix(secret, key.Prefix) || len(secret) < 40 || key.OrgID != orgA {
 		t.Fatalf("key %+v with secret %q", key, secret)
 	}
+	// The secret names its organisation, so that the key is looked up
+	// within it; naming another organisation makes it a wrong secret.
+	if !strings.HasPrefix(secret, "dsk_"+orgA+".") || !strings.HasPrefix(key.Prefix, "dsk_"+orgA+".") {
+		t.Fatalf("secret %q (prefix %q) does not name organisation %s", secret, key.Prefix, orgA)
+	}
+	_, err = e.crm.APIKeys.Authenticate(e.a, strings.Replace(secret, orgA, orgB, 1))
+	wantErr(t, err, crm.ErrUnauthenticated)
 	got, err := e.crm.APIKeys.Authenticate(e.a, secret)
 	if err != nil {
 		t.Fatal(err)

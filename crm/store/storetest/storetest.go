@@ -14,12 +14,29 @@ import (
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/crm/store/diskblob"
 )
 
-// Run runs the whole suite. open must return a fresh, migrated, empty store
-// for each call; the suite calls it once per test and runs tests in parallel.
-func Run(t *testing.T, open func(t *testing.T) crm.Store) {
+// Harness is what an implementation gives the suite (as each go-cloud
+// driver gives its conformance tests a harness): the suite imports no
+// concrete store of its own.
+type Harness struct {
+	// Open must return a fresh, migrated, empty store for each call; the
+	// suite calls it once per test and runs tests in parallel.
+	Open func(t *testing.T) crm.Store
+	// Blobs must return an empty blob store for each call: the contents of
+	// one test's documents. An in-memory bucket serves
+	// (cloudblob.New(memblob.OpenBucket(nil))).
+	Blobs func(t *testing.T) crm.BlobStore
+}
+
+// Run runs the whole suite on what h makes.
+func Run(t *testing.T, h Harness) {
+	if h.Open == nil || h.Blobs == nil {
+		t.Fatal("storetest: the harness must make stores and blob stores")
+	}
+	// The tests take one function that opens a store; it hands them a store
+	// that also carries its test's blob store, which newEnv unwraps.
+	open := func(t *testing.T) crm.Store { return &harnessStore{Store: h.Open(t), blobs: h.Blobs(t)} }
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, open func(t *testing.T) crm.Store)
@@ -103,6 +120,12 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 }
 
+// harnessStore is a store from the harness with the blob store of its test.
+type harnessStore struct {
+	crm.Store
+	blobs crm.BlobStore
+}
+
 // env is one test's world: a CRM on a fresh store with two organisations.
 type env struct {
 	t     *testing.T
@@ -123,12 +146,12 @@ var testNow = time.Date(2026, 11, 22, 10, 30, 0, 123456000, time.UTC)
 
 func newEnv(t *testing.T, open func(t *testing.T) crm.Store) *env {
 	t.Helper()
-	st := open(t)
-	e := &env{t: t, store: st, now: testNow}
-	blobs, err := diskblob.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	hs, ok := open(t).(*harnessStore)
+	if !ok {
+		t.Fatal("storetest: a test opened its store outside Run")
 	}
+	st, blobs := hs.Store, hs.blobs
+	e := &env{t: t, store: st, now: testNow}
 	c, err := crm.New(st, crm.Config{Clock: func() time.Time { return e.now }, Blobs: blobs,
 		MaxDocumentBytes: testMaxDocument, Reports: textReports{}})
 	if err != nil {
