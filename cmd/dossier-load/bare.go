@@ -40,7 +40,7 @@ func openSQL(dsn string) (*sql.DB, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn))), nil
 	}
-	return nil, errors.New("unknown database in DSN: use sqlite:PATH or postgres://...")
+	return nil, errors.New("unknown database in DSN: use sqlite:PATH or a postgres:// URL")
 }
 
 // placeholder renders the n-th query parameter of a dialect: $1 on

@@ -105,7 +105,7 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, l
 		}
 		var stored []nameKeyRow
 		if err := tx.NewSelect().Table("customer_name_keys").Column("customer_id", "key").
-			Where("org_id = ?", org).Where("customer_id IN (?)", bun.In(ids)).Scan(ctx, &stored); err != nil {
+			Where("org_id = ?", org).Where("customer_id IN (?)", bun.List(ids)).Scan(ctx, &stored); err != nil {
 			return err
 		}
 		storedKeys := map[string][]string{}
@@ -145,7 +145,7 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, l
 		}
 		if len(rekeyed) > 0 {
 			if _, err := tx.NewDelete().Table("customer_name_keys").
-				Where("org_id = ?", org).Where("customer_id IN (?)", bun.In(rekeyed)).Exec(ctx); err != nil {
+				Where("org_id = ?", org).Where("customer_id IN (?)", bun.List(rekeyed)).Exec(ctx); err != nil {
 				return err
 			}
 		}

@@ -223,7 +223,7 @@ func testCustomerExportHidesStaffValues(t *testing.T, open func(t *testing.T) cr
 		}
 	}
 	other := crm.WithActor(e.a, crm.Staff("staff-xqother"))
-	cust, err := e.crm.Customers.Update(other, id, d.Customer.Version, crm.CustomerPatch{
+	_, err := e.crm.Customers.Update(other, id, d.Customer.Version, crm.CustomerPatch{
 		AssignedTo: ptr("staff-xqassignee"), InternalDescription: ptr("Xqinternal second note")})
 	must(err)
 	add := func(ctx context.Context, title, file string, vis crm.DocumentVisibility) *crm.Document {
@@ -247,7 +247,7 @@ func testCustomerExportHidesStaffValues(t *testing.T, open func(t *testing.T) cr
 	must(e.crm.Documents.Delete(e.a, shared.ID))
 	// The customer acts too: its own id is no staff id.
 	self := crm.WithActor(e.a, crm.CustomerActor(id))
-	cust, err = e.crm.Customers.Get(e.a, id)
+	cust, err := e.crm.Customers.Get(e.a, id)
 	must(err)
 	_, err = e.crm.Customers.Update(self, id, cust.Version, crm.CustomerPatch{Remarks: ptr("Xqremark by myself")})
 	must(err)
