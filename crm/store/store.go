@@ -13,7 +13,6 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/driver/sqliteshim"
 
 	"github.com/dossiercrm/dossier/crm"
@@ -42,6 +41,7 @@ type Option func(*options)
 
 type options struct {
 	migrate bool
+	conn    connOptions
 }
 
 // WithMigrate makes Open bring the schema up to date before returning.
@@ -99,8 +99,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		}
 		bdb, d = bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
-		sqldb.SetMaxIdleConns(IdleConns)
+		sqldb, err := openPostgres(dsn, o.conn)
+		if err != nil {
+			return nil, err
+		}
 		bdb, d = bun.NewDB(sqldb, pgdialect.New()), postgresDialect
 	default:
 		return nil, fmt.Errorf("%q is not a database Dossier knows: use sqlite:PATH or postgres://USER@HOST:5432/DB", redact(dsn))
@@ -108,7 +110,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	s := &DB{bun: bdb, db: bdb, dialect: d}
 	if err := bdb.PingContext(ctx); err != nil {
 		_ = bdb.Close()
-		return nil, fmt.Errorf("cannot connect to the %s database: %w", map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite"}[d.name], err)
+		return nil, fmt.Errorf("cannot connect to the %s database: %w", map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite"}[d.name], unavailableOr(err))
 	}
 	if o.migrate {
 		if err := s.Migrate(ctx); err != nil {
@@ -133,9 +135,9 @@ func (s *DB) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
 	if _, inTx := s.db.(bun.Tx); inTx {
 		return fn(s)
 	}
-	return s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return unavailableOr(s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect})
-	})
+	}))
 }
 
 // redact hides a password in a DSN for error messages.
