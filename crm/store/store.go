@@ -24,6 +24,7 @@ type DB struct {
 	bun *bun.DB // the database, for Close, Migrate and starting transactions
 	db  bun.IDB // what queries run on: the database, or the current transaction
 	dialect
+	wal *walKeeper // SQLite files: bounds the write-ahead log
 }
 
 // Compile-time check that DB is a complete crm.Store.
@@ -86,7 +87,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// large database. 2 GiB (of address space, not of memory) is the
 		// most SQLite maps; pages beyond it are read as before.
 		path += sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
-			"&_pragma=mmap_size(2147418112)&_txlock=immediate"
+			"&_pragma=mmap_size(2147418112)&_txlock=immediate" + walPragma(o.conn)
 		sqldb, err := sql.Open(sqliteshim.ShimName, path)
 		if err != nil {
 			return nil, fmt.Errorf("opening the SQLite database: %w", err)
@@ -108,6 +109,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("%q is not a database Dossier knows: use sqlite:PATH or postgres://USER@HOST:5432/DB", redact(dsn))
 	}
 	s := &DB{bun: bdb, db: bdb, dialect: d}
+	if d.name == sqliteDialect.name && !strings.Contains(dsn, ":memory:") {
+		s.wal = startWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit)
+	}
 	if err := bdb.PingContext(ctx); err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("cannot connect to the %s database: %w", map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite"}[d.name], unavailableOr(err))
@@ -128,7 +132,10 @@ func (s *DB) Dialect() string { return s.dialect.name }
 func (s *DB) Ping(ctx context.Context) error { return s.bun.PingContext(ctx) }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.bun.Close() }
+func (s *DB) Close() error {
+	s.wal.close()
+	return s.bun.Close()
+}
 
 // InTx implements crm.Store. Nested calls join the outer transaction.
 func (s *DB) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
