@@ -12,3 +12,8 @@ func (s *DB) ExecForTest(ctx context.Context, query string) error {
 	_, err := s.db.ExecContext(ctx, query)
 	return interpretError(err)
 }
+
+// QueryRowArgsForTest scans the one row of query with args into dest.
+func (s *DB) QueryRowArgsForTest(ctx context.Context, query string, args []any, dest ...any) error {
+	return s.bun.QueryRowContext(ctx, query, args...).Scan(dest...)
+}

@@ -53,8 +53,12 @@ func (s *DB) Migrate(ctx context.Context) error {
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("migrating the schema: %w", err)
 	}
-	if _, err := m.Migrate(ctx); err != nil {
+	group, err := m.Migrate(ctx)
+	if err != nil {
 		return fmt.Errorf("migrating the schema: %w", err)
+	}
+	if !group.IsZero() {
+		return s.analyzeIfData(ctx) // a changed schema, and perhaps rewritten tables
 	}
 	return nil
 }

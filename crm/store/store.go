@@ -122,6 +122,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			return nil, err
 		}
 	}
+	if err := s.analyzeMissing(ctx); err != nil {
+		_ = bdb.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
