@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +37,23 @@ func planOf(t *testing.T, s *store.DB, query string, args ...any) string {
 	}
 	walk(plans[0].Plan, 0)
 	return b.String()
+}
+
+// runTime runs query under EXPLAIN ANALYZE and returns its execution
+// time in milliseconds, for the log.
+func runTime(t *testing.T, s *store.DB, query string, args ...any) float64 {
+	t.Helper()
+	var out string
+	if err := s.QueryRowArgsForTest(context.Background(), "EXPLAIN (ANALYZE, FORMAT JSON) "+query, args, &out); err != nil {
+		t.Fatal(err)
+	}
+	var plans []struct {
+		ExecutionTime float64 `json:"Execution Time"`
+	}
+	if err := json.Unmarshal([]byte(out), &plans); err != nil {
+		t.Fatal(err)
+	}
+	return plans[0].ExecutionTime
 }
 
 type planNode struct {
@@ -70,7 +89,10 @@ func TestPostgresPlansWithoutStatistics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 800
+	n := 800 // DOSSIER_PLAN_CUSTOMERS for a larger measurement
+	if v, err := strconv.Atoi(os.Getenv("DOSSIER_PLAN_CUSTOMERS")); err == nil {
+		n = v
+	}
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
@@ -94,8 +116,8 @@ func TestPostgresPlansWithoutStatistics(t *testing.T) {
 	wg.Wait()
 	count := "SELECT count(*) FROM customers AS c WHERE c.org_id = 'acme' AND c.number IN (SELECT number FROM customer_qualifiers WHERE org_id = 'acme' AND kind = 'tag' AND qualifier_id IN (?))"
 	list := "SELECT c.number FROM customers AS c WHERE c.org_id = 'acme' AND c.number IN (SELECT number FROM customer_qualifiers WHERE org_id = 'acme' AND kind = 'tag' AND qualifier_id IN (?)) ORDER BY c.sort_key, c.number LIMIT 50"
-	t.Logf("count, no statistics:\n%s", planOf(t, st, count, tag.ID))
-	t.Logf("list by name, no statistics:\n%s", planOf(t, st, list, tag.ID))
+	t.Logf("count, no statistics (%.1f ms):\n%s", runTime(t, st, count, tag.ID), planOf(t, st, count, tag.ID))
+	t.Logf("list by name, no statistics (%.1f ms):\n%s", runTime(t, st, list, tag.ID), planOf(t, st, list, tag.ID))
 	var never int
 	if err := st.QueryRowForTest(ctx, "SELECT count(*) FROM pg_class WHERE relname = 'customer_qualifiers' AND relnamespace = current_schema()::regnamespace AND reltuples < 0", &never); err != nil || never != 1 {
 		t.Fatalf("customer_qualifiers was analysed already (%d, %v): the test needs it without statistics", never, err)
@@ -108,7 +130,7 @@ func TestPostgresPlansWithoutStatistics(t *testing.T) {
 	defer st2.Close()
 	for _, q := range []string{count, list} {
 		plan := planOf(t, st2, q, tag.ID)
-		t.Logf("after Open:\n%s", plan)
+		t.Logf("after Open (%.1f ms):\n%s", runTime(t, st2, q, tag.ID), plan)
 		if strings.Contains(plan, "Nested Loop") {
 			t.Errorf("a nested loop after the statistics were made:\n%s", plan)
 		}
