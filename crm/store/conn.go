@@ -121,12 +121,31 @@ func (cn *pgConn) watch(ctx context.Context) (done func(error) error) {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = cn.Conn.Conn().SetDeadline(time.Now()) })
 	return func(err error) error {
-		if stop() || err == nil {
-			return err
+		fired := !stop()
+		if err == nil {
+			return nil
 		}
-		cn.broken = true
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
+		if fired {
+			cn.broken = true
+		}
+		if cerr := contextEnded(ctx); cerr != nil {
+			return fmt.Errorf("%w: %w", cerr, err)
+		}
+		return err
 	}
+}
+
+// contextEnded is ctx.Err(), or context.DeadlineExceeded once the deadline
+// has passed: pgdriver puts the deadline on the socket, whose read may
+// fail a moment before the context's own timer ends it.
+func contextEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // ExecContext implements driver.ExecerContext.
