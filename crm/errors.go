@@ -31,6 +31,10 @@ var (
 	ErrMergeBlocked = errors.New("the merge is blocked: a customer it would remove must stay")
 	// ErrInsufficientPoints: a redemption or correction would overdraw the points balance.
 	ErrInsufficientPoints = errors.New("not enough points: the points available today do not cover it")
+	// ErrUnavailable: the database cannot be reached or cannot store more
+	// (a full disk), or the call ran out of time. Nothing was changed that
+	// the caller has to know of: the same call may succeed later.
+	ErrUnavailable = errors.New("the database is unavailable for now: try again later")
 )
 
 // ErrStaleVersion is returned by updates whose expected version is no longer

@@ -41,6 +41,12 @@ type serveLimits struct {
 	// Shutdown bounds how long in-flight requests may take to finish once
 	// the server is asked to stop.
 	Shutdown time.Duration
+	// Request is the deadline of a request's handling, body reading
+	// included; it reaches the database, which ends the request's
+	// queries when it passes (or when the client goes away). It stays
+	// below Write, so that the answer to a request past its deadline (503)
+	// is still written.
+	Request time.Duration
 }
 
 var defaultLimits = serveLimits{
@@ -49,6 +55,7 @@ var defaultLimits = serveLimits{
 	Write:      60 * time.Second,
 	Idle:       120 * time.Second,
 	Shutdown:   20 * time.Second,
+	Request:    30 * time.Second,
 }
 
 // serve is "dossier serve".
@@ -57,7 +64,8 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		db, addr, lang, country, logFormat string
 		dataDir, blobURL, confirmationURL  string
 		corsOrigins                        string
-		maxBody, maxDocument               int64
+		maxBody, maxDocument, maxConns     int64
+		limits                             = defaultLimits
 		retentionEvery, expiryEvery        time.Duration
 		mailing                            mailSettings
 	)
@@ -71,6 +79,10 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	fs.envDuration(&expiryEvery, "points-expiry-every", "DOSSIER_POINTS_EXPIRY_EVERY", defaultPointsExpiryEvery,
 		"how often to expire loyalty points past their date (once per period among all servers on the database, the first time when started); 0 turns it off")
 	fs.blobFlags(&dataDir, &blobURL)
+	fs.envInt64(&maxConns, "db-max-conns", "DOSSIER_DB_MAX_CONNS", 0,
+		"most PostgreSQL `connections` at once (at least 2); requests beyond wait for one; 0: 4 per processor, at least 8")
+	fs.envDuration(&limits.Request, "request-timeout", "DOSSIER_REQUEST_TIMEOUT", defaultLimits.Request,
+		"deadline of a request, database queries included: past it the request ends with 503 and its queries are cancelled")
 	fs.envInt64(&maxDocument, "max-document-bytes", "DOSSIER_MAX_DOCUMENT_BYTES", crm.DefaultMaxDocumentBytes, "largest document in `bytes`")
 	fs.mailFlags(&mailing)
 	fs.envString(&confirmationURL, "confirmation-url", "DOSSIER_CONFIRMATION_URL", "",
@@ -98,6 +110,13 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	if expiryEvery < 0 || expiryEvery > 0 && expiryEvery < background.MinPeriod {
 		return usageErrorf("--points-expiry-every must be 0 (off) or at least %s, not %s", background.MinPeriod, expiryEvery)
 	}
+	if maxConns < 0 || maxConns == 1 {
+		return usageErrorf("--db-max-conns must be 0 (the default) or at least 2, not %d", maxConns)
+	}
+	if limits.Request <= 0 {
+		return usageErrorf("--request-timeout must be positive, not %s", limits.Request)
+	}
+	limits.Write = max(limits.Write, limits.Request+10*time.Second)
 	if maxDocument <= 0 {
 		return usageErrorf("--max-document-bytes must be positive, not %d", maxDocument)
 	}
@@ -114,7 +133,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	}
 	defer blobs.Close()
 
-	st, err := store.Open(ctx, db, store.WithMigrate())
+	st, err := store.Open(ctx, db, store.WithMigrate(), store.WithMaxConns(int(maxConns)))
 	if err != nil {
 		return err
 	}
@@ -156,7 +175,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	defer bg.Stop(context.WithoutCancel(ctx))
 	h := httpapi.New(c, httpapi.Options{Logger: log, Ready: st.Ping, MaxBodyBytes: maxBody, Version: version(),
 		CORSOrigins: origins})
-	return serveHTTP(ctx, ln, h, log, defaultLimits)
+	return serveHTTP(ctx, ln, h, log, limits)
 }
 
 // offIfZero maps a flag's 0 (off) to background.Config's negative (off).
@@ -237,7 +256,7 @@ Try it:
 // ctx, so cancelling it does not cancel them.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger, limits serveLimits) error {
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           withDeadline(h, limits.Request),
 		ReadHeaderTimeout: limits.ReadHeader,
 		ReadTimeout:       limits.Read,
 		WriteTimeout:      limits.Write,
@@ -264,6 +283,21 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.L
 	<-served // http.ErrServerClosed
 	log.Info("stopped")
 	return nil
+}
+
+// withDeadline gives every request handled by h the deadline d (none when
+// d is 0): the store cancels the request's database queries when it
+// passes, as when the client goes away, so that no query outlives its
+// request and a shutdown never waits on one nobody waits for.
+func withDeadline(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // apikeyCreateHint is the command line that makes an API key on the

@@ -204,3 +204,30 @@ func TestAPIKeyCreateHint(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRequestDeadline: a request's context carries the server's
+// request deadline, so that its database queries end with it.
+func TestServeRequestDeadline(t *testing.T) {
+	ended := make(chan error, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := r.Context().Deadline(); !ok {
+			ended <- errors.New("no deadline")
+			return
+		}
+		<-r.Context().Done()
+		ended <- r.Context().Err()
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	limits := defaultLimits
+	limits.Request = 50 * time.Millisecond
+	go serveHTTP(ctx, ln, h, slog.New(slog.NewTextHandler(io.Discard, nil)), limits)
+	get("http://" + ln.Addr().String() + "/")
+	if err := <-ended; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the request's context ended with %v, want its deadline", err)
+	}
+}

@@ -104,6 +104,9 @@ var _ huma.StatusError = (*Problem)(nil)
 //	                       so clients handle it like any absent resource and the API
 //	                       does not advertise what an organisation has turned off
 //	crm.ErrUnauthenticated 401
+//	crm.ErrUnavailable     503 with Retry-After and type urn:dossier:problem:unavailable:
+//	                       the database is unreachable, full or too slow (also a
+//	                       request past its deadline); the same request may succeed later
 //	anything else          500, logged, with no detail for the client
 //
 // where says in which part of the request (body, query, path, header) each
@@ -156,6 +159,12 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 		return unauthenticated()
 	case errors.Is(err, context.Canceled):
 		return newProblem(499, "the client closed the request")
+	case errors.Is(err, crm.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		log.WarnContext(ctx, "database unavailable", "err", err)
+		p := problemOf(http.StatusServiceUnavailable, "problem.unavailable")
+		p.Type = "urn:dossier:problem:unavailable"
+		p.headers = http.Header{"Retry-After": {"5"}}
+		return p
 	}
 	log.ErrorContext(ctx, "request failed", "err", err)
 	return problemOf(http.StatusInternalServerError, "problem.internal")

@@ -37,6 +37,7 @@ var catalogue = map[string]map[string]string{
 		"problem.insufficientPoints": "not enough points: the points available today do not cover the request",
 		"problem.tooMany":            "too many failed authentications from this address: try again after Retry-After seconds",
 		"problem.internal":           "internal error",
+		"problem.unavailable":        "the service is unavailable for now: try again after Retry-After seconds",
 
 		"required":      "is required",
 		"email":         "is not a valid e-mail address",
@@ -109,6 +110,7 @@ var catalogue = map[string]map[string]string{
 		"problem.insufficientPoints": "niet genoeg punten: de punten die vandaag beschikbaar zijn dekken het verzoek niet",
 		"problem.tooMany":            "te veel mislukte aanmeldingen vanaf dit adres: probeer het opnieuw na Retry-After seconden",
 		"problem.internal":           "interne fout",
+		"problem.unavailable":        "de dienst is nu niet beschikbaar: probeer het over Retry-After seconden opnieuw",
 
 		"required":      "is verplicht",
 		"email":         "is geen geldig e-mailadres",
@@ -181,6 +183,7 @@ var catalogue = map[string]map[string]string{
 		"problem.insufficientPoints": "nicht genug Punkte: die heute verfügbaren Punkte decken die Anfrage nicht",
 		"problem.tooMany":            "zu viele fehlgeschlagene Anmeldungen von dieser Adresse: versuchen Sie es nach Retry-After Sekunden erneut",
 		"problem.internal":           "interner Fehler",
+		"problem.unavailable":        "der Dienst ist gerade nicht verfügbar: versuchen Sie es nach Retry-After Sekunden erneut",
 
 		"required":      "ist erforderlich",
 		"email":         "ist keine gültige E-Mail-Adresse",

@@ -1,9 +1,14 @@
 package store
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/uptrace/bun/driver/pgdriver"
 
@@ -51,6 +56,9 @@ func interpretError(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return crm.ErrNotFound
 	}
+	if u := unavailable(err); u != nil {
+		return u
+	}
 	var pgErr pgdriver.Error
 	if errors.As(err, &pgErr) {
 		switch pgErr.Field('C') {
@@ -78,15 +86,68 @@ func interpretError(err error) error {
 	return err
 }
 
+// unavailable returns err translated into crm.ErrUnavailable when it says
+// that the database cannot serve the call for now: it cannot be reached, the
+// server is shutting down, its disk or memory is full, SQLite's write lock
+// stayed busy past the busy timeout, or the call ran out of time (or
+// was abandoned: then the context's error stays reachable, so the HTTP layer
+// still tells a closed request from an outage). Otherwise it returns nil.
+func unavailable(err error) error {
+	if errors.Is(err, crm.ErrUnavailable) {
+		return nil // translated already
+	}
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		code := pgErr.Field('C')
+		switch {
+		case strings.HasPrefix(code, "08"), // connection_exception
+			strings.HasPrefix(code, "53"),                     // insufficient_resources: disk_full, out_of_memory, too_many_connections
+			code == "57P01", code == "57P02", code == "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
+			code == "57014": // query_canceled: statement_timeout, or a cancelled call
+			return &translatedError{msg: unavailableText, kind: crm.ErrUnavailable, cause: err}
+		}
+		return nil
+	}
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.ENOSPC), errors.As(err, &netErr):
+		return &translatedError{msg: unavailableText, kind: crm.ErrUnavailable, cause: err}
+	}
+	// SQLite (modernc or mattn): the result code is in the message.
+	msg := err.Error()
+	for _, s := range []string{"database or disk is full", "SQLITE_FULL", "database is locked", "SQLITE_BUSY", "disk I/O error"} {
+		if strings.Contains(msg, s) {
+			return &translatedError{msg: unavailableText, kind: crm.ErrUnavailable, cause: err}
+		}
+	}
+	return nil
+}
+
+// unavailableOr is unavailable(err) when err says the database is
+// unavailable, and err otherwise: for errors that may be crm errors already.
+func unavailableOr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if u := unavailable(err); u != nil {
+		return u
+	}
+	return err
+}
+
 // The texts of translated constraint violations.
 const (
 	missingReference = "something the change refers to does not exist (it may have just been deleted): nothing was changed"
 	brokenLimit      = "the change goes beyond a limit of the stored data, such as the most tags a customer carries: nothing was changed"
+	unavailableText  = "the database is unavailable for now (unreachable, out of space, or too slow to answer): try again later"
 )
 
 // translatedError is a driver error translated into a crm kind: Error is
 // the text for people, Is matches the kind (crm.ErrNotFound,
-// crm.ErrConflict) and Unwrap returns the driver's error.
+// crm.ErrConflict, crm.ErrUnavailable) and Unwrap returns the driver's error.
 type translatedError struct {
 	msg   string
 	kind  error

@@ -57,8 +57,15 @@ func (s *DB) Migrate(ctx context.Context) error {
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("migrating the schema: %w", err)
 	}
-	if _, err := m.Migrate(ctx); err != nil {
+	group, err := m.Migrate(ctx)
+	if err != nil {
 		return fmt.Errorf("migrating the schema: %w", err)
 	}
-	return s.migrateJobs(ctx)
+	if err := s.migrateJobs(ctx); err != nil {
+		return err
+	}
+	if !group.IsZero() {
+		return s.analyzeIfData(ctx) // a changed schema, and perhaps rewritten tables
+	}
+	return nil
 }

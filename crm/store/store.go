@@ -6,7 +6,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/driver/sqliteshim"
 
 	"github.com/dossiercrm/dossier/crm"
@@ -29,6 +27,7 @@ type DB struct {
 	db  bun.IDB // what queries run on: the database, or the current transaction
 	dialect
 	shared *shared
+	wal    *walKeeper // SQLite files: bounds the write-ahead log
 }
 
 // shared is what a DB and the DBs bound to its transactions have in common.
@@ -52,6 +51,7 @@ type Option func(*options)
 
 type options struct {
 	migrate bool
+	conn    connOptions
 }
 
 // WithMigrate makes Open bring the schema up to date before returning.
@@ -97,7 +97,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// large database. 2 GiB (of address space, not of memory) is the
 		// most SQLite maps; pages beyond it are read as before.
 		path += sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
-			"&_pragma=mmap_size(2147418112)&_txlock=immediate"
+			"&_pragma=mmap_size(2147418112)&_txlock=immediate" + walPragma(o.conn)
 		sqldb, err := sql.Open(sqliteshim.ShimName, path)
 		if err != nil {
 			return nil, fmt.Errorf("opening the SQLite database: %w", err)
@@ -110,8 +110,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		}
 		bdb, d = bun.NewDB(sqldb, sqlitedialect.New()), sqliteDialect
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		sqldb := sql.OpenDB(pgConnector{pgdriver.NewConnector(pgdriver.WithDSN(dsn))})
-		sqldb.SetMaxIdleConns(IdleConns)
+		sqldb, err := openPostgres(dsn, o.conn)
+		if err != nil {
+			return nil, err
+		}
 		bdb, d = bun.NewDB(sqldb, pgdialect.New()), postgresDialect
 	default:
 		return nil, fmt.Errorf("%q is not a database Dossier knows: use sqlite:PATH or postgres://USER@HOST:5432/DB", redact(dsn))
@@ -121,15 +123,22 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		_ = bdb.Close()
 		return nil, err
 	}
+	if d.name == sqliteDialect.name && !strings.Contains(dsn, ":memory:") {
+		s.wal = startWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit)
+	}
 	if err := bdb.PingContext(ctx); err != nil {
 		_ = bdb.Close()
-		return nil, fmt.Errorf("cannot connect to the %s database: %w", map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite"}[d.name], err)
+		return nil, fmt.Errorf("cannot connect to the %s database: %w", map[string]string{"postgres": "PostgreSQL", "sqlite": "SQLite"}[d.name], unavailableOr(err))
 	}
 	if o.migrate {
 		if err := s.Migrate(ctx); err != nil {
 			_ = bdb.Close()
 			return nil, err
 		}
+	}
+	if err := s.analyzeMissing(ctx); err != nil {
+		_ = bdb.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -141,53 +150,24 @@ func (s *DB) Dialect() string { return s.dialect.name }
 func (s *DB) Ping(ctx context.Context) error { return s.bun.PingContext(ctx) }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.bun.Close() }
+func (s *DB) Close() error {
+	s.wal.close()
+	return s.bun.Close()
+}
 
 // InTx implements crm.Store. Nested calls join the outer transaction.
 func (s *DB) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
 	if _, inTx := s.db.(bun.Tx); inTx {
 		return fn(s)
 	}
-	return s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared})
-	})
+	return unavailableOr(s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal})
+	}))
 }
 
 // SQLDB returns the connection pool under the store, which River's driver
 // (JobDriver) shares.
 func (s *DB) SQLDB() *sql.DB { return s.bun.DB }
-
-// pgConnector is bun's PostgreSQL connector with connections that clean
-// up queries bun's driver would misread (see stripLineComments).
-type pgConnector struct{ *pgdriver.Connector }
-
-// Connect implements driver.Connector.
-func (c pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	cn, err := c.Connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &pgConn{cn.(*pgdriver.Conn)}, nil
-}
-
-// pgConn is a connection of pgConnector.
-type pgConn struct{ *pgdriver.Conn }
-
-// ExecContext implements driver.ExecerContext.
-func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if len(args) > 0 {
-		query = stripLineComments(query)
-	}
-	return cn.Conn.ExecContext(ctx, query, args)
-}
-
-// QueryContext implements driver.QueryerContext.
-func (cn *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) > 0 {
-		query = stripLineComments(query)
-	}
-	return cn.Conn.QueryContext(ctx, query, args)
-}
 
 // redact hides a password in a DSN for error messages.
 func redact(dsn string) string {
