@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -33,6 +34,7 @@ type Store interface {
 	DocumentStore
 	MailTemplateStore
 	OutboxStore
+	IdempotencyStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -148,7 +150,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{store: st, cfg: cfg, validate: newValidator()}
+	c := &core{store: txRouter{st}, cfg: cfg, validate: newValidator()}
 	customers := &CustomerService{core: c}
 	segments := &SegmentService{core: c, customers: customers}
 	mailSvc := &MailService{c}
@@ -184,6 +186,8 @@ type core struct {
 	store    Store
 	cfg      Config
 	validate *validator.Validate
+	// inFlight holds the idempotent calls running in this process.
+	inFlight sync.Map
 }
 
 // now is the clock, in UTC at the microsecond precision both databases keep,

@@ -94,6 +94,10 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"EmailRule", testEmailRule},
 		{"FilterIDs", testFilterIDs},
 		{"TemplateKeys", testTemplateKeys},
+		{"Idempotency", testIdempotency},
+		{"IdempotencyAtomic", testIdempotencyAtomic},
+		{"IdempotencyConcurrent", testIdempotencyConcurrent},
+		{"IdempotencyExpiry", testIdempotencyExpiry},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
