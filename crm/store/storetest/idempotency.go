@@ -55,7 +55,9 @@ func testIdempotency(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("conflict names %v", err)
 	}
 	_, _, err = crm.Idempotent(e.a, e.crm, crm.IdempotentCall{Key: "create-once", Operation: "defineLabel", Request: in},
-		func(ctx context.Context) (*crm.Label, error) { return e.crm.Labels.Define(ctx, crm.NewLabel{Name: "Gold"}) })
+		func(ctx context.Context) (*crm.Label, error) {
+			return e.crm.Labels.Define(ctx, crm.NewLabel{Name: "Gold"})
+		})
 	wantErr(t, err, crm.ErrConflict)
 
 	// Keys are per organisation: B's call with A's key creates B's customer.
