@@ -9,33 +9,6 @@ import (
 	"time"
 )
 
-// Idempotent creates.
-//
-// A client whose create call failed without an answer (a connection reset,
-// a timeout) cannot know whether the resource was created. With an
-// idempotency key it can simply repeat the call: Idempotent runs a create
-// once per key and organisation, and answers every repeat with the first
-// call's result.
-//
-// How it stays atomic: Idempotent opens one transaction, claims the key in
-// it (an idempotency record, keyed by organisation and key), runs the create
-// with a context that carries the transaction, and stores the create's
-// result in the record before it commits. Every store call a service makes
-// with that context, inside or outside its own InTx, runs in that one
-// transaction (the services' store is a txRouter). So the record and the
-// resource commit together or not at all: a crash never leaves a resource
-// without its record nor a record without its resource, and a create that
-// fails leaves no record, so the key can be used again.
-//
-// Concurrent calls with one key: in one process the second is refused at
-// once with ErrIdempotencyInProgress (a *ConflictError); across processes
-// the second waits for the first's transaction at the record and then
-// answers as a repeat (or runs, if the first failed). Never twice.
-//
-// Records expire after IdempotencyTTL; a key older than that is new again.
-// IdempotencyStore.IdempotencyDeleteBefore removes expired records; a
-// periodic job should call it (Organisations-wide, e.g. hourly).
-
 // IdempotencyTTL is how long an idempotency key is remembered.
 const IdempotencyTTL = 24 * time.Hour
 
@@ -109,17 +82,39 @@ func (c IdempotentCall) Hash() (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Idempotent runs create once per (organisation, call.Key). The first call
-// runs create in one transaction with the key's record and returns its
-// result. A repeat with the same Operation and Request returns the first
-// call's result, decoded from its JSON, with replayed true, and runs
-// nothing. A repeat with another request is a *ConflictError (field
-// idempotencyKey); a repeat while the first still runs is
-// ErrIdempotencyInProgress. An error of create rolls everything back and
-// leaves no record.
+// Idempotent runs create once per organisation and call.Key, so that a
+// create can be repeated safely: a client whose call got no answer (a
+// connection reset, a timeout) cannot know whether it was applied, and
+// simply repeats it with the same key.
 //
-// create must do its writes with the context it is given (the services do:
-// pass it on). T must survive a JSON round trip. For example:
+// The first call runs create and returns its result. A repeat with the same
+// Operation and Request returns the first call's result (kept as JSON and
+// decoded: exactly the first answer, also after later changes to what it
+// created) with replayed true, and runs nothing. A repeat with another
+// request is a *ConflictError (field idempotencyKey); a repeat while the
+// first still runs in this process is ErrIdempotencyInProgress. A key that
+// is not 1 to 255 printable ASCII characters is a *ValidationError.
+//
+// Atomic: Idempotent opens one transaction, claims the key in it (an
+// IdempotencyRecord), runs create with a context that carries the
+// transaction and stores create's result in the record before it commits.
+// Every store call a service makes with that context, inside or outside an
+// InTx of its own, runs in that transaction. So the record and what create
+// wrote commit together or not at all: a crash never leaves one without the
+// other, and a create that fails (an error, invalid input) rolls back and
+// leaves no record, so the key can be used again. Across processes a
+// concurrent call with the key waits for the first's transaction at the
+// record and then answers as a repeat (or runs, if the first failed):
+// never twice.
+//
+// Keys are remembered for IdempotencyTTL; an older key is new again.
+// IdempotencyStore.IdempotencyDeleteBefore removes expired records, for all
+// organisations; a periodic job should call it (e.g. hourly with
+// time.Now().Add(-IdempotencyTTL)).
+//
+// create must pass the context it is given to the services and not use it
+// from several goroutines at once (it carries one transaction), and T must
+// survive a JSON round trip. For example:
 //
 //	cust, replayed, err := crm.Idempotent(ctx, c, crm.IdempotentCall{Key: key, Operation: "createCustomer", Request: in},
 //		func(ctx context.Context) (*crm.Customer, error) { return c.Customers.Create(ctx, in) })
