@@ -50,6 +50,9 @@ type IdempotencyStore interface {
 	IdempotencyClaim(ctx context.Context, r *IdempotencyRecord, expiredBefore time.Time) (existing *IdempotencyRecord, err error)
 	// IdempotencyComplete stores the result of the call that claimed key.
 	IdempotencyComplete(ctx context.Context, orgID, key string, response []byte) error
+	// IdempotencyForget removes the organisation's records whose kept
+	// answer names id (a customer being anonymised).
+	IdempotencyForget(ctx context.Context, orgID, id string) error
 	// IdempotencyDeleteBefore removes up to limit records (of every
 	// organisation) created before t and returns how many it removed.
 	IdempotencyDeleteBefore(ctx context.Context, t time.Time, limit int) (int, error)

@@ -231,6 +231,10 @@ func (r txRouter) IdempotencyDeleteBefore(a0 context.Context, a1 time.Time, a2 i
 	return r.on(a0).IdempotencyDeleteBefore(a0, a1, a2)
 }
 
+func (r txRouter) IdempotencyForget(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).IdempotencyForget(a0, a1, a2)
+}
+
 func (r txRouter) LabelCustomerIDs(a0 context.Context, a1 string, a2 string) ([]string, error) {
 	return r.on(a0).LabelCustomerIDs(a0, a1, a2)
 }

@@ -18,7 +18,7 @@ type idempotencyRow struct {
 	Key         string    `bun:"key,pk"`
 	Operation   string    `bun:"operation"`
 	RequestHash string    `bun:"request_hash"`
-	Response    []byte    `bun:"response"`
+	Response    string    `bun:"response,nullzero"`
 	CreatedAt   time.Time `bun:"created_at"`
 }
 
@@ -51,12 +51,12 @@ func (s *DB) IdempotencyClaim(ctx context.Context, r *crm.IdempotencyRecord, exp
 		return nil, interpretError(err)
 	}
 	return &crm.IdempotencyRecord{OrgID: first.OrgID, Key: first.Key, Operation: first.Operation,
-		RequestHash: first.RequestHash, Response: first.Response, CreatedAt: first.CreatedAt}, nil
+		RequestHash: first.RequestHash, Response: []byte(first.Response), CreatedAt: first.CreatedAt}, nil
 }
 
 // IdempotencyComplete implements crm.IdempotencyStore.
 func (s *DB) IdempotencyComplete(ctx context.Context, orgID, key string, response []byte) error {
-	res, err := s.db.NewUpdate().Model((*idempotencyRow)(nil)).Set("response = ?", response).
+	res, err := s.db.NewUpdate().Model((*idempotencyRow)(nil)).Set("response = ?", string(response)).
 		Where("org_id = ? AND key = ?", orgID, key).Exec(ctx)
 	if err != nil {
 		return interpretError(err)
@@ -80,4 +80,12 @@ func (s *DB) IdempotencyDeleteBefore(ctx context.Context, t time.Time, limit int
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
+}
+
+// IdempotencyForget implements crm.IdempotencyStore. Ids are UUIDs, so a
+// substring match finds exactly the answers that name id.
+func (s *DB) IdempotencyForget(ctx context.Context, orgID, id string) error {
+	_, err := s.db.NewDelete().Model((*idempotencyRow)(nil)).
+		Where("org_id = ? AND response LIKE ?", orgID, "%"+id+"%").Exec(ctx)
+	return interpretError(err)
 }

@@ -210,3 +210,34 @@ func testIdempotencyExpiry(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatal("the cleanup removed a current record")
 	}
 }
+
+// testIdempotencyAnonymise: anonymising a customer removes the kept
+// answers that show it, and only those.
+func testIdempotencyAnonymise(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	in := crm.CustomerFields{FirstName: "Erased", Email: "erased@a.example"}
+	gone, _, err := e.createOnce(e.crm, e.a, "k", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _, err := e.createOnce(e.crm, e.a, "other", crm.CustomerFields{FirstName: "Kept"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inB, _, err := e.createOnce(e.crm, e.b, "k", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.crm.Privacy.Anonymise(e.a, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	if again, replayed, err := e.createOnce(e.crm, e.a, "k", in); err != nil || replayed || again.ID == gone.ID {
+		t.Fatalf("the anonymised customer's answer was kept: %+v, %v, %v", again, replayed, err)
+	}
+	if again, replayed, _ := e.createOnce(e.crm, e.a, "other", crm.CustomerFields{FirstName: "Kept"}); !replayed || again.ID != kept.ID {
+		t.Fatal("anonymising removed another customer's answer")
+	}
+	if again, replayed, _ := e.createOnce(e.crm, e.b, "k", in); !replayed || again.ID != inB.ID {
+		t.Fatal("anonymising removed another organisation's answer")
+	}
+}

@@ -98,6 +98,7 @@ func Run(t *testing.T, open func(t *testing.T) crm.Store) {
 		{"IdempotencyAtomic", testIdempotencyAtomic},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
+		{"IdempotencyAnonymise", testIdempotencyAnonymise},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
