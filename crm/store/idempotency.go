@@ -23,16 +23,15 @@ type idempotencyRow struct {
 }
 
 // IdempotencyClaim implements crm.IdempotencyStore. The insert does
-// nothing on a taken key: on PostgreSQL it waits for a transaction that
+// nothing on a key taken by a current record: on PostgreSQL it waits for a transaction that
 // holds the key to end, then sees its committed record; SQLite runs one
 // writing transaction at a time.
 func (s *DB) IdempotencyClaim(ctx context.Context, r *crm.IdempotencyRecord, expiredBefore time.Time) (*crm.IdempotencyRecord, error) {
-	if _, err := s.db.NewDelete().Model((*idempotencyRow)(nil)).
-		Where("org_id = ? AND key = ? AND created_at < ?", r.OrgID, r.Key, expiredBefore).Exec(ctx); err != nil {
-		return nil, interpretError(err)
-	}
+	// One statement claims a free key or replaces an expired record.
 	row := &idempotencyRow{OrgID: r.OrgID, Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, CreatedAt: r.CreatedAt}
-	res, err := s.db.NewInsert().Model(row).On("CONFLICT (org_id, key) DO NOTHING").Exec(ctx)
+	res, err := s.db.NewInsert().Model(row).On("CONFLICT (org_id, key) DO UPDATE").
+		Set("operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, response = NULL, created_at = EXCLUDED.created_at").
+		Where("?TableAlias.created_at < ?", expiredBefore).Returning("NULL").Exec(ctx)
 	if err != nil {
 		return nil, interpretError(err)
 	}
