@@ -69,6 +69,16 @@ func testIdempotency(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("B reads A's customer: %v", err)
 	}
 
+	// A repeat while the first call runs is refused at once.
+	_, _, err = crm.Idempotent(e.a, e.crm, crm.IdempotentCall{Key: "running", Operation: "createCustomer", Request: in},
+		func(ctx context.Context) (*crm.Customer, error) {
+			_, _, err := e.createOnce(e.crm, e.a, "running", in)
+			return nil, err
+		})
+	if !errors.Is(err, crm.ErrIdempotencyInProgress) || !errors.Is(err, crm.ErrConflict) {
+		t.Fatalf("repeat during the first call: %v", err)
+	}
+
 	// Bad keys are refused before anything runs.
 	for _, key := range []string{"", "tab\there", "é", string(make([]byte, 256))} {
 		_, _, err := e.createOnce(e.crm, e.a, key, in)
