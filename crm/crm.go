@@ -31,10 +31,10 @@ type Store interface {
 	ConsentStore
 	PrivacyStore
 	PointStore
+	IdempotencyStore
 	DocumentStore
 	MailTemplateStore
 	OutboxStore
-	IdempotencyStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
