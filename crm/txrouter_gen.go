@@ -159,7 +159,7 @@ func (r txRouter) CustomerQualifierList(a0 context.Context, a1 string, a2 Qualif
 	return r.on(a0).CustomerQualifierList(a0, a1, a2, a3)
 }
 
-func (r txRouter) CustomerSortKeysRebuild(a0 context.Context, a1 string, a2 func(*CustomerFields) []uint8) error {
+func (r txRouter) CustomerSortKeysRebuild(a0 context.Context, a1 string, a2 func(*CustomerFields) []byte) error {
 	return r.on(a0).CustomerSortKeysRebuild(a0, a1, a2)
 }
 
@@ -223,7 +223,7 @@ func (r txRouter) IdempotencyClaim(a0 context.Context, a1 *IdempotencyRecord, a2
 	return r.on(a0).IdempotencyClaim(a0, a1, a2)
 }
 
-func (r txRouter) IdempotencyComplete(a0 context.Context, a1 string, a2 string, a3 []uint8) error {
+func (r txRouter) IdempotencyComplete(a0 context.Context, a1 string, a2 string, a3 []byte) error {
 	return r.on(a0).IdempotencyComplete(a0, a1, a2, a3)
 }
 

@@ -1,79 +1,142 @@
 // Command gentxrouter writes crm/txrouter_gen.go: a method of crm's
 // txRouter for every method of crm.Store, so that every store call made
-// with the context of an idempotent call runs in its transaction. Run it
-// with go generate ./crm after a method is added to crm.Store (a test in
-// package crm fails until then).
+// with the context of an idempotent call runs in its transaction. It reads
+// the package's source (not the compiled package), so it also runs while
+// txrouter_gen.go is out of date and does not compile. Run it with
+// go generate ./crm after crm.Store changes (a test in package crm fails
+// until then).
 package main
 
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
 	"go/format"
+	"go/parser"
+	"go/printer"
+	"go/token"
 	"os"
-	"reflect"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
-
-	"github.com/dossiercrm/dossier/crm"
 )
 
+const out = "txrouter_gen.go"
+
 func main() {
-	out := "txrouter_gen.go"
-	if len(os.Args) > 1 {
-		out = os.Args[1]
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		panic(err)
 	}
-	st := reflect.TypeFor[crm.Store]()
-	crmPath := st.PkgPath()
-	imports := map[string]bool{}
-	var collect func(t reflect.Type)
-	collect = func(t reflect.Type) {
-		if t.PkgPath() != "" {
-			if t.PkgPath() != crmPath {
-				imports[t.PkgPath()] = true
-			}
-			return
-		}
-		switch t.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan:
-			collect(t.Elem())
-		case reflect.Map:
-			collect(t.Key())
-			collect(t.Elem())
-		case reflect.Func:
-			for i := range t.NumIn() {
-				collect(t.In(i))
-			}
-			for i := range t.NumOut() {
-				collect(t.Out(i))
-			}
-		}
-	}
-	name := func(t reflect.Type) string { return strings.ReplaceAll(t.String(), "crm.", "") }
-	var body bytes.Buffer
-	for i := range st.NumMethod() {
-		m := st.Method(i)
-		if m.Name == "InTx" {
+	interfaces := map[string]*ast.InterfaceType{}
+	importsOf := map[string]map[string]string{} // interface name: import name -> path of its file
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || name == out {
 			continue
 		}
-		ft := m.Type
-		if ft.NumIn() == 0 || ft.In(0).String() != "context.Context" {
-			panic("crm.Store." + m.Name + " does not take a context first")
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			panic(err)
 		}
-		collect(ft)
-		var params, args, results []string
-		for j := range ft.NumIn() {
-			p := fmt.Sprintf("a%d", j)
-			typ := name(ft.In(j))
-			arg := p
-			if ft.IsVariadic() && j == ft.NumIn()-1 {
-				typ = "..." + name(ft.In(j).Elem())
-				arg += "..."
+		imports := map[string]string{}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			local := path[strings.LastIndex(path, "/")+1:]
+			if imp.Name != nil {
+				local = imp.Name.Name
 			}
-			params = append(params, p+" "+typ)
-			args = append(args, arg)
+			imports[local] = path
 		}
-		for j := range ft.NumOut() {
-			results = append(results, name(ft.Out(j)))
+		ast.Inspect(f, func(n ast.Node) bool {
+			if ts, ok := n.(*ast.TypeSpec); ok {
+				if it, ok := ts.Type.(*ast.InterfaceType); ok {
+					interfaces[ts.Name.Name] = it
+					importsOf[ts.Name.Name] = imports
+				}
+			}
+			return true
+		})
+	}
+
+	type method struct {
+		name    string
+		fn      *ast.FuncType
+		imports map[string]string
+	}
+	var methods []method
+	var expand func(name string)
+	expand = func(name string) {
+		it, ok := interfaces[name]
+		if !ok {
+			panic("no interface " + name + " in package crm")
+		}
+		for _, field := range it.Methods.List {
+			if len(field.Names) == 0 {
+				id, ok := field.Type.(*ast.Ident)
+				if !ok {
+					panic(fmt.Sprintf("%s embeds %T: only interfaces of package crm are supported", name, field.Type))
+				}
+				expand(id.Name)
+				continue
+			}
+			for _, n := range field.Names {
+				if n.Name != "InTx" {
+					methods = append(methods, method{n.Name, field.Type.(*ast.FuncType), importsOf[name]})
+				}
+			}
+		}
+	}
+	expand("Store")
+	sort.Slice(methods, func(i, j int) bool { return methods[i].name < methods[j].name })
+
+	used := map[string]bool{}
+	typeString := func(m method, e ast.Expr) string {
+		ast.Inspect(e, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok {
+					path, ok := m.imports[id.Name]
+					if !ok {
+						panic("unknown package " + id.Name + " in " + m.name)
+					}
+					used[path] = true
+				}
+			}
+			return true
+		})
+		var b bytes.Buffer
+		if err := printer.Fprint(&b, fset, e); err != nil {
+			panic(err)
+		}
+		return b.String()
+	}
+	var body bytes.Buffer
+	for _, m := range methods {
+		var params, args, results []string
+		i := 0
+		for _, field := range m.fn.Params.List {
+			n := max(len(field.Names), 1)
+			for range n {
+				p := fmt.Sprintf("a%d", i)
+				i++
+				arg := p
+				if _, ok := field.Type.(*ast.Ellipsis); ok {
+					arg += "..."
+				}
+				params = append(params, p+" "+typeString(m, field.Type))
+				args = append(args, arg)
+			}
+		}
+		if len(params) == 0 || !strings.HasSuffix(params[0], " context.Context") {
+			panic("crm.Store." + m.name + " does not take a context first")
+		}
+		if m.fn.Results != nil {
+			for _, field := range m.fn.Results.List {
+				for range max(len(field.Names), 1) {
+					results = append(results, typeString(m, field.Type))
+				}
+			}
 		}
 		res := strings.Join(results, ", ")
 		if len(results) > 1 {
@@ -83,10 +146,10 @@ func main() {
 		if len(results) == 0 {
 			ret = ""
 		}
-		fmt.Fprintf(&body, "\nfunc (r txRouter) %s(%s) %s {\n\t%sr.on(a0).%s(%s)\n}\n", m.Name, strings.Join(params, ", "), res, ret, m.Name, strings.Join(args, ", "))
+		fmt.Fprintf(&body, "\nfunc (r txRouter) %s(%s) %s {\n\t%sr.on(a0).%s(%s)\n}\n", m.name, strings.Join(params, ", "), res, ret, m.name, strings.Join(args, ", "))
 	}
 	var paths []string
-	for p := range imports {
+	for p := range used {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
