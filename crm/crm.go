@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -30,6 +31,7 @@ type Store interface {
 	ConsentStore
 	PrivacyStore
 	PointStore
+	IdempotencyStore
 	DocumentStore
 	MailTemplateStore
 	OutboxStore
@@ -150,7 +152,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{store: st, cfg: cfg, validate: newValidator()}
+	c := &core{store: txRouter{st}, cfg: cfg, validate: newValidator()}
 	customers := &CustomerService{core: c}
 	segments := &SegmentService{core: c, customers: customers}
 	mailSvc := &MailService{c}
@@ -186,6 +188,8 @@ type core struct {
 	store    Store
 	cfg      Config
 	validate *validator.Validate
+	// inFlight holds the idempotent calls running in this process.
+	inFlight sync.Map
 }
 
 // now is the clock, in UTC at the microsecond precision both databases keep,

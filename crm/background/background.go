@@ -86,6 +86,10 @@ const (
 	MinPeriod = time.Second
 )
 
+// IdempotencyForgetEvery is how often the leader removes expired
+// idempotency keys (ForgetIdempotencyKeys).
+const IdempotencyForgetEvery = time.Hour
+
 // Config configures the background work. The zero value works, except that
 // without a Sender no mail is delivered by this program.
 type Config struct {
@@ -210,6 +214,7 @@ func (r *Runner) workers(w *river.Workers) error {
 	river.AddWorker(w, &mailWorker{w: &mail.Worker{Outbox: r.crm.Outbox, Sender: r.cfg.Sender, From: r.cfg.From, Logger: r.log}})
 	river.AddWorker(w, &retentionWorker{c: r.crm, log: r.log})
 	river.AddWorker(w, &pointsExpiryWorker{c: r.crm, log: r.log})
+	river.AddWorker(w, &forgetIdempotencyWorker{st: r.st, log: r.log})
 	return nil
 }
 
@@ -239,6 +244,9 @@ func (r *Runner) periodic() []*river.PeriodicJob {
 	}
 	add(r.cfg.RetentionEvery, ApplyRetention{})
 	add(r.cfg.PointsExpiryEvery, ExpirePoints{})
+	if !r.cfg.noLeader {
+		add(IdempotencyForgetEvery, ForgetIdempotencyKeys{})
+	}
 	return jobs
 }
 

@@ -316,3 +316,45 @@ func TestCrashBetweenClaimAndRecordIsRetried(t *testing.T) {
 		_ = crashed
 	})
 }
+
+// TestForgetIdempotencyKeys: the periodic job removes the keys older than
+// crm.IdempotencyTTL, so such a key is new again, and keeps younger ones.
+func TestForgetIdempotencyKeys(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		old := newWorldOn(t, st, st, crm.Config{Clock: func() time.Time { return time.Now().Add(-crm.IdempotencyTTL - time.Hour) }})
+		c, err := crm.New(st, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		create := func(c *crm.CRM, key, name string) error {
+			in := crm.CustomerFields{FirstName: name}
+			_, _, err := crm.Idempotent(old.ctx, c, crm.IdempotentCall{Key: key, Operation: "createCustomer", Request: in},
+				func(ctx context.Context) (*crm.Customer, error) { return c.Customers.Create(ctx, in) })
+			return err
+		}
+		if err := create(old.c, "old-key", "Old"); err != nil {
+			t.Fatal(err)
+		}
+		if err := create(c, "young-key", "Young"); err != nil {
+			t.Fatal(err)
+		}
+		w := &forgetIdempotencyWorker{st: st, log: slog.New(slog.DiscardHandler)}
+		if err := w.Work(t.Context(), &river.Job[ForgetIdempotencyKeys]{}); err != nil {
+			t.Fatal(err)
+		}
+		for key, want := range map[string]int{"old-key": 0, "young-key": 1} {
+			var n int
+			if err := st.SQLDB().QueryRowContext(t.Context(),
+				"SELECT count(*) FROM idempotency_records WHERE org_id = 'acme' AND key = '"+key+"'").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != want {
+				t.Errorf("%s: %d records, want %d", key, n, want)
+			}
+		}
+		if err := create(c, "young-key", "Other"); !errors.Is(err, crm.ErrConflict) {
+			t.Errorf("the young key was forgotten: %v", err)
+		}
+	})
+}

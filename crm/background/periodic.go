@@ -25,6 +25,46 @@ type ExpirePoints struct{}
 // Kind implements river.JobArgs.
 func (ExpirePoints) Kind() string { return "points.expire" }
 
+// ForgetIdempotencyKeys is the periodic job that removes the records of
+// idempotency keys older than crm.IdempotencyTTL, with the answers they
+// kept (which may hold personal data).
+type ForgetIdempotencyKeys struct{}
+
+// Kind implements river.JobArgs.
+func (ForgetIdempotencyKeys) Kind() string { return "idempotency.forget" }
+
+// idempotencyBatch is how many records one statement removes, so that a
+// backlog never holds a long write lock.
+const idempotencyBatch = 1000
+
+// forgetIdempotencyWorker removes expired idempotency records, a batch at
+// a time, until none is left.
+type forgetIdempotencyWorker struct {
+	river.WorkerDefaults[ForgetIdempotencyKeys]
+	st  crm.IdempotencyStore
+	log *slog.Logger
+}
+
+// Work implements river.Worker.
+func (w *forgetIdempotencyWorker) Work(ctx context.Context, job *river.Job[ForgetIdempotencyKeys]) error {
+	before := time.Now().Add(-crm.IdempotencyTTL)
+	total := 0
+	for {
+		n, err := w.st.IdempotencyDeleteBefore(ctx, before, idempotencyBatch)
+		total += n
+		if err != nil {
+			return err
+		}
+		if n < idempotencyBatch {
+			break
+		}
+	}
+	if total > 0 {
+		w.log.Info("expired idempotency keys removed", "records", total)
+	}
+	return nil
+}
+
 // retentionWorker applies the retention policies, as the system, and logs
 // a line per organisation whose policy is enabled. An organisation's
 // failure does not stop the others; the job then fails and is retried.

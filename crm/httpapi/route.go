@@ -27,6 +27,8 @@ import (
 //     derived from the input type's tags (path, query, header, Body);
 //   - Location: a create (201) is registered with create, which requires the
 //     new resource's path and sets the header;
+//   - Idempotency-Key: create makes every create safe to repeat (see
+//     idempotent in idempotency.go);
 //   - conditional reads: a GET whose output has an ETag answers 304 to an
 //     If-None-Match naming it (huma's conditional package compares).
 
@@ -72,6 +74,10 @@ func create[I, O any](s *server, op huma.Operation, location func(*O) string, ha
 		created.Headers = map[string]*huma.Header{}
 	}
 	created.Headers["Location"] = &huma.Header{Description: "The new resource's path.", Schema: &huma.Schema{Type: huma.TypeString}}
+	if idempotentRoute[I](op) {
+		handler = idempotent(s, &op, handler)
+		opts = append(opts, fieldAt("idempotencyKey", "header.Idempotency-Key"))
+	}
 	registerRoute(s, op, location, handler, opts)
 }
 

@@ -111,6 +111,11 @@ func Run(t *testing.T, h Harness) {
 		{"EmailRule", testEmailRule},
 		{"FilterIDs", testFilterIDs},
 		{"TemplateKeys", testTemplateKeys},
+		{"Idempotency", testIdempotency},
+		{"IdempotencyAtomic", testIdempotencyAtomic},
+		{"IdempotencyConcurrent", testIdempotencyConcurrent},
+		{"IdempotencyExpiry", testIdempotencyExpiry},
+		{"IdempotencyAnonymise", testIdempotencyAnonymise},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
