@@ -65,3 +65,10 @@ func (p PageRequest) limit(v *validation) int {
 	}
 	return p.Limit
 }
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
