@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/dossiercrm/dossier/crm/i18n"
+	"github.com/nyaruka/phonenumbers"
 )
 
 // CustomerStatus is where a customer stands in the relationship.
@@ -698,4 +699,31 @@ func (s *CustomerService) patchLatest(ctx context.Context, id string, change fun
 		}
 	}
 	return nil, ErrStaleVersion
+}
+
+// parsePhone reads a phone number written in any format the region's
+// numbering plan understands and returns it in E.164.
+func parsePhone(raw, region string) (string, bool) {
+	if region == "" {
+		region = "ZZ" // unknown region: only numbers with a + prefix parse
+	}
+	num, err := phonenumbers.Parse(raw, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164) > 16 {
+		// E.164 allows 15 digits; the metadata of some countries (Germany)
+		// accepts longer ones, which no network routes.
+		return "", false
+	}
+	return e164, true
+}
+
+func (c *core) customerExists(ctx context.Context, st Store, sc scope, id string) error {
+	if !validID(id) {
+		return &notFoundError{what: "customer " + id}
+	}
+	_, err := st.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+	return err
 }

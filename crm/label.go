@@ -632,11 +632,3 @@ func (s *LabelService) label(ctx context.Context, st Store, sc scope, id string)
 	}
 	return nil, &notFoundError{what: "label " + id}
 }
-
-func (c *core) customerExists(ctx context.Context, st Store, sc scope, id string) error {
-	if !validID(id) {
-		return &notFoundError{what: "customer " + id}
-	}
-	_, err := st.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
-	return err
-}

@@ -6,10 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"golang.org/x/text/language"
-
-	"github.com/dossiercrm/dossier/crm/i18n"
 )
 
 // Organisation is one tenant of an installation. Everything else belongs to
@@ -191,38 +187,4 @@ func (c *core) organisation(ctx context.Context, st Store, sc scope) (*Organisat
 		return nil, &notFoundError{what: "organisation " + sc.org}
 	}
 	return org, err
-}
-
-// checkLanguage validates a BCP 47 tag and returns its canonical form.
-func checkLanguage(v *validation, field, tag string) string {
-	if tag == "" {
-		v.add(field, "required", "")
-		return ""
-	}
-	canonical, err := i18n.Canonical(strings.TrimSpace(tag))
-	if err != nil {
-		v.add(field, "language", "")
-		return tag
-	}
-	return canonical
-}
-
-var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
-
-// isCountry reports whether code is an assigned ISO 3166-1 alpha-2 country code.
-func isCountry(code string) bool {
-	if !countryPattern.MatchString(code) {
-		return false
-	}
-	r, err := language.ParseRegion(code)
-	return err == nil && r.IsCountry()
-}
-
-// checkCountry validates an optional ISO 3166-1 alpha-2 code and returns it in upper case.
-func checkCountry(v *validation, field, code string) string {
-	code = strings.ToUpper(strings.TrimSpace(code))
-	if code != "" && !isCountry(code) {
-		v.add(field, "country", "")
-	}
-	return code
 }
