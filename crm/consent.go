@@ -290,7 +290,7 @@ func (s *ConsentService) Purposes(ctx context.Context) ([]ConsentPurpose, error)
 
 // purposes returns the organisation's purposes. Organisations made before
 // purposes existed got the built-in ones from the migration that added them.
-func (s *ConsentService) purposes(ctx context.Context, st Store, sc scope) ([]ConsentPurpose, error) {
+func (s *ConsentService) purposes(ctx context.Context, st ConsentStore, sc scope) ([]ConsentPurpose, error) {
 	return st.ConsentPurposeList(ctx, sc.org)
 }
 
@@ -303,7 +303,7 @@ func (s *ConsentService) Purpose(ctx context.Context, keyOrID string) (*ConsentP
 	return s.purpose(ctx, s.store, sc, keyOrID)
 }
 
-func (s *ConsentService) purpose(ctx context.Context, st Store, sc scope, keyOrID string) (*ConsentPurpose, error) {
+func (s *ConsentService) purpose(ctx context.Context, st ConsentStore, sc scope, keyOrID string) (*ConsentPurpose, error) {
 	ps, err := s.purposes(ctx, st, sc)
 	if err != nil {
 		return nil, err
@@ -553,7 +553,7 @@ func consentEvent(state ConsentState) EventKind {
 }
 
 // stateOf returns the current state of one purpose for a customer.
-func (s *ConsentService) stateOf(ctx context.Context, st Store, sc scope, customerID, purposeID string) (ConsentState, error) {
+func (s *ConsentService) stateOf(ctx context.Context, st ConsentStore, sc scope, customerID, purposeID string) (ConsentState, error) {
 	states, err := st.ConsentStateList(ctx, sc.org, customerID)
 	if err != nil {
 		return "", err
@@ -704,7 +704,7 @@ func (s *ConsentService) States(ctx context.Context, customerID string) ([]Custo
 	return s.states(ctx, s.store, sc, customerID)
 }
 
-func (s *ConsentService) states(ctx context.Context, st Store, sc scope, customerID string) ([]CustomerConsent, error) {
+func (s *ConsentService) states(ctx context.Context, st ConsentStore, sc scope, customerID string) ([]CustomerConsent, error) {
 	ps, err := s.purposes(ctx, st, sc)
 	if err != nil {
 		return nil, err

@@ -720,7 +720,7 @@ func parsePhone(raw, region string) (string, bool) {
 	return e164, true
 }
 
-func (c *core) customerExists(ctx context.Context, st Store, sc scope, id string) error {
+func (c *core) customerExists(ctx context.Context, st CustomerStore, sc scope, id string) error {
 	if !validID(id) {
 		return &notFoundError{what: "customer " + id}
 	}

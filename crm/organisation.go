@@ -181,7 +181,7 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 
 // organisation loads the organisation of a scope, saying clearly when the
 // context names an organisation that does not exist.
-func (c *core) organisation(ctx context.Context, st Store, sc scope) (*Organisation, error) {
+func (c *core) organisation(ctx context.Context, st OrganisationStore, sc scope) (*Organisation, error) {
 	org, err := st.OrganisationGet(ctx, sc.org)
 	if errors.Is(err, ErrNotFound) {
 		return nil, &notFoundError{what: "organisation " + sc.org}

@@ -226,7 +226,7 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 }
 
 // history reads the whole timeline, oldest first.
-func (s *PrivacyService) history(ctx context.Context, tx Store, sc scope, customerID string) ([]HistoryEvent, error) {
+func (s *PrivacyService) history(ctx context.Context, tx HistoryStore, sc scope, customerID string) ([]HistoryEvent, error) {
 	p := HistoryListParams{OrgID: sc.org, CustomerID: customerID, Limit: MaxPageLimit}
 	var all []HistoryEvent
 	for {
