@@ -94,21 +94,22 @@ var (
 		nameContains: func(d *dialect, ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// A quoted phrase in an FTS5 trigram table matches any text that
 			// contains it. SQLite's planner cannot tell a rare text from a
-			// frequent one, so ask the index for up to d.frequentMatches
+			// frequent one, so ask the index for up to frequentMatches
 			// matches first: fewer are the answer itself; that many mean a
 			// frequent text, for which a page in number order is found
 			// sooner by testing customers in that order.
+			frequentMatches := d.frequentMatches
 			phrase := `"` + strings.ReplaceAll(key, `"`, `""`) + `"`
 			var found []int64
 			if err := db.NewRaw("SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH ? LIMIT ?",
-				phrase, d.frequentMatches).Scan(ctx, &found); err != nil {
+				phrase, frequentMatches).Scan(ctx, &found); err != nil {
 				return nil, err
 			}
 			search := db.NewSelect().Table("customer_search").Column("number").Where("org_id = ?", orgID)
 			switch {
 			case len(found) == 0:
 				return q.Where("1 = 0"), nil
-			case len(found) < d.frequentMatches:
+			case len(found) < frequentMatches:
 				return q.Where(alias+".number IN (?)", search.Where("search_id IN (?)", bun.In(found))), nil
 			case pageOrder:
 				return q.Where("EXISTS (SELECT 1 FROM customer_search AS s WHERE s.org_id = ? AND s.number = "+alias+".number"+
