@@ -7,14 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
-
-	"golang.org/x/text/language"
 )
 
 // The built-in consent purposes every organisation starts with (C5). An
@@ -127,22 +123,6 @@ type ConsentPurposePatch struct {
 	// LegalBasis changes who mailing selections take from then on; the
 	// consent log keeps its meaning.
 	LegalBasis *LegalBasis `json:"legalBasis,omitempty" validate:"omitempty,oneof=consent legitimate_interest"`
-}
-
-// ConsentWording is one version of the text shown to a customer when asking
-// for a consent. A wording is never changed: new text is a new version, and
-// a consent record points at the exact wording its customer saw.
-type ConsentWording struct {
-	ID        string `json:"id"`
-	PurposeID string `json:"purposeId"`
-	// Language (BCP 47) of the text.
-	Language string `json:"language"`
-	// Version counts the wordings of the purpose in this language from 1.
-	Version int    `json:"version"`
-	Text    string `json:"text"`
-	// SHA256 is the hex SHA-256 of Text: proof that the text is unchanged.
-	SHA256    string    `json:"sha256"`
-	CreatedAt time.Time `json:"createdAt"`
 }
 
 // Evidence is what a consent was given or withdrawn with, kept as proof.
@@ -299,21 +279,6 @@ func defaultPurposes(now time.Time) []ConsentPurpose {
 	return out
 }
 
-// defaultWordings are the first wordings of the built-in purposes ps:
-// version 1 in each language of builtInWordings.
-func defaultWordings(ps []ConsentPurpose, now time.Time) []*ConsentWording {
-	var out []*ConsentWording
-	for _, p := range ps {
-		texts := builtInWordings[p.Key]
-		for _, lang := range slices.Sorted(maps.Keys(texts)) {
-			sum := sha256.Sum256([]byte(texts[lang]))
-			out = append(out, &ConsentWording{ID: newID(), PurposeID: p.ID, Language: lang, Version: 1,
-				Text: texts[lang], SHA256: hex.EncodeToString(sum[:]), CreatedAt: now})
-		}
-	}
-	return out
-}
-
 // Purposes returns the organisation's consent purposes in display order.
 func (s *ConsentService) Purposes(ctx context.Context) ([]ConsentPurpose, error) {
 	sc, err := readScope(ctx)
@@ -325,7 +290,7 @@ func (s *ConsentService) Purposes(ctx context.Context) ([]ConsentPurpose, error)
 
 // purposes returns the organisation's purposes. Organisations made before
 // purposes existed got the built-in ones from the migration that added them.
-func (s *ConsentService) purposes(ctx context.Context, st Store, sc scope) ([]ConsentPurpose, error) {
+func (s *ConsentService) purposes(ctx context.Context, st ConsentStore, sc scope) ([]ConsentPurpose, error) {
 	return st.ConsentPurposeList(ctx, sc.org)
 }
 
@@ -338,7 +303,7 @@ func (s *ConsentService) Purpose(ctx context.Context, keyOrID string) (*ConsentP
 	return s.purpose(ctx, s.store, sc, keyOrID)
 }
 
-func (s *ConsentService) purpose(ctx context.Context, st Store, sc scope, keyOrID string) (*ConsentPurpose, error) {
+func (s *ConsentService) purpose(ctx context.Context, st ConsentStore, sc scope, keyOrID string) (*ConsentPurpose, error) {
 	ps, err := s.purposes(ctx, st, sc)
 	if err != nil {
 		return nil, err
@@ -420,76 +385,6 @@ func (s *ConsentService) UpdatePurpose(ctx context.Context, keyOrID string, patc
 	return p, nil
 }
 
-// SetWording makes text the purpose's current wording in a language. The
-// same text as the current wording returns that wording; other text becomes
-// the next version. Earlier versions stay: records point at them.
-func (s *ConsentService) SetWording(ctx context.Context, purposeKeyOrID, lang, text string) (*ConsentWording, error) {
-	sc, err := writeScope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	v := newValidation(sc.lang)
-	lang = checkLanguage(v, "language", lang)
-	clean, code := cleanText(text, true)
-	text = strings.TrimSpace(clean)
-	switch {
-	case code != "":
-		v.add("text", code, "")
-	case text == "":
-		v.add("text", "required", "")
-	case utf8.RuneCountInString(text) > 20000:
-		v.add("text", "max", "20000")
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	var out *ConsentWording
-	err = s.store.InTx(ctx, func(tx Store) error {
-		p, err := s.purpose(ctx, tx, sc, purposeKeyOrID)
-		if err != nil {
-			return err
-		}
-		ws, err := tx.ConsentWordingList(ctx, sc.org, p.ID)
-		if err != nil {
-			return err
-		}
-		version := 1
-		for i := range ws { // newest version first per language
-			if ws[i].Language == lang {
-				if ws[i].Text == text {
-					out = &ws[i]
-					return nil
-				}
-				version = ws[i].Version + 1
-				break
-			}
-		}
-		sum := sha256.Sum256([]byte(text))
-		out = &ConsentWording{
-			ID: newID(), PurposeID: p.ID, Language: lang, Version: version, Text: text,
-			SHA256: hex.EncodeToString(sum[:]), CreatedAt: s.now(),
-		}
-		return tx.ConsentWordingInsert(ctx, sc.org, out)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// Wordings returns every wording of a purpose, newest version first per language.
-func (s *ConsentService) Wordings(ctx context.Context, purposeKeyOrID string) ([]ConsentWording, error) {
-	sc, err := readScope(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.purpose(ctx, s.store, sc, purposeKeyOrID)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.ConsentWordingList(ctx, sc.org, p.ID)
-}
-
 // Give records that the customer granted consent for in.Purpose. Without
 // a WordingID the record points at the purpose's latest wording in the
 // customer's language (else its base language, the organisation's
@@ -561,14 +456,6 @@ func (s *ConsentService) checkInput(sc scope, in *ConsentInput, state ConsentSta
 			v.add("noWording", "customerSide", "")
 		}
 	}
-	return v.err()
-}
-
-// wordingNeeded is the refusal of a grant or sign-up that cannot point at
-// a wording.
-func wordingNeeded(sc scope) error {
-	v := newValidation(sc.lang)
-	v.add("wordingId", "wordingNeeded", "")
 	return v.err()
 }
 
@@ -666,7 +553,7 @@ func consentEvent(state ConsentState) EventKind {
 }
 
 // stateOf returns the current state of one purpose for a customer.
-func (s *ConsentService) stateOf(ctx context.Context, st Store, sc scope, customerID, purposeID string) (ConsentState, error) {
+func (s *ConsentService) stateOf(ctx context.Context, st ConsentStore, sc scope, customerID, purposeID string) (ConsentState, error) {
 	states, err := st.ConsentStateList(ctx, sc.org, customerID)
 	if err != nil {
 		return "", err
@@ -677,45 +564,6 @@ func (s *ConsentService) stateOf(ctx context.Context, st Store, sc scope, custom
 		}
 	}
 	return ConsentNever, nil
-}
-
-// wordingFor finds the wording a record points at: the one named, or the
-// latest in the customer's language along the fallback chain.
-func (s *ConsentService) wordingFor(ctx context.Context, tx Store, sc scope, cust *Customer, p *ConsentPurpose, id string) (*ConsentWording, error) {
-	ws, err := tx.ConsentWordingList(ctx, sc.org, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	if id != "" {
-		for i := range ws {
-			if ws[i].ID == id {
-				return &ws[i], nil
-			}
-		}
-		v := newValidation(sc.lang)
-		v.add("wordingId", "unknown", "")
-		return nil, v.err()
-	}
-	if len(ws) == 0 {
-		return nil, nil
-	}
-	org, err := s.organisation(ctx, tx, sc)
-	if err != nil {
-		return nil, err
-	}
-	chain := []string{cust.Language}
-	if base, _ := language.Make(cust.Language).Base(); base.String() != cust.Language {
-		chain = append(chain, base.String())
-	}
-	chain = append(chain, org.DefaultLanguage)
-	for _, lang := range chain {
-		for i := range ws { // newest version first per language
-			if ws[i].Language == lang {
-				return &ws[i], nil
-			}
-		}
-	}
-	return &ws[0], nil
 }
 
 // RequestConfirmation starts a double opt-in sign-up: it appends a pending
@@ -856,7 +704,7 @@ func (s *ConsentService) States(ctx context.Context, customerID string) ([]Custo
 	return s.states(ctx, s.store, sc, customerID)
 }
 
-func (s *ConsentService) states(ctx context.Context, st Store, sc scope, customerID string) ([]CustomerConsent, error) {
+func (s *ConsentService) states(ctx context.Context, st ConsentStore, sc scope, customerID string) ([]CustomerConsent, error) {
 	ps, err := s.purposes(ctx, st, sc)
 	if err != nil {
 		return nil, err
@@ -892,109 +740,6 @@ func (s *ConsentService) exists(ctx context.Context, sc scope, customerID string
 	}
 	_, err := s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: customerID})
 	return err
-}
-
-// MailingRecipient is one customer a mailing may go to, with the address
-// for the purpose's channel.
-type MailingRecipient struct {
-	CustomerID string `json:"customerId"`
-	Number     int64  `json:"number"`
-	Name       string `json:"name"`
-	Language   string `json:"language"`
-	// Email is set for e-mail purposes, Address for post, Phone for SMS.
-	Email   string   `json:"email,omitempty"`
-	Address *Address `json:"address,omitempty"`
-	Phone   string   `json:"phone,omitempty"`
-}
-
-// MailingSelectionParams says who a mailing is for.
-type MailingSelectionParams struct {
-	// SegmentID names a saved segment; empty with a zero Filter means every customer.
-	SegmentID string
-	// Filter is used when SegmentID is empty.
-	Filter CustomerFilter
-	// Purpose is the key of the purpose the mailing serves ("newsletter").
-	Purpose string
-	// PageSize is how many customers are read at a time (default 500).
-	PageSize int
-}
-
-// MailingSelection calls fn for every customer of the segment (or filter)
-// that may be contacted for the purpose: granted, when the purpose's legal
-// basis is consent (opt-in), or not withdrawn, when it is legitimate
-// interest (opt-out); not opted out of mailings; not anonymised; and with a
-// usable address for the purpose's channel. The database does all of the
-// selecting, a page at a time in customer-number order, so memory stays
-// the same for any number of customers and the walk never skips or repeats
-// one while customers are added. An opt-in walk is led by the index of
-// granted consents; an opt-out walk reads the customers with an address
-// for the channel in number order (for post from an index of just those)
-// and probes the index of withdrawals for each.
-func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectionParams, fn func(MailingRecipient) error) error {
-	sc, err := readScope(ctx)
-	if err != nil {
-		return err
-	}
-	f := p.Filter
-	if p.SegmentID != "" {
-		seg, err := s.segments.Get(ctx, p.SegmentID)
-		if err != nil {
-			return err
-		}
-		f = seg.Filter
-	}
-	purpose, err := s.purpose(ctx, s.store, sc, p.Purpose)
-	if errors.Is(err, ErrNotFound) {
-		v := newValidation(sc.lang)
-		v.add("purpose", "unknown", "")
-		return v.err()
-	}
-	if err != nil {
-		return err
-	}
-	if p.PageSize == 0 {
-		p.PageSize = MaxPageLimit
-	}
-	f.Sort = SortNumber
-	state := ConsentGranted
-	if purpose.LegalBasis == LegalBasisLegitimateInterest {
-		state = ConsentNotWithdrawn
-	}
-	f.Consents = append(slices.Clip(f.Consents), ConsentCondition{Purpose: purpose.Key, State: state})
-	reach := reachFilter{channel: purpose.Channel, notWithdrawn: PurposeMailings}
-	return s.customers.each(ctx, f, reach, p.PageSize, func(c *Customer) error {
-		r := MailingRecipient{CustomerID: c.ID, Number: c.Number, Name: c.DisplayName(), Language: c.Language}
-		switch purpose.Channel {
-		case ChannelEmail:
-			r.Email = c.Email
-			if r.Email == "" {
-				r.Email = c.LoginEmail
-			}
-		case ChannelPost:
-			a := c.Address
-			r.Address = &a
-		case ChannelSMS:
-			// The store selected customers with a number; a mobile one is preferred.
-			for i, ph := range c.Phones {
-				if i == 0 || ph.Kind == PhoneMobile {
-					r.Phone = ph.Number
-				}
-				if ph.Kind == PhoneMobile {
-					break
-				}
-			}
-		}
-		return fn(r)
-	})
-}
-
-// reachFilter is what a mailing selection adds to a customer filter
-// besides the purpose's own condition: the customers reachable on a
-// channel, not anonymised, and who did not withdraw the notWithdrawn
-// purpose (mailings).
-type reachFilter struct {
-	channel      ConsentChannel
-	notWithdrawn string
 }
 
 // recordContactFlags writes the consent records that changed NoPost and

@@ -1,5 +1,18 @@
 package crm
 
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/language"
+)
+
 // builtInWordings are the texts every new organisation starts with for its
 // built-in purposes, in English, Dutch, German, French and Polish. A
 // migration (20261127000001) gives them to organisations made before: any
@@ -48,4 +61,152 @@ var builtInWordings = map[string]map[string]string{
 		"fr": "Vous pouvez me tenir informé de vos offres et actualités par vos envois. Je peux m'opposer à tout moment à tous vos envois.",
 		"pl": "Możecie informować mnie o swoich ofertach i nowościach w wysyłkach. W każdej chwili mogę wnieść sprzeciw wobec wszystkich wysyłek.",
 	},
+}
+
+// ConsentWording is one version of the text shown to a customer when asking
+// for a consent. A wording is never changed: new text is a new version, and
+// a consent record points at the exact wording its customer saw.
+type ConsentWording struct {
+	ID        string `json:"id"`
+	PurposeID string `json:"purposeId"`
+	// Language (BCP 47) of the text.
+	Language string `json:"language"`
+	// Version counts the wordings of the purpose in this language from 1.
+	Version int    `json:"version"`
+	Text    string `json:"text"`
+	// SHA256 is the hex SHA-256 of Text: proof that the text is unchanged.
+	SHA256    string    `json:"sha256"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// defaultWordings are the first wordings of the built-in purposes ps:
+// version 1 in each language of builtInWordings.
+func defaultWordings(ps []ConsentPurpose, now time.Time) []*ConsentWording {
+	var out []*ConsentWording
+	for _, p := range ps {
+		texts := builtInWordings[p.Key]
+		for _, lang := range slices.Sorted(maps.Keys(texts)) {
+			sum := sha256.Sum256([]byte(texts[lang]))
+			out = append(out, &ConsentWording{ID: newID(), PurposeID: p.ID, Language: lang, Version: 1,
+				Text: texts[lang], SHA256: hex.EncodeToString(sum[:]), CreatedAt: now})
+		}
+	}
+	return out
+}
+
+// SetWording makes text the purpose's current wording in a language. The
+// same text as the current wording returns that wording; other text becomes
+// the next version. Earlier versions stay: records point at them.
+func (s *ConsentService) SetWording(ctx context.Context, purposeKeyOrID, lang, text string) (*ConsentWording, error) {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := newValidation(sc.lang)
+	lang = checkLanguage(v, "language", lang)
+	clean, code := cleanText(text, true)
+	text = strings.TrimSpace(clean)
+	switch {
+	case code != "":
+		v.add("text", code, "")
+	case text == "":
+		v.add("text", "required", "")
+	case utf8.RuneCountInString(text) > 20000:
+		v.add("text", "max", "20000")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var out *ConsentWording
+	err = s.store.InTx(ctx, func(tx Store) error {
+		p, err := s.purpose(ctx, tx, sc, purposeKeyOrID)
+		if err != nil {
+			return err
+		}
+		ws, err := tx.ConsentWordingList(ctx, sc.org, p.ID)
+		if err != nil {
+			return err
+		}
+		version := 1
+		for i := range ws { // newest version first per language
+			if ws[i].Language == lang {
+				if ws[i].Text == text {
+					out = &ws[i]
+					return nil
+				}
+				version = ws[i].Version + 1
+				break
+			}
+		}
+		sum := sha256.Sum256([]byte(text))
+		out = &ConsentWording{
+			ID: newID(), PurposeID: p.ID, Language: lang, Version: version, Text: text,
+			SHA256: hex.EncodeToString(sum[:]), CreatedAt: s.now(),
+		}
+		return tx.ConsentWordingInsert(ctx, sc.org, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Wordings returns every wording of a purpose, newest version first per language.
+func (s *ConsentService) Wordings(ctx context.Context, purposeKeyOrID string) ([]ConsentWording, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.purpose(ctx, s.store, sc, purposeKeyOrID)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ConsentWordingList(ctx, sc.org, p.ID)
+}
+
+// wordingNeeded is the refusal of a grant or sign-up that cannot point at
+// a wording.
+func wordingNeeded(sc scope) error {
+	v := newValidation(sc.lang)
+	v.add("wordingId", "wordingNeeded", "")
+	return v.err()
+}
+
+// wordingFor finds the wording a record points at: the one named, or the
+// latest in the customer's language along the fallback chain.
+func (s *ConsentService) wordingFor(ctx context.Context, tx Store, sc scope, cust *Customer, p *ConsentPurpose, id string) (*ConsentWording, error) {
+	ws, err := tx.ConsentWordingList(ctx, sc.org, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if id != "" {
+		for i := range ws {
+			if ws[i].ID == id {
+				return &ws[i], nil
+			}
+		}
+		v := newValidation(sc.lang)
+		v.add("wordingId", "unknown", "")
+		return nil, v.err()
+	}
+	if len(ws) == 0 {
+		return nil, nil
+	}
+	org, err := s.organisation(ctx, tx, sc)
+	if err != nil {
+		return nil, err
+	}
+	chain := []string{cust.Language}
+	if base, _ := language.Make(cust.Language).Base(); base.String() != cust.Language {
+		chain = append(chain, base.String())
+	}
+	chain = append(chain, org.DefaultLanguage)
+	for _, lang := range chain {
+		for i := range ws { // newest version first per language
+			if ws[i].Language == lang {
+				return &ws[i], nil
+			}
+		}
+	}
+	return &ws[0], nil
 }

@@ -11,9 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/unicode/norm"
-
-	"github.com/dossiercrm/dossier/crm/i18n"
+	"github.com/nyaruka/phonenumbers"
 )
 
 // CustomerStatus is where a customer stands in the relationship.
@@ -600,45 +598,6 @@ func (s *CustomerService) check(sc scope, org *Organisation, defs []CustomFieldD
 	return f, v.err()
 }
 
-// EmailKey is the form in which e-mail addresses are compared: trimmed,
-// lower case and in Unicode normalisation form C, so that "É" written as
-// one code point or as "E" and a combining accent is the same address.
-// Addresses are stored as given (in NFC, like all text).
-func EmailKey(email string) string {
-	return norm.NFC.String(strings.ToLower(strings.TrimSpace(email)))
-}
-
-// NameKeys returns the search keys under which name search finds a customer:
-// for the full name "Anna van der Berg" every suffix that starts a word
-// ("anna van der berg", "van der berg", "der berg", "berg"), the name with
-// the last name first ("van der berg anna"), and the company's suffixes,
-// each also in the other spellings of i18n.SearchKeys ("Jean-Luc" as
-// "jeanluc", "Müller" as "mueller"). A prefix search over these keys finds
-// a customer by any name part, in either order, without regard to case,
-// accents or apostrophes.
-func NameKeys(c *CustomerFields) []string {
-	var keys []string
-	seen := map[string]bool{}
-	addSuffixes := func(s string) {
-		for _, key := range i18n.SearchKeys(s) {
-			words := strings.Fields(key)
-			for i := range words {
-				k := strings.Join(words[i:], " ")
-				if !seen[k] {
-					seen[k] = true
-					keys = append(keys, k)
-				}
-			}
-		}
-	}
-	addSuffixes(c.FirstName + " " + c.MiddleName + " " + c.LastName)
-	if c.FirstName != "" && c.LastName != "" {
-		addSuffixes(c.MiddleName + " " + c.LastName + " " + c.FirstName)
-	}
-	addSuffixes(c.Company)
-	return keys
-}
-
 // AddAltEmail adds an alternative e-mail address to a customer. Unlike
 // Update it needs no version: adding one address cannot overwrite anyone
 // else's change. An address the customer already has (compared without
@@ -698,4 +657,31 @@ func (s *CustomerService) patchLatest(ctx context.Context, id string, change fun
 		}
 	}
 	return nil, ErrStaleVersion
+}
+
+// parsePhone reads a phone number written in any format the region's
+// numbering plan understands and returns it in E.164.
+func parsePhone(raw, region string) (string, bool) {
+	if region == "" {
+		region = "ZZ" // unknown region: only numbers with a + prefix parse
+	}
+	num, err := phonenumbers.Parse(raw, region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if len(e164) > 16 {
+		// E.164 allows 15 digits; the metadata of some countries (Germany)
+		// accepts longer ones, which no network routes.
+		return "", false
+	}
+	return e164, true
+}
+
+func (c *core) customerExists(ctx context.Context, st CustomerStore, sc scope, id string) error {
+	if !validID(id) {
+		return &notFoundError{what: "customer " + id}
+	}
+	_, err := st.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+	return err
 }

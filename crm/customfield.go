@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // FieldType is the type of a custom field's values.
@@ -338,23 +336,4 @@ func normaliseCustomValue(v *validation, field string, def *CustomFieldDefinitio
 		}
 	}
 	return s, true
-}
-
-// parsePhone reads a phone number written in any format the region's
-// numbering plan understands and returns it in E.164.
-func parsePhone(raw, region string) (string, bool) {
-	if region == "" {
-		region = "ZZ" // unknown region: only numbers with a + prefix parse
-	}
-	num, err := phonenumbers.Parse(raw, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", false
-	}
-	e164 := phonenumbers.Format(num, phonenumbers.E164)
-	if len(e164) > 16 {
-		// E.164 allows 15 digits; the metadata of some countries (Germany)
-		// accepts longer ones, which no network routes.
-		return "", false
-	}
-	return e164, true
 }

@@ -86,3 +86,24 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	*d = p
 	return nil
 }
+
+// minDate and maxDate bound every date the library accepts: what both
+// databases store and what "YYYY-MM-DD" can write.
+var (
+	minDate = Date{Year: 1, Month: time.January, Day: 1}
+	maxDate = Date{Year: 9999, Month: time.December, Day: 31}
+)
+
+// validDate reports the rule d breaks ("dateRange", "date"), or "".
+func validDate(d Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	if d.Before(minDate) || d.After(maxDate) || d.Year < 1 || d.Year > 9999 {
+		return "dateRange"
+	}
+	if DateOf(d.Time()) != d {
+		return "date" // February 30 and friends
+	}
+	return ""
+}

@@ -1,7 +1,6 @@
 package crm
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -509,22 +508,4 @@ func (s *DocumentService) Attributes(ctx context.Context) ([]DocumentAttribute, 
 	}
 	attrs, err := s.store.DocumentAttributeList(ctx, sc.org)
 	return nonNil(attrs), err
-}
-
-// readAll reads a document's contents whole (for attachments).
-func (s *DocumentService) readAll(ctx context.Context, orgID string, d *Document) ([]byte, error) {
-	blobs, err := s.blobs()
-	if err != nil {
-		return nil, err
-	}
-	rc, err := blobs.Open(ctx, blobKey(orgID, d.SHA256))
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, rc); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

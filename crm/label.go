@@ -293,7 +293,7 @@ func (s *LabelService) Of(ctx context.Context, customerID string) ([]CustomerLab
 }
 
 // of returns the labels a customer carries today, read from st.
-func (s *LabelService) of(ctx context.Context, st Store, sc scope, customerID string) ([]CustomerLabel, error) {
+func (s *LabelService) of(ctx context.Context, st LabelStore, sc scope, customerID string) ([]CustomerLabel, error) {
 	labels, err := st.LabelList(ctx, sc.org)
 	if err != nil {
 		return nil, err
@@ -375,7 +375,7 @@ func (s *LabelService) UseBenefit(ctx context.Context, customerID, labelID, note
 // carries reports whether the customer carries the label on day d: a
 // direct assignment gives an empty Membership, an active membership itself;
 // nil when it does not carry it.
-func (s *LabelService) carries(ctx context.Context, st Store, sc scope, customerID, labelID string, d Date) (*Membership, error) {
+func (s *LabelService) carries(ctx context.Context, st LabelStore, sc scope, customerID, labelID string, d Date) (*Membership, error) {
 	links, err := st.CustomerLabelList(ctx, sc.org, customerID)
 	if err != nil {
 		return nil, err
@@ -620,7 +620,7 @@ func (s *LabelService) onCustomer(ctx context.Context, customerID string, change
 	})
 }
 
-func (s *LabelService) label(ctx context.Context, st Store, sc scope, id string) (*Label, error) {
+func (s *LabelService) label(ctx context.Context, st LabelStore, sc scope, id string) (*Label, error) {
 	labels, err := st.LabelList(ctx, sc.org)
 	if err != nil {
 		return nil, err
@@ -631,12 +631,4 @@ func (s *LabelService) label(ctx context.Context, st Store, sc scope, id string)
 		}
 	}
 	return nil, &notFoundError{what: "label " + id}
-}
-
-func (c *core) customerExists(ctx context.Context, st Store, sc scope, id string) error {
-	if !validID(id) {
-		return &notFoundError{what: "customer " + id}
-	}
-	_, err := st.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
-	return err
 }

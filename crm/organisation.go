@@ -6,10 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-
-	"golang.org/x/text/language"
-
-	"github.com/dossiercrm/dossier/crm/i18n"
 )
 
 // Organisation is one tenant of an installation. Everything else belongs to
@@ -185,44 +181,10 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 
 // organisation loads the organisation of a scope, saying clearly when the
 // context names an organisation that does not exist.
-func (c *core) organisation(ctx context.Context, st Store, sc scope) (*Organisation, error) {
+func (c *core) organisation(ctx context.Context, st OrganisationStore, sc scope) (*Organisation, error) {
 	org, err := st.OrganisationGet(ctx, sc.org)
 	if errors.Is(err, ErrNotFound) {
 		return nil, &notFoundError{what: "organisation " + sc.org}
 	}
 	return org, err
-}
-
-// checkLanguage validates a BCP 47 tag and returns its canonical form.
-func checkLanguage(v *validation, field, tag string) string {
-	if tag == "" {
-		v.add(field, "required", "")
-		return ""
-	}
-	canonical, err := i18n.Canonical(strings.TrimSpace(tag))
-	if err != nil {
-		v.add(field, "language", "")
-		return tag
-	}
-	return canonical
-}
-
-var countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
-
-// isCountry reports whether code is an assigned ISO 3166-1 alpha-2 country code.
-func isCountry(code string) bool {
-	if !countryPattern.MatchString(code) {
-		return false
-	}
-	r, err := language.ParseRegion(code)
-	return err == nil && r.IsCountry()
-}
-
-// checkCountry validates an optional ISO 3166-1 alpha-2 code and returns it in upper case.
-func checkCountry(v *validation, field, code string) string {
-	code = strings.ToUpper(strings.TrimSpace(code))
-	if code != "" && !isCountry(code) {
-		v.add(field, "country", "")
-	}
-	return code
 }

@@ -65,3 +65,12 @@ func (p PageRequest) limit(v *validation) int {
 	}
 	return p.Limit
 }
+
+// nonNil returns s, or an empty slice for nil, so that a list without
+// items is written as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -276,7 +276,7 @@ func (s *PointService) write(ctx context.Context, customerID string, kind PointK
 
 // repeated returns the transaction an idempotency key already wrote, nil
 // when the key is new, or ErrConflict when it was used for another call.
-func (s *PointService) repeated(ctx context.Context, st Store, sc scope, key, hash string) (*PointTransaction, error) {
+func (s *PointService) repeated(ctx context.Context, st PointStore, sc scope, key, hash string) (*PointTransaction, error) {
 	first, err := st.PointTransactionByKey(ctx, sc.org, key)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
@@ -292,7 +292,7 @@ func (s *PointService) repeated(ctx context.Context, st Store, sc scope, key, ha
 }
 
 // plan works out the transaction's allocations, refusing overdrafts.
-func (s *PointService) plan(ctx context.Context, tx Store, sc scope, t *PointTransaction, today Date) ([]PointAllocation, error) {
+func (s *PointService) plan(ctx context.Context, tx PointStore, sc scope, t *PointTransaction, today Date) ([]PointAllocation, error) {
 	switch {
 	case t.Kind == PointsAward, t.Kind == PointsCorrect && t.Points > 0:
 		return nil, nil // a new lot
@@ -308,7 +308,7 @@ func (s *PointService) plan(ctx context.Context, tx Store, sc scope, t *PointTra
 
 // take allocates n points to debit t from the available lots, preferring
 // the lot first (when set), then soonest expiry first.
-func (s *PointService) take(ctx context.Context, tx Store, sc scope, t *PointTransaction, n int64, first string, today Date) ([]PointAllocation, error) {
+func (s *PointService) take(ctx context.Context, tx PointStore, sc scope, t *PointTransaction, n int64, first string, today Date) ([]PointAllocation, error) {
 	lots, err := tx.PointLots(ctx, sc.org, t.CustomerID)
 	if err != nil {
 		return nil, err
@@ -345,7 +345,7 @@ func lotAvailable(l *PointLot, today Date) bool {
 	return (l.AvailableFrom == nil || !today.Before(*l.AvailableFrom)) && (l.ExpiresOn == nil || !today.After(*l.ExpiresOn))
 }
 
-func (s *PointService) planReversal(ctx context.Context, tx Store, sc scope, t *PointTransaction, today Date) ([]PointAllocation, error) {
+func (s *PointService) planReversal(ctx context.Context, tx PointStore, sc scope, t *PointTransaction, today Date) ([]PointAllocation, error) {
 	orig, err := tx.PointTransactionGet(ctx, sc.org, t.Reverses)
 	if errors.Is(err, ErrNotFound) || (err == nil && orig.CustomerID != t.CustomerID) {
 		return nil, &notFoundError{what: "point transaction " + t.Reverses + " of this customer"}
@@ -415,7 +415,7 @@ func (s *PointService) Balance(ctx context.Context, customerID string) (*PointBa
 	return s.balance(ctx, s.store, sc, customerID)
 }
 
-func (s *PointService) balance(ctx context.Context, st Store, sc scope, customerID string) (*PointBalance, error) {
+func (s *PointService) balance(ctx context.Context, st PointStore, sc scope, customerID string) (*PointBalance, error) {
 	lots, err := st.PointLots(ctx, sc.org, customerID)
 	if err != nil {
 		return nil, err

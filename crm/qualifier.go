@@ -359,7 +359,7 @@ func (s *QualifierService) change(ctx context.Context, customerID string, ids []
 }
 
 // of returns the definitions a customer carries, in display order.
-func (s *QualifierService) of(ctx context.Context, st Store, sc scope, customerID string) ([]Qualifier, error) {
+func (s *QualifierService) of(ctx context.Context, st QualifierStore, sc scope, customerID string) ([]Qualifier, error) {
 	defs, err := st.QualifierList(ctx, sc.org, s.kind)
 	if err != nil {
 		return nil, err
@@ -377,7 +377,7 @@ func (s *QualifierService) of(ctx context.Context, st Store, sc scope, customerI
 	return out, nil
 }
 
-func (s *QualifierService) find(ctx context.Context, st Store, sc scope, id string) (*Qualifier, error) {
+func (s *QualifierService) find(ctx context.Context, st QualifierStore, sc scope, id string) (*Qualifier, error) {
 	defs, err := st.QualifierList(ctx, sc.org, s.kind)
 	if err != nil {
 		return nil, err

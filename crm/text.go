@@ -41,13 +41,6 @@ var (
 	timeType = reflect.TypeFor[time.Time]()
 )
 
-// minDate and maxDate bound every date the library accepts: what both
-// databases store and what "YYYY-MM-DD" can write.
-var (
-	minDate = Date{Year: 1, Month: time.January, Day: 1}
-	maxDate = Date{Year: 9999, Month: time.December, Day: 31}
-)
-
 // cleanText checks one text and returns it in NFC, or the code of the rule
 // it breaks ("utf8", "control"). multiline allows tab and line breaks.
 func cleanText(s string, multiline bool) (string, string) {
@@ -86,20 +79,6 @@ func cleanText(s string, multiline bool) (string, string) {
 		s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 	}
 	return norm.NFC.String(s), ""
-}
-
-// validDate reports the rule d breaks ("dateRange", "date"), or "".
-func validDate(d Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	if d.Before(minDate) || d.After(maxDate) || d.Year < 1 || d.Year > 9999 {
-		return "dateRange"
-	}
-	if DateOf(d.Time()) != d {
-		return "date" // February 30 and friends
-	}
-	return ""
 }
 
 // checkText checks and normalises every text, date and time in the value

@@ -290,7 +290,7 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 	}
 	if p.NameContains != "" {
 		var err error
-		if q, err = s.dialect.nameContains(ctx, s.db, q, c, p.OrgID, p.NameContains, pageOrder); err != nil {
+		if q, err = s.dialect.nameContains(&s.dialect, ctx, s.db, q, c, p.OrgID, p.NameContains, pageOrder); err != nil {
 			return nil, interpretError(err)
 		}
 	}

@@ -22,7 +22,18 @@ type dialect struct {
 	// contains key (a search key of at least three characters). pageOrder
 	// says q reads customers in number order up to a page, so a plan that
 	// reads customers in that order and stops early may serve best.
-	nameContains func(ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error)
+	// It gets the dialect it belongs to, for the knobs below (on a DB's
+	// own copy, which a test may set).
+	nameContains func(d *dialect, ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error)
+	// frequentMatches is how many trigram matches make a text "frequent" on
+	// SQLite: from there, reading customers in number order and testing each
+	// text finds a page sooner than collecting every match. Walking costs about
+	// page size / density tests, collecting one step per match, so the two meet
+	// near the square root of page size times customers: at a million
+	// customers, texts with 2,400 to 3,300 matches took 35 to 45 ms by walking
+	// and 13 ms by collecting, while collecting 10,000 cost frequent texts more
+	// than walking did. PostgreSQL's planner weighs matches itself (unused).
+	frequentMatches int
 	// drivenJoin joins customers to the links that lead a page so that the
 	// links are read first: SQLite keeps the order of a CROSS JOIN,
 	// PostgreSQL's planner orders joins itself (and has no CROSS JOIN ... ON).
@@ -50,16 +61,6 @@ type dialect struct {
 	probeFence string
 }
 
-// frequentMatches is how many trigram matches make a text "frequent" on
-// SQLite: from there, reading customers in number order and testing each
-// text finds a page sooner than collecting every match. Walking costs about
-// page size / density tests, collecting one step per match, so the two meet
-// near the square root of page size times customers: at a million
-// customers, texts with 2,400 to 3,300 matches took 35 to 45 ms by walking
-// and 13 ms by collecting, while collecting 10,000 cost frequent texts more
-// than walking did.
-var frequentMatches = 5000
-
 var (
 	postgresDialect = dialect{
 		name:            "postgres",
@@ -70,7 +71,7 @@ var (
 		boundBothSides:  true,
 		languageAsRange: true,
 		probeFence:      " OFFSET 0",
-		nameContains: func(_ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
+		nameContains: func(_ *dialect, _ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
 			// the search rows in number order (customer_search_number_idx).
@@ -86,16 +87,18 @@ var (
 		},
 	}
 	sqliteDialect = dialect{
-		name:       "sqlite",
-		migrations: "migrations/sqlite",
-		drivenJoin: "CROSS JOIN",
-		nameContains: func(ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
+		name:            "sqlite",
+		migrations:      "migrations/sqlite",
+		drivenJoin:      "CROSS JOIN",
+		frequentMatches: 5000,
+		nameContains: func(d *dialect, ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// A quoted phrase in an FTS5 trigram table matches any text that
 			// contains it. SQLite's planner cannot tell a rare text from a
 			// frequent one, so ask the index for up to frequentMatches
 			// matches first: fewer are the answer itself; that many mean a
 			// frequent text, for which a page in number order is found
 			// sooner by testing customers in that order.
+			frequentMatches := d.frequentMatches
 			phrase := `"` + strings.ReplaceAll(key, `"`, `""`) + `"`
 			var found []int64
 			if err := db.NewRaw("SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH ? LIMIT ?",

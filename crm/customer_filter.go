@@ -436,36 +436,3 @@ func (s *CustomerService) each(ctx context.Context, f CustomerFilter, reach reac
 		p.AfterNumber = items[len(items)-1].Number
 	}
 }
-
-// SortKey is the key that orders a customer in SortName order for an
-// organisation whose language is lang. Stores keep it with the customer;
-// bulk loaders compute it with this function.
-func SortKey(lang string, f *CustomerFields) []byte { return i18n.SortKeyParts(lang, sortName(f)...) }
-
-// sortName is what a customer sorts by in SortName order: last name, then
-// first name, then middle name, each compared whole before the next (all
-// the "Müller"s together, ordered by first name); without a last name the
-// first name leads; the company for customers without a name.
-func sortName(f *CustomerFields) []string {
-	var parts []string
-	for _, p := range []string{f.LastName, f.FirstName, f.MiddleName} {
-		if p = strings.Join(strings.Fields(p), " "); p != "" {
-			parts = append(parts, p)
-		}
-	}
-	if len(parts) == 0 {
-		return []string{strings.Join(strings.Fields(f.Company), " ")}
-	}
-	return parts
-}
-
-// searchTextSeparator separates the spellings in a SearchText. A search key
-// never holds it, so no contains-search matches across two spellings.
-const searchTextSeparator = " | "
-
-// SearchText is the text contains-search looks in: the full name and the
-// company as a search key (i18n.SearchKey), followed by its other
-// spellings (i18n.SearchKeys: "jeanluc", "mueller").
-func SearchText(f *CustomerFields) string {
-	return strings.Join(i18n.SearchKeys(f.FirstName+" "+f.MiddleName+" "+f.LastName+" "+f.Company), searchTextSeparator)
-}
