@@ -118,13 +118,15 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("%q is not a database Dossier knows: use sqlite:PATH or postgres://USER@HOST:5432/DB", redact(dsn))
 	}
-	s := &DB{bun: bdb, db: bdb, dialect: d, shared: &shared{jobDriver: newJobDriver(d.name, bdb.DB)}}
+	var wal *walKeeper
+	if d.name == sqliteDialect.name && !strings.Contains(dsn, ":memory:") {
+		wal = newWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit)
+		bdb = bdb.WithQueryHook(wal)
+	}
+	s := &DB{bun: bdb, db: bdb, dialect: d, wal: wal, shared: &shared{jobDriver: newJobDriver(d.name, bdb.DB)}}
 	if s.shared.jobs, err = newJobInserter(s.shared.jobDriver); err != nil {
 		_ = bdb.Close()
 		return nil, err
-	}
-	if d.name == sqliteDialect.name && !strings.Contains(dsn, ":memory:") {
-		s.wal = startWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit)
 	}
 	if err := bdb.PingContext(ctx); err != nil {
 		_ = bdb.Close()

@@ -37,7 +37,6 @@ type walKeeper struct {
 	db      *bun.DB
 	walPath string
 	limit   int64
-	writes  atomic.Int64
 	running atomic.Bool
 	wg      sync.WaitGroup
 	closed  atomic.Bool
@@ -48,9 +47,10 @@ type walKeeper struct {
 // that gives up is tried again after the next writes.
 const walBusy = 2 * time.Second
 
-// startWALKeeper hooks a walKeeper into db, an SQLite database in the
-// file path (a DSN path, perhaps with "file:" and parameters).
-func startWALKeeper(db *bun.DB, path string, limit int64) *walKeeper {
+// newWALKeeper returns a walKeeper of db, an SQLite database in the file
+// path (a DSN path, perhaps with "file:" and parameters). Queries must run
+// on db.WithQueryHook(keeper) for it to see the commits.
+func newWALKeeper(db *bun.DB, path string, limit int64) *walKeeper {
 	path = strings.TrimPrefix(path, "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
@@ -58,9 +58,7 @@ func startWALKeeper(db *bun.DB, path string, limit int64) *walKeeper {
 	if limit <= 0 {
 		limit = DefaultWALLimit
 	}
-	k := &walKeeper{db: db, walPath: path + "-wal", limit: limit}
-	db.AddQueryHook(k)
-	return k
+	return &walKeeper{db: db, walPath: path + "-wal", limit: limit}
 }
 
 // BeforeQuery implements bun.QueryHook.
