@@ -67,7 +67,15 @@ type APIKeyStore interface {
 }
 
 // APIKeyService issues, lists, revokes and checks API keys.
-type APIKeyService struct{ *core }
+type APIKeyService struct {
+	*core
+	// store is what the service needs of the Store (it hides core's
+	// whole Store): API keys, and the organisation a key is made for.
+	store interface {
+		APIKeyStore
+		OrganisationStore
+	}
+}
 
 // apiKeySecretPrefix starts every secret so that a leaked key is easy to
 // recognise (secret scanners, logs).

@@ -154,7 +154,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 	}
 	c := &core{store: txRouter{st}, cfg: cfg, validate: newValidator()}
 	customers := &CustomerService{core: c}
-	segments := &SegmentService{core: c, customers: customers}
+	segments := &SegmentService{core: c, store: c.store, customers: customers}
 	mailSvc := &MailService{c}
 	outbox := &OutboxService{core: c, mail: mailSvc}
 	consents := &ConsentService{core: c, customers: customers, segments: segments, outbox: outbox}
@@ -168,8 +168,8 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Organisations: &OrganisationService{c},
 		Customers:     customers,
 		CustomFields:  &CustomFieldService{c},
-		History:       &HistoryService{c},
-		APIKeys:       &APIKeyService{c},
+		History:       &HistoryService{core: c, store: c.store},
+		APIKeys:       &APIKeyService{core: c, store: c.store},
 		Tags:          tags,
 		Attributes:    attributes,
 		Labels:        labels,

@@ -64,7 +64,12 @@ type HistoryStore interface {
 
 // HistoryService reads customer timelines. Events are written by the
 // services that make the changes, in the same transaction.
-type HistoryService struct{ *core }
+type HistoryService struct {
+	*core
+	// store is the one store interface the service reads; it hides
+	// core's whole Store, so the compiler holds the service to it.
+	store HistoryStore
+}
 
 // List returns a page of the customer's timeline, newest first. An unknown
 // customer is ErrNotFound; a deleted one shows only its deletion event.

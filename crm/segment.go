@@ -47,6 +47,9 @@ type SegmentStore interface {
 // walks their customers.
 type SegmentService struct {
 	*core
+	// store is the one store interface the service uses (it hides core's
+	// whole Store); filters run through the customer service.
+	store     SegmentStore
 	customers *CustomerService
 }
 
