@@ -53,7 +53,8 @@ type sizes struct {
 	killRounds   int           // kill -9 rounds per database
 	writers      int           // concurrent clients
 	roundTime    time.Duration // writes before each kill
-	mails        int           // mails queued before the SIGTERM
+	mails        int           // mails queued before each SIGTERM
+	mailRounds   int           // SIGTERMs during delivery
 	termRounds   int           // rounds of backend termination
 	termLoad     time.Duration // load per termination round
 	readLoad     time.Duration // the read load
@@ -68,10 +69,10 @@ func mode(t *testing.T) sizes {
 	case "":
 		t.Skip("the fault suite runs with DOSSIER_FAULTS=short or DOSSIER_FAULTS=long")
 	case "short":
-		return sizes{killRounds: 2, writers: 8, roundTime: 2 * time.Second, mails: 20, termRounds: 1,
+		return sizes{killRounds: 2, writers: 8, roundTime: 2 * time.Second, mails: 20, mailRounds: 1, termRounds: 1,
 			termLoad: 3 * time.Second, readLoad: 10 * time.Second, readers: 8, maxOpsPerRun: 2000}
 	case "long":
-		return sizes{killRounds: 10, writers: 24, roundTime: 6 * time.Second, mails: 150, termRounds: 5,
+		return sizes{killRounds: 10, writers: 24, roundTime: 6 * time.Second, mails: 100, mailRounds: 3, termRounds: 5,
 			termLoad: 10 * time.Second, readLoad: 3 * time.Minute, readers: 24, maxOpsPerRun: 100000}
 	default:
 		t.Fatalf("DOSSIER_FAULTS=%q: want short or long", m)
