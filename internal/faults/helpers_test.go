@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -293,11 +291,6 @@ func waitFor(d time.Duration, ok func() bool) bool {
 	return ok()
 }
 
-// isGone reports whether err says that the server is not there (any more).
-func isGone(err error) bool {
-	return err != nil && !errors.Is(err, context.Canceled)
-}
-
 // figures prints a result line that docs/reliability.md quotes.
 func figures(t *testing.T, format string, args ...any) {
 	t.Helper()
@@ -314,5 +307,3 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
-
-var _ = strings.Contains
