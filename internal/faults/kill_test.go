@@ -19,6 +19,7 @@ type ledger struct {
 	ids       []string
 	unknown   []pendingCreate // creates cut off by the kill: outcome unknown
 	retried   int             // creates retried after a restart
+	cutOff    []string        // their keys
 	tags      []string        // the organisation's tags
 	ops       atomic.Int64    // acknowledged writes
 	refused   atomic.Int64    // 409/422 answers (the tenth tag, points not there)
@@ -173,6 +174,7 @@ func TestFaultKill9(t *testing.T) {
 				t.Errorf("round %d: %d customers stored, %d creates acknowledged", round, n.Count, len(l.ids))
 				if n.Count > len(l.ids) {
 					dup = n.Count - len(l.ids)
+					l.explainExtra(t, c)
 				} else {
 					lost += len(l.ids) - n.Count
 				}
@@ -194,6 +196,7 @@ func (l *ledger) resolveUnknown(t *testing.T, c *client) {
 	t.Helper()
 	l.retried += len(l.unknown)
 	for _, p := range l.unknown {
+		l.cutOff = append(l.cutOff, p.key)
 		r := c.do(context.Background(), "POST", "/v1/customers", p.body, "Idempotency-Key", p.key)
 		var v struct{ ID string }
 		if r.status != http.StatusCreated || r.decode(&v) != nil || v.ID == "" {
@@ -315,5 +318,29 @@ func (l *ledger) verifyOne(t *testing.T, c *client, id string, a *acked, fail fu
 		if !seen[tx] {
 			fail("customer %s lost its acknowledged points transaction %s", id, tx)
 		}
+	}
+}
+
+// explainExtra names the stored customers that no acknowledged create
+// returned, with the create (its key is in the last name) that made them.
+func (l *ledger) explainExtra(t *testing.T, c *client) {
+	t.Helper()
+	cursor := ""
+	for {
+		var page struct {
+			Items []struct{ ID, LastName string }
+			Next  string
+		}
+		c.must(t, "GET", "/v1/customers?limit=500"+cursor, nil, http.StatusOK, &page)
+		for _, cu := range page.Items {
+			if l.customers[cu.ID] == nil {
+				t.Errorf("customer %s (%s) was stored, but no acknowledged create returned it; the creates cut off: %v",
+					cu.ID, cu.LastName, l.cutOff)
+			}
+		}
+		if page.Next == "" {
+			return
+		}
+		cursor = "&cursor=" + url.QueryEscape(page.Next)
 	}
 }
