@@ -440,6 +440,29 @@ func (s *PointService) balance(ctx context.Context, st PointStore, sc scope, cus
 	return b, nil
 }
 
+// Transaction returns one of the customer's transactions. An unknown id, or
+// one of another customer, is ErrNotFound.
+func (s *PointService) Transaction(ctx context.Context, customerID, transactionID string) (*PointTransaction, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.enabled(ctx, sc); err != nil {
+		return nil, err
+	}
+	if !validID(customerID) || !validID(transactionID) {
+		return nil, &notFoundError{what: "point transaction " + transactionID}
+	}
+	t, err := s.store.PointTransactionGet(ctx, sc.org, transactionID)
+	if err != nil {
+		return nil, err
+	}
+	if t.CustomerID != customerID {
+		return nil, &notFoundError{what: "point transaction " + transactionID}
+	}
+	return t, nil
+}
+
 // Ledger returns a page of the customer's transactions, newest first.
 func (s *PointService) Ledger(ctx context.Context, customerID string, page PageRequest) (Page[PointTransaction], error) {
 	sc, err := readScope(ctx)

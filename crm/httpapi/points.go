@@ -116,22 +116,11 @@ func (s *server) registerPoints() {
 		OperationID: "getCustomerPointTransaction", Method: http.MethodGet, Path: "/v1/customers/{id}/points/transactions/{transactionId}", Tags: tags,
 		Summary: "One of a customer's point transactions", Description: "Any kind: award, redemption, correction, reversal or expiry." + pointsOffNote,
 	}, func(ctx context.Context, in *pointTransactionPath) (*pointTransactionOutput, error) {
-		req := crm.PageRequest{Limit: 500}
-		for {
-			page, err := points.Ledger(ctx, in.ID, req)
-			if err != nil {
-				return nil, err
-			}
-			for i := range page.Items {
-				if page.Items[i].ID == in.TransactionID {
-					return &pointTransactionOutput{Body: &page.Items[i]}, nil
-				}
-			}
-			if page.Next == "" {
-				return nil, crm.ErrNotFound
-			}
-			req.Cursor = page.Next
+		t, err := points.Transaction(ctx, in.ID, in.TransactionID)
+		if err != nil {
+			return nil, err
 		}
+		return &pointTransactionOutput{Body: t}, nil
 	})
 
 	write := func(op huma.Operation) huma.Operation {

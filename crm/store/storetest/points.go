@@ -109,6 +109,18 @@ func testPointsLedger(t *testing.T, open func(t *testing.T) crm.Store) {
 	if b := e.balance(e.a, c.ID); b != (crm.PointBalance{Available: 190, Pending: 50}) {
 		t.Fatalf("balance after awards: %+v", b)
 	}
+	// One transaction reads back as written; through another customer or
+	// another organisation it does not exist.
+	if got, err := e.crm.Points.Transaction(e.a, c.ID, late.ID); err != nil || got.ID != late.ID || got.Points != 100 || got.Reference != "booking 12" {
+		t.Fatalf("transaction: %+v, %v", got, err)
+	}
+	another := e.create(e.a, crm.CustomerFields{FirstName: "Ander"})
+	_, err := e.crm.Points.Transaction(e.a, another.ID, late.ID)
+	wantErr(t, err, crm.ErrNotFound)
+	_, err = e.crm.Points.Transaction(e.b, c.ID, late.ID)
+	wantErr(t, err, crm.ErrNotFound)
+	_, err = e.crm.Points.Transaction(e.a, c.ID, "not-an-id")
+	wantErr(t, err, crm.ErrNotFound)
 	// A redemption takes the points that expire soonest first.
 	redeem, err := e.crm.Points.Redeem(e.a, c.ID, crm.PointInput{Points: 80, Reference: "voucher"})
 	if err != nil || redeem.Points != -80 || redeem.Kind != crm.PointsRedeem {
