@@ -55,6 +55,9 @@ type CustomerFilter struct {
 	// every condition must hold. Besides the states, notWithdrawn selects
 	// everyone who did not withdraw (granted or never).
 	Consents []ConsentCondition `json:"consents,omitempty"`
+	// Bookings select by booking facts: destination, departure, value,
+	// status, channel, number of bookings, last booking (see BookingFilter).
+	Bookings BookingFilter `json:"bookings,omitzero"`
 	// Sort is the order of the list, not a criterion; SortNumber when empty.
 	Sort CustomerSort `json:"sort,omitempty"`
 
@@ -129,6 +132,8 @@ type CustomerListParams struct {
 	// anonymised customers.
 	Reachable         ConsentChannel
 	ExcludeAnonymised bool
+	// Bookings are the booking criteria (see BookingFilter).
+	Bookings BookingConditions
 
 	// Sort and the keyset position: the customer the previous page ended
 	// with (its number, sort key or creation time). Zero means from the start.
@@ -172,6 +177,7 @@ func (s *CustomerService) compileFilter(ctx context.Context, sc scope, v *valida
 		MembershipLabel:  strings.TrimSpace(f.Membership),
 		MembershipDay:    DateOf(s.now()),
 		Sort:             f.Sort,
+		Bookings:         compileBookingFilter(v, f.Bookings),
 	}
 	if f.CreatedFrom.IsZero() {
 		p.CreatedFrom = time.Time{}

@@ -63,6 +63,11 @@ type CustomerExport struct {
 	Mails []ExportedMail `json:"mails"`
 	// History is the timeline, oldest first.
 	History []HistoryEvent `json:"history"`
+	// Bookings are the bookings the customer leads, oldest first, with
+	// the payment reminders recorded on them.
+	Bookings []Booking `json:"bookings"`
+	// BookingReminders are the payment reminders of those bookings.
+	BookingReminders []PaymentReminder `json:"bookingReminders"`
 }
 
 // ExportedPoints is a customer's points in an export.
@@ -218,6 +223,9 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 			break
 		}
 		before = page[len(page)-1].ID
+	}
+	if e.Bookings, e.BookingReminders, err = bookingsOf(ctx, tx, sc, customerID); err != nil {
+		return nil, err
 	}
 	e.Memberships = nonNil(e.Memberships)
 	e.BenefitUses = nonNil(e.BenefitUses)

@@ -51,6 +51,50 @@ func (r txRouter) BlobRelease(a0 context.Context, a1 string, a2 string) (bool, e
 	return r.on(a0).BlobRelease(a0, a1, a2)
 }
 
+func (r txRouter) BookingDepartures(a0 context.Context, a1 WorklistParams) ([]WorklistItem, error) {
+	return r.on(a0).BookingDepartures(a0, a1)
+}
+
+func (r txRouter) BookingGet(a0 context.Context, a1 string, a2 string) (*Booking, error) {
+	return r.on(a0).BookingGet(a0, a1, a2)
+}
+
+func (r txRouter) BookingInsert(a0 context.Context, a1 string, a2 *Booking) error {
+	return r.on(a0).BookingInsert(a0, a1, a2)
+}
+
+func (r txRouter) BookingList(a0 context.Context, a1 BookingListParams) ([]Booking, error) {
+	return r.on(a0).BookingList(a0, a1)
+}
+
+func (r txRouter) BookingPaymentsDue(a0 context.Context, a1 WorklistParams) ([]WorklistItem, error) {
+	return r.on(a0).BookingPaymentsDue(a0, a1)
+}
+
+func (r txRouter) BookingReminderInsert(a0 context.Context, a1 string, a2 *PaymentReminder) error {
+	return r.on(a0).BookingReminderInsert(a0, a1, a2)
+}
+
+func (r txRouter) BookingReminderList(a0 context.Context, a1 string, a2 string) ([]PaymentReminder, error) {
+	return r.on(a0).BookingReminderList(a0, a1, a2)
+}
+
+func (r txRouter) BookingSettingsGet(a0 context.Context, a1 string) (*BookingSettings, error) {
+	return r.on(a0).BookingSettingsGet(a0, a1)
+}
+
+func (r txRouter) BookingSettingsSet(a0 context.Context, a1 string, a2 *BookingSettings) error {
+	return r.on(a0).BookingSettingsSet(a0, a1, a2)
+}
+
+func (r txRouter) BookingStats(a0 context.Context, a1 string, a2 string, a3 Date) (*BookingStats, error) {
+	return r.on(a0).BookingStats(a0, a1, a2, a3)
+}
+
+func (r txRouter) BookingUpdate(a0 context.Context, a1 string, a2 *Booking, a3 int) error {
+	return r.on(a0).BookingUpdate(a0, a1, a2, a3)
+}
+
 func (r txRouter) ConsentConfirmationInsert(a0 context.Context, a1 *ConsentConfirmation) error {
 	return r.on(a0).ConsentConfirmationInsert(a0, a1)
 }

@@ -347,6 +347,7 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 	}
 	q = s.qualifierFilter(q, col("number"), p.OrgID, crm.KindTag, p.Tags)
 	q = s.qualifierFilter(q, col("number"), p.OrgID, crm.KindAttribute, p.Attributes)
+	q = s.bookingFilter(q, col("number"), p.OrgID, p.Bookings)
 	for _, cc := range p.Consents {
 		holding := s.db.NewSelect().Model((*customerConsentRow)(nil)).Column("number").
 			Where("org_id = ?", p.OrgID).Where("purpose_id = ?", cc.PurposeID)
