@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"slices"
+	"strconv"
 )
 
 // bookingsOf reads every booking the customer leads, oldest first, and the
@@ -28,4 +29,48 @@ func bookingsOf(ctx context.Context, tx BookingStore, sc scope, customerID strin
 		return nil, nil, err
 	}
 	return nonNil(all), nonNil(reminders), nil
+}
+
+// hideBookingStaff leaves out which staff user informed the customer or
+// recorded a reminder, for the customer's own export.
+func (e *CustomerExport) hideBookingStaff(hide func(Actor) Actor) {
+	for i := range e.Bookings {
+		if a := e.Bookings[i].InformedBy; a != nil {
+			h := hide(*a)
+			e.Bookings[i].InformedBy = &h
+		}
+	}
+	for i := range e.BookingReminders {
+		e.BookingReminders[i].Actor = hide(e.BookingReminders[i].Actor)
+	}
+}
+
+// csvSection is one CSV file of an export's zip.
+type csvSection = struct {
+	name   string
+	header []string
+	rows   [][]string
+}
+
+func bookingsCSV(bs []Booking) csvSection {
+	return csvSection{"bookings.csv", []string{"id", "reference", "kind", "status", "platformStatus", "channel", "registeredOn",
+		"startsOn", "endsOn", "destinationCountry", "destinationPlace", "venue", "description", "total", "currency",
+		"invoiceNumber", "link", "booking"}, rowsOf(bs, func(b Booking) []string {
+		day := func(d *Date) string {
+			if d == nil {
+				return ""
+			}
+			return d.String()
+		}
+		return []string{b.ID, b.Reference, string(b.Kind), string(b.Status), b.PlatformStatus, string(b.Channel), b.RegisteredOn.String(),
+			day(b.StartsOn), day(b.EndsOn), b.DestinationCountry, b.DestinationPlace, b.Venue, b.Description,
+			strconv.FormatInt(b.Total, 10), b.Currency, b.InvoiceNumber, b.Link, valueText(b)}
+	})}
+}
+
+func remindersCSV(rs []PaymentReminder) csvSection {
+	return csvSection{"booking_reminders.csv", []string{"id", "reference", "channel", "payment", "missing", "note", "actor", "at"},
+		rowsOf(rs, func(r PaymentReminder) []string {
+			return []string{r.ID, r.Reference, r.Channel, string(r.Payment), strconv.FormatInt(r.Missing, 10), r.Note, r.Actor.String(), timeText(r.At)}
+		})}
 }

@@ -87,15 +87,27 @@ type CustomerLabel struct {
 
 // BenefitUse records one use of a label's benefit by a customer.
 type BenefitUse struct {
-	ID           string    `json:"id"`
-	OrgID        string    `json:"-"`
-	CustomerID   string    `json:"customerId"`
-	LabelID      string    `json:"labelId"`
-	MembershipID string    `json:"membershipId,omitempty"`
-	Note         string    `json:"note,omitempty"`
-	At           time.Time `json:"at"`
-	Actor        Actor     `json:"actor"`
+	ID           string `json:"id"`
+	OrgID        string `json:"-"`
+	CustomerID   string `json:"customerId"`
+	LabelID      string `json:"labelId"`
+	MembershipID string `json:"membershipId,omitempty"`
+	Note         string `json:"note,omitempty"`
+	// Channel is where the benefit was used (box office or online), when said.
+	Channel BenefitChannel `json:"channel,omitempty"`
+	At      time.Time      `json:"at"`
+	Actor   Actor          `json:"actor"`
 }
+
+// BenefitChannel is where a label's benefit was used: the ticketing
+// systems count box-office and online uses apart.
+type BenefitChannel string
+
+// The benefit channels.
+const (
+	BenefitAtBoxOffice BenefitChannel = "box_office"
+	BenefitOnline      BenefitChannel = "online"
+)
 
 // CustomerLabelLink is a label assigned directly to a customer.
 type CustomerLabelLink struct {
@@ -333,6 +345,19 @@ func (s *LabelService) of(ctx context.Context, st LabelStore, sc scope, customer
 // UseBenefit records that a customer used the benefit of a label it carries
 // today, and returns how often it has now.
 func (s *LabelService) UseBenefit(ctx context.Context, customerID, labelID, note string) (int, error) {
+	return s.UseBenefitVia(ctx, customerID, labelID, "", note)
+}
+
+// UseBenefitVia is UseBenefit with the channel the benefit was used
+// through (box office or online; empty when unknown).
+func (s *LabelService) UseBenefitVia(ctx context.Context, customerID, labelID string, channel BenefitChannel, note string) (int, error) {
+	switch channel {
+	case "", BenefitAtBoxOffice, BenefitOnline:
+	default:
+		v := newValidation(languageFrom(ctx))
+		v.add("channel", "oneof", "box_office, online")
+		return 0, v.err()
+	}
 	clean, code := cleanText(note, true)
 	if code != "" {
 		v := newValidation(languageFrom(ctx))
@@ -346,7 +371,7 @@ func (s *LabelService) UseBenefit(ctx context.Context, customerID, labelID, note
 		if err != nil {
 			return nil, err
 		}
-		use := &BenefitUse{ID: newID(), OrgID: sc.org, CustomerID: customerID, LabelID: labelID, Note: strings.TrimSpace(note), At: now, Actor: sc.actor}
+		use := &BenefitUse{ID: newID(), OrgID: sc.org, CustomerID: customerID, LabelID: labelID, Note: strings.TrimSpace(note), Channel: channel, At: now, Actor: sc.actor}
 		carries, err := s.carries(ctx, tx, sc, customerID, labelID, DateOf(now))
 		if err != nil {
 			return nil, err
@@ -366,6 +391,9 @@ func (s *LabelService) UseBenefit(ctx context.Context, customerID, labelID, note
 		changes := []FieldChange{{Field: "labels." + l.Name + ".benefitUses", Old: count - 1, New: count}}
 		if use.Note != "" {
 			changes = append(changes, FieldChange{Field: "note", New: use.Note})
+		}
+		if channel != "" {
+			changes = append(changes, FieldChange{Field: "channel", New: string(channel)})
 		}
 		return []HistoryEvent{s.event(sc, customerID, EventBenefitUsed, now, changes)}, nil
 	})

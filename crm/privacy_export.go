@@ -350,6 +350,7 @@ func (e *CustomerExport) forCustomer() {
 	for i := range e.Documents {
 		e.Documents[i].AddedBy = hide(e.Documents[i].AddedBy)
 	}
+	e.hideBookingStaff(hide)
 }
 
 // WriteZip writes the export as a zip archive of CSV files, one per section
@@ -487,6 +488,8 @@ func (e *CustomerExport) writeZip(z *zip.Writer) error {
 		{"history.csv", []string{"id", "at", "kind", "actor", "changes"}, rowsOf(e.History, func(h HistoryEvent) []string {
 			return []string{h.ID, timeText(h.At), string(h.Kind), h.Actor.String(), valueText(h.Changes)}
 		})},
+		bookingsCSV(e.Bookings),
+		remindersCSV(e.BookingReminders),
 	}
 	for _, sec := range sections {
 		if err := add(sec.name, sec.header, sec.rows); err != nil {

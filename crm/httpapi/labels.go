@@ -52,7 +52,8 @@ type benefitUseInput struct {
 	ID      string `path:"id" doc:"The customer's id."`
 	LabelID string `path:"labelId" doc:"The label's id."`
 	Body    struct {
-		Note string `json:"note,omitempty" maxLength:"500" doc:"What the benefit was used for."`
+		Note    string `json:"note,omitempty" maxLength:"500" doc:"What the benefit was used for."`
+		Channel string `json:"channel,omitempty" enum:"box_office,online" doc:"Where the benefit was used: box_office or online."`
 	}
 }
 
@@ -168,7 +169,7 @@ func (s *server) registerLabels() {
 		Summary:     "Record a use of a label's benefit",
 		Description: "The customer must carry the label today (assigned or through an active membership), else 409.",
 	}, func(ctx context.Context, in *benefitUseInput) (*benefitUseOutput, error) {
-		n, err := labels.UseBenefit(ctx, in.ID, in.LabelID, in.Body.Note)
+		n, err := labels.UseBenefitVia(ctx, in.ID, in.LabelID, crm.BenefitChannel(in.Body.Channel), in.Body.Note)
 		if err != nil {
 			return nil, err
 		}

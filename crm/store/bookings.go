@@ -271,7 +271,7 @@ func (s *DB) BookingStats(ctx context.Context, orgID, customerID string, today c
 // (day column, id), from the index on that column.
 func (s *DB) worklist(ctx context.Context, p crm.WorklistParams, day string, extra func(*bun.SelectQuery) *bun.SelectQuery) ([]crm.WorklistItem, error) {
 	var rows []bookingWorkRow
-	q := s.db.NewSelect().Model(&rows).
+	q := s.db.NewSelect().TableExpr("bookings AS b").
 		ColumnExpr("b.*").ColumnExpr("c.first_name, c.last_name, c.company").
 		Join("JOIN customers AS c ON c.org_id = b.org_id AND c.id = b.customer_id").
 		Where("b.org_id = ?", p.OrgID).Where("b."+day+" <= ?", date{p.To})
@@ -285,7 +285,7 @@ func (s *DB) worklist(ctx context.Context, p crm.WorklistParams, day string, ext
 		q = q.Where("(b."+day+" > ? OR (b."+day+" = ? AND b.id > ?))", d, d, p.AfterID)
 	}
 	q = extra(q).OrderExpr("b." + day + ", b.id").Limit(int64(p.Limit))
-	if err := q.Scan(ctx); err != nil {
+	if err := q.Scan(ctx, &rows); err != nil {
 		return nil, interpretError(err)
 	}
 	out := make([]crm.WorklistItem, len(rows))

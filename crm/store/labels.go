@@ -68,6 +68,7 @@ type benefitUseRow struct {
 	LabelID      string    `bun:"label_id"`
 	MembershipID string    `bun:"membership_id,nullzero"`
 	Note         string    `bun:"note"`
+	Channel      string    `bun:"channel"`
 	At           time.Time `bun:"at"`
 	ActorKind    string    `bun:"actor_kind"`
 	ActorID      string    `bun:"actor_id"`
@@ -248,7 +249,7 @@ func (s *DB) memberships(ctx context.Context, q *bun.SelectQuery, orgID string) 
 // BenefitUseInsert implements crm.LabelStore.
 func (s *DB) BenefitUseInsert(ctx context.Context, u *crm.BenefitUse) error {
 	_, err := s.db.NewInsert().Model(&benefitUseRow{ID: u.ID, OrgID: u.OrgID, CustomerID: u.CustomerID, LabelID: u.LabelID,
-		MembershipID: u.MembershipID, Note: u.Note, At: u.At, ActorKind: string(u.Actor.Kind), ActorID: u.Actor.ID}).Exec(ctx)
+		MembershipID: u.MembershipID, Note: u.Note, Channel: string(u.Channel), At: u.At, ActorKind: string(u.Actor.Kind), ActorID: u.Actor.ID}).Exec(ctx)
 	return interpretError(err)
 }
 

@@ -118,7 +118,7 @@ func (s *DB) BenefitUseList(ctx context.Context, orgID, customerID string) ([]cr
 	out := make([]crm.BenefitUse, len(rows))
 	for i, r := range rows {
 		out[i] = crm.BenefitUse{ID: r.ID, OrgID: r.OrgID, CustomerID: r.CustomerID, LabelID: r.LabelID,
-			MembershipID: r.MembershipID, Note: r.Note, At: utc(r.At),
+			MembershipID: r.MembershipID, Note: r.Note, Channel: crm.BenefitChannel(r.Channel), At: utc(r.At),
 			Actor: crm.Actor{Kind: crm.ActorKind(r.ActorKind), ID: r.ActorID}}
 	}
 	return out, nil

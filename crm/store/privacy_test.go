@@ -43,6 +43,7 @@ var exportedTables = map[string]string{
 	"point_lots":            "points", // what is left of each award
 	"documents":             "documents",
 	"outbox":                "mails",
+	"bookings":              "bookings", // with booking_reminders, which refer to bookings
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when

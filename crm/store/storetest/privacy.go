@@ -96,6 +96,16 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	must(err)
 	_, err = c.Points.Correct(ctx, cust.ID, crm.PointInput{Points: -10, Reason: "Xqreason goodwill"})
 	must(err)
+	// A booking whose free text names the customer, with a payment reminder.
+	start := crm.MustDate("2027-06-01")
+	_, err = c.Bookings.Upsert(ctx, crm.BookingInput{Reference: "DIST-1", CustomerID: cust.ID, Status: "confirmed",
+		RegisteredOn: crm.MustDate("2026-10-01"), StartsOn: &start, DestinationCountry: "ES", DestinationPlace: "Málaga",
+		Description: "Xqtrip for the Zwartkop family", Lines: []crm.BookingLine{{Kind: "ticket", Description: "Xqline seat", Amount: 100}},
+		Total: 100, Currency: "EUR", Link: "https://platform.example/xqlink", Participants: []string{partner.ID},
+		Deposit: &crm.Payment{DueOn: crm.MustDate("2026-12-01"), Amount: 50}})
+	must(err)
+	_, err = c.Bookings.RecordReminder(ctx, "DIST-1", crm.ReminderInput{Channel: "phone", Note: "Xqreminder call"})
+	must(err)
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
@@ -104,6 +114,7 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 		"quirinusxq", "vanderxq", "zwartkopxq", "xqcompany", "xqstraat", "77xq", "9999 xq", "xqdorp",
 		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
 		"xqremark", "xqnick", "11223344", "xqbenefit", "xqreason", "198.51.100.77", "198.51.100.78", "xqbrowser",
+		"xqtrip", "xqline", "xqlink", "xqreminder",
 	}}
 }
 

@@ -116,6 +116,14 @@ func Run(t *testing.T, h Harness) {
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyAnonymise", testIdempotencyAnonymise},
+		{"BookingUpsert", testBookingUpsert},
+		{"BookingUpsertConcurrent", testBookingUpsertConcurrent},
+		{"BookingBatch", testBookingBatch},
+		{"BookingView", testBookingView},
+		{"BookingFilters", testBookingFilters},
+		{"BookingWorklists", testBookingWorklists},
+		{"BookingIsolation", testBookingIsolation},
+		{"BenefitChannel", testBenefitChannel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
