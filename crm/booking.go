@@ -343,12 +343,25 @@ type WorklistRequest struct {
 	Page             PageRequest
 }
 
+// BookingCustomer is what a booking write needs of a customer.
+type BookingCustomer struct {
+	Number     int64
+	Anonymised bool
+}
+
 // BookingStore keeps booking summaries. Every method names the organisation.
 type BookingStore interface {
 	// BookingGet returns the booking with the platform's reference, or ErrNotFound.
 	BookingGet(ctx context.Context, orgID, reference string) (*Booking, error)
-	// BookingInsert stores a new booking; a taken reference is ErrConflict.
-	BookingInsert(ctx context.Context, orgID string, b *Booking) error
+	// BookingGetMany returns the bookings with these references, by reference.
+	BookingGetMany(ctx context.Context, orgID string, references []string) (map[string]*Booking, error)
+	// BookingInsertMany stores new bookings; a taken reference is ErrConflict.
+	BookingInsertMany(ctx context.Context, orgID string, bs []*Booking) error
+	// BookingCustomers records activity on the lead customers that are not
+	// anonymised (their last-activity time) and locks them until the
+	// transaction ends, and returns, by id, every customer of leads and
+	// others that exists in the organisation.
+	BookingCustomers(ctx context.Context, orgID string, leads, others []string, at time.Time) (map[string]BookingCustomer, error)
 	// BookingUpdate stores b if its row version is still expected (else
 	// ErrConflict), and increments it.
 	BookingUpdate(ctx context.Context, orgID string, b *Booking, expected int) error
@@ -661,45 +674,29 @@ func platformFields(b *Booking) string {
 // stored one is ErrConflict: moving a booking is Move. An anonymised
 // customer's bookings are frozen (ErrAnonymised).
 func (s *BookingService) Upsert(ctx context.Context, in BookingInput) (*BookingResult, error) {
-	sc, err := writeScope(ctx)
+	res, err := s.upsert(ctx, []BookingInput{in}, false)
 	if err != nil {
 		return nil, err
 	}
-	set, err := s.settings(ctx, s.store, sc)
-	if err != nil {
-		return nil, err
+	if res[0].Err != nil {
+		return nil, res[0].Err
 	}
-	v := newValidation(sc.lang)
-	b := s.prepare(sc, set, in, v, "")
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	var out *BookingResult
-	for attempt := 0; ; attempt++ {
-		err = s.store.InTx(ctx, func(tx Store) error {
-			out, err = s.apply(ctx, tx, sc, *b)
-			return err
-		})
-		// Two first deliveries of one reference raced: the loser's insert
-		// found the reference taken; again, it finds the winner's row.
-		if errors.Is(err, errRetryBooking) && attempt < 3 {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return out, nil
-	}
+	return &res[0], nil
 }
 
 // errRetryBooking says a concurrent write of the same reference won.
 var errRetryBooking = &ConflictError{Field: "reference", Reason: "the booking was written concurrently: try again"}
 
-// UpsertMany stores up to MaxBookingBatch deliveries in one transaction.
-// Each delivery gets its own result; a refused one (Err set: invalid, its
+// UpsertMany stores up to MaxBookingBatch deliveries (see Upsert) in one
+// transaction, with a handful of statements for the whole batch. Each
+// delivery gets its own result; a refused one (Err set: invalid, its
 // customer unknown or anonymised, its lead another customer) does not stop
 // the others. Deliveries of one reference are applied in order.
 func (s *BookingService) UpsertMany(ctx context.Context, ins []BookingInput) ([]BookingResult, error) {
+	return s.upsert(ctx, ins, true)
+}
+
+func (s *BookingService) upsert(ctx context.Context, ins []BookingInput, batch bool) ([]BookingResult, error) {
 	sc, err := writeScope(ctx)
 	if err != nil {
 		return nil, err
@@ -715,155 +712,168 @@ func (s *BookingService) UpsertMany(ctx context.Context, ins []BookingInput) ([]
 	}
 	results := make([]BookingResult, len(ins))
 	prepared := make([]*Booking, len(ins))
-	invalid := make([]bool, len(ins))
 	for i, in := range ins {
 		v := newValidation(sc.lang)
-		prepared[i] = s.prepare(sc, set, in, v, "")
-		results[i].Reference = prepared[i].Reference
-		results[i].Err = v.err()
-		invalid[i] = results[i].Err != nil
-	}
-	// One transaction for the whole batch. A refusal the database took no
-	// part in (unknown customer, another lead) is that delivery's answer;
-	// any other failure rolls the batch back, and each delivery is then
-	// written in its own transaction.
-	err = s.store.InTx(ctx, func(tx Store) error {
-		for i := range prepared {
-			if invalid[i] {
-				continue
-			}
-			results[i].Err = nil
-			r, err := s.apply(ctx, tx, sc, *prepared[i])
-			if err != nil {
-				if isDeliveryRefusal(err) {
-					results[i].Err = err
-					continue
-				}
-				return err
-			}
-			results[i] = *r
+		b := s.prepare(sc, set, in, v, "")
+		results[i].Reference = b.Reference
+		if results[i].Err = v.err(); results[i].Err == nil {
+			prepared[i] = b
 		}
-		return nil
-	})
-	if err == nil {
+	}
+	if !batch && prepared[0] == nil {
 		return results, nil
 	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	for i := range prepared {
-		if invalid[i] {
+	// Two first deliveries of one reference raced: the loser's insert
+	// found the reference taken and its transaction rolled back; again,
+	// it finds the winner's row.
+	for attempt := 0; ; attempt++ {
+		out := slices.Clone(results)
+		err = s.store.InTx(ctx, func(tx Store) error {
+			copy(out, results)
+			return s.applyBatch(ctx, tx, sc, prepared, out)
+		})
+		if errors.Is(err, errRetryBooking) && attempt < 3 {
 			continue
-		}
-		var r *BookingResult
-		for attempt := 0; ; attempt++ {
-			err = s.store.InTx(ctx, func(tx Store) error {
-				var err error
-				r, err = s.apply(ctx, tx, sc, *prepared[i])
-				return err
-			})
-			if !errors.Is(err, errRetryBooking) || attempt >= 3 {
-				break
-			}
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			results[i] = BookingResult{Reference: prepared[i].Reference, Err: err}
+			return nil, err
+		}
+		return out, nil
+	}
+}
+
+// applyBatch writes the prepared deliveries (nil: refused already) in tx,
+// setting each one's result: its customers are read and touched in one
+// statement, its stored bookings read in one, new bookings and events
+// written in one each, and changed bookings updated one by one.
+func (s *BookingService) applyBatch(ctx context.Context, tx Store, sc scope, items []*Booking, results []BookingResult) error {
+	now := s.now()
+	var leads, others, refs []string
+	for _, b := range items {
+		if b == nil {
 			continue
 		}
-		results[i] = *r
+		leads = append(leads, b.CustomerID)
+		others = append(others, b.Participants...)
+		refs = append(refs, b.Reference)
 	}
-	return results, nil
-}
-
-// isDeliveryRefusal reports whether err refuses one delivery without
-// having touched the transaction.
-func isDeliveryRefusal(err error) bool {
-	var ce *ConflictError
-	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrAnonymised) ||
-		(errors.As(err, &ce) && ce.Field == "customerId") || errors.Is(err, ErrInvalid)
-}
-
-// apply writes one prepared delivery in tx.
-func (s *BookingService) apply(ctx context.Context, tx Store, sc scope, b Booking) (*BookingResult, error) {
-	now := s.now()
-	// Locks the lead customer (deliveries of one customer run one after
-	// the other) and records the activity: a customer who books is active.
-	if err := tx.CustomerTouch(ctx, sc.org, b.CustomerID, now); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, &notFoundError{what: "customer " + b.CustomerID}
-		}
-		return nil, err
+	if len(refs) == 0 {
+		return nil
 	}
-	cust, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: b.CustomerID})
+	slices.Sort(leads)
+	leads = slices.Compact(leads)
+	// Records the activity of the leads (a customer who books is active)
+	// and locks them, so that deliveries of one customer run one after the other.
+	custs, err := tx.BookingCustomers(ctx, sc.org, leads, others, now)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	b.CustomerNumber = cust.Number
-	for i, id := range b.Participants {
-		if _, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id}); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				v := newValidation(sc.lang)
-				v.add("participants["+strconv.Itoa(i)+"]", "unknown", "")
-				return nil, v.err()
-			}
-			return nil, err
-		}
-	}
-	old, err := tx.BookingGet(ctx, sc.org, b.Reference)
-	if errors.Is(err, ErrNotFound) {
-		b.ID, b.CreatedAt, b.UpdatedAt = newID(), now, now
-		if err := tx.BookingInsert(ctx, sc.org, &b); err != nil {
-			if errors.Is(err, ErrConflict) {
-				return nil, errRetryBooking
-			}
-			return nil, err
-		}
-		changes := []FieldChange{{Field: "booking.reference", New: b.Reference}, {Field: "booking.status", New: string(b.Status)}}
-		if err := tx.HistoryAppend(ctx, s.event(sc, b.CustomerID, EventBookingCreated, now, changes)); err != nil {
-			return nil, err
-		}
-		return &BookingResult{Reference: b.Reference, Outcome: BookingCreated, Booking: &b}, nil
-	}
+	stored, err := tx.BookingGetMany(ctx, sc.org, refs)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if old.CustomerID != b.CustomerID {
-		return nil, &ConflictError{Field: "customerId", Reason: "the booking belongs to another customer: move it first (BookingService.Move)"}
+	isNew := map[string]bool{}
+	expected := map[string]int{}
+	var order []string // references to write, in first-write order
+	var events []HistoryEvent
+	for i, in := range items {
+		if in == nil {
+			continue
+		}
+		b := *in
+		c, ok := custs[b.CustomerID]
+		switch {
+		case !ok:
+			results[i].Err = &notFoundError{what: "customer " + b.CustomerID}
+			continue
+		case c.Anonymised:
+			results[i].Err = ErrAnonymised
+			continue
+		}
+		if j := slices.IndexFunc(b.Participants, func(id string) bool { _, ok := custs[id]; return !ok }); j >= 0 {
+			v := newValidation(sc.lang)
+			v.add("participants["+strconv.Itoa(j)+"]", "unknown", "")
+			results[i].Err = v.err()
+			continue
+		}
+		b.CustomerNumber = c.Number
+		old := stored[b.Reference]
+		if old == nil {
+			b.ID, b.CreatedAt, b.UpdatedAt = newID(), now, now
+			stored[b.Reference], isNew[b.Reference] = &b, true
+			order = append(order, b.Reference)
+			events = append(events, s.event(sc, b.CustomerID, EventBookingCreated, now,
+				[]FieldChange{{Field: "booking.reference", New: b.Reference}, {Field: "booking.status", New: string(b.Status)}}))
+			out := b
+			results[i] = BookingResult{Reference: b.Reference, Outcome: BookingCreated, Booking: &out}
+			continue
+		}
+		if old.CustomerID != b.CustomerID {
+			results[i].Err = &ConflictError{Field: "customerId", Reason: "the booking belongs to another customer: move it first (BookingService.Move)"}
+			continue
+		}
+		if older(&b, old) || platformFields(&b) == platformFields(old) {
+			outcome := BookingStale
+			if platformFields(&b) == platformFields(old) {
+				outcome = BookingUnchanged
+			}
+			out := *old
+			results[i] = BookingResult{Reference: b.Reference, Outcome: outcome, Booking: &out}
+			continue
+		}
+		b.ID, b.CreatedAt, b.UpdatedAt, b.RowVersion = old.ID, old.CreatedAt, now, old.RowVersion
+		b.InformedAt, b.InformedBy, b.LastReminderAt = old.InformedAt, old.InformedBy, old.LastReminderAt
+		if b.SourceVersion == 0 {
+			b.SourceVersion = old.SourceVersion
+		}
+		if b.SourceUpdatedAt == nil {
+			b.SourceUpdatedAt = old.SourceUpdatedAt
+		}
+		if _, ok := expected[b.Reference]; !ok && !isNew[b.Reference] {
+			expected[b.Reference] = old.RowVersion
+			order = append(order, b.Reference)
+		}
+		stored[b.Reference] = &b
+		if old.Status != b.Status {
+			kind := EventBookingStatusChanged
+			if b.Status == StatusCancelled {
+				kind = EventBookingCancelled
+			}
+			events = append(events, s.event(sc, b.CustomerID, kind, now, []FieldChange{{Field: "booking.reference", New: b.Reference},
+				{Field: "booking.status", Old: string(old.Status), New: string(b.Status)}}))
+		}
+		out := b
+		results[i] = BookingResult{Reference: b.Reference, Outcome: BookingUpdated, Booking: &out}
 	}
-	if older(&b, old) {
-		return &BookingResult{Reference: b.Reference, Outcome: BookingStale, Booking: old}, nil
+	var inserts []*Booking
+	for _, ref := range order {
+		if isNew[ref] {
+			inserts = append(inserts, stored[ref])
+		}
 	}
-	if platformFields(&b) == platformFields(old) {
-		return &BookingResult{Reference: b.Reference, Outcome: BookingUnchanged, Booking: old}, nil
-	}
-	b.ID, b.CreatedAt, b.UpdatedAt = old.ID, old.CreatedAt, now
-	b.InformedAt, b.InformedBy, b.LastReminderAt = old.InformedAt, old.InformedBy, old.LastReminderAt
-	if b.SourceVersion == 0 {
-		b.SourceVersion = old.SourceVersion
-	}
-	if b.SourceUpdatedAt == nil {
-		b.SourceUpdatedAt = old.SourceUpdatedAt
-	}
-	if err := tx.BookingUpdate(ctx, sc.org, &b, old.RowVersion); err != nil {
+	if err := tx.BookingInsertMany(ctx, sc.org, inserts); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return nil, errRetryBooking
+			return errRetryBooking
 		}
-		return nil, err
+		return err
 	}
-	if old.Status != b.Status {
-		kind := EventBookingStatusChanged
-		if b.Status == StatusCancelled {
-			kind = EventBookingCancelled
+	for _, ref := range order {
+		if isNew[ref] {
+			continue
 		}
-		changes := []FieldChange{{Field: "booking.reference", New: b.Reference}, {Field: "booking.status", Old: string(old.Status), New: string(b.Status)}}
-		if err := tx.HistoryAppend(ctx, s.event(sc, b.CustomerID, kind, now, changes)); err != nil {
-			return nil, err
+		if err := tx.BookingUpdate(ctx, sc.org, stored[ref], expected[ref]); err != nil {
+			if errors.Is(err, ErrConflict) {
+				return errRetryBooking
+			}
+			return err
 		}
 	}
-	return &BookingResult{Reference: b.Reference, Outcome: BookingUpdated, Booking: &b}, nil
+	for i := range results {
+		if b := results[i].Booking; b != nil && results[i].Outcome != BookingStale && results[i].Outcome != BookingUnchanged {
+			b.RowVersion = stored[b.Reference].RowVersion
+		}
+	}
+	return tx.HistoryAppend(ctx, events...)
 }
 
 // older reports whether delivery b is not newer than the stored one: by

@@ -51,6 +51,10 @@ func (r txRouter) BlobRelease(a0 context.Context, a1 string, a2 string) (bool, e
 	return r.on(a0).BlobRelease(a0, a1, a2)
 }
 
+func (r txRouter) BookingCustomers(a0 context.Context, a1 string, a2 []string, a3 []string, a4 time.Time) (map[string]BookingCustomer, error) {
+	return r.on(a0).BookingCustomers(a0, a1, a2, a3, a4)
+}
+
 func (r txRouter) BookingDepartures(a0 context.Context, a1 WorklistParams) ([]WorklistItem, error) {
 	return r.on(a0).BookingDepartures(a0, a1)
 }
@@ -59,8 +63,12 @@ func (r txRouter) BookingGet(a0 context.Context, a1 string, a2 string) (*Booking
 	return r.on(a0).BookingGet(a0, a1, a2)
 }
 
-func (r txRouter) BookingInsert(a0 context.Context, a1 string, a2 *Booking) error {
-	return r.on(a0).BookingInsert(a0, a1, a2)
+func (r txRouter) BookingGetMany(a0 context.Context, a1 string, a2 []string) (map[string]*Booking, error) {
+	return r.on(a0).BookingGetMany(a0, a1, a2)
+}
+
+func (r txRouter) BookingInsertMany(a0 context.Context, a1 string, a2 []*Booking) error {
+	return r.on(a0).BookingInsertMany(a0, a1, a2)
 }
 
 func (r txRouter) BookingList(a0 context.Context, a1 BookingListParams) ([]Booking, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -177,11 +178,62 @@ func (s *DB) BookingGet(ctx context.Context, orgID, reference string) (*crm.Book
 	return &b, nil
 }
 
-// BookingInsert implements crm.BookingStore.
-func (s *DB) BookingInsert(ctx context.Context, orgID string, b *crm.Booking) error {
-	b.RowVersion = 1
-	_, err := s.db.NewInsert().Model(bookingToRow(orgID, b)).Exec(ctx)
-	return interpretError(err)
+// BookingGetMany implements crm.BookingStore.
+func (s *DB) BookingGetMany(ctx context.Context, orgID string, references []string) (map[string]*crm.Booking, error) {
+	out := make(map[string]*crm.Booking, len(references))
+	if len(references) == 0 {
+		return out, nil
+	}
+	var rows []bookingRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("reference IN (?)", bun.List(references)).Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	for i := range rows {
+		b := rows[i].toDomain()
+		out[b.Reference] = &b
+	}
+	return out, nil
+}
+
+// BookingInsertMany implements crm.BookingStore, in one statement.
+func (s *DB) BookingInsertMany(ctx context.Context, orgID string, bs []*crm.Booking) error {
+	rows := make([]bookingRow, len(bs))
+	for i, b := range bs {
+		b.RowVersion = 1
+		rows[i] = *bookingToRow(orgID, b)
+	}
+	return insertAll(ctx, s.db, rows)
+}
+
+// BookingCustomers implements crm.BookingStore: one UPDATE touches (and
+// locks) the leads, one SELECT reads every customer named.
+func (s *DB) BookingCustomers(ctx context.Context, orgID string, leads, others []string, at time.Time) (map[string]crm.BookingCustomer, error) {
+	out := map[string]crm.BookingCustomer{}
+	if len(leads) > 0 {
+		if _, err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
+			Where("org_id = ?", orgID).Where("id IN (?)", bun.List(leads)).Where("anonymised_at IS NULL").Exec(ctx); err != nil {
+			return nil, interpretError(err)
+		}
+	}
+	ids := append(slices.Clone(leads), others...)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var rows []struct {
+		ID           string     `bun:"id"`
+		Number       int64      `bun:"number"`
+		AnonymisedAt *time.Time `bun:"anonymised_at"`
+	}
+	if err := s.db.NewSelect().Model((*customerRow)(nil)).Column("id", "number", "anonymised_at").
+		Where("org_id = ?", orgID).Where("id IN (?)", bun.List(ids)).Scan(ctx, &rows); err != nil {
+		return nil, interpretError(err)
+	}
+	for _, r := range rows {
+		out[r.ID] = crm.BookingCustomer{Number: r.Number, Anonymised: r.AnonymisedAt != nil}
+	}
+	return out, nil
 }
 
 // BookingUpdate implements crm.BookingStore.
