@@ -127,7 +127,7 @@ func seedBookings(ctx context.Context, b *testing.B, s *DB, n int) error {
 						RegisteredOn: registered, StartsOn: &startsOn, EndsOn: &endsOn,
 						DestinationCountry: dest.country, DestinationPlace: dest.place,
 						Description: "Hotel, " + dest.place, Total: total, Currency: "EUR",
-						Lines: []crm.BookingLine{{Kind: "flight", Quantity: 2, Amount: total / 3}, {Kind: "hotel", Quantity: 1, Amount: total - total/3}},
+						Lines:     []crm.BookingLine{{Kind: "flight", Quantity: 2, Amount: total / 3}, {Kind: "hotel", Quantity: 1, Amount: total - total/3}},
 						Deposit:   &crm.Payment{DueOn: crm.DateOf(registered.Time().AddDate(0, 0, 7)), Amount: deposit},
 						Final:     &crm.Payment{DueOn: crm.DateOf(startsOn.Time().AddDate(0, 0, -42)), Amount: total - deposit},
 						CreatedAt: now, UpdatedAt: now, RowVersion: 1, SourceVersion: 1,
