@@ -62,6 +62,7 @@ type CustomerQuery struct {
 	Membership       string    `query:"membership" doc:"Holds or shares a membership of this label (id) that is active today."`
 	Consent          []string  `query:"consent,explode" doc:"Consent conditions purpose:state, each of which must hold: state is granted, withdrawn, never (never asked, or only a pending sign-up) or notWithdrawn (granted or never: everyone who did not object). Repeat the parameter or separate conditions by commas: ?consent=newsletter:granted&consent=post:withdrawn. At most 20."`
 	Sort             string    `query:"sort" enum:"number,name,created,-created" doc:"Order: number (default), name (in the organisation's language), created, -created (newest first)."`
+	BookingQuery
 }
 
 // Filter returns the query as a crm.CustomerFilter; a malformed date is a
@@ -76,6 +77,7 @@ func (q *CustomerQuery) Filter() (crm.CustomerFilter, error) {
 		Membership: q.Membership, Sort: crm.CustomerSort(q.Sort), Consents: consentConditions(q.Consent),
 	}
 	var bad []crm.FieldError
+	f.Bookings, bad = q.BookingQuery.filter()
 	for _, d := range []struct {
 		field string
 		value string
@@ -177,7 +179,7 @@ func (s *server) registerCustomers() {
 			return nil, err
 		}
 		return reply(s.crm.Customers.List(ctx, f, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit}))
-	})
+	}, bookingQueryFields...)
 
 	register(s, huma.Operation{
 		OperationID: "countCustomers", Method: http.MethodGet, Path: "/v1/customers/count", Tags: tags,
@@ -194,7 +196,7 @@ func (s *server) registerCustomers() {
 		out := &countOutput{}
 		out.Body.Count = n
 		return out, nil
-	})
+	}, bookingQueryFields...)
 
 	register(s, huma.Operation{
 		OperationID: "getCustomer", Method: http.MethodGet, Path: "/v1/customers/{id}", Tags: tags,

@@ -116,6 +116,7 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 		ts.do("POST", "/v1/customers/"+customer+"/consents/double-opt-in", a, map[string]any{"purpose": "commercial_email", "source": "web_form"}).
 			want(t, http.StatusCreated).json(t, &pending)
 
+		ts.do("PUT", "/v1/bookings/ONCE-1", a, tripBody(customer, "2027-01-01", 100)).want(t, http.StatusCreated)
 		cases := []struct {
 			op, path string
 			body     any
@@ -139,6 +140,7 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"redeemCustomerPoints", points + "/redemptions", map[string]any{"points": 5}},
 			{"correctCustomerPoints", points + "/corrections", map[string]any{"points": 5, "reason": "Once"}},
 			{"reverseCustomerPointTransaction", points + "/transactions/" + award + "/reversal", nil},
+			{"recordBookingReminder", "/v1/bookings/ONCE-1/reminders", map[string]any{"channel": "phone"}},
 		}
 		// The upload streams its body: it is not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true}
