@@ -59,6 +59,10 @@ type dialect struct {
 	// the purpose for every page of an opt-out walk. SQLite probes per
 	// customer anyway. (bun leaves out an OFFSET of 0, so it is written here.)
 	probeFence string
+	// batchWrites sends the statements of a customer insert to the server
+	// in one round trip (PostgreSQL); SQLite runs in the process, where a
+	// statement costs no round trip.
+	batchWrites bool
 }
 
 var (
@@ -71,6 +75,7 @@ var (
 		boundBothSides:  true,
 		languageAsRange: true,
 		probeFence:      " OFFSET 0",
+		batchWrites:     true,
 		nameContains: func(_ *dialect, _ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
