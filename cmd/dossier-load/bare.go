@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -244,6 +246,9 @@ func (j *rawJSON) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// bareErrors logs the first failed create: wrk only counts them.
+var bareErrors sync.Once
+
 // create serves POST /customers: the row as sent, with the next number
 // of the organisation, in one transaction; no validation beyond JSON.
 func (h *bareHandler) create(w http.ResponseWriter, r *http.Request) {
@@ -305,6 +310,7 @@ func (h *bareHandler) create(w http.ResponseWriter, r *http.Request) {
 		return tx.Commit()
 	}()
 	if err != nil {
+		bareErrors.Do(func() { log.Printf("bare create: %v", err) })
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}

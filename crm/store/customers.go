@@ -163,16 +163,32 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 		return nil, err
 	}
 	var rows []customerRow
-	read := func(db bun.IDB) error {
+	query := func(db bun.IDB) *bun.SelectQuery {
 		return db.NewSelect().Model(&rows).ColumnExpr(customerColumns).Where("org_id = ?", p.OrgID).Where("number IN (?)", keys).
-			OrderExpr(order).Scan(ctx)
+			OrderExpr(order)
 	}
-	// The settings cost a transaction's round trips; only the tag-led and
-	// contains-search plans need them (plain and prefix lists read one
-	// index range, which the planner never splits among workers).
-	if len(s.dialect.pageSettings) == 0 || (!led && p.NameContains == "") {
+	read := func(db bun.IDB) error { return query(db).Scan(ctx) }
+	_, inTx := s.db.(bun.Tx)
+	// The settings cost round trips; only the tag-led and contains-search
+	// plans need them (plain and prefix lists read one index range, which
+	// the planner never splits among workers).
+	switch {
+	case len(s.dialect.pageSettings) == 0 || (!led && p.NameContains == ""):
 		err = read(s.db)
-	} else {
+	case !inTx:
+		// Outside a transaction the settings and the query go as one
+		// simple query: PostgreSQL runs its statements in one implicit
+		// transaction, to whose end SET LOCAL holds. One round trip
+		// instead of four (BEGIN, SET LOCAL, SELECT, COMMIT).
+		var b []byte
+		if b, err = query(s.db).AppendQuery(s.bun.QueryGen(), nil); err == nil {
+			var sqlRows *sql.Rows
+			sqlRows, err = s.bun.DB.QueryContext(ctx, strings.Join(s.dialect.pageSettings, "; ")+"; "+string(b))
+			if err == nil {
+				err = s.bun.ScanRows(ctx, sqlRows, &rows)
+			}
+		}
+	default:
 		err = s.atomic(ctx, func(db bun.IDB) error {
 			for _, stmt := range s.dialect.pageSettings {
 				if _, err := db.ExecContext(ctx, stmt); err != nil {
