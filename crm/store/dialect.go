@@ -115,7 +115,12 @@ var (
 			case len(found) == 0:
 				return q.Where("1 = 0"), nil
 			case len(found) < frequentMatches:
-				return q.Where(alias+".number IN (?)", search.Where("search_id IN (?)", bun.List(found))), nil
+				// The index is asked again rather than sent the list of
+				// matches: SQLite parsed a list of a few thousand numbers
+				// in a fifth of the search's time, and reading one
+				// trigram's matches again costs less.
+				return q.Where(alias+".number IN (?)", search.
+					Where("search_id IN (SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH ?)", phrase)), nil
 			case pageOrder:
 				return q.Where("EXISTS (SELECT 1 FROM customer_search AS s WHERE s.org_id = ? AND s.number = "+alias+".number"+
 					" AND s.text LIKE ? ESCAPE '\\')", orgID, "%"+escapeLike(key)+"%"), nil
