@@ -338,13 +338,16 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		SortKey:        SortKey(org.DefaultLanguage, &fields),
 	}
 	err = s.store.InTx(ctx, func(tx Store) error {
+		// The history event first: the number is the organisation's
+		// counter, which concurrent creates wait for from the moment one
+		// takes it until it commits, so as little as possible comes after.
+		if err := tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c))); err != nil {
+			return err
+		}
 		if c.Number, err = tx.OrganisationNextCustomerNumber(ctx, sc.org); err != nil {
 			return err
 		}
 		if err := tx.CustomerInsert(ctx, c); err != nil {
-			return err
-		}
-		if err := tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c))); err != nil {
 			return err
 		}
 		return s.consents.recordContactFlags(ctx, tx, sc, nil, c)

@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/driver/sqliteshim"
 )
@@ -164,12 +167,16 @@ type barePage struct {
 	Next  string         `json:"next,omitempty"`
 }
 
-// bareHandler serves the two lookups with net/http and database/sql alone.
+// bareHandler serves the lookups with net/http and database/sql alone.
 type bareHandler struct {
-	db        *sql.DB
-	auth      []byte // the whole expected Authorization header
-	getQuery  string
-	findQuery string
+	db            *sql.DB
+	dialect       string
+	auth          []byte // the whole expected Authorization header
+	getQuery      string
+	findQuery     string
+	containsQuery string
+	numberQuery   string
+	insertQuery   string
 }
 
 // newBareHandler returns the baseline handler: GET /customers/{id} and
@@ -180,17 +187,136 @@ func newBareHandler(db *sql.DB, dialect, token string) http.Handler {
 	ph := func(n int) string { return placeholder(dialect, n) }
 	h := &bareHandler{
 		db:       db,
+		dialect:  dialect,
 		auth:     []byte("Bearer " + token),
 		getQuery: "SELECT " + customerColumns + " FROM customers WHERE org_id = " + ph(1) + " AND id = " + ph(2),
 		// The query the store runs for a name search (crm/store/customers.go).
 		findQuery: "SELECT " + customerColumns + " FROM customers WHERE org_id = " + ph(1) +
 			" AND number IN (SELECT number FROM customer_name_keys WHERE org_id = " + ph(2) +
 			" AND key >= " + ph(3) + " AND key < " + ph(4) + ") ORDER BY number LIMIT 51",
+		// The straightforward contains-search over the same trigram index:
+		// every match, sorted, then the first page.
+		containsQuery: map[string]string{
+			"sqlite": "SELECT " + customerColumns + " FROM customers WHERE org_id = ? AND number IN (SELECT number FROM customer_search" +
+				" WHERE org_id = ? AND search_id IN (SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH ?)) ORDER BY number LIMIT 51",
+			"postgres": "SELECT " + customerColumns + " FROM customers WHERE org_id = $1 AND number IN (SELECT number FROM customer_search" +
+				" WHERE org_id = $2 AND text LIKE $3) ORDER BY number LIMIT 51",
+		}[dialect],
+		numberQuery: "UPDATE organisations SET next_customer_number = next_customer_number + 1 WHERE id = " + ph(1) + " RETURNING next_customer_number",
+		insertQuery: "INSERT INTO customers (id, org_id, number, first_name, middle_name, last_name, company, street, house_number, postal_code, city, country," +
+			" phones, birth_date, status, origin, first_contact, email, email_key, alt_emails, language, remarks, created_at, updated_at, last_activity_at, version)" +
+			" VALUES (" + placeholders(dialect, 26) + ")",
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /customers/{id}", h.get)
 	mux.HandleFunc("GET /customers", h.find)
+	mux.HandleFunc("POST /customers", h.create)
 	return mux
+}
+
+// placeholders renders n query parameters separated by commas.
+func placeholders(dialect string, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = placeholder(dialect, i+1)
+	}
+	return strings.Join(ps, ", ")
+}
+
+// bareNew is the body of a create, as the bare handler reads it.
+type bareNew struct {
+	FirstName  string      `json:"firstName"`
+	MiddleName string      `json:"middleName"`
+	LastName   string      `json:"lastName"`
+	Company    string      `json:"company"`
+	Address    bareAddress `json:"address"`
+	Phones     rawJSON     `json:"phones"`
+	BirthDate  *string     `json:"birthDate"`
+	Status     string      `json:"status"`
+	Origin     string      `json:"origin"`
+	Email      string      `json:"email"`
+	AltEmails  rawJSON     `json:"altEmails"`
+	Language   string      `json:"language"`
+	Remarks    string      `json:"remarks"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler: raw JSON kept as it came.
+func (j *rawJSON) UnmarshalJSON(b []byte) error {
+	*j = append((*j)[:0], b...)
+	return nil
+}
+
+// bareErrors logs the first failed create: wrk only counts them.
+var bareErrors sync.Once
+
+// create serves POST /customers: the row as sent, with the next number
+// of the organisation, in one transaction; no validation beyond JSON.
+func (h *bareHandler) create(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(w, r) {
+		return
+	}
+	var in bareNew
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	now := time.Now().UTC()
+	id, err := uuid.NewV7()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if in.Status == "" {
+		in.Status = "customer"
+	}
+	if in.Language == "" {
+		in.Language = "nl"
+	}
+	c := bareCustomer{ID: id.String(), Number: 0, FirstName: in.FirstName, MiddleName: in.MiddleName, LastName: in.LastName,
+		Company: in.Company, Address: in.Address, Phones: in.Phones, Status: in.Status, Origin: in.Origin, Language: in.Language,
+		Remarks: in.Remarks, AltEmails: in.AltEmails, CreatedAt: now, UpdatedAt: now, LastActivityAt: now, Version: 1}
+	nullJSON := func(j rawJSON) any {
+		if len(j) == 0 || string(j) == "null" {
+			return nil
+		}
+		return string(j)
+	}
+	var email, emailKey any
+	if in.Email != "" {
+		c.Email, email, emailKey = &in.Email, in.Email, strings.ToLower(in.Email)
+	}
+	today := now.Format(time.DateOnly)
+	ts := func(t time.Time) any {
+		if h.dialect == "sqlite" {
+			return t.Format("2006-01-02 15:04:05.999999-07:00")
+		}
+		return t
+	}
+	err = func() error {
+		tx, err := h.db.BeginTx(r.Context(), nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := tx.QueryRowContext(r.Context(), h.numberQuery, loadOrg).Scan(&c.Number); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(r.Context(), h.insertQuery, c.ID, loadOrg, c.Number, c.FirstName, c.MiddleName, c.LastName, c.Company,
+			c.Address.Street, c.Address.HouseNumber, c.Address.PostalCode, c.Address.City, c.Address.Country,
+			nullJSON(in.Phones), in.BirthDate, c.Status, c.Origin, today, email, emailKey, nullJSON(in.AltEmails), c.Language, c.Remarks,
+			ts(now), ts(now), ts(now), 1); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		bareErrors.Do(func() { log.Printf("bare create: %v", err) })
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	_ = json.NewEncoder(w).Encode(&c)
 }
 
 // maxKey is above every valid UTF-8 string that starts with the same
@@ -230,14 +356,24 @@ func (h *bareHandler) find(w http.ResponseWriter, r *http.Request) {
 	if !h.authorized(w, r) {
 		return
 	}
-	// The benchmark sends prefixes that are search keys already (lower
-	// case, no accents), so no normalisation is needed here.
-	prefix := r.URL.Query().Get("name")
-	if prefix == "" {
-		http.Error(w, "name is required", http.StatusBadRequest)
+	// The benchmark sends prefixes and fragments that are search keys
+	// already (lower case, no accents), so no normalisation is needed here.
+	prefix, fragment := r.URL.Query().Get("name"), r.URL.Query().Get("nameContains")
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	switch {
+	case prefix != "":
+		rows, err = h.db.QueryContext(r.Context(), h.findQuery, loadOrg, loadOrg, prefix, prefix+maxKey)
+	case fragment != "" && h.dialect == "sqlite":
+		rows, err = h.db.QueryContext(r.Context(), h.containsQuery, loadOrg, loadOrg, `"`+fragment+`"`)
+	case fragment != "":
+		rows, err = h.db.QueryContext(r.Context(), h.containsQuery, loadOrg, loadOrg, "%"+fragment+"%")
+	default:
+		http.Error(w, "name or nameContains is required", http.StatusBadRequest)
 		return
 	}
-	rows, err := h.db.QueryContext(r.Context(), h.findQuery, loadOrg, loadOrg, prefix, prefix+maxKey)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

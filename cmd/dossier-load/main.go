@@ -1,6 +1,6 @@
 // Command dossier-load is the load benchmark of Dossier's HTTP API: it
-// measures GET customer by id and find by name prefix over loopback with
-// wrk, next to a bare net/http + database/sql handler doing the same lookups
+// measures creates, GET customer by id, find by name prefix and
+// contains-search over loopback with wrk, next to a bare net/http + database/sql handler doing the same lookups
 // on the same database in the same run, and prints the figures as a
 // Markdown table for docs/performance.md.
 //
@@ -31,10 +31,14 @@
 //     token with a constant in memory and looks up no key: the honest
 //     baseline of what any handler over this schema costs.
 //
-// Each of the four (server, lookup) pairs gets a warm-up (--warmup, 2s)
+// Each of the eight (server, lookup) pairs gets a warm-up (--warmup, 2s)
 // and then a wrk run of --duration with --connections and --threads; the
-// Lua script cycles through 4,000 customer ids, or through 3- and 4-letter
-// prefixes of the seeded surnames. Before measuring, up to 200 paths per
+// Lua script cycles through 4,000 customer ids, through 3- and 4-letter
+// prefixes of the seeded surnames, through 3-letter fragments from inside
+// them (each in about one name in 37: a contains-search whose first page
+// is full long before the matches end), or through 200 create bodies like
+// the seeded customers (POST; each makes a customer, so every run adds
+// some to the organisation). Before measuring, up to 200 paths per
 // lookup are fetched from both servers, which must answer 200 with the
 // same customers. A response that wrk counts as an error (status 400 or
 // above) or a socket error fails the run.
@@ -101,7 +105,7 @@ func main() {
 	flag.StringVar(&cfg.wrk, "wrk", "wrk", "path of the wrk program")
 	flag.IntVar(&cfg.seedWorkers, "seed-workers", 2*runtime.NumCPU(), "goroutines creating customers while seeding")
 	flag.IntVar(&cfg.bareIdle, "bare-max-idle-conns", store.IdleConns, "SetMaxIdleConns of the bare handler's pool; the default is store.Open's")
-	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write CPU profiles of the Dossier runs to `PREFIX`-get.pprof and PREFIX-find.pprof")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write CPU profiles of the Dossier runs to `PREFIX`-create.pprof, -get, -find and -contains.pprof")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: dossier-load [flags]\n\nLoad benchmark of Dossier's HTTP API against a bare net/http + database/sql handler (see go doc ./cmd/dossier-load).\n\n")
 		flag.PrintDefaults()
@@ -196,16 +200,30 @@ func run(ctx context.Context, cfg config) error {
 		{"dossier", dossierURL, "/v1/customers"},
 		{"bare", bareURL, "/customers"},
 	}
+	fragments := containsFragments()
+	bodies, err := createBodies(200)
+	if err != nil {
+		return err
+	}
 	lookups := []struct {
 		name string
-		rel  []string // paths below the servers' customers prefix
+		rel  []request // requests below the servers' customers prefix
 	}{
-		{"get", idPaths(ids)},
-		{"find", namePaths(prefixes)},
+		{"create", bodies},
+		{"get", getRequests(idPaths(ids))},
+		{"find", getRequests(namePaths(prefixes))},
+		{"contains", getRequests(containsPaths(fragments))},
 	}
-	fmt.Printf("checking that both servers answer alike (%d ids, %d name prefixes)...\n", len(ids), len(prefixes))
+	fmt.Printf("checking that both servers answer alike (%d ids, %d name prefixes, %d fragments)...\n", len(ids), len(prefixes), len(fragments))
 	for _, l := range lookups {
-		if err := compareServers(ctx, l.name, servers[0].url+servers[0].prefix, servers[1].url+servers[1].prefix, secret, l.rel); err != nil {
+		if l.name == "create" {
+			continue // every create makes a customer of its own
+		}
+		paths := make([]string, len(l.rel))
+		for i, r := range l.rel {
+			paths[i] = r.path
+		}
+		if err := compareServers(ctx, l.name, servers[0].url+servers[0].prefix, servers[1].url+servers[1].prefix, secret, paths); err != nil {
 			return err
 		}
 	}
@@ -219,9 +237,9 @@ func run(ctx context.Context, cfg config) error {
 	var wrkLine string
 	for _, l := range lookups {
 		for _, s := range servers {
-			paths := make([]string, len(l.rel))
-			for i, p := range l.rel {
-				paths[i] = s.prefix + p
+			paths := make([]request, len(l.rel))
+			for i, r := range l.rel {
+				paths[i] = request{path: s.prefix + r.path, body: r.body}
 			}
 			script := filepath.Join(dir, s.name+"-"+l.name+".lua")
 			if err := writeScript(script, paths, secret); err != nil {
@@ -257,7 +275,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	report(os.Stdout, reportInfo{
-		dialect: dialect, customers: have, ids: len(ids), prefixes: len(prefixes),
+		dialect: dialect, customers: have, ids: len(ids), prefixes: len(prefixes), fragments: len(fragments), bodies: len(bodies),
 		wrkVersion: wrkVersion, wrkLine: wrkLine, cfg: cfg,
 	}, results)
 	return nil

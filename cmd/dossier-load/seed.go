@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -242,4 +243,61 @@ func namePaths(prefixes []string) []string {
 		out[i] = "?name=" + url.QueryEscape(p)
 	}
 	return out
+}
+
+// getRequests are GETs of paths.
+func getRequests(paths []string) []request {
+	out := make([]request, len(paths))
+	for i, p := range paths {
+		out[i] = request{path: p}
+	}
+	return out
+}
+
+// containsFragments are 3-letter fragments from inside the seeded
+// surnames, as search keys, each in about one surname in len(lastNames):
+// "jansen" gives "ans". A fragment that occurs in a first name or a
+// company too is in more names.
+func containsFragments() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, last := range lastNames {
+		key := []rune(strings.ReplaceAll(i18n.SearchKey(last), " ", ""))
+		if len(key) < 5 {
+			continue
+		}
+		f := string(key[1:4])
+		if !seen[f] && i18n.SearchKey(f) == f {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// containsPaths are the paths, below a server's customers route, of a
+// contains-search.
+func containsPaths(fragments []string) []string {
+	out := make([]string, len(fragments))
+	for i, f := range fragments {
+		out[i] = "?nameContains=" + url.QueryEscape(f)
+	}
+	return out
+}
+
+// createBodies are n JSON bodies of creates like the seeded customers
+// (without a login address, which must be unique).
+func createBodies(n int) ([]request, error) {
+	r := rand.New(rand.NewPCG(3, 5))
+	out := make([]request, n)
+	for i := range out {
+		f := fakeCustomer(r, int64(i))
+		f.LoginEmail = ""
+		b, err := json.Marshal(f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = request{body: string(b)}
+	}
+	return out, nil
 }

@@ -33,18 +33,46 @@ var customerColumns = func() string {
 // anonymised_at is only ever set by CustomerAnonymise.
 var customerUpdateExcluded = []string{"id", "org_id", "number", "created_at", "anonymised_at"}
 
-// CustomerInsert implements crm.CustomerStore.
+// CustomerInsert implements crm.CustomerStore. On PostgreSQL the rows go
+// to the server in one batch of statements (dialect.batchWrites): a create
+// holds its organisation's number counter from OrganisationNextCustomerNumber
+// until it commits, and the counter's next taker waits for every round
+// trip in between.
 func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
-		if _, err := db.NewInsert().Model(customerToRow(c)).Exec(ctx); err != nil {
-			return interpretError(err)
-		}
 		search := searchRow{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
-		if _, err := db.NewInsert().Model(&search).Exec(ctx); err != nil {
-			return interpretError(err)
-		}
-		return insertSearchIndex(ctx, db, c)
+		queries := append([]*bun.InsertQuery{db.NewInsert().Model(customerToRow(c)), db.NewInsert().Model(&search)},
+			searchIndexInserts(db, c)...)
+		return s.execAll(ctx, db, queries)
 	})
+}
+
+// execAll runs queries in order: each on its own, or on PostgreSQL all in
+// one round trip (bun puts the arguments into the statements' text, so the
+// batch goes as one simple query; db is a transaction, in which the batch
+// runs in whole or fails at its first failing statement).
+func (s *DB) execAll(ctx context.Context, db bun.IDB, queries []*bun.InsertQuery) error {
+	tx, inTx := db.(bun.Tx)
+	if !s.dialect.batchWrites || !inTx || len(queries) < 2 {
+		for _, q := range queries {
+			if _, err := q.Exec(ctx); err != nil {
+				return interpretError(err)
+			}
+		}
+		return nil
+	}
+	var (
+		b   []byte
+		err error
+	)
+	for _, q := range queries {
+		if b, err = q.AppendQuery(s.bun.QueryGen(), b); err != nil {
+			return err
+		}
+		b = append(b, ";\n"...)
+	}
+	_, err = tx.Tx.ExecContext(ctx, string(b))
+	return interpretError(err)
 }
 
 // CustomerGet implements crm.CustomerStore.
@@ -135,16 +163,32 @@ func (s *DB) CustomerList(ctx context.Context, p crm.CustomerListParams) ([]crm.
 		return nil, err
 	}
 	var rows []customerRow
-	read := func(db bun.IDB) error {
+	query := func(db bun.IDB) *bun.SelectQuery {
 		return db.NewSelect().Model(&rows).ColumnExpr(customerColumns).Where("org_id = ?", p.OrgID).Where("number IN (?)", keys).
-			OrderExpr(order).Scan(ctx)
+			OrderExpr(order)
 	}
-	// The settings cost a transaction's round trips; only the tag-led and
-	// contains-search plans need them (plain and prefix lists read one
-	// index range, which the planner never splits among workers).
-	if len(s.dialect.pageSettings) == 0 || (!led && p.NameContains == "") {
+	read := func(db bun.IDB) error { return query(db).Scan(ctx) }
+	_, inTx := s.db.(bun.Tx)
+	// The settings cost round trips; only the tag-led and contains-search
+	// plans need them (plain and prefix lists read one index range, which
+	// the planner never splits among workers).
+	switch {
+	case len(s.dialect.pageSettings) == 0 || (!led && p.NameContains == ""):
 		err = read(s.db)
-	} else {
+	case !inTx:
+		// Outside a transaction the settings and the query go as one
+		// simple query: PostgreSQL runs its statements in one implicit
+		// transaction, to whose end SET LOCAL holds. One round trip
+		// instead of four (BEGIN, SET LOCAL, SELECT, COMMIT).
+		var b []byte
+		if b, err = query(s.db).AppendQuery(s.bun.QueryGen(), nil); err == nil {
+			var sqlRows *sql.Rows
+			sqlRows, err = s.bun.DB.QueryContext(ctx, strings.Join(s.dialect.pageSettings, "; ")+"; "+string(b))
+			if err == nil {
+				err = s.bun.ScanRows(ctx, sqlRows, &rows)
+			}
+		}
+	default:
 		err = s.atomic(ctx, func(db bun.IDB) error {
 			for _, stmt := range s.dialect.pageSettings {
 				if _, err := db.ExecContext(ctx, stmt); err != nil {
@@ -445,6 +489,17 @@ func (s *DB) CustomerSortKeysRebuild(ctx context.Context, orgID string, key func
 // numbers under which c is found (the contains-search text is written by
 // CustomerInsert and CustomerUpdate).
 func insertSearchIndex(ctx context.Context, db bun.IDB, c *crm.Customer) error {
+	for _, q := range searchIndexInserts(db, c) {
+		if _, err := q.Exec(ctx); err != nil {
+			return interpretError(err)
+		}
+	}
+	return nil
+}
+
+// searchIndexInserts are the statements of insertSearchIndex: one per
+// table that has rows for c.
+func searchIndexInserts(db bun.IDB, c *crm.Customer) []*bun.InsertQuery {
 	var names []nameKeyRow
 	for _, k := range crm.NameKeys(&c.CustomerFields) {
 		names = append(names, nameKeyRow{OrgID: c.OrgID, CustomerID: c.ID, Key: k, Number: c.Number})
@@ -461,13 +516,17 @@ func insertSearchIndex(ctx context.Context, db bun.IDB, c *crm.Customer) error {
 	for _, n := range dedupe(numbers, strings.TrimSpace) {
 		phones = append(phones, phoneRow{OrgID: c.OrgID, CustomerID: c.ID, Number: n})
 	}
-	if err := insertAll(ctx, db, names); err != nil {
-		return err
+	var queries []*bun.InsertQuery
+	if len(names) > 0 { // bun refuses an empty slice
+		queries = append(queries, db.NewInsert().Model(&names))
 	}
-	if err := insertAll(ctx, db, emails); err != nil {
-		return err
+	if len(emails) > 0 {
+		queries = append(queries, db.NewInsert().Model(&emails))
 	}
-	return insertAll(ctx, db, phones)
+	if len(phones) > 0 {
+		queries = append(queries, db.NewInsert().Model(&phones))
+	}
+	return queries
 }
 
 // insertAll inserts rows in one statement; bun refuses an empty slice.

@@ -66,15 +66,19 @@ func WithMigrate() Option { return func(o *options) { o.migrate = true } }
 // SQLite runs in WAL mode with a busy timeout, foreign keys on, and
 // transactions that take the write lock when they begin, so concurrent
 // read-then-write transactions wait for each other instead of failing.
+// The writers of one file in this process queue for that lock in a write
+// gate of the store's own, so the next in line starts when the lock comes
+// free (see sqlitegate.go); reads never wait for it.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
 	var (
-		bdb *bun.DB
-		d   dialect
-		err error
+		bdb  *bun.DB
+		d    dialect
+		err  error
+		gate *writeGate // SQLite: the file's write gate
 	)
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
@@ -98,10 +102,18 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// most SQLite maps; pages beyond it are read as before.
 		path += sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
 			"&_pragma=mmap_size(2147418112)&_txlock=immediate" + walPragma(o.conn)
-		sqldb, err := sql.Open(sqliteshim.ShimName, path)
-		if err != nil {
-			return nil, fmt.Errorf("opening the SQLite database: %w", err)
+		// Every connection passes write transactions through the file's
+		// write gate (sqlitegate.go): writers queue in Go, not in SQLite's
+		// busy handler.
+		file := strings.TrimPrefix(path, "file:")
+		if i := strings.IndexByte(file, '?'); i >= 0 {
+			file = file[:i]
 		}
+		if memory {
+			file = ""
+		}
+		gate = gateFor(file)
+		sqldb := sql.OpenDB(&sqliteConnector{drv: sqliteshim.Driver(), dsn: path, gate: gate})
 		if memory {
 			// Each connection to ":memory:" is a database of its own.
 			sqldb.SetMaxOpenConns(1)
@@ -120,7 +132,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	var wal *walKeeper
 	if d.name == sqliteDialect.name && !strings.Contains(dsn, ":memory:") {
-		wal = newWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit)
+		wal = newWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit, gate)
 		bdb = bdb.WithQueryHook(wal)
 	}
 	s := &DB{bun: bdb, db: bdb, dialect: d, wal: wal, shared: &shared{jobDriver: newJobDriver(d.name, bdb.DB)}}

@@ -37,6 +37,7 @@ type walKeeper struct {
 	db      *bun.DB
 	walPath string
 	limit   int64
+	gate    *writeGate // the file's write gate: the checkpoint queues with the writers
 	running atomic.Bool
 	wg      sync.WaitGroup
 	closed  atomic.Bool
@@ -50,7 +51,7 @@ const walBusy = 2 * time.Second
 // newWALKeeper returns a walKeeper of db, an SQLite database in the file
 // path (a DSN path, perhaps with "file:" and parameters). Queries must run
 // on db.WithQueryHook(keeper) for it to see the commits.
-func newWALKeeper(db *bun.DB, path string, limit int64) *walKeeper {
+func newWALKeeper(db *bun.DB, path string, limit int64, gate *writeGate) *walKeeper {
 	path = strings.TrimPrefix(path, "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
@@ -58,7 +59,7 @@ func newWALKeeper(db *bun.DB, path string, limit int64) *walKeeper {
 	if limit <= 0 {
 		limit = DefaultWALLimit
 	}
-	return &walKeeper{db: db, walPath: path + "-wal", limit: limit}
+	return &walKeeper{db: db, walPath: path + "-wal", limit: limit, gate: gate}
 }
 
 // BeforeQuery implements bun.QueryHook.
@@ -91,6 +92,16 @@ func (k *walKeeper) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
 func (k *walKeeper) checkpoint() {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*walBusy)
 	defer cancel()
+	if k.gate != nil {
+		// In the gate, no writer of this process starts while the
+		// checkpoint waits for readers, and none waits behind it longer
+		// than its turn.
+		release, err := k.gate.enter(ctx)
+		if err != nil {
+			return
+		}
+		defer release()
+	}
 	conn, err := k.db.DB.Conn(ctx)
 	if err != nil {
 		return
