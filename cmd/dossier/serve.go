@@ -67,6 +67,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		maxBody, maxDocument, maxConns     int64
 		limits                             = defaultLimits
 		retentionEvery, expiryEvery        time.Duration
+		analyzeEvery                       time.Duration
 		mailing                            mailSettings
 	)
 	fs.dbFlag(&db)
@@ -78,6 +79,8 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		"how often to apply the organisations' retention policies (once per period among all servers on the database, the first time when started); 0 turns it off")
 	fs.envDuration(&expiryEvery, "points-expiry-every", "DOSSIER_POINTS_EXPIRY_EVERY", defaultPointsExpiryEvery,
 		"how often to expire loyalty points past their date (once per period among all servers on the database, the first time when started); 0 turns it off")
+	fs.envDuration(&analyzeEvery, "analyze-every", "DOSSIER_ANALYZE_EVERY", background.DefaultAnalyzeEvery,
+		"how often to refresh the query planner's statistics of tables that changed much since their last analysis (once per period among all servers on the database); 0 turns it off")
 	fs.blobFlags(&dataDir, &blobURL)
 	fs.envInt64(&maxConns, "db-max-conns", "DOSSIER_DB_MAX_CONNS", 0,
 		"most PostgreSQL `connections` at once (at least 2); requests beyond wait for one; 0: 4 per processor, at least 8")
@@ -109,6 +112,9 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	}
 	if expiryEvery < 0 || expiryEvery > 0 && expiryEvery < background.MinPeriod {
 		return usageErrorf("--points-expiry-every must be 0 (off) or at least %s, not %s", background.MinPeriod, expiryEvery)
+	}
+	if analyzeEvery < 0 || analyzeEvery > 0 && analyzeEvery < background.MinPeriod {
+		return usageErrorf("--analyze-every must be 0 (off) or at least %s, not %s", background.MinPeriod, analyzeEvery)
 	}
 	if maxConns < 0 || maxConns == 1 {
 		return usageErrorf("--db-max-conns must be 0 (the default) or at least 2, not %d", maxConns)
@@ -162,7 +168,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	// before it: running jobs finish (a mail being sent gets its answer
 	// and its record) before the database closes.
 	work := background.Config{Sender: sender, From: from, Logger: log,
-		RetentionEvery: offIfZero(retentionEvery), PointsExpiryEvery: offIfZero(expiryEvery)}
+		RetentionEvery: offIfZero(retentionEvery), PointsExpiryEvery: offIfZero(expiryEvery), AnalyzeEvery: offIfZero(analyzeEvery)}
 	if !mailing.worker {
 		work.Sender = nil
 		log.Warn("mail worker off (--mail-worker=false): queued mails wait in the outbox for a server that delivers them")

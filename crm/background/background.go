@@ -1,5 +1,5 @@
 // Package background runs Dossier's background work: mail delivery,
-// retention and points expiry, on River (github.com/riverqueue/river) in
+// retention, points expiry and the planner's statistics, on River (github.com/riverqueue/river) in
 // the database the store uses, SQLite or PostgreSQL. A program that embeds
 // the library starts all of it with one call after opening the store and
 // building the CRM, and stops it before closing the store:
@@ -16,7 +16,8 @@
 // job is there too. The outbox does this for every mail it queues
 // (crm.DeliverMail); the outbox rows stay the record of what was mailed.
 //
-// Periodic work (retention, points expiry) is inserted by the one program
+// Periodic work (retention, points expiry, expired idempotency keys, the
+// statistics of tables that changed) is inserted by the one program
 // that River elected leader among those started on the database, at most
 // once per period (a job unique to its period), so several servers on one
 // database never repeat it. Each runs when the leader starts and then every
@@ -82,6 +83,9 @@ const (
 	DefaultStopTimeout       = 30 * time.Second
 	DefaultRescueAfter       = 5 * time.Minute
 	DefaultPollInterval      = time.Second
+	// DefaultAnalyzeEvery is the period of AnalyzeTables: PostgreSQL's
+	// autovacuum looks at every table once a minute too (autovacuum_naptime).
+	DefaultAnalyzeEvery = time.Minute
 	// MinPeriod is the shortest period of periodic work.
 	MinPeriod = time.Second
 )
@@ -109,6 +113,11 @@ type Config struct {
 	// date. Default 24 hours, at least MinPeriod; negative turns the work
 	// off in this program (the leader's settings count).
 	RetentionEvery, PointsExpiryEvery time.Duration
+	// AnalyzeEvery is the period of refreshing the planner's statistics of
+	// the tables that changed much (AnalyzeTables). Default
+	// DefaultAnalyzeEvery, at least MinPeriod; negative turns it off in this
+	// program (the leader's settings count).
+	AnalyzeEvery time.Duration
 	// StopTimeout is how long Stop waits for running jobs before it
 	// cancels them. Default DefaultStopTimeout.
 	StopTimeout time.Duration
@@ -162,16 +171,17 @@ func New(st *store.DB, c *crm.CRM, cfg Config) (*Runner, error) {
 	cfg.MailWorkers = or(cfg.MailWorkers, DefaultMailWorkers)
 	cfg.RetentionEvery = or(cfg.RetentionEvery, DefaultRetentionEvery)
 	cfg.PointsExpiryEvery = or(cfg.PointsExpiryEvery, DefaultPointsExpiryEvery)
+	cfg.AnalyzeEvery = or(cfg.AnalyzeEvery, DefaultAnalyzeEvery)
 	cfg.StopTimeout = or(cfg.StopTimeout, DefaultStopTimeout)
 	cfg.RescueAfter = or(cfg.RescueAfter, DefaultRescueAfter)
 	cfg.PollInterval = or(cfg.PollInterval, DefaultPollInterval)
-	for _, every := range []time.Duration{cfg.RetentionEvery, cfg.PointsExpiryEvery} {
+	for _, every := range []time.Duration{cfg.RetentionEvery, cfg.PointsExpiryEvery, cfg.AnalyzeEvery} {
 		if every > 0 && every < MinPeriod {
 			return nil, fmt.Errorf("background: a period of %s is shorter than %s", every, MinPeriod)
 		}
 	}
 	if cfg.noLeader {
-		cfg.RetentionEvery, cfg.PointsExpiryEvery = -1, -1
+		cfg.RetentionEvery, cfg.PointsExpiryEvery, cfg.AnalyzeEvery = -1, -1, -1
 	}
 	r := &Runner{st: st, crm: c, cfg: cfg, log: cfg.Logger}
 	workers := river.NewWorkers()
@@ -215,6 +225,7 @@ func (r *Runner) workers(w *river.Workers) error {
 	river.AddWorker(w, &retentionWorker{c: r.crm, log: r.log})
 	river.AddWorker(w, &pointsExpiryWorker{c: r.crm, log: r.log})
 	river.AddWorker(w, &forgetIdempotencyWorker{st: r.st, log: r.log})
+	river.AddWorker(w, &analyzeWorker{st: r.st, log: r.log})
 	return nil
 }
 
@@ -244,6 +255,7 @@ func (r *Runner) periodic() []*river.PeriodicJob {
 	}
 	add(r.cfg.RetentionEvery, ApplyRetention{})
 	add(r.cfg.PointsExpiryEvery, ExpirePoints{})
+	add(r.cfg.AnalyzeEvery, AnalyzeTables{})
 	if !r.cfg.noLeader {
 		add(IdempotencyForgetEvery, ForgetIdempotencyKeys{})
 	}
@@ -262,7 +274,8 @@ func (r *Runner) Start(ctx context.Context) error {
 		return fmt.Errorf("background: %w", err)
 	}
 	r.log.Info("background work started", "mail", r.cfg.Sender != nil, "mail_workers", r.cfg.MailWorkers,
-		"retention_every", max(r.cfg.RetentionEvery, 0), "points_expiry_every", max(r.cfg.PointsExpiryEvery, 0))
+		"retention_every", max(r.cfg.RetentionEvery, 0), "points_expiry_every", max(r.cfg.PointsExpiryEvery, 0),
+		"analyze_every", max(r.cfg.AnalyzeEvery, 0))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -355,6 +356,41 @@ func TestForgetIdempotencyKeys(t *testing.T) {
 		}
 		if err := create(c, "young-key", "Other"); !errors.Is(err, crm.ErrConflict) {
 			t.Errorf("the young key was forgotten: %v", err)
+		}
+	})
+}
+
+// TestAnalyzeTables: a table that filled up after the store was opened
+// (so that Open had nothing to analyse) gets planner statistics from the
+// periodic AnalyzeTables job, without anyone calling Analyze: the
+// statistics come to know its rows (PostgreSQL: pg_class.reltuples, which
+// ANALYZE sets; SQLite: the row count in sqlite_stat1).
+func TestAnalyzeTables(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		w := newWorld(t, open, crm.Config{})
+		const n = 300
+		for i := range n {
+			if _, err := w.c.Customers.Create(w.ctx, crm.CustomerFields{LastName: "Jansen", FirstName: string(rune('a' + i%26))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		known := func() (rows float64) {
+			q := "SELECT reltuples FROM pg_class WHERE oid = 'customers'::regclass"
+			if w.st.Dialect() == "sqlite" {
+				q = "SELECT coalesce((SELECT CAST(stat AS INTEGER) FROM sqlite_stat1 WHERE tbl = 'customers' AND idx = 'customers_page_idx'), 0)"
+			}
+			if err := w.st.SQLDB().QueryRowContext(t.Context(), q).Scan(&rows); err != nil && !strings.Contains(err.Error(), "no such table") {
+				t.Fatal(err)
+			}
+			return rows
+		}
+		if known() >= n {
+			t.Fatal("the customers were analysed before the background work started")
+		}
+		r := w.start(t, Config{AnalyzeEvery: time.Second})
+		waitFor(t, "statistics of the customers", func() bool { return known() >= n })
+		if ran := jobs(t, r, "tables.analyze"); len(ran) == 0 {
+			t.Error("no tables.analyze job ran")
 		}
 	})
 }

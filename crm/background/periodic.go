@@ -33,6 +33,37 @@ type ForgetIdempotencyKeys struct{}
 // Kind implements river.JobArgs.
 func (ForgetIdempotencyKeys) Kind() string { return "idempotency.forget" }
 
+// AnalyzeTables is the periodic job that refreshes the query planner's
+// statistics of the tables that changed much since their last analysis
+// (store.DB.AnalyzeChanged): without it, where autovacuum is off, a table
+// filled after the server started keeps the statistics of its empty self.
+type AnalyzeTables struct{}
+
+// Kind implements river.JobArgs.
+func (AnalyzeTables) Kind() string { return "tables.analyze" }
+
+// analyzer is the store's side of AnalyzeTables.
+type analyzer interface {
+	AnalyzeChanged(ctx context.Context) ([]string, error)
+}
+
+// analyzeWorker analyses the tables that changed, and logs a line when it
+// analysed any.
+type analyzeWorker struct {
+	river.WorkerDefaults[AnalyzeTables]
+	st  analyzer
+	log *slog.Logger
+}
+
+// Work implements river.Worker.
+func (w *analyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeTables]) error {
+	tables, err := w.st.AnalyzeChanged(ctx)
+	if len(tables) > 0 {
+		w.log.Info("table statistics refreshed", "tables", tables)
+	}
+	return err
+}
+
 // idempotencyBatch is how many records one statement removes, so that a
 // backlog never holds a long write lock.
 const idempotencyBatch = 1000

@@ -160,7 +160,7 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 	case errors.Is(err, context.Canceled):
 		return newProblem(499, "the client closed the request")
 	case errors.Is(err, crm.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		log.WarnContext(ctx, "database unavailable", "err", err)
+		log.WarnContext(ctx, "database unavailable", "err", err, "cause", rootCause(err))
 		p := problemOf(http.StatusServiceUnavailable, "problem.unavailable")
 		p.Type = "urn:dossier:problem:unavailable"
 		p.headers = http.Header{"Retry-After": {"5"}}
@@ -168,6 +168,19 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 	}
 	log.ErrorContext(ctx, "request failed", "err", err)
 	return problemOf(http.StatusInternalServerError, "problem.internal")
+}
+
+// rootCause is the innermost error err wraps (following single
+// wrapping): for an unavailable database, the driver's own words, which the
+// log should keep for the operator.
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }
 
 // unauthenticated is the one answer to every missing, malformed, unknown or

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
 )
@@ -85,4 +88,84 @@ func (s *DB) analyzeMissing(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// AnalyzeChanged refreshes the planner's statistics of the tables that
+// changed much since their last analysis, and returns their names. It is
+// the periodic counterpart of Analyze (crm/background runs it): Open and
+// Migrate cannot know about a table that fills up later, and without
+// autovacuum (which may be off, as on the machine that found it) such a
+// table keeps the statistics of its empty self, and the planner's choice
+// is luck. When nothing changed it costs one catalogue query (PostgreSQL)
+// or a look at each table's size (SQLite).
+//
+// On PostgreSQL a table is analysed when the rows inserted, updated or
+// deleted since its last analysis (pg_stat_user_tables.n_mod_since_analyze)
+// exceed autovacuum's limit for it: autovacuum_analyze_threshold plus
+// autovacuum_analyze_scale_factor times its rows (50 and 10% unless the
+// server is configured otherwise), autovacuum's own rule. The counts reach
+// the statistics views after a delay (a backend reports them when it goes
+// idle, within seconds). On SQLite it runs PRAGMA optimize over every table
+// (SQLite's rule: a table never analysed, or whose size changed many times
+// over), reading a bounded sample.
+func (s *DB) AnalyzeChanged(ctx context.Context) ([]string, error) {
+	if s.dialect.name == sqliteDialect.name {
+		return s.optimizeSQLite(ctx)
+	}
+	var tables []string
+	if err := s.bun.NewSelect().TableExpr("pg_stat_user_tables AS st").
+		Join("JOIN pg_class AS c ON c.oid = st.relid").ColumnExpr("st.relname").
+		Where("st.schemaname = current_schema()").
+		Where("st.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8 + "+
+			"current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(c.reltuples, 0)").
+		OrderExpr("st.relname").
+		Scan(ctx, &tables); err != nil {
+		return nil, fmt.Errorf("analysing the changed tables: %w", interpretError(err))
+	}
+	for i, t := range tables {
+		if _, err := s.bun.ExecContext(ctx, "ANALYZE ?", bun.Ident(t)); err != nil {
+			return tables[:i], fmt.Errorf("analysing table %s: %w", t, interpretError(err))
+		}
+	}
+	return tables, nil
+}
+
+// optimizeSQLite runs PRAGMA optimize over every table, first asking it
+// which tables it would analyse (0x01: say, do not do; 0x02: analyse;
+// 0x10000: every table), so that their names can be
+// returned, then analysing those.
+func (s *DB) optimizeSQLite(ctx context.Context) ([]string, error) {
+	conn, err := s.bun.Conn(ctx) // the limit holds for one connection
+	if err != nil {
+		return nil, fmt.Errorf("analysing the changed tables: %w", interpretError(err))
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
+		return nil, fmt.Errorf("analysing the changed tables: %w", interpretError(err))
+	}
+	// A connection reads the statistics when it reads the schema, and does
+	// not see those that another connection made since: it would take
+	// every table analysed since for never analysed. This reloads them.
+	if _, err := conn.ExecContext(ctx, "ANALYZE sqlite_schema"); err != nil {
+		return nil, fmt.Errorf("analysing the changed tables: %w", interpretError(err))
+	}
+	var stmts []string
+	if err := conn.NewRaw("PRAGMA optimize = 0x10003").Scan(ctx, &stmts); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("analysing the changed tables: %w", interpretError(err))
+	}
+	var tables []string
+	for _, stmt := range stmts {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return tables, fmt.Errorf("analysing the changed tables (%s): %w", stmt, interpretError(err))
+		}
+		tables = append(tables, analyzedTable(stmt))
+	}
+	return tables, nil
+}
+
+// analyzedTable is the table an ANALYZE statement of PRAGMA optimize names
+// (`ANALYZE "main"."customers"`).
+func analyzedTable(stmt string) string {
+	name := stmt[strings.LastIndexAny(stmt, ". ")+1:]
+	return strings.Trim(name, `"`)
 }

@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"runtime"
 	"time"
 
@@ -42,7 +46,7 @@ func openPostgres(dsn string, o connOptions) (*sql.DB, error) {
 	case n < 2:
 		return nil, fmt.Errorf("at most %d database connections is too few: migrations need 2", n)
 	}
-	sqldb := sql.OpenDB(&pgConnector{inner: pgdriver.NewConnector(pgdriver.WithDSN(dsn))})
+	sqldb := sql.OpenDB(newPGConnector(dsn))
 	sqldb.SetMaxOpenConns(n)
 	sqldb.SetMaxIdleConns(min(n, IdleConns))
 	return sqldb, nil
@@ -50,6 +54,100 @@ func openPostgres(dsn string, o connOptions) (*sql.DB, error) {
 
 // pgConnector makes pgConns.
 type pgConnector struct{ inner *pgdriver.Connector }
+
+// newPGConnector is pgdriver's connector for dsn, with the socket wrapped
+// in a replyConn. The replyConn must see the protocol's bytes, so when the
+// DSN asks for TLS the connector's dialer negotiates it (as pgdriver would)
+// and the wrapper goes over the TLS connection.
+func newPGConnector(dsn string) *pgConnector {
+	inner := pgdriver.NewConnector(pgdriver.WithDSN(dsn))
+	conf := inner.Config()
+	dial, tlsConf := conf.Dialer, conf.TLSConfig
+	conf.TLSConfig = nil
+	conf.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if tlsConf != nil {
+			tc, err := startTLS(ctx, nc, tlsConf, conf.ReadTimeout)
+			if err != nil {
+				_ = nc.Close()
+				return nil, err
+			}
+			nc = tc
+		}
+		return &replyConn{Conn: nc}, nil
+	}
+	return &pgConnector{inner: inner}
+}
+
+// startTLS asks the server for TLS on nc (the SSLRequest message) and
+// makes the handshake, as pgdriver does when it dials itself.
+func startTLS(ctx context.Context, nc net.Conn, conf *tls.Config, timeout time.Duration) (net.Conn, error) {
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && (timeout == 0 || d.Before(deadline)) {
+		deadline = d
+	} else if timeout == 0 {
+		deadline = time.Time{}
+	}
+	_ = nc.SetDeadline(deadline)
+	defer nc.SetDeadline(time.Time{})
+	// SSLRequest: length 8, then the code 1234 5679.
+	if _, err := nc.Write([]byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}); err != nil {
+		return nil, err
+	}
+	var answer [1]byte
+	if _, err := io.ReadFull(nc, answer[:]); err != nil {
+		return nil, err
+	}
+	if answer[0] != 'S' {
+		return nil, errors.New("pgdriver: SSL is not enabled on the server")
+	}
+	tc := tls.Client(nc, conf)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("pgdriver: TLS handshake failed: %w", err)
+	}
+	return tc, nil
+}
+
+// replyConn is a connection to PostgreSQL that counts the bytes read
+// since the last mark and keeps the first five: the type and length of
+// the first message of a reply. From them pgConn learns whether a failed
+// statement got any answer before its error (see pgConn.retryable).
+type replyConn struct {
+	net.Conn
+	read int64   // bytes read since mark
+	head [5]byte // the first of them
+}
+
+// Read implements net.Conn.
+func (c *replyConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if c.read < int64(len(c.head)) {
+		copy(c.head[c.read:], p[:n])
+	}
+	c.read += int64(n)
+	return n, err
+}
+
+// mark starts counting afresh: a statement is about to be sent.
+func (c *replyConn) mark() { c.read = 0 }
+
+// onlyMessage reports whether what was read since the mark is one whole
+// message of type typ and nothing else.
+func (c *replyConn) onlyMessage(typ byte) bool {
+	return c.read >= int64(len(c.head)) && c.head[0] == typ &&
+		c.read == 1+int64(binary.BigEndian.Uint32(c.head[1:]))
+}
+
+// NetConn returns the socket, for connAlive.
+func (c *replyConn) NetConn() net.Conn {
+	if tc, ok := c.Conn.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return c.Conn
+}
 
 // clientCheckInterval is PostgreSQL's client_connection_check_interval on
 // every connection: how often a backend running a query checks that its
@@ -61,16 +159,26 @@ const clientCheckInterval = "1000" // milliseconds
 
 // Connect implements driver.Connector.
 func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	cn, err := c.inner.Connect(ctx)
+	pc, rc, err := c.open(ctx)
 	if err != nil {
 		return nil, err
 	}
+	return &pgConn{Conn: pc, reply: rc, connector: c}, nil
+}
+
+// open opens a pgdriver connection with the settings of every connection.
+func (c *pgConnector) open(ctx context.Context) (*pgdriver.Conn, *replyConn, error) {
+	cn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	pc := cn.(*pgdriver.Conn)
+	rc, _ := pc.Conn().(*replyConn)
 	if _, err := pc.ExecContext(ctx, "SET client_connection_check_interval = "+clientCheckInterval, nil); err != nil {
 		var pgErr pgdriver.Error
 		if !errors.As(err, &pgErr) || pgErr.Field('C') != "42704" { // undefined_object: a server before PostgreSQL 14
 			_ = pc.Close()
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	// Plans of the foreign key checks (and other statements PostgreSQL
@@ -83,34 +191,48 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	// prepares no statements of its own (bun inlines arguments).
 	if _, err := pc.ExecContext(ctx, "SET plan_cache_mode = force_custom_plan", nil); err != nil {
 		_ = pc.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return &pgConn{Conn: pc}, nil
+	return pc, rc, nil
 }
 
 // Driver implements driver.Connector.
 func (c *pgConnector) Driver() driver.Driver { return c.inner.Driver() }
 
-// pgConn is a pgdriver connection with two additions:
+// pgConn is a pgdriver connection with three additions:
 //
 //   - Before database/sql hands out a pooled connection again
 //     (ResetSession), it checks, without blocking, that the server has not
 //     closed it: an idle PostgreSQL connection receives nothing, so a
 //     connection with something to read (the FATAL message of
 //     pg_terminate_backend or of a server shutdown) or at its end is dead.
-//     It then answers driver.ErrBadConn, and database/sql takes another
-//     connection or opens a new one. Nothing was sent on the dead
-//     connection, so nothing can have been applied twice. Without the
-//     check, pgdriver notices the death only when the next statement's
+//     It then opens a new connection in its place (reconnect): nothing was
+//     sent on the dead one, so nothing can have been applied twice. Without
+//     the check, pgdriver notices the death only when the next statement's
 //     answer is the FATAL error: one failed call per pooled connection.
+//   - The check cannot see a termination that arrives after it, while the
+//     first statement is on its way (under load most of them did). When
+//     the failure proves that the statement changed nothing (see
+//     retryable), it is sent once more on a new connection in the dead
+//     one's place, and if that fails too, it fails with driver.ErrBadConn,
+//     which database/sql answers by running the call again on another
+//     connection.
 //   - A call whose context ends while it waits for the server returns at
 //     once (pgdriver only watches deadlines, not cancellation): the
 //     socket's deadline is moved to now, which fails the read, and the
 //     connection is discarded. The server notices the closed connection
 //     within clientCheckInterval and ends the query.
+//
+// Replacing a dead connection in place, rather than answering
+// driver.ErrBadConn at once, matters when the server ended many at once:
+// database/sql gives a call three connections (two from the pool, then a
+// new one), and every dead pooled connection it tries uses one of them up.
 type pgConn struct {
 	*pgdriver.Conn
-	broken bool // a call was cut short: the protocol state is unknown
+	reply     *replyConn // the socket, counting each statement's reply
+	connector *pgConnector
+	broken    bool // a call was cut short: the protocol state is unknown
+	inTx      bool // between BeginTx and the end of its transaction
 }
 
 // IsValid implements driver.Validator.
@@ -119,10 +241,28 @@ func (cn *pgConn) IsValid() bool { return !cn.broken && cn.Conn.IsValid() }
 // ResetSession implements driver.SessionResetter.
 func (cn *pgConn) ResetSession(ctx context.Context) error {
 	if cn.broken || !connAlive(cn.Conn.Conn()) {
-		_ = cn.Conn.Close()
-		return driver.ErrBadConn
+		if err := cn.reconnect(ctx); err != nil {
+			return driver.ErrBadConn
+		}
 	}
 	return cn.Conn.ResetSession(ctx)
+}
+
+// reconnect closes the connection to the server and opens a new one in
+// its place. Only for a connection that is dead or whose state is
+// unknown, outside a transaction: the new one carries no session of the
+// old.
+func (cn *pgConn) reconnect(ctx context.Context) error {
+	_ = cn.Conn.Close()
+	if cn.inTx {
+		return driver.ErrBadConn
+	}
+	pc, rc, err := cn.connector.open(ctx)
+	if err != nil {
+		return err
+	}
+	cn.Conn, cn.reply, cn.broken = pc, rc, false
+	return nil
 }
 
 // watch arranges for the call that follows to end when ctx ends; done
@@ -165,9 +305,12 @@ func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.N
 	if len(args) > 0 {
 		query = stripLineComments(query)
 	}
-	done := cn.watch(ctx)
-	res, err := cn.Conn.ExecContext(ctx, query, args)
-	return res, done(err)
+	return again(cn, ctx, func() (driver.Result, error) {
+		cn.mark()
+		done := cn.watch(ctx)
+		res, err := cn.Conn.ExecContext(ctx, query, args)
+		return res, cn.retryable(ctx, done(err), false)
+	})
 }
 
 // QueryContext implements driver.QueryerContext.
@@ -175,16 +318,150 @@ func (cn *pgConn) QueryContext(ctx context.Context, query string, args []driver.
 	if len(args) > 0 {
 		query = stripLineComments(query)
 	}
-	done := cn.watch(ctx)
-	rows, err := cn.Conn.QueryContext(ctx, query, args)
-	return rows, done(err)
+	return again(cn, ctx, func() (driver.Rows, error) {
+		cn.mark()
+		done := cn.watch(ctx)
+		rows, err := cn.Conn.QueryContext(ctx, query, args)
+		return rows, cn.retryable(ctx, done(err), false)
+	})
 }
 
 // BeginTx implements driver.ConnBeginTx.
 func (cn *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	done := cn.watch(ctx)
-	tx, err := cn.Conn.BeginTx(ctx, opts)
-	return tx, done(err)
+	tx, err := again(cn, ctx, func() (driver.Tx, error) {
+		cn.mark()
+		done := cn.watch(ctx)
+		tx, err := cn.Conn.BeginTx(ctx, opts)
+		if err = done(err); err != nil {
+			return nil, cn.retryable(ctx, err, true)
+		}
+		return tx, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	cn.inTx = true
+	return &pgTx{Tx: tx, cn: cn}, nil
+}
+
+// again runs call, and when it failed in a way that proves it changed
+// nothing (retryable's errRetry), runs it once more on a new connection
+// in the dead one's place. A second such failure goes to database/sql as
+// driver.ErrBadConn.
+func again[T any](cn *pgConn, ctx context.Context, call func() (T, error)) (T, error) {
+	v, err := call()
+	var retry *errRetry
+	if errors.As(err, &retry) && cn.reconnect(ctx) == nil {
+		v, err = call()
+	}
+	return v, err
+}
+
+// pgTx notes the end of its transaction on its connection.
+type pgTx struct {
+	driver.Tx
+	cn *pgConn
+}
+
+// Commit implements driver.Tx.
+func (tx *pgTx) Commit() error {
+	tx.cn.inTx = false
+	return tx.Tx.Commit()
+}
+
+// Rollback implements driver.Tx.
+func (tx *pgTx) Rollback() error {
+	tx.cn.inTx = false
+	return tx.Tx.Rollback()
+}
+
+// mark starts counting the reply of the statement about to be sent.
+func (cn *pgConn) mark() {
+	if cn.reply != nil {
+		cn.reply.mark()
+	}
+}
+
+// errRetry is what a statement that provably changed nothing fails with
+// when its connection died: it matches driver.ErrBadConn, so database/sql
+// runs the call again on another connection (twice from the pool, then on
+// a new one), and still carries the server's reason.
+type errRetry struct{ cause error }
+
+// Error implements error.
+func (e *errRetry) Error() string {
+	return "connection lost before the statement ran: " + e.cause.Error()
+}
+
+// Is makes errRetry match driver.ErrBadConn.
+func (e *errRetry) Is(target error) bool { return target == driver.ErrBadConn }
+
+// Unwrap returns the driver's error.
+func (e *errRetry) Unwrap() error { return e.cause }
+
+// retryable turns err, the failure of BEGIN (begin) or of a statement,
+// into driver.ErrBadConn when the connection died and the failure proves
+// that nothing was applied; otherwise it returns err unchanged. Inside a
+// transaction it never does (database/sql cannot repeat a transaction's
+// statements, and a COMMIT that got no answer may have committed), nor
+// when the caller's context ended (the caller gave up), nor for a time-out
+// (the server may still be working on it).
+//
+// The argument, for each case:
+//
+//   - BEGIN changes no data, whatever its outcome. If its connection is
+//     dead (pgdriver closed it: a FATAL error, the end of the stream, a
+//     reset), the transaction can start again on another one.
+//   - A statement outside a transaction runs in a transaction of its own,
+//     which PostgreSQL commits before it queues the statement's
+//     CommandComplete and before it looks at interrupts again. The FATAL
+//     error of pg_terminate_backend, of a fast shutdown (57P01
+//     admin_shutdown) or of an idle-session time-out (57P05) is raised
+//     only where a backend looks at its interrupts, and queued after
+//     whatever the backend had queued before. So when that error is the
+//     one and only message of the reply, the statement either never
+//     reached the backend (the usual case: the backend was idle and gone
+//     before the statement arrived) or was stopped before its commit,
+//     whose work was rolled back.
+//   - A FATAL error that pgdriver had read (into its buffer) before the
+//     statement was sent, while it read the reply before: nothing was read
+//     from the socket since the statement was sent. The backend sent it
+//     before it could have received the statement, and a backend sends
+//     nothing after a FATAL error: it ends.
+//   - Not retried: a statement whose connection ended without any reply.
+//     A backend killed or crashed right after its commit (SIGKILL, the
+//     out-of-memory killer, a crash of another backend, which makes the
+//     server stop every backend at once: 57P02, sent as a warning, at any
+//     moment) ends the stream the same way, with the statement applied.
+//     Nor a reply in which anything came before the error.
+func (cn *pgConn) retryable(ctx context.Context, err error, begin bool) error {
+	if err == nil || cn.inTx || cn.broken || contextEnded(ctx) != nil || errors.Is(err, driver.ErrBadConn) {
+		return err
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return err
+	}
+	if begin {
+		if !cn.Conn.IsValid() { // pgdriver closed it: the connection is dead
+			return &errRetry{cause: err}
+		}
+		return err
+	}
+	var pgErr pgdriver.Error
+	if cn.reply == nil || !errors.As(err, &pgErr) || pgErr.Field('V') != "FATAL" {
+		return err
+	}
+	switch {
+	case cn.reply.read == 0: // the error was read before the statement was sent
+		return &errRetry{cause: err}
+	case cn.reply.onlyMessage('E'):
+		switch pgErr.Field('C') {
+		case "57P01", "57P05": // admin_shutdown, idle_session_timeout
+			return &errRetry{cause: err}
+		}
+	}
+	return err
 }
 
 // Ping implements driver.Pinger.
