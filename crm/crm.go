@@ -36,6 +36,8 @@ type Store interface {
 	MailTemplateStore
 	OutboxStore
 	JobStore
+	MatchStore
+	FieldOriginStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
