@@ -48,7 +48,7 @@ type matchConflictRow struct {
 // each other in a circle. The organisation is part of each lock's name.
 func pgMatchLock(ctx context.Context, db bun.IDB, names []string) error {
 	for _, n := range names {
-		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dossier.match\x00"+n); err != nil {
+		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dossier.match "+n); err != nil {
 			return interpretError(err)
 		}
 	}

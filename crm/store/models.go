@@ -72,6 +72,7 @@ type customerRow struct {
 	Version             int            `bun:"version"`
 	SortKey             []byte         `bun:"sort_key"`
 	AnonymisedAt        *time.Time     `bun:"anonymised_at"`
+	LatestReview        *crm.CustomerReview `bun:"latest_review,type:jsonb"`
 }
 
 func customerToRow(c *crm.Customer) *customerRow {
@@ -89,7 +90,7 @@ func customerToRow(c *crm.Customer) *customerRow {
 		Language: f.Language, InternalDescription: f.InternalDescription, Remarks: f.Remarks,
 		NoPost: f.NoPost, NoMailings: f.NoMailings, AssignedTo: f.AssignedTo, CustomFields: f.CustomFields,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastActivityAt: c.LastActivityAt, Version: c.Version,
-		SortKey: c.SortKey, AnonymisedAt: c.AnonymisedAt,
+		SortKey: c.SortKey, AnonymisedAt: c.AnonymisedAt, LatestReview: c.LatestReview,
 	}
 }
 
@@ -108,7 +109,7 @@ func (r *customerRow) toDomain() crm.Customer {
 			NoPost: r.NoPost, NoMailings: r.NoMailings, AssignedTo: r.AssignedTo, CustomFields: r.CustomFields,
 		},
 		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt), LastActivityAt: utc(r.LastActivityAt),
-		Version: r.Version, SortKey: r.SortKey, AnonymisedAt: utcPtr(r.AnonymisedAt),
+		Version: r.Version, SortKey: r.SortKey, AnonymisedAt: utcPtr(r.AnonymisedAt), LatestReview: reviewUTC(r.LatestReview),
 	}
 }
 

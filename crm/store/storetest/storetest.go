@@ -116,6 +116,11 @@ func Run(t *testing.T, h Harness) {
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyAnonymise", testIdempotencyAnonymise},
+		{"InteractionMatching", testInteractionMatching},
+		{"FieldOrigins", testFieldOrigins},
+		{"InteractionTimeline", testInteractionTimeline},
+		{"InteractionsConcurrent", testInteractionsConcurrent},
+		{"Forms", testForms},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
