@@ -212,28 +212,41 @@ func (s *InteractionService) Record(ctx context.Context, in NewInteraction) (*In
 			in.Consents[i].Source = defaultSource
 		}
 	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
 	org, defs, err := s.customers.rules(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
-	if in.Form != "" {
+	// Every fault at once: the input's, the form's and the fields'.
+	merge := func(err error) error {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for _, f := range ve.Fields {
+				if !v.has(f.Field) {
+					v.fields = append(v.fields, f)
+				}
+			}
+			return nil
+		}
+		return err
+	}
+	if in.Form != "" && !v.has("form") {
 		form, err := s.store.FormGet(ctx, sc.org, in.Form)
-		if errors.Is(err, ErrNotFound) {
+		switch {
+		case errors.Is(err, ErrNotFound):
 			v.add("form", "unknown", "")
-			return nil, v.err()
-		}
-		if err != nil {
+		case err != nil:
 			return nil, err
-		}
-		if err := form.check(sc, &in); err != nil {
-			return nil, err
+		default:
+			if err := merge(form.check(sc, &in)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	incoming, err := s.incoming(sc, org, defs, &in, at)
-	if err != nil {
+	if err := merge(err); err != nil {
+		return nil, err
+	}
+	if err := v.err(); err != nil {
 		return nil, err
 	}
 	var emails []string
