@@ -274,11 +274,13 @@ func (s *InteractionService) Record(ctx context.Context, in NewInteraction) (*In
 			At: at, Content: in.InteractionContent, Review: in.Review, Actor: sc.actor, RecordedAt: now,
 		}
 		var cust *Customer
+		// The events are written together, in one statement.
+		var events []HistoryEvent
 		if m.CustomerID == "" {
-			cust, res.UpdatedFields, err = s.create(ctx, tx, sc, org, defs, incoming, it, now)
+			cust, res.UpdatedFields, err = s.create(ctx, tx, sc, org, defs, incoming, it, now, &events)
 			res.Created = true
 		} else {
-			cust, res.UpdatedFields, err = s.update(ctx, tx, sc, org, defs, m.CustomerID, incoming, it, now)
+			cust, res.UpdatedFields, err = s.update(ctx, tx, sc, org, defs, m.CustomerID, incoming, it, now, &events)
 			res.MatchedBy = m.By
 		}
 		if err != nil {
@@ -295,7 +297,8 @@ func (s *InteractionService) Record(ctx context.Context, in NewInteraction) (*In
 		if it.MatchedBy != "" {
 			changes = append(changes, FieldChange{Field: "matchedBy", New: it.MatchedBy})
 		}
-		if err := tx.HistoryAppend(ctx, s.event(sc, cust.ID, EventInteractionRecorded, now, changes)); err != nil {
+		events = append(events, s.event(sc, cust.ID, EventInteractionRecorded, now, changes))
+		if err := tx.HistoryAppend(ctx, events...); err != nil {
 			return err
 		}
 		if err := RecordMatch(ctx, tx, sc.org, keys, m, cust.ID, it.ID, now); err != nil {
@@ -409,7 +412,7 @@ func prefixValidation(err error, prefix string) error {
 }
 
 // create makes the customer of an interaction that matched nobody.
-func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org *Organisation, defs []CustomFieldDefinition, incoming CustomerFields, it *Interaction, now time.Time) (*Customer, []string, error) {
+func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org *Organisation, defs []CustomFieldDefinition, incoming CustomerFields, it *Interaction, now time.Time, events *[]HistoryEvent) (*Customer, []string, error) {
 	fields, set := MergeFields(nil, nil, &incoming, OriginInteraction)
 	// A contact form or a sign-up is a lead; the rest have booked or used
 	// the business. Status stays staff's to change afterwards.
@@ -453,9 +456,7 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 	if err := tx.CustomerInsert(ctx, c); err != nil {
 		return nil, nil, err
 	}
-	if err := tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c))); err != nil {
-		return nil, nil, err
-	}
+	*events = append(*events, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c)))
 	if err := tx.FieldOriginSet(ctx, sc.org, c.ID, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
 		return nil, nil, err
 	}
@@ -464,7 +465,7 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 
 // update fills the matched customer's fields by the field-origin rule and
 // counts the interaction as activity.
-func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org *Organisation, defs []CustomFieldDefinition, id string, incoming CustomerFields, it *Interaction, now time.Time) (*Customer, []string, error) {
+func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org *Organisation, defs []CustomFieldDefinition, id string, incoming CustomerFields, it *Interaction, now time.Time, events *[]HistoryEvent) (*Customer, []string, error) {
 	// Activity, and the row's lock for the read below.
 	if err := tx.CustomerTouch(ctx, sc.org, id, now); err != nil {
 		return nil, nil, err
@@ -503,9 +504,7 @@ func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org
 		return nil, nil, err
 	}
 	if len(changes) > 0 {
-		if err := tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerUpdated, now, changes)); err != nil {
-			return nil, nil, err
-		}
+		*events = append(*events, s.event(sc, id, EventCustomerUpdated, now, changes))
 		if err := tx.FieldOriginSet(ctx, sc.org, id, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
 			return nil, nil, err
 		}
