@@ -37,6 +37,10 @@ type Store interface {
 	OutboxStore
 	JobStore
 	BookingStore
+	MatchStore
+	FieldOriginStore
+	InteractionStore
+	FormStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -145,6 +149,12 @@ type CRM struct {
 	// Bookings are the booking and order summaries the booking platform
 	// pushes, with the daily worklists (C10).
 	Bookings *BookingService
+	// Interactions record reservations, forms, sign-ups and reviews, and
+	// build customers from them (C3).
+	Interactions *InteractionService
+	// Forms are the organisation's forms: which fields each collects and
+	// requires (C3).
+	Forms *FormService
 }
 
 // New builds a CRM on st.
@@ -168,7 +178,10 @@ func New(st Store, cfg Config) (*CRM, error) {
 	labels := &LabelService{c}
 	points := &PointService{c}
 	privacy := &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels, points: points}
+	forms := &FormService{core: c, consents: consents}
 	return &CRM{
+		Interactions:  &InteractionService{core: c, customers: customers, consents: consents, forms: forms},
+		Forms:         forms,
 		Organisations: &OrganisationService{c},
 		Customers:     customers,
 		CustomFields:  &CustomFieldService{c},

@@ -263,6 +263,34 @@ func (r txRouter) DocumentsUnsentOf(a0 context.Context, a1 string, a2 string, a3
 	return r.on(a0).DocumentsUnsentOf(a0, a1, a2, a3)
 }
 
+func (r txRouter) FieldOriginList(a0 context.Context, a1 string, a2 string) ([]FieldOrigin, error) {
+	return r.on(a0).FieldOriginList(a0, a1, a2)
+}
+
+func (r txRouter) FieldOriginSet(a0 context.Context, a1 string, a2 string, a3 []FieldOrigin) error {
+	return r.on(a0).FieldOriginSet(a0, a1, a2, a3)
+}
+
+func (r txRouter) FormDelete(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).FormDelete(a0, a1, a2)
+}
+
+func (r txRouter) FormGet(a0 context.Context, a1 string, a2 string) (*Form, error) {
+	return r.on(a0).FormGet(a0, a1, a2)
+}
+
+func (r txRouter) FormInsert(a0 context.Context, a1 string, a2 *Form) error {
+	return r.on(a0).FormInsert(a0, a1, a2)
+}
+
+func (r txRouter) FormList(a0 context.Context, a1 string) ([]Form, error) {
+	return r.on(a0).FormList(a0, a1)
+}
+
+func (r txRouter) FormUpdate(a0 context.Context, a1 string, a2 *Form) error {
+	return r.on(a0).FormUpdate(a0, a1, a2)
+}
+
 func (r txRouter) HistoryAppend(a0 context.Context, a1 ...HistoryEvent) error {
 	return r.on(a0).HistoryAppend(a0, a1...)
 }
@@ -285,6 +313,22 @@ func (r txRouter) IdempotencyDeleteBefore(a0 context.Context, a1 time.Time, a2 i
 
 func (r txRouter) IdempotencyForget(a0 context.Context, a1 string, a2 string) error {
 	return r.on(a0).IdempotencyForget(a0, a1, a2)
+}
+
+func (r txRouter) InteractionGet(a0 context.Context, a1 string, a2 string) (*Interaction, error) {
+	return r.on(a0).InteractionGet(a0, a1, a2)
+}
+
+func (r txRouter) InteractionInsert(a0 context.Context, a1 *Interaction) error {
+	return r.on(a0).InteractionInsert(a0, a1)
+}
+
+func (r txRouter) InteractionList(a0 context.Context, a1 InteractionListParams) ([]Interaction, error) {
+	return r.on(a0).InteractionList(a0, a1)
+}
+
+func (r txRouter) InteractionsAnonymise(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).InteractionsAnonymise(a0, a1, a2)
 }
 
 func (r txRouter) JobEnqueue(a0 context.Context, a1 Job) error {
@@ -321,6 +365,22 @@ func (r txRouter) MailTemplateList(a0 context.Context, a1 string) ([]MailTemplat
 
 func (r txRouter) MailTemplatePut(a0 context.Context, a1 string, a2 *MailTemplate) error {
 	return r.on(a0).MailTemplatePut(a0, a1, a2)
+}
+
+func (r txRouter) MatchCandidates(a0 context.Context, a1 string, a2 MatchKeys) ([]MatchCandidate, error) {
+	return r.on(a0).MatchCandidates(a0, a1, a2)
+}
+
+func (r txRouter) MatchConflictInsert(a0 context.Context, a1 ...MatchConflict) error {
+	return r.on(a0).MatchConflictInsert(a0, a1...)
+}
+
+func (r txRouter) MatchConflictList(a0 context.Context, a1 string, a2 string) ([]MatchConflict, error) {
+	return r.on(a0).MatchConflictList(a0, a1, a2)
+}
+
+func (r txRouter) MatchLock(a0 context.Context, a1 string, a2 MatchKeys) error {
+	return r.on(a0).MatchLock(a0, a1, a2)
 }
 
 func (r txRouter) MembershipGet(a0 context.Context, a1 string, a2 string) (*Membership, error) {
@@ -469,4 +529,12 @@ func (r txRouter) SegmentList(a0 context.Context, a1 string) ([]Segment, error) 
 
 func (r txRouter) SegmentUpdate(a0 context.Context, a1 string, a2 *Segment) error {
 	return r.on(a0).SegmentUpdate(a0, a1, a2)
+}
+
+func (r txRouter) SourceIDList(a0 context.Context, a1 string, a2 string) ([]SourceID, error) {
+	return r.on(a0).SourceIDList(a0, a1, a2)
+}
+
+func (r txRouter) SourceIDSet(a0 context.Context, a1 string, a2 SourceID) error {
+	return r.on(a0).SourceIDSet(a0, a1, a2)
 }

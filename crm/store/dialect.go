@@ -63,6 +63,11 @@ type dialect struct {
 	// in one round trip (PostgreSQL); SQLite runs in the process, where a
 	// statement costs no round trip.
 	batchWrites bool
+	// matchLock serialises transactions that match the same keys of
+	// incoming records (crm.MatchStore.MatchLock): PostgreSQL takes an
+	// advisory lock per key until the transaction ends; nil on SQLite,
+	// whose transactions take the one write lock when they begin.
+	matchLock func(ctx context.Context, db bun.IDB, names []string) error
 }
 
 var (
@@ -76,6 +81,7 @@ var (
 		languageAsRange: true,
 		probeFence:      " OFFSET 0",
 		batchWrites:     true,
+		matchLock:       pgMatchLock,
 		nameContains: func(_ *dialect, _ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
