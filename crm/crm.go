@@ -36,6 +36,8 @@ type Store interface {
 	MailTemplateStore
 	OutboxStore
 	JobStore
+	ExportStore
+	ImportStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -74,6 +76,10 @@ type Config struct {
 	// of {token} ("https://example.com/confirm?token={token}"), and a
 	// confirmation queue the thank-you mail.
 	ConfirmationURL string
+	// Tables reads and writes the files of imports and exports; package
+	// crm/tabular implements it (CSV, XLSX, JSON Lines). Imports and
+	// exports need it.
+	Tables Tables
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -141,6 +147,12 @@ type CRM struct {
 	Mail *MailService
 	// Outbox holds queued mails for a delivery worker (crm/mail.Worker).
 	Outbox *OutboxService
+	// Exports write the whole base, a segment or a filter to CSV, XLSX or
+	// JSON Lines, and keep a record of every export (C15).
+	Exports *ExportService
+	// Imports read customers from CSV and XLSX files as background jobs
+	// (C15).
+	Imports *ImportService
 }
 
 // New builds a CRM on st.
@@ -180,6 +192,8 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Documents:     &DocumentService{core: c, privacy: privacy, outbox: outbox},
 		Mail:          mailSvc,
 		Outbox:        outbox,
+		Exports:       &ExportService{core: c, customers: customers, segments: segments},
+		Imports:       &ImportService{core: c, customers: customers, consents: consents},
 	}, nil
 }
 

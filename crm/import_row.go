@@ -1,0 +1,305 @@
+package crm
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// importRow is one row of a file read into customer fields.
+type importRow struct {
+	fields CustomerFields
+	// given names the fields the row has a value for.
+	given       map[string]bool
+	tags, attrs []string
+	id          string
+	number      int64
+}
+
+// splitList splits a list cell: values separated by ";" (as exports write
+// them) or by line breaks.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '\n' || r == '\r' }) {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// dateLayouts are the date forms an import reads: ISO first, then the
+// day-first forms of the five languages' countries.
+var dateLayouts = []string{"2006-01-02", "02-01-2006", "2-1-2006", "02.01.2006", "2.1.2006", "02/01/2006", "2/1/2006"}
+
+func parseImportDate(s string) (*Date, bool) {
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			d := DateOf(t)
+			return &d, true
+		}
+	}
+	return nil, false
+}
+
+// parseBool reads yes and no in the five languages.
+func parseBool(s string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "y", "x", "ja", "j", "oui", "o", "tak", "t", "wahr", "vrai", "waar":
+		return true, true
+	case "0", "false", "no", "n", "nee", "nein", "non", "nie", "falsch", "faux", "onwaar", "-":
+		return false, true
+	}
+	return false, false
+}
+
+// parseRow reads a row's cells into fields; reason says why it cannot be.
+func (s *ImportService) parseRow(run *importRun, cells []string) (*importRow, string) {
+	row := &importRow{given: map[string]bool{}}
+	f := &row.fields
+	var problems []string
+	bad := func(col ImportColumn, what string) {
+		problems = append(problems, col.Header+": "+what)
+	}
+	for _, col := range run.im.Mapping {
+		if col.Key == "" || col.Index >= len(cells) {
+			continue
+		}
+		val := strings.TrimSpace(cells[col.Index])
+		if val == "" {
+			continue
+		}
+		row.given[col.Key] = true
+		str := map[string]*string{
+			"firstName": &f.FirstName, "middleName": &f.MiddleName, "lastName": &f.LastName, "company": &f.Company,
+			"street": &f.Address.Street, "houseNumber": &f.Address.HouseNumber, "postalCode": &f.Address.PostalCode,
+			"city": &f.Address.City, "email": &f.Email, "loginEmail": &f.LoginEmail, "origin": &f.Origin,
+			"assignedTo": &f.AssignedTo, "remarks": &f.Remarks, "internalDescription": &f.InternalDescription,
+		}
+		if p, ok := str[col.Key]; ok {
+			*p = val
+			continue
+		}
+		switch col.Key {
+		case "id":
+			row.id = val
+		case "number":
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || n <= 0 {
+				bad(col, "not a customer number")
+			}
+			row.number = n
+		case "country":
+			f.Address.Country = strings.ToUpper(val)
+		case "language":
+			f.Language = val
+		case "status":
+			f.Status = CustomerStatus(strings.ToLower(val))
+		case "phone", "phones":
+			for _, n := range splitList(val) {
+				f.Phones = append(f.Phones, Phone{Number: n})
+			}
+		case "altEmails":
+			f.AltEmails = append(f.AltEmails, splitList(val)...)
+		case "birthDate", "passportExpiry", "firstContact":
+			d, ok := parseImportDate(val)
+			if !ok {
+				bad(col, "not a date (YYYY-MM-DD or DD-MM-YYYY)")
+				continue
+			}
+			switch col.Key {
+			case "birthDate":
+				f.BirthDate = d
+			case "passportExpiry":
+				f.PassportExpiry = d
+			default:
+				f.FirstContact = d
+			}
+		case "noPost", "noMailings":
+			b, ok := parseBool(val)
+			if !ok {
+				bad(col, "not yes or no")
+				continue
+			}
+			if col.Key == "noPost" {
+				f.NoPost = b
+			} else {
+				f.NoMailings = b
+			}
+		case "tags":
+			row.tags = append(row.tags, splitList(val)...)
+		case "attributes":
+			row.attrs = append(row.attrs, splitList(val)...)
+		default:
+			key, ok := strings.CutPrefix(col.Key, "custom.")
+			if !ok {
+				continue
+			}
+			j := slices.IndexFunc(run.defs, func(d CustomFieldDefinition) bool { return d.Key == key })
+			if j < 0 {
+				continue
+			}
+			if f.CustomFields == nil {
+				f.CustomFields = map[string]any{}
+			}
+			switch run.defs[j].Type {
+			case FieldNumber:
+				n, err := strconv.ParseFloat(strings.Replace(val, ",", ".", 1), 64)
+				if err != nil {
+					bad(col, "not a number")
+					continue
+				}
+				f.CustomFields[key] = n
+			case FieldBool:
+				b, ok := parseBool(val)
+				if !ok {
+					bad(col, "not yes or no")
+					continue
+				}
+				f.CustomFields[key] = b
+			case FieldDate:
+				d, ok := parseImportDate(val)
+				if !ok {
+					bad(col, "not a date (YYYY-MM-DD or DD-MM-YYYY)")
+					continue
+				}
+				f.CustomFields[key] = d.String()
+			default:
+				f.CustomFields[key] = val
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, strings.Join(problems, "; ")
+	}
+	if len(row.given) == 0 {
+		return nil, "the row is empty"
+	}
+	return row, ""
+}
+
+// matchKeys are the keys a batch remembers of a customer it will create,
+// to find a later row of the same person in the batch.
+func (r *importRow) matchKeys(region string) []string {
+	var keys []string
+	if r.id != "" {
+		keys = append(keys, "i:"+r.id)
+	}
+	if r.number > 0 {
+		keys = append(keys, "n:"+strconv.FormatInt(r.number, 10))
+	}
+	for _, e := range append([]string{r.fields.LoginEmail, r.fields.Email}, r.fields.AltEmails...) {
+		if k := EmailKey(e); k != "" {
+			keys = append(keys, "e:"+k)
+		}
+	}
+	for _, p := range r.fields.Phones {
+		if e164, ok := parsePhone(p.Number, region); ok {
+			keys = append(keys, "p:"+e164)
+		}
+	}
+	return keys
+}
+
+// applyTo returns f with the row's values: the fields it gives replace,
+// phones and alternative addresses are added, custom field values merge.
+// A correspondence address the customer already has under another field
+// is not added twice.
+func (r *importRow) applyTo(f CustomerFields) CustomerFields {
+	in := r.fields
+	set := func(key string, dst *string, src string) {
+		if r.given[key] {
+			*dst = src
+		}
+	}
+	set("firstName", &f.FirstName, in.FirstName)
+	set("middleName", &f.MiddleName, in.MiddleName)
+	set("lastName", &f.LastName, in.LastName)
+	set("company", &f.Company, in.Company)
+	set("street", &f.Address.Street, in.Address.Street)
+	set("houseNumber", &f.Address.HouseNumber, in.Address.HouseNumber)
+	set("postalCode", &f.Address.PostalCode, in.Address.PostalCode)
+	set("city", &f.Address.City, in.Address.City)
+	set("country", &f.Address.Country, in.Address.Country)
+	set("origin", &f.Origin, in.Origin)
+	set("language", &f.Language, in.Language)
+	set("assignedTo", &f.AssignedTo, in.AssignedTo)
+	set("remarks", &f.Remarks, in.Remarks)
+	set("internalDescription", &f.InternalDescription, in.InternalDescription)
+	if r.given["loginEmail"] && EmailKey(in.LoginEmail) != EmailKey(f.LoginEmail) {
+		f.LoginEmail = in.LoginEmail
+	}
+	if r.given["email"] && EmailKey(in.Email) != EmailKey(f.Email) {
+		if f.Email == "" {
+			f.Email = in.Email
+		} else if !slices.ContainsFunc(f.AltEmails, func(e string) bool { return EmailKey(e) == EmailKey(in.Email) }) {
+			// The customer keeps the address staff know; the new one
+			// becomes an alternative, so nothing is lost.
+			f.AltEmails = append(slices.Clone(f.AltEmails), in.Email)
+		}
+	}
+	for _, e := range in.AltEmails {
+		k := EmailKey(e)
+		if k != EmailKey(f.Email) && k != EmailKey(f.LoginEmail) &&
+			!slices.ContainsFunc(f.AltEmails, func(x string) bool { return EmailKey(x) == k }) {
+			f.AltEmails = append(slices.Clone(f.AltEmails), e)
+		}
+	}
+	if r.given["status"] {
+		f.Status = in.Status
+	}
+	if r.given["birthDate"] {
+		f.BirthDate = in.BirthDate
+	}
+	if r.given["passportExpiry"] {
+		f.PassportExpiry = in.PassportExpiry
+	}
+	if r.given["firstContact"] {
+		f.FirstContact = in.FirstContact
+	}
+	if r.given["noPost"] {
+		f.NoPost = in.NoPost
+	}
+	if r.given["noMailings"] {
+		f.NoMailings = in.NoMailings
+	}
+	if len(in.CustomFields) > 0 {
+		merged := maps.Clone(f.CustomFields)
+		if merged == nil {
+			merged = map[string]any{}
+		}
+		maps.Copy(merged, in.CustomFields)
+		f.CustomFields = merged
+	}
+	return f
+}
+
+// match finds the customer a row names: by its id or number column, then
+// the way interactions match (login e-mail, other e-mail, phone).
+func (s *ImportService) match(ctx context.Context, tx Store, run *importRun, row *importRow) (*Customer, error) {
+	org := run.sc.org
+	switch {
+	case row.id != "":
+		if !validID(row.id) {
+			return nil, nil
+		}
+		return orNil(tx.CustomerGet(ctx, CustomerGetParams{OrgID: org, ID: row.id}))
+	case row.number > 0:
+		return orNil(tx.CustomerGet(ctx, CustomerGetParams{OrgID: org, Number: row.number}))
+	}
+	return s.matchPerson(ctx, tx, run, row)
+}
+
+// orNil turns ErrNotFound into no customer.
+func orNil(c *Customer, err error) (*Customer, error) {
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return c, nil
+}
