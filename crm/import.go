@@ -2,6 +2,8 @@ package crm
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -97,11 +99,11 @@ type FileImport struct {
 type ImportBatch struct {
 	OrgID    string
 	ImportID string
-	Seq      int
-	FromRow  int64
-	Rows     int
-	First    int64
-	Last     int64
+	// Seq orders the batches (the first number).
+	Seq     int64
+	FromRow int64
+	First   int64
+	Last    int64
 }
 
 // ImportChange is a customer an import changed, with the values before
@@ -192,10 +194,17 @@ type ImportPreview struct {
 	Rows    [][]string     `json:"rows"`
 }
 
-// importFileKey and importReportKey name an import's blobs.
-func importFileKey(orgID, id string) string { return "imports/" + orgID + "/" + id + "/file" }
+// importFileKey and importReportKey name an import's blobs. Blob keys
+// are an organisation and a SHA-256 (see BlobStore): these hash a name
+// that no document's contents can have.
+func importFileKey(orgID, id string) string { return importBlobKey(orgID, "import-file:"+id) }
 func importReportKey(orgID, id string, seq int) string {
-	return fmt.Sprintf("imports/%s/%s/report/%08d", orgID, id, seq)
+	return importBlobKey(orgID, fmt.Sprintf("import-report:%s:%d", id, seq))
+}
+
+func importBlobKey(orgID, name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return blobKey(orgID, hex.EncodeToString(sum[:]))
 }
 
 func (s *ImportService) ready() error {

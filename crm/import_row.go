@@ -80,6 +80,10 @@ func (s *ImportService) parseRow(run *importRun, cells []string) (*importRow, st
 			"assignedTo": &f.AssignedTo, "remarks": &f.Remarks, "internalDescription": &f.InternalDescription,
 		}
 		if p, ok := str[col.Key]; ok {
+			if (col.Key == "email" || col.Key == "loginEmail") && !validEmail(val) {
+				bad(col, "not an e-mail address")
+				continue
+			}
 			*p = val
 			continue
 		}
@@ -100,10 +104,21 @@ func (s *ImportService) parseRow(run *importRun, cells []string) (*importRow, st
 			f.Status = CustomerStatus(strings.ToLower(val))
 		case "phone", "phones":
 			for _, n := range splitList(val) {
-				f.Phones = append(f.Phones, Phone{Number: n})
+				e164, ok := parsePhone(n, run.org.DefaultCountry)
+				if !ok {
+					bad(col, "not a phone number")
+					continue
+				}
+				f.Phones = append(f.Phones, Phone{Number: e164})
 			}
 		case "altEmails":
-			f.AltEmails = append(f.AltEmails, splitList(val)...)
+			for _, a := range splitList(val) {
+				if !validEmail(a) {
+					bad(col, "not an e-mail address")
+					continue
+				}
+				f.AltEmails = append(f.AltEmails, a)
+			}
 		case "birthDate", "passportExpiry", "firstContact":
 			d, ok := parseImportDate(val)
 			if !ok {
@@ -246,6 +261,11 @@ func (r *importRow) applyTo(f CustomerFields) CustomerFields {
 		if k != EmailKey(f.Email) && k != EmailKey(f.LoginEmail) &&
 			!slices.ContainsFunc(f.AltEmails, func(x string) bool { return EmailKey(x) == k }) {
 			f.AltEmails = append(slices.Clone(f.AltEmails), e)
+		}
+	}
+	for _, p := range in.Phones {
+		if !slices.ContainsFunc(f.Phones, func(x Phone) bool { return x.Number == p.Number }) {
+			f.Phones = append(slices.Clone(f.Phones), p)
 		}
 	}
 	if r.given["status"] {

@@ -278,7 +278,7 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 				}
 			}
 		}
-		if err := tx.ImportBatchInsert(ctx, ImportBatch{OrgID: run.sc.org, ImportID: im.ID, Seq: im.Batches, FromRow: im.Rows,
+		if err := tx.ImportBatchInsert(ctx, ImportBatch{OrgID: run.sc.org, ImportID: im.ID, Seq: first, FromRow: im.Rows,
 			First: first, Last: first + int64(len(pending)) - 1}); err != nil {
 			return err
 		}

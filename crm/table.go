@@ -44,7 +44,7 @@ type TableOptions struct {
 	Encoding string `json:"encoding,omitempty"`
 	// Delimiter of a CSV file: ",", ";" or "\t"; sniffed from the header
 	// line when empty.
-	Delimiter string `json:"delimiter,omitempty"`
+	Delimiter string `json:"delimiter,omitempty" text:"multiline"`
 }
 
 // TableWriter writes one table: a header, then rows.

@@ -179,7 +179,7 @@ type importBatchRow struct {
 
 	OrgID    string `bun:"org_id,pk"`
 	ImportID string `bun:"import_id,pk"`
-	Seq      int    `bun:"seq,pk"`
+	Seq      int64  `bun:"seq,pk"`
 	FromRow  int64  `bun:"from_row"`
 	First    int64  `bun:"first_number"`
 	Last     int64  `bun:"last_number"`

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/tabular"
 )
 
 // Harness is what an implementation gives the suite (as each go-cloud
@@ -116,6 +117,13 @@ func Run(t *testing.T, h Harness) {
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyAnonymise", testIdempotencyAnonymise},
+		{"ExportSegment", testExportSegment},
+		{"ImportModes", testImportModes},
+		{"ImportDryRun", testImportDryRun},
+		{"ImportResume", testImportResume},
+		{"ImportRevert", testImportRevert},
+		{"ImportEncodingsAndLanguages", testImportEncodingsAndLanguages},
+		{"ImportRoundTrip", testImportRoundTrip},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,7 +166,7 @@ func newEnv(t *testing.T, open func(t *testing.T) crm.Store) *env {
 	st, blobs := hs.Store, hs.blobs
 	e := &env{t: t, store: st, now: testNow}
 	c, err := crm.New(st, crm.Config{Clock: func() time.Time { return e.now }, Blobs: blobs,
-		MaxDocumentBytes: testMaxDocument, Reports: textReports{}})
+		MaxDocumentBytes: testMaxDocument, Reports: textReports{}, Tables: tabular.New()})
 	if err != nil {
 		t.Fatalf("crm.New: %v", err)
 	}

@@ -46,7 +46,7 @@ CREATE TABLE imports (
 CREATE TABLE import_batches (
     org_id       text NOT NULL,
     import_id    text NOT NULL,
-    seq          integer NOT NULL,
+    seq          bigint NOT NULL,
     from_row     bigint NOT NULL,
     first_number bigint NOT NULL,
     last_number  bigint NOT NULL,
