@@ -143,6 +143,9 @@ type ImportStore interface {
 	// ImportChangeList returns the changes of an import with Seq below
 	// beforeSeq (all when 0), newest first, up to limit.
 	ImportChangeList(ctx context.Context, orgID, importID string, beforeSeq int64, limit int) ([]ImportChange, error)
+	// ImportChangeListByCustomer returns the import changes of a
+	// customer (for its export), oldest first.
+	ImportChangeListByCustomer(ctx context.Context, orgID, customerID string) ([]ImportChange, error)
 	// CustomerInsertMany stores new customers like CustomerInsert, many
 	// in a few statements.
 	CustomerInsertMany(ctx context.Context, cs []*Customer) error

@@ -63,6 +63,15 @@ type CustomerExport struct {
 	Mails []ExportedMail `json:"mails"`
 	// History is the timeline, oldest first.
 	History []HistoryEvent `json:"history"`
+	// Imports are the file imports that changed the record, with its
+	// values before each (kept so that the import can be reverted).
+	Imports []ExportedImportChange `json:"imports"`
+}
+
+// ExportedImportChange is an import's change of the customer in an export.
+type ExportedImportChange struct {
+	ImportID string         `json:"importId"`
+	Before   CustomerFields `json:"before"`
 }
 
 // ExportedPoints is a customer's points in an export.
@@ -204,6 +213,14 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 		return nil, err
 	}
 	e.Documents = nonNil(e.Documents)
+	changes, err := tx.ImportChangeListByCustomer(ctx, sc.org, customerID)
+	if err != nil {
+		return nil, err
+	}
+	e.Imports = []ExportedImportChange{}
+	for _, ch := range changes {
+		e.Imports = append(e.Imports, ExportedImportChange{ImportID: ch.ImportID, Before: ch.Before})
+	}
 	e.Mails = []ExportedMail{}
 	for before := ""; ; {
 		page, err := tx.OutboxList(ctx, sc.org, customerID, before, MaxPageLimit)
@@ -294,6 +311,9 @@ func changeValue(changes []FieldChange, field string) any {
 func (e *CustomerExport) forCustomer() {
 	e.Customer.InternalDescription = ""
 	e.Customer.AssignedTo = ""
+	for i := range e.Imports {
+		e.Imports[i].Before.InternalDescription, e.Imports[i].Before.AssignedTo = "", ""
+	}
 	hide := func(a Actor) Actor {
 		if a.Kind == ActorStaff {
 			return Actor{Kind: ActorStaff}

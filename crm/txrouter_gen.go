@@ -271,6 +271,10 @@ func (r txRouter) ImportChangeList(a0 context.Context, a1 string, a2 string, a3 
 	return r.on(a0).ImportChangeList(a0, a1, a2, a3, a4)
 }
 
+func (r txRouter) ImportChangeListByCustomer(a0 context.Context, a1 string, a2 string) ([]ImportChange, error) {
+	return r.on(a0).ImportChangeListByCustomer(a0, a1, a2)
+}
+
 func (r txRouter) ImportGet(a0 context.Context, a1 string, a2 string) (*FileImport, error) {
 	return r.on(a0).ImportGet(a0, a1, a2)
 }

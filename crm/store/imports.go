@@ -303,3 +303,18 @@ func (s *DB) OrganisationReserveCustomerNumbers(ctx context.Context, orgID strin
 	}
 	return last - int64(n) + 1, nil
 }
+
+// ImportChangeListByCustomer implements crm.ImportStore.
+func (s *DB) ImportChangeListByCustomer(ctx context.Context, orgID, customerID string) ([]crm.ImportChange, error) {
+	var rows []importChangeRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).
+		OrderExpr("import_id, seq").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.ImportChange, len(rows))
+	for i, r := range rows {
+		out[i] = crm.ImportChange{OrgID: r.OrgID, ImportID: r.ImportID, Seq: r.Seq, CustomerID: r.CustomerID,
+			VersionAfter: r.VersionAfter, Before: r.Before}
+	}
+	return out, nil
+}

@@ -16,6 +16,7 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/tabular"
 	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/storetest"
 )
@@ -43,6 +44,7 @@ var exportedTables = map[string]string{
 	"point_lots":            "points", // what is left of each award
 	"documents":             "documents",
 	"outbox":                "mails",
+	"import_changes":        "imports",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when
@@ -125,7 +127,7 @@ func newTestCRM(t *testing.T, db *DB) (*crm.CRM, context.Context) {
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil))})
+	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil)), Tables: tabular.New()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,6 +100,16 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
 	must(err)
+	// A file import that changed the customer keeps the values before it.
+	im, err := c.Imports.Start(ctx, strings.NewReader("E-mail,Origin\nmail.xq@example.org,Xqimport\n"), crm.NewImport{Mode: crm.ImportUpdate})
+	must(err)
+	im, err = c.Imports.Run(ctx, im.ID, 0, nil)
+	must(err)
+	if im.Updated != 1 {
+		t.Fatalf("the distinctive import: %+v", im)
+	}
+	cust, err = c.Customers.Get(ctx, cust.ID)
+	must(err)
 	return Distinctive{Customer: cust, Values: []string{
 		"quirinusxq", "vanderxq", "zwartkopxq", "xqcompany", "xqstraat", "77xq", "9999 xq", "xqdorp",
 		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
