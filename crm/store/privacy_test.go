@@ -16,9 +16,9 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/crm/tabular"
 	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/storetest"
+	"github.com/dossiercrm/dossier/crm/tabular"
 )
 
 // exportedTables says, for every table that refers to customers, which
