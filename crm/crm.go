@@ -38,6 +38,8 @@ type Store interface {
 	JobStore
 	ExportStore
 	ImportStore
+	MatchStore
+	FieldOriginStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling

@@ -450,6 +450,9 @@ func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion
 		if err := tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerUpdated, now, changes)); err != nil {
 			return err
 		}
+		if err := staffOrigins(ctx, tx, sc, id, changes, now); err != nil {
+			return err
+		}
 		updated = &next
 		// The record already holds the new flags, so the consent records
 		// only append: the row is not written twice.

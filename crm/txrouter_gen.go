@@ -231,6 +231,14 @@ func (r txRouter) ExportRecordList(a0 context.Context, a1 string, a2 string, a3 
 	return r.on(a0).ExportRecordList(a0, a1, a2, a3)
 }
 
+func (r txRouter) FieldOriginList(a0 context.Context, a1 string, a2 string) ([]FieldOrigin, error) {
+	return r.on(a0).FieldOriginList(a0, a1, a2)
+}
+
+func (r txRouter) FieldOriginSet(a0 context.Context, a1 string, a2 string, a3 []FieldOrigin) error {
+	return r.on(a0).FieldOriginSet(a0, a1, a2, a3)
+}
+
 func (r txRouter) HistoryAppend(a0 context.Context, a1 ...HistoryEvent) error {
 	return r.on(a0).HistoryAppend(a0, a1...)
 }
@@ -325,6 +333,22 @@ func (r txRouter) MailTemplateList(a0 context.Context, a1 string) ([]MailTemplat
 
 func (r txRouter) MailTemplatePut(a0 context.Context, a1 string, a2 *MailTemplate) error {
 	return r.on(a0).MailTemplatePut(a0, a1, a2)
+}
+
+func (r txRouter) MatchCandidates(a0 context.Context, a1 string, a2 MatchKeys) ([]MatchCandidate, error) {
+	return r.on(a0).MatchCandidates(a0, a1, a2)
+}
+
+func (r txRouter) MatchConflictInsert(a0 context.Context, a1 ...MatchConflict) error {
+	return r.on(a0).MatchConflictInsert(a0, a1...)
+}
+
+func (r txRouter) MatchConflictList(a0 context.Context, a1 string, a2 string) ([]MatchConflict, error) {
+	return r.on(a0).MatchConflictList(a0, a1, a2)
+}
+
+func (r txRouter) MatchLock(a0 context.Context, a1 string, a2 MatchKeys) error {
+	return r.on(a0).MatchLock(a0, a1, a2)
 }
 
 func (r txRouter) MembershipGet(a0 context.Context, a1 string, a2 string) (*Membership, error) {
@@ -477,4 +501,12 @@ func (r txRouter) SegmentList(a0 context.Context, a1 string) ([]Segment, error) 
 
 func (r txRouter) SegmentUpdate(a0 context.Context, a1 string, a2 *Segment) error {
 	return r.on(a0).SegmentUpdate(a0, a1, a2)
+}
+
+func (r txRouter) SourceIDList(a0 context.Context, a1 string, a2 string) ([]SourceID, error) {
+	return r.on(a0).SourceIDList(a0, a1, a2)
+}
+
+func (r txRouter) SourceIDSet(a0 context.Context, a1 string, a2 SourceID) error {
+	return r.on(a0).SourceIDSet(a0, a1, a2)
 }

@@ -59,6 +59,11 @@ type dialect struct {
 	// the purpose for every page of an opt-out walk. SQLite probes per
 	// customer anyway. (bun leaves out an OFFSET of 0, so it is written here.)
 	probeFence string
+	// matchLock serialises transactions that match the same keys of
+	// incoming records (crm.MatchStore.MatchLock): PostgreSQL takes an
+	// advisory lock per key until the transaction ends; nil on SQLite,
+	// whose transactions take the one write lock when they begin.
+	matchLock func(ctx context.Context, db bun.IDB, names []string) error
 }
 
 var (
@@ -71,6 +76,7 @@ var (
 		boundBothSides:  true,
 		languageAsRange: true,
 		probeFence:      " OFFSET 0",
+		matchLock:       pgMatchLock,
 		nameContains: func(_ *dialect, _ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+type sourceIDRow struct {
+	bun.BaseModel `bun:"table:customer_source_ids"`
+
+	OrgID      string    `bun:"org_id,pk"`
+	Source     string    `bun:"source,pk"`
+	SourceID   string    `bun:"source_id,pk"`
+	CustomerID string    `bun:"customer_id"`
+	At         time.Time `bun:"at"`
+}
+
+type fieldOriginRow struct {
+	bun.BaseModel `bun:"table:customer_field_origins"`
+
+	OrgID      string    `bun:"org_id,pk"`
+	CustomerID string    `bun:"customer_id,pk"`
+	Field      string    `bun:"field,pk"`
+	Kind       string    `bun:"kind"`
+	Source     string    `bun:"source"`
+	At         time.Time `bun:"at"`
+}
+
+type matchConflictRow struct {
+	bun.BaseModel `bun:"table:match_conflicts"`
+
+	OrgID           string    `bun:"org_id,pk"`
+	ID              string    `bun:"id,pk"`
+	CustomerID      string    `bun:"customer_id"`
+	OtherCustomerID string    `bun:"other_customer_id"`
+	By              string    `bun:"by_key"`
+	Value           string    `bun:"value"`
+	InteractionID   string    `bun:"interaction_id,nullzero"`
+	At              time.Time `bun:"at"`
+}
+
+// pgMatchLock takes a transaction-level advisory lock per name, in the
+// order given (sorted by crm), so that two transactions never wait for
+// each other in a circle. The organisation is part of each lock's name.
+func pgMatchLock(ctx context.Context, db bun.IDB, names []string) error {
+	for _, n := range names {
+		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dossier.match\x00"+n); err != nil {
+			return interpretError(err)
+		}
+	}
+	return nil
+}
+
+// MatchLock implements crm.MatchStore.
+func (s *DB) MatchLock(ctx context.Context, orgID string, keys crm.MatchKeys) error {
+	if s.dialect.matchLock == nil {
+		return nil
+	}
+	names := crm.MatchLockNames(orgID, keys)
+	if _, inTx := s.db.(bun.Tx); !inTx || len(names) == 0 {
+		return nil // outside a transaction a lock would end at once
+	}
+	return s.dialect.matchLock(ctx, s.db, names)
+}
+
+// matchCandidatesPerKey bounds the customers one key may bring: an e-mail
+// address shared by a whole family is a conflict, not a list to read.
+const matchCandidatesPerKey = 5
+
+// MatchCandidates implements crm.MatchStore: one statement, each key
+// read through its own index.
+func (s *DB) MatchCandidates(ctx context.Context, orgID string, keys crm.MatchKeys) ([]crm.MatchCandidate, error) {
+	var parts []*bun.SelectQuery
+	if keys.Source != "" && keys.SourceID != "" {
+		parts = append(parts, s.db.NewSelect().TableExpr("customer_source_ids").
+			ColumnExpr("customer_id, ? AS by_key, source_id AS value", string(crm.MatchSourceID)).
+			Where("org_id = ?", orgID).Where("source = ?", keys.Source).Where("source_id = ?", keys.SourceID))
+	}
+	for _, e := range keys.EmailKeys {
+		parts = append(parts,
+			s.db.NewSelect().TableExpr("customers").ColumnExpr("id AS customer_id, ? AS by_key, login_email_key AS value", string(crm.MatchLoginEmail)).
+				Where("org_id = ?", orgID).Where("login_email_key = ?", e),
+			s.db.NewSelect().TableExpr("customers").ColumnExpr("id AS customer_id, ? AS by_key, email_key AS value", string(crm.MatchEmail)).
+				Where("org_id = ?", orgID).Where("email_key = ?", e).OrderExpr("id").Limit(matchCandidatesPerKey),
+			s.db.NewSelect().TableExpr("customer_emails").ColumnExpr("customer_id, ? AS by_key, email_key AS value", string(crm.MatchEmail)).
+				Where("org_id = ?", orgID).Where("email_key = ?", e).OrderExpr("customer_id").Limit(matchCandidatesPerKey))
+	}
+	for _, p := range keys.Phones {
+		parts = append(parts, s.db.NewSelect().TableExpr("customer_phones").ColumnExpr("customer_id, ? AS by_key, number AS value", string(crm.MatchPhone)).
+			Where("org_id = ?", orgID).Where("number = ?", p).OrderExpr("customer_id").Limit(matchCandidatesPerKey))
+	}
+	var out []crm.MatchCandidate
+	for _, q := range parts {
+		// One statement per key: a LIMIT inside a UNION needs parentheses
+		// SQLite does not take, and each is a single index probe.
+		var rows []struct {
+			CustomerID string `bun:"customer_id"`
+			By         string `bun:"by_key"`
+			Value      string `bun:"value"`
+		}
+		if err := q.Scan(ctx, &rows); err != nil {
+			return nil, interpretError(err)
+		}
+		for _, r := range rows {
+			out = append(out, crm.MatchCandidate{CustomerID: r.CustomerID, By: crm.MatchBy(r.By), Value: r.Value})
+		}
+	}
+	return out, nil
+}
+
+// SourceIDSet implements crm.MatchStore.
+func (s *DB) SourceIDSet(ctx context.Context, orgID string, link crm.SourceID) error {
+	row := sourceIDRow{OrgID: orgID, Source: link.Source, SourceID: link.SourceID, CustomerID: link.CustomerID, At: link.At}
+	_, err := s.db.NewInsert().Model(&row).
+		On("CONFLICT (org_id, source, source_id) DO UPDATE").
+		Set("customer_id = EXCLUDED.customer_id").Set("at = EXCLUDED.at").Exec(ctx)
+	return interpretError(err)
+}
+
+// SourceIDList implements crm.MatchStore.
+func (s *DB) SourceIDList(ctx context.Context, orgID, customerID string) ([]crm.SourceID, error) {
+	var rows []sourceIDRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).
+		OrderExpr("source, source_id").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.SourceID, len(rows))
+	for i, r := range rows {
+		out[i] = crm.SourceID{OrgID: r.OrgID, Source: r.Source, SourceID: r.SourceID, CustomerID: r.CustomerID, At: utc(r.At)}
+	}
+	return out, nil
+}
+
+// MatchConflictInsert implements crm.MatchStore; a conflict already
+// recorded (same customers, key and value) is not recorded twice.
+func (s *DB) MatchConflictInsert(ctx context.Context, conflicts ...crm.MatchConflict) error {
+	if len(conflicts) == 0 {
+		return nil
+	}
+	rows := make([]matchConflictRow, len(conflicts))
+	for i, c := range conflicts {
+		rows[i] = matchConflictRow{OrgID: c.OrgID, ID: c.ID, CustomerID: c.CustomerID, OtherCustomerID: c.OtherCustomerID,
+			By: string(c.By), Value: c.Value, InteractionID: c.InteractionID, At: c.At}
+	}
+	_, err := s.db.NewInsert().Model(&rows).
+		On("CONFLICT (org_id, customer_id, other_customer_id, by_key, value) DO NOTHING").Exec(ctx)
+	return interpretError(err)
+}
+
+// MatchConflictList implements crm.MatchStore.
+func (s *DB) MatchConflictList(ctx context.Context, orgID, customerID string) ([]crm.MatchConflict, error) {
+	var rows []matchConflictRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("customer_id = ?", customerID).WhereOr("other_customer_id = ?", customerID)
+		}).OrderExpr("at, id").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.MatchConflict, len(rows))
+	for i, r := range rows {
+		out[i] = crm.MatchConflict{ID: r.ID, OrgID: r.OrgID, CustomerID: r.CustomerID, OtherCustomerID: r.OtherCustomerID,
+			By: crm.MatchBy(r.By), Value: r.Value, InteractionID: r.InteractionID, At: utc(r.At)}
+	}
+	return out, nil
+}
+
+// FieldOriginList implements crm.FieldOriginStore.
+func (s *DB) FieldOriginList(ctx context.Context, orgID, customerID string) ([]crm.FieldOrigin, error) {
+	var rows []fieldOriginRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).
+		OrderExpr("field").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.FieldOrigin, len(rows))
+	for i, r := range rows {
+		out[i] = crm.FieldOrigin{Field: r.Field, Kind: crm.OriginKind(r.Kind), Source: r.Source, At: utc(r.At)}
+	}
+	return out, nil
+}
+
+// FieldOriginSet implements crm.FieldOriginStore.
+func (s *DB) FieldOriginSet(ctx context.Context, orgID, customerID string, origins []crm.FieldOrigin) error {
+	if len(origins) == 0 {
+		return nil
+	}
+	rows := make([]fieldOriginRow, len(origins))
+	for i, o := range origins {
+		rows[i] = fieldOriginRow{OrgID: orgID, CustomerID: customerID, Field: o.Field, Kind: string(o.Kind), Source: o.Source, At: o.At}
+	}
+	_, err := s.db.NewInsert().Model(&rows).
+		On("CONFLICT (org_id, customer_id, field) DO UPDATE").
+		Set("kind = EXCLUDED.kind").Set("source = EXCLUDED.source").Set("at = EXCLUDED.at").Exec(ctx)
+	return interpretError(err)
+}
