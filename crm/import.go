@@ -117,6 +117,12 @@ type ImportChange struct {
 	Before       CustomerFields
 }
 
+// CustomerFieldOrigin is the origin of one field of one customer.
+type CustomerFieldOrigin struct {
+	CustomerID string
+	FieldOrigin
+}
+
 // ImportUpdateParams says which state an ImportStore.ImportUpdate expects.
 type ImportUpdateParams struct {
 	// Rows is the position the import must still be at.
@@ -149,6 +155,9 @@ type ImportStore interface {
 	// CustomerInsertMany stores new customers like CustomerInsert, many
 	// in a few statements.
 	CustomerInsertMany(ctx context.Context, cs []*Customer) error
+	// FieldOriginInsertMany records the origins of new customers' fields,
+	// many customers in one statement.
+	FieldOriginInsertMany(ctx context.Context, orgID string, origins []CustomerFieldOrigin) error
 	// OrganisationReserveCustomerNumbers takes n customer numbers at once
 	// and returns the first (the others follow it).
 	OrganisationReserveCustomerNumbers(ctx context.Context, orgID string, n int) (int64, error)

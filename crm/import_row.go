@@ -219,82 +219,28 @@ func (r *importRow) matchKeys(region string) []string {
 	return keys
 }
 
-// applyTo returns f with the row's values: the fields it gives replace,
-// phones and alternative addresses are added, custom field values merge.
-// A correspondence address the customer already has under another field
-// is not added twice.
-func (r *importRow) applyTo(f CustomerFields) CustomerFields {
+// incoming returns the row's values as a record to merge into old: what
+// the row gives, and old's values where it gives nothing (so that the
+// record passes the customer's checks on its own: required custom fields,
+// a name).
+func (r *importRow) incoming(old *Customer) CustomerFields {
 	in := r.fields
-	set := func(key string, dst *string, src string) {
-		if r.given[key] {
-			*dst = src
-		}
+	if in.Status == "" {
+		in.Status = old.Status
 	}
-	set("firstName", &f.FirstName, in.FirstName)
-	set("middleName", &f.MiddleName, in.MiddleName)
-	set("lastName", &f.LastName, in.LastName)
-	set("company", &f.Company, in.Company)
-	set("street", &f.Address.Street, in.Address.Street)
-	set("houseNumber", &f.Address.HouseNumber, in.Address.HouseNumber)
-	set("postalCode", &f.Address.PostalCode, in.Address.PostalCode)
-	set("city", &f.Address.City, in.Address.City)
-	set("country", &f.Address.Country, in.Address.Country)
-	set("origin", &f.Origin, in.Origin)
-	set("language", &f.Language, in.Language)
-	set("assignedTo", &f.AssignedTo, in.AssignedTo)
-	set("remarks", &f.Remarks, in.Remarks)
-	set("internalDescription", &f.InternalDescription, in.InternalDescription)
-	if r.given["loginEmail"] && EmailKey(in.LoginEmail) != EmailKey(f.LoginEmail) {
-		f.LoginEmail = in.LoginEmail
+	if in.Language == "" {
+		in.Language = old.Language
 	}
-	if r.given["email"] && EmailKey(in.Email) != EmailKey(f.Email) {
-		if f.Email == "" {
-			f.Email = in.Email
-		} else if !slices.ContainsFunc(f.AltEmails, func(e string) bool { return EmailKey(e) == EmailKey(in.Email) }) {
-			// The customer keeps the address staff know; the new one
-			// becomes an alternative, so nothing is lost.
-			f.AltEmails = append(slices.Clone(f.AltEmails), in.Email)
-		}
+	if in.FirstName == "" && in.LastName == "" && in.Company == "" && in.LoginEmail == "" && in.Email == "" {
+		in.FirstName, in.LastName, in.Company = old.FirstName, old.LastName, old.Company
 	}
-	for _, e := range in.AltEmails {
-		k := EmailKey(e)
-		if k != EmailKey(f.Email) && k != EmailKey(f.LoginEmail) &&
-			!slices.ContainsFunc(f.AltEmails, func(x string) bool { return EmailKey(x) == k }) {
-			f.AltEmails = append(slices.Clone(f.AltEmails), e)
-		}
+	cf := maps.Clone(old.CustomFields)
+	if cf == nil {
+		cf = map[string]any{}
 	}
-	for _, p := range in.Phones {
-		if !slices.ContainsFunc(f.Phones, func(x Phone) bool { return x.Number == p.Number }) {
-			f.Phones = append(slices.Clone(f.Phones), p)
-		}
-	}
-	if r.given["status"] {
-		f.Status = in.Status
-	}
-	if r.given["birthDate"] {
-		f.BirthDate = in.BirthDate
-	}
-	if r.given["passportExpiry"] {
-		f.PassportExpiry = in.PassportExpiry
-	}
-	if r.given["firstContact"] {
-		f.FirstContact = in.FirstContact
-	}
-	if r.given["noPost"] {
-		f.NoPost = in.NoPost
-	}
-	if r.given["noMailings"] {
-		f.NoMailings = in.NoMailings
-	}
-	if len(in.CustomFields) > 0 {
-		merged := maps.Clone(f.CustomFields)
-		if merged == nil {
-			merged = map[string]any{}
-		}
-		maps.Copy(merged, in.CustomFields)
-		f.CustomFields = merged
-	}
-	return f
+	maps.Copy(cf, in.CustomFields)
+	in.CustomFields = cf
+	return in
 }
 
 // match finds the customer a row names: by its id or number column, then

@@ -248,10 +248,15 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 		cs := make([]*Customer, len(pending))
 		events := make([]HistoryEvent, 0, len(pending))
 		var links []CustomerQualifier
+		var origins []CustomerFieldOrigin
 		for i := range pending {
 			p := &pending[i]
 			p.c.Number = first + int64(i)
 			cs[i] = p.c
+			_, set := MergeFields(nil, nil, &p.c.CustomerFields, OriginImport)
+			for _, o := range NewOrigins(set, OriginImport, im.ID, now) {
+				origins = append(origins, CustomerFieldOrigin{CustomerID: p.c.ID, FieldOrigin: o})
+			}
 			events = append(events, s.event(run.sc, p.c.ID, EventCustomerCreated, now, diffCustomer(nil, p.c)))
 			links = append(links, s.links(run, p.c.ID, KindTag, nil, p.tags, now)...)
 			links = append(links, s.links(run, p.c.ID, KindAttribute, nil, p.attrs, now)...)
@@ -266,6 +271,9 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 			return err
 		}
 		if err := tx.HistoryAppend(ctx, events...); err != nil {
+			return err
+		}
+		if err := tx.FieldOriginInsertMany(ctx, run.sc.org, origins); err != nil {
 			return err
 		}
 		if err := tx.CustomerQualifierInsert(ctx, links...); err != nil {
@@ -499,9 +507,26 @@ func (s *ImportService) newCustomer(ctx context.Context, tx Store, run *importRu
 // and e-mail addresses added to those the customer has, tags and
 // attributes added. It returns nil when nothing changes.
 func (s *ImportService) update(ctx context.Context, tx Store, run *importRun, row *importRow, old *Customer, now time.Time) (*ImportChange, string, error) {
+	// The row's values, checked and normalised on their own first.
+	in, err := s.customers.check(run.sc, run.org, run.defs, row.incoming(old), old)
+	if err != nil {
+		return nil, reasonOf(err), nil
+	}
+	list, err := tx.FieldOriginList(ctx, run.sc.org, old.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	// The field-origin rule: the import fills empty fields and refreshes
+	// what imports and interactions set, never what staff set.
+	merged, set := MergeFields(&old.CustomerFields, originsOf(list), &in, OriginImport)
+	if row.given["noPost"] {
+		merged.NoPost = in.NoPost
+	}
+	if row.given["noMailings"] {
+		merged.NoMailings = in.NoMailings
+	}
 	next := *old
-	next.CustomerFields = row.applyTo(old.CustomerFields)
-	fields, err := s.customers.check(run.sc, run.org, run.defs, next.CustomerFields, old)
+	fields, err := s.customers.check(run.sc, run.org, run.defs, merged, old)
 	if err != nil {
 		return nil, reasonOf(err), nil
 	}
@@ -558,6 +583,9 @@ func (s *ImportService) update(ctx context.Context, tx Store, run *importRun, ro
 		return nil, "", err
 	}
 	if err := tx.CustomerQualifierInsert(ctx, addLinks...); err != nil {
+		return nil, "", err
+	}
+	if err := tx.FieldOriginSet(ctx, run.sc.org, old.ID, NewOrigins(set, OriginImport, run.im.ID, now)); err != nil {
 		return nil, "", err
 	}
 	if err := s.consents.recordContactFlags(ctx, tx, run.sc, old, &next); err != nil {

@@ -231,6 +231,10 @@ func (r txRouter) ExportRecordList(a0 context.Context, a1 string, a2 string, a3 
 	return r.on(a0).ExportRecordList(a0, a1, a2, a3)
 }
 
+func (r txRouter) FieldOriginInsertMany(a0 context.Context, a1 string, a2 []CustomerFieldOrigin) error {
+	return r.on(a0).FieldOriginInsertMany(a0, a1, a2)
+}
+
 func (r txRouter) FieldOriginList(a0 context.Context, a1 string, a2 string) ([]FieldOrigin, error) {
 	return r.on(a0).FieldOriginList(a0, a1, a2)
 }

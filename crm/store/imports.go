@@ -318,3 +318,12 @@ func (s *DB) ImportChangeListByCustomer(ctx context.Context, orgID, customerID s
 	}
 	return out, nil
 }
+
+// FieldOriginInsertMany implements crm.ImportStore.
+func (s *DB) FieldOriginInsertMany(ctx context.Context, orgID string, origins []crm.CustomerFieldOrigin) error {
+	rows := make([]fieldOriginRow, len(origins))
+	for i, o := range origins {
+		rows[i] = fieldOriginRow{OrgID: orgID, CustomerID: o.CustomerID, Field: o.Field, Kind: string(o.Kind), Source: o.Source, At: o.At}
+	}
+	return insertAll(ctx, s.db, rows)
+}

@@ -199,7 +199,8 @@ func testImportModes(t *testing.T, open func(t *testing.T) crm.Store) {
 					t.Fatalf("add: %+v, %d customers, %+v", a, len(all), im)
 				}
 			case crm.ImportUpdate, crm.ImportUpsert:
-				if a.FirstName != "Anna" || a.Remarks != "staff note" || len(a.Phones) != 1 || d.FirstName != "Dirk" || d.LastName != "de Vries" {
+				// The field-origin rule: what staff typed stays, empty fields fill, lists grow.
+				if a.FirstName != "Anne" || a.Remarks != "staff note" || len(a.Phones) != 1 || d.FirstName != "Dirk" || d.LastName != "Vries" {
 					t.Fatalf("updated %+v / %+v", a, d)
 				}
 				tags, _ := e.crm.Tags.Of(e.a, anna.ID)
@@ -372,7 +373,7 @@ func testImportRevert(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("restored %+v", r)
 	}
 	k, _ = e.crm.Customers.Get(e.a, kept.ID)
-	if k.FirstName != "New" || k.Remarks != "called" {
+	if k.FirstName != "Old" || k.Address.City != "Utrecht" || k.Remarks != "called" {
 		t.Fatalf("kept %+v", k)
 	}
 	if got := e.list(e.a, crm.CustomerFilter{Email: "new1@example.nl"}); len(got) != 0 {

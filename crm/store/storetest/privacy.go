@@ -101,7 +101,7 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
 	must(err)
 	// A file import that changed the customer keeps the values before it.
-	im, err := c.Imports.Start(ctx, strings.NewReader("E-mail,Origin\nmail.xq@example.org,Xqimport\n"), crm.NewImport{Mode: crm.ImportUpdate})
+	im, err := c.Imports.Start(ctx, strings.NewReader("E-mail,Tags\nmail.xq@example.org,Imported\n"), crm.NewImport{Mode: crm.ImportUpdate})
 	must(err)
 	im, err = c.Imports.Run(ctx, im.ID, 0, nil)
 	must(err)
