@@ -90,7 +90,7 @@ func (cl *cli) export(ctx context.Context, fs *flagSet, args []string) error {
 func (cl *cli) importFile(ctx context.Context, fs *flagSet, args []string) error {
 	var (
 		db, org, mode, mapping, encoding, delimiter, dataDir, blobURL, errorsOut, actor string
-		dryRun, preview, quiet                                                      bool
+		dryRun, preview, quiet                                                          bool
 	)
 	fs.dbFlag(&db)
 	fs.blobFlags(&dataDir, &blobURL)
