@@ -40,6 +40,8 @@ type Store interface {
 	ImportStore
 	MatchStore
 	FieldOriginStore
+	InteractionStore
+	FormStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -155,6 +157,12 @@ type CRM struct {
 	// Imports read customers from CSV and XLSX files as background jobs
 	// (C15).
 	Imports *ImportService
+	// Interactions record reservations, forms, sign-ups and reviews, and
+	// build customers from them (C3).
+	Interactions *InteractionService
+	// Forms are the organisation's forms: which fields each collects and
+	// requires (C3).
+	Forms *FormService
 }
 
 // New builds a CRM on st.
@@ -178,7 +186,10 @@ func New(st Store, cfg Config) (*CRM, error) {
 	labels := &LabelService{c}
 	points := &PointService{c}
 	privacy := &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels, points: points}
+	forms := &FormService{core: c, consents: consents}
 	return &CRM{
+		Interactions:  &InteractionService{core: c, customers: customers, consents: consents, forms: forms},
+		Forms:         forms,
 		Organisations: &OrganisationService{c},
 		Customers:     customers,
 		CustomFields:  &CustomFieldService{c},

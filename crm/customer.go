@@ -114,6 +114,9 @@ type Customer struct {
 	// AnonymisedAt is set once the customer was anonymised (GDPR Art. 17):
 	// the record holds no personal data any more and cannot be changed.
 	AnonymisedAt *time.Time `json:"anonymisedAt,omitempty"`
+	// LatestReview is the score of the customer's latest review from a
+	// connected tool (an interaction of kind "review").
+	LatestReview *CustomerReview `json:"latestReview,omitempty"`
 	// SortKey orders the customer by name in the organisation's language
 	// (see SortName); computed on every write, never sent to clients.
 	SortKey []byte `json:"-"`

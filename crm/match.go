@@ -82,7 +82,7 @@ func (k MatchKeys) Empty() bool {
 func MatchLockNames(orgID string, k MatchKeys) []string {
 	var names []string
 	if k.Source != "" && k.SourceID != "" {
-		names = append(names, "s:"+k.Source+"\x00"+k.SourceID)
+		names = append(names, "s:"+k.Source+" "+k.SourceID)
 	}
 	for _, e := range k.EmailKeys {
 		names = append(names, "e:"+e)
@@ -91,7 +91,7 @@ func MatchLockNames(orgID string, k MatchKeys) []string {
 		names = append(names, "p:"+p)
 	}
 	for i := range names {
-		names[i] = orgID + "\x00" + names[i]
+		names[i] = orgID + " " + names[i]
 	}
 	slices.Sort(names)
 	return names

@@ -54,6 +54,9 @@ func (s *PrivacyService) anonymise(ctx context.Context, tx Store, sc scope, id, 
 	if err := tx.CustomerAnonymise(ctx, sc.org, id, now); err != nil {
 		return nil, false, err
 	}
+	if err := tx.InteractionsAnonymise(ctx, sc.org, id); err != nil {
+		return nil, false, err
+	}
 	// Kept answers of idempotent creates (crm.Idempotent) may show the
 	// customer's values: they go too.
 	if err := tx.IdempotencyForget(ctx, sc.org, id); err != nil {

@@ -66,6 +66,16 @@ type CustomerExport struct {
 	// Imports are the file imports that changed the record, with its
 	// values before each (kept so that the import can be reverted).
 	Imports []ExportedImportChange `json:"imports"`
+	// Interactions are the reservations, forms, sign-ups and reviews that
+	// came in for the customer, with what they carried, newest first.
+	Interactions []Interaction `json:"interactions"`
+	// FieldOrigins say where each field's value came from.
+	FieldOrigins []FieldOrigin `json:"fieldOrigins"`
+	// SourceIDs are the ids connected platforms know the customer by.
+	SourceIDs []SourceID `json:"sourceIds"`
+	// MatchConflicts are other records the customer's e-mail or phone also
+	// pointed at (staff only).
+	MatchConflicts []MatchConflict `json:"matchConflicts,omitempty"`
 }
 
 // ExportedImportChange is an import's change of the customer in an export.
@@ -206,6 +216,9 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 	if e.History, err = s.history(ctx, tx, sc, customerID); err != nil {
 		return nil, err
 	}
+	if err := exportInteractions(ctx, tx, sc, cust, e); err != nil {
+		return nil, err
+	}
 	if e.Points, err = s.pointsOf(ctx, tx, sc, customerID); err != nil {
 		return nil, err
 	}
@@ -309,6 +322,7 @@ func changeValue(changes []FieldChange, field string) any {
 // assigned staff member, which staff user acted, and the internal documents
 // with their timeline events.
 func (e *CustomerExport) forCustomer() {
+	e.MatchConflicts = nil
 	e.Customer.InternalDescription = ""
 	e.Customer.AssignedTo = ""
 	for i := range e.Imports {
@@ -319,6 +333,14 @@ func (e *CustomerExport) forCustomer() {
 			return Actor{Kind: ActorStaff}
 		}
 		return a
+	}
+	for i := range e.Interactions {
+		e.Interactions[i].Actor = hide(e.Interactions[i].Actor)
+	}
+	for i := range e.FieldOrigins {
+		if e.FieldOrigins[i].Kind == OriginStaff {
+			e.FieldOrigins[i].Source = ""
+		}
 	}
 	// The events of a document are the customer's when the customer sees
 	// the document: in the portal now, or, for a deleted one, when it was

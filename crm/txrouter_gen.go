@@ -243,6 +243,26 @@ func (r txRouter) FieldOriginSet(a0 context.Context, a1 string, a2 string, a3 []
 	return r.on(a0).FieldOriginSet(a0, a1, a2, a3)
 }
 
+func (r txRouter) FormDelete(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).FormDelete(a0, a1, a2)
+}
+
+func (r txRouter) FormGet(a0 context.Context, a1 string, a2 string) (*Form, error) {
+	return r.on(a0).FormGet(a0, a1, a2)
+}
+
+func (r txRouter) FormInsert(a0 context.Context, a1 string, a2 *Form) error {
+	return r.on(a0).FormInsert(a0, a1, a2)
+}
+
+func (r txRouter) FormList(a0 context.Context, a1 string) ([]Form, error) {
+	return r.on(a0).FormList(a0, a1)
+}
+
+func (r txRouter) FormUpdate(a0 context.Context, a1 string, a2 *Form) error {
+	return r.on(a0).FormUpdate(a0, a1, a2)
+}
+
 func (r txRouter) HistoryAppend(a0 context.Context, a1 ...HistoryEvent) error {
 	return r.on(a0).HistoryAppend(a0, a1...)
 }
@@ -301,6 +321,22 @@ func (r txRouter) ImportList(a0 context.Context, a1 string, a2 string, a3 int) (
 
 func (r txRouter) ImportUpdate(a0 context.Context, a1 *FileImport, a2 ImportUpdateParams) error {
 	return r.on(a0).ImportUpdate(a0, a1, a2)
+}
+
+func (r txRouter) InteractionGet(a0 context.Context, a1 string, a2 string) (*Interaction, error) {
+	return r.on(a0).InteractionGet(a0, a1, a2)
+}
+
+func (r txRouter) InteractionInsert(a0 context.Context, a1 *Interaction) error {
+	return r.on(a0).InteractionInsert(a0, a1)
+}
+
+func (r txRouter) InteractionList(a0 context.Context, a1 InteractionListParams) ([]Interaction, error) {
+	return r.on(a0).InteractionList(a0, a1)
+}
+
+func (r txRouter) InteractionsAnonymise(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).InteractionsAnonymise(a0, a1, a2)
 }
 
 func (r txRouter) JobEnqueue(a0 context.Context, a1 Job) error {

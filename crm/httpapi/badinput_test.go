@@ -99,7 +99,13 @@ func TestBadInput(t *testing.T) {
 		ts.do("PUT", "/v1/mail-templates/document_delivery/nl", key, map[string]any{"subject": "Documenten", "text": "Hallo"}).want(t, http.StatusOK)
 		ts.do("POST", docs+"/send", key, map[string]any{"documentIds": []string{doc.ID}}).want(t, http.StatusAccepted)
 
+		// Interactions: a form that requires a last name and an e-mail address.
+		ts.do("POST", "/v1/forms", key, map[string]any{"key": "booking", "name": "Booking", "kind": "reservation",
+			"fields": []map[string]any{{"field": "lastName", "required": true}, {"field": "emails", "required": true}, {"field": "customFields.shoe_size"}}}).
+			want(t, http.StatusCreated)
+
 		type snapshot struct {
+			Forms      struct{ Items []crm.Form }
 			Customers  crm.Page[crm.Customer]
 			History    []crm.HistoryEvent
 			Defs       []crm.CustomFieldDefinition
@@ -120,6 +126,7 @@ func TestBadInput(t *testing.T) {
 		state := func() snapshot {
 			var st snapshot
 			ts.do("GET", "/v1/customers?limit=500", key, nil).want(t, http.StatusOK).json(t, &st.Customers)
+			ts.do("GET", "/v1/forms", key, nil).want(t, http.StatusOK).json(t, &st.Forms)
 			var h crm.Page[crm.HistoryEvent]
 			ts.do("GET", "/v1/customers/"+c.ID+"/history", key, nil).want(t, http.StatusOK).json(t, &h)
 			st.History = h.Items
@@ -497,6 +504,53 @@ func TestBadInput(t *testing.T) {
 			{"outbox of a customer that is not an id", "GET", "/v1/outbox?customerId=7", nil, nil, 404, nil},
 			{"unknown outbox mail", "GET", "/v1/outbox/" + unknownID, nil, nil, 404, nil},
 			{"outbox mail not an id", "GET", "/v1/outbox/7", nil, nil, 404, nil},
+
+			{"interaction malformed", "POST", "/v1/interactions", `{"kind": `, nil, 400, nil},
+			{"interaction unknown member", "POST", "/v1/interactions", `{"kind": "reservation", "source": "web", "lastName": "X", "email": "x@example.nl"}`,
+				nil, 422, []string{"body.email"}},
+			{"interaction wrong types", "POST", "/v1/interactions", `{"kind": "reservation", "source": "web", "emails": "x@example.nl", "at": "today"}`,
+				nil, 422, []string{"body.emails", "body.at"}},
+			{"interaction invalid values", "POST", "/v1/interactions", map[string]any{"kind": "visit", "source": "no spaces please",
+				"lastName": "X", "emails": []string{"x@example.nl", "x@"}, "phones": []string{"123"}, "language": "xx",
+				"address": map[string]any{"country": "XX"}, "customFields": map[string]any{"shoe_size": "big", "nope": 1},
+				"at": "2999-01-01T00:00:00Z"}, nil, 422,
+				[]string{"body.kind", "body.source", "body.emails[1]", "body.phones[0]", "body.language", "body.address.country",
+					"body.customFields.shoe_size", "body.customFields.nope", "body.at"}},
+			{"interaction bad text", "POST", "/v1/interactions", map[string]any{"kind": "tool", "source": "web", "lastName": "X\u0000",
+				"data": map[string]any{"note": "a\u0007b"}}, nil, 422, []string{"body.lastName", "body.data.note"}},
+			{"interaction without a source", "POST", "/v1/interactions", map[string]any{"kind": "tool", "lastName": "X"}, nil, 422, []string{"body.source"}},
+			{"interaction nothing to make a customer of", "POST", "/v1/interactions", map[string]any{"kind": "tool", "source": "web",
+				"phones": []string{"+31 20 7654321"}}, nil, 422, []string{"body.lastName"}},
+			{"review without a review", "POST", "/v1/interactions", map[string]any{"kind": "review", "source": "google", "lastName": "X"}, nil, 422,
+				[]string{"body.review"}},
+			{"review score above its maximum", "POST", "/v1/interactions", map[string]any{"kind": "review", "source": "google", "lastName": "X",
+				"review": map[string]any{"score": 6}}, nil, 422, []string{"body.review.score"}},
+			{"review on another kind", "POST", "/v1/interactions", map[string]any{"kind": "reservation", "source": "google", "lastName": "X",
+				"review": map[string]any{"score": 3}}, nil, 422, []string{"body.kind"}},
+			{"interaction from an unknown form", "POST", "/v1/interactions", map[string]any{"kind": "reservation", "source": "web", "form": "nope",
+				"lastName": "X"}, nil, 422, []string{"body.form"}},
+			{"interaction missing the form's fields", "POST", "/v1/interactions", map[string]any{"kind": "reservation", "source": "web", "form": "booking",
+				"firstName": "X"}, nil, 422, []string{"body.lastName", "body.emails", "body.firstName"}},
+			{"interaction with an unknown consent purpose", "POST", "/v1/interactions", map[string]any{"kind": "reservation", "source": "web",
+				"lastName": "X", "consents": []map[string]any{{"purpose": "nope", "noWording": true}}}, nil, 422, []string{"body.consents[0].purpose"}},
+			{"unknown interaction", "GET", "/v1/interactions/" + unknownID, nil, nil, 404, nil},
+			{"interaction not an id", "GET", "/v1/interactions/7", nil, nil, 404, nil},
+			{"interactions of an unknown customer", "GET", "/v1/customers/" + unknownID + "/interactions", nil, nil, 404, nil},
+			{"interactions bad cursor", "GET", customer + "/interactions?cursor=not-a-cursor", nil, nil, 422, []string{"query.cursor"}},
+			{"interactions limit too large", "GET", customer + "/interactions?limit=501", nil, nil, 422, []string{"query.limit"}},
+			{"field origins of an unknown customer", "GET", "/v1/customers/" + unknownID + "/field-origins", nil, nil, 404, nil},
+			{"match conflicts of a customer that is not an id", "GET", "/v1/customers/7/match-conflicts", nil, nil, 404, nil},
+			{"form malformed", "POST", "/v1/forms", `{"key": `, nil, 400, nil},
+			{"form invalid", "POST", "/v1/forms", map[string]any{"key": "Bad Key", "name": "", "kind": "visit",
+				"fields": []map[string]any{{"field": "shoeSize"}, {"field": "customFields.nope"}, {"field": ""}}}, nil, 422,
+				[]string{"body.key", "body.name", "body.kind", "body.fields[0].field", "body.fields[1].field", "body.fields[2].field"}},
+			{"form key taken", "POST", "/v1/forms", map[string]any{"key": "booking", "name": "Again"}, nil, 409, []string{"body.key"}},
+			{"form unknown member", "POST", "/v1/forms", `{"key": "x", "name": "X", "required": ["lastName"]}`, nil, 422, []string{"body.required"}},
+			{"unknown form", "GET", "/v1/forms/nope", nil, nil, 404, nil},
+			{"change an unknown form", "PATCH", "/v1/forms/nope", map[string]any{"name": "X"}, nil, 404, nil},
+			{"change a form badly", "PATCH", "/v1/forms/booking", map[string]any{"name": "", "fields": []map[string]any{{"field": "nope"}}}, nil, 422,
+				[]string{"body.name", "body.fields[0].field"}},
+			{"delete an unknown form", "DELETE", "/v1/forms/nope", nil, nil, 404, nil},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -139,6 +139,8 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"redeemCustomerPoints", points + "/redemptions", map[string]any{"points": 5}},
 			{"correctCustomerPoints", points + "/corrections", map[string]any{"points": 5, "reason": "Once"}},
 			{"reverseCustomerPointTransaction", points + "/transactions/" + award + "/reversal", nil},
+			{"recordInteraction", "/v1/interactions", map[string]any{"kind": "newsletter", "source": "website", "emails": []string{"once@a.example"}}},
+			{"defineForm", "/v1/forms", map[string]any{"key": "once", "name": "Once", "fields": []map[string]any{{"field": "emails", "required": true}}}},
 		}
 		// The upload streams its body: it is not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true}

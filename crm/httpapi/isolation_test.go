@@ -158,6 +158,18 @@ func TestIsolation(t *testing.T) {
 		ownDocs := "/v1/customers/" + own.ID + "/documents"
 		ownDoc := idOf(ts.upload(ownDocs, a, file("eigen.txt", []byte("eigen"))).want(t, http.StatusCreated))
 
+		// B's interactions: a form, a reservation with the platform's id that
+		// makes a customer, and one whose phone is another customer's (a conflict).
+		for _, k := range []string{"geheim_form", "geheim_form2"} {
+			ts.do("POST", "/v1/forms", b, map[string]any{"key": k, "name": "Geheim", "fields": []map[string]any{{"field": "lastName", "required": true}}}).
+				want(t, http.StatusCreated)
+		}
+		var bRes crm.InteractionResult
+		ts.do("POST", "/v1/interactions", b, map[string]any{"kind": "reservation", "source": "geheim-tool", "sourceId": "geheim-77",
+			"firstName": "Gast", "lastName": "Geheim", "emails": []string{"gast@b.example"}, "phones": []string{"+49 30 12345670"}}).
+			want(t, http.StatusCreated).json(t, &bRes)
+		bInteraction := bRes.Interaction.ID
+
 		// without drops the members of a JSON object that differ on every
 		// read (the time of an export or of a retention run).
 		without := func(body []byte, members ...string) string {
@@ -191,7 +203,10 @@ func TestIsolation(t *testing.T) {
 				"/v1/organisation", bPoints, bPoints + "/transactions?limit=500",
 				bDocs, bDocs + "?view=portal", "/v1/documents/" + bPDF, "/v1/documents/" + bNote,
 				"/v1/documents/" + bPDF + "/content", "/v1/documents/" + bNote + "/content", "/v1/document-attributes",
-				"/v1/mail-templates", "/v1/outbox?limit=500", "/v1/outbox?customerId=" + secret.ID, "/v1/outbox/" + bMail} {
+				"/v1/mail-templates", "/v1/outbox?limit=500", "/v1/outbox?customerId=" + secret.ID, "/v1/outbox/" + bMail,
+				"/v1/forms", "/v1/forms/geheim_form2", "/v1/interactions/" + bInteraction,
+				"/v1/customers/" + bRes.Customer.ID + "/interactions", "/v1/customers/" + bRes.Customer.ID + "/field-origins",
+				"/v1/customers/" + bRes.Customer.ID + "/match-conflicts"} {
 				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
 			}
 			for _, audience := range []string{"staff", "customer"} {
@@ -236,7 +251,32 @@ func TestIsolation(t *testing.T) {
 			}
 		}
 		id := secret.ID
+		guest := bRes.Customer.ID
 		probes := map[string]func(t *testing.T){
+			"POST /v1/interactions": func(t *testing.T) {
+				// B's platform id, address and phone match nothing in A: a new customer of A's.
+				var res crm.InteractionResult
+				ts.do("POST", "/v1/interactions", a, map[string]any{"kind": "reservation", "source": "geheim-tool", "sourceId": "geheim-77",
+					"lastName": "A's guest", "emails": []string{"gast@b.example", "bertha@b.example"}, "phones": []string{"+49 30 12345670"}}).
+					want(t, http.StatusCreated).json(t, &res)
+				if !res.Created || res.Customer.ID == guest || res.Customer.ID == id || len(res.Conflicts) != 0 {
+					t.Fatalf("A's interaction found B's customer: %+v", res)
+				}
+				p := ts.do("POST", "/v1/interactions", a, map[string]any{"kind": "reservation", "source": "web", "form": "geheim_form2",
+					"lastName": "X"}).wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.form", "unknown") {
+					t.Fatalf("B's form in A: %+v", p)
+				}
+			},
+			"GET /v1/interactions/{id}":              notFound("GET", "/v1/interactions/"+bInteraction, nil),
+			"GET /v1/customers/{id}/interactions":    notFound("GET", "/v1/customers/"+guest+"/interactions", nil),
+			"GET /v1/customers/{id}/field-origins":   notFound("GET", "/v1/customers/"+guest+"/field-origins", nil),
+			"GET /v1/customers/{id}/match-conflicts": notFound("GET", "/v1/customers/"+guest+"/match-conflicts", nil),
+			"GET /v1/forms":                          noneOf("/v1/forms", "geheim_form2"),
+			"POST /v1/forms":                         created("/v1/forms", map[string]any{"key": "geheim_form", "name": "A's own"}),
+			"GET /v1/forms/{key}":                    notFound("GET", "/v1/forms/geheim_form2", nil),
+			"PATCH /v1/forms/{key}":                  notFound("PATCH", "/v1/forms/geheim_form2", map[string]any{"name": "Stolen"}),
+			"DELETE /v1/forms/{key}":                 notFound("DELETE", "/v1/forms/geheim_form2", nil),
 			"GET /v1/customers": func(t *testing.T) {
 				onlyOwn("", "consent=newsletter:granted", "consent=newsletter:never", "name=bertha", "name=geheim", "email=bertha%40b.example",
 					"email=bertha.alt%40b.example", "phone="+url.QueryEscape("+49 30 12345672"), "birthDate=1970-01-03",

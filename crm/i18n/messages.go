@@ -78,6 +78,7 @@ var catalogue = map[string]map[string]string{
 		"control":       "must not contain control characters (such as NUL)",
 		"dateRange":     "must lie between 0001-01-01 and 9999-12-31",
 		"wordingNeeded": "is required: the purpose has no wording to show the customer; add one to the purpose first",
+		"notInForm":     "is not a field the form {param} collects",
 		"customerSide":  "is only for consent that staff, an import or a booking recorded: the customer's own consent points at the wording the customer saw",
 	},
 	"nl": {
@@ -151,6 +152,7 @@ var catalogue = map[string]map[string]string{
 		"control":       "mag geen stuurtekens (zoals NUL) bevatten",
 		"dateRange":     "moet tussen 0001-01-01 en 9999-12-31 liggen",
 		"wordingNeeded": "is verplicht: het doel heeft geen tekst om de klant te tonen; voeg er eerst een toe aan het doel",
+		"notInForm":     "is geen veld dat het formulier {param} vraagt",
 		"customerSide":  "is alleen voor toestemming die medewerkers, een import of een boeking vastlegden: de eigen toestemming van de klant verwijst naar de tekst die de klant zag",
 	},
 	"de": {
@@ -224,6 +226,7 @@ var catalogue = map[string]map[string]string{
 		"control":       "darf keine Steuerzeichen (wie NUL) enthalten",
 		"dateRange":     "muss zwischen 0001-01-01 und 9999-12-31 liegen",
 		"wordingNeeded": "ist erforderlich: der Zweck hat keinen Text, der dem Kunden gezeigt werden kann; fügen Sie dem Zweck zuerst einen hinzu",
+		"notInForm":     "ist kein Feld, das das Formular {param} erfasst",
 		"customerSide":  "ist nur für Einwilligungen, die Mitarbeiter, ein Import oder eine Buchung erfasst haben: die eigene Einwilligung des Kunden verweist auf den Text, den der Kunde gesehen hat",
 	},
 }

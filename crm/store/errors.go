@@ -43,6 +43,8 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists already (archived ones count too): choose another key, or restore the archived field"}},
+	{"forms_pkey", "forms.org_id, forms.key",
+		crm.ConflictError{Field: "key", Reason: "a form with this key exists already: choose another key"}},
 }
 
 // interpretError translates driver errors into crm errors: the one place

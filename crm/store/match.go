@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -48,7 +49,7 @@ type matchConflictRow struct {
 // each other in a circle. The organisation is part of each lock's name.
 func pgMatchLock(ctx context.Context, db bun.IDB, names []string) error {
 	for _, n := range names {
-		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dossier.match\x00"+n); err != nil {
+		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dossier.match "+n); err != nil {
 			return interpretError(err)
 		}
 	}
@@ -71,8 +72,7 @@ func (s *DB) MatchLock(ctx context.Context, orgID string, keys crm.MatchKeys) er
 // address shared by a whole family is a conflict, not a list to read.
 const matchCandidatesPerKey = 5
 
-// MatchCandidates implements crm.MatchStore: one statement, each key
-// read through its own index.
+// MatchCandidates implements crm.MatchStore.
 func (s *DB) MatchCandidates(ctx context.Context, orgID string, keys crm.MatchKeys) ([]crm.MatchCandidate, error) {
 	var parts []*bun.SelectQuery
 	if keys.Source != "" && keys.SourceID != "" {
@@ -85,29 +85,34 @@ func (s *DB) MatchCandidates(ctx context.Context, orgID string, keys crm.MatchKe
 			s.db.NewSelect().TableExpr("customers").ColumnExpr("id AS customer_id, ? AS by_key, login_email_key AS value", string(crm.MatchLoginEmail)).
 				Where("org_id = ?", orgID).Where("login_email_key = ?", e),
 			s.db.NewSelect().TableExpr("customers").ColumnExpr("id AS customer_id, ? AS by_key, email_key AS value", string(crm.MatchEmail)).
-				Where("org_id = ?", orgID).Where("email_key = ?", e).OrderExpr("id").Limit(matchCandidatesPerKey),
+				Where("org_id = ?", orgID).Where("email_key = ?", e).Limit(matchCandidatesPerKey),
 			s.db.NewSelect().TableExpr("customer_emails").ColumnExpr("customer_id, ? AS by_key, email_key AS value", string(crm.MatchEmail)).
-				Where("org_id = ?", orgID).Where("email_key = ?", e).OrderExpr("customer_id").Limit(matchCandidatesPerKey))
+				Where("org_id = ?", orgID).Where("email_key = ?", e).Limit(matchCandidatesPerKey))
 	}
 	for _, p := range keys.Phones {
 		parts = append(parts, s.db.NewSelect().TableExpr("customer_phones").ColumnExpr("customer_id, ? AS by_key, number AS value", string(crm.MatchPhone)).
-			Where("org_id = ?", orgID).Where("number = ?", p).OrderExpr("customer_id").Limit(matchCandidatesPerKey))
+			Where("org_id = ?", orgID).Where("number = ?", p).Limit(matchCandidatesPerKey))
 	}
-	var out []crm.MatchCandidate
-	for _, q := range parts {
-		// One statement per key: a LIMIT inside a UNION needs parentheses
-		// SQLite does not take, and each is a single index probe.
-		var rows []struct {
-			CustomerID string `bun:"customer_id"`
-			By         string `bun:"by_key"`
-			Value      string `bun:"value"`
-		}
-		if err := q.Scan(ctx, &rows); err != nil {
-			return nil, interpretError(err)
-		}
-		for _, r := range rows {
-			out = append(out, crm.MatchCandidate{CustomerID: r.CustomerID, By: crm.MatchBy(r.By), Value: r.Value})
-		}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	// One statement: each part is a subquery (SQLite takes no LIMIT on a
+	// bare member of a UNION), each read through its own index.
+	q := s.db.NewSelect().TableExpr("(?) AS p0", parts[0]).ColumnExpr("customer_id, by_key, value")
+	for i, part := range parts[1:] {
+		q = q.UnionAll(s.db.NewSelect().TableExpr("(?) AS p"+strconv.Itoa(i+1), part).ColumnExpr("customer_id, by_key, value"))
+	}
+	var rows []struct {
+		CustomerID string `bun:"customer_id"`
+		By         string `bun:"by_key"`
+		Value      string `bun:"value"`
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.MatchCandidate, len(rows))
+	for i, r := range rows {
+		out[i] = crm.MatchCandidate{CustomerID: r.CustomerID, By: crm.MatchBy(r.By), Value: r.Value}
 	}
 	return out, nil
 }

@@ -26,25 +26,29 @@ import (
 // table that refers to customers fails TestExportCoversEveryCustomerTable
 // until it is added here and to the export.
 var exportedTables = map[string]string{
-	"customers":             "customer",
-	"customer_emails":       "customer", // index of the record's e-mail addresses
-	"customer_phones":       "customer", // index of the record's phone numbers
-	"customer_name_keys":    "customer", // index of the record's name
-	"customer_search":       "customer", // index of the record's name and company
-	"customer_qualifiers":   "tags",     // and attributes
-	"customer_labels":       "labels",
-	"memberships":           "memberships",
-	"membership_shares":     "memberships", // sharedWith
-	"benefit_uses":          "benefitUses",
-	"history_events":        "history",
-	"consent_records":       "consentLog",
-	"customer_consents":     "consents",
-	"consent_confirmations": "consentLog", // the pending record; the token is a secret kept only as a hash
-	"point_transactions":    "points",
-	"point_lots":            "points", // what is left of each award
-	"documents":             "documents",
-	"outbox":                "mails",
-	"import_changes":        "imports",
+	"customers":              "customer",
+	"customer_emails":        "customer", // index of the record's e-mail addresses
+	"customer_phones":        "customer", // index of the record's phone numbers
+	"customer_name_keys":     "customer", // index of the record's name
+	"customer_search":        "customer", // index of the record's name and company
+	"customer_qualifiers":    "tags",     // and attributes
+	"customer_labels":        "labels",
+	"memberships":            "memberships",
+	"membership_shares":      "memberships", // sharedWith
+	"benefit_uses":           "benefitUses",
+	"history_events":         "history",
+	"consent_records":        "consentLog",
+	"customer_consents":      "consents",
+	"consent_confirmations":  "consentLog", // the pending record; the token is a secret kept only as a hash
+	"point_transactions":     "points",
+	"point_lots":             "points", // what is left of each award
+	"documents":              "documents",
+	"outbox":                 "mails",
+	"import_changes":         "imports",
+	"interactions":           "interactions",
+	"customer_field_origins": "fieldOrigins",
+	"customer_source_ids":    "sourceIds",
+	"match_conflicts":        "matchConflicts",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when

@@ -108,12 +108,23 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	if im.Updated != 1 {
 		t.Fatalf("the distinctive import: %+v", im)
 	}
+	// Interactions: a review from a connected tool with the platform's own
+	// id, whose phone belongs to another customer (a match conflict), and
+	// what it carried.
+	_, err = c.Customers.Create(ctx, crm.CustomerFields{LastName: "Conflicting", Phones: []crm.Phone{{Number: "+31 6 55667788"}}})
+	must(err)
+	_, err = c.Interactions.Record(ctx, crm.NewInteraction{Kind: crm.InteractionReview, Source: "reviews", SourceID: "xq-guest-77",
+		InteractionContent: crm.InteractionContent{Emails: []string{"mail.xq@example.org"}, Phones: []string{"+31 6 55667788"},
+			Address: &crm.Address{Street: "Xqstraat"}, Data: map[string]any{"note": "Xqinteraction"}},
+		Review: &crm.Review{Score: 5, Text: "Xqreview text"}})
+	must(err)
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	return Distinctive{Customer: cust, Values: []string{
 		"quirinusxq", "vanderxq", "zwartkopxq", "xqcompany", "xqstraat", "77xq", "9999 xq", "xqdorp",
 		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
 		"xqremark", "xqnick", "11223344", "xqbenefit", "xqreason", "198.51.100.77", "198.51.100.78", "xqbrowser",
+		"xq-guest-77", "xqinteraction", "xqreview",
 	}}
 }
 

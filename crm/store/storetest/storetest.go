@@ -124,6 +124,11 @@ func Run(t *testing.T, h Harness) {
 		{"ImportRevert", testImportRevert},
 		{"ImportEncodingsAndLanguages", testImportEncodingsAndLanguages},
 		{"ImportRoundTrip", testImportRoundTrip},
+		{"InteractionMatching", testInteractionMatching},
+		{"FieldOrigins", testFieldOrigins},
+		{"InteractionTimeline", testInteractionTimeline},
+		{"InteractionsConcurrent", testInteractionsConcurrent},
+		{"Forms", testForms},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
