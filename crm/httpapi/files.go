@@ -76,6 +76,13 @@ type importUpload struct {
 
 var importFields = []string{"mode", "dryRun", "format", "encoding", "delimiter", "mapping"}
 
+// formFields says which form fields the library's options came in.
+func formFields(l *fieldLocator) {
+	for _, f := range []string{"format", "encoding", "delimiter"} {
+		l.explicit["options."+f] = "body." + f
+	}
+}
+
 func (s *server) registerFiles() {
 	tags := []string{"Exports and imports"}
 	registry := s.api.OpenAPI().Components.Schemas
@@ -116,7 +123,7 @@ func (s *server) registerFiles() {
 				return nil, err
 			}
 			return reply(v.(*crm.FileImport), nil)
-		}, fieldsIn("body"))
+		}, fieldsIn("body"), formFields)
 	s.api.OpenAPI().Paths["/v1/imports"].Post.RequestBody = uploadBody
 	register(s, huma.Operation{
 		OperationID: "previewImport", Method: http.MethodPost, Path: "/v1/imports/preview", Tags: tags,
@@ -129,7 +136,7 @@ func (s *server) registerFiles() {
 			return nil, err
 		}
 		return reply(p.(*crm.ImportPreview), nil)
-	}, fieldsIn("body"))
+	}, fieldsIn("body"), formFields)
 	s.api.OpenAPI().Paths["/v1/imports/preview"].Post.RequestBody = uploadBody
 	register(s, huma.Operation{
 		OperationID: "listImports", Method: http.MethodGet, Path: "/v1/imports", Tags: tags,

@@ -16,6 +16,7 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/tabular"
 	"github.com/dossiercrm/dossier/crm/httpapi"
 	"github.com/dossiercrm/dossier/crm/store"
 	"github.com/dossiercrm/dossier/crm/store/cloudblob"
@@ -45,7 +46,8 @@ func newTestServer(t *testing.T, open testdb.Opener) *testServer {
 func newTestServerWith(t *testing.T, open testdb.Opener, configure func(*httpapi.Options)) *testServer {
 	t.Helper()
 	db := open(t)
-	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil)), Reports: textReports{}, MaxDocumentBytes: testMaxDocument})
+	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil)), Reports: textReports{}, MaxDocumentBytes: testMaxDocument,
+		Tables: tabular.New()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -468,8 +468,9 @@ func testImportEncodingsAndLanguages(t *testing.T, open func(t *testing.T) crm.S
 				if err != nil {
 					t.Fatal(err)
 				}
-				if im, err = e.crm.Imports.Run(e.a, im.ID, 0, nil); err != nil || im.Created != 1 {
-					t.Fatalf("%s %s: %+v, %v %q", lang, enc, im, err, e.report(e.a, im.ID, false))
+				done, err := e.crm.Imports.Run(e.a, im.ID, 0, nil)
+				if err != nil || done.Created != 1 {
+					t.Fatalf("%s %s: %+v, %v %q", lang, enc, done, err, e.report(e.a, im.ID, false))
 				}
 				c := e.list(e.a, crm.CustomerFilter{Email: email})[0]
 				if c.FirstName != p.first || c.LastName != p.last || c.Phones[0].Number != fmt.Sprintf("+3161234%04d", n) || c.BirthDate.String() != "1980-12-31" {
