@@ -37,6 +37,8 @@ type Store interface {
 	OutboxStore
 	JobStore
 	BookingStore
+	ExportStore
+	ImportStore
 	MatchStore
 	FieldOriginStore
 	InteractionStore
@@ -79,6 +81,10 @@ type Config struct {
 	// of {token} ("https://example.com/confirm?token={token}"), and a
 	// confirmation queue the thank-you mail.
 	ConfirmationURL string
+	// Tables reads and writes the files of imports and exports; package
+	// crm/tabular implements it (CSV, XLSX, JSON Lines). Imports and
+	// exports need it.
+	Tables Tables
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -149,6 +155,12 @@ type CRM struct {
 	// Bookings are the booking and order summaries the booking platform
 	// pushes, with the daily worklists (C10).
 	Bookings *BookingService
+	// Exports write the whole base, a segment or a filter to CSV, XLSX or
+	// JSON Lines, and keep a record of every export (C15).
+	Exports *ExportService
+	// Imports read customers from CSV and XLSX files as background jobs
+	// (C15).
+	Imports *ImportService
 	// Interactions record reservations, forms, sign-ups and reviews, and
 	// build customers from them (C3).
 	Interactions *InteractionService
@@ -198,6 +210,8 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Mail:          mailSvc,
 		Outbox:        outbox,
 		Bookings:      &BookingService{c},
+		Exports:       &ExportService{core: c, customers: customers, segments: segments},
+		Imports:       &ImportService{core: c, customers: customers, consents: consents},
 	}, nil
 }
 

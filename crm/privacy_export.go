@@ -68,6 +68,9 @@ type CustomerExport struct {
 	Bookings []Booking `json:"bookings"`
 	// BookingReminders are the payment reminders of those bookings.
 	BookingReminders []PaymentReminder `json:"bookingReminders"`
+	// Imports are the file imports that changed the record, with its
+	// values before each (kept so that the import can be reverted).
+	Imports []ExportedImportChange `json:"imports"`
 	// Interactions are the reservations, forms, sign-ups and reviews that
 	// came in for the customer, with what they carried, newest first.
 	Interactions []Interaction `json:"interactions"`
@@ -78,6 +81,12 @@ type CustomerExport struct {
 	// MatchConflicts are other records the customer's e-mail or phone also
 	// pointed at (staff only).
 	MatchConflicts []MatchConflict `json:"matchConflicts,omitempty"`
+}
+
+// ExportedImportChange is an import's change of the customer in an export.
+type ExportedImportChange struct {
+	ImportID string         `json:"importId"`
+	Before   CustomerFields `json:"before"`
 }
 
 // ExportedPoints is a customer's points in an export.
@@ -222,6 +231,14 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 		return nil, err
 	}
 	e.Documents = nonNil(e.Documents)
+	changes, err := tx.ImportChangeListByCustomer(ctx, sc.org, customerID)
+	if err != nil {
+		return nil, err
+	}
+	e.Imports = []ExportedImportChange{}
+	for _, ch := range changes {
+		e.Imports = append(e.Imports, ExportedImportChange{ImportID: ch.ImportID, Before: ch.Before})
+	}
 	e.Mails = []ExportedMail{}
 	for before := ""; ; {
 		page, err := tx.OutboxList(ctx, sc.org, customerID, before, MaxPageLimit)
@@ -316,6 +333,9 @@ func (e *CustomerExport) forCustomer() {
 	e.MatchConflicts = nil
 	e.Customer.InternalDescription = ""
 	e.Customer.AssignedTo = ""
+	for i := range e.Imports {
+		e.Imports[i].Before.InternalDescription, e.Imports[i].Before.AssignedTo = "", ""
+	}
 	hide := func(a Actor) Actor {
 		if a.Kind == ActorStaff {
 			return Actor{Kind: ActorStaff}

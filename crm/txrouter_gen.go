@@ -135,6 +135,10 @@ func (r txRouter) ConsentStateList(a0 context.Context, a1 string, a2 string) ([]
 	return r.on(a0).ConsentStateList(a0, a1, a2)
 }
 
+func (r txRouter) ConsentStateListMany(a0 context.Context, a1 string, a2 []string) (map[string][]CustomerConsent, error) {
+	return r.on(a0).ConsentStateListMany(a0, a1, a2)
+}
+
 func (r txRouter) ConsentWordingInsert(a0 context.Context, a1 string, a2 ...*ConsentWording) error {
 	return r.on(a0).ConsentWordingInsert(a0, a1, a2...)
 }
@@ -177,6 +181,10 @@ func (r txRouter) CustomerGet(a0 context.Context, a1 CustomerGetParams) (*Custom
 
 func (r txRouter) CustomerInsert(a0 context.Context, a1 *Customer) error {
 	return r.on(a0).CustomerInsert(a0, a1)
+}
+
+func (r txRouter) CustomerInsertMany(a0 context.Context, a1 []*Customer) error {
+	return r.on(a0).CustomerInsertMany(a0, a1)
 }
 
 func (r txRouter) CustomerLabelDelete(a0 context.Context, a1 string, a2 string, a3 string) error {
@@ -263,6 +271,22 @@ func (r txRouter) DocumentsUnsentOf(a0 context.Context, a1 string, a2 string, a3
 	return r.on(a0).DocumentsUnsentOf(a0, a1, a2, a3)
 }
 
+func (r txRouter) ExportRecordFinish(a0 context.Context, a1 string, a2 string, a3 time.Time, a4 int64) error {
+	return r.on(a0).ExportRecordFinish(a0, a1, a2, a3, a4)
+}
+
+func (r txRouter) ExportRecordInsert(a0 context.Context, a1 *ExportRecord) error {
+	return r.on(a0).ExportRecordInsert(a0, a1)
+}
+
+func (r txRouter) ExportRecordList(a0 context.Context, a1 string, a2 string, a3 int) ([]ExportRecord, error) {
+	return r.on(a0).ExportRecordList(a0, a1, a2, a3)
+}
+
+func (r txRouter) FieldOriginInsertMany(a0 context.Context, a1 string, a2 []CustomerFieldOrigin) error {
+	return r.on(a0).FieldOriginInsertMany(a0, a1, a2)
+}
+
 func (r txRouter) FieldOriginList(a0 context.Context, a1 string, a2 string) ([]FieldOrigin, error) {
 	return r.on(a0).FieldOriginList(a0, a1, a2)
 }
@@ -313,6 +337,42 @@ func (r txRouter) IdempotencyDeleteBefore(a0 context.Context, a1 time.Time, a2 i
 
 func (r txRouter) IdempotencyForget(a0 context.Context, a1 string, a2 string) error {
 	return r.on(a0).IdempotencyForget(a0, a1, a2)
+}
+
+func (r txRouter) ImportBatchInsert(a0 context.Context, a1 ImportBatch) error {
+	return r.on(a0).ImportBatchInsert(a0, a1)
+}
+
+func (r txRouter) ImportBatchList(a0 context.Context, a1 string, a2 string) ([]ImportBatch, error) {
+	return r.on(a0).ImportBatchList(a0, a1, a2)
+}
+
+func (r txRouter) ImportChangeInsert(a0 context.Context, a1 ...ImportChange) error {
+	return r.on(a0).ImportChangeInsert(a0, a1...)
+}
+
+func (r txRouter) ImportChangeList(a0 context.Context, a1 string, a2 string, a3 int64, a4 int) ([]ImportChange, error) {
+	return r.on(a0).ImportChangeList(a0, a1, a2, a3, a4)
+}
+
+func (r txRouter) ImportChangeListByCustomer(a0 context.Context, a1 string, a2 string) ([]ImportChange, error) {
+	return r.on(a0).ImportChangeListByCustomer(a0, a1, a2)
+}
+
+func (r txRouter) ImportGet(a0 context.Context, a1 string, a2 string) (*FileImport, error) {
+	return r.on(a0).ImportGet(a0, a1, a2)
+}
+
+func (r txRouter) ImportInsert(a0 context.Context, a1 *FileImport) error {
+	return r.on(a0).ImportInsert(a0, a1)
+}
+
+func (r txRouter) ImportList(a0 context.Context, a1 string, a2 string, a3 int) ([]FileImport, error) {
+	return r.on(a0).ImportList(a0, a1, a2, a3)
+}
+
+func (r txRouter) ImportUpdate(a0 context.Context, a1 *FileImport, a2 ImportUpdateParams) error {
+	return r.on(a0).ImportUpdate(a0, a1, a2)
 }
 
 func (r txRouter) InteractionGet(a0 context.Context, a1 string, a2 string) (*Interaction, error) {
@@ -413,6 +473,10 @@ func (r txRouter) OrganisationList(a0 context.Context) ([]Organisation, error) {
 
 func (r txRouter) OrganisationNextCustomerNumber(a0 context.Context, a1 string) (int64, error) {
 	return r.on(a0).OrganisationNextCustomerNumber(a0, a1)
+}
+
+func (r txRouter) OrganisationReserveCustomerNumbers(a0 context.Context, a1 string, a2 int) (int64, error) {
+	return r.on(a0).OrganisationReserveCustomerNumbers(a0, a1, a2)
 }
 
 func (r txRouter) OrganisationUpdate(a0 context.Context, a1 *Organisation) error {

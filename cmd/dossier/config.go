@@ -85,6 +85,23 @@ func commands() []command {
 			"every --retention-every.",
 		run: (*cli).retention,
 	}, {
+		name: "export", synopsis: "--org ID [--segment ID | --filter JSON] [--format csv|xlsx|jsonl] [--columns KEYS] [--out FILE] [flags]",
+		short: "Export the customers, a segment or a filter to CSV, XLSX or JSON Lines",
+		long: "Write the organisation's customers (all, a saved segment, or those a filter\n" +
+			"selects) to a file or standard output, a page at a time. Headers are in the\n" +
+			"organisation's language. The export is recorded (who, what, when, how many).",
+		run: (*cli).export,
+	}, {
+		name: "import", synopsis: "FILE --org ID [--mode add|update|upsert] [--dry-run] [--mapping H=KEY,...] [flags]",
+		short: "Import customers from a CSV or XLSX file",
+		long: "Read customers from a CSV (comma, semicolon or tab; UTF-8, UTF-16,\n" +
+			"Windows-1252 or ISO-8859-2) or XLSX file. Columns map to fields from their\n" +
+			"headers in English, Dutch, German, French or Polish; the mapping is shown\n" +
+			"first. Rows match customers by id or number column, e-mail or phone;\n" +
+			"--dry-run reports what would happen and writes nothing; refused rows go to\n" +
+			"--errors FILE. The import is a job: interrupted, it resumes where it stopped.",
+		run: (*cli).importFile,
+	}, {
 		name: "version", synopsis: "",
 		short: "Print the version of this binary",
 		long: "Print the module version this binary was built from and, when the build\n" +

@@ -226,6 +226,7 @@ func (r *Runner) workers(w *river.Workers) error {
 	river.AddWorker(w, &pointsExpiryWorker{c: r.crm, log: r.log})
 	river.AddWorker(w, &forgetIdempotencyWorker{st: r.st, log: r.log})
 	river.AddWorker(w, &analyzeWorker{st: r.st, log: r.log})
+	river.AddWorker(w, &importWorker{c: r.crm, log: r.log})
 	return nil
 }
 

@@ -547,6 +547,26 @@ func TestBadInput(t *testing.T) {
 			{"form key taken", "POST", "/v1/forms", map[string]any{"key": "booking", "name": "Again"}, nil, 409, []string{"body.key"}},
 			{"form unknown member", "POST", "/v1/forms", `{"key": "x", "name": "X", "required": ["lastName"]}`, nil, 422, []string{"body.required"}},
 			{"unknown form", "GET", "/v1/forms/nope", nil, nil, 404, nil},
+
+			{"export malformed", "POST", "/v1/exports", `{"format": `, nil, 400, nil},
+			{"export unknown format", "POST", "/v1/exports", map[string]any{"format": "pdf"}, nil, 422, []string{"body.format"}},
+			{"export unknown and repeated columns", "POST", "/v1/exports", map[string]any{"columns": []string{"number", "shoeSize", "number", "custom.nope"}},
+				nil, 422, []string{"body.columns[1]", "body.columns[2]", "body.columns[3]"}},
+			{"export unknown segment", "POST", "/v1/exports", map[string]any{"segmentId": unknownID}, nil, 422, []string{"body.segmentId"}},
+			{"export NUL in a filter", "POST", "/v1/exports", map[string]any{"filter": map[string]any{"name": "a\u0000b"}}, nil, 422,
+				[]string{"body.filter.name"}},
+			{"export bad language", "POST", "/v1/exports", map[string]any{"language": "xx!"}, nil, 422, []string{"body.language"}},
+			{"export unknown member", "POST", "/v1/exports", `{"colums": ["number"]}`, nil, 422, []string{"body.colums"}},
+			{"exports bad cursor", "GET", "/v1/exports?cursor=not-a-cursor", nil, nil, 422, []string{"query.cursor"}},
+			{"exports limit too large", "GET", "/v1/exports?limit=501", nil, nil, 422, []string{"query.limit"}},
+			{"imports bad cursor", "GET", "/v1/imports?cursor=not-a-cursor", nil, nil, 422, []string{"query.cursor"}},
+			{"unknown import", "GET", "/v1/imports/" + unknownID, nil, nil, 404, nil},
+			{"import not an id", "GET", "/v1/imports/7", nil, nil, 404, nil},
+			{"report of an unknown import", "GET", "/v1/imports/" + unknownID + "/report", nil, nil, 404, nil},
+			{"report in an unknown format", "GET", "/v1/imports/" + unknownID + "/report?format=pdf", nil, nil, 422, []string{"query.format"}},
+			{"cancel an unknown import", "POST", "/v1/imports/" + unknownID + "/cancel", nil, nil, 404, nil},
+			{"revert an import that is not an id", "POST", "/v1/imports/x/revert", nil, nil, 404, nil},
+			{"import upload not multipart", "POST", "/v1/imports", `{"file": "x"}`, nil, 415, []string{"header.Content-Type"}},
 			{"change an unknown form", "PATCH", "/v1/forms/nope", map[string]any{"name": "X"}, nil, 404, nil},
 			{"change a form badly", "PATCH", "/v1/forms/booking", map[string]any{"name": "", "fields": []map[string]any{{"field": "nope"}}}, nil, 422,
 				[]string{"body.name", "body.fields[0].field"}},
@@ -569,6 +589,7 @@ func TestBadInput(t *testing.T) {
 		}
 
 		// Bad uploads, as multipart forms.
+		csvFile := []byte("E-mail;Achternaam\nx@example.nl;X\n")
 		uploads := []struct {
 			name      string
 			path      string
@@ -601,6 +622,23 @@ func TestBadInput(t *testing.T) {
 			{"upload for an unknown customer", "/v1/customers/" + unknownID + "/documents", []formPart{file("a.txt", []byte("a"))}, 404, nil, ""},
 			{"upload for a customer that is not an id", "/v1/customers/7/documents", []formPart{file("a.txt", []byte("a"))}, 404, nil, ""},
 			{"upload for an anonymised customer", "/v1/customers/" + gone.ID + "/documents", []formPart{file("a.txt", []byte("a"))}, 409, nil, ""},
+
+			{"import unknown mode", "/v1/imports", []formPart{field("mode", "merge"), file("a.csv", csvFile)}, 422, []string{"body.mode"}, "oneof"},
+			{"import unknown encoding", "/v1/imports", []formPart{field("encoding", "ebcdic"), file("a.csv", csvFile)}, 422, []string{"body.encoding"}, "oneof"},
+			{"import unknown delimiter", "/v1/imports", []formPart{field("delimiter", "|"), file("a.csv", csvFile)}, 422, []string{"body.delimiter"}, "oneof"},
+			{"import mapping to an unknown column", "/v1/imports", []formPart{field("mapping", `{"E-mail": "shoeSize"}`), file("a.csv", csvFile)}, 422,
+				[]string{"body.mapping.E-mail"}, "unknown"},
+			{"import mapping of an unknown header", "/v1/imports", []formPart{field("mapping", `{"Nope": "email"}`), file("a.csv", csvFile)}, 422,
+				[]string{"body.mapping.Nope"}, "unknown"},
+			{"import mapping not JSON", "/v1/imports", []formPart{field("mapping", `E-mail=email`), file("a.csv", csvFile)}, 422, []string{"body.mapping"}, "json"},
+			{"import dry run not a boolean", "/v1/imports", []formPart{field("dryRun", "maybe"), file("a.csv", csvFile)}, 422, []string{"body.dryRun"}, "type"},
+			{"import NUL in the file name", "/v1/imports", []formPart{file("a\x00.csv", csvFile)}, 400, nil, ""},
+			{"import empty file", "/v1/imports", []formPart{file("a.csv", nil)}, 422, []string{"body.file"}, "invalid"},
+			{"import file of no column we know", "/v1/imports", []formPart{file("a.csv", []byte("Shoe,Hat\n1,2\n"))}, 422, []string{"body.mapping"}, "required"},
+			{"import without a file", "/v1/imports", []formPart{field("mode", "add")}, 422, []string{"body.file"}, "required"},
+			{"import unknown form field", "/v1/imports", []formPart{field("colour", "red"), file("a.csv", csvFile)}, 422, []string{"body.colour"}, "unknown"},
+			{"import field after the file", "/v1/imports", []formPart{file("a.csv", csvFile), field("mode", "add")}, 422, []string{"body.mode"}, "order"},
+			{"preview unknown encoding", "/v1/imports/preview", []formPart{field("encoding", "ebcdic"), file("a.csv", csvFile)}, 422, []string{"body.encoding"}, "oneof"},
 		}
 		for _, tc := range uploads {
 			t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/dossiercrm/dossier/crm/store"
 	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
+	"github.com/dossiercrm/dossier/crm/tabular"
 )
 
 // testServer is a real listening server on loopback with two organisations,
@@ -45,7 +46,8 @@ func newTestServer(t *testing.T, open testdb.Opener) *testServer {
 func newTestServerWith(t *testing.T, open testdb.Opener, configure func(*httpapi.Options)) *testServer {
 	t.Helper()
 	db := open(t)
-	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil)), Reports: textReports{}, MaxDocumentBytes: testMaxDocument})
+	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil)), Reports: textReports{}, MaxDocumentBytes: testMaxDocument,
+		Tables: tabular.New()})
 	if err != nil {
 		t.Fatal(err)
 	}

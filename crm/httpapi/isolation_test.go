@@ -170,6 +170,17 @@ func TestIsolation(t *testing.T) {
 			want(t, http.StatusCreated).json(t, &bRes)
 		bInteraction := bRes.Interaction.ID
 
+		// B's files: an export on record, and an import that ran.
+		ts.do("POST", "/v1/exports", b, map[string]any{"format": "jsonl"}).want(t, http.StatusOK)
+		var bExports crm.Page[crm.ExportRecord]
+		ts.do("GET", "/v1/exports", b, nil).want(t, http.StatusOK).json(t, &bExports)
+		bExport := bExports.Items[0].ID
+		bImport := idOf(ts.upload("/v1/imports", b, field("mode", "upsert"),
+			file("gaeste.csv", []byte("Vorname;Nachname;E-Mail\nImport;Geheim;import@b.example\n"))).want(t, http.StatusCreated))
+		if im, err := ts.crm.Imports.Run(crm.WithOrg(t.Context(), "org-b"), bImport, 0, nil); err != nil || im.Created != 1 {
+			t.Fatalf("B's import %+v, %v", im, err)
+		}
+
 		// without drops the members of a JSON object that differ on every
 		// read (the time of an export or of a retention run).
 		without := func(body []byte, members ...string) string {
@@ -206,7 +217,8 @@ func TestIsolation(t *testing.T) {
 				"/v1/mail-templates", "/v1/outbox?limit=500", "/v1/outbox?customerId=" + secret.ID, "/v1/outbox/" + bMail,
 				"/v1/forms", "/v1/forms/geheim_form2", "/v1/interactions/" + bInteraction,
 				"/v1/customers/" + bRes.Customer.ID + "/interactions", "/v1/customers/" + bRes.Customer.ID + "/field-origins",
-				"/v1/customers/" + bRes.Customer.ID + "/match-conflicts"} {
+				"/v1/customers/" + bRes.Customer.ID + "/match-conflicts", "/v1/imports/" + bImport, "/v1/imports/" + bImport + "/report",
+				"/v1/imports/" + bImport + "/report?errors=true", "/v1/exports"} {
 				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
 			}
 			for _, audience := range []string{"staff", "customer"} {
@@ -331,6 +343,33 @@ func TestIsolation(t *testing.T) {
 					}
 				}
 			},
+			"GET /v1/exports": noneOf("/v1/exports", bExport),
+			"POST /v1/exports": func(t *testing.T) {
+				p := ts.do("POST", "/v1/exports", a, map[string]any{"segmentId": bSegment}).wantProblem(t, http.StatusUnprocessableEntity)
+				if !p.hasError("body.segmentId", "unknown") {
+					t.Fatalf("B's segment in A's export: %+v", p)
+				}
+				body := string(ts.do("POST", "/v1/exports", a, map[string]any{"format": "jsonl"}).want(t, http.StatusOK).body)
+				if strings.Contains(body, secret.ID) || strings.Contains(body, "Geheim") || !strings.Contains(body, own.ID) {
+					t.Fatalf("A's export: %s", body)
+				}
+			},
+			"GET /v1/imports": noneOf("/v1/imports", bImport),
+			"POST /v1/imports": func(t *testing.T) {
+				// B's customer's id and address in A's file match nothing of B's.
+				im := idOf(ts.upload("/v1/imports", a, file("x.csv", []byte("Id,E-mail,Last name\n"+secret.ID+",Erste@b.example,Stolen\n"))).
+					want(t, http.StatusCreated))
+				if done, err := ts.crm.Imports.Run(crm.WithOrg(t.Context(), "org-a"), im, 0, nil); err != nil || done.Updated != 0 {
+					t.Fatalf("A's import %+v, %v", done, err)
+				}
+			},
+			"POST /v1/imports/preview": func(t *testing.T) {
+				ts.upload("/v1/imports/preview", a, file("x.csv", []byte("E-mail\nErste@b.example\n"))).want(t, http.StatusOK)
+			},
+			"GET /v1/imports/{id}":             notFound("GET", "/v1/imports/"+bImport, nil),
+			"GET /v1/imports/{id}/report":      notFound("GET", "/v1/imports/"+bImport+"/report?errors=true", nil),
+			"POST /v1/imports/{id}/cancel":     notFound("POST", "/v1/imports/"+bImport+"/cancel", nil),
+			"POST /v1/imports/{id}/revert":     notFound("POST", "/v1/imports/"+bImport+"/revert", nil),
 			"GET /v1/tags":                     noneOf("/v1/tags", bTag),
 			"GET /v1/attributes":               noneOf("/v1/attributes", bAttr),
 			"GET /v1/labels":                   noneOf("/v1/labels", bLabel, bClub),

@@ -67,6 +67,11 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 			Where("org_id = ?", orgID).Where("customer_id = ?", id).Exec(ctx); err != nil {
 			return interpretError(err)
 		}
+		// The values an import replaced go: the import cannot restore them.
+		if _, err := db.NewDelete().Model((*importChangeRow)(nil)).
+			Where("org_id = ?", orgID).Where("customer_id = ?", id).Exec(ctx); err != nil {
+			return interpretError(err)
+		}
 		if _, err := db.NewUpdate().Model((*benefitUseRow)(nil)).Set("note = ''").
 			Where("org_id = ?", orgID).Where("customer_id = ?", id).Exec(ctx); err != nil {
 			return interpretError(err)

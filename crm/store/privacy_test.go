@@ -18,6 +18,7 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/storetest"
+	"github.com/dossiercrm/dossier/crm/tabular"
 )
 
 // exportedTables says, for every table that refers to customers, which
@@ -44,6 +45,7 @@ var exportedTables = map[string]string{
 	"documents":              "documents",
 	"outbox":                 "mails",
 	"bookings":               "bookings", // with booking_reminders, which refer to bookings
+	"import_changes":         "imports",
 	"interactions":           "interactions",
 	"customer_field_origins": "fieldOrigins",
 	"customer_source_ids":    "sourceIds",
@@ -130,7 +132,7 @@ func newTestCRM(t *testing.T, db *DB) (*crm.CRM, context.Context) {
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil))})
+	c, err := crm.New(db, crm.Config{Blobs: cloudblob.New(memblob.OpenBucket(nil)), Tables: tabular.New()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,14 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
 	must(err)
+	// A file import that changed the customer keeps the values before it.
+	im, err := c.Imports.Start(ctx, strings.NewReader("E-mail,Tags\nmail.xq@example.org,Imported\n"), crm.NewImport{Mode: crm.ImportUpdate})
+	must(err)
+	im, err = c.Imports.Run(ctx, im.ID, 0, nil)
+	must(err)
+	if im.Updated != 1 {
+		t.Fatalf("the distinctive import: %+v", im)
+	}
 	// Interactions: a review from a connected tool with the platform's own
 	// id, whose phone belongs to another customer (a match conflict), and
 	// what it carried.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/tabular"
 )
 
 // Harness is what an implementation gives the suite (as each go-cloud
@@ -124,6 +125,13 @@ func Run(t *testing.T, h Harness) {
 		{"BookingWorklists", testBookingWorklists},
 		{"BookingIsolation", testBookingIsolation},
 		{"BenefitChannel", testBenefitChannel},
+		{"ExportSegment", testExportSegment},
+		{"ImportModes", testImportModes},
+		{"ImportDryRun", testImportDryRun},
+		{"ImportResume", testImportResume},
+		{"ImportRevert", testImportRevert},
+		{"ImportEncodingsAndLanguages", testImportEncodingsAndLanguages},
+		{"ImportRoundTrip", testImportRoundTrip},
 		{"InteractionMatching", testInteractionMatching},
 		{"FieldOrigins", testFieldOrigins},
 		{"InteractionTimeline", testInteractionTimeline},
@@ -171,7 +179,7 @@ func newEnv(t *testing.T, open func(t *testing.T) crm.Store) *env {
 	st, blobs := hs.Store, hs.blobs
 	e := &env{t: t, store: st, now: testNow}
 	c, err := crm.New(st, crm.Config{Clock: func() time.Time { return e.now }, Blobs: blobs,
-		MaxDocumentBytes: testMaxDocument, Reports: textReports{}})
+		MaxDocumentBytes: testMaxDocument, Reports: textReports{}, Tables: tabular.New()})
 	if err != nil {
 		t.Fatalf("crm.New: %v", err)
 	}

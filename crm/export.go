@@ -1,0 +1,545 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dossiercrm/dossier/crm/i18n"
+)
+
+// ExportColumns are the standard columns of a customer export, by key, in
+// their default order. Besides these an export takes "tags",
+// "attributes", "custom.KEY" (a custom field), "consent.KEY" (the
+// current state on a consent purpose) and the columns of ExportColumnSource
+// (such as booking counts, once bookings exist).
+var ExportColumns = []string{
+	"number", "id", "firstName", "middleName", "lastName", "company", "street", "houseNumber",
+	"postalCode", "city", "country", "phones", "email", "loginEmail", "altEmails", "birthDate",
+	"passportExpiry", "status", "origin", "firstContact", "language", "assignedTo", "noPost",
+	"noMailings", "remarks", "internalDescription", "createdAt", "updatedAt",
+}
+
+// ExportParams says what to export: a segment, or a filter (zero: the
+// whole base), in a format, with a choice of columns.
+type ExportParams struct {
+	// SegmentID names a saved segment; when empty, Filter selects.
+	SegmentID string `json:"segmentId,omitempty"`
+	// Filter selects the customers when SegmentID is empty; its Sort is
+	// ignored (exports run in customer-number order).
+	Filter CustomerFilter `json:"filter,omitzero"`
+	// Format: csv (default), xlsx or jsonl.
+	Format TableFormat `json:"format,omitempty"`
+	// Columns are the column keys in order. Empty: ExportColumns, then
+	// tags, attributes, every custom field that is not archived and every
+	// consent purpose.
+	Columns []string `json:"columns,omitempty"`
+	// Language of the headers; the organisation's default when empty.
+	Language string `json:"language,omitempty"`
+}
+
+// ExportRecord is the trace an export leaves: who exported what, when, and
+// how many customers (C5: a privacy auditor asks for it).
+type ExportRecord struct {
+	ID    string `json:"id"`
+	OrgID string `json:"-"`
+	Actor Actor  `json:"actor"`
+	// At is when the export began; FinishedAt when its last row was
+	// written (nil: it stopped early, e.g. the client went away).
+	At         time.Time      `json:"at"`
+	FinishedAt *time.Time     `json:"finishedAt,omitempty"`
+	Format     TableFormat    `json:"format"`
+	SegmentID  string         `json:"segmentId,omitempty"`
+	Filter     CustomerFilter `json:"filter"`
+	Columns    []string       `json:"columns"`
+	// Rows is the number of customers written.
+	Rows int64 `json:"rows"`
+}
+
+// ExportStore keeps the export records and reads what an export adds to a
+// page of customers.
+type ExportStore interface {
+	// ExportRecordInsert stores a new export record.
+	ExportRecordInsert(ctx context.Context, r *ExportRecord) error
+	// ExportRecordFinish sets the finish time and row count of a record.
+	ExportRecordFinish(ctx context.Context, orgID, id string, at time.Time, rows int64) error
+	// ExportRecordList returns the organisation's export records, newest
+	// first, up to limit, older than the record before (all when empty).
+	ExportRecordList(ctx context.Context, orgID, before string, limit int) ([]ExportRecord, error)
+	// ConsentStateListMany returns the current consent states (purpose
+	// by id) of the customers, keyed by customer id.
+	ConsentStateListMany(ctx context.Context, orgID string, customerIDs []string) (map[string][]CustomerConsent, error)
+}
+
+// ExportColumnSource adds columns to exports from another area (bookings
+// add booking counts): Columns says which keys it serves with their
+// headers, Fill reads the values of a page of customers at once.
+type ExportColumnSource interface {
+	// ExportColumns returns the keys the source serves and their headers in lang.
+	ExportColumns(ctx context.Context, orgID, lang string) (keys, labels []string, err error)
+	// ExportFill returns, for each customer (by id) of the page, the
+	// values of the columns asked for, by key.
+	ExportFill(ctx context.Context, orgID string, columns []string, customers []Customer) (map[string]map[string]any, error)
+}
+
+// ExportService writes customers to files: the whole base, a segment or a
+// filter, streamed a page at a time so memory stays the same for any
+// number of customers. Every export is recorded (ExportRecord).
+type ExportService struct {
+	*core
+	customers *CustomerService
+	segments  *SegmentService
+	// sources serve further columns; areas append theirs in New.
+	sources []ExportColumnSource
+}
+
+// exportPage is how many customers an export reads at a time.
+const exportPage = 2000
+
+// exportColumn is one resolved column: how to get its value.
+type exportColumn struct {
+	key, label string
+	value      func(c *Customer, x *exportExtras) any
+	source     ExportColumnSource
+}
+
+// exportExtras are a page's linked data.
+type exportExtras struct {
+	tags, attributes map[string][]string
+	consents         map[string][]CustomerConsent
+	sourced          map[ExportColumnSource]map[string]map[string]any
+}
+
+// Export writes the customers p selects to w in p's format, and returns
+// the export's record. The record is stored before the first row is
+// written, and finished after the last: an export cut off midway is on
+// record too. It needs Config.Tables.
+func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer) (*ExportRecord, error) {
+	sc, err := writeScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.Tables == nil {
+		return nil, errors.New("crm: exports need Config.Tables (crm/tabular)")
+	}
+	v := newValidation(sc.lang)
+	v.checkText("", &p)
+	switch p.Format {
+	case "":
+		p.Format = FormatCSV
+	case FormatCSV, FormatXLSX, FormatJSONLines:
+	default:
+		v.add("format", "oneof", "csv, xlsx, jsonl")
+	}
+	f := p.Filter
+	if p.SegmentID != "" {
+		seg, err := s.segments.Get(ctx, p.SegmentID)
+		if errors.Is(err, ErrNotFound) {
+			v.add("segmentId", "unknown", "")
+		} else if err != nil {
+			return nil, err
+		} else {
+			f = seg.Filter
+		}
+	}
+	f.Sort = SortNumber
+	lp, err := s.customers.compileFilter(ctx, sc, v, f)
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.organisation(ctx, s.store, sc)
+	if err != nil {
+		return nil, err
+	}
+	lang := org.DefaultLanguage
+	if p.Language != "" {
+		lang = checkLanguage(v, "language", p.Language)
+	}
+	cols, err := s.columns(ctx, sc, v, lang, p.Columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	tw, err := s.cfg.Tables.NewWriter(w, p.Format)
+	if err != nil {
+		return nil, err
+	}
+	rec := &ExportRecord{ID: newID(), OrgID: sc.org, Actor: sc.actor, At: s.now(), Format: p.Format,
+		SegmentID: p.SegmentID, Filter: p.Filter, Columns: make([]string, len(cols))}
+	keys, labels := make([]string, len(cols)), make([]string, len(cols))
+	for i, c := range cols {
+		keys[i], labels[i], rec.Columns[i] = c.key, c.label, c.key
+	}
+	if err := s.store.ExportRecordInsert(ctx, rec); err != nil {
+		return nil, err
+	}
+	if err := tw.WriteHeader(keys, labels); err != nil {
+		return rec, err
+	}
+	needs := map[string]bool{}
+	bySource := map[ExportColumnSource][]string{}
+	for _, c := range cols {
+		switch {
+		case c.source != nil:
+			bySource[c.source] = append(bySource[c.source], c.key)
+		case c.key == "tags" || c.key == "attributes":
+			needs[c.key] = true
+		case strings.HasPrefix(c.key, "consent."):
+			needs["consent"] = true
+		}
+	}
+	tagNames, attrNames, err := s.qualifierNames(ctx, sc, needs)
+	if err != nil {
+		return rec, err
+	}
+	lp.Limit = exportPage
+	row := make([]any, len(cols))
+	ids := make([]string, 0, exportPage)
+	for {
+		page, err := s.store.CustomerList(ctx, lp)
+		if err != nil {
+			return rec, err
+		}
+		ids = ids[:0]
+		for i := range page {
+			ids = append(ids, page[i].ID)
+		}
+		x := &exportExtras{}
+		if needs["tags"] {
+			if x.tags, err = s.linked(ctx, sc, KindTag, ids, tagNames); err != nil {
+				return rec, err
+			}
+		}
+		if needs["attributes"] {
+			if x.attributes, err = s.linked(ctx, sc, KindAttribute, ids, attrNames); err != nil {
+				return rec, err
+			}
+		}
+		if needs["consent"] && len(ids) > 0 {
+			if x.consents, err = s.store.ConsentStateListMany(ctx, sc.org, ids); err != nil {
+				return rec, err
+			}
+		}
+		for src, keys := range bySource {
+			vals, err := src.ExportFill(ctx, sc.org, keys, page)
+			if err != nil {
+				return rec, err
+			}
+			if x.sourced == nil {
+				x.sourced = map[ExportColumnSource]map[string]map[string]any{}
+			}
+			x.sourced[src] = vals
+		}
+		for i := range page {
+			for j, c := range cols {
+				if c.source != nil {
+					row[j] = x.sourced[c.source][page[i].ID][c.key]
+					continue
+				}
+				row[j] = c.value(&page[i], x)
+			}
+			if err := tw.WriteRow(row); err != nil {
+				return rec, err
+			}
+		}
+		rec.Rows += int64(len(page))
+		if len(page) < exportPage {
+			break
+		}
+		lp.AfterNumber = page[len(page)-1].Number
+	}
+	if err := tw.Close(); err != nil {
+		return rec, err
+	}
+	at := s.now()
+	rec.FinishedAt = &at
+	if err := s.store.ExportRecordFinish(ctx, sc.org, rec.ID, at, rec.Rows); err != nil {
+		return rec, err
+	}
+	return rec, nil
+}
+
+// Records returns the organisation's export records, newest first: a page
+// of up to page.Limit after page.Cursor.
+func (s *ExportService) Records(ctx context.Context, page PageRequest) (Page[ExportRecord], error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return Page[ExportRecord]{}, err
+	}
+	v := newValidation(sc.lang)
+	limit := page.limit(v)
+	cur, ok := decodeCursor(page.Cursor)
+	if !ok || (page.Cursor != "" && !validID(cur.ID)) {
+		v.add("cursor", "cursor", "")
+	}
+	if err := v.err(); err != nil {
+		return Page[ExportRecord]{}, err
+	}
+	items, err := s.store.ExportRecordList(ctx, sc.org, cur.ID, limit+1)
+	if err != nil {
+		return Page[ExportRecord]{}, err
+	}
+	out := Page[ExportRecord]{Items: items}
+	if out.Items == nil {
+		out.Items = []ExportRecord{}
+	}
+	if len(items) > limit {
+		out.Items = items[:limit]
+		out.Next = cursor{ID: items[limit-1].ID}.encode()
+	}
+	return out, nil
+}
+
+// qualifierNames loads the names of the tags and attributes (by id) when
+// the columns need them.
+func (s *ExportService) qualifierNames(ctx context.Context, sc scope, needs map[string]bool) (tags, attrs map[string]string, err error) {
+	load := func(kind QualifierKind) (map[string]string, error) {
+		qs, err := s.store.QualifierList(ctx, sc.org, kind)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]string, len(qs))
+		for _, q := range qs {
+			m[q.ID] = q.Name
+		}
+		return m, nil
+	}
+	if needs["tags"] {
+		if tags, err = load(KindTag); err != nil {
+			return nil, nil, err
+		}
+	}
+	if needs["attributes"] {
+		if attrs, err = load(KindAttribute); err != nil {
+			return nil, nil, err
+		}
+	}
+	return tags, attrs, nil
+}
+
+// linked returns the names of the tags or attributes of each customer.
+func (s *ExportService) linked(ctx context.Context, sc scope, kind QualifierKind, ids []string, names map[string]string) (map[string][]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	links, err := s.store.CustomerQualifierList(ctx, sc.org, kind, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]string, len(ids))
+	for _, l := range links {
+		if n, ok := names[l.QualifierID]; ok {
+			out[l.CustomerID] = append(out[l.CustomerID], n)
+		}
+	}
+	return out, nil
+}
+
+// columns resolves the column keys asked for (or the default set).
+func (s *ExportService) columns(ctx context.Context, sc scope, v *validation, lang string, keys []string) ([]exportColumn, error) {
+	defs, err := s.store.CustomFieldList(ctx, sc.org)
+	if err != nil {
+		return nil, err
+	}
+	purposes, err := s.store.ConsentPurposeList(ctx, sc.org)
+	if err != nil {
+		return nil, err
+	}
+	type sourced struct {
+		src   ExportColumnSource
+		label string
+	}
+	extra := map[string]sourced{}
+	var extraKeys []string
+	for _, src := range s.sources {
+		ks, ls, err := src.ExportColumns(ctx, sc.org, lang)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range ks {
+			extra[k] = sourced{src, ls[i]}
+			extraKeys = append(extraKeys, k)
+		}
+	}
+	if len(keys) == 0 {
+		keys = append(slices.Clone(ExportColumns), "tags", "attributes")
+		for _, d := range defs {
+			if !d.Archived() {
+				keys = append(keys, "custom."+d.Key)
+			}
+		}
+		for _, p := range purposes {
+			keys = append(keys, "consent."+p.Key)
+		}
+		keys = append(keys, extraKeys...)
+	}
+	if len(keys) > 500 {
+		v.add("columns", "maxItems", "500")
+		return nil, nil
+	}
+	cols := make([]exportColumn, 0, len(keys))
+	seen := map[string]bool{}
+	for i, key := range keys {
+		field := "columns[" + strconv.Itoa(i) + "]"
+		if seen[key] {
+			v.add(field, "duplicate", "")
+			continue
+		}
+		seen[key] = true
+		if x, ok := extra[key]; ok {
+			cols = append(cols, exportColumn{key: key, label: x.label, source: x.src})
+			continue
+		}
+		col, ok := standardColumn(key)
+		switch {
+		case ok:
+			col.label = i18n.ColumnLabel(lang, key)
+		case strings.HasPrefix(key, "custom."):
+			ck := strings.TrimPrefix(key, "custom.")
+			j := slices.IndexFunc(defs, func(d CustomFieldDefinition) bool { return d.Key == ck })
+			if j < 0 {
+				v.add(field, "unknown", "")
+				continue
+			}
+			col = exportColumn{key: key, label: defs[j].Label, value: func(c *Customer, _ *exportExtras) any {
+				return exportValue(c.CustomFields[ck])
+			}}
+		case strings.HasPrefix(key, "consent."):
+			pk := strings.TrimPrefix(key, "consent.")
+			j := slices.IndexFunc(purposes, func(p ConsentPurpose) bool { return p.Key == pk })
+			if j < 0 {
+				v.add(field, "unknown", "")
+				continue
+			}
+			pid := purposes[j].ID
+			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, "consent") + ": " + purposes[j].Name,
+				value: func(c *Customer, x *exportExtras) any {
+					for _, cc := range x.consents[c.ID] {
+						if cc.PurposeID == pid {
+							return string(cc.State)
+						}
+					}
+					return string(ConsentNever)
+				}}
+		case key == "tags":
+			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, key), value: func(c *Customer, x *exportExtras) any { return x.tags[c.ID] }}
+		case key == "attributes":
+			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, key), value: func(c *Customer, x *exportExtras) any { return x.attributes[c.ID] }}
+		default:
+			v.add(field, "unknown", "")
+			continue
+		}
+		cols = append(cols, col)
+	}
+	return cols, nil
+}
+
+// exportValue turns a custom field value into a table value.
+func exportValue(val any) any {
+	switch x := val.(type) {
+	case nil:
+		return nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool, string:
+		return x
+	default:
+		return nil
+	}
+}
+
+// standardColumn returns the column of a standard key.
+func standardColumn(key string) (exportColumn, bool) {
+	str := func(get func(c *Customer) string) exportColumn {
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return get(c) }}
+	}
+	date := func(get func(c *Customer) *Date) exportColumn {
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any {
+			if d := get(c); d != nil {
+				return d.String()
+			}
+			return nil
+		}}
+	}
+	at := func(get func(c *Customer) time.Time) exportColumn {
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return get(c).Format(time.RFC3339) }}
+	}
+	switch key {
+	case "number":
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.Number }}, true
+	case "id":
+		return str(func(c *Customer) string { return c.ID }), true
+	case "firstName":
+		return str(func(c *Customer) string { return c.FirstName }), true
+	case "middleName":
+		return str(func(c *Customer) string { return c.MiddleName }), true
+	case "lastName":
+		return str(func(c *Customer) string { return c.LastName }), true
+	case "company":
+		return str(func(c *Customer) string { return c.Company }), true
+	case "street":
+		return str(func(c *Customer) string { return c.Address.Street }), true
+	case "houseNumber":
+		return str(func(c *Customer) string { return c.Address.HouseNumber }), true
+	case "postalCode":
+		return str(func(c *Customer) string { return c.Address.PostalCode }), true
+	case "city":
+		return str(func(c *Customer) string { return c.Address.City }), true
+	case "country":
+		return str(func(c *Customer) string { return c.Address.Country }), true
+	case "phone":
+		return str(func(c *Customer) string {
+			if len(c.Phones) > 0 {
+				return c.Phones[0].Number
+			}
+			return ""
+		}), true
+	case "phones":
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any {
+			out := make([]string, len(c.Phones))
+			for i, p := range c.Phones {
+				out[i] = p.Number
+			}
+			return out
+		}}, true
+	case "email":
+		return str(func(c *Customer) string { return c.Email }), true
+	case "loginEmail":
+		return str(func(c *Customer) string { return c.LoginEmail }), true
+	case "altEmails":
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.AltEmails }}, true
+	case "birthDate":
+		return date(func(c *Customer) *Date { return c.BirthDate }), true
+	case "passportExpiry":
+		return date(func(c *Customer) *Date { return c.PassportExpiry }), true
+	case "firstContact":
+		return date(func(c *Customer) *Date { return c.FirstContact }), true
+	case "status":
+		return str(func(c *Customer) string { return string(c.Status) }), true
+	case "origin":
+		return str(func(c *Customer) string { return c.Origin }), true
+	case "language":
+		return str(func(c *Customer) string { return c.Language }), true
+	case "assignedTo":
+		return str(func(c *Customer) string { return c.AssignedTo }), true
+	case "noPost":
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.NoPost }}, true
+	case "noMailings":
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.NoMailings }}, true
+	case "remarks":
+		return str(func(c *Customer) string { return c.Remarks }), true
+	case "internalDescription":
+		return str(func(c *Customer) string { return c.InternalDescription }), true
+	case "createdAt":
+		return at(func(c *Customer) time.Time { return c.CreatedAt }), true
+	case "updatedAt":
+		return at(func(c *Customer) time.Time { return c.UpdatedAt }), true
+	}
+	return exportColumn{}, false
+}

@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"gocloud.dev/blob/fileblob"
+
+	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/store/cloudblob"
+	"github.com/dossiercrm/dossier/crm/tabular"
+)
+
+// BenchmarkFiles measures, on SQLite and (with DOSSIER_TEST_POSTGRES)
+// PostgreSQL in the same run: the raw insert rate of customers (the
+// store's bulk insert, no checks, no history), an export of all of them
+// to CSV, and the import of that file into an empty organisation (the
+// whole path: reading, matching, checks, history, origins), with the
+// process's peak memory. It runs when asked:
+//
+//	DOSSIER_BENCH_FILES=1000000 go test ./crm/store -run '^$' -bench Files -benchtime 1x -timeout 2h
+func BenchmarkFiles(b *testing.B) {
+	n, _ := strconv.Atoi(os.Getenv("DOSSIER_BENCH_FILES"))
+	if n <= 0 {
+		b.Skip("set DOSSIER_BENCH_FILES=N to benchmark exports and imports of N customers")
+	}
+	ctx := context.Background()
+	dsns := map[string]string{"sqlite": "sqlite:" + filepath.Join(b.TempDir(), "files.db")}
+	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
+		schema := fmt.Sprintf("bench_files_%d", time.Now().UnixNano())
+		admin, err := Open(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			admin.bun.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			admin.Close()
+		}()
+		u, _ := url.Parse(dsn)
+		q := u.Query()
+		q.Set("search_path", schema)
+		q.Set("read_timeout", "10m")
+		u.RawQuery = q.Encode()
+		dsns["postgres"] = u.String()
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		dsn, ok := dsns[name]
+		if !ok {
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			st, err := Open(ctx, dsn, WithMigrate())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			bucket, err := fileblob.OpenBucket(b.TempDir(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, err := crm.New(st, crm.Config{Tables: tabular.New(), Blobs: cloudblob.New(bucket)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, org := range []string{"src", "dst"} {
+				if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: org, Name: org, DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var peak atomic.Uint64
+			stop := make(chan struct{})
+			go func() {
+				var m runtime.MemStats
+				for {
+					runtime.ReadMemStats(&m)
+					if m.Sys-m.HeapReleased > peak.Load() {
+						peak.Store(m.Sys - m.HeapReleased)
+					}
+					select {
+					case <-stop:
+						return
+					case <-time.After(100 * time.Millisecond):
+					}
+				}
+			}()
+			defer close(stop)
+
+			// Raw insert: the store's bulk insert of ready customers.
+			start := time.Now()
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			for first := 1; first <= n; first += crm.ImportBatchSize {
+				cs := make([]*crm.Customer, 0, crm.ImportBatchSize)
+				for i := first; i < first+crm.ImportBatchSize && i <= n; i++ {
+					f := crm.CustomerFields{FirstName: "Anna" + strconv.Itoa(i%500), LastName: "Jansen" + strconv.Itoa(i%977),
+						Email: fmt.Sprintf("c%d@example.org", i), Phones: []crm.Phone{{Kind: crm.PhoneMobile, Number: fmt.Sprintf("+3161%07d", i)}},
+						Address: crm.Address{City: "Utrecht", PostalCode: "3512 AB", Country: "NL"}, Status: crm.StatusCustomer, Language: "nl"}
+					today := crm.DateOf(now)
+					f.FirstContact = &today
+					cs = append(cs, &crm.Customer{ID: uuid.Must(uuid.NewV7()).String(), OrgID: "src", Number: int64(i), CustomerFields: f, CreatedAt: now, UpdatedAt: now,
+						LastActivityAt: now, Version: 1, SortKey: crm.SortKey("nl", &f)})
+				}
+				if err := st.InTx(ctx, func(tx crm.Store) error { return tx.CustomerInsertMany(ctx, cs) }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := st.bun.NewUpdate().Model((*organisationRow)(nil)).Set("next_customer_number = ?", n).Where("id = 'src'").Exec(ctx); err != nil {
+				b.Fatal(err)
+			}
+			raw := float64(n) / time.Since(start).Seconds()
+
+			// Export to a CSV file.
+			path := filepath.Join(b.TempDir(), "export.csv")
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			src := crm.WithActor(crm.WithOrg(ctx, "src"), crm.Staff("bench"))
+			cols := []string{"firstName", "lastName", "email", "phones", "street", "postalCode", "city", "country", "status", "language", "firstContact", "tags", "attributes"}
+			start = time.Now()
+			rec, err := c.Exports.Export(src, crm.ExportParams{Columns: cols}, f)
+			if err != nil || rec.Rows != int64(n) {
+				b.Fatalf("export %+v, %v", rec, err)
+			}
+			export := float64(n) / time.Since(start).Seconds()
+			f.Close()
+
+			// Import it into the empty organisation.
+			f, err = os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := crm.WithActor(crm.WithOrg(ctx, "dst"), crm.Staff("bench"))
+			start = time.Now()
+			im, err := c.Imports.Start(dst, f, crm.NewImport{Mode: crm.ImportAdd})
+			f.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			im, err = c.Imports.Run(dst, im.ID, 0, nil)
+			if err != nil || im.Created != int64(n) {
+				b.Fatalf("import %+v, %v", im, err)
+			}
+			imp := float64(n) / time.Since(start).Seconds()
+			b.ReportMetric(raw, "raw-inserts/s")
+			b.ReportMetric(export, "export-rows/s")
+			b.ReportMetric(imp, "import-rows/s")
+			b.ReportMetric(imp/raw, "import/raw")
+			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-MB")
+		})
+	}
+}

@@ -1,0 +1,329 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// Exports and imports (issue 18): the export records, the import jobs'
+// state with their batches and changes, and the bulk writes an import
+// needs.
+
+type exportRecordRow struct {
+	bun.BaseModel `bun:"table:export_records"`
+
+	OrgID      string             `bun:"org_id,pk"`
+	ID         string             `bun:"id,pk"`
+	Actor      crm.Actor          `bun:"actor,type:jsonb"`
+	At         time.Time          `bun:"at"`
+	FinishedAt *time.Time         `bun:"finished_at"`
+	Format     string             `bun:"format"`
+	SegmentID  string             `bun:"segment_id"`
+	Filter     crm.CustomerFilter `bun:"filter,type:jsonb"`
+	Columns    []string           `bun:"columns,type:jsonb"`
+	Rows       int64              `bun:"row_count"`
+}
+
+func (r *exportRecordRow) toDomain() crm.ExportRecord {
+	return crm.ExportRecord{ID: r.ID, OrgID: r.OrgID, Actor: r.Actor, At: utc(r.At), FinishedAt: utcPtr(r.FinishedAt),
+		Format: crm.TableFormat(r.Format), SegmentID: r.SegmentID, Filter: r.Filter, Columns: r.Columns, Rows: r.Rows}
+}
+
+// ExportRecordInsert implements crm.ExportStore.
+func (s *DB) ExportRecordInsert(ctx context.Context, r *crm.ExportRecord) error {
+	_, err := s.db.NewInsert().Model(&exportRecordRow{OrgID: r.OrgID, ID: r.ID, Actor: r.Actor, At: r.At, FinishedAt: r.FinishedAt,
+		Format: string(r.Format), SegmentID: r.SegmentID, Filter: r.Filter, Columns: r.Columns, Rows: r.Rows}).Exec(ctx)
+	return interpretError(err)
+}
+
+// ExportRecordFinish implements crm.ExportStore.
+func (s *DB) ExportRecordFinish(ctx context.Context, orgID, id string, at time.Time, rows int64) error {
+	res, err := s.db.NewUpdate().Model((*exportRecordRow)(nil)).Set("finished_at = ?", at).Set("row_count = ?", rows).
+		Where("org_id = ?", orgID).Where("id = ?", id).Exec(ctx)
+	return oneRow(res, err)
+}
+
+// ExportRecordList implements crm.ExportStore.
+func (s *DB) ExportRecordList(ctx context.Context, orgID, before string, limit int) ([]crm.ExportRecord, error) {
+	var rows []exportRecordRow
+	q := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).OrderExpr("id DESC").Limit(int64(limit))
+	if before != "" {
+		q = q.Where("id < ?", before)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.ExportRecord, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// ConsentStateListMany implements crm.ExportStore.
+func (s *DB) ConsentStateListMany(ctx context.Context, orgID string, customerIDs []string) (map[string][]crm.CustomerConsent, error) {
+	var rows []customerConsentRow
+	if len(customerIDs) == 0 {
+		return nil, nil
+	}
+	err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("customer_id IN (?)", bun.List(customerIDs)).Scan(ctx)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	out := make(map[string][]crm.CustomerConsent, len(customerIDs))
+	for _, r := range rows {
+		out[r.CustomerID] = append(out[r.CustomerID], crm.CustomerConsent{PurposeID: r.PurposeID, State: crm.ConsentState(r.State),
+			At: utc(r.At), RecordID: r.RecordID})
+	}
+	return out, nil
+}
+
+type importRow struct {
+	bun.BaseModel `bun:"table:imports"`
+
+	OrgID     string             `bun:"org_id,pk"`
+	ID        string             `bun:"id,pk"`
+	FileName  string             `bun:"file_name"`
+	Options   crm.TableOptions   `bun:"options,type:jsonb"`
+	Mode      string             `bun:"mode"`
+	DryRun    bool               `bun:"dry_run"`
+	Mapping   []crm.ImportColumn `bun:"mapping,type:jsonb"`
+	Status    string             `bun:"status"`
+	Rows      int64              `bun:"row_count"`
+	Created   int64              `bun:"created"`
+	Updated   int64              `bun:"updated"`
+	Skipped   int64              `bun:"skipped"`
+	Refused   int64              `bun:"refused"`
+	Batches   int                `bun:"batches"`
+	Message   string             `bun:"message"`
+	CreatedBy crm.Actor          `bun:"created_by,type:jsonb"`
+	CreatedAt time.Time          `bun:"created_at"`
+	UpdatedAt time.Time          `bun:"updated_at"`
+	Finished  *time.Time         `bun:"finished_at"`
+}
+
+func importToRow(im *crm.FileImport) *importRow {
+	return &importRow{OrgID: im.OrgID, ID: im.ID, FileName: im.FileName, Options: im.Options, Mode: string(im.Mode), DryRun: im.DryRun,
+		Mapping: im.Mapping, Status: string(im.Status), Rows: im.Rows, Created: im.Created, Updated: im.Updated, Skipped: im.Skipped,
+		Refused: im.Refused, Batches: im.Batches, Message: im.Message, CreatedBy: im.CreatedBy, CreatedAt: im.CreatedAt,
+		UpdatedAt: im.UpdatedAt, Finished: im.Finished}
+}
+
+func (r *importRow) toDomain() crm.FileImport {
+	return crm.FileImport{OrgID: r.OrgID, ID: r.ID, FileName: r.FileName, Options: r.Options, Mode: crm.ImportMode(r.Mode), DryRun: r.DryRun,
+		Mapping: r.Mapping, Status: crm.ImportStatus(r.Status), Rows: r.Rows, Created: r.Created, Updated: r.Updated, Skipped: r.Skipped,
+		Refused: r.Refused, Batches: r.Batches, Message: r.Message, CreatedBy: r.CreatedBy, CreatedAt: utc(r.CreatedAt),
+		UpdatedAt: utc(r.UpdatedAt), Finished: utcPtr(r.Finished)}
+}
+
+// ImportInsert implements crm.ImportStore.
+func (s *DB) ImportInsert(ctx context.Context, im *crm.FileImport) error {
+	_, err := s.db.NewInsert().Model(importToRow(im)).Exec(ctx)
+	return interpretError(err)
+}
+
+// ImportGet implements crm.ImportStore.
+func (s *DB) ImportGet(ctx context.Context, orgID, id string) (*crm.FileImport, error) {
+	var row importRow
+	if err := s.db.NewSelect().Model(&row).Where("org_id = ?", orgID).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("import %s: %w", id, interpretError(err))
+	}
+	im := row.toDomain()
+	return &im, nil
+}
+
+// ImportList implements crm.ImportStore.
+func (s *DB) ImportList(ctx context.Context, orgID, before string, limit int) ([]crm.FileImport, error) {
+	var rows []importRow
+	q := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).OrderExpr("id DESC").Limit(int64(limit))
+	if before != "" {
+		q = q.Where("id < ?", before)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.FileImport, len(rows))
+	for i := range rows {
+		out[i] = rows[i].toDomain()
+	}
+	return out, nil
+}
+
+// ImportUpdate implements crm.ImportStore. The expected position and
+// status in the WHERE clause make two runs of one import write each batch
+// once, and a cancel stop the next batch.
+func (s *DB) ImportUpdate(ctx context.Context, im *crm.FileImport, expect crm.ImportUpdateParams) error {
+	statuses := make([]string, len(expect.Statuses))
+	for i, st := range expect.Statuses {
+		statuses[i] = string(st)
+	}
+	res, err := s.db.NewUpdate().Model(importToRow(im)).ExcludeColumn("org_id", "id", "created_at", "created_by", "file_name", "options", "mode", "dry_run", "mapping").
+		Where("org_id = ?", im.OrgID).Where("id = ?", im.ID).Where("row_count = ?", expect.Rows).
+		Where("status IN (?)", bun.List(statuses)).Exec(ctx)
+	if err := oneRow(res, err); err != nil {
+		if err == crm.ErrNotFound {
+			return crm.ErrStaleVersion
+		}
+		return err
+	}
+	return nil
+}
+
+type importBatchRow struct {
+	bun.BaseModel `bun:"table:import_batches"`
+
+	OrgID    string `bun:"org_id,pk"`
+	ImportID string `bun:"import_id,pk"`
+	Seq      int64  `bun:"seq,pk"`
+	FromRow  int64  `bun:"from_row"`
+	First    int64  `bun:"first_number"`
+	Last     int64  `bun:"last_number"`
+}
+
+// ImportBatchInsert implements crm.ImportStore.
+func (s *DB) ImportBatchInsert(ctx context.Context, b crm.ImportBatch) error {
+	_, err := s.db.NewInsert().Model(&importBatchRow{OrgID: b.OrgID, ImportID: b.ImportID, Seq: b.Seq, FromRow: b.FromRow,
+		First: b.First, Last: b.Last}).Exec(ctx)
+	return interpretError(err)
+}
+
+// ImportBatchList implements crm.ImportStore.
+func (s *DB) ImportBatchList(ctx context.Context, orgID, importID string) ([]crm.ImportBatch, error) {
+	var rows []importBatchRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("import_id = ?", importID).
+		OrderExpr("seq").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.ImportBatch, len(rows))
+	for i, r := range rows {
+		out[i] = crm.ImportBatch{OrgID: r.OrgID, ImportID: r.ImportID, Seq: r.Seq, FromRow: r.FromRow, First: r.First, Last: r.Last}
+	}
+	return out, nil
+}
+
+type importChangeRow struct {
+	bun.BaseModel `bun:"table:import_changes"`
+
+	OrgID        string             `bun:"org_id,pk"`
+	ImportID     string             `bun:"import_id,pk"`
+	Seq          int64              `bun:"seq,pk"`
+	CustomerID   string             `bun:"customer_id"`
+	VersionAfter int                `bun:"version_after"`
+	Before       crm.CustomerFields `bun:"before,type:jsonb"`
+}
+
+// ImportChangeInsert implements crm.ImportStore.
+func (s *DB) ImportChangeInsert(ctx context.Context, cs ...crm.ImportChange) error {
+	rows := make([]importChangeRow, len(cs))
+	for i, c := range cs {
+		rows[i] = importChangeRow{OrgID: c.OrgID, ImportID: c.ImportID, Seq: c.Seq, CustomerID: c.CustomerID,
+			VersionAfter: c.VersionAfter, Before: c.Before}
+	}
+	return insertAll(ctx, s.db, rows)
+}
+
+// ImportChangeList implements crm.ImportStore.
+func (s *DB) ImportChangeList(ctx context.Context, orgID, importID string, beforeSeq int64, limit int) ([]crm.ImportChange, error) {
+	var rows []importChangeRow
+	q := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("import_id = ?", importID).
+		OrderExpr("seq DESC").Limit(int64(limit))
+	if beforeSeq > 0 {
+		q = q.Where("seq < ?", beforeSeq)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.ImportChange, len(rows))
+	for i, r := range rows {
+		out[i] = crm.ImportChange{OrgID: r.OrgID, ImportID: r.ImportID, Seq: r.Seq, CustomerID: r.CustomerID,
+			VersionAfter: r.VersionAfter, Before: r.Before}
+	}
+	return out, nil
+}
+
+// CustomerInsertMany implements crm.ImportStore: the customers, their
+// search text and index rows, each table in one statement.
+func (s *DB) CustomerInsertMany(ctx context.Context, cs []*crm.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	return s.atomic(ctx, func(db bun.IDB) error {
+		customers := make([]customerRow, len(cs))
+		search := make([]searchRow, len(cs))
+		var names []nameKeyRow
+		var emails []emailRow
+		var phones []phoneRow
+		for i, c := range cs {
+			customers[i] = *customerToRow(c)
+			search[i] = searchRow{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
+			for _, k := range crm.NameKeys(&c.CustomerFields) {
+				names = append(names, nameKeyRow{OrgID: c.OrgID, CustomerID: c.ID, Key: k, Number: c.Number})
+			}
+			for _, e := range dedupe(c.AltEmails, crm.EmailKey) {
+				emails = append(emails, emailRow{OrgID: c.OrgID, CustomerID: c.ID, EmailKey: e})
+			}
+			numbers := make([]string, len(c.Phones))
+			for j, p := range c.Phones {
+				numbers[j] = p.Number
+			}
+			for _, n := range dedupe(numbers, func(s string) string { return s }) {
+				phones = append(phones, phoneRow{OrgID: c.OrgID, CustomerID: c.ID, Number: n})
+			}
+		}
+		for _, insert := range []func() error{
+			func() error { return insertAll(ctx, db, customers) },
+			func() error { return insertAll(ctx, db, search) },
+			func() error { return insertAll(ctx, db, names) },
+			func() error { return insertAll(ctx, db, emails) },
+			func() error { return insertAll(ctx, db, phones) },
+		} {
+			if err := insert(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// OrganisationReserveCustomerNumbers implements crm.ImportStore.
+func (s *DB) OrganisationReserveCustomerNumbers(ctx context.Context, orgID string, n int) (int64, error) {
+	var last int64
+	err := s.db.NewUpdate().Model((*organisationRow)(nil)).
+		Set("next_customer_number = next_customer_number + ?", n).
+		Where("id = ?", orgID).
+		Returning("next_customer_number").
+		Scan(ctx, &last)
+	if err != nil {
+		return 0, fmt.Errorf("organisation %s: %w", orgID, interpretError(err))
+	}
+	return last - int64(n) + 1, nil
+}
+
+// ImportChangeListByCustomer implements crm.ImportStore.
+func (s *DB) ImportChangeListByCustomer(ctx context.Context, orgID, customerID string) ([]crm.ImportChange, error) {
+	var rows []importChangeRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).
+		OrderExpr("import_id, seq").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.ImportChange, len(rows))
+	for i, r := range rows {
+		out[i] = crm.ImportChange{OrgID: r.OrgID, ImportID: r.ImportID, Seq: r.Seq, CustomerID: r.CustomerID,
+			VersionAfter: r.VersionAfter, Before: r.Before}
+	}
+	return out, nil
+}
+
+// FieldOriginInsertMany implements crm.ImportStore.
+func (s *DB) FieldOriginInsertMany(ctx context.Context, orgID string, origins []crm.CustomerFieldOrigin) error {
+	rows := make([]fieldOriginRow, len(origins))
+	for i, o := range origins {
+		rows[i] = fieldOriginRow{OrgID: orgID, CustomerID: o.CustomerID, Field: o.Field, Kind: string(o.Kind), Source: o.Source, At: o.At}
+	}
+	return insertAll(ctx, s.db, rows)
+}
