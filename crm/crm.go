@@ -36,6 +36,7 @@ type Store interface {
 	MailTemplateStore
 	OutboxStore
 	JobStore
+	ReportStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -141,6 +142,9 @@ type CRM struct {
 	Mail *MailService
 	// Outbox holds queued mails for a delivery worker (crm/mail.Worker).
 	Outbox *OutboxService
+	// Reports count the customer base by origin, language, status,
+	// consent, tag, attribute and points (C17), as JSON, CSV or a chart.
+	Reports *ReportService
 }
 
 // New builds a CRM on st.
@@ -180,6 +184,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Documents:     &DocumentService{core: c, privacy: privacy, outbox: outbox},
 		Mail:          mailSvc,
 		Outbox:        outbox,
+		Reports:       &ReportService{core: c, customers: customers, segments: segments},
 	}, nil
 }
 

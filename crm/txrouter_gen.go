@@ -387,6 +387,22 @@ func (r txRouter) QualifierUpdate(a0 context.Context, a1 string, a2 *Qualifier) 
 	return r.on(a0).QualifierUpdate(a0, a1, a2)
 }
 
+func (r txRouter) ReportConsents(a0 context.Context, a1 ReportQuery) ([]ReportGroup, error) {
+	return r.on(a0).ReportConsents(a0, a1)
+}
+
+func (r txRouter) ReportCustomers(a0 context.Context, a1 ReportQuery, a2 ReportGrouping) ([]ReportGroup, error) {
+	return r.on(a0).ReportCustomers(a0, a1, a2)
+}
+
+func (r txRouter) ReportPoints(a0 context.Context, a1 ReportQuery) ([]ReportGroup, error) {
+	return r.on(a0).ReportPoints(a0, a1)
+}
+
+func (r txRouter) ReportQualifiers(a0 context.Context, a1 ReportQuery, a2 QualifierKind) ([]ReportGroup, error) {
+	return r.on(a0).ReportQualifiers(a0, a1, a2)
+}
+
 func (r txRouter) RetentionCandidates(a0 context.Context, a1 RetentionParams) ([]RetentionCandidate, error) {
 	return r.on(a0).RetentionCandidates(a0, a1)
 }

@@ -59,6 +59,10 @@ type dialect struct {
 	// the purpose for every page of an opt-out walk. SQLite probes per
 	// customer anyway. (bun leaves out an OFFSET of 0, so it is written here.)
 	probeFence string
+	// monthOfTime and monthOfDate give the SQL of the month ("2026-11",
+	// UTC) of a timestamp or a date column, for reports.
+	monthOfTime func(col string) string
+	monthOfDate func(col string) string
 }
 
 var (
@@ -71,6 +75,8 @@ var (
 		boundBothSides:  true,
 		languageAsRange: true,
 		probeFence:      " OFFSET 0",
+		monthOfTime:     func(col string) string { return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM')" },
+		monthOfDate:     func(col string) string { return "to_char(" + col + ", 'YYYY-MM')" },
 		nameContains: func(_ *dialect, _ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
@@ -91,6 +97,10 @@ var (
 		migrations:      "migrations/sqlite",
 		drivenJoin:      "CROSS JOIN",
 		frequentMatches: 5000,
+		// Timestamps are text in UTC ("2026-11-22 10:30:00.123456+00:00"),
+		// dates text ("2026-11-22"): the month is their first seven characters.
+		monthOfTime: func(col string) string { return "substr(" + col + ", 1, 7)" },
+		monthOfDate: func(col string) string { return "substr(" + col + ", 1, 7)" },
 		nameContains: func(d *dialect, ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// A quoted phrase in an FTS5 trigram table matches any text that
 			// contains it. SQLite's planner cannot tell a rare text from a
