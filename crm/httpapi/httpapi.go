@@ -167,6 +167,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerPoints()
 	s.registerDocuments()
 	s.registerMail()
+	s.registerReports()
 
 	mux.HandleFunc("/", s.notFound(mux))
 	var h http.Handler = mux

@@ -642,6 +642,9 @@ func TestIsolation(t *testing.T) {
 				}
 			},
 		}
+		for route, probe := range reportProbes(ts, bTag, bSegment, secret.ID, bAttr) {
+			probes[route] = probe
+		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)
 		before := snapshot()
@@ -668,7 +671,8 @@ func TestIsolation(t *testing.T) {
 			t.Run(route+" without key", func(t *testing.T) {
 				method, path, _ := strings.Cut(route, " ")
 				path = strings.NewReplacer("{id}", id, "{number}", "1", "{key}", "geheim", "{email}", "x@b.example", "{purpose}", "geheim_zwei",
-					"{language}", "de", "{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID, "{transactionId}", bAward).Replace(path)
+					"{language}", "de", "{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID, "{transactionId}", bAward,
+					"{kind}", "tags").Replace(path)
 				ts.do(method, path, "", `{}`).wantProblem(t, http.StatusUnauthorized)
 			})
 		}
