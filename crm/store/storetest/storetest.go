@@ -116,6 +116,7 @@ func Run(t *testing.T, h Harness) {
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyAnonymise", testIdempotencyAnonymise},
+		{"Reports", testReports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
