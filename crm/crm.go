@@ -36,6 +36,7 @@ type Store interface {
 	MailTemplateStore
 	OutboxStore
 	JobStore
+	StaffStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -141,6 +142,8 @@ type CRM struct {
 	Mail *MailService
 	// Outbox holds queued mails for a delivery worker (crm/mail.Worker).
 	Outbox *OutboxService
+	// Staff are the organisation's staff users and departments (issue 19).
+	Staff *StaffService
 }
 
 // New builds a CRM on st.
@@ -180,6 +183,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Documents:     &DocumentService{core: c, privacy: privacy, outbox: outbox},
 		Mail:          mailSvc,
 		Outbox:        outbox,
+		Staff:         &StaffService{c},
 	}, nil
 }
 
