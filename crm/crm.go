@@ -37,6 +37,7 @@ type Store interface {
 	OutboxStore
 	JobStore
 	ReportStore
+	StaffStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -145,6 +146,8 @@ type CRM struct {
 	// Reports count the customer base by origin, language, status,
 	// consent, tag, attribute and points (C17), as JSON, CSV or a chart.
 	Reports *ReportService
+	// Staff are the organisation's staff users and departments (issue 19).
+	Staff *StaffService
 }
 
 // New builds a CRM on st.
@@ -185,6 +188,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Mail:          mailSvc,
 		Outbox:        outbox,
 		Reports:       &ReportService{core: c, customers: customers, segments: segments},
+		Staff:         &StaffService{c},
 	}, nil
 }
 

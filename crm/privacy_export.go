@@ -106,7 +106,8 @@ type ExportedLabel struct {
 }
 
 // Export returns everything known about a customer, for staff or for the
-// customer (see ExportAudience). It reads in one transaction, so the
+// customer (see ExportAudience). The organisation's Permissions say
+// whether the actor may (else a *ForbiddenError). It reads in one transaction, so the
 // sections agree with each other.
 func (s *PrivacyService) Export(ctx context.Context, customerID string, audience ExportAudience) (*CustomerExport, error) {
 	sc, err := readScope(ctx)
@@ -123,7 +124,13 @@ func (s *PrivacyService) Export(ctx context.Context, customerID string, audience
 	}
 	var out *CustomerExport
 	err = s.store.InTx(ctx, func(tx Store) error {
-		var err error
+		org, err := s.organisation(ctx, tx, sc)
+		if err != nil {
+			return err
+		}
+		if err := allowed(ctx, org, ActionExport, customerID); err != nil {
+			return err
+		}
 		out, err = s.export(ctx, tx, sc, customerID)
 		return err
 	})

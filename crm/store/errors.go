@@ -41,6 +41,12 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "transactionId", Reason: "the transaction was reversed already"}},
 	{"document_attributes_name_uq", "document_attributes.org_id, document_attributes.name_key",
 		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
+	{"staff_users_pkey", "staff_users.org_id, staff_users.id",
+		crm.ConflictError{Field: "id", Reason: "a staff user with this id exists already: choose another id"}},
+	{"staff_users_email_uq", "staff_users.org_id, staff_users.email_key",
+		crm.ConflictError{Field: "email", Reason: "another staff user has this e-mail address already: use another address"}},
+	{"departments_name_uq", "departments.org_id, departments.name_key",
+		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists already (archived ones count too): choose another key, or restore the archived field"}},
 }
