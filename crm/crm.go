@@ -38,6 +38,7 @@ type Store interface {
 	JobStore
 	ReportStore
 	StaffStore
+	InquiryStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -148,6 +149,9 @@ type CRM struct {
 	Reports *ReportService
 	// Staff are the organisation's staff users and departments (issue 19).
 	Staff *StaffService
+	// Inquiries are customers' requests for offers: sales opportunities
+	// with a pipeline, a handler, visibility and a history (C14).
+	Inquiries *InquiryService
 }
 
 // New builds a CRM on st.
@@ -189,6 +193,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Outbox:        outbox,
 		Reports:       &ReportService{core: c, customers: customers, segments: segments},
 		Staff:         &StaffService{c},
+		Inquiries:     &InquiryService{core: c, customers: customers},
 	}, nil
 }
 

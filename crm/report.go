@@ -38,12 +38,17 @@ const (
 	// credits that have not expired) by month of expiry ("" for points
 	// that never expire), with how many customers hold them.
 	ReportPoints ReportKind = "points"
+	// ReportInquiries counts the inquiries the reader may see, of the
+	// customers the filter selects and created in the period (the period
+	// bounds the inquiries here, not the customers), as won, lost and open
+	// per department and handler.
+	ReportInquiries ReportKind = "inquiries"
 )
 
 // ReportKinds lists every report, in the order reports are offered.
 func ReportKinds() []ReportKind {
 	return []ReportKind{ReportNewCustomers, ReportLanguages, ReportStatuses, ReportConsents,
-		ReportTags, ReportAttributes, ReportPoints}
+		ReportTags, ReportAttributes, ReportPoints, ReportInquiries}
 }
 
 // ReportParams says which customers a report covers.
@@ -202,6 +207,7 @@ func (s *ReportService) Run(ctx context.Context, kind ReportKind, p ReportParams
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	filterOnly := cp
 	if p.From != nil {
 		if from := p.From.Time(); cp.CreatedFrom.IsZero() || cp.CreatedFrom.Before(from) {
 			cp.CreatedFrom = from
@@ -230,6 +236,15 @@ func (s *ReportService) Run(ctx context.Context, kind ReportKind, p ReportParams
 		err = s.qualifiers(ctx, sc, q, r, KindAttribute, "Customers per attribute", "attribute")
 	case ReportPoints:
 		err = s.points(ctx, q, r)
+	case ReportInquiries:
+		var from, to time.Time
+		if p.From != nil {
+			from = p.From.Time()
+		}
+		if p.To != nil {
+			to = p.To.Time().AddDate(0, 0, 1)
+		}
+		err = s.inquiryOutcomes(ctx, sc, ReportQuery{Customers: filterOnly, Today: q.Today}, from, to, r)
 	}
 	if err != nil {
 		return nil, err

@@ -251,6 +251,38 @@ func (r txRouter) IdempotencyForget(a0 context.Context, a1 string, a2 string) er
 	return r.on(a0).IdempotencyForget(a0, a1, a2)
 }
 
+func (r txRouter) InquiryCount(a0 context.Context, a1 InquiryListParams) (int64, error) {
+	return r.on(a0).InquiryCount(a0, a1)
+}
+
+func (r txRouter) InquiryEventAppend(a0 context.Context, a1 string, a2 ...InquiryEvent) error {
+	return r.on(a0).InquiryEventAppend(a0, a1, a2...)
+}
+
+func (r txRouter) InquiryEvents(a0 context.Context, a1 string, a2 string) ([]InquiryEvent, error) {
+	return r.on(a0).InquiryEvents(a0, a1, a2)
+}
+
+func (r txRouter) InquiryGet(a0 context.Context, a1 string, a2 Viewer, a3 string) (*Inquiry, error) {
+	return r.on(a0).InquiryGet(a0, a1, a2, a3)
+}
+
+func (r txRouter) InquiryInsert(a0 context.Context, a1 string, a2 *Inquiry) error {
+	return r.on(a0).InquiryInsert(a0, a1, a2)
+}
+
+func (r txRouter) InquiryList(a0 context.Context, a1 InquiryListParams) ([]Inquiry, error) {
+	return r.on(a0).InquiryList(a0, a1)
+}
+
+func (r txRouter) InquiryOutcomes(a0 context.Context, a1 ReportQuery, a2 Viewer, a3 time.Time, a4 time.Time) ([]ReportGroup, error) {
+	return r.on(a0).InquiryOutcomes(a0, a1, a2, a3, a4)
+}
+
+func (r txRouter) InquiryUpdate(a0 context.Context, a1 string, a2 *Inquiry, a3 int) error {
+	return r.on(a0).InquiryUpdate(a0, a1, a2, a3)
+}
+
 func (r txRouter) JobEnqueue(a0 context.Context, a1 Job) error {
 	return r.on(a0).JobEnqueue(a0, a1)
 }

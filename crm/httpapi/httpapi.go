@@ -170,6 +170,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerMail()
 	s.registerReports()
 	s.registerStaff()
+	s.registerInquiries()
 
 	mux.HandleFunc("/", s.notFound(mux))
 	var h http.Handler = mux

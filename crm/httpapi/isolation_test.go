@@ -649,6 +649,11 @@ func TestIsolation(t *testing.T) {
 		for route, probe := range reportProbes(ts, bTag, bSegment, secret.ID, bAttr) {
 			probes[route] = probe
 		}
+		bInquiry := idOf(ts.do("POST", "/v1/customers/"+secret.ID+"/inquiries", b, map[string]any{"title": "Geheim", "destination": "Geheiminsel"}).
+			want(t, http.StatusCreated))
+		for route, probe := range inquiryProbes(ts, secret.ID, bInquiry) {
+			probes[route] = probe
+		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)
 		before := snapshot()

@@ -43,6 +43,8 @@ var exportedTables = map[string]string{
 	"point_lots":            "points", // what is left of each award
 	"documents":             "documents",
 	"outbox":                "mails",
+	"inquiries":             "inquiries",
+	"inquiry_events":        "inquiries", // each inquiry's history
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when

@@ -96,6 +96,20 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	must(err)
 	_, err = c.Points.Correct(ctx, cust.ID, crm.PointInput{Points: -10, Reason: "Xqreason goodwill"})
 	must(err)
+	// An inquiry company-wide, by a staff user of the organisation, with a
+	// change and a comment in its history.
+	orgID, _ := crm.OrgFrom(ctx)
+	sys := crm.WithActor(crm.WithOrg(context.Background(), orgID), crm.System())
+	seller, err := c.Staff.Create(sys, crm.NewStaffUser{Name: "Xq seller", Role: crm.RoleStaff})
+	must(err)
+	asSeller := crm.WithActor(crm.WithOrg(context.Background(), orgID), crm.Staff(seller.ID))
+	inq, err := c.Inquiries.Create(asSeller, cust.ID, crm.InquiryFields{Title: "Xqtrip", Destination: "Xqisland", Period: "Xqsummer",
+		Board: "Xqboard", Notes: "Xqwishes", Fields: map[string]string{"airport": "Xqport"}})
+	must(err)
+	_, err = c.Inquiries.Update(asSeller, inq.ID, inq.Version, crm.InquiryPatch{Destination: ptr("Xqcoast")})
+	must(err)
+	_, err = c.Inquiries.Comment(asSeller, inq.ID, "Xqcomment")
+	must(err)
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
@@ -104,6 +118,7 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 		"quirinusxq", "vanderxq", "zwartkopxq", "xqcompany", "xqstraat", "77xq", "9999 xq", "xqdorp",
 		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
 		"xqremark", "xqnick", "11223344", "xqbenefit", "xqreason", "198.51.100.77", "198.51.100.78", "xqbrowser",
+		"xqtrip", "xqisland", "xqsummer", "xqboard", "xqwishes", "xqport", "xqcoast", "xqcomment",
 	}}
 }
 

@@ -119,6 +119,8 @@ func Run(t *testing.T, h Harness) {
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyAnonymise", testIdempotencyAnonymise},
 		{"Reports", testReports},
+		{"Inquiries", testInquiries},
+		{"InquiryVisibility", testInquiryVisibility},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
