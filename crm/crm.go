@@ -43,6 +43,9 @@ type Store interface {
 	FieldOriginStore
 	InteractionStore
 	FormStore
+	ReportStore
+	StaffStore
+	InquiryStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -167,6 +170,14 @@ type CRM struct {
 	// Forms are the organisation's forms: which fields each collects and
 	// requires (C3).
 	Forms *FormService
+	// Reports count the customer base by origin, language, status,
+	// consent, tag, attribute and points (C17), as JSON, CSV or a chart.
+	Reports *ReportService
+	// Staff are the organisation's staff users and departments (issue 19).
+	Staff *StaffService
+	// Inquiries are customers' requests for offers: sales opportunities
+	// with a pipeline, a handler, visibility and a history (C14).
+	Inquiries *InquiryService
 }
 
 // New builds a CRM on st.
@@ -212,6 +223,9 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Bookings:      &BookingService{c},
 		Exports:       &ExportService{core: c, customers: customers, segments: segments},
 		Imports:       &ImportService{core: c, customers: customers, consents: consents},
+		Reports:       &ReportService{core: c, customers: customers, segments: segments},
+		Staff:         &StaffService{c},
+		Inquiries:     &InquiryService{core: c, customers: customers},
 	}, nil
 }
 

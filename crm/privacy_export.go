@@ -87,6 +87,16 @@ type CustomerExport struct {
 type ExportedImportChange struct {
 	ImportID string         `json:"importId"`
 	Before   CustomerFields `json:"before"`
+	// Inquiries are the customer's inquiries with their history, newest
+	// first: those the exporting staff user may see (see
+	// InquiryVisibility); the system actor (the command line) and the
+	// customer's own export see every one.
+	Inquiries []ExportedInquiry `json:"inquiries"`
+
+// ExportedInquiry is an inquiry in an export, with its history.
+type ExportedInquiry struct {
+	Inquiry
+	History []InquiryEvent `json:"history"`
 }
 
 // ExportedPoints is a customer's points in an export.
@@ -130,7 +140,8 @@ type ExportedLabel struct {
 }
 
 // Export returns everything known about a customer, for staff or for the
-// customer (see ExportAudience). It reads in one transaction, so the
+// customer (see ExportAudience). The organisation's Permissions say
+// whether the actor may (else a *ForbiddenError). It reads in one transaction, so the
 // sections agree with each other.
 func (s *PrivacyService) Export(ctx context.Context, customerID string, audience ExportAudience) (*CustomerExport, error) {
 	sc, err := readScope(ctx)
@@ -147,7 +158,13 @@ func (s *PrivacyService) Export(ctx context.Context, customerID string, audience
 	}
 	var out *CustomerExport
 	err = s.store.InTx(ctx, func(tx Store) error {
-		var err error
+		org, err := s.organisation(ctx, tx, sc)
+		if err != nil {
+			return err
+		}
+		if err := allowed(ctx, org, ActionExport, customerID); err != nil {
+			return err
+		}
 		out, err = s.export(ctx, tx, sc, customerID)
 		return err
 	})
@@ -228,6 +245,9 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 		return nil, err
 	}
 	if e.Documents, err = tx.DocumentList(ctx, sc.org, customerID, false); err != nil {
+		return nil, err
+	}
+	if e.Inquiries, err = s.inquiriesOf(ctx, tx, sc, customerID); err != nil {
 		return nil, err
 	}
 	e.Documents = nonNil(e.Documents)
@@ -532,6 +552,17 @@ func (e *CustomerExport) writeZip(z *zip.Writer) error {
 		})},
 		bookingsCSV(e.Bookings),
 		remindersCSV(e.BookingReminders),
+		{"inquiries.csv", []string{"id", "title", "destination", "period", "duration", "budget", "travellers", "board", "notes", "fields",
+			"status", "plannedOn", "handlerId", "visibility", "createdAt", "closedAt", "history"},
+			rowsOf(e.Inquiries, func(q ExportedInquiry) []string {
+				closed := ""
+				if q.ClosedAt != nil {
+					closed = timeText(*q.ClosedAt)
+				}
+				return []string{q.ID, q.Title, q.Destination, q.Period, strconv.Itoa(q.Duration), valueText(q.Budget),
+					strconv.Itoa(q.Travellers), q.Board, q.Notes, valueText(q.Fields), string(q.Status), dateText(q.PlannedOn),
+					q.HandlerID, string(q.Visibility), timeText(q.CreatedAt), closed, valueText(q.History)}
+			})},
 	}
 	for _, sec := range sections {
 		if err := add(sec.name, sec.header, sec.rows); err != nil {
@@ -585,4 +616,43 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// inquiriesOf returns the customer's inquiries the reader of the export
+// may see, with their history. A staff actor that is not (or no longer) a
+// staff user of the organisation sees only the company's inquiries.
+func (s *PrivacyService) inquiriesOf(ctx context.Context, tx Store, sc scope, customerID string) ([]ExportedInquiry, error) {
+	viewer := Viewer{All: true}
+	if actor, err := ActorFrom(ctx); err == nil && actor.Kind == ActorStaff {
+		sc.actor = actor
+		u, err := s.actingStaff(ctx, tx, sc)
+		switch {
+		case err == nil:
+			viewer = Viewer{StaffID: u.ID, Departments: u.Departments}
+		case errors.Is(err, ErrForbidden):
+			viewer = Viewer{StaffID: actor.ID}
+		default:
+			return nil, err
+		}
+	}
+	out := []ExportedInquiry{}
+	p := InquiryListParams{OrgID: sc.org, Viewer: viewer, InquiryFilter: InquiryFilter{CustomerID: customerID}, Today: DateOf(s.now()), Limit: 500}
+	for {
+		page, err := tx.InquiryList(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range page {
+			q.Overdue = overdue(&q, p.Today)
+			events, err := tx.InquiryEvents(ctx, sc.org, q.ID)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ExportedInquiry{Inquiry: q, History: nonNil(events)})
+		}
+		if len(page) < p.Limit {
+			return out, nil
+		}
+		p.After = page[len(page)-1].ID
+	}
 }

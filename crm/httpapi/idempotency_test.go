@@ -143,6 +143,8 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"recordBookingReminder", "/v1/bookings/ONCE-1/reminders", map[string]any{"channel": "phone"}},
 			{"recordInteraction", "/v1/interactions", map[string]any{"kind": "newsletter", "source": "website", "emails": []string{"once@a.example"}}},
 			{"defineForm", "/v1/forms", map[string]any{"key": "once", "name": "Once", "fields": []map[string]any{{"field": "emails", "required": true}}}},
+			{"createStaff", "/v1/staff", map[string]any{"name": "Once", "role": "staff"}},
+			{"createDepartment", "/v1/departments", map[string]any{"name": "Once"}},
 		}
 		// The upload streams its body: it is not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true}

@@ -264,6 +264,7 @@ func TestIsolation(t *testing.T) {
 		}
 		id := secret.ID
 		guest := bRes.Customer.ID
+		staffProbes := staffIsolationProbes(t, ts)
 		probes := map[string]func(t *testing.T){
 			"POST /v1/interactions": func(t *testing.T) {
 				// B's platform id, address and phone match nothing in A: a new customer of A's.
@@ -724,6 +725,17 @@ func TestIsolation(t *testing.T) {
 		for route, probe := range bookingProbes(t, ts, a, b, secret.ID, own.ID, "GEHEIM-1") {
 			probes[route] = probe
 		}
+		for route, probe := range staffProbes {
+			probes[route] = probe
+		}
+		for route, probe := range reportProbes(ts, bTag, bSegment, secret.ID, bAttr) {
+			probes[route] = probe
+		}
+		bInquiry := idOf(ts.do("POST", "/v1/customers/"+secret.ID+"/inquiries", b, map[string]any{"title": "Geheim", "destination": "Geheiminsel"}).
+			want(t, http.StatusCreated))
+		for route, probe := range inquiryProbes(ts, secret.ID, bInquiry) {
+			probes[route] = probe
+		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)
 		before := snapshot()
@@ -751,7 +763,7 @@ func TestIsolation(t *testing.T) {
 				method, path, _ := strings.Cut(route, " ")
 				path = strings.NewReplacer("{id}", id, "{number}", "1", "{key}", "geheim", "{email}", "x@b.example", "{purpose}", "geheim_zwei",
 					"{language}", "de", "{qualifierId}", bTag, "{labelId}", bLabel, "{customerId}", bFirst.ID, "{transactionId}", bAward,
-					"{reference}", "GEHEIM-1-only-b", "{group}", "all").Replace(path)
+					"{reference}", "GEHEIM-1-only-b", "{group}", "all", "{kind}", "tags").Replace(path)
 				ts.do(method, path, "", `{}`).wantProblem(t, http.StatusUnauthorized)
 			})
 		}

@@ -32,3 +32,18 @@ func ExamplePDF() {
 	fmt.Println(bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")), pdf.ContentType(), pdf.Extension())
 	// Output: true application/pdf .pdf
 }
+
+// A report over the customer base (crm.ReportService.Run) draws as a bar
+// chart in SVG or PNG.
+func ExampleChart() {
+	r := &crm.Report{Kind: crm.ReportLanguages, Title: "Customers by language",
+		Dimensions: []string{"language"}, Measures: []string{"customers"},
+		Rows: []crm.ReportRow{{Labels: []string{"pl"}, Values: []int64{120}}, {Labels: []string{"en"}, Values: []int64{45}}}}
+	var svg bytes.Buffer
+	if err := report.Chart(&svg, r, report.ChartSVG); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(bytes.Contains(svg.Bytes(), []byte("<svg")), report.ChartSVG.ContentType())
+	// Output: true image/svg+xml
+}

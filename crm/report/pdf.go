@@ -1,6 +1,8 @@
-// Package report renders customer reports (crm.CustomerReport, C6) as PDF:
-// PDF is the crm.ReportRenderer the reference server gives
-// crm.Config.Reports, which Documents.FileReport files as a document.
+// Package report renders customer reports (crm.CustomerReport, C6) as PDF,
+// and reports over the customer base (crm.Report, C17) as bar charts in
+// SVG or PNG (Chart, drawn with gonum.org/v1/plot). PDF is the
+// crm.ReportRenderer the reference server gives crm.Config.Reports, which
+// Documents.FileReport files as a document.
 //
 // A report shows the customer's record, tags, attributes, labels,
 // consents, points balance and recent history. Reports are internal

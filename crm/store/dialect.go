@@ -68,6 +68,10 @@ type dialect struct {
 	// advisory lock per key until the transaction ends; nil on SQLite,
 	// whose transactions take the one write lock when they begin.
 	matchLock func(ctx context.Context, db bun.IDB, names []string) error
+	// monthOfTime and monthOfDate give the SQL of the month ("2026-11",
+	// UTC) of a timestamp or a date column, for reports.
+	monthOfTime func(col string) string
+	monthOfDate func(col string) string
 }
 
 var (
@@ -82,6 +86,8 @@ var (
 		probeFence:      " OFFSET 0",
 		batchWrites:     true,
 		matchLock:       pgMatchLock,
+		monthOfTime:     func(col string) string { return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM')" },
+		monthOfDate:     func(col string) string { return "to_char(" + col + ", 'YYYY-MM')" },
 		nameContains: func(_ *dialect, _ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
@@ -102,6 +108,10 @@ var (
 		migrations:      "migrations/sqlite",
 		drivenJoin:      "CROSS JOIN",
 		frequentMatches: 5000,
+		// Timestamps are text in UTC ("2026-11-22 10:30:00.123456+00:00"),
+		// dates text ("2026-11-22"): the month is their first seven characters.
+		monthOfTime: func(col string) string { return "substr(" + col + ", 1, 7)" },
+		monthOfDate: func(col string) string { return "substr(" + col + ", 1, 7)" },
 		nameContains: func(d *dialect, ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// A quoted phrase in an FTS5 trigram table matches any text that
 			// contains it. SQLite's planner cannot tell a rare text from a

@@ -50,6 +50,8 @@ var exportedTables = map[string]string{
 	"customer_field_origins": "fieldOrigins",
 	"customer_source_ids":    "sourceIds",
 	"match_conflicts":        "matchConflicts",
+	"inquiries":              "inquiries",
+	"inquiry_events":         "inquiries", // each inquiry's history
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when
@@ -140,7 +142,7 @@ func newTestCRM(t *testing.T, db *DB) (*crm.CRM, context.Context) {
 	if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "scan", Name: "Scan", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
 		t.Fatal(err)
 	}
-	return c, crm.WithActor(crm.WithOrg(ctx, "scan"), crm.Staff("staff-scan"))
+	return c, crm.WithActor(crm.WithOrg(ctx, "scan"), crm.Staff(crm.AdministratorID))
 }
 
 // TestExportCoversEveryCustomerTable enumerates the schema's tables that

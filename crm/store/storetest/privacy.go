@@ -105,6 +105,16 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 		Deposit: &crm.Payment{DueOn: crm.MustDate("2026-12-01"), Amount: 50}})
 	must(err)
 	_, err = c.Bookings.RecordReminder(ctx, "DIST-1", crm.ReminderInput{Channel: "phone", Note: "Xqreminder call"})
+	// An inquiry company-wide, by a staff user of the organisation, with a
+	// change and a comment in its history.
+	orgID, _ := crm.OrgFrom(ctx)
+	sys := crm.WithActor(crm.WithOrg(context.Background(), orgID), crm.System())
+	seller, err := c.Staff.Create(sys, crm.NewStaffUser{Name: "Xq seller", Role: crm.RoleStaff})
+	asSeller := crm.WithActor(crm.WithOrg(context.Background(), orgID), crm.Staff(seller.ID))
+	inq, err := c.Inquiries.Create(asSeller, cust.ID, crm.InquiryFields{Title: "Xqtrip", Destination: "Xqisland", Period: "Xqsummer",
+		Board: "Xqboard", Notes: "Xqwishes", Fields: map[string]string{"airport": "Xqport"}})
+	_, err = c.Inquiries.Update(asSeller, inq.ID, inq.Version, crm.InquiryPatch{Destination: ptr("Xqcoast")})
+	_, err = c.Inquiries.Comment(asSeller, inq.ID, "Xqcomment")
 	must(err)
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
@@ -136,6 +146,7 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 		"xqremark", "xqnick", "11223344", "xqbenefit", "xqreason", "198.51.100.77", "198.51.100.78", "xqbrowser",
 		"xqtrip", "xqline", "xqlink", "xqreminder",
 		"xq-guest-77", "xqinteraction", "xqreview",
+		"xqtrip", "xqisland", "xqsummer", "xqboard", "xqwishes", "xqport", "xqcoast", "xqcomment",
 	}}
 }
 
