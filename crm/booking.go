@@ -63,7 +63,7 @@ const (
 // a currency (ISO 4217), so that 1999 EUR is €19.99 and 500 JPY is ¥500.
 type Money struct {
 	Amount   int64  `json:"amount"`
-	Currency string `json:"currency"`
+	Currency string `json:"currency" validate:"omitempty,len=3,uppercase"`
 }
 
 // BookingLine is one line of what was booked: a ticket, a product, a gift

@@ -47,12 +47,6 @@ const (
 	VisibleToCompany InquiryVisibility = "company"
 )
 
-// Money is an amount in minor units (cents, grosze) of a currency (ISO 4217).
-type Money struct {
-	Amount   int64  `json:"amount"`
-	Currency string `json:"currency" validate:"omitempty,len=3,uppercase"`
-}
-
 // InquiryFields are what staff fill in on an inquiry: the customer's
 // preferences, the pipeline status, the planned completion date, the
 // handler and who may see it.

@@ -81,17 +81,18 @@ type CustomerExport struct {
 	// MatchConflicts are other records the customer's e-mail or phone also
 	// pointed at (staff only).
 	MatchConflicts []MatchConflict `json:"matchConflicts,omitempty"`
+	// Inquiries are the customer's inquiries with their history, newest
+	// first: those the exporting staff user may see (see
+	// InquiryVisibility); the system actor (the command line) and the
+	// customer's own export see every one.
+	Inquiries []ExportedInquiry `json:"inquiries"`
 }
 
 // ExportedImportChange is an import's change of the customer in an export.
 type ExportedImportChange struct {
 	ImportID string         `json:"importId"`
 	Before   CustomerFields `json:"before"`
-	// Inquiries are the customer's inquiries with their history, newest
-	// first: those the exporting staff user may see (see
-	// InquiryVisibility); the system actor (the command line) and the
-	// customer's own export see every one.
-	Inquiries []ExportedInquiry `json:"inquiries"`
+}
 
 // ExportedInquiry is an inquiry in an export, with its history.
 type ExportedInquiry struct {

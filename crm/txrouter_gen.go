@@ -51,6 +51,58 @@ func (r txRouter) BlobRelease(a0 context.Context, a1 string, a2 string) (bool, e
 	return r.on(a0).BlobRelease(a0, a1, a2)
 }
 
+func (r txRouter) BookingCustomers(a0 context.Context, a1 string, a2 []string, a3 []string, a4 time.Time) (map[string]BookingCustomer, error) {
+	return r.on(a0).BookingCustomers(a0, a1, a2, a3, a4)
+}
+
+func (r txRouter) BookingDepartures(a0 context.Context, a1 WorklistParams) ([]WorklistItem, error) {
+	return r.on(a0).BookingDepartures(a0, a1)
+}
+
+func (r txRouter) BookingGet(a0 context.Context, a1 string, a2 string) (*Booking, error) {
+	return r.on(a0).BookingGet(a0, a1, a2)
+}
+
+func (r txRouter) BookingGetMany(a0 context.Context, a1 string, a2 []string) (map[string]*Booking, error) {
+	return r.on(a0).BookingGetMany(a0, a1, a2)
+}
+
+func (r txRouter) BookingInsertMany(a0 context.Context, a1 string, a2 []*Booking) error {
+	return r.on(a0).BookingInsertMany(a0, a1, a2)
+}
+
+func (r txRouter) BookingList(a0 context.Context, a1 BookingListParams) ([]Booking, error) {
+	return r.on(a0).BookingList(a0, a1)
+}
+
+func (r txRouter) BookingPaymentsDue(a0 context.Context, a1 WorklistParams) ([]WorklistItem, error) {
+	return r.on(a0).BookingPaymentsDue(a0, a1)
+}
+
+func (r txRouter) BookingReminderInsert(a0 context.Context, a1 string, a2 *PaymentReminder) error {
+	return r.on(a0).BookingReminderInsert(a0, a1, a2)
+}
+
+func (r txRouter) BookingReminderList(a0 context.Context, a1 string, a2 string) ([]PaymentReminder, error) {
+	return r.on(a0).BookingReminderList(a0, a1, a2)
+}
+
+func (r txRouter) BookingSettingsGet(a0 context.Context, a1 string) (*BookingSettings, error) {
+	return r.on(a0).BookingSettingsGet(a0, a1)
+}
+
+func (r txRouter) BookingSettingsSet(a0 context.Context, a1 string, a2 *BookingSettings) error {
+	return r.on(a0).BookingSettingsSet(a0, a1, a2)
+}
+
+func (r txRouter) BookingStats(a0 context.Context, a1 string, a2 string, a3 Date) (*BookingStats, error) {
+	return r.on(a0).BookingStats(a0, a1, a2, a3)
+}
+
+func (r txRouter) BookingUpdate(a0 context.Context, a1 string, a2 *Booking, a3 int) error {
+	return r.on(a0).BookingUpdate(a0, a1, a2, a3)
+}
+
 func (r txRouter) ConsentConfirmationInsert(a0 context.Context, a1 *ConsentConfirmation) error {
 	return r.on(a0).ConsentConfirmationInsert(a0, a1)
 }
@@ -81,6 +133,10 @@ func (r txRouter) ConsentRecordList(a0 context.Context, a1 string, a2 string) ([
 
 func (r txRouter) ConsentStateList(a0 context.Context, a1 string, a2 string) ([]CustomerConsent, error) {
 	return r.on(a0).ConsentStateList(a0, a1, a2)
+}
+
+func (r txRouter) ConsentStateListMany(a0 context.Context, a1 string, a2 []string) (map[string][]CustomerConsent, error) {
+	return r.on(a0).ConsentStateListMany(a0, a1, a2)
 }
 
 func (r txRouter) ConsentWordingInsert(a0 context.Context, a1 string, a2 ...*ConsentWording) error {
@@ -125,6 +181,10 @@ func (r txRouter) CustomerGet(a0 context.Context, a1 CustomerGetParams) (*Custom
 
 func (r txRouter) CustomerInsert(a0 context.Context, a1 *Customer) error {
 	return r.on(a0).CustomerInsert(a0, a1)
+}
+
+func (r txRouter) CustomerInsertMany(a0 context.Context, a1 []*Customer) error {
+	return r.on(a0).CustomerInsertMany(a0, a1)
 }
 
 func (r txRouter) CustomerLabelDelete(a0 context.Context, a1 string, a2 string, a3 string) error {
@@ -227,6 +287,50 @@ func (r txRouter) DocumentsUnsentOf(a0 context.Context, a1 string, a2 string, a3
 	return r.on(a0).DocumentsUnsentOf(a0, a1, a2, a3)
 }
 
+func (r txRouter) ExportRecordFinish(a0 context.Context, a1 string, a2 string, a3 time.Time, a4 int64) error {
+	return r.on(a0).ExportRecordFinish(a0, a1, a2, a3, a4)
+}
+
+func (r txRouter) ExportRecordInsert(a0 context.Context, a1 *ExportRecord) error {
+	return r.on(a0).ExportRecordInsert(a0, a1)
+}
+
+func (r txRouter) ExportRecordList(a0 context.Context, a1 string, a2 string, a3 int) ([]ExportRecord, error) {
+	return r.on(a0).ExportRecordList(a0, a1, a2, a3)
+}
+
+func (r txRouter) FieldOriginInsertMany(a0 context.Context, a1 string, a2 []CustomerFieldOrigin) error {
+	return r.on(a0).FieldOriginInsertMany(a0, a1, a2)
+}
+
+func (r txRouter) FieldOriginList(a0 context.Context, a1 string, a2 string) ([]FieldOrigin, error) {
+	return r.on(a0).FieldOriginList(a0, a1, a2)
+}
+
+func (r txRouter) FieldOriginSet(a0 context.Context, a1 string, a2 string, a3 []FieldOrigin) error {
+	return r.on(a0).FieldOriginSet(a0, a1, a2, a3)
+}
+
+func (r txRouter) FormDelete(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).FormDelete(a0, a1, a2)
+}
+
+func (r txRouter) FormGet(a0 context.Context, a1 string, a2 string) (*Form, error) {
+	return r.on(a0).FormGet(a0, a1, a2)
+}
+
+func (r txRouter) FormInsert(a0 context.Context, a1 string, a2 *Form) error {
+	return r.on(a0).FormInsert(a0, a1, a2)
+}
+
+func (r txRouter) FormList(a0 context.Context, a1 string) ([]Form, error) {
+	return r.on(a0).FormList(a0, a1)
+}
+
+func (r txRouter) FormUpdate(a0 context.Context, a1 string, a2 *Form) error {
+	return r.on(a0).FormUpdate(a0, a1, a2)
+}
+
 func (r txRouter) HistoryAppend(a0 context.Context, a1 ...HistoryEvent) error {
 	return r.on(a0).HistoryAppend(a0, a1...)
 }
@@ -249,6 +353,42 @@ func (r txRouter) IdempotencyDeleteBefore(a0 context.Context, a1 time.Time, a2 i
 
 func (r txRouter) IdempotencyForget(a0 context.Context, a1 string, a2 string) error {
 	return r.on(a0).IdempotencyForget(a0, a1, a2)
+}
+
+func (r txRouter) ImportBatchInsert(a0 context.Context, a1 ImportBatch) error {
+	return r.on(a0).ImportBatchInsert(a0, a1)
+}
+
+func (r txRouter) ImportBatchList(a0 context.Context, a1 string, a2 string) ([]ImportBatch, error) {
+	return r.on(a0).ImportBatchList(a0, a1, a2)
+}
+
+func (r txRouter) ImportChangeInsert(a0 context.Context, a1 ...ImportChange) error {
+	return r.on(a0).ImportChangeInsert(a0, a1...)
+}
+
+func (r txRouter) ImportChangeList(a0 context.Context, a1 string, a2 string, a3 int64, a4 int) ([]ImportChange, error) {
+	return r.on(a0).ImportChangeList(a0, a1, a2, a3, a4)
+}
+
+func (r txRouter) ImportChangeListByCustomer(a0 context.Context, a1 string, a2 string) ([]ImportChange, error) {
+	return r.on(a0).ImportChangeListByCustomer(a0, a1, a2)
+}
+
+func (r txRouter) ImportGet(a0 context.Context, a1 string, a2 string) (*FileImport, error) {
+	return r.on(a0).ImportGet(a0, a1, a2)
+}
+
+func (r txRouter) ImportInsert(a0 context.Context, a1 *FileImport) error {
+	return r.on(a0).ImportInsert(a0, a1)
+}
+
+func (r txRouter) ImportList(a0 context.Context, a1 string, a2 string, a3 int) ([]FileImport, error) {
+	return r.on(a0).ImportList(a0, a1, a2, a3)
+}
+
+func (r txRouter) ImportUpdate(a0 context.Context, a1 *FileImport, a2 ImportUpdateParams) error {
+	return r.on(a0).ImportUpdate(a0, a1, a2)
 }
 
 func (r txRouter) InquiryCount(a0 context.Context, a1 InquiryListParams) (int64, error) {
@@ -281,6 +421,22 @@ func (r txRouter) InquiryOutcomes(a0 context.Context, a1 ReportQuery, a2 Viewer,
 
 func (r txRouter) InquiryUpdate(a0 context.Context, a1 string, a2 *Inquiry, a3 int) error {
 	return r.on(a0).InquiryUpdate(a0, a1, a2, a3)
+}
+
+func (r txRouter) InteractionGet(a0 context.Context, a1 string, a2 string) (*Interaction, error) {
+	return r.on(a0).InteractionGet(a0, a1, a2)
+}
+
+func (r txRouter) InteractionInsert(a0 context.Context, a1 *Interaction) error {
+	return r.on(a0).InteractionInsert(a0, a1)
+}
+
+func (r txRouter) InteractionList(a0 context.Context, a1 InteractionListParams) ([]Interaction, error) {
+	return r.on(a0).InteractionList(a0, a1)
+}
+
+func (r txRouter) InteractionsAnonymise(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).InteractionsAnonymise(a0, a1, a2)
 }
 
 func (r txRouter) JobEnqueue(a0 context.Context, a1 Job) error {
@@ -319,6 +475,22 @@ func (r txRouter) MailTemplatePut(a0 context.Context, a1 string, a2 *MailTemplat
 	return r.on(a0).MailTemplatePut(a0, a1, a2)
 }
 
+func (r txRouter) MatchCandidates(a0 context.Context, a1 string, a2 MatchKeys) ([]MatchCandidate, error) {
+	return r.on(a0).MatchCandidates(a0, a1, a2)
+}
+
+func (r txRouter) MatchConflictInsert(a0 context.Context, a1 ...MatchConflict) error {
+	return r.on(a0).MatchConflictInsert(a0, a1...)
+}
+
+func (r txRouter) MatchConflictList(a0 context.Context, a1 string, a2 string) ([]MatchConflict, error) {
+	return r.on(a0).MatchConflictList(a0, a1, a2)
+}
+
+func (r txRouter) MatchLock(a0 context.Context, a1 string, a2 MatchKeys) error {
+	return r.on(a0).MatchLock(a0, a1, a2)
+}
+
 func (r txRouter) MembershipGet(a0 context.Context, a1 string, a2 string) (*Membership, error) {
 	return r.on(a0).MembershipGet(a0, a1, a2)
 }
@@ -349,6 +521,10 @@ func (r txRouter) OrganisationList(a0 context.Context) ([]Organisation, error) {
 
 func (r txRouter) OrganisationNextCustomerNumber(a0 context.Context, a1 string) (int64, error) {
 	return r.on(a0).OrganisationNextCustomerNumber(a0, a1)
+}
+
+func (r txRouter) OrganisationReserveCustomerNumbers(a0 context.Context, a1 string, a2 int) (int64, error) {
+	return r.on(a0).OrganisationReserveCustomerNumbers(a0, a1, a2)
 }
 
 func (r txRouter) OrganisationUpdate(a0 context.Context, a1 *Organisation) error {
@@ -481,6 +657,14 @@ func (r txRouter) SegmentList(a0 context.Context, a1 string) ([]Segment, error) 
 
 func (r txRouter) SegmentUpdate(a0 context.Context, a1 string, a2 *Segment) error {
 	return r.on(a0).SegmentUpdate(a0, a1, a2)
+}
+
+func (r txRouter) SourceIDList(a0 context.Context, a1 string, a2 string) ([]SourceID, error) {
+	return r.on(a0).SourceIDList(a0, a1, a2)
+}
+
+func (r txRouter) SourceIDSet(a0 context.Context, a1 string, a2 SourceID) error {
+	return r.on(a0).SourceIDSet(a0, a1, a2)
 }
 
 func (r txRouter) StaffGet(a0 context.Context, a1 string, a2 string) (*StaffUser, error) {

@@ -22,7 +22,8 @@ type customerExportInput struct {
 	Body crm.ExportParams
 }
 
-type fileOutput struct {
+// streamedFileOutput is a file written as it is made (an export, an error file).
+type streamedFileOutput struct {
 	Body func(huma.Context)
 }
 
@@ -96,8 +97,8 @@ func (s *server) registerFiles() {
 		Responses: map[string]*huma.Response{"200": {Description: "The file.", Content: map[string]*huma.MediaType{
 			"text/csv": {Schema: &huma.Schema{Type: huma.TypeString}}, ndjson: {Schema: &huma.Schema{Type: huma.TypeString}},
 			xlsxType: {Schema: &huma.Schema{Type: huma.TypeString}}}}},
-	}, func(ctx context.Context, in *customerExportInput) (*fileOutput, error) {
-		return &fileOutput{Body: func(hc huma.Context) { s.streamExport(hc, in.Body) }}, nil
+	}, func(ctx context.Context, in *customerExportInput) (*streamedFileOutput, error) {
+		return &streamedFileOutput{Body: func(hc huma.Context) { s.streamExport(hc, in.Body) }}, nil
 	})
 	register(s, huma.Operation{
 		OperationID: "listExports", Method: http.MethodGet, Path: "/v1/exports", Tags: tags,
@@ -156,12 +157,12 @@ func (s *server) registerFiles() {
 		Description: "The report lists every row read so far with its line, outcome (created, updated, skipped, refused), customer and reason. The error file holds the refused rows as they were, with a last column Reason.",
 		Responses: map[string]*huma.Response{"200": {Description: "The file.", Content: map[string]*huma.MediaType{
 			"text/csv": {Schema: &huma.Schema{Type: huma.TypeString}}, xlsxType: {Schema: &huma.Schema{Type: huma.TypeString}}}}},
-	}, func(ctx context.Context, in *importReportInput) (*fileOutput, error) {
+	}, func(ctx context.Context, in *importReportInput) (*streamedFileOutput, error) {
 		if _, err := s.crm.Imports.Get(ctx, in.ID); err != nil {
 			return nil, err
 		}
 		p := crm.ImportReportParams{Errors: in.Errors, Format: crm.TableFormat(in.Format)}
-		return &fileOutput{Body: func(hc huma.Context) {
+		return &streamedFileOutput{Body: func(hc huma.Context) {
 			name := "import-report"
 			if p.Errors {
 				name = "import-errors"

@@ -298,5 +298,3 @@ func seedReportData(ctx context.Context, b *testing.B, st *DB, n int) error {
 	b.Logf("report data seeded in %v", time.Since(start).Round(time.Second))
 	return nil
 }
-
-func ptrTo[T any](v T) *T { return &v }
