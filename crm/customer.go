@@ -298,6 +298,7 @@ type CustomerStore interface {
 type CustomerService struct {
 	*core
 	consents *ConsentService
+	portal   *PortalService
 }
 
 // Create adds a customer. It needs at least a name, a company or an e-mail
@@ -347,7 +348,10 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		if err := tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c))); err != nil {
 			return err
 		}
-		return s.consents.recordContactFlags(ctx, tx, sc, nil, c)
+		if err := s.consents.recordContactFlags(ctx, tx, sc, nil, c); err != nil {
+			return err
+		}
+		return s.portal.onRegistration(ctx, tx, sc, c)
 	})
 	if err != nil {
 		return nil, err

@@ -41,6 +41,12 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "transactionId", Reason: "the transaction was reversed already"}},
 	{"document_attributes_name_uq", "document_attributes.org_id, document_attributes.name_key",
 		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
+	{"portal_accounts_email_uq", "portal_accounts.org_id, portal_accounts.email_key",
+		crm.ConflictError{Field: "email", Reason: "this e-mail address is already the login of another portal account"}},
+	{"portal_accounts_customer_uq", "portal_accounts.org_id, portal_accounts.customer_id",
+		crm.ConflictError{Field: "customerId", Reason: "the customer has a portal account already"}},
+	{"contest_entries_once_uq", "contest_entries.org_id, contest_entries.contest_id, contest_entries.customer_id",
+		crm.ConflictError{Field: "contestId", Reason: "the customer has entered this contest already"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists already (archived ones count too): choose another key, or restore the archived field"}},
 }
