@@ -63,6 +63,16 @@ type CustomerExport struct {
 	Mails []ExportedMail `json:"mails"`
 	// History is the timeline, oldest first.
 	History []HistoryEvent `json:"history"`
+	// PortalAccount is the customer's portal login (never its password).
+	PortalAccount *PortalAccount `json:"portalAccount,omitempty"`
+	// Itineraries are the trips the customer saved in the portal.
+	Itineraries []Itinerary `json:"itineraries"`
+	// ContestEntries are the customer's contest entries.
+	ContestEntries []ContestEntry `json:"contestEntries"`
+	// BrochureRequests are the brochures the customer asked for.
+	BrochureRequests []BrochureRequest `json:"brochureRequests"`
+	// Mailings are the mailings the customer received, with unsubscriptions.
+	Mailings []MailingRecipientRow `json:"mailings"`
 }
 
 // ExportedPoints is a customer's points in an export.
@@ -219,6 +229,9 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 		}
 		before = page[len(page)-1].ID
 	}
+	if err := s.exportPortal(ctx, tx, sc, customerID, e); err != nil {
+		return nil, err
+	}
 	e.Memberships = nonNil(e.Memberships)
 	e.BenefitUses = nonNil(e.BenefitUses)
 	e.ConsentLog = nonNil(e.ConsentLog)
@@ -341,6 +354,9 @@ func (e *CustomerExport) forCustomer() {
 	e.Documents = slices.DeleteFunc(e.Documents, func(d Document) bool { return d.Visibility != VisibilityPortal })
 	for i := range e.Documents {
 		e.Documents[i].AddedBy = hide(e.Documents[i].AddedBy)
+	}
+	for i := range e.BrochureRequests {
+		e.BrochureRequests[i].Actor = hide(e.BrochureRequests[i].Actor)
 	}
 }
 
@@ -479,6 +495,13 @@ func (e *CustomerExport) writeZip(z *zip.Writer) error {
 		{"history.csv", []string{"id", "at", "kind", "actor", "changes"}, rowsOf(e.History, func(h HistoryEvent) []string {
 			return []string{h.ID, timeText(h.At), string(h.Kind), h.Actor.String(), valueText(h.Changes)}
 		})},
+	}
+	for _, sec := range e.portalSections() {
+		sections = append(sections, struct {
+			name   string
+			header []string
+			rows   [][]string
+		}(sec))
 	}
 	for _, sec := range sections {
 		if err := add(sec.name, sec.header, sec.rows); err != nil {

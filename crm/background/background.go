@@ -215,6 +215,8 @@ func (r *Runner) workers(w *river.Workers) error {
 	river.AddWorker(w, &retentionWorker{c: r.crm, log: r.log})
 	river.AddWorker(w, &pointsExpiryWorker{c: r.crm, log: r.log})
 	river.AddWorker(w, &forgetIdempotencyWorker{st: r.st, log: r.log})
+	river.AddWorker(w, &itineraryWorker{c: r.crm, log: r.log})
+	river.AddWorker(w, &mailingWorker{c: r.crm, log: r.log})
 	return nil
 }
 
@@ -246,6 +248,7 @@ func (r *Runner) periodic() []*river.PeriodicJob {
 	add(r.cfg.PointsExpiryEvery, ExpirePoints{})
 	if !r.cfg.noLeader {
 		add(IdempotencyForgetEvery, ForgetIdempotencyKeys{})
+		add(ItineraryExpiryEvery, crm.ExpireItineraries{})
 	}
 	return jobs
 }

@@ -43,6 +43,11 @@ var exportedTables = map[string]string{
 	"point_lots":            "points", // what is left of each award
 	"documents":             "documents",
 	"outbox":                "mails",
+	"portal_accounts":       "portalAccount", // its tokens and sessions name the account, not the customer
+	"itineraries":           "itineraries",
+	"contest_entries":       "contestEntries",
+	"brochure_requests":     "brochureRequests",
+	"mailing_recipients":    "mailings",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when

@@ -96,11 +96,15 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	must(err)
 	_, err = c.Points.Correct(ctx, cust.ID, crm.PointInput{Points: -10, Reason: "Xqreason goodwill"})
 	must(err)
+	// The customer's own side: a portal account with a password and a
+	// sign-in, an itinerary, a contest entry, a brochure request, a mailing.
+	makeDistinctivePortal(t, c, ctx, cust.ID)
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
 	must(err)
 	return Distinctive{Customer: cust, Values: []string{
+		"xqtrip", "xqanswer", "198.51.100.79", "xqportal",
 		"quirinusxq", "vanderxq", "zwartkopxq", "xqcompany", "xqstraat", "77xq", "9999 xq", "xqdorp",
 		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
 		"xqremark", "xqnick", "11223344", "xqbenefit", "xqreason", "198.51.100.77", "198.51.100.78", "xqbrowser",
