@@ -205,3 +205,15 @@ func (s *BrochureService) Printed(ctx context.Context, ids []string, on Date) ([
 	}
 	return out, nil
 }
+
+// Get returns one brochure request.
+func (s *BrochureService) Get(ctx context.Context, id string) (*BrochureRequest, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, &notFoundError{what: "brochure request " + id}
+	}
+	return s.store.BrochureRequestGet(ctx, sc.org, id)
+}

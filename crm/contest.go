@@ -269,3 +269,25 @@ func (s *ContestService) PickWinner(ctx context.Context, entryID string) (*Conte
 	})
 	return out, err
 }
+
+// Entry returns one contest entry.
+func (s *ContestService) Entry(ctx context.Context, id string) (*ContestEntry, error) {
+	sc, err := readScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.enabled(ctx, sc); err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, &notFoundError{what: "contest entry " + id}
+	}
+	e, err := s.store.ContestEntryGet(ctx, sc.org, id)
+	if err != nil {
+		return nil, err
+	}
+	if a, err := ActorFrom(ctx); err == nil && a.Kind == ActorCustomer && a.ID != e.CustomerID {
+		return nil, &notFoundError{what: "contest entry " + id}
+	}
+	return e, nil
+}

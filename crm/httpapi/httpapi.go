@@ -167,6 +167,8 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerPoints()
 	s.registerDocuments()
 	s.registerMail()
+	s.registerPortalStaff()
+	s.registerPortal(mux)
 
 	mux.HandleFunc("/", s.notFound(mux))
 	var h http.Handler = mux
