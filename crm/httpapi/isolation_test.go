@@ -158,6 +158,9 @@ func TestIsolation(t *testing.T) {
 		ownDocs := "/v1/customers/" + own.ID + "/documents"
 		ownDoc := idOf(ts.upload(ownDocs, a, file("eigen.txt", []byte("eigen"))).want(t, http.StatusCreated))
 
+		// B's side of the customer's own account and marketing.
+		portalProbes, portalReads := portalIsolation(t, ts, secret, own)
+
 		// without drops the members of a JSON object that differ on every
 		// read (the time of an export or of a retention run).
 		without := func(body []byte, members ...string) string {
@@ -192,6 +195,9 @@ func TestIsolation(t *testing.T) {
 				bDocs, bDocs + "?view=portal", "/v1/documents/" + bPDF, "/v1/documents/" + bNote,
 				"/v1/documents/" + bPDF + "/content", "/v1/documents/" + bNote + "/content", "/v1/document-attributes",
 				"/v1/mail-templates", "/v1/outbox?limit=500", "/v1/outbox?customerId=" + secret.ID, "/v1/outbox/" + bMail} {
+				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
+			}
+			for _, path := range portalReads {
 				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
 			}
 			for _, audience := range []string{"staff", "customer"} {
@@ -641,6 +647,9 @@ func TestIsolation(t *testing.T) {
 					}
 				}
 			},
+		}
+		for route, probe := range portalProbes {
+			probes[route] = probe
 		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)

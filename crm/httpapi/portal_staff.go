@@ -204,7 +204,7 @@ func (s *server) registerPortalStaff() {
 	})
 	register(s, huma.Operation{
 		OperationID: "disconnectPortalAccount", Method: http.MethodDelete, Path: "/v1/portal-accounts/{accountId}/customer", Tags: tags,
-		Summary: "Disconnect a portal account from its customer",
+		Summary:     "Disconnect a portal account from its customer",
 		Description: "The account can no longer sign in until connected again; the timeline records it and its sessions end.",
 	}, func(ctx context.Context, in *portalAccountPath) (*portalAccountOutput, error) {
 		return reply(portal.Disconnect(ctx, in.AccountID))
