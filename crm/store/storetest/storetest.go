@@ -116,6 +116,12 @@ func Run(t *testing.T, h Harness) {
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyAnonymise", testIdempotencyAnonymise},
+		{"PortalAccounts", testPortalAccounts},
+		{"PortalSessions", testPortalSessions},
+		{"Itineraries", testItineraries},
+		{"Contests", testContests},
+		{"Brochures", testBrochures},
+		{"Mailings", testMailings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
