@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
@@ -455,4 +456,32 @@ func slicesContains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestPortalLogsHoldNoSecrets: the request log of the portal's calls (at
+// debug level) holds no password, session token, link secret or e-mail.
+func TestPortalLogsHoldNoSecrets(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ts := newTestServerWith(t, testdb.SQLite, func(o *httpapi.Options) { o.Logger = logger })
+	c, tok := portalCustomer(t, ts, ts.keyA, "org-a", "geheim@a.example")
+	ts.do("GET", "/portal/v1/me", tok, nil).want(t, http.StatusOK)
+	ts.do("POST", "/portal/v1/sign-in", "", map[string]any{"organisation": "org-a", "email": "geheim@a.example", "password": "wrong but long"}).
+		wantProblem(t, http.StatusUnauthorized)
+	ts.do("POST", "/v1/customers/"+c.ID+"/portal-account/set-password-link", ts.keyA, nil).want(t, http.StatusAccepted)
+	link := storetest.LinkToken(t, ts.crm, crm.WithOrg(t.Context(), "org-a"), c.ID, "set_password")
+	ts.do("POST", "/portal/v1/password", "", map[string]any{"token": link, "password": "short"}).wantProblem(t, http.StatusUnprocessableEntity)
+	ts.do("GET", "/portal/v1/unsubscribe?token="+link, "", nil).wantProblem(t, http.StatusUnauthorized)
+	ts.do("DELETE", "/portal/v1/session", tok, nil).want(t, http.StatusNoContent)
+	out := logs.String()
+	if !strings.Contains(out, "/portal/v1/me") {
+		t.Fatalf("the portal's requests are not logged:\n%s", out)
+	}
+	_, random, _ := strings.Cut(tok, ".")
+	_, linkRandom, _ := strings.Cut(link, ".")
+	for _, leak := range []string{portalPassword, "wrong but long", random, linkRandom, "geheim@a.example"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("the log holds %q", leak)
+		}
+	}
 }
