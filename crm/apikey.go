@@ -24,8 +24,8 @@ type APIKey struct {
 	OrgID string `json:"-"`
 	// Name says what the key is for ("booking site", "import job").
 	Name string `json:"name"`
-	// StaffUser is the staff user the key acts as: the actor of every change
-	// made with it.
+	// StaffUser is the id of the staff user the key acts as: the actor of
+	// every change made with it. The key works only while that user is active.
 	StaffUser string `json:"staffUser"`
 	// Prefix is the start of the secret, shown in lists so that staff can
 	// tell keys apart without the secret.
@@ -33,6 +33,8 @@ type APIKey struct {
 	CreatedAt  time.Time  `json:"createdAt"`
 	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 	RevokedAt  *time.Time `json:"revokedAt,omitempty"`
+	// User is the staff user, as Authenticate read it.
+	User *StaffUser `json:"-"`
 }
 
 // Revoked reports whether the key was revoked.
@@ -40,7 +42,8 @@ func (k *APIKey) Revoked() bool { return k.RevokedAt != nil }
 
 // NewAPIKey is the input of APIKeyService.Create.
 type NewAPIKey struct {
-	Name      string `json:"name" validate:"required,max=100"`
+	Name string `json:"name" validate:"required,max=100"`
+	// StaffUser names an active staff user of the organisation.
 	StaffUser string `json:"staffUser" validate:"required,max=100"`
 }
 
@@ -74,6 +77,7 @@ type APIKeyService struct {
 	store interface {
 		APIKeyStore
 		OrganisationStore
+		StaffStore
 	}
 }
 
@@ -98,7 +102,10 @@ const (
 const lastUsedResolution = time.Minute
 
 // Create issues a key for the context's organisation and returns it with its
-// secret. The secret is not stored and cannot be shown again.
+// secret. The secret is not stored and cannot be shown again. The key acts
+// as in.StaffUser, an active staff user of the organisation (else a
+// *ValidationError on staffUser). Only an administrator or the system
+// actor makes keys.
 func (s *APIKeyService) Create(ctx context.Context, in NewAPIKey) (*APIKey, string, error) {
 	sc, err := writeScope(ctx)
 	if err != nil {
@@ -112,6 +119,16 @@ func (s *APIKeyService) Create(ctx context.Context, in NewAPIKey) (*APIKey, stri
 		return nil, "", err
 	}
 	if _, err := s.organisation(ctx, s.store, sc); err != nil {
+		return nil, "", err
+	}
+	if err := s.requireAdministrator(ctx, s.store, sc); err != nil {
+		return nil, "", err
+	}
+	switch u, err := s.store.StaffGet(ctx, sc.org, in.StaffUser); {
+	case errors.Is(err, ErrNotFound) || (err == nil && !u.Active):
+		v.add("staffUser", "unknown", "")
+		return nil, "", v.err()
+	case err != nil:
 		return nil, "", err
 	}
 	raw := make([]byte, 32) // 256 bits
@@ -140,7 +157,8 @@ func (s *APIKeyService) List(ctx context.Context) ([]APIKey, error) {
 }
 
 // Revoke stops a key of the context's organisation from working. Revoking a
-// revoked key changes nothing.
+// revoked key changes nothing. Only an administrator or the system actor
+// revokes keys.
 func (s *APIKeyService) Revoke(ctx context.Context, id string) error {
 	sc, err := writeScope(ctx)
 	if err != nil {
@@ -149,12 +167,16 @@ func (s *APIKeyService) Revoke(ctx context.Context, id string) error {
 	if !validID(id) {
 		return &notFoundError{what: "API key " + id}
 	}
+	if err := s.requireAdministrator(ctx, s.store, sc); err != nil {
+		return err
+	}
 	return s.store.APIKeyRevoke(ctx, sc.org, id, s.now())
 }
 
-// Authenticate returns the key whose secret is given, in any organisation.
-// An unknown, malformed or revoked secret is ErrUnauthenticated, with no hint
-// which of these it was. It records the use (to the minute).
+// Authenticate returns the key whose secret is given, in any organisation,
+// with its staff user (APIKey.User). An unknown, malformed or revoked
+// secret, or one whose staff user is inactive, is ErrUnauthenticated, with
+// no hint which of these it was. It records the use (to the minute).
 func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*APIKey, error) {
 	rest, ok := strings.CutPrefix(secret, apiKeySecretPrefix)
 	if !ok || len(secret) > apiKeySecretMaxLen {
@@ -182,6 +204,14 @@ func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*APIKe
 	if subtle.ConstantTimeCompare([]byte(stored), []byte(hash)) != 1 || key.Revoked() || (named && key.OrgID != orgID) {
 		return nil, ErrUnauthenticated
 	}
+	user, err := s.store.StaffGet(ctx, key.OrgID, key.StaffUser)
+	switch {
+	case errors.Is(err, ErrNotFound) || (err == nil && !user.Active):
+		return nil, ErrUnauthenticated
+	case err != nil:
+		return nil, err
+	}
+	key.User = user
 	now := s.now()
 	if key.LastUsedAt == nil || now.Sub(*key.LastUsedAt) >= lastUsedResolution {
 		if err := s.store.APIKeyTouch(ctx, key.OrgID, key.ID, now); err != nil {
@@ -195,6 +225,17 @@ func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (*APIKe
 
 // Actor is the actor of changes made with the key: its staff user.
 func (k *APIKey) Actor() Actor { return Staff(k.StaffUser) }
+
+// Context returns ctx scoped to the key's organisation, acting as its
+// staff user (with the user Authenticate read, so that services know its
+// role, departments and time zone).
+func (k *APIKey) Context(ctx context.Context) context.Context {
+	ctx = WithOrg(ctx, k.OrgID)
+	if k.User != nil {
+		return WithStaffUser(ctx, k.User)
+	}
+	return WithActor(ctx, k.Actor())
+}
 
 func hashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))

@@ -11,6 +11,7 @@ const (
 	orgKey ctxKey = iota
 	actorKey
 	languageKey
+	staffKey
 )
 
 // WithOrg scopes ctx to one organisation. Every service call reads the
@@ -133,6 +134,9 @@ func writeScope(ctx context.Context) (scope, error) {
 	}
 	if s.actor, err = ActorFrom(ctx); err != nil {
 		return s, err
+	}
+	if u, ok := StaffUserFrom(ctx); ok && u.Role == RoleReadOnly {
+		return s, &ForbiddenError{Reason: "the staff user " + u.ID + " may only read"}
 	}
 	return s, nil
 }

@@ -42,6 +42,7 @@ type Store interface {
 	ContestStore
 	BrochureStore
 	MailingStore
+	StaffStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -214,6 +215,8 @@ type CRM struct {
 	// Mailings send an organisation's templates to one customer or to a
 	// segment, with unsubscribe links (C13).
 	Mailings *MailingService
+	// Staff are the organisation's staff users and departments (issue 19).
+	Staff *StaffService
 }
 
 // New builds a CRM on st.
@@ -262,6 +265,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Contests:      &ContestService{core: c, portal: portal},
 		Brochures:     &BrochureService{core: c},
 		Mailings:      &MailingService{core: c, consents: consents, outbox: outbox},
+		Staff:         &StaffService{c},
 	}, nil
 }
 

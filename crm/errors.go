@@ -31,6 +31,12 @@ var (
 	ErrMergeBlocked = errors.New("the merge is blocked: a customer it would remove must stay")
 	// ErrInsufficientPoints: a redemption or correction would overdraw the points balance.
 	ErrInsufficientPoints = errors.New("not enough points: the points available today do not cover it")
+	// ErrForbidden: the caller is known but may not do this: a read-only
+	// staff user changing something, a staff user who is not an
+	// administrator managing staff or permissions, or an action the
+	// organisation's permission switches (Permissions) turned off. The
+	// error is a *ForbiddenError saying which.
+	ErrForbidden = errors.New("not allowed: the acting user may not do this")
 	// ErrUnavailable: the database cannot be reached or cannot store more
 	// (a full disk), or the call ran out of time. Nothing was changed that
 	// the caller has to know of: the same call may succeed later.
@@ -67,6 +73,23 @@ func (e *ConflictError) Error() string {
 
 // Is makes a ConflictError match ErrConflict.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// ForbiddenError reports a refusal: who acts is known, and may not do
+// this. Reason says why, in words a person reads. It matches ErrForbidden.
+type ForbiddenError struct {
+	Reason string
+}
+
+// Error implements error: the reason.
+func (e *ForbiddenError) Error() string {
+	if e.Reason == "" {
+		return ErrForbidden.Error()
+	}
+	return "not allowed: " + e.Reason
+}
+
+// Is makes a ForbiddenError match ErrForbidden.
+func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
 
 // FieldError is one failed rule of one input field.
 type FieldError struct {

@@ -22,9 +22,16 @@ type Organisation struct {
 	DefaultCountry string `json:"defaultCountry,omitempty"`
 	// PointsEnabled switches loyalty points on (C8); while off, every
 	// points call returns ErrFeatureOff.
-	PointsEnabled bool      `json:"pointsEnabled"`
-	CreatedAt     time.Time `json:"createdAt"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	PointsEnabled bool `json:"pointsEnabled"`
+	// TimeZone (IANA, "Europe/Warsaw") is where the organisation works:
+	// "today" of its staff users' reminders is the day there, unless a
+	// user has a time zone of its own. Default "UTC".
+	TimeZone string `json:"timeZone"`
+	// Permissions are the switches an administrator sets for privacy
+	// actions (exports and anonymisation by staff and by customers).
+	Permissions Permissions `json:"permissions"`
+	CreatedAt   time.Time   `json:"createdAt"`
+	UpdatedAt   time.Time   `json:"updatedAt"`
 }
 
 // NewOrganisation is the input of OrganisationService.Create.
@@ -37,6 +44,10 @@ type NewOrganisation struct {
 	DefaultCountry string `json:"defaultCountry"`
 	// PointsEnabled switches loyalty points on from the start.
 	PointsEnabled bool `json:"pointsEnabled"`
+	// TimeZone (IANA) defaults to "UTC".
+	TimeZone string `json:"timeZone"`
+	// Permissions default to DefaultPermissions.
+	Permissions *Permissions `json:"permissions"`
 }
 
 // OrganisationPatch changes an organisation's settings; nil fields stay.
@@ -45,6 +56,10 @@ type OrganisationPatch struct {
 	DefaultLanguage *string `json:"defaultLanguage"`
 	DefaultCountry  *string `json:"defaultCountry"`
 	PointsEnabled   *bool   `json:"pointsEnabled"`
+	TimeZone        *string `json:"timeZone"`
+	// Permissions changes the switches given; only an administrator (or
+	// the system actor) may change them.
+	Permissions *PermissionsPatch `json:"permissions"`
 }
 
 // OrganisationStore keeps organisations and their per-organisation sequences.
@@ -70,8 +85,10 @@ type OrganisationService struct{ *core }
 
 var orgIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
-// Create makes a new organisation with the default tags (DefaultTags) and
-// the built-in consent purposes (PurposeNewsletter, ...). Its
+// Create makes a new organisation with the default tags (DefaultTags),
+// the built-in consent purposes (PurposeNewsletter, ...) and a first
+// administrator, the staff user AdministratorID ("admin"), so that someone
+// can manage its staff. Its
 // ID must be unused (else ErrConflict).
 func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*Organisation, error) {
 	v := newValidation(languageFrom(ctx))
@@ -88,7 +105,14 @@ func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*
 	if in.DefaultCountry == "" {
 		in.DefaultCountry = s.cfg.DefaultCountry
 	}
-	org := &Organisation{ID: in.ID, Name: in.Name, PointsEnabled: in.PointsEnabled}
+	org := &Organisation{ID: in.ID, Name: in.Name, PointsEnabled: in.PointsEnabled, Permissions: DefaultPermissions()}
+	if in.Permissions != nil {
+		org.Permissions = *in.Permissions
+	}
+	org.TimeZone = "UTC"
+	if in.TimeZone != "" {
+		org.TimeZone = checkTimeZone(v, "timeZone", in.TimeZone, false)
+	}
 	org.DefaultLanguage = checkLanguage(v, "defaultLanguage", in.DefaultLanguage)
 	org.DefaultCountry = checkCountry(v, "defaultCountry", in.DefaultCountry)
 	if err := v.err(); err != nil {
@@ -107,7 +131,12 @@ func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*
 		if err := tx.ConsentPurposeInsert(ctx, org.ID, purposes...); err != nil {
 			return err
 		}
-		return tx.ConsentWordingInsert(ctx, org.ID, defaultWordings(purposes, org.CreatedAt)...)
+		if err := tx.ConsentWordingInsert(ctx, org.ID, defaultWordings(purposes, org.CreatedAt)...); err != nil {
+			return err
+		}
+		return tx.StaffInsert(ctx, &StaffUser{ID: AdministratorID, OrgID: org.ID, Name: "Administrator",
+			Language: org.DefaultLanguage, Departments: []string{}, Role: RoleAdministrator, Active: true,
+			CreatedAt: org.CreatedAt, UpdatedAt: org.CreatedAt, Version: 1})
 	})
 	if err != nil {
 		return nil, err
@@ -127,7 +156,10 @@ func (s *OrganisationService) List(ctx context.Context) ([]Organisation, error) 
 	return s.store.OrganisationList(ctx)
 }
 
-// Update changes the settings of an organisation.
+// Update changes the settings of an organisation. When ctx names an actor
+// of the organisation (the HTTP API always does), it must be an
+// administrator or the system: anyone else is ErrForbidden. Without an
+// actor the call is administration by the embedding program itself.
 func (s *OrganisationService) Update(ctx context.Context, id string, p OrganisationPatch) (*Organisation, error) {
 	v := newValidation(languageFrom(ctx))
 	v.checkText("", &p)
@@ -142,6 +174,11 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 	var org *Organisation
 	err := s.store.InTx(ctx, func(tx Store) error {
 		var err error
+		if actor, aerr := ActorFrom(ctx); aerr == nil {
+			if err := s.requireAdministrator(ctx, tx, scope{org: id, actor: actor}); err != nil {
+				return err
+			}
+		}
 		if org, err = tx.OrganisationGet(ctx, id); err != nil {
 			return err
 		}
@@ -157,6 +194,12 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 		}
 		if p.PointsEnabled != nil {
 			org.PointsEnabled = *p.PointsEnabled
+		}
+		if p.TimeZone != nil {
+			org.TimeZone = checkTimeZone(v, "timeZone", *p.TimeZone, false)
+		}
+		if p.Permissions != nil {
+			org.Permissions = p.Permissions.apply(org.Permissions)
 		}
 		if err := v.err(); err != nil {
 			return err

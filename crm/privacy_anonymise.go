@@ -7,7 +7,8 @@ import "context"
 // a "customer.anonymised" event. The customer keeps its id and number, so
 // bookings and the consent log still add up, but it can no longer be found
 // by any old name, e-mail or phone. Anonymising an anonymised customer
-// changes nothing.
+// changes nothing. The organisation's Permissions say whether the actor
+// may (else a *ForbiddenError).
 func (s *PrivacyService) Anonymise(ctx context.Context, customerID string) (*Customer, error) {
 	sc, err := writeScope(ctx)
 	if err != nil {
@@ -19,6 +20,13 @@ func (s *PrivacyService) Anonymise(ctx context.Context, customerID string) (*Cus
 	var out *Customer
 	var released []string
 	err = s.store.InTx(ctx, func(tx Store) error {
+		org, err := s.organisation(ctx, tx, sc)
+		if err != nil {
+			return err
+		}
+		if err := allowed(ctx, org, ActionAnonymise, customerID); err != nil {
+			return err
+		}
 		released = released[:0]
 		out, _, err = s.anonymise(ctx, tx, sc, customerID, "request", nil, &released)
 		return err

@@ -116,7 +116,8 @@ type ExportedLabel struct {
 }
 
 // Export returns everything known about a customer, for staff or for the
-// customer (see ExportAudience). It reads in one transaction, so the
+// customer (see ExportAudience). The organisation's Permissions say
+// whether the actor may (else a *ForbiddenError). It reads in one transaction, so the
 // sections agree with each other.
 func (s *PrivacyService) Export(ctx context.Context, customerID string, audience ExportAudience) (*CustomerExport, error) {
 	sc, err := readScope(ctx)
@@ -133,7 +134,13 @@ func (s *PrivacyService) Export(ctx context.Context, customerID string, audience
 	}
 	var out *CustomerExport
 	err = s.store.InTx(ctx, func(tx Store) error {
-		var err error
+		org, err := s.organisation(ctx, tx, sc)
+		if err != nil {
+			return err
+		}
+		if err := allowed(ctx, org, ActionExport, customerID); err != nil {
+			return err
+		}
 		out, err = s.export(ctx, tx, sc, customerID)
 		return err
 	})
@@ -221,8 +228,11 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 			return nil, err
 		}
 		for _, m := range page {
+			// A link's secret in a mail not yet delivered is for the mail's
+			// reader only: an export never shows it.
+			text, _ := scrubSecrets(m.Text)
 			e.Mails = append(e.Mails, ExportedMail{ID: m.ID, Template: m.Template, Language: m.Language, ToEmail: m.ToEmail,
-				Subject: m.Subject, Text: m.Text, Status: m.Status, CreatedAt: m.CreatedAt, SentAt: m.SentAt})
+				Subject: m.Subject, Text: text, Status: m.Status, CreatedAt: m.CreatedAt, SentAt: m.SentAt})
 		}
 		if len(page) < MaxPageLimit {
 			break

@@ -219,6 +219,22 @@ func (r txRouter) CustomerUpdate(a0 context.Context, a1 *Customer, a2 int) error
 	return r.on(a0).CustomerUpdate(a0, a1, a2)
 }
 
+func (r txRouter) DepartmentDelete(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).DepartmentDelete(a0, a1, a2)
+}
+
+func (r txRouter) DepartmentInsert(a0 context.Context, a1 *Department) error {
+	return r.on(a0).DepartmentInsert(a0, a1)
+}
+
+func (r txRouter) DepartmentList(a0 context.Context, a1 string) ([]Department, error) {
+	return r.on(a0).DepartmentList(a0, a1)
+}
+
+func (r txRouter) DepartmentUpdate(a0 context.Context, a1 *Department) error {
+	return r.on(a0).DepartmentUpdate(a0, a1)
+}
+
 func (r txRouter) DocumentAttributeInsert(a0 context.Context, a1 string, a2 *DocumentAttribute) error {
 	return r.on(a0).DocumentAttributeInsert(a0, a1, a2)
 }
@@ -577,4 +593,20 @@ func (r txRouter) SegmentList(a0 context.Context, a1 string) ([]Segment, error) 
 
 func (r txRouter) SegmentUpdate(a0 context.Context, a1 string, a2 *Segment) error {
 	return r.on(a0).SegmentUpdate(a0, a1, a2)
+}
+
+func (r txRouter) StaffGet(a0 context.Context, a1 string, a2 string) (*StaffUser, error) {
+	return r.on(a0).StaffGet(a0, a1, a2)
+}
+
+func (r txRouter) StaffInsert(a0 context.Context, a1 *StaffUser) error {
+	return r.on(a0).StaffInsert(a0, a1)
+}
+
+func (r txRouter) StaffList(a0 context.Context, a1 StaffListParams) ([]StaffUser, error) {
+	return r.on(a0).StaffList(a0, a1)
+}
+
+func (r txRouter) StaffUpdate(a0 context.Context, a1 *StaffUser) error {
+	return r.on(a0).StaffUpdate(a0, a1)
 }

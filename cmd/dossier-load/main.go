@@ -171,6 +171,14 @@ func run(ctx context.Context, cfg config) error {
 	}
 
 	sysCtx := crm.WithActor(crm.WithOrg(ctx, loadOrg), crm.System())
+	// The run acts as a staff user of its own, made the first time.
+	if _, err := c.Staff.Get(sysCtx, "dossier-load"); errors.Is(err, crm.ErrNotFound) {
+		if _, err := c.Staff.Create(sysCtx, crm.NewStaffUser{ID: "dossier-load", Name: "dossier-load", Role: crm.RoleStaff}); err != nil {
+			return fmt.Errorf("create staff user: %w", err)
+		}
+	} else if err != nil {
+		return err
+	}
 	key, secret, err := c.APIKeys.Create(sysCtx, crm.NewAPIKey{Name: "dossier-load " + time.Now().UTC().Format(time.RFC3339), StaffUser: "dossier-load"})
 	if err != nil {
 		return fmt.Errorf("create API key: %w", err)

@@ -66,7 +66,8 @@ func (cl *cli) apikeyCreate(ctx context.Context, fs *flagSet, args []string) err
 	fs.dbFlag(&db)
 	fs.StringVar(&org, "org", "", "the `ID` of the organisation the key acts for (required)")
 	fs.StringVar(&name, "name", "", "what the key is for, e.g. \"booking site\" (required)")
-	fs.StringVar(&staff, "staff", "admin", "the staff `user` the key acts as: the actor of its changes in the history")
+	fs.StringVar(&staff, "staff", crm.AdministratorID, "the `ID` of the staff user the key acts as: the actor of its changes in the history; "+
+		"an administrator with this id is made when the organisation has no such user")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -78,6 +79,14 @@ func (cl *cli) apikeyCreate(ctx context.Context, fs *flagSet, args []string) err
 		return err
 	}
 	defer closeDB()
+	if _, err := c.Staff.Get(octx, staff); errors.Is(err, crm.ErrNotFound) {
+		if _, err := c.Staff.Create(octx, crm.NewStaffUser{ID: staff, Name: staff, Role: crm.RoleAdministrator}); err != nil {
+			return err
+		}
+		fmt.Fprintf(cl.stdout, "Made staff user %s, an administrator of organisation %s.\n", staff, org)
+	} else if err != nil {
+		return err
+	}
 	key, secret, err := c.APIKeys.Create(octx, crm.NewAPIKey{Name: name, StaffUser: staff})
 	if err != nil {
 		return err

@@ -137,7 +137,7 @@ func TestAuthentication(t *testing.T) {
 		ts.do("GET", "/openapi.json", "", nil).want(t, http.StatusOK)
 
 		revokedCtx := crm.WithActor(crm.WithOrg(t.Context(), "org-a"), crm.System())
-		revoked, revokedSecret, err := ts.crm.APIKeys.Create(revokedCtx, crm.NewAPIKey{Name: "old", StaffUser: "x"})
+		revoked, revokedSecret, err := ts.crm.APIKeys.Create(revokedCtx, crm.NewAPIKey{Name: "old", StaffUser: crm.AdministratorID})
 		if err != nil {
 			t.Fatal(err)
 		}

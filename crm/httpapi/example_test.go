@@ -31,7 +31,7 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	_, secret, err := c.APIKeys.Create(crm.WithActor(crm.WithOrg(ctx, "acme"), crm.System()),
-		crm.NewAPIKey{Name: "booking site", StaffUser: "web"})
+		crm.NewAPIKey{Name: "booking site", StaffUser: crm.AdministratorID})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func FuzzCustomerQuery(f *testing.F) {
 		f.Fatal(err)
 	}
 	actx := crm.WithActor(crm.WithOrg(ctx, "org-a"), crm.System())
-	_, secret, err := c.APIKeys.Create(actx, crm.NewAPIKey{Name: "fuzz", StaffUser: "fuzz"})
+	_, secret, err := c.APIKeys.Create(actx, crm.NewAPIKey{Name: "fuzz", StaffUser: crm.AdministratorID})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func FuzzCustomerBody(f *testing.F) {
 	if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "org-a", Name: "A", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
 		f.Fatal(err)
 	}
-	_, secret, err := c.APIKeys.Create(crm.WithActor(crm.WithOrg(ctx, "org-a"), crm.System()), crm.NewAPIKey{Name: "fuzz", StaffUser: "fuzz"})
+	_, secret, err := c.APIKeys.Create(crm.WithActor(crm.WithOrg(ctx, "org-a"), crm.System()), crm.NewAPIKey{Name: "fuzz", StaffUser: crm.AdministratorID})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -58,8 +58,11 @@ func newTestServerWith(t *testing.T, open testdb.Opener, configure func(*httpapi
 		if _, err := c.Organisations.Create(ctx, org); err != nil {
 			t.Fatal(err)
 		}
-		_, secret, err := c.APIKeys.Create(crm.WithActor(crm.WithOrg(ctx, org.ID), crm.System()),
-			crm.NewAPIKey{Name: "test", StaffUser: "staff-" + org.ID})
+		sys := crm.WithActor(crm.WithOrg(ctx, org.ID), crm.System())
+		if _, err := c.Staff.Create(sys, crm.NewStaffUser{ID: "staff-" + org.ID, Name: "Staff " + org.ID, Role: crm.RoleAdministrator}); err != nil {
+			t.Fatal(err)
+		}
+		_, secret, err := c.APIKeys.Create(sys, crm.NewAPIKey{Name: "test", StaffUser: "staff-" + org.ID})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -145,6 +145,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.DocumentOrigin](), reflect.TypeFor[documentOriginSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.OutboxStatus](), reflect.TypeFor[outboxStatusSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.LegalBasis](), reflect.TypeFor[legalBasisSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.StaffRole](), reflect.TypeFor[staffRoleSchema]())
 	if opts.BasePath != "" {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
 	}
@@ -169,6 +170,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerMail()
 	s.registerPortalStaff()
 	s.registerPortal(mux)
+	s.registerStaff()
 
 	mux.HandleFunc("/", s.notFound(mux))
 	var h http.Handler = mux
@@ -297,8 +299,7 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if info != nil {
 		info.org = key.OrgID
 	}
-	rc := crm.WithActor(crm.WithOrg(ctx.Context(), key.OrgID), key.Actor())
-	rc = crm.WithLanguage(rc, requestLanguage(ctx.Context()))
+	rc := crm.WithLanguage(key.Context(ctx.Context()), requestLanguage(ctx.Context()))
 	next(huma.WithContext(ctx, rc))
 }
 

@@ -139,6 +139,8 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"redeemCustomerPoints", points + "/redemptions", map[string]any{"points": 5}},
 			{"correctCustomerPoints", points + "/corrections", map[string]any{"points": 5, "reason": "Once"}},
 			{"reverseCustomerPointTransaction", points + "/transactions/" + award + "/reversal", nil},
+			{"createStaff", "/v1/staff", map[string]any{"name": "Once", "role": "staff"}},
+			{"createDepartment", "/v1/departments", map[string]any{"name": "Once"}},
 		}
 		// The upload streams its body: it is not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true}

@@ -242,6 +242,7 @@ func TestIsolation(t *testing.T) {
 			}
 		}
 		id := secret.ID
+		staffProbes := staffIsolationProbes(t, ts)
 		probes := map[string]func(t *testing.T){
 			"GET /v1/customers": func(t *testing.T) {
 				onlyOwn("", "consent=newsletter:granted", "consent=newsletter:never", "name=bertha", "name=geheim", "email=bertha%40b.example",
@@ -649,6 +650,9 @@ func TestIsolation(t *testing.T) {
 			},
 		}
 		for route, probe := range portalProbes {
+			probes[route] = probe
+		}
+		for route, probe := range staffProbes {
 			probes[route] = probe
 		}
 		// B's second field, which A never defines.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -85,7 +86,7 @@ func (s *server) authenticatePortal(ctx huma.Context, next func(huma.Context)) {
 	secret, ok := strings.CutPrefix(ctx.Header("Authorization"), "Bearer ")
 	if !ok {
 		s.throttle.fail(addr)
-		s.writeHumaProblem(ctx, unauthenticated())
+		s.writeHumaProblem(ctx, notSignedIn())
 		return
 	}
 	secret = strings.TrimSpace(secret)
@@ -93,6 +94,8 @@ func (s *server) authenticatePortal(ctx huma.Context, next func(huma.Context)) {
 	if err != nil {
 		if errors.Is(err, crm.ErrUnauthenticated) {
 			s.throttle.fail(addr)
+			s.writeHumaProblem(ctx, notSignedIn())
+			return
 		}
 		s.writeHumaProblem(ctx, problemFor(ctx.Context(), s.log, fieldLocator{fallback: "header"}, err).(*Problem))
 		return
@@ -116,7 +119,16 @@ func (s *server) publicFailure(ctx context.Context, err error) error {
 	}
 	r, _ := humago.Unwrap(hc)
 	s.throttle.fail(s.clientAddress(r))
-	return err
+	p := newProblem(http.StatusUnauthorized, err.Error())
+	p.headers = http.Header{"WWW-Authenticate": {`Bearer realm="dossier-portal"`}}
+	return p
+}
+
+// notSignedIn is the one answer to every missing, unknown or ended session.
+func notSignedIn() *Problem {
+	p := newProblem(http.StatusUnauthorized, "not signed in: the session is unknown or has ended; sign in again")
+	p.headers = http.Header{"WWW-Authenticate": {`Bearer realm="dossier-portal"`}}
+	return p
 }
 
 // publicWait answers 429 when the client's address must wait.
@@ -244,6 +256,9 @@ func (s *server) registerPortalRoutes() {
 		octx := crm.WithOrg(ctx, strings.TrimSpace(in.Body.Organisation))
 		sess, token, err := portal.SignIn(octx, in.Body.Email, in.Body.Password, crm.PortalClient{IP: ev.IP, UserAgent: ev.UserAgent})
 		if errors.Is(err, crm.ErrNoOrg) {
+			err = crm.ErrUnauthenticated
+		}
+		if errors.Is(err, crm.ErrUnauthenticated) {
 			err = errSignInRefused
 		}
 		if err != nil {
@@ -476,5 +491,5 @@ func (s *server) registerPortalRoutes() {
 	})
 }
 
-// errSignInRefused is the sign-in refusal when the organisation is unknown.
-var errSignInRefused = crm.ErrUnauthenticated
+// errSignInRefused is every refused sign-in: it never says what was wrong.
+var errSignInRefused = fmt.Errorf("%w: the e-mail address or the password is not right", crm.ErrUnauthenticated)

@@ -103,6 +103,9 @@ var _ huma.StatusError = (*Problem)(nil)
 //	crm.ErrFeatureOff      404: a switched-off feature looks as if it did not exist,
 //	                       so clients handle it like any absent resource and the API
 //	                       does not advertise what an organisation has turned off
+//	crm.ErrForbidden       403: the caller is known and may not do this (a
+//	                       read-only user writing, a non-administrator managing
+//	                       staff, a permission switch off); the detail says why
 //	crm.ErrUnauthenticated 401
 //	crm.ErrUnavailable     503 with Retry-After and type urn:dossier:problem:unavailable:
 //	                       the database is unreachable, full or too slow (also a
@@ -152,6 +155,14 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 		loc, field := where.locate("points")
 		p.Errors = []ProblemField{{Location: loc, Field: field, Code: "insufficient_points",
 			Message: field + " " + messageFor(ctx, "insufficient_points", "")}}
+		return p
+	case errors.Is(err, crm.ErrForbidden):
+		p := problemOf(http.StatusForbidden, "problem.forbidden")
+		var forbidden *crm.ForbiddenError
+		if errors.As(err, &forbidden) && forbidden.Reason != "" {
+			p.Detail = forbidden.Error()
+			p.detailKey = ""
+		}
 		return p
 	case errors.Is(err, crm.ErrNotFound), errors.Is(err, crm.ErrFeatureOff):
 		return problemOf(http.StatusNotFound, "problem.notFound")

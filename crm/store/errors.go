@@ -47,6 +47,12 @@ var uniqueFields = []struct {
 		crm.ConflictError{Field: "customerId", Reason: "the customer has a portal account already"}},
 	{"contest_entries_once_uq", "contest_entries.org_id, contest_entries.contest_id, contest_entries.customer_id",
 		crm.ConflictError{Field: "contestId", Reason: "the customer has entered this contest already"}},
+	{"staff_users_pkey", "staff_users.org_id, staff_users.id",
+		crm.ConflictError{Field: "id", Reason: "a staff user with this id exists already: choose another id"}},
+	{"staff_users_email_uq", "staff_users.org_id, staff_users.email_key",
+		crm.ConflictError{Field: "email", Reason: "another staff user has this e-mail address already: use another address"}},
+	{"departments_name_uq", "departments.org_id, departments.name_key",
+		crm.ConflictError{Field: "name", Reason: "this name is taken already: choose another name"}},
 	{"custom_field_definitions_pkey", "custom_field_definitions.org_id, custom_field_definitions.key",
 		crm.ConflictError{Field: "key", Reason: "a custom field with this key exists already (archived ones count too): choose another key, or restore the archived field"}},
 }

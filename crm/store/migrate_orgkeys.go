@@ -60,7 +60,7 @@ var sqliteOrgKeys = migrate.Migration{
 			}
 			// An API key's secret names its organisation; keys issued before
 			// are found by their hash alone (see the PostgreSQL migration).
-			if _, err := tx.ExecContext(ctx, "CREATE INDEX api_keys_legacy_hash_idx ON api_keys (secret_hash)"); err != nil {
+			if _, err := tx.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS api_keys_legacy_hash_idx ON api_keys (secret_hash)"); err != nil {
 				return err
 			}
 			return foreignKeyCheck(ctx, tx)

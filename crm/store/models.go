@@ -16,20 +16,39 @@ import (
 type organisationRow struct {
 	bun.BaseModel `bun:"table:organisations"`
 
-	ID                 string    `bun:"id,pk"`
-	Name               string    `bun:"name"`
-	DefaultLanguage    string    `bun:"default_language"`
-	DefaultCountry     string    `bun:"default_country"`
-	NextCustomerNumber int64     `bun:"next_customer_number"`
-	PointsEnabled      bool      `bun:"points_enabled"`
-	CreatedAt          time.Time `bun:"created_at"`
-	UpdatedAt          time.Time `bun:"updated_at"`
+	ID                 string `bun:"id,pk"`
+	Name               string `bun:"name"`
+	DefaultLanguage    string `bun:"default_language"`
+	DefaultCountry     string `bun:"default_country"`
+	NextCustomerNumber int64  `bun:"next_customer_number"`
+	PointsEnabled      bool   `bun:"points_enabled"`
+	TimeZone           string `bun:"time_zone"`
+	// The permission switches (crm.Permissions).
+	StaffMayExport        bool      `bun:"staff_may_export"`
+	StaffMayAnonymise     bool      `bun:"staff_may_anonymise"`
+	CustomersMayExport    bool      `bun:"customers_may_export"`
+	CustomersMayAnonymise bool      `bun:"customers_may_anonymise"`
+	CreatedAt             time.Time `bun:"created_at"`
+	UpdatedAt             time.Time `bun:"updated_at"`
+}
+
+func organisationRowOf(org *crm.Organisation) *organisationRow {
+	return &organisationRow{
+		ID: org.ID, Name: org.Name, DefaultLanguage: org.DefaultLanguage, DefaultCountry: org.DefaultCountry,
+		PointsEnabled: org.PointsEnabled, TimeZone: org.TimeZone,
+		StaffMayExport: org.Permissions.StaffMayExport, StaffMayAnonymise: org.Permissions.StaffMayAnonymise,
+		CustomersMayExport: org.Permissions.CustomersMayExport, CustomersMayAnonymise: org.Permissions.CustomersMayAnonymise,
+		CreatedAt: org.CreatedAt, UpdatedAt: org.UpdatedAt,
+	}
 }
 
 func (r *organisationRow) toDomain() *crm.Organisation {
 	return &crm.Organisation{
 		ID: r.ID, Name: r.Name, DefaultLanguage: r.DefaultLanguage, DefaultCountry: r.DefaultCountry,
-		PointsEnabled: r.PointsEnabled, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+		PointsEnabled: r.PointsEnabled, TimeZone: r.TimeZone,
+		Permissions: crm.Permissions{StaffMayExport: r.StaffMayExport, StaffMayAnonymise: r.StaffMayAnonymise,
+			CustomersMayExport: r.CustomersMayExport, CustomersMayAnonymise: r.CustomersMayAnonymise},
+		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 	}
 }
 

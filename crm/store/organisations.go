@@ -9,11 +9,10 @@ import (
 
 // OrganisationInsert implements crm.OrganisationStore.
 func (s *DB) OrganisationInsert(ctx context.Context, org *crm.Organisation) error {
-	row := &organisationRow{
-		ID: org.ID, Name: org.Name, DefaultLanguage: org.DefaultLanguage, DefaultCountry: org.DefaultCountry,
-		PointsEnabled: org.PointsEnabled, CreatedAt: org.CreatedAt, UpdatedAt: org.UpdatedAt,
+	if org.TimeZone == "" {
+		org.TimeZone = "UTC"
 	}
-	_, err := s.db.NewInsert().Model(row).Exec(ctx)
+	_, err := s.db.NewInsert().Model(organisationRowOf(org)).Exec(ctx)
 	return interpretError(err)
 }
 
@@ -46,6 +45,11 @@ func (s *DB) OrganisationUpdate(ctx context.Context, org *crm.Organisation) erro
 		Set("default_language = ?", org.DefaultLanguage).
 		Set("default_country = ?", org.DefaultCountry).
 		Set("points_enabled = ?", org.PointsEnabled).
+		Set("time_zone = ?", org.TimeZone).
+		Set("staff_may_export = ?", org.Permissions.StaffMayExport).
+		Set("staff_may_anonymise = ?", org.Permissions.StaffMayAnonymise).
+		Set("customers_may_export = ?", org.Permissions.CustomersMayExport).
+		Set("customers_may_anonymise = ?", org.Permissions.CustomersMayAnonymise).
 		Set("updated_at = ?", org.UpdatedAt).
 		Where("id = ?", org.ID).Exec(ctx)
 	return oneRow(res, err)

@@ -138,7 +138,7 @@ func newTestCRM(t *testing.T, db *DB) (*crm.CRM, context.Context) {
 	if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "scan", Name: "Scan", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
 		t.Fatal(err)
 	}
-	return c, crm.WithActor(crm.WithOrg(ctx, "scan"), crm.Staff("staff-scan"))
+	return c, crm.WithActor(crm.WithOrg(ctx, "scan"), crm.Staff(crm.AdministratorID))
 }
 
 // TestExportCoversEveryCustomerTable enumerates the schema's tables that

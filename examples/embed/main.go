@@ -149,7 +149,7 @@ func newApp(ctx context.Context, cfg appConfig) (_ *app, err error) {
 	// The platform acts in its organisation as the system; API callers act
 	// as the staff user of their key.
 	orgCtx := crm.WithActor(crm.WithOrg(ctx, orgID), crm.System())
-	_, secret, err := c.APIKeys.Create(orgCtx, crm.NewAPIKey{Name: "booking site", StaffUser: "bookings"})
+	_, secret, err := c.APIKeys.Create(orgCtx, crm.NewAPIKey{Name: "booking site", StaffUser: crm.AdministratorID})
 	if err != nil {
 		return nil, err
 	}

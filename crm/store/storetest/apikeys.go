@@ -12,7 +12,7 @@ import (
 // organisation and staff user, records its use, and stops working when revoked.
 func testAPIKeys(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open)
-	key, secret, err := e.crm.APIKeys.Create(e.a, crm.NewAPIKey{Name: "booking site", StaffUser: "u-1"})
+	key, secret, err := e.crm.APIKeys.Create(e.a, crm.NewAPIKey{Name: "booking site", StaffUser: "staff-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func testAPIKeys(t *testing.T, open func(t *testing.T) crm.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != key.ID || got.OrgID != orgA || got.Actor() != crm.Staff("u-1") || got.LastUsedAt == nil {
+	if got.ID != key.ID || got.OrgID != orgA || got.Actor() != crm.Staff("staff-a") || got.LastUsedAt == nil {
 		t.Fatalf("authenticated as %+v", got)
 	}
 	// Use is recorded to the minute, not on every request.
@@ -77,6 +77,6 @@ func testAPIKeys(t *testing.T, open func(t *testing.T) crm.Store) {
 	if !ve.Has("staffUser", "required") {
 		t.Fatalf("missing staff user not reported: %v", ve)
 	}
-	_, _, err = e.crm.APIKeys.Create(crm.WithActor(crm.WithOrg(e.a, "no-such-org"), crm.System()), crm.NewAPIKey{Name: "x", StaffUser: "y"})
+	_, _, err = e.crm.APIKeys.Create(crm.WithActor(crm.WithOrg(e.a, "no-such-org"), crm.System()), crm.NewAPIKey{Name: "x", StaffUser: "admin"})
 	wantErr(t, err, crm.ErrNotFound)
 }

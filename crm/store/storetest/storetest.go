@@ -69,6 +69,8 @@ func Run(t *testing.T, h Harness) {
 		{"NoOrgNoActor", testNoOrgNoActor},
 		{"TransactionRollback", testTransactionRollback},
 		{"APIKeys", testAPIKeys},
+		{"Staff", testStaff},
+		{"Permissions", testPermissions},
 		{"Tags", testTags},
 		{"TagLimit", testTagLimit},
 		{"Attributes", testAttributes},
@@ -176,6 +178,12 @@ func newEnv(t *testing.T, open func(t *testing.T) crm.Store) *env {
 	} {
 		if _, err := c.Organisations.Create(ctx, org); err != nil {
 			t.Fatalf("create organisation %s: %v", org.ID, err)
+		}
+		// The suite's staff actors are real staff users, administrators.
+		sys := crm.WithActor(crm.WithOrg(ctx, org.ID), crm.System())
+		if _, err := c.Staff.Create(sys, crm.NewStaffUser{ID: "staff-" + org.ID[len(org.ID)-1:], Name: "Staff " + org.ID,
+			Role: crm.RoleAdministrator}); err != nil {
+			t.Fatalf("create staff user of %s: %v", org.ID, err)
 		}
 	}
 	e.a = crm.WithActor(crm.WithOrg(ctx, orgA), crm.Staff("staff-a"))

@@ -170,7 +170,7 @@ func testTextRules(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantInvalid(t, err, "subject", "control")
 	_, err = e.crm.Mail.SetTemplate(e.a, crm.TemplateDocumentDelivery, "nl", crm.MailTemplateInput{Subject: "Hallo", Text: "x\x00"})
 	wantInvalid(t, err, "text", "control")
-	_, _, err = e.crm.APIKeys.Create(e.a, crm.NewAPIKey{Name: "key\x00", StaffUser: "u"})
+	_, _, err = e.crm.APIKeys.Create(e.a, crm.NewAPIKey{Name: "key\x00", StaffUser: "staff-a"})
 	wantInvalid(t, err, "name", "control")
 	_, err = e.crm.Organisations.Update(e.a, orgA, crm.OrganisationPatch{Name: ptr("A\x00")})
 	wantInvalid(t, err, "name", "control")
