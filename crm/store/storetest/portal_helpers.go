@@ -70,9 +70,12 @@ func makeDistinctivePortal(t *testing.T, c *crm.CRM, ctx context.Context, custom
 	must(err)
 	_, err = c.Brochures.Request(ctx, customerID, crm.NewBrochureRequest{Brochures: []string{"Greece"}, Source: crm.BrochureFromSite})
 	must(err)
-	_, err = c.Consents.Give(ctx, customerID, crm.ConsentInput{Purpose: crm.PurposeCommercialEmail, Source: crm.SourceStaff})
+	// A purpose on legitimate interest: the mailing reaches the customer
+	// without a consent record (the consent log stays as the tests know it).
+	_, err = c.Consents.DefinePurpose(ctx, crm.NewConsentPurpose{Key: "offers", Name: "Offers", Channel: crm.ChannelEmail,
+		LegalBasis: crm.LegalBasisLegitimateInterest})
 	must(err)
-	m, err := c.Mailings.Start(ctx, crm.NewMailing{Template: crm.TemplateConsentConfirmation, Purpose: crm.PurposeCommercialEmail})
+	m, err := c.Mailings.Start(ctx, crm.NewMailing{Template: crm.TemplateConsentConfirmation, Purpose: "offers"})
 	must(err)
 	for done := false; !done; {
 		done, err = c.Mailings.Continue(ctx, m.ID)
