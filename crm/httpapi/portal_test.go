@@ -500,3 +500,55 @@ func TestPortalLogsHoldNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestPortalBadInput: bad bytes, unknown fields and impossible values on
+// the new routes are 422 naming the member, never 500.
+func TestPortalBadInput(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		t.Parallel()
+		ts := newTestServer(t, open)
+		a := ts.keyA
+		ts.do("PATCH", "/v1/portal/settings", a, map[string]any{"itinerariesEnabled": true, "contestsEnabled": true}).want(t, http.StatusOK)
+		c, tok := portalCustomer(t, ts, a, "org-a", "bad@a.example")
+		for _, tc := range []struct {
+			method, path, key, body, member, code string
+		}{
+			{"PATCH", "/v1/portal/settings", a, `{"editableFields": ["internalDescription"]}`, "body.editableFields[0]", "oneof"},
+			{"POST", "/v1/contests", a, "{\"name\": \"a\\u0000b\", \"question\": \"q\", \"startsOn\": \"2000-01-01\", \"endsOn\": \"2000-01-02\"}", "body.name", "control"},
+			{"POST", "/v1/contests", a, "{\"name\": \"a\xffb\", \"question\": \"q\", \"startsOn\": \"2000-01-01\", \"endsOn\": \"2000-01-02\"}", "body.name", "utf8"},
+			{"POST", "/v1/contests", a, `{"name": "a", "question": "q", "startsOn": "2000-01-02", "endsOn": "2000-01-01"}`, "body.endsOn", "invalid"},
+			{"POST", "/v1/customers/" + c.ID + "/brochure-requests", a, "{\"brochures\": [\"a\\u0000b\"], \"source\": \"site\"}", "body.brochures[0]", "control"},
+			{"POST", "/v1/customers/" + c.ID + "/brochure-requests", a, `{"brochures": ["a"], "source": "fax"}`, "body.source", ""},
+			{"POST", "/v1/brochure-requests/printed", a, `{"ids": ["x"], "printedOn": "2026-02-30"}`, "body.printedOn", ""},
+			{"POST", "/v1/customers/" + c.ID + "/mails", a, `{"template": "no_such"}`, "body.template", "unknown"},
+			{"POST", "/v1/mailings", a, `{"template": "set_password", "purpose": "post"}`, "body.purpose", "unknown"},
+			{"POST", "/v1/customers/" + c.ID + "/portal-account", a, `{"email": "not an address"}`, "body.email", ""},
+			{"PUT", "/v1/portal-accounts/01936d3c-0000-7000-8000-000000000000/customer", a, `{"customerId": 7}`, "body.customerId", ""},
+			{"POST", "/portal/v1/sign-in", "", "{\"organisation\": \"org-a\", \"email\": \"a\\u0000@a.example\", \"password\": \"x\"}", "body.email", "control"},
+			{"POST", "/portal/v1/itineraries", tok, "{\"title\": \"a\\u0001\", \"lines\": [{\"kind\": \"hotel\", \"description\": \"d\"}]}", "body.title", "control"},
+			{"POST", "/portal/v1/itineraries", tok, `{"title": "t", "lines": [{"kind": "hotel", "description": "d", "currency": "euro"}]}`, "body.lines[0].currency", ""},
+			{"POST", "/portal/v1/itineraries", tok, `{"title": "t", "lines": []}`, "body.lines", ""},
+			{"PATCH", "/portal/v1/me", tok, `{"assignedTo": "me"}`, "body.assignedTo", "notEditable"},
+			{"PATCH", "/portal/v1/me", tok, `{"nickname": "x"}`, "body.nickname", ""},
+		} {
+			headers := []string{}
+			if tc.method == "PATCH" && strings.HasPrefix(tc.path, "/portal/") {
+				headers = []string{"If-Match", "*"}
+			}
+			res := ts.do(tc.method, tc.path, tc.key, []byte(tc.body), headers...)
+			if p := res.wantProblem(t, http.StatusUnprocessableEntity); !p.hasError(tc.member, tc.code) {
+				t.Errorf("%s %s %s: %+v", tc.method, tc.path, tc.body, p)
+			}
+		}
+		for _, path := range []string{"/v1/mailings/x", "/v1/contests/1", "/v1/itineraries/%00", "/v1/portal-accounts/zz", "/portal/v1/itineraries/x"} {
+			key := a
+			if strings.HasPrefix(path, "/portal/") {
+				key = tok
+			}
+			code := ts.do("GET", path, key, nil).status
+			if code != http.StatusNotFound && code != http.StatusBadRequest {
+				t.Errorf("GET %s: %d", path, code)
+			}
+		}
+	})
+}
