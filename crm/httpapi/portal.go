@@ -254,7 +254,7 @@ func (s *server) registerPortalRoutes() {
 		}
 		ev := s.evidence(ctx)
 		octx := crm.WithOrg(ctx, strings.TrimSpace(in.Body.Organisation))
-		sess, token, err := portal.SignIn(octx, in.Body.Email, in.Body.Password, crm.PortalClient{IP: ev.IP, UserAgent: ev.UserAgent})
+		sess, token, err := portal.SignIn(octx, in.Body.Email, in.Body.Password, crm.PortalClient(ev))
 		if errors.Is(err, crm.ErrNoOrg) {
 			err = crm.ErrUnauthenticated
 		}
