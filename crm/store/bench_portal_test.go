@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 //
 //	go test ./crm/store -run '^$' -bench 'PortalSignIn|PortalSessionCheck' -benchtime 2s
 //	DOSSIER_BENCH_MAILING=1 go test ./crm/store -run '^$' -bench Mailing100k -benchtime 1x -timeout 1h
+//
+// (DOSSIER_BENCH_MAILING_N=10000 runs it on fewer customers.)
 //
 // PortalSignIn is a whole sign-in: the account read, argon2id (m=19 MiB,
 // t=2, p=1) and the transaction that records the session and the timeline
@@ -127,13 +130,20 @@ func BenchmarkPortalSessionCheck(b *testing.B) {
 	}
 }
 
-// mailingBenchCustomers is the size of BenchmarkMailing100k's segment.
-const mailingBenchCustomers = 100_000
+// mailingBenchSize is the size of BenchmarkMailing100k's segment:
+// 100,000, or DOSSIER_BENCH_MAILING_N.
+func mailingBenchSize() int {
+	if n, err := strconv.Atoi(os.Getenv("DOSSIER_BENCH_MAILING_N")); err == nil && n > 0 {
+		return n - n%1000
+	}
+	return 100_000
+}
 
 func BenchmarkMailing100k(b *testing.B) {
 	if os.Getenv("DOSSIER_BENCH_MAILING") == "" {
 		b.Skip("set DOSSIER_BENCH_MAILING=1: it writes 400,000 rows per iteration")
 	}
+	mailingBenchCustomers := mailingBenchSize()
 	for name, st := range portalBenchStores(b) {
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
