@@ -183,7 +183,12 @@ func BenchmarkMailing100k(b *testing.B) {
 			if _, err := st.bun.NewUpdate().Model((*organisationRow)(nil)).Set("next_customer_number = ?", mailingBenchCustomers).Where("id = ?", "mb").Exec(ctx); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := st.bun.ExecContext(ctx, "ANALYZE"); err != nil {
+			// On PostgreSQL a bare ANALYZE covers every schema of the database.
+			analyze := "ANALYZE"
+			if st.Dialect() == "postgres" {
+				analyze = "ANALYZE customers, organisations, consent_purposes"
+			}
+			if _, err := st.bun.ExecContext(ctx, analyze); err != nil {
 				b.Fatal(err)
 			}
 			b.ResetTimer()
