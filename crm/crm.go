@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,11 @@ type Store interface {
 	InteractionStore
 	FormStore
 	ReportStore
+	PortalStore
+	ItineraryStore
+	ContestStore
+	BrochureStore
+	MailingStore
 	StaffStore
 	InquiryStore
 
@@ -88,6 +94,26 @@ type Config struct {
 	// crm/tabular implements it (CSV, XLSX, JSON Lines). Imports and
 	// exports need it.
 	Tables Tables
+	// SetPasswordURL is the link of set-password mails, with {token} where
+	// the link's secret goes. Default DefaultSetPasswordURL. Put the token
+	// in the fragment (#token=...) so that it never reaches a server's log.
+	SetPasswordURL string
+	// UnsubscribeURL is the unsubscribe link of mailings, with {token}.
+	// Default DefaultUnsubscribeURL.
+	UnsubscribeURL string
+	// SetPasswordTTL is how long a set-password link works. Default
+	// DefaultSetPasswordTTL (24 hours).
+	SetPasswordTTL time.Duration
+	// PortalSessionIdle ends a portal session unused for this long;
+	// PortalSessionMax ends any session this long after sign-in. Defaults
+	// DefaultPortalSessionIdle (30 minutes) and DefaultPortalSessionMax (8 hours).
+	PortalSessionIdle, PortalSessionMax time.Duration
+	// PasswordMinLength is the shortest portal password, at least 8.
+	// Default DefaultPasswordMinLength (12).
+	PasswordMinLength int
+	// PasswordHashers bounds the argon2id hashes computed at once (19 MiB
+	// each). Default 4.
+	PasswordHashers int
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -113,7 +139,42 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.ConfirmationTTL == 0 {
 		cfg.ConfirmationTTL = DefaultConfirmationTTL
 	}
+	if cfg.SetPasswordURL == "" {
+		cfg.SetPasswordURL = DefaultSetPasswordURL
+	}
+	if cfg.UnsubscribeURL == "" {
+		cfg.UnsubscribeURL = DefaultUnsubscribeURL
+	}
+	if cfg.SetPasswordTTL == 0 {
+		cfg.SetPasswordTTL = DefaultSetPasswordTTL
+	}
+	if cfg.PortalSessionIdle == 0 {
+		cfg.PortalSessionIdle = DefaultPortalSessionIdle
+	}
+	if cfg.PortalSessionMax == 0 {
+		cfg.PortalSessionMax = DefaultPortalSessionMax
+	}
+	if cfg.PasswordMinLength == 0 {
+		cfg.PasswordMinLength = DefaultPasswordMinLength
+	}
+	if cfg.PasswordHashers == 0 {
+		cfg.PasswordHashers = 4
+	}
 	v := newValidation("en")
+	if cfg.PasswordMinLength < 8 || cfg.PasswordMinLength > MaxPasswordLength {
+		v.add("PasswordMinLength", "minValue", "8")
+	}
+	for name, d := range map[string]time.Duration{"SetPasswordTTL": cfg.SetPasswordTTL, "PortalSessionIdle": cfg.PortalSessionIdle, "PortalSessionMax": cfg.PortalSessionMax} {
+		if d < 0 {
+			v.add(name, "gt", "0")
+		}
+	}
+	if !strings.Contains(cfg.SetPasswordURL, "{token}") {
+		v.add("SetPasswordURL", "invalid", "")
+	}
+	if !strings.Contains(cfg.UnsubscribeURL, "{token}") {
+		v.add("UnsubscribeURL", "invalid", "")
+	}
 	cfg.DefaultLanguage = checkLanguage(v, "DefaultLanguage", cfg.DefaultLanguage)
 	cfg.DefaultCountry = checkCountry(v, "DefaultCountry", cfg.DefaultCountry)
 	if cfg.ConfirmationTTL < 0 {
@@ -173,6 +234,18 @@ type CRM struct {
 	// Reports count the customer base by origin, language, status,
 	// consent, tag, attribute and points (C17), as JSON, CSV or a chart.
 	Reports *ReportService
+	// Portal is the customer's own account: portal accounts, set-password
+	// links, sign-in, sessions and the customer's own calls (C9, C5).
+	Portal *PortalService
+	// Itineraries are trips customers saved from the portal (C13).
+	Itineraries *ItineraryService
+	// Contests are contests with customers' entries (C13).
+	Contests *ContestService
+	// Brochures are brochure requests and the "to send" list (C13).
+	Brochures *BrochureService
+	// Mailings send an organisation's templates to one customer or to a
+	// segment, with unsubscribe links (C13).
+	Mailings *MailingService
 	// Staff are the organisation's staff users and departments (issue 19).
 	Staff *StaffService
 	// Inquiries are customers' requests for offers: sales opportunities
@@ -202,6 +275,10 @@ func New(st Store, cfg Config) (*CRM, error) {
 	points := &PointService{c}
 	privacy := &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels, points: points}
 	forms := &FormService{core: c, consents: consents}
+	documents := &DocumentService{core: c, privacy: privacy, outbox: outbox}
+	portal := &PortalService{core: c, outbox: outbox, customers: customers, consents: consents, privacy: privacy,
+		documents: documents, hashing: make(chan struct{}, cfg.PasswordHashers)}
+	customers.portal = portal
 	return &CRM{
 		Interactions:  &InteractionService{core: c, customers: customers, consents: consents, forms: forms},
 		Forms:         forms,
@@ -217,13 +294,18 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Consents:      consents,
 		Privacy:       privacy,
 		Points:        points,
-		Documents:     &DocumentService{core: c, privacy: privacy, outbox: outbox},
+		Documents:     documents,
 		Mail:          mailSvc,
 		Outbox:        outbox,
 		Bookings:      &BookingService{c},
 		Exports:       &ExportService{core: c, customers: customers, segments: segments},
 		Imports:       &ImportService{core: c, customers: customers, consents: consents},
 		Reports:       &ReportService{core: c, customers: customers, segments: segments},
+		Portal:        portal,
+		Itineraries:   &ItineraryService{core: c, portal: portal},
+		Contests:      &ContestService{core: c, portal: portal},
+		Brochures:     &BrochureService{core: c},
+		Mailings:      &MailingService{core: c, consents: consents, outbox: outbox},
 		Staff:         &StaffService{c},
 		Inquiries:     &InquiryService{core: c, customers: customers},
 	}, nil

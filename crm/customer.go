@@ -301,6 +301,7 @@ type CustomerStore interface {
 type CustomerService struct {
 	*core
 	consents *ConsentService
+	portal   *PortalService
 }
 
 // Create adds a customer. It needs at least a name, a company or an e-mail
@@ -353,7 +354,10 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		if err := tx.CustomerInsert(ctx, c); err != nil {
 			return err
 		}
-		return s.consents.recordContactFlags(ctx, tx, sc, nil, c)
+		if err := s.consents.recordContactFlags(ctx, tx, sc, nil, c); err != nil {
+			return err
+		}
+		return s.portal.onRegistration(ctx, tx, sc, c)
 	})
 	if err != nil {
 		return nil, err

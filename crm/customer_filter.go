@@ -426,6 +426,9 @@ func (s *CustomerService) each(ctx context.Context, f CustomerFilter, reach reac
 		return err
 	}
 	p.Limit = limit
+	if reach.afterNumber > 0 {
+		p.AfterNumber = reach.afterNumber
+	}
 	for {
 		items, err := s.store.CustomerList(ctx, p)
 		if err != nil {

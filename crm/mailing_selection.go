@@ -43,6 +43,12 @@ type MailingSelectionParams struct {
 // for the channel in number order (for post from an index of just those)
 // and probes the index of withdrawals for each.
 func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectionParams, fn func(MailingRecipient) error) error {
+	return s.mailingSelection(ctx, p, 0, func(_ *Customer, r MailingRecipient) error { return fn(r) })
+}
+
+// mailingSelection is MailingSelection from the customer after number
+// afterNumber, giving fn each customer's record too.
+func (s *ConsentService) mailingSelection(ctx context.Context, p MailingSelectionParams, afterNumber int64, fn func(*Customer, MailingRecipient) error) error {
 	sc, err := readScope(ctx)
 	if err != nil {
 		return err
@@ -73,7 +79,7 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 		state = ConsentNotWithdrawn
 	}
 	f.Consents = append(slices.Clip(f.Consents), ConsentCondition{Purpose: purpose.Key, State: state})
-	reach := reachFilter{channel: purpose.Channel, notWithdrawn: PurposeMailings}
+	reach := reachFilter{channel: purpose.Channel, notWithdrawn: PurposeMailings, afterNumber: afterNumber}
 	return s.customers.each(ctx, f, reach, p.PageSize, func(c *Customer) error {
 		r := MailingRecipient{CustomerID: c.ID, Number: c.Number, Name: c.DisplayName(), Language: c.Language}
 		switch purpose.Channel {
@@ -96,7 +102,7 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 				}
 			}
 		}
-		return fn(r)
+		return fn(c, r)
 	})
 }
 
@@ -107,4 +113,7 @@ func (s *ConsentService) MailingSelection(ctx context.Context, p MailingSelectio
 type reachFilter struct {
 	channel      ConsentChannel
 	notWithdrawn string
+	// afterNumber starts the walk after this customer number (a mailing
+	// that continues where it stopped).
+	afterNumber int64
 }

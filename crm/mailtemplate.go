@@ -62,6 +62,10 @@ type MailData struct {
 	Purpose string
 	// ExpiresAt is when the link stops working, as text in the mail's language.
 	ExpiresAt string
+	// UnsubscribeLink withdraws the consent a mailing was sent under; set
+	// in mailings. A mailing whose template does not show it gets it
+	// added at the end.
+	UnsubscribeLink string
 }
 
 // RenderedMail is a template applied to data.
@@ -92,6 +96,7 @@ func sampleMailData() MailData {
 	d.Customer.FirstName, d.Customer.LastName, d.Customer.DisplayName, d.Customer.Number = "Anna", "Müller", "Anna Müller", 1
 	d.Documents = []struct{ Title, FileName string }{{"Voucher", "voucher.pdf"}}
 	d.Link, d.Purpose, d.ExpiresAt = "https://example.com/confirm?t=x", "Newsletter", "2026-12-01"
+	d.UnsubscribeLink = "https://example.com/unsubscribe?t=x"
 	return d
 }
 
@@ -275,6 +280,12 @@ func (s *MailService) render(ctx context.Context, st Store, sc scope, key, lang 
 	if err != nil {
 		return nil, err
 	}
+	return renderTemplate(org, own, key, lang, data)
+}
+
+// renderTemplate renders key for lang from the organisation's own
+// templates, else the built-in ones, along the language chain.
+func renderTemplate(org *Organisation, own []MailTemplate, key, lang string, data MailData) (*RenderedMail, error) {
 	data.Organisation.Name = org.Name
 	for _, l := range languageChain(lang, org.DefaultLanguage) {
 		for _, set := range [][]MailTemplate{own, builtinTemplates} {

@@ -95,6 +95,9 @@ type OutboxStore interface {
 	// OutboxList returns an organisation's mails newest first, of one
 	// customer when customerID is set, before beforeID when it is set.
 	OutboxList(ctx context.Context, orgID, customerID, beforeID string, limit int) ([]OutboxMail, error)
+	// OutboxScrub replaces the text and HTML of a mail that is done (sent
+	// or failed): the outbox drops the secrets a delivered mail carried.
+	OutboxScrub(ctx context.Context, orgID, id, text, html string) error
 	// OutboxDeleteOf removes a customer's mails and returns the attachments
 	// of those still pending, whose contents the outbox held.
 	OutboxDeleteOf(ctx context.Context, orgID, customerID string) ([]OutboxAttachment, error)
@@ -276,6 +279,15 @@ func (s *OutboxService) finish(ctx context.Context, m *OutboxMail, status Outbox
 		}
 		if status == OutboxPending {
 			return nil
+		}
+		// A link's secret (set a password, unsubscribe) is kept only until
+		// the mail is out.
+		text, t := scrubSecrets(m.Text)
+		html, h := scrubSecrets(m.HTML)
+		if t || h {
+			if err := tx.OutboxScrub(ctx, m.OrgID, m.ID, text, html); err != nil {
+				return err
+			}
 		}
 		for _, a := range m.Attachments {
 			unused, err := tx.BlobRelease(ctx, m.OrgID, a.SHA256)

@@ -86,6 +86,16 @@ type CustomerExport struct {
 	// InquiryVisibility); the system actor (the command line) and the
 	// customer's own export see every one.
 	Inquiries []ExportedInquiry `json:"inquiries"`
+	// PortalAccount is the customer's portal login (never its password).
+	PortalAccount *PortalAccount `json:"portalAccount,omitempty"`
+	// Itineraries are the trips the customer saved in the portal.
+	Itineraries []Itinerary `json:"itineraries"`
+	// ContestEntries are the customer's contest entries.
+	ContestEntries []ContestEntry `json:"contestEntries"`
+	// BrochureRequests are the brochures the customer asked for.
+	BrochureRequests []BrochureRequest `json:"brochureRequests"`
+	// Mailings are the mailings the customer received, with unsubscriptions.
+	Mailings []MailingRecipientRow `json:"mailings"`
 }
 
 // ExportedImportChange is an import's change of the customer in an export.
@@ -267,8 +277,11 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 			return nil, err
 		}
 		for _, m := range page {
+			// A link's secret in a mail not yet delivered is for the mail's
+			// reader only: an export never shows it.
+			text, _ := scrubSecrets(m.Text)
 			e.Mails = append(e.Mails, ExportedMail{ID: m.ID, Template: m.Template, Language: m.Language, ToEmail: m.ToEmail,
-				Subject: m.Subject, Text: m.Text, Status: m.Status, CreatedAt: m.CreatedAt, SentAt: m.SentAt})
+				Subject: m.Subject, Text: text, Status: m.Status, CreatedAt: m.CreatedAt, SentAt: m.SentAt})
 		}
 		if len(page) < MaxPageLimit {
 			break
@@ -276,6 +289,9 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 		before = page[len(page)-1].ID
 	}
 	if e.Bookings, e.BookingReminders, err = bookingsOf(ctx, tx, sc, customerID); err != nil {
+		return nil, err
+	}
+	if err := s.exportPortal(ctx, tx, sc, customerID, e); err != nil {
 		return nil, err
 	}
 	e.Memberships = nonNil(e.Memberships)
@@ -414,6 +430,9 @@ func (e *CustomerExport) forCustomer() {
 		e.Documents[i].AddedBy = hide(e.Documents[i].AddedBy)
 	}
 	e.hideBookingStaff(hide)
+	for i := range e.BrochureRequests {
+		e.BrochureRequests[i].Actor = hide(e.BrochureRequests[i].Actor)
+	}
 }
 
 // WriteZip writes the export as a zip archive of CSV files, one per section
@@ -564,6 +583,13 @@ func (e *CustomerExport) writeZip(z *zip.Writer) error {
 					strconv.Itoa(q.Travellers), q.Board, q.Notes, valueText(q.Fields), string(q.Status), dateText(q.PlannedOn),
 					q.HandlerID, string(q.Visibility), timeText(q.CreatedAt), closed, valueText(q.History)}
 			})},
+	}
+	for _, sec := range e.portalSections() {
+		sections = append(sections, struct {
+			name   string
+			header []string
+			rows   [][]string
+		}(sec))
 	}
 	for _, sec := range sections {
 		if err := add(sec.name, sec.header, sec.rows); err != nil {

@@ -103,6 +103,26 @@ func (r txRouter) BookingUpdate(a0 context.Context, a1 string, a2 *Booking, a3 i
 	return r.on(a0).BookingUpdate(a0, a1, a2, a3)
 }
 
+func (r txRouter) BrochureRequestGet(a0 context.Context, a1 string, a2 string) (*BrochureRequest, error) {
+	return r.on(a0).BrochureRequestGet(a0, a1, a2)
+}
+
+func (r txRouter) BrochureRequestInsert(a0 context.Context, a1 string, a2 *BrochureRequest) error {
+	return r.on(a0).BrochureRequestInsert(a0, a1, a2)
+}
+
+func (r txRouter) BrochureRequestList(a0 context.Context, a1 string, a2 string) ([]BrochureRequest, error) {
+	return r.on(a0).BrochureRequestList(a0, a1, a2)
+}
+
+func (r txRouter) BrochureRequestPrinted(a0 context.Context, a1 string, a2 string, a3 Date) error {
+	return r.on(a0).BrochureRequestPrinted(a0, a1, a2, a3)
+}
+
+func (r txRouter) BrochureRequestsToSend(a0 context.Context, a1 string, a2 time.Time, a3 string, a4 int) ([]BrochureRequest, error) {
+	return r.on(a0).BrochureRequestsToSend(a0, a1, a2, a3, a4)
+}
+
 func (r txRouter) ConsentConfirmationInsert(a0 context.Context, a1 *ConsentConfirmation) error {
 	return r.on(a0).ConsentConfirmationInsert(a0, a1)
 }
@@ -145,6 +165,34 @@ func (r txRouter) ConsentWordingInsert(a0 context.Context, a1 string, a2 ...*Con
 
 func (r txRouter) ConsentWordingList(a0 context.Context, a1 string, a2 string) ([]ConsentWording, error) {
 	return r.on(a0).ConsentWordingList(a0, a1, a2)
+}
+
+func (r txRouter) ContestEntryGet(a0 context.Context, a1 string, a2 string) (*ContestEntry, error) {
+	return r.on(a0).ContestEntryGet(a0, a1, a2)
+}
+
+func (r txRouter) ContestEntryInsert(a0 context.Context, a1 string, a2 *ContestEntry) error {
+	return r.on(a0).ContestEntryInsert(a0, a1, a2)
+}
+
+func (r txRouter) ContestEntryList(a0 context.Context, a1 string, a2 string, a3 string) ([]ContestEntry, error) {
+	return r.on(a0).ContestEntryList(a0, a1, a2, a3)
+}
+
+func (r txRouter) ContestEntryPick(a0 context.Context, a1 string, a2 string, a3 time.Time) error {
+	return r.on(a0).ContestEntryPick(a0, a1, a2, a3)
+}
+
+func (r txRouter) ContestGet(a0 context.Context, a1 string, a2 string) (*Contest, error) {
+	return r.on(a0).ContestGet(a0, a1, a2)
+}
+
+func (r txRouter) ContestInsert(a0 context.Context, a1 string, a2 *Contest) error {
+	return r.on(a0).ContestInsert(a0, a1, a2)
+}
+
+func (r txRouter) ContestList(a0 context.Context, a1 string) ([]Contest, error) {
+	return r.on(a0).ContestList(a0, a1)
 }
 
 func (r txRouter) CustomFieldInsert(a0 context.Context, a1 string, a2 *CustomFieldDefinition) error {
@@ -439,6 +487,22 @@ func (r txRouter) InteractionsAnonymise(a0 context.Context, a1 string, a2 string
 	return r.on(a0).InteractionsAnonymise(a0, a1, a2)
 }
 
+func (r txRouter) ItineraryDeleteExpired(a0 context.Context, a1 string, a2 time.Time, a3 int) ([]Itinerary, error) {
+	return r.on(a0).ItineraryDeleteExpired(a0, a1, a2, a3)
+}
+
+func (r txRouter) ItineraryGet(a0 context.Context, a1 string, a2 string) (*Itinerary, error) {
+	return r.on(a0).ItineraryGet(a0, a1, a2)
+}
+
+func (r txRouter) ItineraryInsert(a0 context.Context, a1 string, a2 *Itinerary) error {
+	return r.on(a0).ItineraryInsert(a0, a1, a2)
+}
+
+func (r txRouter) ItineraryList(a0 context.Context, a1 string, a2 string) ([]Itinerary, error) {
+	return r.on(a0).ItineraryList(a0, a1, a2)
+}
+
 func (r txRouter) JobEnqueue(a0 context.Context, a1 Job) error {
 	return r.on(a0).JobEnqueue(a0, a1)
 }
@@ -473,6 +537,38 @@ func (r txRouter) MailTemplateList(a0 context.Context, a1 string) ([]MailTemplat
 
 func (r txRouter) MailTemplatePut(a0 context.Context, a1 string, a2 *MailTemplate) error {
 	return r.on(a0).MailTemplatePut(a0, a1, a2)
+}
+
+func (r txRouter) MailingAdvance(a0 context.Context, a1 string, a2 string, a3 int64, a4 int, a5 int, a6 bool, a7 time.Time) error {
+	return r.on(a0).MailingAdvance(a0, a1, a2, a3, a4, a5, a6, a7)
+}
+
+func (r txRouter) MailingGet(a0 context.Context, a1 string, a2 string) (*Mailing, error) {
+	return r.on(a0).MailingGet(a0, a1, a2)
+}
+
+func (r txRouter) MailingInsert(a0 context.Context, a1 string, a2 *Mailing) error {
+	return r.on(a0).MailingInsert(a0, a1, a2)
+}
+
+func (r txRouter) MailingList(a0 context.Context, a1 string) ([]Mailing, error) {
+	return r.on(a0).MailingList(a0, a1)
+}
+
+func (r txRouter) MailingRecipientByHash(a0 context.Context, a1 string, a2 string) (*MailingRecipientRow, error) {
+	return r.on(a0).MailingRecipientByHash(a0, a1, a2)
+}
+
+func (r txRouter) MailingRecipientInsert(a0 context.Context, a1 string, a2 []MailingRecipientRow) error {
+	return r.on(a0).MailingRecipientInsert(a0, a1, a2)
+}
+
+func (r txRouter) MailingRecipientList(a0 context.Context, a1 string, a2 string) ([]MailingRecipientRow, error) {
+	return r.on(a0).MailingRecipientList(a0, a1, a2)
+}
+
+func (r txRouter) MailingRecipientUnsubscribe(a0 context.Context, a1 string, a2 string, a3 string, a4 time.Time) error {
+	return r.on(a0).MailingRecipientUnsubscribe(a0, a1, a2, a3, a4)
 }
 
 func (r txRouter) MatchCandidates(a0 context.Context, a1 string, a2 MatchKeys) ([]MatchCandidate, error) {
@@ -559,6 +655,10 @@ func (r txRouter) OutboxPending(a0 context.Context, a1 string, a2 int) ([]Outbox
 	return r.on(a0).OutboxPending(a0, a1, a2)
 }
 
+func (r txRouter) OutboxScrub(a0 context.Context, a1 string, a2 string, a3 string, a4 string) error {
+	return r.on(a0).OutboxScrub(a0, a1, a2, a3, a4)
+}
+
 func (r txRouter) PointAllocationsOf(a0 context.Context, a1 string, a2 string) ([]PointAllocation, error) {
 	return r.on(a0).PointAllocationsOf(a0, a1, a2)
 }
@@ -589,6 +689,66 @@ func (r txRouter) PointTransactionList(a0 context.Context, a1 string, a2 string,
 
 func (r txRouter) PointsExpiredTotal(a0 context.Context, a1 string, a2 string) (int64, error) {
 	return r.on(a0).PointsExpiredTotal(a0, a1, a2)
+}
+
+func (r txRouter) PortalAccountDeleteOf(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).PortalAccountDeleteOf(a0, a1, a2)
+}
+
+func (r txRouter) PortalAccountGet(a0 context.Context, a1 string, a2 PortalAccountGetParams) (*PortalAccount, error) {
+	return r.on(a0).PortalAccountGet(a0, a1, a2)
+}
+
+func (r txRouter) PortalAccountInsert(a0 context.Context, a1 string, a2 *PortalAccount) error {
+	return r.on(a0).PortalAccountInsert(a0, a1, a2)
+}
+
+func (r txRouter) PortalAccountUpdate(a0 context.Context, a1 string, a2 *PortalAccount) error {
+	return r.on(a0).PortalAccountUpdate(a0, a1, a2)
+}
+
+func (r txRouter) PortalSessionDelete(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).PortalSessionDelete(a0, a1, a2)
+}
+
+func (r txRouter) PortalSessionGet(a0 context.Context, a1 string, a2 string) (*PortalSession, error) {
+	return r.on(a0).PortalSessionGet(a0, a1, a2)
+}
+
+func (r txRouter) PortalSessionInsert(a0 context.Context, a1 *PortalSession, a2 string) error {
+	return r.on(a0).PortalSessionInsert(a0, a1, a2)
+}
+
+func (r txRouter) PortalSessionTouch(a0 context.Context, a1 string, a2 string, a3 time.Time) error {
+	return r.on(a0).PortalSessionTouch(a0, a1, a2, a3)
+}
+
+func (r txRouter) PortalSessionsRevoke(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).PortalSessionsRevoke(a0, a1, a2)
+}
+
+func (r txRouter) PortalSettingsGet(a0 context.Context, a1 string) (*PortalSettings, error) {
+	return r.on(a0).PortalSettingsGet(a0, a1)
+}
+
+func (r txRouter) PortalSettingsPut(a0 context.Context, a1 string, a2 *PortalSettings) error {
+	return r.on(a0).PortalSettingsPut(a0, a1, a2)
+}
+
+func (r txRouter) PortalTokenInsert(a0 context.Context, a1 string, a2 string, a3 string, a4 time.Time, a5 time.Time) error {
+	return r.on(a0).PortalTokenInsert(a0, a1, a2, a3, a4, a5)
+}
+
+func (r txRouter) PortalTokenPeek(a0 context.Context, a1 string, a2 string, a3 time.Time) (string, error) {
+	return r.on(a0).PortalTokenPeek(a0, a1, a2, a3)
+}
+
+func (r txRouter) PortalTokenUse(a0 context.Context, a1 string, a2 string, a3 time.Time) (string, error) {
+	return r.on(a0).PortalTokenUse(a0, a1, a2, a3)
+}
+
+func (r txRouter) PortalTokensRevoke(a0 context.Context, a1 string, a2 string, a3 time.Time) error {
+	return r.on(a0).PortalTokensRevoke(a0, a1, a2, a3)
 }
 
 func (r txRouter) QualifierCustomerIDs(a0 context.Context, a1 string, a2 string) ([]string, error) {

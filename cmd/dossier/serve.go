@@ -63,6 +63,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	var (
 		db, addr, lang, country, logFormat string
 		dataDir, blobURL, confirmationURL  string
+		setPasswordURL, unsubscribeURL     string
 		corsOrigins                        string
 		maxBody, maxDocument, maxConns     int64
 		limits                             = defaultLimits
@@ -91,6 +92,10 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	fs.envString(&confirmationURL, "confirmation-url", "DOSSIER_CONFIRMATION_URL", "",
 		"`URL` of the double opt-in confirmation link that Dossier mails, {token} replaced by the token, e.g. https://example.com/confirm?t={token}; "+
 			"empty: no confirmation mails (the platform mails the token)")
+	fs.envString(&setPasswordURL, "set-password-url", "DOSSIER_SET_PASSWORD_URL", crm.DefaultSetPasswordURL,
+		"`URL` of the portal's set-password link, {token} replaced by the link's secret (put it after # so that it reaches no server log)")
+	fs.envString(&unsubscribeURL, "unsubscribe-url", "DOSSIER_UNSUBSCRIBE_URL", crm.DefaultUnsubscribeURL,
+		"`URL` of a mailing's unsubscribe link, {token} replaced by the link's secret")
 	fs.envString(&corsOrigins, "cors-origins", "DOSSIER_CORS_ORIGINS", "",
 		"comma-separated `origins` (https://app.example.com, or *) whose web pages may call the API from a browser; empty: none (CORS off)")
 	if err := fs.parse(args); err != nil {
@@ -148,6 +153,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	c, err := crm.New(st, crm.Config{
 		DefaultLanguage: lang, DefaultCountry: country, Logger: log,
 		Blobs: blobs, MaxDocumentBytes: maxDocument, Reports: report.PDF{}, ConfirmationURL: confirmationURL,
+		SetPasswordURL: setPasswordURL, UnsubscribeURL: unsubscribeURL,
 	})
 	if err != nil {
 		return err

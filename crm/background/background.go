@@ -227,6 +227,8 @@ func (r *Runner) workers(w *river.Workers) error {
 	river.AddWorker(w, &forgetIdempotencyWorker{st: r.st, log: r.log})
 	river.AddWorker(w, &analyzeWorker{st: r.st, log: r.log})
 	river.AddWorker(w, &importWorker{c: r.crm, log: r.log})
+	river.AddWorker(w, &itineraryWorker{c: r.crm, log: r.log})
+	river.AddWorker(w, &mailingWorker{c: r.crm, log: r.log})
 	return nil
 }
 
@@ -259,6 +261,7 @@ func (r *Runner) periodic() []*river.PeriodicJob {
 	add(r.cfg.AnalyzeEvery, AnalyzeTables{})
 	if !r.cfg.noLeader {
 		add(IdempotencyForgetEvery, ForgetIdempotencyKeys{})
+		add(ItineraryExpiryEvery, crm.ExpireItineraries{})
 	}
 	return jobs
 }

@@ -172,6 +172,8 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerFiles()
 	s.registerInteractions()
 	s.registerReports()
+	s.registerPortalStaff()
+	s.registerPortal(mux)
 	s.registerStaff()
 	s.registerInquiries()
 

@@ -117,6 +117,9 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			want(t, http.StatusCreated).json(t, &pending)
 
 		ts.do("PUT", "/v1/bookings/ONCE-1", a, tripBody(customer, "2027-01-01", 100)).want(t, http.StatusCreated)
+		ts.do("PATCH", "/v1/portal/settings", a, map[string]any{"contestsEnabled": true}).want(t, http.StatusOK)
+		contest := idOf(ts.do("POST", "/v1/contests", a, map[string]any{"name": "C", "question": "?", "startsOn": "2000-01-01", "endsOn": "2999-12-31"}).
+			want(t, http.StatusCreated))
 		cases := []struct {
 			op, path string
 			body     any
@@ -145,6 +148,11 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"defineForm", "/v1/forms", map[string]any{"key": "once", "name": "Once", "fields": []map[string]any{{"field": "emails", "required": true}}}},
 			{"createStaff", "/v1/staff", map[string]any{"name": "Once", "role": "staff"}},
 			{"createDepartment", "/v1/departments", map[string]any{"name": "Once"}},
+			{"createCustomerPortalAccount", "/v1/customers/" + customer + "/portal-account", nil},
+			{"createContest", "/v1/contests", map[string]any{"name": "Once", "question": "?", "startsOn": "2000-01-01", "endsOn": "2999-12-31"}},
+			{"enterContest", "/v1/contests/" + contest + "/entries", map[string]any{"customerId": customer, "answer": "Once"}},
+			{"requestBrochures", "/v1/customers/" + customer + "/brochure-requests", map[string]any{"brochures": []string{"Once"}, "source": "site"}},
+			{"startMailing", "/v1/mailings", map[string]any{"template": "set_password"}},
 		}
 		// The upload streams its body: it is not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true}

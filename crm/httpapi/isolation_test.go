@@ -180,6 +180,8 @@ func TestIsolation(t *testing.T) {
 		if im, err := ts.crm.Imports.Run(crm.WithOrg(t.Context(), "org-b"), bImport, 0, nil); err != nil || im.Created != 1 {
 			t.Fatalf("B's import %+v, %v", im, err)
 		}
+		// B's side of the customer's own account and marketing.
+		portalProbes, portalReads := portalIsolation(t, ts, secret, own)
 
 		// without drops the members of a JSON object that differ on every
 		// read (the time of an export or of a retention run).
@@ -219,6 +221,9 @@ func TestIsolation(t *testing.T) {
 				"/v1/customers/" + bRes.Customer.ID + "/interactions", "/v1/customers/" + bRes.Customer.ID + "/field-origins",
 				"/v1/customers/" + bRes.Customer.ID + "/match-conflicts", "/v1/imports/" + bImport, "/v1/imports/" + bImport + "/report",
 				"/v1/imports/" + bImport + "/report?errors=true", "/v1/exports"} {
+				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
+			}
+			for _, path := range portalReads {
 				bodies = append(bodies, string(ts.do("GET", path, b, nil).want(t, http.StatusOK).body))
 			}
 			for _, audience := range []string{"staff", "customer"} {
@@ -723,6 +728,9 @@ func TestIsolation(t *testing.T) {
 			},
 		}
 		for route, probe := range bookingProbes(t, ts, a, b, secret.ID, own.ID, "GEHEIM-1") {
+			probes[route] = probe
+		}
+		for route, probe := range portalProbes {
 			probes[route] = probe
 		}
 		for route, probe := range staffProbes {

@@ -82,6 +82,12 @@ var catalogue = map[string]map[string]string{
 		"wordingNeeded": "is required: the purpose has no wording to show the customer; add one to the purpose first",
 		"notInForm":     "is not a field the form {param} collects",
 		"customerSide":  "is only for consent that staff, an import or a booking recorded: the customer's own consent points at the wording the customer saw",
+
+		// The portal, contests and mailings.
+		"commonPassword":   "is too common: choose a password that is not on lists of often used passwords",
+		"notEditable":      "cannot be changed from the portal",
+		"closed":           "is closed: the contest does not take entries now",
+		"mail.unsubscribe": "Unsubscribe",
 	},
 	"nl": {
 		// Rules of the HTTP API's schema checks (crm/httpapi).
@@ -158,6 +164,12 @@ var catalogue = map[string]map[string]string{
 		"wordingNeeded": "is verplicht: het doel heeft geen tekst om de klant te tonen; voeg er eerst een toe aan het doel",
 		"notInForm":     "is geen veld dat het formulier {param} vraagt",
 		"customerSide":  "is alleen voor toestemming die medewerkers, een import of een boeking vastlegden: de eigen toestemming van de klant verwijst naar de tekst die de klant zag",
+
+		// The portal, contests and mailings.
+		"commonPassword":   "komt te vaak voor: kies een wachtwoord dat niet op lijsten van veelgebruikte wachtwoorden staat",
+		"notEditable":      "kan niet in het portaal worden gewijzigd",
+		"closed":           "is gesloten: de wedstrijd neemt nu geen deelnames aan",
+		"mail.unsubscribe": "Afmelden",
 	},
 	"de": {
 		// Rules of the HTTP API's schema checks (crm/httpapi).
@@ -234,6 +246,12 @@ var catalogue = map[string]map[string]string{
 		"wordingNeeded": "ist erforderlich: der Zweck hat keinen Text, der dem Kunden gezeigt werden kann; fügen Sie dem Zweck zuerst einen hinzu",
 		"notInForm":     "ist kein Feld, das das Formular {param} erfasst",
 		"customerSide":  "ist nur für Einwilligungen, die Mitarbeiter, ein Import oder eine Buchung erfasst haben: die eigene Einwilligung des Kunden verweist auf den Text, den der Kunde gesehen hat",
+
+		// The portal, contests and mailings.
+		"commonPassword":   "ist zu verbreitet: wählen Sie ein Passwort, das nicht auf Listen häufig benutzter Passwörter steht",
+		"notEditable":      "kann im Portal nicht geändert werden",
+		"closed":           "ist geschlossen: das Gewinnspiel nimmt jetzt keine Teilnahmen an",
+		"mail.unsubscribe": "Abmelden",
 	},
 }
 

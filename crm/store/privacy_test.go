@@ -51,7 +51,12 @@ var exportedTables = map[string]string{
 	"customer_source_ids":    "sourceIds",
 	"match_conflicts":        "matchConflicts",
 	"inquiries":              "inquiries",
-	"inquiry_events":         "inquiries", // each inquiry's history
+	"inquiry_events":         "inquiries",     // each inquiry's history
+	"portal_accounts":        "portalAccount", // its tokens and sessions name the account, not the customer
+	"itineraries":            "itineraries",
+	"contest_entries":        "contestEntries",
+	"brochure_requests":      "brochureRequests",
+	"mailing_recipients":     "mailings",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when

@@ -116,6 +116,9 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	_, err = c.Inquiries.Update(asSeller, inq.ID, inq.Version, crm.InquiryPatch{Destination: ptr("Xqcoast")})
 	_, err = c.Inquiries.Comment(asSeller, inq.ID, "Xqcomment")
 	must(err)
+	// The customer's own side: a portal account with a password and a
+	// sign-in, an itinerary, a contest entry, a brochure request, a mailing.
+	makeDistinctivePortal(t, c, ctx, cust.ID)
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
@@ -141,6 +144,7 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	return Distinctive{Customer: cust, Values: []string{
+		"xqtrip", "xqanswer", "198.51.100.79", "xqportal",
 		"quirinusxq", "vanderxq", "zwartkopxq", "xqcompany", "xqstraat", "77xq", "9999 xq", "xqdorp",
 		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
 		"xqremark", "xqnick", "11223344", "xqbenefit", "xqreason", "198.51.100.77", "198.51.100.78", "xqbrowser",

@@ -142,6 +142,12 @@ func Run(t *testing.T, h Harness) {
 		{"Reports", testReports},
 		{"Inquiries", testInquiries},
 		{"InquiryVisibility", testInquiryVisibility},
+		{"PortalAccounts", testPortalAccounts},
+		{"PortalSessions", testPortalSessions},
+		{"Itineraries", testItineraries},
+		{"Contests", testContests},
+		{"Brochures", testBrochures},
+		{"Mailings", testMailings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
