@@ -230,7 +230,11 @@ func (s *DB) pageNumbers(ctx context.Context, p crm.CustomerListParams) (*bun.Se
 			q = q.Where("drv.kind = ?", drive.kind).Where("drv.qualifier_id = ?", drive.id)
 		}
 	}
-	q, err := s.filter(ctx, q, p, "c", p.Sort == crm.SortNumber || p.Sort == "")
+	use := forPageOther
+	if p.Sort == crm.SortNumber || p.Sort == "" {
+		use = forPageByNumber
+	}
+	q, err := s.filter(ctx, q, p, "c", use)
 	if err != nil {
 		return nil, "", false, err
 	}
@@ -309,7 +313,7 @@ func chooseDriver(p *crm.CustomerListParams) *pageDriver {
 
 // CustomerCount implements crm.CustomerStore.
 func (s *DB) CustomerCount(ctx context.Context, p crm.CustomerListParams) (int64, error) {
-	q, err := s.filter(ctx, s.db.NewSelect().TableExpr("customers AS c"), p, "c", false)
+	q, err := s.filter(ctx, s.db.NewSelect().TableExpr("customers AS c"), p, "c", forCount)
 	if err != nil {
 		return 0, err
 	}
@@ -317,10 +321,21 @@ func (s *DB) CustomerCount(ctx context.Context, p crm.CustomerListParams) (int64
 	return int64(n), interpretError(err)
 }
 
+// filterFor says what a filtered query of customers reads; how some
+// criteria are best written depends on it.
+type filterFor int
+
+const (
+	forPageByNumber filterFor = iota // a page in number order
+	forPageOther                     // a page in another order
+	forCount                         // a count, in no order
+)
+
 // filter adds the criteria of p to a query of customers (under alias c):
 // every criterion is a condition the database evaluates with an index,
-// never Go code. pageOrder says the query reads a page in number order.
-func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListParams, c string, pageOrder bool) (*bun.SelectQuery, error) {
+// never Go code. use says what the query reads.
+func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListParams, c string, use filterFor) (*bun.SelectQuery, error) {
+	pageOrder := use == forPageByNumber
 	col := func(name string) string { return c + "." + name }
 	q = q.Where(col("org_id")+" = ?", p.OrgID)
 	if p.NamePrefix != "" {
@@ -368,7 +383,15 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 		// column compares bytewise on both databases), so nothing else lies
 		// between "nl" and "nl.".
 		lang := col("language")
-		if s.dialect.languageAsRange {
+		// A count is written as a range on SQLite too: there the OR let
+		// SQLite's planner, given sample statistics (sqlite_stat4, which a
+		// full ANALYZE makes), combine the language and first-contact
+		// indexes and read every row they found (a segment count at a
+		// million customers: 256 ms instead of 156-188 ms on a quiet
+		// machine); as a range it probes the covering page index for the
+		// tag's customers. A count has no order, so the reason for the OR
+		// (pages in name order, see languageAsRange) does not apply.
+		if s.dialect.languageAsRange || use == forCount {
 			q = q.Where(lang+" >= ?", p.Language).Where(lang+" < ?", p.Language+".")
 		} else {
 			q = q.Where("("+lang+" = ? OR ("+lang+" > ? AND "+lang+" < ?))", p.Language, p.Language+"-", p.Language+".")

@@ -51,7 +51,8 @@ type dialect struct {
 	// index. PostgreSQL's planner weighs that range with its statistics (and
 	// can then merge it with a tag's links); SQLite's would read a whole
 	// language through the index and sort it even for a page in name order,
-	// so there the filter stays an OR that it tests on the rows it walks.
+	// so there the filter of a page stays an OR that it tests on the rows
+	// it walks. Counts write the range on both (see DB.filter).
 	languageAsRange bool
 	// probeFence ends the "not withdrawn" probe of a page walk, making it a
 	// subquery per customer: PostgreSQL does not turn a subquery with
