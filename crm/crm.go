@@ -37,6 +37,8 @@ type Store interface {
 	OutboxStore
 	JobStore
 	StaffStore
+	NoteStore
+	TaskStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -144,6 +146,10 @@ type CRM struct {
 	Outbox *OutboxService
 	// Staff are the organisation's staff users and departments (issue 19).
 	Staff *StaffService
+	// Notes are notes of typed events on customers' timelines (C12).
+	Notes *NoteService
+	// Tasks are tasks and reminders (C14).
+	Tasks *TaskService
 }
 
 // New builds a CRM on st.
@@ -184,6 +190,8 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Mail:          mailSvc,
 		Outbox:        outbox,
 		Staff:         &StaffService{c},
+		Notes:         &NoteService{c},
+		Tasks:         &TaskService{c},
 	}, nil
 }
 

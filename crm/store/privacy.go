@@ -76,6 +76,9 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 			Where("org_id = ?", orgID).Where("customer_id = ?", id).Where("reason <> ''").Exec(ctx); err != nil {
 			return interpretError(err)
 		}
+		if err := anonymiseNotesAndTasks(ctx, db, orgID, id); err != nil {
+			return err
+		}
 		return redactHistory(ctx, db, orgID, id)
 	})
 }

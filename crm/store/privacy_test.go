@@ -43,6 +43,8 @@ var exportedTables = map[string]string{
 	"point_lots":            "points", // what is left of each award
 	"documents":             "documents",
 	"outbox":                "mails",
+	"notes":                 "notes",
+	"tasks":                 "tasks",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when
