@@ -95,9 +95,9 @@ type updateTaskInput struct {
 }
 
 type listTasksInput struct {
-	OwnerID    string    `query:"ownerId" maxLength:"100" doc:"Only this staff user's tasks."`
-	CustomerID string    `query:"customerId" doc:"Only tasks about this customer."`
-	Status     string    `query:"status" doc:"open or done."`
+	OwnerID    string `query:"ownerId" maxLength:"100" doc:"Only this staff user's tasks."`
+	CustomerID string `query:"customerId" doc:"Only tasks about this customer."`
+	Status     string `query:"status" doc:"open or done."`
 	DueFrom    string `query:"dueFrom" format:"date" doc:"Due on or after this day, YYYY-MM-DD."`
 	DueTo      string `query:"dueTo" format:"date" doc:"Due on or before this day, YYYY-MM-DD."`
 	Cursor     string `query:"cursor" doc:"The next value of the previous page."`
