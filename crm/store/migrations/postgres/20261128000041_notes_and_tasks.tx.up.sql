@@ -17,8 +17,8 @@ CREATE TABLE note_types (
 
 CREATE TABLE notes (
     org_id      text NOT NULL,
-    id          text NOT NULL,
-    customer_id text NOT NULL,
+    id          uuid NOT NULL,
+    customer_id uuid NOT NULL,
     booking_id  text,
     type_id     text NOT NULL,
     text        text NOT NULL,
@@ -37,7 +37,7 @@ CREATE INDEX notes_customer_idx ON notes (org_id, customer_id, at DESC, id DESC)
 
 CREATE TABLE tasks (
     org_id       text NOT NULL,
-    id           text NOT NULL,
+    id           uuid NOT NULL,
     title        text NOT NULL,
     description  text NOT NULL DEFAULT '',
     due_on       text NOT NULL,
@@ -45,7 +45,7 @@ CREATE TABLE tasks (
     owner_id     text NOT NULL,
     creator_id   text NOT NULL,
     status       text NOT NULL,
-    customer_id  text,
+    customer_id  uuid,
     booking_id   text,
     done_at      timestamptz,
     done_by      text,
