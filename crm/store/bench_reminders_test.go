@@ -21,11 +21,12 @@ import (
 // The world is seeded by SQL into databases of its own (SQLite
 // dossier-bench-reminders-N.db in the temp directory, PostgreSQL schema
 // bench_reminders_N), kept for later runs: N customers, 200 staff users,
-// one task per customer plus one internal task per ten customers, due from
-// a year ago to two months ahead, spread over the staff users; four in
-// five tasks due before today are done. Each staff user then has about
-// 5,500 tasks, some 900 of them overdue and open (the overdue list is cut
-// at crm.MaxReminders), and about 13 due in the next three days.
+// one task per customer plus one internal task per ten customers, spread
+// over the staff users (task i is owner i mod 200's), each user's due from
+// a year ago to two months ahead; four in five tasks due before today are
+// done. Each staff user then has about 5,500 tasks, some 950 of them
+// overdue and open (the overdue list is cut at crm.MaxReminders), and about
+// 13 due on each of today, tomorrow and the day after.
 
 const remindersBenchOrg = "reminders"
 
@@ -138,13 +139,13 @@ func seedReminders(ctx context.Context, b *testing.B, st *DB, n int) error {
 			return fmt.Sprintf(`INSERT INTO tasks (org_id, id, title, due_on, owner_id, creator_id, status, customer_id, created_at, updated_at)
 				SELECT %s, %s, 'Call back', %s, 'owner-' || (g.i %% %d + 1), 'owner-1',
 					CASE WHEN %s < '2026-11-27' AND g.i %% 5 <> 0 THEN 'done' ELSE 'open' END, %s, %s, %s FROM %s`,
-				org, uuid("a0000000", "g.i"), due("g.i"), remindersBenchStaff, due("g.i"), uuid("c0000000", "g.i"), ts, ts, seq(lo, hi))
+				org, uuid("a0000000", "g.i"), due("g.i / 200"), remindersBenchStaff, due("g.i / 200"), uuid("c0000000", "g.i"), ts, ts, seq(lo, hi))
 		}},
 		{n / 10, func(lo, hi int) string {
 			return fmt.Sprintf(`INSERT INTO tasks (org_id, id, title, due_on, owner_id, creator_id, status, created_at, updated_at)
 				SELECT %s, %s, 'Order brochures', %s, 'owner-' || (g.i %% %d + 1), 'owner-1',
 					CASE WHEN %s < '2026-11-27' AND g.i %% 5 <> 0 THEN 'done' ELSE 'open' END, %s, %s FROM %s`,
-				org, uuid("b0000000", "g.i"), due("g.i * 7"), remindersBenchStaff, due("g.i * 7"), ts, ts, seq(lo, hi))
+				org, uuid("b0000000", "g.i"), due("g.i / 200"), remindersBenchStaff, due("g.i / 200"), ts, ts, seq(lo, hi))
 		}},
 	}
 	for _, step := range steps {

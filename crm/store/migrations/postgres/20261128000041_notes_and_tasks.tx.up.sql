@@ -60,7 +60,7 @@ CREATE TABLE tasks (
 );
 -- "My reminders": an owner's open tasks up to a day, by due date.
 CREATE INDEX tasks_owner_open_idx ON tasks (org_id, owner_id, due_on, id) WHERE status = 'open';
-CREATE INDEX tasks_owner_idx ON tasks (org_id, owner_id, status, due_on);
+CREATE INDEX tasks_owner_idx ON tasks (org_id, owner_id, status, due_on, id);
 CREATE INDEX tasks_customer_idx ON tasks (org_id, customer_id, due_on);
 CREATE INDEX tasks_due_idx ON tasks (org_id, due_on);
 
