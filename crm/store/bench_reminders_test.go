@@ -113,7 +113,7 @@ func seedReminders(ctx context.Context, b *testing.B, st *DB, n int) error {
 	}
 	org := "'" + remindersBenchOrg + "'"
 	chunked := func(total int, stmt func(lo, hi int) string) error {
-		const chunk = 50_000
+		const chunk = 10_000
 		for lo := 1; lo <= total; lo += chunk {
 			q := stmt(lo, min(total, lo+chunk-1))
 			if _, err := st.bun.ExecContext(ctx, q); err != nil {
