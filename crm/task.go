@@ -424,7 +424,7 @@ type Reminders struct {
 }
 
 // MaxReminders bounds the reminders of one call.
-const MaxReminders = 500
+const MaxReminders = 100
 
 // Mine returns the acting staff user's reminders: open tasks overdue, due
 // today, tomorrow and the day after. "Today" is the day it is now in the
