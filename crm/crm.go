@@ -52,6 +52,8 @@ type Store interface {
 	MailingStore
 	StaffStore
 	InquiryStore
+	NoteStore
+	TaskStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -251,6 +253,10 @@ type CRM struct {
 	// Inquiries are customers' requests for offers: sales opportunities
 	// with a pipeline, a handler, visibility and a history (C14).
 	Inquiries *InquiryService
+	// Notes are notes of typed events on customers' timelines (C12).
+	Notes *NoteService
+	// Tasks are tasks and reminders (C14).
+	Tasks *TaskService
 }
 
 // New builds a CRM on st.
@@ -308,6 +314,8 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Mailings:      &MailingService{core: c, consents: consents, outbox: outbox},
 		Staff:         &StaffService{c},
 		Inquiries:     &InquiryService{core: c, customers: customers},
+		Notes:         &NoteService{c},
+		Tasks:         &TaskService{c},
 	}, nil
 }
 

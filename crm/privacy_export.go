@@ -96,6 +96,11 @@ type CustomerExport struct {
 	BrochureRequests []BrochureRequest `json:"brochureRequests"`
 	// Mailings are the mailings the customer received, with unsubscriptions.
 	Mailings []MailingRecipientRow `json:"mailings"`
+	// Notes are the notes of typed events on the customer, newest first
+	// (staff audience only: they are the staff's working notes).
+	Notes []Note `json:"notes"`
+	// Tasks are the tasks about the customer, by due date (staff audience only).
+	Tasks []Task `json:"tasks"`
 }
 
 // ExportedImportChange is an import's change of the customer in an export.
@@ -294,6 +299,31 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 	if err := s.exportPortal(ctx, tx, sc, customerID, e); err != nil {
 		return nil, err
 	}
+	e.Notes = []Note{}
+	for p := (NoteListParams{OrgID: sc.org, CustomerID: customerID, Limit: MaxPageLimit}); ; {
+		page, err := tx.NoteList(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		e.Notes = append(e.Notes, page...)
+		if len(page) < MaxPageLimit {
+			break
+		}
+		p.After = &page[len(page)-1]
+	}
+	e.Tasks = []Task{}
+	for p := (TaskListParams{OrgID: sc.org, TaskFilter: TaskFilter{CustomerID: customerID}, Limit: MaxPageLimit}); ; {
+		page, err := tx.TaskList(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		e.Tasks = append(e.Tasks, page...)
+		if len(page) < MaxPageLimit {
+			break
+		}
+		last := page[len(page)-1]
+		p.AfterDue, p.AfterID = &last.DueOn, last.ID
+	}
 	e.Memberships = nonNil(e.Memberships)
 	e.BenefitUses = nonNil(e.BenefitUses)
 	e.ConsentLog = nonNil(e.ConsentLog)
@@ -402,8 +432,13 @@ func (e *CustomerExport) forCustomer() {
 			visible[id] = vis == string(VisibilityPortal)
 		}
 	}
+	// Notes and tasks are the staff's working notes, with their events.
+	e.Notes, e.Tasks = []Note{}, []Task{}
 	history := e.History[:0]
 	for _, h := range e.History {
+		if strings.HasPrefix(string(h.Kind), "note.") || strings.HasPrefix(string(h.Kind), "task.") {
+			continue
+		}
 		if strings.HasPrefix(string(h.Kind), "document.") {
 			if id, _ := changeValue(h.Changes, "document.id").(string); id == "" || !visible[id] {
 				continue

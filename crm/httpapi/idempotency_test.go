@@ -153,6 +153,9 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"enterContest", "/v1/contests/" + contest + "/entries", map[string]any{"customerId": customer, "answer": "Once"}},
 			{"requestBrochures", "/v1/customers/" + customer + "/brochure-requests", map[string]any{"brochures": []string{"Once"}, "source": "site"}},
 			{"startMailing", "/v1/mailings", map[string]any{"template": "set_password"}},
+			{"defineNoteType", "/v1/note-types", map[string]any{"names": map[string]string{"en": "Once"}}},
+			{"addCustomerNote", "/v1/customers/" + customer + "/notes", map[string]any{"typeId": "visit", "text": "Once"}},
+			{"createTask", "/v1/tasks", map[string]any{"title": "Once", "dueOn": "2030-01-01", "customerId": customer}},
 		}
 		// The upload streams its body: it is not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true}

@@ -269,7 +269,7 @@ func TestIsolation(t *testing.T) {
 		}
 		id := secret.ID
 		guest := bRes.Customer.ID
-		staffProbes := staffIsolationProbes(t, ts)
+		staffProbes := staffIsolationProbes(t, ts, secret.ID, own.ID)
 		probes := map[string]func(t *testing.T){
 			"POST /v1/interactions": func(t *testing.T) {
 				// B's platform id, address and phone match nothing in A: a new customer of A's.

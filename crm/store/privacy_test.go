@@ -57,6 +57,8 @@ var exportedTables = map[string]string{
 	"contest_entries":        "contestEntries",
 	"brochure_requests":      "brochureRequests",
 	"mailing_recipients":     "mailings",
+	"notes":                  "notes",
+	"tasks":                  "tasks",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when

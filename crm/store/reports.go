@@ -43,7 +43,7 @@ func (s *DB) ReportCustomers(ctx context.Context, q crm.ReportQuery, by crm.Repo
 	default:
 		return nil, crm.ErrInvalid
 	}
-	sel, err := s.filter(ctx, s.db.NewSelect().TableExpr("customers AS c").ColumnExpr(keys+", count(*) AS n, 0 AS s"), q.Customers, "c", false)
+	sel, err := s.filter(ctx, s.db.NewSelect().TableExpr("customers AS c").ColumnExpr(keys+", count(*) AS n, 0 AS s"), q.Customers, "c", forCount)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (s *DB) restrict(ctx context.Context, q crm.ReportQuery, table, alias, colu
 	}
 	sel := s.db.NewSelect().TableExpr("customers AS c").ColumnExpr(columns).
 		Join("JOIN " + table + " ON " + alias + ".org_id = c.org_id AND " + alias + ".customer_id = c.id")
-	return s.filter(ctx, sel, q.Customers, "c", false)
+	return s.filter(ctx, sel, q.Customers, "c", forCount)
 }
 
 // everyCustomer reports whether p selects every customer of its

@@ -119,6 +119,11 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	// The customer's own side: a portal account with a password and a
 	// sign-in, an itinerary, a contest entry, a brochure request, a mailing.
 	makeDistinctivePortal(t, c, ctx, cust.ID)
+	// A note, edited (the earlier text stays in the timeline), and a task.
+	note, err := c.Notes.Add(ctx, cust.ID, crm.NewNote{TypeID: crm.NotePhoneCall, Text: "Xqnote called about Quirinusxq", BookingID: "xqbooking-1"})
+	_, err = c.Notes.Update(ctx, note.ID, note.Version, crm.NotePatch{Text: ptr("Xqnote two")})
+	_, err = c.Tasks.Create(ctx, crm.NewTask{Title: "Call Xqtask back", Description: "Xqtask details", DueOn: crm.MustDate("2030-01-02"),
+		CustomerID: cust.ID})
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
@@ -151,6 +156,7 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 		"xqtrip", "xqline", "xqlink", "xqreminder",
 		"xq-guest-77", "xqinteraction", "xqreview",
 		"xqtrip", "xqisland", "xqsummer", "xqboard", "xqwishes", "xqport", "xqcoast", "xqcomment",
+		"xqnote", "xqtask", "xqbooking",
 	}}
 }
 
