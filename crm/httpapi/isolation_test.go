@@ -269,7 +269,6 @@ func TestIsolation(t *testing.T) {
 		}
 		id := secret.ID
 		guest := bRes.Customer.ID
-		staffProbes := staffIsolationProbes(t, ts, secret.ID, own.ID)
 		probes := map[string]func(t *testing.T){
 			"POST /v1/interactions": func(t *testing.T) {
 				// B's platform id, address and phone match nothing in A: a new customer of A's.
@@ -733,9 +732,6 @@ func TestIsolation(t *testing.T) {
 		for route, probe := range portalProbes {
 			probes[route] = probe
 		}
-		for route, probe := range staffProbes {
-			probes[route] = probe
-		}
 		for route, probe := range reportProbes(ts, bTag, bSegment, secret.ID, bAttr) {
 			probes[route] = probe
 		}
@@ -746,6 +742,11 @@ func TestIsolation(t *testing.T) {
 		}
 		// B's second field, which A never defines.
 		ts.do("POST", "/v1/custom-fields", b, map[string]any{"key": "geheim2", "label": "Geheim 2", "type": "text"}).want(t, http.StatusCreated)
+		// The staff probes compare B's staff side and timeline before and
+		// after each probe: taken last, when B's data is all written.
+		for route, probe := range staffIsolationProbes(t, ts, secret.ID, own.ID) {
+			probes[route] = probe
+		}
 		before := snapshot()
 
 		routes := openAPIRoutes(t, ts)
