@@ -44,6 +44,7 @@ var exportedTables = map[string]string{
 	"documents":              "documents",
 	"outbox":                 "mails",
 	"interactions":           "interactions",
+	"customer_reviews":       "customer", // the latest review score, shown on the record
 	"customer_field_origins": "fieldOrigins",
 	"customer_source_ids":    "sourceIds",
 	"match_conflicts":        "matchConflicts",
