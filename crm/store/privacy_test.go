@@ -47,6 +47,7 @@ var exportedTables = map[string]string{
 	"bookings":               "bookings", // with booking_reminders, which refer to bookings
 	"import_changes":         "imports",
 	"interactions":           "interactions",
+	"customer_reviews":       "customer", // the latest review score, shown on the record
 	"customer_field_origins": "fieldOrigins",
 	"customer_source_ids":    "sourceIds",
 	"match_conflicts":        "matchConflicts",
