@@ -16,11 +16,11 @@ import (
 	"gocloud.dev/blob/memblob"
 
 	"github.com/dossiercrm/dossier/crm"
-	"github.com/dossiercrm/dossier/crm/tabular"
 	"github.com/dossiercrm/dossier/crm/httpapi"
 	"github.com/dossiercrm/dossier/crm/store"
 	"github.com/dossiercrm/dossier/crm/store/cloudblob"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
+	"github.com/dossiercrm/dossier/crm/tabular"
 )
 
 // testServer is a real listening server on loopback with two organisations,
