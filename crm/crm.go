@@ -84,6 +84,9 @@ type Config struct {
 	// crm/tabular implements it (CSV, XLSX, JSON Lines). Imports and
 	// exports need it.
 	Tables Tables
+	// ImportBatch is how many rows an import writes in one transaction.
+	// Default ImportBatchSize.
+	ImportBatch int
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -99,6 +102,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.ImportBatch <= 0 {
+		cfg.ImportBatch = ImportBatchSize
 	}
 	if cfg.OutboxLease == 0 {
 		cfg.OutboxLease = DefaultOutboxLease
