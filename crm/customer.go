@@ -115,7 +115,8 @@ type Customer struct {
 	// the record holds no personal data any more and cannot be changed.
 	AnonymisedAt *time.Time `json:"anonymisedAt,omitempty"`
 	// LatestReview is the score of the customer's latest review from a
-	// connected tool (an interaction of kind "review").
+	// connected tool (an interaction of kind "review"). Get and the
+	// results of Interactions.Record fill it; lists leave it out.
 	LatestReview *CustomerReview `json:"latestReview,omitempty"`
 	// SortKey orders the customer by name in the organisation's language
 	// (see SortName); computed on every write, never sent to clients.
@@ -367,7 +368,15 @@ func (s *CustomerService) Get(ctx context.Context, id string) (*Customer, error)
 	if !validID(id) {
 		return nil, &notFoundError{what: "customer " + id}
 	}
-	return s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+	c, err := s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+	if err != nil {
+		return nil, err
+	}
+	// The latest review from a connected tool shows on the customer.
+	if c.LatestReview, err = latestReview(ctx, s.store, sc.org, id); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // GetByNumber returns a customer by its customer number.

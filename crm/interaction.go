@@ -140,6 +140,11 @@ type InteractionStore interface {
 	// InteractionGet returns one interaction or ErrNotFound.
 	InteractionGet(ctx context.Context, orgID, id string) (*Interaction, error)
 	InteractionList(ctx context.Context, p InteractionListParams) ([]Interaction, error)
+	// ReviewSet keeps r as the customer's latest review unless the one
+	// kept is newer.
+	ReviewSet(ctx context.Context, orgID, customerID string, r CustomerReview) error
+	// ReviewGet returns the customer's latest review, or ErrNotFound.
+	ReviewGet(ctx context.Context, orgID, customerID string) (*CustomerReview, error)
 	// InteractionsAnonymise erases what the customer's interactions
 	// carried, its platform ids, its fields' origins, the conflicts that
 	// name it and its latest review, for Privacy.Anonymise.
@@ -321,6 +326,15 @@ func (s *InteractionService) Record(ctx context.Context, in NewInteraction) (*In
 				return err
 			}
 		}
+		if it.Review != nil {
+			if err := tx.ReviewSet(ctx, sc.org, cust.ID, CustomerReview{Score: it.Review.Score, Max: it.Review.Max,
+				Source: it.Source, At: it.At, InteractionID: it.ID}); err != nil {
+				return err
+			}
+		}
+		if cust.LatestReview, err = latestReview(ctx, tx, sc.org, cust.ID); err != nil {
+			return err
+		}
 		res.Interaction, res.Customer = *it, cust
 		return nil
 	})
@@ -447,9 +461,6 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 		ID: newID(), OrgID: sc.org, CustomerFields: fields, CreatedAt: now, UpdatedAt: now, LastActivityAt: now,
 		Version: 1, SortKey: SortKey(org.DefaultLanguage, &fields),
 	}
-	if it.Review != nil {
-		c.LatestReview = &CustomerReview{Score: it.Review.Score, Max: it.Review.Max, Source: it.Source, At: it.At, InteractionID: it.ID}
-	}
 	if c.Number, err = tx.OrganisationNextCustomerNumber(ctx, sc.org); err != nil {
 		return nil, nil, err
 	}
@@ -492,24 +503,16 @@ func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org
 		next.SortKey = SortKey(org.DefaultLanguage, &fields)
 	}
 	changes := diffCustomer(old, &next)
-	reviewed := it.Review != nil && (old.LatestReview == nil || !it.At.Before(old.LatestReview.At))
-	if reviewed {
-		next.LatestReview = &CustomerReview{Score: it.Review.Score, Max: it.Review.Max, Source: it.Source, At: it.At, InteractionID: it.ID}
-	}
-	if len(changes) == 0 && !reviewed {
+	if len(changes) == 0 {
 		return old, nil, nil
 	}
 	next.UpdatedAt, next.LastActivityAt, next.Version = now, now, old.Version+1
 	if err := tx.CustomerUpdate(ctx, &next, old.Version); err != nil {
 		return nil, nil, err
 	}
-	if len(changes) > 0 {
-		*events = append(*events, s.event(sc, id, EventCustomerUpdated, now, changes))
-		if err := tx.FieldOriginSet(ctx, sc.org, id, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
-			return nil, nil, err
-		}
-	} else {
-		set = nil
+	*events = append(*events, s.event(sc, id, EventCustomerUpdated, now, changes))
+	if err := tx.FieldOriginSet(ctx, sc.org, id, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
+		return nil, nil, err
 	}
 	return &next, set, nil
 }
@@ -669,5 +672,15 @@ func exportInteractions(ctx context.Context, tx Store, sc scope, cust *Customer,
 		return err
 	}
 	e.MatchConflicts = nonNil(conflicts)
-	return nil
+	e.Customer.LatestReview, err = latestReview(ctx, tx, sc.org, cust.ID)
+	return err
+}
+
+// latestReview returns the customer's latest review, nil when it has none.
+func latestReview(ctx context.Context, st InteractionStore, orgID, customerID string) (*CustomerReview, error) {
+	r, err := st.ReviewGet(ctx, orgID, customerID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return r, err
 }

@@ -523,6 +523,14 @@ func (r txRouter) RetentionPolicySet(a0 context.Context, a1 string, a2 *Retentio
 	return r.on(a0).RetentionPolicySet(a0, a1, a2)
 }
 
+func (r txRouter) ReviewGet(a0 context.Context, a1 string, a2 string) (*CustomerReview, error) {
+	return r.on(a0).ReviewGet(a0, a1, a2)
+}
+
+func (r txRouter) ReviewSet(a0 context.Context, a1 string, a2 string, a3 CustomerReview) error {
+	return r.on(a0).ReviewSet(a0, a1, a2, a3)
+}
+
 func (r txRouter) SegmentDelete(a0 context.Context, a1 string, a2 string) error {
 	return r.on(a0).SegmentDelete(a0, a1, a2)
 }

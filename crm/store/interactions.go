@@ -63,14 +63,36 @@ func (r *interactionRow) toDomain() crm.Interaction {
 	return it
 }
 
-// reviewUTC normalises the time of a customer's latest review.
-func reviewUTC(r *crm.CustomerReview) *crm.CustomerReview {
-	if r == nil {
-		return nil
+type reviewRow struct {
+	bun.BaseModel `bun:"table:customer_reviews,alias:cr"`
+
+	OrgID         string    `bun:"org_id,pk"`
+	CustomerID    string    `bun:"customer_id,pk"`
+	Score         int       `bun:"score"`
+	MaxScore      int       `bun:"max_score"`
+	Source        string    `bun:"source"`
+	At            time.Time `bun:"at"`
+	InteractionID string    `bun:"interaction_id"`
+}
+
+// ReviewSet implements crm.InteractionStore: an older review than the
+// one kept changes nothing.
+func (s *DB) ReviewSet(ctx context.Context, orgID, customerID string, r crm.CustomerReview) error {
+	row := reviewRow{OrgID: orgID, CustomerID: customerID, Score: r.Score, MaxScore: r.Max, Source: r.Source, At: r.At, InteractionID: r.InteractionID}
+	_, err := s.db.NewInsert().Model(&row).On("CONFLICT (org_id, customer_id) DO UPDATE").
+		Set("score = EXCLUDED.score").Set("max_score = EXCLUDED.max_score").Set("source = EXCLUDED.source").
+		Set("at = EXCLUDED.at").Set("interaction_id = EXCLUDED.interaction_id").
+		Where("cr.at <= EXCLUDED.at").Exec(ctx)
+	return interpretError(err)
+}
+
+// ReviewGet implements crm.InteractionStore.
+func (s *DB) ReviewGet(ctx context.Context, orgID, customerID string) (*crm.CustomerReview, error) {
+	var row reviewRow
+	if err := s.db.NewSelect().Model(&row).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Scan(ctx); err != nil {
+		return nil, interpretError(err)
 	}
-	out := *r
-	out.At = utc(out.At)
-	return &out
+	return &crm.CustomerReview{Score: row.Score, Max: row.MaxScore, Source: row.Source, At: utc(row.At), InteractionID: row.InteractionID}, nil
 }
 
 // InteractionInsert implements crm.InteractionStore.
@@ -127,8 +149,7 @@ func (s *DB) InteractionsAnonymise(ctx context.Context, orgID, customerID string
 			}).Exec(ctx); err != nil {
 			return interpretError(err)
 		}
-		_, err := db.NewUpdate().Model((*customerRow)(nil)).Set("latest_review = NULL").
-			Where("org_id = ?", orgID).Where("id = ?", customerID).Exec(ctx)
+		_, err := db.NewDelete().Model((*reviewRow)(nil)).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Exec(ctx)
 		return interpretError(err)
 	})
 }

@@ -36,43 +36,42 @@ func (r *organisationRow) toDomain() *crm.Organisation {
 type customerRow struct {
 	bun.BaseModel `bun:"table:customers"`
 
-	ID                  string              `bun:"id,pk"`
-	OrgID               string              `bun:"org_id,pk"`
-	Number              int64               `bun:"number"`
-	FirstName           string              `bun:"first_name"`
-	MiddleName          string              `bun:"middle_name"`
-	LastName            string              `bun:"last_name"`
-	Company             string              `bun:"company"`
-	Street              string              `bun:"street"`
-	HouseNumber         string              `bun:"house_number"`
-	PostalCode          string              `bun:"postal_code"`
-	City                string              `bun:"city"`
-	Country             string              `bun:"country"`
-	Phones              []crm.Phone         `bun:"phones,type:jsonb"`
-	BirthDate           *date               `bun:"birth_date"`
-	PassportExpiry      *date               `bun:"passport_expiry"`
-	Status              string              `bun:"status"`
-	Origin              string              `bun:"origin"`
-	FirstContact        *date               `bun:"first_contact"`
-	LoginEmail          string              `bun:"login_email,nullzero"`
-	LoginEmailKey       string              `bun:"login_email_key,nullzero"`
-	Email               string              `bun:"email,nullzero"`
-	EmailKey            string              `bun:"email_key,nullzero"`
-	AltEmails           []string            `bun:"alt_emails,type:jsonb"`
-	Language            string              `bun:"language"`
-	InternalDescription string              `bun:"internal_description"`
-	Remarks             string              `bun:"remarks"`
-	NoPost              bool                `bun:"no_post"`
-	NoMailings          bool                `bun:"no_mailings"`
-	AssignedTo          string              `bun:"assigned_to"`
-	CustomFields        map[string]any      `bun:"custom_fields,type:jsonb"`
-	CreatedAt           time.Time           `bun:"created_at"`
-	UpdatedAt           time.Time           `bun:"updated_at"`
-	LastActivityAt      time.Time           `bun:"last_activity_at"`
-	Version             int                 `bun:"version"`
-	SortKey             []byte              `bun:"sort_key"`
-	AnonymisedAt        *time.Time          `bun:"anonymised_at"`
-	LatestReview        *crm.CustomerReview `bun:"latest_review,type:jsonb"`
+	ID                  string         `bun:"id,pk"`
+	OrgID               string         `bun:"org_id,pk"`
+	Number              int64          `bun:"number"`
+	FirstName           string         `bun:"first_name"`
+	MiddleName          string         `bun:"middle_name"`
+	LastName            string         `bun:"last_name"`
+	Company             string         `bun:"company"`
+	Street              string         `bun:"street"`
+	HouseNumber         string         `bun:"house_number"`
+	PostalCode          string         `bun:"postal_code"`
+	City                string         `bun:"city"`
+	Country             string         `bun:"country"`
+	Phones              []crm.Phone    `bun:"phones,type:jsonb"`
+	BirthDate           *date          `bun:"birth_date"`
+	PassportExpiry      *date          `bun:"passport_expiry"`
+	Status              string         `bun:"status"`
+	Origin              string         `bun:"origin"`
+	FirstContact        *date          `bun:"first_contact"`
+	LoginEmail          string         `bun:"login_email,nullzero"`
+	LoginEmailKey       string         `bun:"login_email_key,nullzero"`
+	Email               string         `bun:"email,nullzero"`
+	EmailKey            string         `bun:"email_key,nullzero"`
+	AltEmails           []string       `bun:"alt_emails,type:jsonb"`
+	Language            string         `bun:"language"`
+	InternalDescription string         `bun:"internal_description"`
+	Remarks             string         `bun:"remarks"`
+	NoPost              bool           `bun:"no_post"`
+	NoMailings          bool           `bun:"no_mailings"`
+	AssignedTo          string         `bun:"assigned_to"`
+	CustomFields        map[string]any `bun:"custom_fields,type:jsonb"`
+	CreatedAt           time.Time      `bun:"created_at"`
+	UpdatedAt           time.Time      `bun:"updated_at"`
+	LastActivityAt      time.Time      `bun:"last_activity_at"`
+	Version             int            `bun:"version"`
+	SortKey             []byte         `bun:"sort_key"`
+	AnonymisedAt        *time.Time     `bun:"anonymised_at"`
 }
 
 func customerToRow(c *crm.Customer) *customerRow {
@@ -90,7 +89,7 @@ func customerToRow(c *crm.Customer) *customerRow {
 		Language: f.Language, InternalDescription: f.InternalDescription, Remarks: f.Remarks,
 		NoPost: f.NoPost, NoMailings: f.NoMailings, AssignedTo: f.AssignedTo, CustomFields: f.CustomFields,
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastActivityAt: c.LastActivityAt, Version: c.Version,
-		SortKey: c.SortKey, AnonymisedAt: c.AnonymisedAt, LatestReview: c.LatestReview,
+		SortKey: c.SortKey, AnonymisedAt: c.AnonymisedAt,
 	}
 }
 
@@ -109,7 +108,7 @@ func (r *customerRow) toDomain() crm.Customer {
 			NoPost: r.NoPost, NoMailings: r.NoMailings, AssignedTo: r.AssignedTo, CustomFields: r.CustomFields,
 		},
 		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt), LastActivityAt: utc(r.LastActivityAt),
-		Version: r.Version, SortKey: r.SortKey, AnonymisedAt: utcPtr(r.AnonymisedAt), LatestReview: reviewUTC(r.LatestReview),
+		Version: r.Version, SortKey: r.SortKey, AnonymisedAt: utcPtr(r.AnonymisedAt),
 	}
 }
 

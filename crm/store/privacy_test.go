@@ -46,6 +46,7 @@ var exportedTables = map[string]string{
 	"outbox":                 "mails",
 	"import_changes":         "imports",
 	"interactions":           "interactions",
+	"customer_reviews":       "customer", // the latest review score, shown on the record
 	"customer_field_origins": "fieldOrigins",
 	"customer_source_ids":    "sourceIds",
 	"match_conflicts":        "matchConflicts",

@@ -3,7 +3,18 @@
 -- themselves, the conflicts matching found, the organisation's forms, and
 -- the latest review score on the customer.
 
-ALTER TABLE customers ADD COLUMN latest_review jsonb;
+-- The latest review score of each customer (one row per reviewed customer).
+CREATE TABLE customer_reviews (
+    org_id         text NOT NULL,
+    customer_id    uuid NOT NULL,
+    score          integer NOT NULL,
+    max_score      integer NOT NULL,
+    source         text NOT NULL,
+    at             timestamptz NOT NULL,
+    interaction_id uuid NOT NULL,
+    PRIMARY KEY (org_id, customer_id),
+    FOREIGN KEY (org_id, customer_id) REFERENCES customers (org_id, id) ON DELETE CASCADE
+);
 
 -- A platform's own id (source, source_id) names one customer.
 CREATE TABLE customer_source_ids (
