@@ -116,6 +116,9 @@ type Config struct {
 	// PasswordHashers bounds the argon2id hashes computed at once (19 MiB
 	// each). Default 4.
 	PasswordHashers int
+	// ImportBatch is how many rows an import writes in one transaction.
+	// Default ImportBatchSize.
+	ImportBatch int
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -131,6 +134,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.ImportBatch <= 0 {
+		cfg.ImportBatch = ImportBatchSize
 	}
 	if cfg.OutboxLease == 0 {
 		cfg.OutboxLease = DefaultOutboxLease

@@ -54,8 +54,9 @@ const (
 	RowRefused ImportOutcome = "refused"
 )
 
-// ImportBatchSize is how many rows an import writes in one transaction:
-// the unit of progress, of resuming after a crash and of cancelling.
+// ImportBatchSize is how many rows an import writes in one transaction
+// unless Config.ImportBatch says otherwise: the unit of progress, of
+// resuming after a crash and of cancelling.
 const ImportBatchSize = 1000
 
 // ImportColumn maps one column of the file to a customer field: a key of

@@ -294,7 +294,7 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 		return nil
 	}
 	rows := 0
-	for rows < ImportBatchSize {
+	for rows < s.cfg.ImportBatch {
 		cells, line, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			done = true

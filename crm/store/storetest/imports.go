@@ -18,6 +18,10 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 )
 
+// testImportBatch is the batch size of the suite's imports: small, so
+// that a few hundred rows make several batches.
+const testImportBatch = 100
+
 // readCSV parses a CSV file an export or a report wrote (UTF-8 with a byte
 // order mark).
 func readCSV(t *testing.T, b []byte) [][]string {
@@ -251,14 +255,14 @@ func bigFile(n int, extra func(i int) string) string {
 func testImportDryRun(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open)
 	e.create(e.a, crm.CustomerFields{LastName: "Existing", Email: "p5@example.org"})
-	// Rows 1500 and 1502 name one person: the second updates the first.
-	file := bigFile(1600, func(i int) string {
+	// Rows 150 and 152 name one person: the second updates the first.
+	file := bigFile(260, func(i int) string {
 		switch i {
 		case 7:
 			return "not a phone"
-		case 1502:
+		case 152:
 			return "+31 6 5555 0000"
-		case 1500:
+		case 150:
 			return "06 5555 0000"
 		}
 		return ""
@@ -270,10 +274,10 @@ func testImportDryRun(t *testing.T, open func(t *testing.T) crm.Store) {
 	real := e.runImport(e.a, file, crm.NewImport{})
 	dr, rr := e.report(e.a, dry.ID, false), e.report(e.a, real.ID, false)
 	if !slices.Equal(outcomes(dr), outcomes(rr)) || dry.Created != real.Created || dry.Updated != real.Updated ||
-		dry.Refused != real.Refused || dry.Skipped != real.Skipped || dry.Rows != 1600 {
+		dry.Refused != real.Refused || dry.Skipped != real.Skipped || dry.Rows != 260 {
 		t.Fatalf("dry run %+v\nreal run %+v", dry, real)
 	}
-	if real.Created != 1597 || real.Updated != 2 || real.Refused != 1 {
+	if real.Created != 257 || real.Updated != 2 || real.Refused != 1 {
 		t.Fatalf("real run %+v", real)
 	}
 	if _, err := e.crm.Imports.Revert(e.a, dry.ID); !errors.Is(err, crm.ErrConflict) {
@@ -288,7 +292,7 @@ func testImportDryRun(t *testing.T, open func(t *testing.T) crm.Store) {
 
 func testImportResume(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open)
-	file := bigFile(2500, func(int) string { return "" })
+	file := bigFile(250, func(int) string { return "" })
 	im, err := e.crm.Imports.Start(e.a, strings.NewReader(file), crm.NewImport{})
 	if err != nil {
 		t.Fatal(err)
@@ -304,26 +308,26 @@ func testImportResume(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatal("the run went on after its context ended")
 	}
 	mid, _ := e.crm.Imports.Get(e.a, im.ID)
-	if mid.Status != crm.ImportRunning || mid.Rows != crm.ImportBatchSize || mid.Created != crm.ImportBatchSize {
+	if mid.Status != crm.ImportRunning || mid.Rows != testImportBatch || mid.Created != testImportBatch {
 		t.Fatalf("after the crash %+v", mid)
 	}
 	// A short budget returns after a batch; the next run resumes.
 	step, err := e.crm.Imports.Run(e.a, im.ID, 1, nil)
-	if err != nil || step.Status != crm.ImportRunning || step.Rows != 2*crm.ImportBatchSize {
+	if err != nil || step.Status != crm.ImportRunning || step.Rows != 2*testImportBatch {
 		t.Fatalf("step %+v, %v", step, err)
 	}
 	done, err := e.crm.Imports.Run(e.a, im.ID, 0, nil)
-	if err != nil || done.Status != crm.ImportDone || done.Created != 2500 || done.Rows != 2500 {
+	if err != nil || done.Status != crm.ImportDone || done.Created != 250 || done.Rows != 250 {
 		t.Fatalf("done %+v, %v", done, err)
 	}
-	if n, _ := e.crm.Customers.Count(e.a, crm.CustomerFilter{}); n != 2500 {
-		t.Fatalf("%d customers after resuming, want 2500", n)
+	if n, _ := e.crm.Customers.Count(e.a, crm.CustomerFilter{}); n != 250 {
+		t.Fatalf("%d customers after resuming, want 250", n)
 	}
-	if recs := e.report(e.a, im.ID, false); len(recs) != 2501 {
+	if recs := e.report(e.a, im.ID, false); len(recs) != 251 {
 		t.Fatalf("report has %d rows", len(recs)-1)
 	}
 	// A run of an ended import does nothing.
-	if again, err := e.crm.Imports.Run(e.a, im.ID, 0, nil); err != nil || again.Created != 2500 {
+	if again, err := e.crm.Imports.Run(e.a, im.ID, 0, nil); err != nil || again.Created != 250 {
 		t.Fatalf("again %+v, %v", again, err)
 	}
 	// Cancel: a queued import stops before its first batch.

@@ -194,7 +194,7 @@ func newEnv(t *testing.T, open func(t *testing.T) crm.Store) *env {
 	st, blobs := hs.Store, hs.blobs
 	e := &env{t: t, store: st, now: testNow}
 	c, err := crm.New(st, crm.Config{Clock: func() time.Time { return e.now }, Blobs: blobs,
-		MaxDocumentBytes: testMaxDocument, Reports: textReports{}, Tables: tabular.New()})
+		MaxDocumentBytes: testMaxDocument, Reports: textReports{}, Tables: tabular.New(), ImportBatch: testImportBatch})
 	if err != nil {
 		t.Fatalf("crm.New: %v", err)
 	}
