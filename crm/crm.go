@@ -39,6 +39,8 @@ type Store interface {
 	ReportStore
 	StaffStore
 	InquiryStore
+	NoteStore
+	TaskStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -152,6 +154,10 @@ type CRM struct {
 	// Inquiries are customers' requests for offers: sales opportunities
 	// with a pipeline, a handler, visibility and a history (C14).
 	Inquiries *InquiryService
+	// Notes are notes of typed events on customers' timelines (C12).
+	Notes *NoteService
+	// Tasks are tasks and reminders (C14).
+	Tasks *TaskService
 }
 
 // New builds a CRM on st.
@@ -194,6 +200,8 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Reports:       &ReportService{core: c, customers: customers, segments: segments},
 		Staff:         &StaffService{c},
 		Inquiries:     &InquiryService{core: c, customers: customers},
+		Notes:         &NoteService{c},
+		Tasks:         &TaskService{c},
 	}, nil
 }
 

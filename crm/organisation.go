@@ -134,6 +134,9 @@ func (s *OrganisationService) Create(ctx context.Context, in NewOrganisation) (*
 		if err := tx.ConsentWordingInsert(ctx, org.ID, defaultWordings(purposes, org.CreatedAt)...); err != nil {
 			return err
 		}
+		if err := tx.NoteTypeInsert(ctx, org.ID, BuiltInNoteTypes(org.CreatedAt)...); err != nil {
+			return err
+		}
 		return tx.StaffInsert(ctx, &StaffUser{ID: AdministratorID, OrgID: org.ID, Name: "Administrator",
 			Language: org.DefaultLanguage, Departments: []string{}, Role: RoleAdministrator, Active: true,
 			CreatedAt: org.CreatedAt, UpdatedAt: org.CreatedAt, Version: 1})

@@ -63,6 +63,11 @@ type CustomerExport struct {
 	Mails []ExportedMail `json:"mails"`
 	// History is the timeline, oldest first.
 	History []HistoryEvent `json:"history"`
+	// Notes are the notes of typed events on the customer, newest first
+	// (staff audience only: they are the staff's working notes).
+	Notes []Note `json:"notes"`
+	// Tasks are the tasks about the customer, by due date (staff audience only).
+	Tasks []Task `json:"tasks"`
 	// Inquiries are the customer's inquiries with their history, newest
 	// first: those the exporting staff user may see (see
 	// InquiryVisibility); the system actor (the command line) and the
@@ -240,6 +245,31 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 		}
 		before = page[len(page)-1].ID
 	}
+	e.Notes = []Note{}
+	for p := (NoteListParams{OrgID: sc.org, CustomerID: customerID, Limit: MaxPageLimit}); ; {
+		page, err := tx.NoteList(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		e.Notes = append(e.Notes, page...)
+		if len(page) < MaxPageLimit {
+			break
+		}
+		p.After = &page[len(page)-1]
+	}
+	e.Tasks = []Task{}
+	for p := (TaskListParams{OrgID: sc.org, TaskFilter: TaskFilter{CustomerID: customerID}, Limit: MaxPageLimit}); ; {
+		page, err := tx.TaskList(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		e.Tasks = append(e.Tasks, page...)
+		if len(page) < MaxPageLimit {
+			break
+		}
+		last := page[len(page)-1]
+		p.AfterDue, p.AfterID = &last.DueOn, last.ID
+	}
 	e.Memberships = nonNil(e.Memberships)
 	e.BenefitUses = nonNil(e.BenefitUses)
 	e.ConsentLog = nonNil(e.ConsentLog)
@@ -336,8 +366,13 @@ func (e *CustomerExport) forCustomer() {
 			visible[id] = vis == string(VisibilityPortal)
 		}
 	}
+	// Notes and tasks are the staff's working notes, with their events.
+	e.Notes, e.Tasks = []Note{}, []Task{}
 	history := e.History[:0]
 	for _, h := range e.History {
+		if strings.HasPrefix(string(h.Kind), "note.") || strings.HasPrefix(string(h.Kind), "task.") {
+			continue
+		}
 		if strings.HasPrefix(string(h.Kind), "document.") {
 			if id, _ := changeValue(h.Changes, "document.id").(string); id == "" || !visible[id] {
 				continue

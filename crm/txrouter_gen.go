@@ -335,6 +335,38 @@ func (r txRouter) MembershipUpdate(a0 context.Context, a1 string, a2 *Membership
 	return r.on(a0).MembershipUpdate(a0, a1, a2)
 }
 
+func (r txRouter) NoteGet(a0 context.Context, a1 string, a2 string) (*Note, error) {
+	return r.on(a0).NoteGet(a0, a1, a2)
+}
+
+func (r txRouter) NoteInsert(a0 context.Context, a1 string, a2 *Note) error {
+	return r.on(a0).NoteInsert(a0, a1, a2)
+}
+
+func (r txRouter) NoteLatest(a0 context.Context, a1 string, a2 string) (*Note, error) {
+	return r.on(a0).NoteLatest(a0, a1, a2)
+}
+
+func (r txRouter) NoteList(a0 context.Context, a1 NoteListParams) ([]Note, error) {
+	return r.on(a0).NoteList(a0, a1)
+}
+
+func (r txRouter) NoteTypeInsert(a0 context.Context, a1 string, a2 ...NoteType) error {
+	return r.on(a0).NoteTypeInsert(a0, a1, a2...)
+}
+
+func (r txRouter) NoteTypeList(a0 context.Context, a1 string) ([]NoteType, error) {
+	return r.on(a0).NoteTypeList(a0, a1)
+}
+
+func (r txRouter) NoteTypeUpdate(a0 context.Context, a1 string, a2 *NoteType) error {
+	return r.on(a0).NoteTypeUpdate(a0, a1, a2)
+}
+
+func (r txRouter) NoteUpdate(a0 context.Context, a1 string, a2 *Note) error {
+	return r.on(a0).NoteUpdate(a0, a1, a2)
+}
+
 func (r txRouter) OrganisationGet(a0 context.Context, a1 string) (*Organisation, error) {
 	return r.on(a0).OrganisationGet(a0, a1)
 }
@@ -497,4 +529,20 @@ func (r txRouter) StaffList(a0 context.Context, a1 StaffListParams) ([]StaffUser
 
 func (r txRouter) StaffUpdate(a0 context.Context, a1 *StaffUser) error {
 	return r.on(a0).StaffUpdate(a0, a1)
+}
+
+func (r txRouter) TaskGet(a0 context.Context, a1 string, a2 string) (*Task, error) {
+	return r.on(a0).TaskGet(a0, a1, a2)
+}
+
+func (r txRouter) TaskInsert(a0 context.Context, a1 string, a2 *Task) error {
+	return r.on(a0).TaskInsert(a0, a1, a2)
+}
+
+func (r txRouter) TaskList(a0 context.Context, a1 TaskListParams) ([]Task, error) {
+	return r.on(a0).TaskList(a0, a1)
+}
+
+func (r txRouter) TaskUpdate(a0 context.Context, a1 string, a2 *Task) error {
+	return r.on(a0).TaskUpdate(a0, a1, a2)
 }

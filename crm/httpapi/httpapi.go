@@ -146,6 +146,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.OutboxStatus](), reflect.TypeFor[outboxStatusSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.LegalBasis](), reflect.TypeFor[legalBasisSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.StaffRole](), reflect.TypeFor[staffRoleSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.TaskStatus](), reflect.TypeFor[taskStatusSchema]())
 	if opts.BasePath != "" {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
 	}
@@ -171,6 +172,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerReports()
 	s.registerStaff()
 	s.registerInquiries()
+	s.registerNotesAndTasks()
 
 	mux.HandleFunc("/", s.notFound(mux))
 	var h http.Handler = mux

@@ -141,6 +141,9 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"reverseCustomerPointTransaction", points + "/transactions/" + award + "/reversal", nil},
 			{"createStaff", "/v1/staff", map[string]any{"name": "Once", "role": "staff"}},
 			{"createDepartment", "/v1/departments", map[string]any{"name": "Once"}},
+			{"defineNoteType", "/v1/note-types", map[string]any{"names": map[string]string{"en": "Once"}}},
+			{"addCustomerNote", "/v1/customers/" + customer + "/notes", map[string]any{"typeId": "visit", "text": "Once"}},
+			{"createTask", "/v1/tasks", map[string]any{"title": "Once", "dueOn": "2030-01-01", "customerId": customer}},
 		}
 		// The upload streams its body: it is not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true}

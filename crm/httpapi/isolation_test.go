@@ -236,7 +236,7 @@ func TestIsolation(t *testing.T) {
 			}
 		}
 		id := secret.ID
-		staffProbes := staffIsolationProbes(t, ts)
+		staffProbes := staffIsolationProbes(t, ts, secret.ID, own.ID)
 		probes := map[string]func(t *testing.T){
 			"GET /v1/customers": func(t *testing.T) {
 				onlyOwn("", "consent=newsletter:granted", "consent=newsletter:never", "name=bertha", "name=geheim", "email=bertha%40b.example",

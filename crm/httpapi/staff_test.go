@@ -13,7 +13,11 @@ import (
 // it and changed permission switches, and returns TestIsolation's probes
 // of the staff, department and permission routes with A's key. Each probe
 // checks that B's staff, departments and permissions are as they were.
-func staffIsolationProbes(t *testing.T, ts *testServer) map[string]func(t *testing.T) {
+//
+// It also gives B's customer bCustomer a note and a task of a staff user,
+// a note type of B's own, and probes the note and task routes; aCustomer
+// is A's own customer.
+func staffIsolationProbes(t *testing.T, ts *testServer, bCustomer, aCustomer string) map[string]func(t *testing.T) {
 	t.Helper()
 	a, b := ts.keyA, ts.keyB
 	var dep crm.Department
@@ -23,9 +27,19 @@ func staffIsolationProbes(t *testing.T, ts *testServer) map[string]func(t *testi
 		"departments": []string{dep.ID}}).want(t, http.StatusCreated).json(t, &user)
 	ts.do("PATCH", "/v1/organisation/permissions", b, map[string]any{"customersMayAnonymise": true, "customersMayExport": false}).
 		want(t, http.StatusOK)
+	var bType crm.NoteType
+	ts.do("POST", "/v1/note-types", b, map[string]any{"names": map[string]string{"de": "Geheimtreffen"}}).want(t, http.StatusCreated).json(t, &bType)
+	var bNote crm.Note
+	ts.do("POST", "/v1/customers/"+bCustomer+"/notes", b, map[string]any{"typeId": bType.ID, "text": "Geheime Notiz", "pinned": true}).
+		want(t, http.StatusCreated).json(t, &bNote)
+	var bTask crm.Task
+	ts.do("POST", "/v1/tasks", b, map[string]any{"title": "Geheime Aufgabe", "dueOn": "2026-01-01", "customerId": bCustomer}).
+		want(t, http.StatusCreated).json(t, &bTask)
 	state := func() string {
 		var out []string
-		for _, p := range []string{"/v1/staff", "/v1/staff/" + user.ID, "/v1/departments", "/v1/departments/" + dep.ID, "/v1/organisation/permissions"} {
+		for _, p := range []string{"/v1/staff", "/v1/staff/" + user.ID, "/v1/departments", "/v1/departments/" + dep.ID, "/v1/organisation/permissions",
+			"/v1/note-types", "/v1/customers/" + bCustomer + "/notes", "/v1/notes/" + bNote.ID, "/v1/customers/" + bCustomer + "/notes/latest",
+			"/v1/tasks", "/v1/tasks/" + bTask.ID, "/v1/tasks/reminders", "/v1/customers/" + bCustomer + "/history?limit=500"} {
 			out = append(out, string(ts.do("GET", p, b, nil).want(t, http.StatusOK).body))
 		}
 		return strings.Join(out, "\n")
@@ -42,7 +56,7 @@ func staffIsolationProbes(t *testing.T, ts *testServer) map[string]func(t *testi
 	noneOfB := func(path string) func(t *testing.T) {
 		return probe(func(t *testing.T) {
 			body := string(ts.do("GET", path, a, nil).want(t, http.StatusOK).body)
-			for _, s := range []string{user.ID, dep.ID, "Geheim"} {
+			for _, s := range []string{user.ID, dep.ID, "Geheim", bType.ID, bNote.ID, bTask.ID, bCustomer} {
 				if strings.Contains(body, s) {
 					t.Fatalf("A's %s shows B's %s: %s", path, s, body)
 				}
@@ -83,6 +97,48 @@ func staffIsolationProbes(t *testing.T, ts *testServer) map[string]func(t *testi
 			ts.do("GET", "/v1/organisation/permissions", a, nil).want(t, http.StatusOK).json(t, &p)
 			if p != crm.DefaultPermissions() {
 				t.Fatalf("A's permissions %+v are B's", p)
+			}
+		}),
+		"GET /v1/note-types":      noneOfB("/v1/note-types"),
+		"GET /v1/note-types/{id}": notFound("GET", "/v1/note-types/"+bType.ID, nil),
+		"POST /v1/note-types": probe(func(t *testing.T) {
+			ts.do("POST", "/v1/note-types", a, map[string]any{"names": map[string]string{"de": "Geheimtreffen"}}).want(t, http.StatusCreated)
+		}),
+		"PATCH /v1/note-types/{id}": notFound("PATCH", "/v1/note-types/"+bType.ID, map[string]any{"archived": true}),
+		"GET /v1/customers/{id}/notes": probe(func(t *testing.T) {
+			ts.do("GET", "/v1/customers/"+bCustomer+"/notes", a, nil).wantProblem(t, http.StatusNotFound)
+			noneOfB("/v1/customers/" + aCustomer + "/notes")(t)
+		}),
+		"GET /v1/customers/{id}/notes/latest": notFound("GET", "/v1/customers/"+bCustomer+"/notes/latest", nil),
+		"POST /v1/customers/{id}/notes": probe(func(t *testing.T) {
+			ts.do("POST", "/v1/customers/"+bCustomer+"/notes", a, map[string]any{"typeId": "visit", "text": "Stolen"}).wantProblem(t, http.StatusNotFound)
+			p := ts.do("POST", "/v1/customers/"+aCustomer+"/notes", a, map[string]any{"typeId": bType.ID, "text": "B's type"}).
+				wantProblem(t, http.StatusUnprocessableEntity)
+			if !p.hasError("body.typeId", "unknown") {
+				t.Fatalf("B's note type in A: %+v", p)
+			}
+		}),
+		"GET /v1/notes/{id}":   notFound("GET", "/v1/notes/"+bNote.ID, nil),
+		"PATCH /v1/notes/{id}": notFound("PATCH", "/v1/notes/"+bNote.ID, map[string]any{"text": "Stolen"}, "If-Match", "*"),
+		"GET /v1/tasks": probe(func(t *testing.T) {
+			noneOfB("/v1/tasks")(t)
+			noneOfB("/v1/tasks?ownerId=" + crm.AdministratorID)(t)
+			ts.do("GET", "/v1/tasks?customerId="+bCustomer, a, nil).want(t, http.StatusOK)
+			noneOfB("/v1/tasks?customerId=" + bCustomer)(t)
+		}),
+		"GET /v1/tasks/reminders": noneOfB("/v1/tasks/reminders"),
+		"GET /v1/tasks/{id}":      notFound("GET", "/v1/tasks/"+bTask.ID, nil),
+		"PATCH /v1/tasks/{id}":    notFound("PATCH", "/v1/tasks/"+bTask.ID, map[string]any{"status": "done"}, "If-Match", "*"),
+		"POST /v1/tasks": probe(func(t *testing.T) {
+			p := ts.do("POST", "/v1/tasks", a, map[string]any{"title": "X", "dueOn": "2026-01-01", "customerId": bCustomer}).
+				wantProblem(t, http.StatusUnprocessableEntity)
+			if !p.hasError("body.customerId", "unknown") {
+				t.Fatalf("B's customer on A's task: %+v", p)
+			}
+			p = ts.do("POST", "/v1/tasks", a, map[string]any{"title": "X", "dueOn": "2026-01-01", "ownerId": user.ID}).
+				wantProblem(t, http.StatusUnprocessableEntity)
+			if !p.hasError("body.ownerId", "unknown") {
+				t.Fatalf("B's staff user owns A's task: %+v", p)
 			}
 		}),
 		"PATCH /v1/organisation/permissions": probe(func(t *testing.T) {

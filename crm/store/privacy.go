@@ -79,6 +79,9 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 		if err := anonymiseInquiries(ctx, db, orgID, id); err != nil {
 			return err
 		}
+		if err := anonymiseNotesAndTasks(ctx, db, orgID, id); err != nil {
+			return err
+		}
 		return redactHistory(ctx, db, orgID, id)
 	})
 }

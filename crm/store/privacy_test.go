@@ -45,6 +45,8 @@ var exportedTables = map[string]string{
 	"outbox":                "mails",
 	"inquiries":             "inquiries",
 	"inquiry_events":        "inquiries", // each inquiry's history
+	"notes":                 "notes",
+	"tasks":                 "tasks",
 }
 
 // eachDatabase runs fn on a fresh, empty SQLite database and, when

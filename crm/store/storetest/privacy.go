@@ -96,6 +96,14 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	must(err)
 	_, err = c.Points.Correct(ctx, cust.ID, crm.PointInput{Points: -10, Reason: "Xqreason goodwill"})
 	must(err)
+	// A note, edited (the earlier text stays in the timeline), and a task.
+	note, err := c.Notes.Add(ctx, cust.ID, crm.NewNote{TypeID: crm.NotePhoneCall, Text: "Xqnote called about Quirinusxq", BookingID: "xqbooking-1"})
+	must(err)
+	_, err = c.Notes.Update(ctx, note.ID, note.Version, crm.NotePatch{Text: ptr("Xqnote two")})
+	must(err)
+	_, err = c.Tasks.Create(ctx, crm.NewTask{Title: "Call Xqtask back", Description: "Xqtask details", DueOn: crm.MustDate("2030-01-02"),
+		CustomerID: cust.ID})
+	must(err)
 	// An inquiry company-wide, by a staff user of the organisation, with a
 	// change and a comment in its history.
 	orgID, _ := crm.OrgFrom(ctx)
@@ -119,6 +127,7 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 		"21436587", "1961-02-03", "2031-04-05", "xqfair", "login.xq", "mail.xq", "alt.xq", "xqinternal",
 		"xqremark", "xqnick", "11223344", "xqbenefit", "xqreason", "198.51.100.77", "198.51.100.78", "xqbrowser",
 		"xqtrip", "xqisland", "xqsummer", "xqboard", "xqwishes", "xqport", "xqcoast", "xqcomment",
+		"xqnote", "xqtask", "xqbooking",
 	}}
 }
 
