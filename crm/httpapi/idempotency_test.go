@@ -116,6 +116,7 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 		ts.do("POST", "/v1/customers/"+customer+"/consents/double-opt-in", a, map[string]any{"purpose": "commercial_email", "source": "web_form"}).
 			want(t, http.StatusCreated).json(t, &pending)
 
+		inquiry := idOf(ts.do("POST", "/v1/customers/"+customer+"/inquiries", a, map[string]any{"title": "Commented"}).want(t, http.StatusCreated))
 		cases := []struct {
 			op, path string
 			body     any
@@ -144,6 +145,10 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"defineNoteType", "/v1/note-types", map[string]any{"names": map[string]string{"en": "Once"}}},
 			{"addCustomerNote", "/v1/customers/" + customer + "/notes", map[string]any{"typeId": "visit", "text": "Once"}},
 			{"createTask", "/v1/tasks", map[string]any{"title": "Once", "dueOn": "2030-01-01", "customerId": customer}},
+			{"createInquiry", "/v1/customers/" + customer + "/inquiries", map[string]any{"title": "Once"}},
+			{"createCustomerInquiry", "/v1/customer-inquiries", map[string]any{"customer": map[string]any{"lastName": "Once"},
+				"inquiry": map[string]any{"title": "Once"}}},
+			{"commentInquiry", "/v1/inquiries/" + inquiry + "/comments", map[string]any{"comment": "Once"}},
 		}
 		// The upload streams its body: it is not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true}
