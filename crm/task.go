@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -421,6 +422,10 @@ type Reminders struct {
 	DueDayAfter []Task `json:"dueDayAfterTomorrow"`
 	// Truncated says that a list holds only its first MaxReminders tasks.
 	Truncated bool `json:"truncated"`
+	// Inquiries are the open inquiries the user handles planned up to the
+	// day after tomorrow, soonest first; those planned before today are
+	// flagged Overdue until their status is final.
+	Inquiries []Inquiry `json:"inquiries"`
 }
 
 // MaxReminders bounds the reminders of one call.
@@ -483,6 +488,17 @@ func (s *TaskService) Mine(ctx context.Context) (*Reminders, error) {
 			r.DueDayAfter = append(r.DueDayAfter, t)
 		}
 	}
+	inquiries, err := s.store.InquiryList(ctx, InquiryListParams{OrgID: sc.org, Today: today, Limit: MaxReminders,
+		Viewer:        Viewer{StaffID: me.ID, Departments: me.Departments},
+		InquiryFilter: InquiryFilter{HandlerID: me.ID, Open: true, PlannedTo: &dayAfter}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range inquiries {
+		inquiries[i].Overdue = overdue(&inquiries[i], today)
+	}
+	slices.SortStableFunc(inquiries, func(a, b Inquiry) int { return a.PlannedOn.Time().Compare(b.PlannedOn.Time()) })
+	r.Inquiries = nonNil(inquiries)
 	return r, nil
 }
 

@@ -120,6 +120,7 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 		ts.do("PATCH", "/v1/portal/settings", a, map[string]any{"contestsEnabled": true}).want(t, http.StatusOK)
 		contest := idOf(ts.do("POST", "/v1/contests", a, map[string]any{"name": "C", "question": "?", "startsOn": "2000-01-01", "endsOn": "2999-12-31"}).
 			want(t, http.StatusCreated))
+		inquiry := idOf(ts.do("POST", "/v1/customers/"+customer+"/inquiries", a, map[string]any{"title": "Commented"}).want(t, http.StatusCreated))
 		cases := []struct {
 			op, path string
 			body     any
@@ -156,6 +157,10 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"defineNoteType", "/v1/note-types", map[string]any{"names": map[string]string{"en": "Once"}}},
 			{"addCustomerNote", "/v1/customers/" + customer + "/notes", map[string]any{"typeId": "visit", "text": "Once"}},
 			{"createTask", "/v1/tasks", map[string]any{"title": "Once", "dueOn": "2030-01-01", "customerId": customer}},
+			{"createInquiry", "/v1/customers/" + customer + "/inquiries", map[string]any{"title": "Once"}},
+			{"createCustomerInquiry", "/v1/customer-inquiries", map[string]any{"customer": map[string]any{"lastName": "Once"},
+				"inquiry": map[string]any{"title": "Once"}}},
+			{"commentInquiry", "/v1/inquiries/" + inquiry + "/comments", map[string]any{"comment": "Once"}},
 		}
 		// The uploads stream their bodies: they are not idempotent (docs/http-api.md).
 		tested := map[string]bool{"uploadCustomerDocument": true, "startImport": true}

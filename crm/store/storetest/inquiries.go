@@ -79,6 +79,9 @@ func testInquiries(t *testing.T, open func(t *testing.T) crm.Store) {
 	if err != nil || len(due) != 1 || due[0].ID != q.ID {
 		t.Fatalf("due within three days: %+v, %v", due, err)
 	}
+	if r, err := e.crm.Tasks.Mine(h); err != nil || len(r.Inquiries) != 1 || r.Inquiries[0].ID != q.ID {
+		t.Fatalf("my reminders' inquiries: %+v, %v", r, err)
+	}
 	if due, _ := e.crm.Inquiries.Due(w.ctx[w.colleague]); len(due) != 0 {
 		t.Fatalf("the colleague's reminders show the handler's inquiry: %+v", due)
 	}
