@@ -41,6 +41,7 @@ type Store interface {
 	FieldOriginStore
 	InteractionStore
 	FormStore
+	MergeStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -155,6 +156,8 @@ type CRM struct {
 	// Forms are the organisation's forms: which fields each collects and
 	// requires (C3).
 	Forms *FormService
+	// Merges preview and perform merges of duplicate customers (C11).
+	Merges *MergeService
 }
 
 // New builds a CRM on st.
@@ -198,6 +201,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Mail:          mailSvc,
 		Outbox:        outbox,
 		Bookings:      &BookingService{c},
+		Merges:        &MergeService{core: c, customers: customers},
 	}, nil
 }
 

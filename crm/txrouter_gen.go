@@ -399,6 +399,14 @@ func (r txRouter) MembershipUpdate(a0 context.Context, a1 string, a2 *Membership
 	return r.on(a0).MembershipUpdate(a0, a1, a2)
 }
 
+func (r txRouter) MergeFacts(a0 context.Context, a1 string, a2 string, a3 string) (*MergeFacts, error) {
+	return r.on(a0).MergeFacts(a0, a1, a2, a3)
+}
+
+func (r txRouter) MergeMove(a0 context.Context, a1 MergeMoveParams) error {
+	return r.on(a0).MergeMove(a0, a1)
+}
+
 func (r txRouter) OrganisationGet(a0 context.Context, a1 string) (*Organisation, error) {
 	return r.on(a0).OrganisationGet(a0, a1)
 }

@@ -129,6 +129,9 @@ func Run(t *testing.T, h Harness) {
 		{"InteractionTimeline", testInteractionTimeline},
 		{"InteractionsConcurrent", testInteractionsConcurrent},
 		{"Forms", testForms},
+		{"Merge", testMerge},
+		{"MergeRefused", testMergeRefused},
+		{"MergeConcurrent", testMergeConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
