@@ -168,6 +168,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerDocuments()
 	s.registerMail()
 	s.registerBookings()
+	s.registerMerges()
 	s.registerInteractions()
 
 	mux.HandleFunc("/", s.notFound(mux))
