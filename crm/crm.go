@@ -42,6 +42,7 @@ type Store interface {
 	InteractionStore
 	FormStore
 	MergeStore
+	DuplicateStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling

@@ -263,6 +263,10 @@ func (r txRouter) DocumentsUnsentOf(a0 context.Context, a1 string, a2 string, a3
 	return r.on(a0).DocumentsUnsentOf(a0, a1, a2, a3)
 }
 
+func (r txRouter) DuplicateHits(a0 context.Context, a1 string, a2 string, a3 int) ([]DuplicateHit, error) {
+	return r.on(a0).DuplicateHits(a0, a1, a2, a3)
+}
+
 func (r txRouter) FieldOriginList(a0 context.Context, a1 string, a2 string) ([]FieldOrigin, error) {
 	return r.on(a0).FieldOriginList(a0, a1, a2)
 }

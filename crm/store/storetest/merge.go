@@ -303,3 +303,30 @@ func testMergeConcurrent(t *testing.T, open func(t *testing.T) crm.Store) {
 		}
 	}
 }
+
+func testPossibleDuplicates(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	bd := crm.MustDate("1980-02-03")
+	me, err := e.crm.Customers.Create(e.a, crm.CustomerFields{FirstName: "Jan", LastName: "Jansen", BirthDate: &bd,
+		Email: "jan@example.org", Phones: []crm.Phone{{Number: "+31612345678"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, _ := e.crm.Customers.Create(e.a, crm.CustomerFields{FirstName: "jan", LastName: "JANSEN", BirthDate: &bd, AltEmails: []string{"JAN@example.org"}})
+	phone, _ := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "Other", Phones: []crm.Phone{{Number: "+31 6 12345678"}}})
+	_, _ = e.crm.Customers.Create(e.a, crm.CustomerFields{FirstName: "Jan", LastName: "Jansen"}) // no birth date: no hit
+	// Another organisation's twin is never a candidate.
+	if _, err := e.crm.Customers.Create(e.b, crm.CustomerFields{FirstName: "Jan", LastName: "Jansen", BirthDate: &bd, Email: "jan@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.crm.Merges.PossibleDuplicates(e.a, me.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].CustomerID != both.ID || got[0].Score != 90 || got[1].CustomerID != phone.ID || got[1].Score != 30 {
+		t.Fatalf("possible duplicates: %+v", got)
+	}
+	if _, err := e.crm.Merges.PossibleDuplicates(e.b, me.ID); !errors.Is(err, crm.ErrNotFound) {
+		t.Fatalf("from another organisation: %v", err)
+	}
+}

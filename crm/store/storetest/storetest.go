@@ -132,6 +132,7 @@ func Run(t *testing.T, h Harness) {
 		{"Merge", testMerge},
 		{"MergeRefused", testMergeRefused},
 		{"MergeConcurrent", testMergeConcurrent},
+		{"PossibleDuplicates", testPossibleDuplicates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
