@@ -11,10 +11,10 @@ type DuplicateReason string
 // The reasons a customer is a possible duplicate, with their weights in
 // DuplicateCandidate.Score.
 const (
-	ReasonSameEmail         DuplicateReason = "same_email"          // 40: an address of one is an address of the other
-	ReasonSamePhone         DuplicateReason = "same_phone"          // 30
+	ReasonSameEmail         DuplicateReason = "same_email"           // 40: an address of one is an address of the other
+	ReasonSamePhone         DuplicateReason = "same_phone"           // 30
 	ReasonSameNameBirthDate DuplicateReason = "same_name_birth_date" // 50: first and last name (case-insensitive) and birth date
-	ReasonMatchConflict     DuplicateReason = "match_conflict"      // 30: an interaction's data matched both
+	ReasonMatchConflict     DuplicateReason = "match_conflict"       // 30: an interaction's data matched both
 )
 
 var reasonWeight = map[DuplicateReason]int{ReasonSameEmail: 40, ReasonSamePhone: 30, ReasonSameNameBirthDate: 50, ReasonMatchConflict: 30}

@@ -682,6 +682,12 @@ func TestIsolation(t *testing.T) {
 				}
 			},
 		}
+		probes["GET /v1/customers/{id}/possible-duplicates"] = func(t *testing.T) {
+			ts.do("GET", "/v1/customers/"+id+"/possible-duplicates", a, nil).wantProblem(t, http.StatusNotFound)
+			if strings.Contains(string(ts.do("GET", "/v1/customers/"+own.ID+"/possible-duplicates", a, nil).want(t, http.StatusOK).body), id) {
+				t.Fatal("A's possible duplicates name B's customer")
+			}
+		}
 		probes["GET /v1/customers/{id}/merge-preview"] = func(t *testing.T) {
 			ts.do("GET", "/v1/customers/"+own.ID+"/merge-preview?duplicate="+id, a, nil).wantProblem(t, http.StatusNotFound)
 			ts.do("GET", "/v1/customers/"+id+"/merge-preview?duplicate="+own.ID, a, nil).wantProblem(t, http.StatusNotFound)

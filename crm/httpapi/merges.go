@@ -28,6 +28,12 @@ type mergeInput struct {
 func (s *server) registerMerges() {
 	tags := []string{"Merges"}
 	register(s, huma.Operation{
+		OperationID: "possibleDuplicates", Method: http.MethodGet, Path: "/v1/customers/{id}/possible-duplicates", Tags: tags,
+		Summary:     "Possible duplicates of this customer, best first, with a score and the reasons",
+	}, func(ctx context.Context, in *customerPath) (*bodyOutput[[]crm.DuplicateCandidate], error) {
+		return reply(s.crm.Merges.PossibleDuplicates(ctx, in.ID))
+	})
+	register(s, huma.Operation{
 		OperationID: "previewMerge", Method: http.MethodGet, Path: "/v1/customers/{id}/merge-preview", Tags: tags,
 		Summary: "Preview merging a duplicate into this customer",
 		Description: "Every field with both values and the one kept, every kind of row that moves with its count, every conflict, " +

@@ -19,6 +19,9 @@ func TestMerges(t *testing.T) {
 		ts.do("POST", "/v1/customers", a, map[string]any{"firstName": "Anna", "lastName": "Müller", "company": "Müller GmbH"}).
 			want(t, http.StatusCreated).json(t, &dup)
 
+		var cands []crm.DuplicateCandidate
+		ts.do("GET", "/v1/customers/"+surv.ID+"/possible-duplicates", a, nil).want(t, http.StatusOK).json(t, &cands)
+		ts.do("GET", "/v1/customers/%FF/possible-duplicates", a, nil).wantProblem(t, http.StatusNotFound)
 		// Bad input and isolation.
 		ts.do("GET", "/v1/customers/"+surv.ID+"/merge-preview?duplicate="+dup.ID+"&take=nonsense", a, nil).
 			wantProblem(t, http.StatusUnprocessableEntity)
