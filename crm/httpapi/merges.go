@@ -29,7 +29,7 @@ func (s *server) registerMerges() {
 	tags := []string{"Merges"}
 	register(s, huma.Operation{
 		OperationID: "possibleDuplicates", Method: http.MethodGet, Path: "/v1/customers/{id}/possible-duplicates", Tags: tags,
-		Summary:     "Possible duplicates of this customer, best first, with a score and the reasons",
+		Summary: "Possible duplicates of this customer, best first, with a score and the reasons",
 	}, func(ctx context.Context, in *customerPath) (*bodyOutput[[]crm.DuplicateCandidate], error) {
 		return reply(s.crm.Merges.PossibleDuplicates(ctx, in.ID))
 	})
