@@ -54,6 +54,8 @@ type Store interface {
 	InquiryStore
 	NoteStore
 	TaskStore
+	MergeStore
+	DuplicateStore
 
 	// InTx runs fn in one transaction: all of fn's writes commit together or
 	// none does. The Store passed to fn is bound to the transaction; calling
@@ -263,6 +265,8 @@ type CRM struct {
 	Notes *NoteService
 	// Tasks are tasks and reminders (C14).
 	Tasks *TaskService
+	// Merges preview and perform merges of duplicate customers (C11).
+	Merges *MergeService
 }
 
 // New builds a CRM on st.
@@ -322,6 +326,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Inquiries:     &InquiryService{core: c, customers: customers},
 		Notes:         &NoteService{c},
 		Tasks:         &TaskService{c},
+		Merges:        &MergeService{core: c, customers: customers},
 	}, nil
 }
 

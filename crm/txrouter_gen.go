@@ -335,6 +335,10 @@ func (r txRouter) DocumentsUnsentOf(a0 context.Context, a1 string, a2 string, a3
 	return r.on(a0).DocumentsUnsentOf(a0, a1, a2, a3)
 }
 
+func (r txRouter) DuplicateHits(a0 context.Context, a1 string, a2 string, a3 int) ([]DuplicateHit, error) {
+	return r.on(a0).DuplicateHits(a0, a1, a2, a3)
+}
+
 func (r txRouter) ExportRecordFinish(a0 context.Context, a1 string, a2 string, a3 time.Time, a4 int64) error {
 	return r.on(a0).ExportRecordFinish(a0, a1, a2, a3, a4)
 }
@@ -601,6 +605,14 @@ func (r txRouter) MembershipList(a0 context.Context, a1 string, a2 string) ([]Me
 
 func (r txRouter) MembershipUpdate(a0 context.Context, a1 string, a2 *Membership) error {
 	return r.on(a0).MembershipUpdate(a0, a1, a2)
+}
+
+func (r txRouter) MergeFacts(a0 context.Context, a1 string, a2 string, a3 string) (*MergeFacts, error) {
+	return r.on(a0).MergeFacts(a0, a1, a2, a3)
+}
+
+func (r txRouter) MergeMove(a0 context.Context, a1 MergeMoveParams) error {
+	return r.on(a0).MergeMove(a0, a1)
 }
 
 func (r txRouter) NoteGet(a0 context.Context, a1 string, a2 string) (*Note, error) {

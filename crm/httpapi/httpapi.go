@@ -171,6 +171,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerMail()
 	s.registerBookings()
 	s.registerFiles()
+	s.registerMerges()
 	s.registerInteractions()
 	s.registerReports()
 	s.registerPortalStaff()

@@ -726,6 +726,22 @@ func TestIsolation(t *testing.T) {
 				}
 			},
 		}
+		probes["GET /v1/customers/{id}/possible-duplicates"] = func(t *testing.T) {
+			ts.do("GET", "/v1/customers/"+id+"/possible-duplicates", a, nil).wantProblem(t, http.StatusNotFound)
+			if strings.Contains(string(ts.do("GET", "/v1/customers/"+own.ID+"/possible-duplicates", a, nil).want(t, http.StatusOK).body), id) {
+				t.Fatal("A's possible duplicates name B's customer")
+			}
+		}
+		probes["GET /v1/customers/{id}/merge-preview"] = func(t *testing.T) {
+			ts.do("GET", "/v1/customers/"+own.ID+"/merge-preview?duplicate="+id, a, nil).wantProblem(t, http.StatusNotFound)
+			ts.do("GET", "/v1/customers/"+id+"/merge-preview?duplicate="+own.ID, a, nil).wantProblem(t, http.StatusNotFound)
+		}
+		probes["POST /v1/customers/{id}/merge"] = func(t *testing.T) {
+			for _, pair := range [][2]string{{own.ID, id}, {id, own.ID}} {
+				ts.do("POST", "/v1/customers/"+pair[0]+"/merge", a, map[string]any{"duplicateId": pair[1], "survivorVersion": 1, "duplicateVersion": 1}).
+					wantProblem(t, http.StatusNotFound)
+			}
+		}
 		for route, probe := range bookingProbes(t, ts, a, b, secret.ID, own.ID, "GEHEIM-1") {
 			probes[route] = probe
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -87,6 +88,11 @@ var _ huma.StatusError = (*Problem)(nil)
 // the client sees. This is the one place where errors become status codes,
 // and the registration helper (register) the one caller for handlers:
 //
+//	*crm.MergedError       308 to the same path with the survivor's id in
+//	                       place of the merged customer's (by number: the
+//	                       survivor's id URL), so old links keep working
+//	crm.ErrMergeBlocked    409 with code merge_blocked and the reason: the
+//	                       request is well formed, the stored data refuses it
 //	crm.ErrNotFound        404
 //	crm.ErrStaleVersion    412 (the If-Match version is no longer current)
 //	crm.ErrConflict        409
@@ -119,6 +125,8 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 		invalid  *crm.ValidationError
 		conflict *crm.ConflictError
 		problem  *Problem
+		merged   *crm.MergedError
+		blocked  *crm.MergeBlockedError
 		status   huma.StatusError
 	)
 	switch {
@@ -164,6 +172,14 @@ func problemFor(ctx context.Context, log *slog.Logger, where fieldLocator, err e
 			p.detailKey = ""
 		}
 		return p
+	case errors.As(err, &merged):
+		p := newProblem(http.StatusPermanentRedirect, merged.Error())
+		p.headers = http.Header{"Location": {mergedLocation(ctx, merged)}}
+		return p
+	case errors.As(err, &blocked):
+		p := newProblem(http.StatusConflict, blocked.Error())
+		p.Errors = []ProblemField{{Location: "body", Field: "duplicateId", Code: "merge_blocked", Param: blocked.Code, Message: blocked.Reason}}
+		return p
 	case errors.Is(err, crm.ErrNotFound), errors.Is(err, crm.ErrFeatureOff):
 		return problemOf(http.StatusNotFound, "problem.notFound")
 	case errors.Is(err, crm.ErrUnauthenticated), errors.Is(err, crm.ErrNoOrg), errors.Is(err, crm.ErrNoActor):
@@ -200,4 +216,19 @@ func unauthenticated() *Problem {
 	p := problemOf(http.StatusUnauthorized, "problem.unauthenticated")
 	p.headers = http.Header{"WWW-Authenticate": {`Bearer realm="dossier"`}}
 	return p
+}
+
+// mergedLocation is where a request for a merged customer goes: its path
+// with the survivor's id in place of the merged one's, or the survivor's
+// own URL when the path named it otherwise (by number).
+func mergedLocation(ctx context.Context, m *crm.MergedError) string {
+	if hc := humaContext(ctx); hc != nil {
+		u := hc.URL()
+		if strings.Contains(u.Path, m.ID) {
+			u.Path = strings.ReplaceAll(u.Path, m.ID, m.SurvivorID)
+			u.Scheme, u.Host = "", ""
+			return u.String()
+		}
+	}
+	return "/v1/customers/" + m.SurvivorID
 }

@@ -90,7 +90,11 @@ func (s *DB) CustomerGet(ctx context.Context, p crm.CustomerGetParams) (*crm.Cus
 		return nil, crm.ErrNotFound
 	}
 	if err := q.Scan(ctx); err != nil {
-		return nil, interpretError(err)
+		err = interpretError(err)
+		if errors.Is(err, crm.ErrNotFound) {
+			err = s.tombstoneFor(ctx, p, err)
+		}
+		return nil, err
 	}
 	c := row.toDomain()
 	return &c, nil

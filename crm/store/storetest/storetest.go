@@ -152,6 +152,10 @@ func Run(t *testing.T, h Harness) {
 		{"Contests", testContests},
 		{"Brochures", testBrochures},
 		{"Mailings", testMailings},
+		{"Merge", testMerge},
+		{"MergeRefused", testMergeRefused},
+		{"MergeConcurrent", testMergeConcurrent},
+		{"PossibleDuplicates", testPossibleDuplicates},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
