@@ -51,6 +51,19 @@ var mergeTables = []mergeTable{
 	{table: "customer_source_ids", column: "customer_id", what: "platform ids", move: moveRows},
 	{table: "match_conflicts", column: "customer_id", what: "match conflicts", move: moveConflicts("other_customer_id", "by_key", "value")},
 	{table: "match_conflicts", column: "other_customer_id", what: "match conflicts", move: moveConflicts("customer_id", "by_key", "value")},
+	{table: "customer_reviews", column: "customer_id", what: "latest review", move: moveMissing("org_id")},
+	{table: "import_changes", column: "customer_id", what: "import changes", move: moveRows},
+	{table: "notes", column: "customer_id", what: "notes", move: moveRows},
+	{table: "tasks", column: "customer_id", what: "tasks", move: moveRows},
+	{table: "inquiries", column: "customer_id", what: "inquiries", move: moveRows},
+	{table: "inquiry_events", column: "customer_id", what: "inquiry history", move: moveRows},
+	// Both customers with a portal account is refused before this runs
+	// (two_portal_accounts); otherwise the one account moves.
+	{table: "portal_accounts", column: "customer_id", what: "portal account", move: moveMissing("org_id")},
+	{table: "itineraries", column: "customer_id", what: "itineraries", move: moveRows},
+	{table: "contest_entries", column: "customer_id", what: "contest entries", move: moveMissing("contest_id")},
+	{table: "brochure_requests", column: "customer_id", what: "brochure requests", move: moveRows},
+	{table: "mailing_recipients", column: "customer_id", what: "mailings received", move: moveMissing("mailing_id")},
 	{table: "customer_tombstones", column: "survivor_id", what: "merged customers", move: moveRows},
 	// Last: the duplicate's record becomes a tombstone.
 	{table: "customers", column: "id", what: "customer record", move: tombstone},
