@@ -105,15 +105,19 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 		Deposit: &crm.Payment{DueOn: crm.MustDate("2026-12-01"), Amount: 50}})
 	must(err)
 	_, err = c.Bookings.RecordReminder(ctx, "DIST-1", crm.ReminderInput{Channel: "phone", Note: "Xqreminder call"})
+	must(err)
 	// An inquiry company-wide, by a staff user of the organisation, with a
 	// change and a comment in its history.
 	orgID, _ := crm.OrgFrom(ctx)
 	sys := crm.WithActor(crm.WithOrg(context.Background(), orgID), crm.System())
 	seller, err := c.Staff.Create(sys, crm.NewStaffUser{Name: "Xq seller", Role: crm.RoleStaff})
+	must(err)
 	asSeller := crm.WithActor(crm.WithOrg(context.Background(), orgID), crm.Staff(seller.ID))
 	inq, err := c.Inquiries.Create(asSeller, cust.ID, crm.InquiryFields{Title: "Xqtrip", Destination: "Xqisland", Period: "Xqsummer",
 		Board: "Xqboard", Notes: "Xqwishes", Fields: map[string]string{"airport": "Xqport"}})
+	must(err)
 	_, err = c.Inquiries.Update(asSeller, inq.ID, inq.Version, crm.InquiryPatch{Destination: ptr("Xqcoast")})
+	must(err)
 	_, err = c.Inquiries.Comment(asSeller, inq.ID, "Xqcomment")
 	must(err)
 	// The customer's own side: a portal account with a password and a
@@ -121,9 +125,12 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 	makeDistinctivePortal(t, c, ctx, cust.ID)
 	// A note, edited (the earlier text stays in the timeline), and a task.
 	note, err := c.Notes.Add(ctx, cust.ID, crm.NewNote{TypeID: crm.NotePhoneCall, Text: "Xqnote called about Quirinusxq", BookingID: "xqbooking-1"})
+	must(err)
 	_, err = c.Notes.Update(ctx, note.ID, note.Version, crm.NotePatch{Text: ptr("Xqnote two")})
+	must(err)
 	_, err = c.Tasks.Create(ctx, crm.NewTask{Title: "Call Xqtask back", Description: "Xqtask details", DueOn: crm.MustDate("2030-01-02"),
 		CustomerID: cust.ID})
+	must(err)
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	cust, err = c.Customers.Update(ctx, cust.ID, cust.Version, crm.CustomerPatch{LastName: ptr("Zwartkopxqq"), Remarks: ptr("Xqremark two")})
