@@ -126,6 +126,16 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 	if s.cfg.Tables == nil {
 		return nil, errors.New("crm: exports need Config.Tables (crm/tabular)")
 	}
+	// Taking customers' data out in bulk is exporting customer data: the
+	// organisation's switch for staff governs it as it does one
+	// customer's export, and a customer may never export others.
+	org, err := s.organisation(ctx, s.store, sc)
+	if err != nil {
+		return nil, err
+	}
+	if err := allowed(ctx, org, ActionExport, ""); err != nil {
+		return nil, err
+	}
 	v := newValidation(sc.lang)
 	v.checkText("", &p)
 	switch p.Format {
@@ -151,7 +161,7 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	org, err := s.organisation(ctx, s.store, sc)
+	org, err = s.organisation(ctx, s.store, sc)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"io"
 	"reflect"
 	"slices"
 	"testing"
@@ -179,6 +180,9 @@ func testPermissions(t *testing.T, open func(t *testing.T) crm.Store) {
 	_, err = e.crm.Privacy.Anonymise(asClerk, cust.ID)
 	wantErr(t, err, crm.ErrForbidden)
 	wantErr(t, orgs.Allowed(asClerk, crm.ActionExport, cust.ID), crm.ErrForbidden)
+	// A bulk export is exporting customer data too.
+	_, err = e.crm.Exports.Export(asClerk, crm.ExportParams{}, io.Discard)
+	wantErr(t, err, crm.ErrForbidden)
 
 	// The customer itself, on itself only.
 	self := crm.WithActor(e.a, crm.CustomerActor(cust.ID))
@@ -186,6 +190,8 @@ func testPermissions(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("the customer's own export: %v", err)
 	}
 	_, err = e.crm.Privacy.Export(self, other.ID, crm.ExportCustomer)
+	wantErr(t, err, crm.ErrForbidden)
+	_, err = e.crm.Exports.Export(self, crm.ExportParams{}, io.Discard)
 	wantErr(t, err, crm.ErrForbidden)
 	if err := orgs.Allowed(self, crm.ActionAnonymise, cust.ID); err != nil {
 		t.Fatal(err)
