@@ -292,8 +292,9 @@ func New(st Store, cfg Config) (*CRM, error) {
 	privacy := &PrivacyService{core: c, consents: consents, tags: tags, attributes: attributes, labels: labels, points: points}
 	forms := &FormService{core: c, consents: consents}
 	documents := &DocumentService{core: c, privacy: privacy, outbox: outbox}
+	bookings := &BookingService{c}
 	portal := &PortalService{core: c, outbox: outbox, customers: customers, consents: consents, privacy: privacy,
-		documents: documents, hashing: make(chan struct{}, cfg.PasswordHashers)}
+		documents: documents, bookings: bookings, hashing: make(chan struct{}, cfg.PasswordHashers)}
 	customers.portal = portal
 	return &CRM{
 		Interactions:  &InteractionService{core: c, customers: customers, consents: consents, forms: forms},
@@ -313,7 +314,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Documents:     documents,
 		Mail:          mailSvc,
 		Outbox:        outbox,
-		Bookings:      &BookingService{c},
+		Bookings:      bookings,
 		Exports:       &ExportService{core: c, customers: customers, segments: segments},
 		Imports:       &ImportService{core: c, customers: customers, consents: consents},
 		Reports:       &ReportService{core: c, customers: customers, segments: segments},

@@ -225,6 +225,7 @@ type PortalService struct {
 	consents  *ConsentService
 	privacy   *PrivacyService
 	documents *DocumentService
+	bookings  *BookingService
 	// hashing bounds the argon2id computations running at once: each takes
 	// 19 MiB, so a burst of sign-ins cannot exhaust memory.
 	hashing chan struct{}
@@ -916,6 +917,29 @@ func (s *PortalService) OpenDocument(ctx context.Context, documentID string) (*D
 	}
 	d.AddedBy = Actor{Kind: d.AddedBy.Kind}
 	return d, r, nil
+}
+
+// Bookings returns the signed-in customer's own bookings as
+// BookingService.OfCustomer does (counts, lifetime value and the newest
+// limit of each group), as the customer sees them: which staff user told
+// them the final flight times is left out, as in their own export.
+func (s *PortalService) Bookings(ctx context.Context, limit int) (*CustomerBookings, error) {
+	_, id, err := s.self(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.bookings.OfCustomer(ctx, id, limit)
+	if err != nil {
+		return nil, err
+	}
+	for _, group := range [][]Booking{out.Upcoming, out.Past, out.Deleted} {
+		for i := range group {
+			if a := group[i].InformedBy; a != nil {
+				group[i].InformedBy = &Actor{Kind: a.Kind}
+			}
+		}
+	}
+	return out, nil
 }
 
 // PortalConsent is one purpose as the customer sees it: its current state

@@ -36,6 +36,10 @@ var (
 
 type portalTokenKey struct{}
 
+type portalBookingsInput struct {
+	Limit int `query:"limit" minimum:"1" maximum:"500" doc:"How many bookings of each group, default 10."`
+}
+
 func (s *server) registerPortal(mux *http.ServeMux) {
 	cfg := huma.DefaultConfig("Dossier portal", s.opts.Version)
 	cfg.Info.Description = "The customer's own side of Dossier: sign in, read and change one's own record, documents, consents, " +
@@ -423,6 +427,17 @@ func (s *server) registerPortalRoutes() {
 		DefaultStatus: http.StatusNoContent,
 	}), func(ctx context.Context, _ *struct{}) (*struct{}, error) {
 		return nil, portal.Anonymise(ctx)
+	})
+
+	tags = []string{"My bookings"}
+	register(s, own(huma.Operation{
+		OperationID: "portalGetBookings", Method: http.MethodGet, Path: "/portal/v1/bookings",
+		Summary: "My bookings: upcoming, past and deleted, with counts and lifetime value",
+		Description: "The bookings I lead, as GET /v1/customers/{id}/bookings shows them to staff: each group newest (latest day) " +
+			"first, limit bookings each; counts and lifetime value (reserved, confirmed and sold bookings, per currency) over all " +
+			"of them. Which staff member told me the final flight times is left out (informedBy carries its kind only).",
+	}), func(ctx context.Context, in *portalBookingsInput) (*bodyOutput[*crm.CustomerBookings], error) {
+		return reply(portal.Bookings(ctx, in.Limit))
 	})
 
 	tags = []string{"My itineraries and contests"}

@@ -217,6 +217,26 @@ func TestPortal(t *testing.T) {
 			}
 		}
 
+		// Bookings: their own, without which staff member informed them.
+		tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+		var booked crm.BookingResult
+		ts.do("PUT", "/v1/bookings/P-1", a, tripBody(c.ID, tomorrow, 250000)).want(t, http.StatusCreated).json(t, &booked)
+		ts.do("PUT", "/v1/bookings/P-2", a, tripBody(c.ID, "2020-05-01", 100000)).want(t, http.StatusCreated)
+		ts.do("POST", "/v1/bookings/P-1/informed", a, nil).want(t, http.StatusOK)
+		var mine crm.CustomerBookings
+		res = ts.do("GET", "/portal/v1/bookings", tok, nil).want(t, http.StatusOK)
+		res.json(t, &mine)
+		if len(mine.Upcoming) != 1 || mine.Upcoming[0].ID != booked.Booking.ID || mine.Upcoming[0].CustomerID != c.ID ||
+			len(mine.Past) != 1 || mine.Past[0].Reference != "P-2" || mine.Counts.Upcoming != 1 || mine.Counts.Past != 1 ||
+			len(mine.Counts.LifetimeValue) != 1 || mine.Counts.LifetimeValue[0].Amount != 350000 {
+			t.Fatalf("my bookings %+v", mine)
+		}
+		if by := mine.Upcoming[0].InformedBy; mine.Upcoming[0].InformedAt == nil || by == nil || by.Kind != crm.ActorStaff || by.ID != "" {
+			t.Fatalf("informed mark as the customer sees it: %+v", by)
+		}
+		ts.do("GET", "/portal/v1/bookings?limit=1", tok, nil).want(t, http.StatusOK)
+		ts.do("GET", "/portal/v1/bookings?limit=501", tok, nil).wantProblem(t, http.StatusUnprocessableEntity)
+
 		// Signing out ends the session; a new link and password end them all.
 		ts.do("DELETE", "/portal/v1/session", tok, nil).want(t, http.StatusNoContent)
 		ts.do("GET", "/portal/v1/me", tok, nil).wantProblem(t, http.StatusUnauthorized)
@@ -352,7 +372,13 @@ func TestPortalIsolation(t *testing.T) {
 		var twoEntry, bEntry crm.ContestEntry
 		ts.do("POST", "/portal/v1/contests/"+contestA.ID+"/entries", tokTwo, map[string]any{"answer": "Zwei"}).want(t, http.StatusCreated).json(t, &twoEntry)
 		ts.do("POST", "/portal/v1/contests/"+contestB.ID+"/entries", tokB, map[string]any{"answer": "B"}).want(t, http.StatusCreated).json(t, &bEntry)
-		theirs := []string{two.ID, other.ID, twoDoc.ID, bDoc.ID, twoIt.ID, bIt.ID, contestB.ID, twoEntry.ID, bEntry.ID}
+		var twoBooking, bBooking crm.BookingResult
+		ts.do("PUT", "/v1/bookings/ZWEI-1", a, tripBody(two.ID, "2999-01-01", 1000)).want(t, http.StatusCreated).json(t, &twoBooking)
+		ts.do("PUT", "/v1/bookings/ORGB-1", b, tripBody(other.ID, "2999-01-01", 1000)).want(t, http.StatusCreated).json(t, &bBooking)
+		var oneBooking crm.BookingResult
+		ts.do("PUT", "/v1/bookings/EINS-1", a, tripBody(one.ID, "2999-01-01", 1000)).want(t, http.StatusCreated).json(t, &oneBooking)
+		theirs := []string{two.ID, other.ID, twoDoc.ID, bDoc.ID, twoIt.ID, bIt.ID, contestB.ID, twoEntry.ID, bEntry.ID,
+			twoBooking.Booking.ID, bBooking.Booking.ID, "ZWEI-1", "ORGB-1"}
 		ownOnly := func(path string) func(t *testing.T) {
 			return func(t *testing.T) {
 				got := string(ts.do("GET", path, tok, nil).want(t, http.StatusOK).body)
@@ -400,6 +426,14 @@ func TestPortalIsolation(t *testing.T) {
 				ts.do("DELETE", "/portal/v1/consents/no_such", tok, nil).wantProblem(t, http.StatusUnprocessableEntity)
 			},
 			"GET /portal/v1/export": ownOnly("/portal/v1/export"),
+			"GET /portal/v1/bookings": func(t *testing.T) {
+				ownOnly("/portal/v1/bookings")(t)
+				var mine crm.CustomerBookings
+				ts.do("GET", "/portal/v1/bookings", tok, nil).want(t, http.StatusOK).json(t, &mine)
+				if len(mine.Upcoming) != 1 || mine.Upcoming[0].ID != oneBooking.Booking.ID || mine.Counts.Upcoming != 1 {
+					t.Fatalf("one's bookings %+v", mine)
+				}
+			},
 			"POST /portal/v1/anonymisation": func(t *testing.T) {
 				ts.do("POST", "/portal/v1/anonymisation", tok, nil).wantProblem(t, http.StatusForbidden)
 			},
