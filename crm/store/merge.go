@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -51,7 +50,7 @@ var mergeTables = []mergeTable{
 	{table: "customer_source_ids", column: "customer_id", what: "platform ids", move: moveRows},
 	{table: "match_conflicts", column: "customer_id", what: "match conflicts", move: moveConflicts("other_customer_id", "by_key", "value")},
 	{table: "match_conflicts", column: "other_customer_id", what: "match conflicts", move: moveConflicts("customer_id", "by_key", "value")},
-	{table: "customer_reviews", column: "customer_id", what: "latest review", move: moveMissing("org_id")},
+	{table: "customer_reviews", column: "customer_id", what: "latest review", move: moveMissing()},
 	{table: "import_changes", column: "customer_id", what: "import changes", move: moveRows},
 	{table: "notes", column: "customer_id", what: "notes", move: moveRows},
 	{table: "tasks", column: "customer_id", what: "tasks", move: moveRows},
@@ -59,7 +58,7 @@ var mergeTables = []mergeTable{
 	{table: "inquiry_events", column: "customer_id", what: "inquiry history", move: moveRows},
 	// Both customers with a portal account is refused before this runs
 	// (two_portal_accounts); otherwise the one account moves.
-	{table: "portal_accounts", column: "customer_id", what: "portal account", move: moveMissing("org_id")},
+	{table: "portal_accounts", column: "customer_id", what: "portal account", move: moveMissing()},
 	{table: "itineraries", column: "customer_id", what: "itineraries", move: moveRows},
 	{table: "contest_entries", column: "customer_id", what: "contest entries", move: moveMissing("contest_id")},
 	{table: "brochure_requests", column: "customer_id", what: "brochure requests", move: moveRows},
@@ -97,12 +96,14 @@ func dropRows(ctx context.Context, db bun.IDB, t mergeTable, p crm.MergeMovePara
 // dropCollisions deletes the duplicate's rows for which the survivor has a
 // row with the same keys.
 func dropCollisions(ctx context.Context, db bun.IDB, t mergeTable, p crm.MergeMoveParams, keys ...string) error {
-	conds := make([]string, len(keys))
-	for i, k := range keys {
-		conds[i] = "s." + k + " = d." + k
+	// Without keys the table holds one row per customer: the survivor's
+	// row, if any, collides with the duplicate's.
+	match := ""
+	for _, k := range keys {
+		match += " AND s." + k + " = d." + k
 	}
 	_, err := db.ExecContext(ctx, "DELETE FROM "+t.table+" AS d WHERE d.org_id = ? AND d."+t.column+" = ? AND EXISTS (SELECT 1 FROM "+
-		t.table+" AS s WHERE s.org_id = d.org_id AND s."+t.column+" = ? AND "+strings.Join(conds, " AND ")+")",
+		t.table+" AS s WHERE s.org_id = d.org_id AND s."+t.column+" = ?"+match+")",
 		p.OrgID, p.DuplicateID, p.SurvivorID)
 	return err
 }
