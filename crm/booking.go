@@ -375,6 +375,9 @@ type BookingStore interface {
 	// BookingPaymentsDue returns bookings whose next payment is due between
 	// p.From and p.To, by (due day, id).
 	BookingPaymentsDue(ctx context.Context, p WorklistParams) ([]WorklistItem, error)
+	// BookingParticipations returns the bookings customerID takes part in
+	// without leading them (a participant, not the lead), oldest day first.
+	BookingParticipations(ctx context.Context, orgID, customerID string) ([]Booking, error)
 	// BookingReminderInsert records a payment reminder and sets the
 	// booking's LastReminderAt.
 	BookingReminderInsert(ctx context.Context, orgID string, r *PaymentReminder) error

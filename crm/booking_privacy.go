@@ -31,6 +31,25 @@ func bookingsOf(ctx context.Context, tx BookingStore, sc scope, customerID strin
 	return nonNil(all), nonNil(reminders), nil
 }
 
+// participationsOf returns the bookings customerID takes part in as a
+// participant, each reduced to what the participant takes part in: the
+// lead customer, the other participants, the payments and the invoice are
+// the lead's and are left out.
+func participationsOf(ctx context.Context, tx BookingStore, sc scope, customerID string) ([]Booking, error) {
+	bs, err := tx.BookingParticipations(ctx, sc.org, customerID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range bs {
+		b := &bs[i]
+		b.CustomerID, b.CustomerNumber, b.Participants = "", 0, []string{customerID}
+		b.Total, b.Lines, b.Deposit, b.Final, b.NextPayment = 0, nil, nil, nil, nil
+		b.Invoiced, b.InvoiceNumber, b.Link = false, "", ""
+		b.InformedAt, b.InformedBy, b.LastReminderAt = nil, nil, nil
+	}
+	return nonNil(bs), nil
+}
+
 // hideBookingStaff leaves out which staff user informed the customer or
 // recorded a reminder, for the customer's own export.
 func (e *CustomerExport) hideBookingStaff(hide func(Actor) Actor) {
@@ -65,6 +84,20 @@ func bookingsCSV(bs []Booking) csvSection {
 		return []string{b.ID, b.Reference, string(b.Kind), string(b.Status), b.PlatformStatus, string(b.Channel), b.RegisteredOn.String(),
 			day(b.StartsOn), day(b.EndsOn), b.DestinationCountry, b.DestinationPlace, b.Venue, b.Description,
 			strconv.FormatInt(b.Total, 10), b.Currency, b.InvoiceNumber, b.Link, valueText(b)}
+	})}
+}
+
+func participationsCSV(bs []Booking) csvSection {
+	return csvSection{"participations.csv", []string{"id", "reference", "kind", "status", "channel", "registeredOn",
+		"startsOn", "endsOn", "destinationCountry", "destinationPlace", "venue", "description"}, rowsOf(bs, func(b Booking) []string {
+		day := func(d *Date) string {
+			if d == nil {
+				return ""
+			}
+			return d.String()
+		}
+		return []string{b.ID, b.Reference, string(b.Kind), string(b.Status), string(b.Channel), b.RegisteredOn.String(),
+			day(b.StartsOn), day(b.EndsOn), b.DestinationCountry, b.DestinationPlace, b.Venue, b.Description}
 	})}
 }
 

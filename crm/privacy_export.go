@@ -68,6 +68,10 @@ type CustomerExport struct {
 	Bookings []Booking `json:"bookings"`
 	// BookingReminders are the payment reminders of those bookings.
 	BookingReminders []PaymentReminder `json:"bookingReminders"`
+	// Participations are the bookings the customer takes part in that
+	// another customer leads, oldest first: what was booked, when and
+	// where, without the lead, the other participants or the payments.
+	Participations []Booking `json:"participations"`
 	// Imports are the file imports that changed the record, with its
 	// values before each (kept so that the import can be reverted).
 	Imports []ExportedImportChange `json:"imports"`
@@ -294,6 +298,9 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 		before = page[len(page)-1].ID
 	}
 	if e.Bookings, e.BookingReminders, err = bookingsOf(ctx, tx, sc, customerID); err != nil {
+		return nil, err
+	}
+	if e.Participations, err = participationsOf(ctx, tx, sc, customerID); err != nil {
 		return nil, err
 	}
 	if err := s.exportPortal(ctx, tx, sc, customerID, e); err != nil {
@@ -607,6 +614,7 @@ func (e *CustomerExport) writeZip(z *zip.Writer) error {
 		})},
 		bookingsCSV(e.Bookings),
 		remindersCSV(e.BookingReminders),
+		participationsCSV(e.Participations),
 		{"inquiries.csv", []string{"id", "title", "destination", "period", "duration", "budget", "travellers", "board", "notes", "fields",
 			"status", "plannedOn", "handlerId", "visibility", "createdAt", "closedAt", "history"},
 			rowsOf(e.Inquiries, func(q ExportedInquiry) []string {

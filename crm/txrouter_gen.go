@@ -75,6 +75,10 @@ func (r txRouter) BookingList(a0 context.Context, a1 BookingListParams) ([]Booki
 	return r.on(a0).BookingList(a0, a1)
 }
 
+func (r txRouter) BookingParticipations(a0 context.Context, a1 string, a2 string) ([]Booking, error) {
+	return r.on(a0).BookingParticipations(a0, a1, a2)
+}
+
 func (r txRouter) BookingPaymentsDue(a0 context.Context, a1 WorklistParams) ([]WorklistItem, error) {
 	return r.on(a0).BookingPaymentsDue(a0, a1)
 }

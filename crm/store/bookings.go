@@ -380,6 +380,26 @@ type bookingReminderRow struct {
 	At        time.Time `bun:"at"`
 }
 
+// BookingParticipations implements crm.BookingStore. No index leads to a
+// participant: the statement reads the organisation's bookings that have
+// participants, their JSON compared as text (as merge does), and the exact
+// match is made here. An export is rare; its cost is one pass over the
+// bookings table.
+func (s *DB) BookingParticipations(ctx context.Context, orgID, customerID string) ([]crm.Booking, error) {
+	var rows []bookingRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("participants IS NOT NULL").
+		Where("CAST(participants AS TEXT) LIKE ? ESCAPE '\\'", "%"+escapeLike(customerID)+"%").OrderExpr("list_day, id").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.Booking, 0, len(rows))
+	for i := range rows {
+		if rows[i].CustomerID != customerID && slices.Contains(rows[i].Participants, customerID) {
+			out = append(out, rows[i].toDomain())
+		}
+	}
+	return out, nil
+}
+
 // BookingReminderInsert implements crm.BookingStore.
 func (s *DB) BookingReminderInsert(ctx context.Context, orgID string, r *crm.PaymentReminder) error {
 	return s.atomic(ctx, func(db bun.IDB) error {

@@ -62,6 +62,13 @@ var exportedTables = map[string]string{
 	"tasks":                  "tasks",
 }
 
+// participantTables says, for every table with a participants column (a
+// JSON list of the customers who take part besides the one it belongs
+// to), which section of a participant's export carries its rows.
+var participantTables = map[string]string{
+	"bookings": "participations",
+}
+
 // eachDatabase runs fn on a fresh, empty SQLite database and, when
 // DOSSIER_TEST_POSTGRES is set, on a fresh PostgreSQL schema; fn migrates.
 func eachDatabase(t *testing.T, fn func(t *testing.T, db *DB)) {
@@ -195,6 +202,49 @@ func TestExportCoversEveryCustomerTable(t *testing.T) {
 			}
 			if s := strings.TrimSpace(string(sections[section])); s == "" || s == "[]" || s == "{}" || s == "null" {
 				t.Errorf("export section %s (for table %s) is empty", section, table)
+			}
+		}
+		// A customer named among the participants of a row finds it in
+		// their own export.
+		for table, cols := range columns(t, db) {
+			if !slices.Contains(cols, "participants") {
+				continue
+			}
+			section, ok := participantTables[table]
+			if !ok {
+				t.Errorf("table %s names customers in participants but no export section carries them: add it to participantTables and the export", table)
+				continue
+			}
+			var lists []string
+			if err := db.bun.NewSelect().TableExpr(table).ColumnExpr("CAST(participants AS TEXT)").Where("participants IS NOT NULL").
+				Scan(context.Background(), &lists); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, l := range lists {
+				var some []string
+				if err := json.Unmarshal([]byte(l), &some); err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, some...)
+			}
+			if len(ids) == 0 {
+				t.Errorf("table %s holds no participant: extend storetest.MakeDistinctive", table)
+				continue
+			}
+			for _, audience := range []crm.ExportAudience{crm.ExportStaff, crm.ExportCustomer} {
+				px, err := c.Privacy.Export(ctx, ids[0], audience)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := json.Marshal(px)
+				var psections map[string]json.RawMessage
+				if err := json.Unmarshal(b, &psections); err != nil {
+					t.Fatal(err)
+				}
+				if s := strings.TrimSpace(string(psections[section])); s == "" || s == "[]" || s == "null" {
+					t.Errorf("%s export of participant %s: section %s (for table %s) is empty", audience, ids[0], section, table)
+				}
 			}
 		}
 		for table := range exportedTables {

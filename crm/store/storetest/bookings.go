@@ -627,3 +627,80 @@ func testBenefitChannel(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("channels %v", got)
 	}
 }
+
+// testBookingParticipations: a participant who is a customer finds the
+// bookings they take part in in their own export (Art. 15), reduced to
+// what they take part in; the lead's export lists them as bookings, not
+// participations; a participant taken off the booking no longer sees it;
+// another organisation's export of the same id finds nothing.
+func testBookingParticipations(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	lead := e.create(e.a, crm.CustomerFields{FirstName: "Lea", LastName: "Lead"})
+	partner := e.create(e.a, crm.CustomerFields{FirstName: "Pia", LastName: "Partner"})
+	child := e.create(e.a, crm.CustomerFields{FirstName: "Kim", LastName: "Partner"})
+	outsider := e.create(e.a, crm.CustomerFields{FirstName: "Otto", LastName: "Outside"})
+	in := trip("PART-1", lead, "2027-07-01", 300000)
+	in.Participants = []string{partner.ID, child.ID}
+	in.InvoiceNumber, in.Invoiced = "INV-77", true
+	in.Deposit = &crm.Payment{DueOn: crm.MustDate("2026-12-01"), Amount: 90000}
+	e.upsert(e.a, in)
+	other := trip("PART-2", lead, "2027-08-01", 100)
+	other.Participants = []string{child.ID}
+	e.upsert(e.a, other)
+	e.upsert(e.a, trip("PART-3", partner, "2027-09-01", 100)) // the partner's own booking
+
+	export := func(ctx context.Context, id string, audience crm.ExportAudience) *crm.CustomerExport {
+		t.Helper()
+		x, err := e.crm.Privacy.Export(ctx, id, audience)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	refs := func(bs []crm.Booking) []string {
+		var out []string
+		for _, b := range bs {
+			out = append(out, b.Reference)
+		}
+		return out
+	}
+	for _, audience := range []crm.ExportAudience{crm.ExportStaff, crm.ExportCustomer} {
+		x := export(e.a, partner.ID, audience)
+		if got := refs(x.Participations); !slices.Equal(got, []string{"PART-1"}) {
+			t.Fatalf("%s: the partner's participations: %v", audience, got)
+		}
+		if got := refs(x.Bookings); !slices.Equal(got, []string{"PART-3"}) {
+			t.Fatalf("%s: the partner's own bookings: %v", audience, got)
+		}
+		p := x.Participations[0]
+		if p.CustomerID != "" || p.CustomerNumber != 0 || !slices.Equal(p.Participants, []string{partner.ID}) ||
+			p.Total != 0 || p.Deposit != nil || p.InvoiceNumber != "" || p.Lines != nil ||
+			p.DestinationPlace != "Málaga" || p.StartsOn == nil || p.StartsOn.String() != "2027-07-01" {
+			t.Fatalf("%s: the partner's participation carries the lead's data or lacks the trip: %+v", audience, p)
+		}
+	}
+	if got := refs(export(e.a, child.ID, crm.ExportStaff).Participations); !slices.Equal(got, []string{"PART-1", "PART-2"}) {
+		t.Fatalf("the child's participations, oldest first: %v", got)
+	}
+	if x := export(e.a, lead.ID, crm.ExportStaff); len(x.Participations) != 0 || len(x.Bookings) != 2 {
+		t.Fatalf("the lead's export: %d bookings, participations %v", len(x.Bookings), refs(x.Participations))
+	}
+	if x := export(e.a, outsider.ID, crm.ExportStaff); x.Participations == nil || len(x.Participations) != 0 {
+		t.Fatalf("an outsider's participations: %v", x.Participations)
+	}
+	// The zip carries them as participations.csv.
+	var zip strings.Builder
+	if err := export(e.a, partner.ID, crm.ExportCustomer).WriteZip(&zip); err != nil || !strings.Contains(zip.String(), "participations.csv") {
+		t.Fatalf("the zip lacks participations.csv (%v)", err)
+	}
+	// Taken off the booking, the partner no longer sees it.
+	in.Participants = []string{child.ID}
+	in.SourceVersion = 0
+	e.upsert(e.a, in)
+	if got := refs(export(e.a, partner.ID, crm.ExportStaff).Participations); len(got) != 0 {
+		t.Fatalf("after leaving the booking: %v", got)
+	}
+	// Another organisation cannot export the child, nor see its participations.
+	_, err := e.crm.Privacy.Export(e.b, child.ID, crm.ExportStaff)
+	wantErr(t, err, crm.ErrNotFound)
+}

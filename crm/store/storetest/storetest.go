@@ -130,6 +130,7 @@ func Run(t *testing.T, h Harness) {
 		{"BookingFilters", testBookingFilters},
 		{"BookingWorklists", testBookingWorklists},
 		{"BookingIsolation", testBookingIsolation},
+		{"BookingParticipations", testBookingParticipations},
 		{"BenefitChannel", testBenefitChannel},
 		{"ExportSegment", testExportSegment},
 		{"ImportModes", testImportModes},
