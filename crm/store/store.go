@@ -100,8 +100,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// a system call and a copy per page: several times faster reads of a
 		// large database. 2 GiB (of address space, not of memory) is the
 		// most SQLite maps; pages beyond it are read as before.
+		// temp_store(MEMORY) keeps the statement journal in memory: a
+		// multi-row statement inside a transaction (a batch of bookings, a
+		// customer's name keys) saves the pages it changes there, and past
+		// 64 KiB SQLite would write them to a temporary file, a system call
+		// per page (a fifth of a batch upsert's time).
 		path += sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
-			"&_pragma=mmap_size(2147418112)&_txlock=immediate" + walPragma(o.conn)
+			"&_pragma=mmap_size(2147418112)&_pragma=temp_store(MEMORY)&_txlock=immediate" + walPragma(o.conn)
 		// Every connection passes write transactions through the file's
 		// write gate (sqlitegate.go): writers queue in Go, not in SQLite's
 		// busy handler.
