@@ -152,6 +152,7 @@ func Run(t *testing.T, h Harness) {
 		{"Contests", testContests},
 		{"Brochures", testBrochures},
 		{"Mailings", testMailings},
+		{"MailingBatches", testMailingBatches},
 		{"Merge", testMerge},
 		{"MergeRefused", testMergeRefused},
 		{"MergeConcurrent", testMergeConcurrent},
