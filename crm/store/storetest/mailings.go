@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +195,65 @@ func testMailingBatches(t *testing.T, open func(t *testing.T) crm.Store) {
 	if !strings.HasPrefix(h[crm.HeaderListUnsubscribe], "<http://127.0.0.1:8080/portal/v1/unsubscribe/one-click?token=dpu_org-a.") ||
 		strings.Contains(h[crm.HeaderListUnsubscribe], "mailto:") || h[crm.HeaderListUnsubscribePost] != "" {
 		t.Fatalf("default headers %q", h)
+	}
+}
+
+// testPortalBookings: the signed-in customer sees the bookings they lead,
+// without the other participants' customer ids (nor in their own export),
+// and never a booking of another customer they only travel on; staff
+// still see the participants.
+func testPortalBookings(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	lead := e.create(e.a, crm.CustomerFields{FirstName: "Lea", LastName: "Lead"})
+	partner := e.create(e.a, crm.CustomerFields{FirstName: "Paul", LastName: "Partner"})
+	in := trip("PB-1", lead, "2027-06-01", 120000)
+	in.Participants = []string{partner.ID}
+	e.upsert(e.a, in)
+	theirs := trip("PB-2", partner, "2027-08-01", 50000)
+	theirs.Participants = []string{lead.ID}
+	e.upsert(e.a, theirs)
+	if b, err := e.crm.Bookings.Get(e.a, "PB-1"); err != nil || len(b.Participants) != 1 || b.Participants[0] != partner.ID {
+		t.Fatalf("staff's view %+v, %v", b, err)
+	}
+	self := crm.WithActor(crm.WithOrg(context.Background(), orgA), crm.CustomerActor(lead.ID))
+	mine, err := e.crm.Portal.Bookings(self, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := slices.Concat(mine.Upcoming, mine.Past, mine.Deleted)
+	if len(all) != 1 || all[0].Reference != "PB-1" || all[0].CustomerID != lead.ID || all[0].Participants != nil {
+		t.Fatalf("the lead's bookings %+v", all)
+	}
+	exp, err := e.crm.Portal.Export(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exp.Bookings) != 1 || exp.Bookings[0].Participants != nil {
+		t.Fatalf("the customer's export shows %+v", exp.Bookings)
+	}
+	body, err := json.Marshal(struct {
+		B *crm.CustomerBookings
+		E *crm.CustomerExport
+	}{mine, exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(body), partner.ID) {
+		t.Fatal("the lead's bookings or export name the partner's customer id")
+	}
+	// The partner, signed in, sees their own booking only.
+	pself := crm.WithActor(crm.WithOrg(context.Background(), orgA), crm.CustomerActor(partner.ID))
+	theirsSeen, err := e.crm.Portal.Bookings(pself, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all := slices.Concat(theirsSeen.Upcoming, theirsSeen.Past, theirsSeen.Deleted); len(all) != 1 || all[0].Reference != "PB-2" ||
+		all[0].Participants != nil {
+		t.Fatalf("the partner's bookings %+v", all)
+	}
+	// A customer of B with A's customer id in their context sees nothing of A's.
+	bself := crm.WithActor(crm.WithOrg(context.Background(), orgB), crm.CustomerActor(lead.ID))
+	if got, err := e.crm.Portal.Bookings(bself, 0); err == nil && len(slices.Concat(got.Upcoming, got.Past, got.Deleted)) != 0 {
+		t.Fatalf("A's bookings in B: %+v", got)
 	}
 }

@@ -153,6 +153,7 @@ func Run(t *testing.T, h Harness) {
 		{"Brochures", testBrochures},
 		{"Mailings", testMailings},
 		{"MailingBatches", testMailingBatches},
+		{"PortalBookings", testPortalBookings},
 		{"Merge", testMerge},
 		{"MergeRefused", testMergeRefused},
 		{"MergeConcurrent", testMergeConcurrent},
