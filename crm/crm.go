@@ -105,6 +105,18 @@ type Config struct {
 	// UnsubscribeURL is the unsubscribe link of mailings, with {token}.
 	// Default DefaultUnsubscribeURL.
 	UnsubscribeURL string
+	// UnsubscribeOneClickURL is the link of a mailing's List-Unsubscribe
+	// header, with {token}: the address a mail program POSTs to when the
+	// reader unsubscribes (RFC 8058 one-click, the route POST
+	// /portal/v1/unsubscribe/one-click of crm/httpapi). Default
+	// DefaultUnsubscribeOneClickURL. Only an https link gets the
+	// List-Unsubscribe-Post header that announces one-click.
+	UnsubscribeOneClickURL string
+	// UnsubscribeMailto, when set, is an e-mail address added to the
+	// List-Unsubscribe header as a mailto: link whose subject carries the
+	// unsubscribe secret ("unsubscribe dpu_..."); the program that reads
+	// that mailbox passes the secret to MailingService.Unsubscribe.
+	UnsubscribeMailto string
 	// SetPasswordTTL is how long a set-password link works. Default
 	// DefaultSetPasswordTTL (24 hours).
 	SetPasswordTTL time.Duration
@@ -121,6 +133,9 @@ type Config struct {
 	// ImportBatch is how many rows an import writes in one transaction.
 	// Default ImportBatchSize.
 	ImportBatch int
+	// MailingBatch is how many recipients a mailing queues in one
+	// transaction. Default MailingBatch.
+	MailingBatch int
 	// Clock returns the current time; tests set it to make time stand still.
 	// Nil means time.Now.
 	Clock func() time.Time
@@ -140,6 +155,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.ImportBatch <= 0 {
 		cfg.ImportBatch = ImportBatchSize
 	}
+	if cfg.MailingBatch <= 0 {
+		cfg.MailingBatch = MailingBatch
+	}
 	if cfg.OutboxLease == 0 {
 		cfg.OutboxLease = DefaultOutboxLease
 	}
@@ -154,6 +172,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.UnsubscribeURL == "" {
 		cfg.UnsubscribeURL = DefaultUnsubscribeURL
+	}
+	if cfg.UnsubscribeOneClickURL == "" {
+		cfg.UnsubscribeOneClickURL = DefaultUnsubscribeOneClickURL
 	}
 	if cfg.SetPasswordTTL == 0 {
 		cfg.SetPasswordTTL = DefaultSetPasswordTTL
@@ -185,6 +206,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if !strings.Contains(cfg.UnsubscribeURL, "{token}") {
 		v.add("UnsubscribeURL", "invalid", "")
 	}
+	checkOneClickConfig(v, cfg.UnsubscribeOneClickURL, cfg.UnsubscribeMailto)
 	cfg.DefaultLanguage = checkLanguage(v, "DefaultLanguage", cfg.DefaultLanguage)
 	cfg.DefaultCountry = checkCountry(v, "DefaultCountry", cfg.DefaultCountry)
 	if cfg.ConfirmationTTL < 0 {

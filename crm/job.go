@@ -20,6 +20,11 @@ type JobStore interface {
 	// current transaction when called inside InTx. Enqueueing a job whose
 	// kind and arguments equal one still waiting or running adds nothing.
 	JobEnqueue(ctx context.Context, job Job) error
+	// JobEnqueueMany stores jobs like JobEnqueue, in as few statements as
+	// the database allows (a mailing's batch of delivery jobs in one).
+	// Jobs equal to one another or to one still waiting or running are
+	// added once.
+	JobEnqueueMany(ctx context.Context, jobs []Job) error
 }
 
 // DeliverMail is the job that delivers one outbox mail. The outbox queues

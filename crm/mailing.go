@@ -121,7 +121,8 @@ const (
 	EventMailingUnsubscribed EventKind = "mailing.unsubscribed"
 )
 
-// MailingBatch is how many recipients one transaction of a mailing queues.
+// MailingBatch is how many recipients one transaction of a mailing queues
+// unless Config.MailingBatch says otherwise.
 const MailingBatch = 500
 
 // MailingService sends an organisation's mail templates (built-in or its
@@ -191,7 +192,7 @@ func (s *MailingService) checkTemplate(ctx context.Context, st Store, sc scope, 
 
 // Start begins a mailing: it checks the template, segment and purpose and
 // enqueues the background job (SendMailing) that selects the recipients
-// and queues their mails, MailingBatch per transaction, resuming where it
+// and queues their mails, Config.MailingBatch per transaction, resuming where it
 // stopped after a restart. Read its progress with Get.
 func (s *MailingService) Start(ctx context.Context, in NewMailing) (*Mailing, error) {
 	sc, err := writeScope(ctx)
@@ -296,35 +297,39 @@ func (s *MailingService) Continue(ctx context.Context, id string) (done bool, er
 			return err
 		}
 		now := s.now()
-		var rows []MailingRecipientRow
-		var events []HistoryEvent
+		var (
+			mails  []*OutboxMail
+			jobs   []Job
+			rows   []MailingRecipientRow
+			events []HistoryEvent
+		)
+		tpls := make(parsedTemplates)
 		after, skipped, n := m.AfterNumber, 0, 0
 		tctx := context.WithValue(ctx, txKey{}, tx)
-		err = s.consents.mailingSelection(tctx, MailingSelectionParams{SegmentID: m.SegmentID, Purpose: m.Purpose, PageSize: MailingBatch},
+		batch := s.cfg.MailingBatch
+		err = s.consents.mailingSelection(tctx, MailingSelectionParams{SegmentID: m.SegmentID, Purpose: m.Purpose, PageSize: min(batch, MaxPageLimit)},
 			m.AfterNumber, func(c *Customer, r MailingRecipient) error {
-				if n == MailingBatch {
-					return errBatchFull
-				}
 				n++
 				after = c.Number
 				token := newSecret(unsubscribePrefix, sc.org)
-				mail, ev, err := s.mailFor(org, own, msc, c, r.Email, m.Template, mailLink(s.cfg.UnsubscribeURL, token), now)
+				mail, ev, err := s.mailFor(tpls, org, own, msc, c, r.Email, m.Template, token, now)
 				if err != nil {
 					var ce *ConflictError
-					if errors.As(err, &ce) || errors.Is(err, ErrNotFound) {
-						skipped++ // a template that fails for this customer's data
-						return nil
+					if !errors.As(err, &ce) && !errors.Is(err, ErrNotFound) {
+						return err
 					}
-					return err
+					skipped++ // a template that fails for this customer's data
+				} else {
+					mails = append(mails, mail)
+					jobs = append(jobs, DeliverMail{OrgID: sc.org, MailID: mail.ID})
+					rows = append(rows, MailingRecipientRow{MailingID: m.ID, CustomerID: c.ID, MailID: mail.ID, UnsubscribeHash: hashSecret(token)})
+					events = append(events, ev)
 				}
-				if err := tx.OutboxInsert(ctx, mail); err != nil {
-					return err
+				if n == batch {
+					// Full: the next batch starts after this customer (and
+					// finds nothing when this was the last one).
+					return errBatchFull
 				}
-				if err := tx.JobEnqueue(ctx, DeliverMail{OrgID: sc.org, MailID: mail.ID}); err != nil {
-					return err
-				}
-				rows = append(rows, MailingRecipientRow{MailingID: m.ID, CustomerID: c.ID, MailID: mail.ID, UnsubscribeHash: hashSecret(token)})
-				events = append(events, ev)
 				return nil
 			})
 		full := errors.Is(err, errBatchFull)
@@ -332,7 +337,15 @@ func (s *MailingService) Continue(ctx context.Context, id string) (done bool, er
 			return err
 		}
 		done = !full
+		// The batch's rows go in a few multi-row statements: its mails, their
+		// delivery jobs, the recipients and the timeline events.
 		if len(rows) > 0 {
+			if err := tx.OutboxInsertMany(ctx, mails); err != nil {
+				return err
+			}
+			if err := tx.JobEnqueueMany(ctx, jobs); err != nil {
+				return err
+			}
 			if err := tx.MailingRecipientInsert(ctx, sc.org, rows); err != nil {
 				return err
 			}
@@ -349,13 +362,15 @@ func (s *MailingService) Continue(ctx context.Context, id string) (done bool, er
 var errBatchFull = errors.New("crm: the batch is full")
 
 // mailFor renders a mailing's mail for one customer, with the unsubscribe
-// link added when the template does not show it.
-func (s *MailingService) mailFor(org *Organisation, own []MailTemplate, sc scope, c *Customer, to, key, unsubscribe string, now time.Time) (*OutboxMail, HistoryEvent, error) {
+// link (its secret token) added when the template does not show it, and
+// in the List-Unsubscribe headers.
+func (s *MailingService) mailFor(tpls parsedTemplates, org *Organisation, own []MailTemplate, sc scope, c *Customer, to, key, token string, now time.Time) (*OutboxMail, HistoryEvent, error) {
+	unsubscribe := mailLink(s.cfg.UnsubscribeURL, token)
 	var data MailData
 	data.Customer.FirstName, data.Customer.LastName = c.FirstName, c.LastName
 	data.Customer.DisplayName, data.Customer.Number = c.DisplayName(), c.Number
 	data.UnsubscribeLink = unsubscribe
-	r, err := renderTemplate(org, own, key, c.Language, data)
+	r, err := tpls.render(org, own, key, c.Language, data)
 	if err != nil {
 		return nil, HistoryEvent{}, err
 	}
@@ -368,8 +383,8 @@ func (s *MailingService) mailFor(org *Organisation, own []MailTemplate, sc scope
 	}
 	m := &OutboxMail{
 		ID: newID(), OrgID: sc.org, CustomerID: c.ID, Template: key, Language: r.Language, ToEmail: to,
-		ToName: c.DisplayName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML, Status: OutboxPending,
-		NextAttemptAt: now, Actor: sc.actor, CreatedAt: now,
+		ToName: c.DisplayName(), Subject: r.Subject, Text: r.Text, HTML: r.HTML, Headers: s.cfg.unsubscribeHeaders(token),
+		Status: OutboxPending, NextAttemptAt: now, Actor: sc.actor, CreatedAt: now,
 	}
 	return m, s.event(sc, c.ID, EventMailQueued, now, []FieldChange{
 		{Field: "mail", New: key}, {Field: "subject", New: m.Subject}, {Field: "to", New: to}}), nil
@@ -414,6 +429,17 @@ func (s *MailingService) UnsubscribeCheck(ctx context.Context, token string) (*U
 // the timeline record it, as the customer's own act. Using a link twice
 // changes nothing more. An unknown or malformed token is ErrUnauthenticated.
 func (s *MailingService) Unsubscribe(ctx context.Context, token string, ev Evidence) (*UnsubscribeInfo, error) {
+	return s.unsubscribe(ctx, token, ev, UnsubscribeViaLink)
+}
+
+// UnsubscribeOneClick is Unsubscribe for a mail program's one-click POST
+// to a mail's List-Unsubscribe link (RFC 8058): the same withdrawal,
+// recorded on the timeline with via "one-click".
+func (s *MailingService) UnsubscribeOneClick(ctx context.Context, token string, ev Evidence) (*UnsubscribeInfo, error) {
+	return s.unsubscribe(ctx, token, ev, UnsubscribeViaOneClick)
+}
+
+func (s *MailingService) unsubscribe(ctx context.Context, token string, ev Evidence, via string) (*UnsubscribeInfo, error) {
 	org, ok := secretOrg(unsubscribePrefix, token)
 	if !ok {
 		return nil, errPortalAuth
@@ -456,7 +482,7 @@ func (s *MailingService) Unsubscribe(ctx context.Context, token string, ev Evide
 		cctx = WithLanguage(cctx, languageFrom(ctx))
 		sc := scope{org: org, actor: CustomerActor(r.CustomerID)}
 		if err := tx.HistoryAppend(ctx, s.event(sc, r.CustomerID, EventMailingUnsubscribed, now, []FieldChange{
-			{Field: "mailing.id", New: m.ID}, {Field: "purpose", New: m.Purpose}})); err != nil {
+			{Field: "mailing.id", New: m.ID}, {Field: "purpose", New: m.Purpose}, {Field: "via", New: via}})); err != nil {
 			return err
 		}
 		_, err = s.consents.Withdraw(cctx, r.CustomerID, ConsentInput{Purpose: m.Purpose, Source: SourcePortal, Evidence: ev})

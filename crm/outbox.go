@@ -60,7 +60,11 @@ type OutboxMail struct {
 	Text        string             `json:"-"`
 	HTML        string             `json:"-"`
 	Attachments []OutboxAttachment `json:"attachments,omitempty"`
-	Status      OutboxStatus       `json:"status"`
+	// Headers are extra mail headers (a mailing's List-Unsubscribe and
+	// List-Unsubscribe-Post); like the text, they may carry a link's
+	// secret until delivery.
+	Headers map[string]string `json:"-"`
+	Status  OutboxStatus      `json:"status"`
 	// Attempts counts delivery attempts so far.
 	Attempts      int       `json:"attempts"`
 	NextAttemptAt time.Time `json:"nextAttemptAt"`
@@ -75,6 +79,9 @@ type OutboxMail struct {
 // OutboxStore keeps queued mails.
 type OutboxStore interface {
 	OutboxInsert(ctx context.Context, m *OutboxMail) error
+	// OutboxInsertMany writes mails like OutboxInsert, in one statement
+	// per chunk of rows (a mailing's batch).
+	OutboxInsertMany(ctx context.Context, mails []*OutboxMail) error
 	// OutboxClaim leases one pending mail due at now until now+lease: its
 	// attempt count goes up, and no other claim returns it before the
 	// lease ends. A mail whose earlier lease ran out without an outcome
@@ -95,9 +102,10 @@ type OutboxStore interface {
 	// OutboxList returns an organisation's mails newest first, of one
 	// customer when customerID is set, before beforeID when it is set.
 	OutboxList(ctx context.Context, orgID, customerID, beforeID string, limit int) ([]OutboxMail, error)
-	// OutboxScrub replaces the text and HTML of a mail that is done (sent
-	// or failed): the outbox drops the secrets a delivered mail carried.
-	OutboxScrub(ctx context.Context, orgID, id, text, html string) error
+	// OutboxScrub replaces the text, HTML and headers of a mail that is
+	// done (sent or failed): the outbox drops the secrets a delivered mail
+	// carried.
+	OutboxScrub(ctx context.Context, orgID, id, text, html string, headers map[string]string) error
 	// OutboxDeleteOf removes a customer's mails and returns the attachments
 	// of those still pending, whose contents the outbox held.
 	OutboxDeleteOf(ctx context.Context, orgID, customerID string) ([]OutboxAttachment, error)
@@ -284,8 +292,9 @@ func (s *OutboxService) finish(ctx context.Context, m *OutboxMail, status Outbox
 		// the mail is out.
 		text, t := scrubSecrets(m.Text)
 		html, h := scrubSecrets(m.HTML)
-		if t || h {
-			if err := tx.OutboxScrub(ctx, m.OrgID, m.ID, text, html); err != nil {
+		headers, hs := scrubHeaders(m.Headers)
+		if t || h || hs {
+			if err := tx.OutboxScrub(ctx, m.OrgID, m.ID, text, html, headers); err != nil {
 				return err
 			}
 		}

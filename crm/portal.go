@@ -922,7 +922,8 @@ func (s *PortalService) OpenDocument(ctx context.Context, documentID string) (*D
 // Bookings returns the signed-in customer's own bookings as
 // BookingService.OfCustomer does (counts, lifetime value and the newest
 // limit of each group), as the customer sees them: which staff user told
-// them the final flight times is left out, as in their own export.
+// them the final flight times and the other participants' customer ids
+// are left out, as in their own export.
 func (s *PortalService) Bookings(ctx context.Context, limit int) (*CustomerBookings, error) {
 	_, id, err := s.self(ctx)
 	if err != nil {
@@ -937,6 +938,9 @@ func (s *PortalService) Bookings(ctx context.Context, limit int) (*CustomerBooki
 			if a := group[i].InformedBy; a != nil {
 				group[i].InformedBy = &Actor{Kind: a.Kind}
 			}
+			// The other travellers are customers of their own: their ids
+			// are not the signed-in customer's to see.
+			group[i].Participants = nil
 		}
 	}
 	return out, nil

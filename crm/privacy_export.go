@@ -472,6 +472,9 @@ func (e *CustomerExport) forCustomer() {
 		e.Documents[i].AddedBy = hide(e.Documents[i].AddedBy)
 	}
 	e.hideBookingStaff(hide)
+	for i := range e.Bookings {
+		e.Bookings[i].Participants = nil // other customers' ids
+	}
 	for i := range e.BrochureRequests {
 		e.BrochureRequests[i].Actor = hide(e.BrochureRequests[i].Actor)
 	}

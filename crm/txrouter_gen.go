@@ -515,6 +515,10 @@ func (r txRouter) JobEnqueue(a0 context.Context, a1 Job) error {
 	return r.on(a0).JobEnqueue(a0, a1)
 }
 
+func (r txRouter) JobEnqueueMany(a0 context.Context, a1 []Job) error {
+	return r.on(a0).JobEnqueueMany(a0, a1)
+}
+
 func (r txRouter) LabelCustomerIDs(a0 context.Context, a1 string, a2 string) ([]string, error) {
 	return r.on(a0).LabelCustomerIDs(a0, a1, a2)
 }
@@ -695,6 +699,10 @@ func (r txRouter) OutboxInsert(a0 context.Context, a1 *OutboxMail) error {
 	return r.on(a0).OutboxInsert(a0, a1)
 }
 
+func (r txRouter) OutboxInsertMany(a0 context.Context, a1 []*OutboxMail) error {
+	return r.on(a0).OutboxInsertMany(a0, a1)
+}
+
 func (r txRouter) OutboxList(a0 context.Context, a1 string, a2 string, a3 string, a4 int) ([]OutboxMail, error) {
 	return r.on(a0).OutboxList(a0, a1, a2, a3, a4)
 }
@@ -703,8 +711,8 @@ func (r txRouter) OutboxPending(a0 context.Context, a1 string, a2 int) ([]Outbox
 	return r.on(a0).OutboxPending(a0, a1, a2)
 }
 
-func (r txRouter) OutboxScrub(a0 context.Context, a1 string, a2 string, a3 string, a4 string) error {
-	return r.on(a0).OutboxScrub(a0, a1, a2, a3, a4)
+func (r txRouter) OutboxScrub(a0 context.Context, a1 string, a2 string, a3 string, a4 string, a5 map[string]string) error {
+	return r.on(a0).OutboxScrub(a0, a1, a2, a3, a4, a5)
 }
 
 func (r txRouter) PointAllocationsOf(a0 context.Context, a1 string, a2 string) ([]PointAllocation, error) {

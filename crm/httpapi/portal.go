@@ -313,6 +313,7 @@ func (s *server) registerPortalRoutes() {
 		info, err := s.crm.Mailings.Unsubscribe(ctx, in.Body.Token, s.evidence(ctx))
 		return reply(info, s.publicFailure(ctx, err))
 	})
+	s.registerOneClickUnsubscribe(tags)
 
 	tags = []string{"My dossier"}
 	own := func(op huma.Operation) huma.Operation {

@@ -276,65 +276,77 @@ func mustJSON(t *testing.T, v any) string {
 // TestPortalConnect connects, disconnects and re-connects an account; each
 // move is on the timelines and ends the account's sessions.
 func TestPortalConnect(t *testing.T) {
-	ts := newTestServer(t, testdb.SQLite)
-	a := ts.keyA
-	wrong, tok := portalCustomer(t, ts, a, "org-a", "wrong@a.example")
-	var right crm.Customer
-	ts.do("POST", "/v1/customers", a, map[string]any{"lastName": "Right"}).want(t, http.StatusCreated).json(t, &right)
-	var acct crm.PortalAccount
-	ts.do("GET", "/v1/customers/"+wrong.ID+"/portal-account", a, nil).want(t, http.StatusOK).json(t, &acct)
-	if !acct.PasswordSet || acct.LastSignInAt == nil || acct.Email != "wrong@a.example" {
-		t.Fatalf("account %+v", acct)
-	}
-	if strings.Contains(string(ts.do("GET", "/v1/portal-accounts/"+acct.ID, a, nil).want(t, http.StatusOK).body), "argon2") {
-		t.Fatal("the account shows its hash")
-	}
-	ts.do("PUT", "/v1/portal-accounts/"+acct.ID+"/customer", a, map[string]any{"customerId": right.ID}).want(t, http.StatusOK).json(t, &acct)
-	if acct.CustomerID != right.ID {
-		t.Fatalf("re-connected %+v", acct)
-	}
-	ts.do("GET", "/portal/v1/me", tok, nil).wantProblem(t, http.StatusUnauthorized)
-	var in struct{ Token string }
-	ts.do("POST", "/portal/v1/sign-in", "", map[string]any{"organisation": "org-a", "email": "wrong@a.example", "password": portalPassword}).
-		want(t, http.StatusOK).json(t, &in)
-	var me crm.Customer
-	ts.do("GET", "/portal/v1/me", in.Token, nil).want(t, http.StatusOK).json(t, &me)
-	if me.ID != right.ID {
-		t.Fatalf("signed in as %s, want %s", me.ID, right.ID)
-	}
-	ts.do("DELETE", "/v1/portal-accounts/"+acct.ID+"/customer", a, nil).want(t, http.StatusOK)
-	ts.do("GET", "/portal/v1/me", in.Token, nil).wantProblem(t, http.StatusUnauthorized)
-	ts.do("POST", "/portal/v1/sign-in", "", map[string]any{"organisation": "org-a", "email": "wrong@a.example", "password": portalPassword}).
-		wantProblem(t, http.StatusUnauthorized)
-	for id, want := range map[string][]crm.EventKind{wrong.ID: {crm.EventPortalDisconnected}, right.ID: {crm.EventPortalConnected, crm.EventPortalDisconnected}} {
-		var h crm.Page[crm.HistoryEvent]
-		ts.do("GET", "/v1/customers/"+id+"/history", a, nil).want(t, http.StatusOK).json(t, &h)
-		for _, k := range want {
-			found := false
-			for _, e := range h.Items {
-				found = found || e.Kind == k
-			}
-			if !found {
-				t.Errorf("customer %s: no %s", id, k)
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		t.Parallel()
+		ts := newTestServer(t, open)
+		a := ts.keyA
+		wrong, tok := portalCustomer(t, ts, a, "org-a", "wrong@a.example")
+		var right crm.Customer
+		ts.do("POST", "/v1/customers", a, map[string]any{"lastName": "Right"}).want(t, http.StatusCreated).json(t, &right)
+		var acct crm.PortalAccount
+		ts.do("GET", "/v1/customers/"+wrong.ID+"/portal-account", a, nil).want(t, http.StatusOK).json(t, &acct)
+		if !acct.PasswordSet || acct.LastSignInAt == nil || acct.Email != "wrong@a.example" {
+			t.Fatalf("account %+v", acct)
+		}
+		if strings.Contains(string(ts.do("GET", "/v1/portal-accounts/"+acct.ID, a, nil).want(t, http.StatusOK).body), "argon2") {
+			t.Fatal("the account shows its hash")
+		}
+		ts.do("PUT", "/v1/portal-accounts/"+acct.ID+"/customer", a, map[string]any{"customerId": right.ID}).want(t, http.StatusOK).json(t, &acct)
+		if acct.CustomerID != right.ID {
+			t.Fatalf("re-connected %+v", acct)
+		}
+		ts.do("GET", "/portal/v1/me", tok, nil).wantProblem(t, http.StatusUnauthorized)
+		var in struct{ Token string }
+		ts.do("POST", "/portal/v1/sign-in", "", map[string]any{"organisation": "org-a", "email": "wrong@a.example", "password": portalPassword}).
+			want(t, http.StatusOK).json(t, &in)
+		var me crm.Customer
+		ts.do("GET", "/portal/v1/me", in.Token, nil).want(t, http.StatusOK).json(t, &me)
+		if me.ID != right.ID {
+			t.Fatalf("signed in as %s, want %s", me.ID, right.ID)
+		}
+		ts.do("DELETE", "/v1/portal-accounts/"+acct.ID+"/customer", a, nil).want(t, http.StatusOK)
+		ts.do("GET", "/portal/v1/me", in.Token, nil).wantProblem(t, http.StatusUnauthorized)
+		ts.do("POST", "/portal/v1/sign-in", "", map[string]any{"organisation": "org-a", "email": "wrong@a.example", "password": portalPassword}).
+			wantProblem(t, http.StatusUnauthorized)
+		for id, want := range map[string][]crm.EventKind{wrong.ID: {crm.EventPortalDisconnected}, right.ID: {crm.EventPortalConnected, crm.EventPortalDisconnected}} {
+			var h crm.Page[crm.HistoryEvent]
+			ts.do("GET", "/v1/customers/"+id+"/history", a, nil).want(t, http.StatusOK).json(t, &h)
+			for _, k := range want {
+				found := false
+				for _, e := range h.Items {
+					found = found || e.Kind == k
+				}
+				if !found {
+					t.Errorf("customer %s: no %s", id, k)
+				}
 			}
 		}
-	}
+	})
 }
 
 // TestPortalThrottle: failed sign-ins from one address get 429 after the
 // burst, with Retry-After.
 func TestPortalThrottle(t *testing.T) {
-	ts := newTestServerWith(t, testdb.SQLite, func(o *httpapi.Options) { o.AuthFailureBurst, o.AuthFailureInterval = 3, time.Hour })
-	_, _ = portalCustomer(t, ts, ts.keyA, "org-a", "t@a.example")
-	wrong := map[string]any{"organisation": "org-a", "email": "t@a.example", "password": "not the password"}
-	for range 3 {
-		ts.do("POST", "/portal/v1/sign-in", "", wrong).wantProblem(t, http.StatusUnauthorized)
-	}
-	res := ts.do("POST", "/portal/v1/sign-in", "", wrong)
-	res.wantProblem(t, http.StatusTooManyRequests)
-	if res.header.Get("Retry-After") == "" {
-		t.Fatal("429 without Retry-After")
-	}
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		t.Parallel()
+		ts := newTestServerWith(t, open, func(o *httpapi.Options) { o.AuthFailureBurst, o.AuthFailureInterval = 3, time.Hour })
+		_, _ = portalCustomer(t, ts, ts.keyA, "org-a", "t@a.example")
+		wrong := map[string]any{"organisation": "org-a", "email": "t@a.example", "password": "not the password"}
+		for range 3 {
+			ts.do("POST", "/portal/v1/sign-in", "", wrong).wantProblem(t, http.StatusUnauthorized)
+		}
+		res := ts.do("POST", "/portal/v1/sign-in", "", wrong)
+		res.wantProblem(t, http.StatusTooManyRequests)
+		if res.header.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+		// The same address is refused on every public route meanwhile,
+		// the right password and the one-click unsubscribe included.
+		ts.do("POST", "/portal/v1/sign-in", "", map[string]any{"organisation": "org-a", "email": "t@a.example", "password": portalPassword}).
+			wantProblem(t, http.StatusTooManyRequests)
+		ts.do("POST", "/portal/v1/unsubscribe/one-click?token=dpu_org-a.x", "", "List-Unsubscribe=One-Click",
+			"Content-Type", "application/x-www-form-urlencoded").wantProblem(t, http.StatusTooManyRequests)
+	})
 
 	// Per account (five failures in a row) the library throttles: see
 	// storetest's PortalSessions, which runs on a frozen clock.
@@ -376,7 +388,14 @@ func TestPortalIsolation(t *testing.T) {
 		ts.do("PUT", "/v1/bookings/ZWEI-1", a, tripBody(two.ID, "2999-01-01", 1000)).want(t, http.StatusCreated).json(t, &twoBooking)
 		ts.do("PUT", "/v1/bookings/ORGB-1", b, tripBody(other.ID, "2999-01-01", 1000)).want(t, http.StatusCreated).json(t, &bBooking)
 		var oneBooking crm.BookingResult
-		ts.do("PUT", "/v1/bookings/EINS-1", a, tripBody(one.ID, "2999-01-01", 1000)).want(t, http.StatusCreated).json(t, &oneBooking)
+		// One leads a booking on which two travels too: two's customer id
+		// is not one's to see.
+		withTwo := tripBody(one.ID, "2999-01-01", 1000)
+		withTwo["participants"] = []string{two.ID}
+		ts.do("PUT", "/v1/bookings/EINS-1", a, withTwo).want(t, http.StatusCreated).json(t, &oneBooking)
+		if len(oneBooking.Booking.Participants) != 1 {
+			t.Fatalf("staff see no participant: %+v", oneBooking.Booking)
+		}
 		theirs := []string{two.ID, other.ID, twoDoc.ID, bDoc.ID, twoIt.ID, bIt.ID, contestB.ID, twoEntry.ID, bEntry.ID,
 			twoBooking.Booking.ID, bBooking.Booking.ID, "ZWEI-1", "ORGB-1"}
 		ownOnly := func(path string) func(t *testing.T) {
@@ -447,7 +466,7 @@ func TestPortalIsolation(t *testing.T) {
 			"DELETE /portal/v1/session":                    func(t *testing.T) {}, // takes no id: it ends the caller's own session (TestPortal)
 		}
 		public := map[string]bool{"POST /portal/v1/sign-in": true, "POST /portal/v1/password": true,
-			"GET /portal/v1/unsubscribe": true, "POST /portal/v1/unsubscribe": true}
+			"GET /portal/v1/unsubscribe": true, "POST /portal/v1/unsubscribe": true, "POST /portal/v1/unsubscribe/one-click": true}
 
 		var doc struct {
 			Paths map[string]map[string]struct{ Security []any } `json:"paths"`
@@ -510,29 +529,55 @@ func slicesContains(s []string, v string) bool {
 // TestPortalLogsHoldNoSecrets: the request log of the portal's calls (at
 // debug level) holds no password, session token, link secret or e-mail.
 func TestPortalLogsHoldNoSecrets(t *testing.T) {
-	var logs syncBuffer
-	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ts := newTestServerWith(t, testdb.SQLite, func(o *httpapi.Options) { o.Logger = logger })
-	c, tok := portalCustomer(t, ts, ts.keyA, "org-a", "geheim@a.example")
-	ts.do("GET", "/portal/v1/me", tok, nil).want(t, http.StatusOK)
-	ts.do("POST", "/portal/v1/sign-in", "", map[string]any{"organisation": "org-a", "email": "geheim@a.example", "password": "wrong but long"}).
-		wantProblem(t, http.StatusUnauthorized)
-	ts.do("POST", "/v1/customers/"+c.ID+"/portal-account/set-password-link", ts.keyA, nil).want(t, http.StatusAccepted)
-	link := storetest.LinkToken(t, ts.crm, crm.WithOrg(t.Context(), "org-a"), c.ID, "set_password")
-	ts.do("POST", "/portal/v1/password", "", map[string]any{"token": link, "password": "short"}).wantProblem(t, http.StatusUnprocessableEntity)
-	ts.do("GET", "/portal/v1/unsubscribe?token="+link, "", nil).wantProblem(t, http.StatusUnauthorized)
-	ts.do("DELETE", "/portal/v1/session", tok, nil).want(t, http.StatusNoContent)
-	out := logs.String()
-	if !strings.Contains(out, "/portal/v1/me") {
-		t.Fatalf("the portal's requests are not logged:\n%s", out)
-	}
-	_, random, _ := strings.Cut(tok, ".")
-	_, linkRandom, _ := strings.Cut(link, ".")
-	for _, leak := range []string{portalPassword, "wrong but long", random, linkRandom, "geheim@a.example"} {
-		if strings.Contains(out, leak) {
-			t.Errorf("the log holds %q", leak)
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		t.Parallel()
+		var logs syncBuffer
+		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		ts := newTestServerWith(t, open, func(o *httpapi.Options) { o.Logger = logger })
+		c, tok := portalCustomer(t, ts, ts.keyA, "org-a", "geheim@a.example")
+		ts.do("GET", "/portal/v1/me", tok, nil).want(t, http.StatusOK)
+		ts.do("POST", "/portal/v1/sign-in", "", map[string]any{"organisation": "org-a", "email": "geheim@a.example", "password": "wrong but long"}).
+			wantProblem(t, http.StatusUnauthorized)
+		ts.do("POST", "/v1/customers/"+c.ID+"/portal-account/set-password-link", ts.keyA, nil).want(t, http.StatusAccepted)
+		actx := crm.WithOrg(t.Context(), "org-a")
+		link := storetest.LinkToken(t, ts.crm, actx, c.ID, "set_password")
+		ts.do("POST", "/portal/v1/password", "", map[string]any{"token": link, "password": "short"}).wantProblem(t, http.StatusUnprocessableEntity)
+		ts.do("GET", "/portal/v1/unsubscribe?token="+link, "", nil).wantProblem(t, http.StatusUnauthorized)
+		// A mailing's unsubscribe secret through every route that takes it.
+		if _, err := ts.crm.Consents.Give(crm.WithActor(actx, crm.Staff("s")), c.ID, crm.ConsentInput{Purpose: crm.PurposeCommercialEmail,
+			Source: crm.SourceStaff}); err != nil {
+			t.Fatal(err)
 		}
-	}
+		var m crm.Mailing
+		ts.do("POST", "/v1/mailings", ts.keyA, map[string]any{"template": crm.TemplateConsentConfirmation, "purpose": crm.PurposeCommercialEmail}).
+			want(t, http.StatusCreated).json(t, &m)
+		for done := false; !done; {
+			var err error
+			if done, err = ts.crm.Mailings.Continue(actx, m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		unsub := storetest.LinkToken(t, ts.crm, actx, c.ID, "unsubscribe")
+		ts.do("GET", "/portal/v1/unsubscribe?token="+unsub, "", nil).want(t, http.StatusOK)
+		ts.do("POST", "/portal/v1/unsubscribe/one-click?token="+unsub, "", "List-Unsubscribe=One-Click",
+			"Content-Type", "application/x-www-form-urlencoded").want(t, http.StatusOK)
+		ts.do("POST", "/portal/v1/unsubscribe", "", map[string]any{"token": unsub}).want(t, http.StatusOK)
+		ts.do("DELETE", "/portal/v1/session", tok, nil).want(t, http.StatusNoContent)
+		out := logs.String()
+		for _, route := range []string{"/portal/v1/me", "/portal/v1/unsubscribe/one-click"} {
+			if !strings.Contains(out, route) {
+				t.Fatalf("%s is not logged:\n%s", route, out)
+			}
+		}
+		_, random, _ := strings.Cut(tok, ".")
+		_, linkRandom, _ := strings.Cut(link, ".")
+		_, unsubRandom, _ := strings.Cut(unsub, ".")
+		for _, leak := range []string{portalPassword, "wrong but long", random, linkRandom, unsubRandom, "geheim@a.example"} {
+			if strings.Contains(out, leak) {
+				t.Errorf("the log holds %q", leak)
+			}
+		}
+	})
 }
 
 // TestPortalBadInput: bad bytes, unknown fields and impossible values on

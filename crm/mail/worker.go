@@ -132,7 +132,7 @@ const recordFor = 10 * time.Minute
 func (w *Worker) message(ctx context.Context, m *crm.OutboxMail) (*Message, error) {
 	msg := &Message{
 		ID: m.ID, From: w.From, To: []Address{{Name: m.ToName, Email: m.ToEmail}},
-		Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+		Subject: m.Subject, Text: m.Text, HTML: m.HTML, Headers: m.Headers,
 	}
 	for _, a := range m.Attachments {
 		rc, err := w.Outbox.Attachment(ctx, m, a)

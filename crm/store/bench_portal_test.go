@@ -46,7 +46,7 @@ func portalBenchStores(b *testing.B) map[string]*DB {
 		if err != nil {
 			b.Fatal(err)
 		}
-		schema := fmt.Sprintf("portal_bench_%d", time.Now().UnixNano())
+		schema := fmt.Sprintf("bench_portal20_%d", time.Now().UnixNano())
 		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 			b.Fatal(err)
 		}

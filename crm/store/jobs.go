@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -61,10 +62,7 @@ func (s *DB) JobDriver() riverdriver.Driver[*sql.Tx] { return s.shared.jobDriver
 // JobEnqueue implements crm.JobStore: the job is inserted in the current
 // transaction (or in one of its own outside InTx).
 func (s *DB) JobEnqueue(ctx context.Context, job crm.Job) error {
-	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueWhile}}
-	if job.Kind() == crm.JobDeliverMail {
-		opts.Queue = MailQueue
-	}
+	opts := jobInsertOpts(job)
 	return s.atomic(ctx, func(db bun.IDB) error {
 		tx, ok := db.(bun.Tx)
 		if !ok {
@@ -75,6 +73,50 @@ func (s *DB) JobEnqueue(ctx context.Context, job crm.Job) error {
 		}
 		return nil
 	})
+}
+
+// JobEnqueueMany implements crm.JobStore: River's InsertManyTx, one
+// statement for the lot, in the current transaction (or in one of its own
+// outside InTx). Equal jobs in jobs are inserted once: River refuses a
+// unique key twice in one batch.
+func (s *DB) JobEnqueueMany(ctx context.Context, jobs []crm.Job) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, 0, len(jobs))
+	seen := make(map[string]bool, len(jobs))
+	for _, job := range jobs {
+		args, err := json.Marshal(job)
+		if err != nil {
+			return fmt.Errorf("store: enqueue %s: %w", job.Kind(), err)
+		}
+		key := job.Kind() + "\x00" + string(args)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		params = append(params, river.InsertManyParams{Args: job, InsertOpts: jobInsertOpts(job)})
+	}
+	return s.atomic(ctx, func(db bun.IDB) error {
+		tx, ok := db.(bun.Tx)
+		if !ok {
+			return fmt.Errorf("store: enqueue %d jobs: not in a transaction", len(params))
+		}
+		if _, err := s.shared.jobs.InsertManyTx(ctx, tx.Tx, params); err != nil {
+			return fmt.Errorf("store: enqueue %d jobs: %w", len(params), interpretError(err))
+		}
+		return nil
+	})
+}
+
+// jobInsertOpts are the insert options of a job: unique by its arguments
+// while waiting or running; mail delivery on MailQueue.
+func jobInsertOpts(job crm.Job) *river.InsertOpts {
+	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: uniqueWhile}}
+	if job.Kind() == crm.JobDeliverMail {
+		opts.Queue = MailQueue
+	}
+	return opts
 }
 
 // migrateJobs brings River's tables up to date.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -427,8 +428,17 @@ func (s *DB) MailingRecipientList(ctx context.Context, orgID, customerID string)
 }
 
 // OutboxScrub implements crm.OutboxStore.
-func (s *DB) OutboxScrub(ctx context.Context, orgID, id, text, html string) error {
-	res, err := s.db.NewUpdate().Model((*outboxRow)(nil)).Set("text = ?", text).Set("html = ?", html).
-		Where("org_id = ?", orgID).Where("id = ?", id).Exec(ctx)
+func (s *DB) OutboxScrub(ctx context.Context, orgID, id, text, html string, headers map[string]string) error {
+	q := s.db.NewUpdate().Model((*outboxRow)(nil)).Set("text = ?", text).Set("html = ?", html)
+	if len(headers) == 0 {
+		q = q.Set("headers = NULL")
+	} else {
+		b, err := json.Marshal(headers)
+		if err != nil {
+			return err
+		}
+		q = q.Set("headers = ?", string(b))
+	}
+	res, err := q.Where("org_id = ?", orgID).Where("id = ?", id).Exec(ctx)
 	return oneRow(res, err)
 }

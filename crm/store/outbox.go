@@ -35,6 +35,7 @@ type outboxRow struct {
 	Text          string                 `bun:"text"`
 	HTML          string                 `bun:"html"`
 	Attachments   []crm.OutboxAttachment `bun:"attachments,type:jsonb"`
+	Headers       map[string]string      `bun:"headers,type:jsonb,nullzero"`
 	Status        string                 `bun:"status"`
 	Attempts      int                    `bun:"attempts"`
 	NextAttemptAt time.Time              `bun:"next_attempt_at"`
@@ -49,7 +50,7 @@ type outboxRow struct {
 func (r *outboxRow) toDomain() crm.OutboxMail {
 	return crm.OutboxMail{ID: r.ID, OrgID: r.OrgID, CustomerID: r.CustomerID, Template: r.Template, Language: r.Language,
 		ToEmail: r.ToEmail, ToName: r.ToName, Subject: r.Subject, Text: r.Text, HTML: r.HTML, Attachments: r.Attachments,
-		Status: crm.OutboxStatus(r.Status), Attempts: r.Attempts, NextAttemptAt: utc(r.NextAttemptAt), LastError: r.LastError,
+		Headers: r.Headers, Status: crm.OutboxStatus(r.Status), Attempts: r.Attempts, NextAttemptAt: utc(r.NextAttemptAt), LastError: r.LastError,
 		Actor: crm.Actor{Kind: crm.ActorKind(r.ActorKind), ID: r.ActorID}, CreatedAt: utc(r.CreatedAt), SentAt: utcPtr(r.SentAt),
 		LeaseUntil: utcPtr(r.LeaseUntil)}
 }
@@ -95,11 +96,49 @@ func (s *DB) MailTemplateList(ctx context.Context, orgID string) ([]crm.MailTemp
 
 // OutboxInsert implements crm.OutboxStore.
 func (s *DB) OutboxInsert(ctx context.Context, m *crm.OutboxMail) error {
-	_, err := s.db.NewInsert().Model(&outboxRow{ID: m.ID, OrgID: m.OrgID, CustomerID: m.CustomerID, Template: m.Template,
-		Language: m.Language, ToEmail: m.ToEmail, ToName: m.ToName, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
-		Attachments: m.Attachments, Status: string(m.Status), Attempts: m.Attempts, NextAttemptAt: m.NextAttemptAt,
-		ActorKind: string(m.Actor.Kind), ActorID: m.Actor.ID, CreatedAt: m.CreatedAt}).Exec(ctx)
+	row := outboxToRow(m)
+	_, err := s.db.NewInsert().Model(&row).Exec(ctx)
 	return interpretError(err)
+}
+
+func outboxToRow(m *crm.OutboxMail) outboxRow {
+	return outboxRow{ID: m.ID, OrgID: m.OrgID, CustomerID: m.CustomerID, Template: m.Template,
+		Language: m.Language, ToEmail: m.ToEmail, ToName: m.ToName, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+		Attachments: m.Attachments, Headers: m.Headers, Status: string(m.Status), Attempts: m.Attempts, NextAttemptAt: m.NextAttemptAt,
+		ActorKind: string(m.Actor.Kind), ActorID: m.Actor.ID, CreatedAt: m.CreatedAt}
+}
+
+// outboxChunkRows and outboxChunkBytes bound one INSERT of
+// OutboxInsertMany: bun writes the values into the statement, so a chunk
+// of large mails is cut by its size.
+const (
+	outboxChunkRows  = 500
+	outboxChunkBytes = 4 << 20
+)
+
+// OutboxInsertMany implements crm.OutboxStore: one multi-row INSERT per
+// chunk of outboxChunkRows mails or outboxChunkBytes of text.
+func (s *DB) OutboxInsertMany(ctx context.Context, mails []*crm.OutboxMail) error {
+	rows := make([]outboxRow, 0, min(len(mails), outboxChunkRows))
+	size := 0
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		err := insertAll(ctx, s.db, rows)
+		rows, size = rows[:0], 0
+		return err
+	}
+	for _, m := range mails {
+		rows = append(rows, outboxToRow(m))
+		size += len(m.Text) + len(m.HTML) + len(m.Subject) + 512
+		if len(rows) == outboxChunkRows || size >= outboxChunkBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 // OutboxClaim implements crm.OutboxStore: one UPDATE of the row, which

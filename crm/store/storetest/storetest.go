@@ -153,6 +153,8 @@ func Run(t *testing.T, h Harness) {
 		{"Contests", testContests},
 		{"Brochures", testBrochures},
 		{"Mailings", testMailings},
+		{"MailingBatches", testMailingBatches},
+		{"PortalBookings", testPortalBookings},
 		{"Merge", testMerge},
 		{"MergeRefused", testMergeRefused},
 		{"MergeConcurrent", testMergeConcurrent},
