@@ -190,16 +190,16 @@ func runReminderBenchmarks(b *testing.B, st *DB) {
 	}
 	b.Logf("owner-1: %d overdue (truncated %v), %d today, %d tomorrow, %d the day after",
 		len(r.Overdue), r.Truncated, len(r.DueToday), len(r.DueTomorrow), len(r.DueDayAfter))
-	timed(b, "MyReminders", func(i int) error {
+	timedCPU(b, "MyReminders", func(i int) error {
 		_, err := c.Tasks.Mine(users[i%len(users)])
 		return err
 	})
-	timed(b, "TasksOfCustomer", func(i int) error {
+	timedCPU(b, "TasksOfCustomer", func(i int) error {
 		id := fmt.Sprintf("c0000000-0000-7000-8000-%012x", 1+(i*7919)%1000)
 		_, err := c.Tasks.List(base, crm.TaskFilter{CustomerID: id}, crm.PageRequest{})
 		return err
 	})
-	timed(b, "DoneTasksOfOwnerFirstPage", func(i int) error {
+	timedCPU(b, "DoneTasksOfOwnerFirstPage", func(i int) error {
 		_, err := c.Tasks.List(base, crm.TaskFilter{OwnerID: "owner-" + strconv.Itoa(1+i%remindersBenchStaff), Status: crm.TaskDone}, crm.PageRequest{})
 		return err
 	})
