@@ -31,6 +31,9 @@ func BenchmarkInquiries(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer st.Close()
+			if err := seedReportsBySQL(ctx, b, st, n); err != nil {
+				b.Fatalf("seed by SQL: %v", err)
+			}
 			if _, err := seedMillion(ctx, b, st, n); err != nil {
 				b.Fatalf("seed: %v", err)
 			}
@@ -62,15 +65,15 @@ func runInquiryBenchmarks(b *testing.B, st *DB, staff []string) {
 			return err
 		}
 	}
-	timed(b, "List/firstPage", list(func(int) crm.InquiryFilter { return crm.InquiryFilter{} }))
-	timed(b, "List/mine", list(func(i int) crm.InquiryFilter { return crm.InquiryFilter{HandlerID: staff[i%len(staff)]} }))
-	timed(b, "List/openOverdue", list(func(int) crm.InquiryFilter { return crm.InquiryFilter{Overdue: true} }))
-	timed(b, "List/wonOrLost", list(func(int) crm.InquiryFilter {
+	timedCPU(b, "List/firstPage", list(func(int) crm.InquiryFilter { return crm.InquiryFilter{} }))
+	timedCPU(b, "List/mine", list(func(i int) crm.InquiryFilter { return crm.InquiryFilter{HandlerID: staff[i%len(staff)]} }))
+	timedCPU(b, "List/openOverdue", list(func(int) crm.InquiryFilter { return crm.InquiryFilter{Overdue: true} }))
+	timedCPU(b, "List/wonOrLost", list(func(int) crm.InquiryFilter {
 		return crm.InquiryFilter{Status: []crm.InquiryStatus{crm.InquiryWon, crm.InquiryLost}}
 	}))
-	timed(b, "List/customer", list(func(int) crm.InquiryFilter { return crm.InquiryFilter{CustomerID: customer} }))
-	timed(b, "List/search", list(func(int) crm.InquiryFilter { return crm.InquiryFilter{Search: "kreta"} }))
-	timed(b, "List/secondPage", func(i int) error {
+	timedCPU(b, "List/customer", list(func(int) crm.InquiryFilter { return crm.InquiryFilter{CustomerID: customer} }))
+	timedCPU(b, "List/search", list(func(int) crm.InquiryFilter { return crm.InquiryFilter{Search: "kreta"} }))
+	timedCPU(b, "List/secondPage", func(i int) error {
 		p, err := c.Inquiries.List(as(i), crm.InquiryFilter{}, crm.PageRequest{})
 		if err != nil || p.Next == "" {
 			return err
@@ -78,15 +81,15 @@ func runInquiryBenchmarks(b *testing.B, st *DB, staff []string) {
 		_, err = c.Inquiries.List(as(i), crm.InquiryFilter{}, crm.PageRequest{Cursor: p.Next})
 		return err
 	})
-	timed(b, "Count/open", func(i int) error {
+	timedCPU(b, "Count/open", func(i int) error {
 		_, err := c.Inquiries.Count(as(i), crm.InquiryFilter{Open: true})
 		return err
 	})
-	timed(b, "Due", func(i int) error {
+	timedCPU(b, "Due", func(i int) error {
 		_, err := c.Inquiries.Due(as(i))
 		return err
 	})
-	timed(b, "Report", func(i int) error {
+	timedCPU(b, "Report", func(i int) error {
 		_, err := c.Reports.Run(as(i), crm.ReportInquiries, crm.ReportParams{})
 		return err
 	})

@@ -73,6 +73,19 @@ type dialect struct {
 	// UTC) of a timestamp or a date column, for reports.
 	monthOfTime func(col string) string
 	monthOfDate func(col string) string
+	// unindexed writes a column of a condition so that the planner tests
+	// the condition on the rows it reads rather than reading the rows
+	// through an index of that column (SQLite: a unary +). Reports use it
+	// where reading every row of a covering index in one pass costs less
+	// than fetching half of the rows one by one; PostgreSQL's planner
+	// weighs that itself (and has no unary + for text or times).
+	unindexed func(col string) string
+	// reportByNumber counts a filtered report's links and consents by
+	// testing each against the set of selected customer numbers (SQLite,
+	// whose only join is a nested loop: see DB.restrictByNumber);
+	// PostgreSQL joins the selected customers by hash, which cost less
+	// there (a 5% segment's consents: 1.8 s against 2.6 s, loaded).
+	reportByNumber bool
 }
 
 var (
@@ -89,6 +102,7 @@ var (
 		matchLock:       pgMatchLock,
 		monthOfTime:     func(col string) string { return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM')" },
 		monthOfDate:     func(col string) string { return "to_char(" + col + ", 'YYYY-MM')" },
+		unindexed:       func(col string) string { return col },
 		nameContains: func(_ *dialect, _ context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// LIKE with a pattern of three or more characters can use the
 			// trigram index; for text in many names the planner rather reads
@@ -111,8 +125,10 @@ var (
 		frequentMatches: 5000,
 		// Timestamps are text in UTC ("2026-11-22 10:30:00.123456+00:00"),
 		// dates text ("2026-11-22"): the month is their first seven characters.
-		monthOfTime: func(col string) string { return "substr(" + col + ", 1, 7)" },
-		monthOfDate: func(col string) string { return "substr(" + col + ", 1, 7)" },
+		monthOfTime:    func(col string) string { return "substr(" + col + ", 1, 7)" },
+		monthOfDate:    func(col string) string { return "substr(" + col + ", 1, 7)" },
+		unindexed:      func(col string) string { return "+" + col },
+		reportByNumber: true,
 		nameContains: func(d *dialect, ctx context.Context, db bun.IDB, q *bun.SelectQuery, alias, orgID, key string, pageOrder bool) (*bun.SelectQuery, error) {
 			// A quoted phrase in an FTS5 trigram table matches any text that
 			// contains it. SQLite's planner cannot tell a rare text from a

@@ -136,6 +136,13 @@ func TestReportsEqualSQL(t *testing.T) {
 				" AND c.id IN (SELECT customer_id FROM customer_qualifiers WHERE org_id = 'rep-a' AND qualifier_id = ?)", []any{vip.ID}},
 			{"period", crm.ReportParams{From: &from, To: &to},
 				" AND c.created_at >= ? AND c.created_at < ?", []any{from.Time(), to.Time().AddDate(0, 0, 1)}},
+			// A period and a filter together: reports write the period's
+			// bounds apart from the filter's (see store's reportFilter).
+			{"segment over a period", crm.ReportParams{Segment: seg.ID, From: &from, To: &to},
+				" AND c.id IN (SELECT customer_id FROM customer_qualifiers WHERE org_id = 'rep-a' AND qualifier_id = ?) AND c.created_at >= ? AND c.created_at < ?",
+				[]any{vip.ID, from.Time(), to.Time().AddDate(0, 0, 1)}},
+			{"status over a period", crm.ReportParams{Filter: crm.CustomerFilter{Status: crm.StatusCustomer}, From: &from, To: &to},
+				" AND c.status = 'customer' AND c.created_at >= ? AND c.created_at < ?", []any{from.Time(), to.Time().AddDate(0, 0, 1)}},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -30,20 +31,30 @@ func groups(ctx context.Context, q *bun.SelectQuery) ([]crm.ReportGroup, error) 
 }
 
 // ReportCustomers implements crm.ReportStore: one GROUP BY over the
-// customers the list filter selects.
+// customers the list filter selects. Over a period, language and status
+// are grouped unindexed: SQLite would otherwise read the customers in
+// that index's order and fetch every row for its creation time (at a
+// million customers, 0.73 s of CPU for languages against 0.28 s for one
+// pass over the covering page index and a sort).
 func (s *DB) ReportCustomers(ctx context.Context, q crm.ReportQuery, by crm.ReportGrouping) ([]crm.ReportGroup, error) {
+	column := func(name string) string {
+		if q.Customers.CreatedFrom.IsZero() && q.Customers.CreatedTo.IsZero() {
+			return "c." + name
+		}
+		return s.dialect.unindexed("c." + name)
+	}
 	var keys string
 	switch by {
 	case crm.GroupByMonthAndOrigin:
 		keys = s.dialect.monthOfTime("c.created_at") + " AS k1, c.origin AS k2"
 	case crm.GroupByLanguage:
-		keys = "c.language AS k1, '' AS k2"
+		keys = column("language") + " AS k1, '' AS k2"
 	case crm.GroupByStatus:
-		keys = "c.status AS k1, '' AS k2"
+		keys = column("status") + " AS k1, '' AS k2"
 	default:
 		return nil, crm.ErrInvalid
 	}
-	sel, err := s.filter(ctx, s.db.NewSelect().TableExpr("customers AS c").ColumnExpr(keys+", count(*) AS n, 0 AS s"), q.Customers, "c", forCount)
+	sel, err := s.reportFilter(ctx, s.db.NewSelect().TableExpr("customers AS c").ColumnExpr(keys+", count(*) AS n, 0 AS s"), q.Customers)
 	if err != nil {
 		return nil, err
 	}
@@ -51,26 +62,34 @@ func (s *DB) ReportCustomers(ctx context.Context, q crm.ReportQuery, by crm.Repo
 }
 
 // ReportConsents implements crm.ReportStore from the current states
-// (customer_consents), never the log.
+// (customer_consents), never the log: one pass over the state index
+// (org_id, purpose_id, state, number), grouped in its order.
 func (s *DB) ReportConsents(ctx context.Context, q crm.ReportQuery) ([]crm.ReportGroup, error) {
-	sel, err := s.restrict(ctx, q, "customer_consents AS cc", "cc",
+	sel, err := s.restrictByNumber(ctx, q, "customer_consents AS cc", "cc",
 		"CAST(cc.purpose_id AS text) AS k1, cc.state AS k2, count(*) AS n, 0 AS s")
 	if err != nil {
 		return nil, err
 	}
-	return groups(ctx, sel.GroupExpr("1, 2"))
+	return groups(ctx, sel.GroupExpr("cc.purpose_id, cc.state"))
 }
 
-// ReportQualifiers implements crm.ReportStore from the links' index
-// (org_id, qualifier_id, kind, number).
+// ReportQualifiers implements crm.ReportStore: one pass over the links'
+// index (org_id, qualifier_id, kind, number), grouped in its order (by
+// the column, not its text: grouping by the CAST made SQLite sort the
+// 1.5 million attribute links of a million customers, 0.96 s of CPU
+// against 0.28 s).
 func (s *DB) ReportQualifiers(ctx context.Context, q crm.ReportQuery, kind crm.QualifierKind) ([]crm.ReportGroup, error) {
-	sel, err := s.restrict(ctx, q, "customer_qualifiers AS cq", "cq",
+	sel, err := s.restrictByNumber(ctx, q, "customer_qualifiers AS cq", "cq",
 		"CAST(cq.qualifier_id AS text) AS k1, '' AS k2, count(*) AS n, 0 AS s")
 	if err != nil {
 		return nil, err
 	}
-	sel = sel.Where("cq.kind = ?", kind)
-	return groups(ctx, sel.GroupExpr("1, 2"))
+	// The kind's qualifiers named: the index then reads their links
+	// alone, not the other kind's too (tags of a million customers:
+	// 50 ms of CPU instead of 200 on SQLite).
+	sel = sel.Where("cq.kind = ?", kind).Where("cq.qualifier_id IN (?)", s.db.NewSelect().TableExpr("qualifiers AS qd").Column("qd.id").
+		Where("qd.org_id = ?", q.Customers.OrgID).Where("qd.kind = ?", kind))
+	return groups(ctx, sel.GroupExpr("cq.qualifier_id"))
 }
 
 // ReportPoints implements crm.ReportStore from the lots, which hold what
@@ -101,6 +120,57 @@ func (s *DB) restrict(ctx context.Context, q crm.ReportQuery, table, alias, colu
 	sel := s.db.NewSelect().TableExpr("customers AS c").ColumnExpr(columns).
 		Join("JOIN " + table + " ON " + alias + ".org_id = c.org_id AND " + alias + ".customer_id = c.id")
 	return s.filter(ctx, sel, q.Customers, "c", forCount)
+}
+
+// restrictByNumber returns a query of the rows of table (under alias,
+// with a customer number column) of the customers the report's filter
+// selects, with the given columns: the table is read in one pass of its
+// own index, each row tested against the set of selected numbers (which
+// the database collects first, a hash or a Bloom filter), never a lookup
+// per selected customer. At a million customers, the attributes of the
+// half created in the last year took 5.5 s of CPU on SQLite as a join
+// (a customer's row, then its links, 500,000 times) and 1.0 s so; a
+// selective filter (a tag held by 5%) 0.3 s as a join and 0.5 s so. On
+// SQLite the number is written unindexed: given an IN list on it, the
+// planner would skip-scan the link index per number (18 s). PostgreSQL
+// keeps the join (see dialect.reportByNumber).
+func (s *DB) restrictByNumber(ctx context.Context, q crm.ReportQuery, table, alias, columns string) (*bun.SelectQuery, error) {
+	if !s.dialect.reportByNumber {
+		return s.restrict(ctx, q, table, alias, columns)
+	}
+	sel := s.db.NewSelect().TableExpr(table).ColumnExpr(columns).Where(alias+".org_id = ?", q.Customers.OrgID)
+	if everyCustomer(&q.Customers) {
+		return sel, nil
+	}
+	selected, err := s.reportFilter(ctx, s.db.NewSelect().TableExpr("customers AS c").Column("c.number"), q.Customers)
+	if err != nil {
+		return nil, err
+	}
+	return sel.Where(s.dialect.unindexed(alias+".number")+" IN (?)", selected), nil
+}
+
+// reportFilter adds the criteria of p to a query of customers (under
+// alias c) as a count of customers has them, except the bounds on the
+// creation time, which it writes unindexed: a report's period often holds
+// half the customers, and SQLite's planner would read them through the
+// creation index and fetch each row for the columns a report groups by
+// (new customers of the last year at a million customers: 1.45 s of CPU)
+// where one pass over the covering page index costs 0.60 s.
+func (s *DB) reportFilter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListParams) (*bun.SelectQuery, error) {
+	from, to := p.CreatedFrom, p.CreatedTo
+	p.CreatedFrom, p.CreatedTo = time.Time{}, time.Time{}
+	q, err := s.filter(ctx, q, p, "c", forCount)
+	if err != nil {
+		return nil, err
+	}
+	created := s.dialect.unindexed("c.created_at")
+	if !from.IsZero() {
+		q = q.Where(created+" >= ?", from)
+	}
+	if !to.IsZero() {
+		q = q.Where(created+" < ?", to)
+	}
+	return q, nil
 }
 
 // everyCustomer reports whether p selects every customer of its
