@@ -146,6 +146,7 @@ func Run(t *testing.T, h Harness) {
 		{"Reports", testReports},
 		{"Inquiries", testInquiries},
 		{"InquiryVisibility", testInquiryVisibility},
+		{"InquiryDays", testInquiryDays},
 		{"PortalAccounts", testPortalAccounts},
 		{"PortalSessions", testPortalSessions},
 		{"Itineraries", testItineraries},
