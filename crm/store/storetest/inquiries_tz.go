@@ -67,7 +67,7 @@ func testInquiryDays(t *testing.T, open func(t *testing.T) crm.Store) {
 			t.Fatalf("%s at %v: reminders' inquiries %+v, %v", who, at, r, err)
 		}
 		// The system reads in the organisation's zone (Warsaw): for it both
-	// inquiries of the 22nd are overdue from Warsaw's midnight on.
+		// inquiries of the 22nd are overdue from Warsaw's midnight on.
 		if n, err := e.crm.Inquiries.Count(sys, crm.InquiryFilter{Overdue: true}); err != nil || n != sysOverdue {
 			t.Fatalf("the system at %v counts %d overdue (%v), want %d", at, n, err, sysOverdue)
 		}
