@@ -54,6 +54,7 @@ type Store interface {
 	InquiryStore
 	NoteStore
 	TaskStore
+	TaskReportStore
 	MergeStore
 	DuplicateStore
 

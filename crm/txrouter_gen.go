@@ -831,6 +831,10 @@ func (r txRouter) ReportQualifiers(a0 context.Context, a1 ReportQuery, a2 Qualif
 	return r.on(a0).ReportQualifiers(a0, a1, a2)
 }
 
+func (r txRouter) ReportTasksOverdue(a0 context.Context, a1 ReportQuery, a2 *Date, a3 *Date) ([]ReportGroup, error) {
+	return r.on(a0).ReportTasksOverdue(a0, a1, a2, a3)
+}
+
 func (r txRouter) RetentionCandidates(a0 context.Context, a1 RetentionParams) ([]RetentionCandidate, error) {
 	return r.on(a0).RetentionCandidates(a0, a1)
 }

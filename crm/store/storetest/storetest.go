@@ -147,6 +147,7 @@ func Run(t *testing.T, h Harness) {
 		{"Inquiries", testInquiries},
 		{"InquiryVisibility", testInquiryVisibility},
 		{"InquiryDays", testInquiryDays},
+		{"TasksOverdueReport", testTasksOverdueReport},
 		{"PortalAccounts", testPortalAccounts},
 		{"PortalSessions", testPortalSessions},
 		{"Itineraries", testItineraries},
