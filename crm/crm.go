@@ -52,6 +52,7 @@ type Store interface {
 	MailingStore
 	StaffStore
 	InquiryStore
+	InquiryTimelineStore
 	NoteStore
 	TaskStore
 	TaskReportStore
@@ -303,7 +304,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Organisations: &OrganisationService{c},
 		Customers:     customers,
 		CustomFields:  &CustomFieldService{c},
-		History:       &HistoryService{core: c, store: c.store},
+		History:       &HistoryService{core: c, store: c.store, inquiries: c.store},
 		APIKeys:       &APIKeyService{core: c, store: c.store},
 		Tags:          tags,
 		Attributes:    attributes,

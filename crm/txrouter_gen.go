@@ -471,6 +471,10 @@ func (r txRouter) InquiryOutcomes(a0 context.Context, a1 ReportQuery, a2 Viewer,
 	return r.on(a0).InquiryOutcomes(a0, a1, a2, a3, a4)
 }
 
+func (r txRouter) InquiryTimeline(a0 context.Context, a1 InquiryTimelineParams) ([]InquiryEvent, error) {
+	return r.on(a0).InquiryTimeline(a0, a1)
+}
+
 func (r txRouter) InquiryUpdate(a0 context.Context, a1 string, a2 *Inquiry, a3 int) error {
 	return r.on(a0).InquiryUpdate(a0, a1, a2, a3)
 }
