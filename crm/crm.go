@@ -52,8 +52,10 @@ type Store interface {
 	MailingStore
 	StaffStore
 	InquiryStore
+	InquiryTimelineStore
 	NoteStore
 	TaskStore
+	TaskReportStore
 	MergeStore
 	DuplicateStore
 
@@ -324,7 +326,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Organisations: &OrganisationService{c},
 		Customers:     customers,
 		CustomFields:  &CustomFieldService{c},
-		History:       &HistoryService{core: c, store: c.store},
+		History:       &HistoryService{core: c, store: c.store, inquiries: c.store},
 		APIKeys:       &APIKeyService{core: c, store: c.store},
 		Tags:          tags,
 		Attributes:    attributes,

@@ -118,6 +118,9 @@ type Customer struct {
 	// connected tool (an interaction of kind "review"). Get and the
 	// results of Interactions.Record fill it; lists leave it out.
 	LatestReview *CustomerReview `json:"latestReview,omitempty"`
+	// LatestNote is the customer's newest note (by its time, see
+	// NoteService.Latest). Get fills it; lists leave it out.
+	LatestNote *Note `json:"latestNote,omitempty"`
 	// SortKey orders the customer by name in the organisation's language
 	// (see SortName); computed on every write, never sent to clients.
 	SortKey []byte `json:"-"`
@@ -381,6 +384,10 @@ func (s *CustomerService) Get(ctx context.Context, id string) (*Customer, error)
 	}
 	// The latest review from a connected tool shows on the customer.
 	if c.LatestReview, err = latestReview(ctx, s.store, sc.org, id); err != nil {
+		return nil, err
+	}
+	// And so does the latest note.
+	if c.LatestNote, err = latestNote(ctx, s.store, sc.org, id); err != nil {
 		return nil, err
 	}
 	return c, nil

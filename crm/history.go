@@ -69,10 +69,15 @@ type HistoryService struct {
 	// store is the one store interface the service reads; it hides
 	// core's whole Store, so the compiler holds the service to it.
 	store HistoryStore
+	// inquiries gives the customer's inquiry events the reader may see.
+	inquiries InquiryTimelineStore
 }
 
 // List returns a page of the customer's timeline, newest first. An unknown
 // customer is ErrNotFound; a deleted one shows only its deletion event.
+// The events of the customer's inquiries are on it for a reader who may
+// see them (see EventInquiryCreated): every one for the system, those the
+// acting staff user may see for staff, none for other readers.
 func (s *HistoryService) List(ctx context.Context, customerID string, page PageRequest) (Page[HistoryEvent], error) {
 	sc, err := readScope(ctx)
 	if err != nil {
@@ -102,6 +107,23 @@ func (s *HistoryService) List(ctx context.Context, customerID string, page PageR
 	// means there is no such customer in this organisation.
 	if len(events) == 0 && page.Cursor == "" {
 		return Page[HistoryEvent]{}, &notFoundError{what: "customer " + customerID}
+	}
+	// The customer's inquiries the reader may see are on the timeline too.
+	if viewer, ok, err := s.timelineViewer(ctx, sc); err != nil {
+		return Page[HistoryEvent]{}, err
+	} else if ok {
+		inq, err := s.inquiries.InquiryTimeline(ctx, InquiryTimelineParams{OrgID: sc.org, CustomerID: customerID, Viewer: viewer,
+			BeforeAt: p.BeforeAt, BeforeID: p.BeforeID, Limit: p.Limit})
+		if err != nil {
+			return Page[HistoryEvent]{}, err
+		}
+		if len(inq) > 0 {
+			shown := make([]HistoryEvent, len(inq))
+			for i, e := range inq {
+				shown[i] = inquiryTimelineEvent(sc.org, customerID, e)
+			}
+			events = mergeTimeline(events, shown, p.Limit)
+		}
 	}
 	out := Page[HistoryEvent]{Items: events}
 	if len(events) > limit {

@@ -88,7 +88,8 @@ type Inquiry struct {
 	UpdatedAt time.Time  `json:"updatedAt"`
 	ClosedAt  *time.Time `json:"closedAt,omitempty"`
 	// Overdue is set on reads: the planned day has passed and the status
-	// is not final.
+	// is not final. The day passes at midnight in the reader's time zone
+	// (the staff user's, else the organisation's), not in UTC.
 	Overdue bool `json:"overdue"`
 	Version int  `json:"version"`
 }
@@ -219,17 +220,34 @@ func (s *InquiryService) viewer(ctx context.Context, sc scope) (Viewer, error) {
 	return Viewer{StaffID: u.ID, Departments: u.Departments}, nil
 }
 
-// readViewer is viewer for reads, which need an organisation and an actor.
-func (s *InquiryService) readViewer(ctx context.Context) (scope, Viewer, error) {
+// reader returns who reads in ctx and the day it is for them: planned
+// days are compared with today in the reader's time zone (the staff
+// user's own, else the organisation's), never in UTC.
+func (s *InquiryService) reader(ctx context.Context, st Store, sc scope) (Viewer, Date, error) {
+	var u *StaffUser
+	v := Viewer{All: true}
+	if sc.actor.Kind != ActorSystem {
+		var err error
+		if u, err = s.actingStaff(ctx, st, sc); err != nil {
+			return Viewer{}, Date{}, err
+		}
+		v = Viewer{StaffID: u.ID, Departments: u.Departments}
+	}
+	today, _, err := s.localToday(ctx, st, sc, u)
+	return v, today, err
+}
+
+// readViewer is reader for reads, which need an organisation and an actor.
+func (s *InquiryService) readViewer(ctx context.Context) (scope, Viewer, Date, error) {
 	sc, err := readScope(ctx)
 	if err != nil {
-		return sc, Viewer{}, err
+		return sc, Viewer{}, Date{}, err
 	}
 	if sc.actor, err = ActorFrom(ctx); err != nil {
-		return sc, Viewer{}, err
+		return sc, Viewer{}, Date{}, err
 	}
-	v, err := s.viewer(ctx, sc)
-	return sc, v, err
+	v, today, err := s.reader(ctx, s.store, sc)
+	return sc, v, today, err
 }
 
 // Create records an inquiry of a customer.
@@ -282,7 +300,7 @@ func prefixFields(err error, prefix string) error {
 }
 
 func (s *InquiryService) create(ctx context.Context, tx Store, sc scope, customerID string, in InquiryFields) (*Inquiry, error) {
-	me, err := s.viewer(ctx, sc)
+	me, today, err := s.reader(ctx, tx, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +335,7 @@ func (s *InquiryService) create(ctx context.Context, tx Store, sc scope, custome
 		Actor: sc.actor, At: now}); err != nil {
 		return nil, err
 	}
-	q.Overdue = overdue(q, DateOf(now))
+	q.Overdue = overdue(q, today)
 	return q, nil
 }
 
@@ -394,7 +412,7 @@ func (s *InquiryService) check(ctx context.Context, tx Store, sc scope, in *Inqu
 
 // Get returns an inquiry the acting staff user may see; any other is ErrNotFound.
 func (s *InquiryService) Get(ctx context.Context, id string) (*Inquiry, error) {
-	sc, v, err := s.readViewer(ctx)
+	sc, v, today, err := s.readViewer(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -405,7 +423,7 @@ func (s *InquiryService) Get(ctx context.Context, id string) (*Inquiry, error) {
 	if err != nil {
 		return nil, err
 	}
-	q.Overdue = overdue(q, DateOf(s.now()))
+	q.Overdue = overdue(q, today)
 	return q, nil
 }
 
@@ -417,9 +435,10 @@ func (s *InquiryService) Update(ctx context.Context, id string, version int, p I
 		return nil, err
 	}
 	var out *Inquiry
+	var today Date
 	err = s.store.InTx(ctx, func(tx Store) error {
-		me, err := s.viewer(ctx, sc)
-		if err != nil {
+		var me Viewer
+		if me, today, err = s.reader(ctx, tx, sc); err != nil {
 			return err
 		}
 		if !validID(id) {
@@ -501,7 +520,7 @@ func (s *InquiryService) Update(ctx context.Context, id string, version int, p I
 	if err != nil {
 		return nil, err
 	}
-	out.Overdue = overdue(out, DateOf(s.now()))
+	out.Overdue = overdue(out, today)
 	return out, nil
 }
 
@@ -584,7 +603,7 @@ func (s *InquiryService) Comment(ctx context.Context, id, text string) (*Inquiry
 // History returns an inquiry's history, oldest first: its creation, every
 // change and every comment.
 func (s *InquiryService) History(ctx context.Context, id string) ([]InquiryEvent, error) {
-	sc, v, err := s.readViewer(ctx)
+	sc, v, _, err := s.readViewer(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -603,7 +622,7 @@ func (s *InquiryService) History(ctx context.Context, id string) ([]InquiryEvent
 
 // compile checks f for the store.
 func (s *InquiryService) compile(ctx context.Context, f InquiryFilter) (InquiryListParams, *validation, error) {
-	sc, viewer, err := s.readViewer(ctx)
+	sc, viewer, today, err := s.readViewer(ctx)
 	if err != nil {
 		return InquiryListParams{}, nil, err
 	}
@@ -627,7 +646,7 @@ func (s *InquiryService) compile(ctx context.Context, f InquiryFilter) (InquiryL
 	if f.PlannedFrom != nil && f.PlannedTo != nil && f.PlannedTo.Before(*f.PlannedFrom) {
 		v.add("plannedTo", "invalid", "")
 	}
-	return InquiryListParams{OrgID: sc.org, Viewer: viewer, InquiryFilter: f, Today: DateOf(s.now())}, v, nil
+	return InquiryListParams{OrgID: sc.org, Viewer: viewer, InquiryFilter: f, Today: today}, v, nil
 }
 
 // List returns a page of the inquiries the acting staff user may see
@@ -681,15 +700,15 @@ func (s *InquiryService) Count(ctx context.Context, f InquiryFilter) (int64, err
 // Due returns the open inquiries the acting staff user handles whose
 // planned day falls within the next three days (today included) or has
 // passed (overdue), soonest first: the inquiries of "my reminders".
+// Today is the day in the user's time zone, else the organisation's.
 func (s *InquiryService) Due(ctx context.Context) ([]Inquiry, error) {
-	sc, viewer, err := s.readViewer(ctx)
+	sc, viewer, today, err := s.readViewer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if viewer.All {
 		return []Inquiry{}, nil
 	}
-	today := DateOf(s.now())
 	until := DateOf(today.Time().AddDate(0, 0, 2))
 	p := InquiryListParams{OrgID: sc.org, Viewer: viewer, Today: today, Limit: 500,
 		InquiryFilter: InquiryFilter{HandlerID: viewer.StaffID, Open: true, PlannedTo: &until}}

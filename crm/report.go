@@ -48,7 +48,7 @@ const (
 // ReportKinds lists every report, in the order reports are offered.
 func ReportKinds() []ReportKind {
 	return []ReportKind{ReportNewCustomers, ReportLanguages, ReportStatuses, ReportConsents,
-		ReportTags, ReportAttributes, ReportPoints, ReportInquiries}
+		ReportTags, ReportAttributes, ReportPoints, ReportInquiries, ReportTasksOverdue}
 }
 
 // ReportParams says which customers a report covers.
@@ -245,6 +245,8 @@ func (s *ReportService) Run(ctx context.Context, kind ReportKind, p ReportParams
 			to = p.To.Time().AddDate(0, 0, 1)
 		}
 		err = s.inquiryOutcomes(ctx, sc, ReportQuery{Customers: filterOnly, Today: q.Today}, from, to, r)
+	case ReportTasksOverdue:
+		err = s.tasksOverdue(ctx, sc, ReportQuery{Customers: filterOnly}, p.From, p.To, r)
 	}
 	if err != nil {
 		return nil, err

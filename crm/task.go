@@ -447,19 +447,10 @@ func (s *TaskService) Mine(ctx context.Context) (*Reminders, error) {
 	if err != nil {
 		return nil, err
 	}
-	tz := me.TimeZone
-	if tz == "" {
-		org, err := s.organisation(ctx, s.store, sc)
-		if err != nil {
-			return nil, err
-		}
-		tz = org.TimeZone
-	}
-	loc, err := loadZone(tz)
+	today, tz, err := s.localToday(ctx, s.store, sc, me)
 	if err != nil {
-		loc, tz = time.UTC, "UTC"
+		return nil, err
 	}
-	today := DateOf(s.cfg.Clock().In(loc))
 	yesterday, tomorrow, dayAfter := addDays(today, -1), addDays(today, 1), addDays(today, 2)
 	r := &Reminders{Today: today, TimeZone: tz}
 	list := func(from, to *Date) ([]Task, error) {

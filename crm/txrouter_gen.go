@@ -475,6 +475,10 @@ func (r txRouter) InquiryOutcomes(a0 context.Context, a1 ReportQuery, a2 Viewer,
 	return r.on(a0).InquiryOutcomes(a0, a1, a2, a3, a4)
 }
 
+func (r txRouter) InquiryTimeline(a0 context.Context, a1 InquiryTimelineParams) ([]InquiryEvent, error) {
+	return r.on(a0).InquiryTimeline(a0, a1)
+}
+
 func (r txRouter) InquiryUpdate(a0 context.Context, a1 string, a2 *Inquiry, a3 int) error {
 	return r.on(a0).InquiryUpdate(a0, a1, a2, a3)
 }
@@ -841,6 +845,10 @@ func (r txRouter) ReportPoints(a0 context.Context, a1 ReportQuery) ([]ReportGrou
 
 func (r txRouter) ReportQualifiers(a0 context.Context, a1 ReportQuery, a2 QualifierKind) ([]ReportGroup, error) {
 	return r.on(a0).ReportQualifiers(a0, a1, a2)
+}
+
+func (r txRouter) ReportTasksOverdue(a0 context.Context, a1 ReportQuery, a2 *Date, a3 *Date) ([]ReportGroup, error) {
+	return r.on(a0).ReportTasksOverdue(a0, a1, a2, a3)
 }
 
 func (r txRouter) RetentionCandidates(a0 context.Context, a1 RetentionParams) ([]RetentionCandidate, error) {

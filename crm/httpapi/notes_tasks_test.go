@@ -44,6 +44,11 @@ func TestNotesAndTasks(t *testing.T) {
 		if latest.ID != n.ID || !latest.Pinned || latest.Text != "Room was cold; heater fixed" {
 			t.Fatalf("latest %+v", latest)
 		}
+		var shown crm.Customer
+		ts.do("GET", "/v1/customers/"+cust.ID, a, nil).want(t, http.StatusOK).json(t, &shown)
+		if shown.LatestNote == nil || shown.LatestNote.ID != n.ID || shown.LatestNote.Text != latest.Text {
+			t.Fatalf("the customer shows the latest note %+v", shown.LatestNote)
+		}
 		var page crm.Page[crm.Note]
 		ts.do("GET", notes+"?pinned=true", a, nil).want(t, http.StatusOK).json(t, &page)
 		if len(page.Items) != 1 {

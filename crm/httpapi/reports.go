@@ -14,7 +14,7 @@ import (
 
 // reportInput selects a report and its customers.
 type reportInput struct {
-	Kind string `path:"kind" enum:"new-customers,languages,statuses,consents,tags,attributes,points,inquiries" doc:"The report."`
+	Kind string `path:"kind" enum:"new-customers,languages,statuses,consents,tags,attributes,points,inquiries,tasks-overdue" doc:"The report."`
 	ReportQuery
 }
 
@@ -65,7 +65,7 @@ func (s *server) run(ctx context.Context, kind string, q *ReportQuery) (*crm.Rep
 }
 
 type reportChartInput struct {
-	Kind string `path:"kind" enum:"new-customers,languages,statuses,consents,tags,attributes,points,inquiries" doc:"The report."`
+	Kind string `path:"kind" enum:"new-customers,languages,statuses,consents,tags,attributes,points,inquiries,tasks-overdue" doc:"The report."`
 	ReportQuery
 	Format string `query:"format" enum:"svg,png" doc:"svg (default) or png."`
 }

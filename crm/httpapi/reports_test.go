@@ -59,6 +59,24 @@ func TestReports(t *testing.T) {
 		if !strings.HasPrefix(string(csv.body), "month,origin,customers\n") || !strings.Contains(string(csv.body), ",targi Łódź,1\n") {
 			t.Fatalf("csv %s", csv.body)
 		}
+		// Overdue tasks by owner: one about a Polish customer, one internal.
+		var pl crm.Page[crm.Customer]
+		ts.do("GET", "/v1/customers?language=pl", a, nil).want(t, http.StatusOK).json(t, &pl)
+		ts.do("POST", "/v1/tasks", a, map[string]any{"title": "Call", "dueOn": "2001-01-01", "customerId": pl.Items[0].ID}).
+			want(t, http.StatusCreated)
+		ts.do("POST", "/v1/tasks", a, map[string]any{"title": "File", "dueOn": "2001-01-02"}).want(t, http.StatusCreated)
+		ts.do("GET", "/v1/reports/tasks-overdue", a, nil).want(t, http.StatusOK).json(t, &r)
+		if len(r.Rows) != 1 || r.Total(0) != 2 {
+			t.Fatalf("overdue tasks %+v", r)
+		}
+		ts.do("GET", "/v1/reports/tasks-overdue?language=pl", a, nil).want(t, http.StatusOK).json(t, &r)
+		if r.Total(0) != 1 {
+			t.Fatalf("overdue tasks of Polish customers %+v", r)
+		}
+		if csv := ts.do("GET", "/v1/reports/tasks-overdue/csv", a, nil).want(t, http.StatusOK); !strings.HasPrefix(string(csv.body), "ownerId,owner,overdue\n") ||
+			!strings.HasSuffix(string(csv.body), ",2\n") {
+			t.Fatalf("overdue tasks csv %s", csv.body)
+		}
 		img := ts.do("GET", "/v1/reports/languages/chart?format=png", a, nil).want(t, http.StatusOK)
 		if _, err := png.Decode(bytes.NewReader(img.body)); err != nil || img.header.Get("Content-Type") != "image/png" {
 			t.Fatalf("png: %v %s", err, img.header.Get("Content-Type"))

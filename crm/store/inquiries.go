@@ -268,3 +268,26 @@ func anonymiseInquiries(ctx context.Context, db bun.IDB, orgID, customerID strin
 	}
 	return nil
 }
+
+// InquiryTimeline implements crm.InquiryTimelineStore: the events of the
+// customer's inquiries (by the events' customer column, kept with the
+// inquiry's), joined to their inquiries for the visibility filter.
+func (s *DB) InquiryTimeline(ctx context.Context, p crm.InquiryTimelineParams) ([]crm.InquiryEvent, error) {
+	var rows []inquiryEventRow
+	q := s.db.NewSelect().Model(&rows).ColumnExpr("e.*").ModelTableExpr("inquiry_events AS e").
+		Join("JOIN inquiries AS i ON i.org_id = e.org_id AND i.id = e.inquiry_id").
+		Where("e.org_id = ?", p.OrgID).Where("e.customer_id = ?", p.CustomerID).
+		OrderExpr("e.at DESC, e.id DESC").Limit(int64(p.Limit))
+	if p.BeforeID != "" {
+		q = q.Where("(e.at < ? OR (e.at = ? AND e.id < ?))", p.BeforeAt, p.BeforeAt, p.BeforeID)
+	}
+	if err := visibleTo(q, "i", p.Viewer).Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.InquiryEvent, len(rows))
+	for i, r := range rows {
+		out[i] = crm.InquiryEvent{ID: r.ID, InquiryID: r.InquiryID, Kind: crm.InquiryEventKind(r.Kind),
+			Actor: crm.Actor{Kind: crm.ActorKind(r.ActorKind), ID: r.ActorID}, At: utc(r.At), Changes: r.Changes, Comment: r.Comment}
+	}
+	return out, nil
+}

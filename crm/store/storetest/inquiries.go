@@ -216,6 +216,9 @@ func testInquiryVisibility(t *testing.T, open func(t *testing.T) crm.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.crm.Inquiries.Comment(creator, q.ID, "komentarz "+q.ID); err != nil {
+		t.Fatal(err)
+	}
 	made = append(made, inquiry{q, []string{w.handler, w.colleague}})
 	// B's inquiries on B's customer, company-wide for B.
 	bc := e.create(e.b, crm.CustomerFields{LastName: "Fremd"})
@@ -321,6 +324,52 @@ func testInquiryVisibility(t *testing.T, open func(t *testing.T) crm.Store) {
 				t.Errorf("%s's export names %q", who, m.q.Title)
 			}
 		}
+		// The customer's timeline shows the events of exactly the
+		// inquiries the reader may see, and nothing of the others, on
+		// every page.
+		var timeline []crm.HistoryEvent
+		tpage := crm.PageRequest{Limit: 3}
+		for {
+			p, err := e.crm.History.List(ctx, c.ID, tpage)
+			if err != nil {
+				t.Fatal(err)
+			}
+			timeline = append(timeline, p.Items...)
+			if p.Next == "" {
+				break
+			}
+			tpage.Cursor = p.Next
+		}
+		onTimeline := map[string]int{}
+		for i, ev := range timeline {
+			if i > 0 && (ev.At.After(timeline[i-1].At) || (ev.At.Equal(timeline[i-1].At) && ev.ID >= timeline[i-1].ID)) {
+				t.Errorf("%s's timeline is out of order at %d", who, i)
+			}
+			switch ev.Kind {
+			case crm.EventInquiryCreated, crm.EventInquiryCommented, crm.EventInquiryChanged:
+				if len(ev.Changes) == 0 || ev.Changes[0].Field != "inquiry" {
+					t.Fatalf("%s's timeline event %+v names no inquiry", who, ev)
+				}
+				onTimeline[ev.Changes[0].New.(string)]++
+			}
+		}
+		var seen []string
+		for id, n := range onTimeline {
+			seen = append(seen, id)
+			if n != 2 { // created and commented
+				t.Errorf("%s's timeline has %d events of inquiry %s", who, n, id)
+			}
+		}
+		slices.Sort(seen)
+		if !slices.Equal(seen, want) {
+			t.Errorf("%s's timeline shows inquiries %v, may see %v", who, seen, want)
+		}
+		tb, _ := json.Marshal(timeline)
+		for _, m := range made {
+			if !slices.Contains(m.who, who) && strings.Contains(string(tb), m.q.ID) {
+				t.Errorf("%s's timeline names %q", who, m.q.Title)
+			}
+		}
 		// The report counts what the reader may see.
 		r, err := e.crm.Reports.Run(ctx, crm.ReportInquiries, crm.ReportParams{})
 		if err != nil {
@@ -361,6 +410,28 @@ func testInquiryVisibility(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	// The system (the command line, jobs) sees every inquiry of the organisation.
 	sys := crm.WithActor(crm.WithOrg(context.Background(), orgA), crm.System())
+	inquiryEvents := func(ctx context.Context) (n int, err error) {
+		p, err := e.crm.History.List(ctx, c.ID, crm.PageRequest{Limit: crm.MaxPageLimit})
+		for _, ev := range p.Items {
+			if strings.HasPrefix(string(ev.Kind), "inquiry.") {
+				n++
+			}
+		}
+		return n, err
+	}
+	if n, err := inquiryEvents(sys); err != nil || n != 2*len(made) {
+		t.Fatalf("the system's timeline shows %d inquiry events, %v", n, err)
+	}
+	// A read without an actor, or by a customer, shows none; an actor
+	// that is no staff user of the organisation is refused.
+	if n, err := inquiryEvents(crm.WithOrg(context.Background(), orgA)); err != nil || n != 0 {
+		t.Fatalf("a timeline read without an actor shows %d inquiry events, %v", n, err)
+	}
+	if n, err := inquiryEvents(crm.WithActor(e.a, crm.CustomerActor(c.ID))); err != nil || n != 0 {
+		t.Fatalf("the customer's timeline read shows %d inquiry events, %v", n, err)
+	}
+	_, err = inquiryEvents(crm.WithActor(e.a, crm.Staff(wb.handler)))
+	wantErr(t, err, crm.ErrForbidden)
 	if n, err := e.crm.Inquiries.Count(sys, crm.InquiryFilter{}); err != nil || n != int64(len(made)) {
 		t.Fatalf("the system counts %d, %v", n, err)
 	}

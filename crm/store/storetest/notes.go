@@ -95,6 +95,17 @@ func testNotes(t *testing.T, open func(t *testing.T) crm.Store) {
 	if err != nil || latest.ID != made[2].ID || latest.BookingID != "B-17" || latest.AuthorID != "staff-a" {
 		t.Fatalf("latest %+v, %v", latest, err)
 	}
+	// The latest note shows on the customer; another organisation's
+	// customer and lists do not carry it.
+	if got, err := e.crm.Customers.Get(e.a, cust.ID); err != nil || got.LatestNote == nil || got.LatestNote.ID != made[2].ID ||
+		got.LatestNote.Text != "third" {
+		t.Fatalf("latest note on the customer %+v, %v", got, err)
+	}
+	if other := e.create(e.a, crm.CustomerFields{LastName: "Bez notatki"}); other.LatestNote != nil {
+		t.Fatalf("a new customer shows a note %+v", other.LatestNote)
+	} else if got, err := e.crm.Customers.Get(e.a, other.ID); err != nil || got.LatestNote != nil {
+		t.Fatalf("a customer without notes shows %+v, %v", got, err)
+	}
 	pin := true
 	pinned, err := notes.Update(e.a, made[0].ID, 1, crm.NotePatch{Pinned: &pin})
 	if err != nil || !pinned.Pinned || pinned.Version != 2 {

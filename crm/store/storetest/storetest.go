@@ -147,6 +147,8 @@ func Run(t *testing.T, h Harness) {
 		{"Reports", testReports},
 		{"Inquiries", testInquiries},
 		{"InquiryVisibility", testInquiryVisibility},
+		{"InquiryDays", testInquiryDays},
+		{"TasksOverdueReport", testTasksOverdueReport},
 		{"PortalAccounts", testPortalAccounts},
 		{"PortalSessions", testPortalSessions},
 		{"Itineraries", testItineraries},
