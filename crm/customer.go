@@ -361,6 +361,9 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		if err := s.consents.recordContactFlags(ctx, tx, sc, nil, c); err != nil {
 			return err
 		}
+		if err := enqueueDuplicateCheck(ctx, tx, sc.org, c.ID); err != nil {
+			return err
+		}
 		return s.portal.onRegistration(ctx, tx, sc, c)
 	})
 	if err != nil {
@@ -478,6 +481,11 @@ func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion
 		}
 		if err := staffOrigins(ctx, tx, sc, id, changes, now); err != nil {
 			return err
+		}
+		if duplicateFieldsChanged(changes) {
+			if err := enqueueDuplicateCheck(ctx, tx, sc.org, id); err != nil {
+				return err
+			}
 		}
 		updated = &next
 		// The record already holds the new flags, so the consent records

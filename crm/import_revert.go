@@ -187,6 +187,11 @@ func (s *ImportService) Revert(ctx context.Context, id string) (*ImportRevertRes
 				if err := tx.HistoryAppend(ctx, s.event(sc, cur.ID, EventCustomerUpdated, now, changes)); err != nil {
 					return err
 				}
+				if duplicateFieldsChanged(changes) {
+					if err := enqueueDuplicateCheck(ctx, tx, sc.org, cur.ID); err != nil {
+						return err
+					}
+				}
 				out.Restored++
 				return s.consents.recordContactFlags(ctx, tx, sc, cur, &next)
 			})

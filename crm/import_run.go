@@ -270,6 +270,13 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 		if err := tx.CustomerInsertMany(ctx, cs); err != nil {
 			return err
 		}
+		ids := make([]string, len(cs))
+		for i, c := range cs {
+			ids[i] = c.ID
+		}
+		if err := enqueueDuplicateCheck(ctx, tx, run.sc.org, ids...); err != nil {
+			return err
+		}
 		if err := tx.HistoryAppend(ctx, events...); err != nil {
 			return err
 		}
@@ -578,6 +585,11 @@ func (s *ImportService) update(ctx context.Context, tx Store, run *importRun, ro
 	}
 	if len(changes) > 0 {
 		events = append([]HistoryEvent{s.event(run.sc, old.ID, EventCustomerUpdated, now, changes)}, events...)
+	}
+	if duplicateFieldsChanged(changes) {
+		if err := enqueueDuplicateCheck(ctx, tx, run.sc.org, old.ID); err != nil {
+			return nil, "", err
+		}
 	}
 	if err := tx.HistoryAppend(ctx, events...); err != nil {
 		return nil, "", err

@@ -315,6 +315,12 @@ func (s *InteractionService) Record(ctx context.Context, in NewInteraction) (*In
 				res.Conflicts = append(res.Conflicts, c)
 			}
 		}
+		if len(res.Conflicts) > 0 {
+			// A conflict is a reason for a candidate pair.
+			if err := enqueueDuplicateCheck(ctx, tx, sc.org, cust.ID); err != nil {
+				return err
+			}
+		}
 		for i, c := range in.Consents {
 			if err := s.consent(txCtx, tx, sc, cust.ID, c); err != nil {
 				return prefixValidation(err, "consents["+strconv.Itoa(i)+"].")
@@ -471,6 +477,9 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 	if err := tx.FieldOriginSet(ctx, sc.org, c.ID, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
 		return nil, nil, err
 	}
+	if err := enqueueDuplicateCheck(ctx, tx, sc.org, c.ID); err != nil {
+		return nil, nil, err
+	}
 	return c, set, nil
 }
 
@@ -513,6 +522,11 @@ func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org
 	*events = append(*events, s.event(sc, id, EventCustomerUpdated, now, changes))
 	if err := tx.FieldOriginSet(ctx, sc.org, id, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
 		return nil, nil, err
+	}
+	if duplicateFieldsChanged(changes) {
+		if err := enqueueDuplicateCheck(ctx, tx, sc.org, id); err != nil {
+			return nil, nil, err
+		}
 	}
 	return &next, set, nil
 }

@@ -371,6 +371,21 @@ func (s *MergeService) Merge(ctx context.Context, req MergeRequest) (*Customer, 
 			DuplicateID: dup.ID, DuplicateNumber: dup.Number, At: now, By: sc.actor}); err != nil {
 			return err
 		}
+		// The contact flags are views of the post and mailings consents,
+		// whose current state is now the newer of both customers': the
+		// survivor's flags follow it, unless the merge takes a flag from
+		// the duplicate, which records a consent for the value chosen.
+		derived := *surv
+		derived.CustomerFields = fields
+		if err := s.flagsFromConsents(ctx, tx, sc, &derived); err != nil {
+			return err
+		}
+		if !slices.Contains(req.TakeFromDuplicate, "noPost") {
+			fields.NoPost = derived.NoPost
+		}
+		if !slices.Contains(req.TakeFromDuplicate, "noMailings") {
+			fields.NoMailings = derived.NoMailings
+		}
 		next := *surv
 		next.CustomerFields = fields
 		next.SortKey = SortKey(org.DefaultLanguage, &fields)
@@ -391,13 +406,37 @@ func (s *MergeService) Merge(ctx context.Context, req MergeRequest) (*Customer, 
 		if err := staffOrigins(ctx, tx, sc, surv.ID, diffCustomer(surv, &next), now); err != nil {
 			return err
 		}
+		if err := enqueueDuplicateCheck(ctx, tx, sc.org, surv.ID); err != nil {
+			return err
+		}
 		out = &next
-		return s.customers.consents.recordContactFlags(ctx, tx, sc, surv, &next)
+		return s.customers.consents.recordContactFlags(ctx, tx, sc, &derived, &next)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// flagsFromConsents sets c's NoPost and NoMailings from the current state
+// of its post and mailings consents, where it has one.
+func (s *MergeService) flagsFromConsents(ctx context.Context, tx Store, sc scope, c *Customer) error {
+	states, err := tx.ConsentStateList(ctx, sc.org, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, st := range states {
+		if st.State != ConsentGranted && st.State != ConsentWithdrawn {
+			continue
+		}
+		switch st.Purpose {
+		case PurposePost:
+			c.NoPost = st.State == ConsentWithdrawn
+		case PurposeMailings:
+			c.NoMailings = st.State == ConsentWithdrawn
+		}
+	}
+	return nil
 }
 
 // gone turns "not found" of a customer a merge had seen in its preview into

@@ -85,6 +85,10 @@ type CustomerExport struct {
 	// MatchConflicts are other records the customer's e-mail or phone also
 	// pointed at (staff only).
 	MatchConflicts []MatchConflict `json:"matchConflicts,omitempty"`
+	// Duplicates are the customer's candidate pairs (other customers that
+	// may be the same person) and the pairs dismissed as not the same
+	// person (staff only).
+	Duplicates *ExportedDuplicates `json:"duplicates,omitempty"`
 	// Inquiries are the customer's inquiries with their history, newest
 	// first: those the exporting staff user may see (see
 	// InquiryVisibility); the system actor (the command line) and the
@@ -270,6 +274,13 @@ func (s *PrivacyService) export(ctx context.Context, tx Store, sc scope, custome
 	if e.Inquiries, err = s.inquiriesOf(ctx, tx, sc, customerID); err != nil {
 		return nil, err
 	}
+	e.Duplicates = &ExportedDuplicates{}
+	if e.Duplicates.Candidates, err = tx.DuplicatePairsOf(ctx, sc.org, customerID); err != nil {
+		return nil, err
+	}
+	if e.Duplicates.Dismissed, err = tx.DuplicateDismissed(ctx, sc.org, customerID); err != nil {
+		return nil, err
+	}
 	e.Documents = nonNil(e.Documents)
 	changes, err := tx.ImportChangeListByCustomer(ctx, sc.org, customerID)
 	if err != nil {
@@ -405,6 +416,7 @@ func changeValue(changes []FieldChange, field string) any {
 // with their timeline events.
 func (e *CustomerExport) forCustomer() {
 	e.MatchConflicts = nil
+	e.Duplicates = nil
 	e.Customer.InternalDescription = ""
 	e.Customer.AssignedTo = ""
 	for i := range e.Imports {

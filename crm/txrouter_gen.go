@@ -339,8 +339,40 @@ func (r txRouter) DocumentsUnsentOf(a0 context.Context, a1 string, a2 string, a3
 	return r.on(a0).DocumentsUnsentOf(a0, a1, a2, a3)
 }
 
+func (r txRouter) DuplicateDismiss(a0 context.Context, a1 string, a2 string, a3 string, a4 time.Time, a5 Actor) (bool, error) {
+	return r.on(a0).DuplicateDismiss(a0, a1, a2, a3, a4, a5)
+}
+
+func (r txRouter) DuplicateDismissed(a0 context.Context, a1 string, a2 string) ([]DuplicateDismissal, error) {
+	return r.on(a0).DuplicateDismissed(a0, a1, a2)
+}
+
 func (r txRouter) DuplicateHits(a0 context.Context, a1 string, a2 string, a3 int) ([]DuplicateHit, error) {
 	return r.on(a0).DuplicateHits(a0, a1, a2, a3)
+}
+
+func (r txRouter) DuplicateKeysDrop(a0 context.Context, a1 string, a2 string) error {
+	return r.on(a0).DuplicateKeysDrop(a0, a1, a2)
+}
+
+func (r txRouter) DuplicateKeysNear(a0 context.Context, a1 string, a2 string, a3 []string, a4 int) ([]DuplicateNear, error) {
+	return r.on(a0).DuplicateKeysNear(a0, a1, a2, a3, a4)
+}
+
+func (r txRouter) DuplicateKeysSet(a0 context.Context, a1 string, a2 string, a3 string, a4 []string) error {
+	return r.on(a0).DuplicateKeysSet(a0, a1, a2, a3, a4)
+}
+
+func (r txRouter) DuplicatePairList(a0 context.Context, a1 string, a2 *DuplicatePair, a3 int) ([]DuplicatePair, error) {
+	return r.on(a0).DuplicatePairList(a0, a1, a2, a3)
+}
+
+func (r txRouter) DuplicatePairsOf(a0 context.Context, a1 string, a2 string) ([]DuplicatePair, error) {
+	return r.on(a0).DuplicatePairsOf(a0, a1, a2)
+}
+
+func (r txRouter) DuplicatePairsSet(a0 context.Context, a1 string, a2 string, a3 []DuplicatePair) error {
+	return r.on(a0).DuplicatePairsSet(a0, a1, a2, a3)
 }
 
 func (r txRouter) ExportRecordFinish(a0 context.Context, a1 string, a2 string, a3 time.Time, a4 int64) error {

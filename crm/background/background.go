@@ -229,6 +229,7 @@ func (r *Runner) workers(w *river.Workers) error {
 	river.AddWorker(w, &importWorker{c: r.crm, log: r.log})
 	river.AddWorker(w, &itineraryWorker{c: r.crm, log: r.log})
 	river.AddWorker(w, &mailingWorker{c: r.crm, log: r.log})
+	river.AddWorker(w, &duplicatesWorker{c: r.crm, log: r.log})
 	return nil
 }
 

@@ -25,8 +25,38 @@ type mergeInput struct {
 	}
 }
 
+type duplicatesInput struct {
+	Cursor string `query:"cursor" doc:"The next value of the previous page."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" doc:"Page size, default 50."`
+}
+
+type dismissInput struct {
+	ID   string `path:"id" doc:"One customer of the pair."`
+	Body struct {
+		OtherCustomerID string `json:"otherCustomerId" doc:"The other customer of the pair."`
+	}
+}
+
 func (s *server) registerMerges() {
 	tags := []string{"Merges"}
+	register(s, huma.Operation{
+		OperationID: "listDuplicateCandidates", Method: http.MethodGet, Path: "/v1/duplicates", Tags: tags,
+		Summary: "The organisation's duplicate candidates, best first",
+		Description: "Pairs of customers that may be one person, with a score and the reasons (same e-mail, phone, " +
+			"name and birth date, a similar name in the same place, a conflict recorded by an interaction). " +
+			"A new or changed customer is checked in the background shortly after the change; merged, anonymised " +
+			"and deleted customers' pairs are gone, and a dismissed pair never comes back.",
+	}, func(ctx context.Context, in *duplicatesInput) (*bodyOutput[*crm.Page[crm.DuplicatePair]], error) {
+		return reply(s.crm.Merges.Candidates(ctx, crm.PageRequest{Cursor: in.Cursor, Limit: in.Limit}))
+	})
+	register(s, huma.Operation{
+		OperationID: "dismissDuplicate", Method: http.MethodPost, Path: "/v1/customers/{id}/duplicate-dismissals", Tags: tags,
+		Summary: "Dismiss a pair as not the same person", DefaultStatus: http.StatusNoContent,
+		Description: "The pair leaves the candidates and never comes back; both customers' timelines say who dismissed it. " +
+			"Dismissing it again changes nothing.",
+	}, func(ctx context.Context, in *dismissInput) (*struct{}, error) {
+		return nil, s.crm.Merges.Dismiss(ctx, in.ID, in.Body.OtherCustomerID)
+	}, fieldAt("otherCustomerId", "body.otherCustomerId"))
 	register(s, huma.Operation{
 		OperationID: "possibleDuplicates", Method: http.MethodGet, Path: "/v1/customers/{id}/possible-duplicates", Tags: tags,
 		Summary: "Possible duplicates of this customer, best first, with a score and the reasons",

@@ -115,6 +115,9 @@ func registerRoute[I, O any](s *server, op huma.Operation, location func(*O) str
 			s.bodyTypes[op.OperationID] = f.Type
 		}
 	}
+	// A route under one customer answers 308 to the survivor's when the
+	// customer was merged, whichever call the handler makes.
+	customerSub := strings.HasPrefix(op.Path, "/v1/customers/{id}/")
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
 		if info := requestInfoFrom(ctx); info != nil && len(info.invalid) > 0 {
 			p := problemOf(http.StatusUnprocessableEntity, "problem.invalid")
@@ -123,6 +126,9 @@ func registerRoute[I, O any](s *server, op huma.Operation, location func(*O) str
 		}
 		out, err := handler(ctx, in)
 		if err != nil {
+			if customerSub {
+				err = s.followMerge(ctx, err)
+			}
 			return nil, problemFor(ctx, s.log, where, err)
 		}
 		if out == nil {
@@ -143,6 +149,25 @@ func registerRoute[I, O any](s *server, op huma.Operation, location func(*O) str
 		}
 		return out, nil
 	})
+}
+
+// followMerge turns a "not found" of a route under /v1/customers/{id}/
+// into the customer's *crm.MergedError when the customer was merged, so
+// that every sub-resource of a merged customer answers 308 to the
+// survivor's, whether or not the library call looked at the tombstone.
+func (s *server) followMerge(ctx context.Context, err error) error {
+	var merged *crm.MergedError
+	if !errors.Is(err, crm.ErrNotFound) || errors.As(err, &merged) {
+		return err
+	}
+	hc := humaContext(ctx)
+	if hc == nil {
+		return err
+	}
+	if _, gerr := s.crm.Customers.Get(ctx, hc.Param("id")); errors.As(gerr, &merged) {
+		return merged
+	}
+	return err
 }
 
 // bodyOutput is an operation's output that is its body only.

@@ -50,7 +50,7 @@ var mergeTables = []mergeTable{
 	{table: "customer_source_ids", column: "customer_id", what: "platform ids", move: moveRows},
 	{table: "match_conflicts", column: "customer_id", what: "match conflicts", move: moveConflicts("other_customer_id", "by_key", "value")},
 	{table: "match_conflicts", column: "other_customer_id", what: "match conflicts", move: moveConflicts("customer_id", "by_key", "value")},
-	{table: "customer_reviews", column: "customer_id", what: "latest review", move: moveMissing()},
+	{table: "customer_reviews", column: "customer_id", what: "latest review", move: moveReview},
 	{table: "import_changes", column: "customer_id", what: "import changes", move: moveRows},
 	{table: "notes", column: "customer_id", what: "notes", move: moveRows},
 	{table: "tasks", column: "customer_id", what: "tasks", move: moveRows},
@@ -64,6 +64,14 @@ var mergeTables = []mergeTable{
 	{table: "brochure_requests", column: "customer_id", what: "brochure requests", move: moveRows},
 	{table: "mailing_recipients", column: "customer_id", what: "mailings received", move: moveMissing("mailing_id")},
 	{table: "customer_tombstones", column: "survivor_id", what: "merged customers", move: moveRows},
+	// Duplicates: the place keys and candidate pairs are rebuilt by the
+	// survivor's check (the merge enqueues it); a pair dismissed as not the
+	// same person stays dismissed for the survivor.
+	{table: "duplicate_keys", column: "customer_id", what: "duplicate check keys", move: dropRows},
+	{table: "duplicate_candidates", column: "customer_id", what: "duplicate candidates", move: dropRows},
+	{table: "duplicate_candidates", column: "other_customer_id", what: "duplicate candidates", move: dropRows},
+	{table: "duplicate_dismissals", column: "customer_id", what: "dismissed duplicates", move: moveConflicts("other_customer_id")},
+	{table: "duplicate_dismissals", column: "other_customer_id", what: "dismissed duplicates", move: moveConflicts("customer_id")},
 	// Last: the duplicate's record becomes a tombstone.
 	{table: "customers", column: "id", what: "customer record", move: tombstone},
 }
@@ -152,6 +160,17 @@ func moveConsents(ctx context.Context, db bun.IDB, t mergeTable, p crm.MergeMove
 		return err
 	}
 	return moveMissing("purpose_id")(ctx, db, t, p)
+}
+
+// moveReview keeps the newer latest review of the two customers, as
+// recording a review does (an older one changes nothing).
+func moveReview(ctx context.Context, db bun.IDB, t mergeTable, p crm.MergeMoveParams) error {
+	if _, err := db.ExecContext(ctx, `DELETE FROM customer_reviews AS s WHERE s.org_id = ? AND s.customer_id = ? AND EXISTS (
+		SELECT 1 FROM customer_reviews AS d WHERE d.org_id = s.org_id AND d.customer_id = ? AND d.at > s.at)`,
+		p.OrgID, p.SurvivorID, p.DuplicateID); err != nil {
+		return err
+	}
+	return moveMissing()(ctx, db, t, p)
 }
 
 // moveQualifiers moves attributes and tags the survivor lacks; tags take

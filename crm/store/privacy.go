@@ -93,6 +93,10 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 		if err := anonymiseNotesAndTasks(ctx, db, orgID, id); err != nil {
 			return err
 		}
+		// Its duplicate check keys hold its name and place; its pairs go.
+		if err := dropDuplicates(ctx, db, orgID, id); err != nil {
+			return err
+		}
 		return redactHistory(ctx, db, orgID, id)
 	})
 }

@@ -60,6 +60,9 @@ var exportedTables = map[string]string{
 	"mailing_recipients":     "mailings",
 	"notes":                  "notes",
 	"tasks":                  "tasks",
+	"duplicate_keys":         "customer",   // index of the record's name and place, for the duplicate check
+	"duplicate_candidates":   "duplicates", // candidate pairs
+	"duplicate_dismissals":   "duplicates", // pairs dismissed as not the same person
 }
 
 // participantTables says, for every table with a participants column (a

@@ -153,6 +153,12 @@ func MakeDistinctive(t *testing.T, c *crm.CRM, ctx context.Context) Distinctive 
 			Address: &crm.Address{Street: "Xqstraat"}, Data: map[string]any{"note": "Xqinteraction"}},
 		Review: &crm.Review{Score: 5, Text: "Xqreview text"}})
 	must(err)
+	// Duplicates: the check stores its place keys and a candidate pair
+	// (the match conflict above); a pair dismissed as not the same person.
+	other, err := c.Customers.Create(ctx, crm.CustomerFields{LastName: "Not the same"})
+	must(err)
+	must(c.Merges.Dismiss(ctx, cust.ID, other.ID))
+	must(c.Merges.CheckDuplicates(ctx, cust.ID))
 	cust, err = c.Customers.Get(ctx, cust.ID)
 	must(err)
 	return Distinctive{Customer: cust, Values: []string{
