@@ -67,5 +67,12 @@ func TestMailingDeliveredByBackground(t *testing.T) {
 		if len(sent) != 1 || !strings.Contains(sent[0].Text, "dpu_acme.") {
 			t.Fatalf("sent %+v", sent)
 		}
+		// The List-Unsubscribe header reaches the mail server with the
+		// mail's own secret (the default link is http: no one-click header).
+		token := sent[0].Text[strings.Index(sent[0].Text, "dpu_acme."):][:len("dpu_acme.")+43]
+		if h := sent[0].Headers; h[crm.HeaderListUnsubscribe] != "<http://127.0.0.1:8080/portal/v1/unsubscribe/one-click?token="+token+">" ||
+			h[crm.HeaderListUnsubscribePost] != "" {
+			t.Fatalf("headers %q, token %s", h, token)
+		}
 	})
 }
