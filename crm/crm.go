@@ -53,6 +53,7 @@ type Store interface {
 	StaffStore
 	InquiryStore
 	InquiryTimelineStore
+	PipelineStatusStore
 	NoteStore
 	TaskStore
 	TaskReportStore

@@ -13,8 +13,9 @@ import (
 // InquiryStatus is a step of the sales pipeline of an inquiry.
 type InquiryStatus string
 
-// The pipeline. Won and lost are final: an inquiry in them is closed and
-// no longer flagged as overdue.
+// The built-in pipeline. Won and lost are final: an inquiry in them is
+// closed and no longer flagged as overdue. Organisations add their own
+// statuses, each open, won or lost (InquiryService.DefineStatus).
 const (
 	InquiryNew        InquiryStatus = "new"
 	InquiryInProgress InquiryStatus = "in_progress"
@@ -28,7 +29,9 @@ func InquiryStatuses() []InquiryStatus {
 	return []InquiryStatus{InquiryNew, InquiryInProgress, InquiryOfferSent, InquiryWon, InquiryLost}
 }
 
-// Final reports whether the status closes the inquiry.
+// Final reports whether the status is a built-in one that closes the
+// inquiry (won or lost). An organisation's own statuses say it by their
+// PipelineKind (InquiryService.Statuses).
 func (s InquiryStatus) Final() bool { return s == InquiryWon || s == InquiryLost }
 
 // InquiryVisibility says who may see an inquiry besides its handler and
@@ -66,7 +69,8 @@ type InquiryFields struct {
 	// Fields are the organisation's own preferences by key ("cabin_class":
 	// "business"): keys of lower-case letters, digits and _, at most 20.
 	Fields map[string]string `json:"fields,omitempty"`
-	// Status defaults to new.
+	// Status is one of the organisation's pipeline (InquiryService.Statuses);
+	// it defaults to new.
 	Status InquiryStatus `json:"status,omitempty"`
 	// PlannedOn is the day the inquiry should be completed by.
 	PlannedOn *Date `json:"plannedOn,omitempty"`
@@ -319,13 +323,14 @@ func (s *InquiryService) create(ctx context.Context, tx Store, sc scope, custome
 	if in.HandlerID == "" {
 		in.HandlerID = me.StaffID
 	}
-	if err := s.check(ctx, tx, sc, &in); err != nil {
+	kind, err := s.check(ctx, tx, sc, &in, "")
+	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	q := &Inquiry{ID: newID(), CustomerID: customerID, InquiryFields: in, CreatedBy: me.StaffID,
 		CreatedAt: now, UpdatedAt: now, Version: 1}
-	if in.Status.Final() {
+	if kind.Final() {
 		q.ClosedAt = &now
 	}
 	if err := tx.InquiryInsert(ctx, sc.org, q); err != nil {
@@ -339,10 +344,12 @@ func (s *InquiryService) create(ctx context.Context, tx Store, sc scope, custome
 	return q, nil
 }
 
-// check validates an inquiry's fields: text, limits, status, visibility,
-// and that the handler and the person or department it is visible to are
-// the organisation's.
-func (s *InquiryService) check(ctx context.Context, tx Store, sc scope, in *InquiryFields) error {
+// check validates an inquiry's fields: text, limits, status (one of the
+// organisation's pipeline, not archived unless it is the inquiry's
+// status already, prev), visibility, and that the handler and the person
+// or department it is visible to are the organisation's. It returns the
+// kind of the status.
+func (s *InquiryService) check(ctx context.Context, tx Store, sc scope, in *InquiryFields, prev InquiryStatus) (PipelineKind, error) {
 	v := newValidation(sc.lang)
 	v.checkText("", in)
 	v.addStruct(s.validate, in)
@@ -365,8 +372,16 @@ func (s *InquiryService) check(ctx context.Context, tx Store, sc scope, in *Inqu
 			v.add("fields."+k, "max", "1000")
 		}
 	}
-	if !slices.Contains(InquiryStatuses(), in.Status) {
-		v.add("status", "oneof", "new, in_progress, offer_sent, won, lost")
+	pipeline, err := s.pipeline(ctx, tx, sc)
+	if err != nil {
+		return "", err
+	}
+	var kind PipelineKind
+	if i := slices.IndexFunc(pipeline, func(p PipelineStatus) bool { return p.ID == in.Status }); i < 0 ||
+		(pipeline[i].Archived && in.Status != prev) {
+		v.add("status", "oneof", statusChoices(pipeline))
+	} else {
+		kind = pipeline[i].Kind
 	}
 	switch in.Visibility {
 	case VisibleToMe, VisibleToCompany:
@@ -378,7 +393,7 @@ func (s *InquiryService) check(ctx context.Context, tx Store, sc scope, in *Inqu
 			v.add("visibleTo", "required", "")
 		} else if _, err := tx.StaffGet(ctx, sc.org, in.VisibleTo); err != nil {
 			if !errors.Is(err, ErrNotFound) {
-				return err
+				return "", err
 			}
 			v.add("visibleTo", "unknown", "")
 		}
@@ -388,7 +403,7 @@ func (s *InquiryService) check(ctx context.Context, tx Store, sc scope, in *Inqu
 		} else {
 			deps, err := tx.DepartmentList(ctx, sc.org)
 			if err != nil {
-				return err
+				return "", err
 			}
 			if !slices.ContainsFunc(deps, func(d Department) bool { return d.ID == in.VisibleTo }) {
 				v.add("visibleTo", "unknown", "")
@@ -401,13 +416,13 @@ func (s *InquiryService) check(ctx context.Context, tx Store, sc scope, in *Inqu
 		v.add("handlerId", "required", "")
 	} else if u, err := tx.StaffGet(ctx, sc.org, in.HandlerID); err != nil {
 		if !errors.Is(err, ErrNotFound) {
-			return err
+			return "", err
 		}
 		v.add("handlerId", "unknown", "")
 	} else if !u.Active {
 		v.add("handlerId", "inactive", "")
 	}
-	return v.err()
+	return kind, v.err()
 }
 
 // Get returns an inquiry the acting staff user may see; any other is ErrNotFound.
@@ -492,7 +507,8 @@ func (s *InquiryService) Update(ctx context.Context, id string, version int, p I
 				}
 			}
 		}
-		if err := s.check(ctx, tx, sc, &f); err != nil {
+		kind, err := s.check(ctx, tx, sc, &f, before.Status)
+		if err != nil {
 			return err
 		}
 		changes := diffInquiry(before, f)
@@ -503,9 +519,9 @@ func (s *InquiryService) Update(ctx context.Context, id string, version int, p I
 			return nil
 		}
 		switch {
-		case f.Status.Final() && q.ClosedAt == nil:
+		case kind.Final() && q.ClosedAt == nil:
 			q.ClosedAt = &now
-		case !f.Status.Final():
+		case !kind.Final():
 			q.ClosedAt = nil
 		}
 		q.UpdatedAt = now
@@ -628,9 +644,15 @@ func (s *InquiryService) compile(ctx context.Context, f InquiryFilter) (InquiryL
 	}
 	v := newValidation(sc.lang)
 	v.checkText("", &f)
-	for i, st := range f.Status {
-		if !slices.Contains(InquiryStatuses(), st) {
-			v.add("status["+strconv.Itoa(i)+"]", "oneof", "new, in_progress, offer_sent, won, lost")
+	if len(f.Status) > 0 {
+		pipeline, err := s.pipeline(ctx, s.store, sc)
+		if err != nil {
+			return InquiryListParams{}, nil, err
+		}
+		for i, st := range f.Status {
+			if !slices.ContainsFunc(pipeline, func(p PipelineStatus) bool { return p.ID == st }) {
+				v.add("status["+strconv.Itoa(i)+"]", "oneof", statusChoices(pipeline))
+			}
 		}
 	}
 	if len(f.Status) > 10 {
@@ -726,7 +748,8 @@ func (s *InquiryService) Due(ctx context.Context) ([]Inquiry, error) {
 	return items, nil
 }
 
-// overdue reports whether q's planned day has passed while it is open.
+// overdue reports whether q's planned day has passed while it is open
+// (not closed by a final status: ClosedAt is set exactly while it has one).
 func overdue(q *Inquiry, today Date) bool {
-	return q.PlannedOn != nil && q.PlannedOn.Before(today) && !q.Status.Final()
+	return q.PlannedOn != nil && q.PlannedOn.Before(today) && q.ClosedAt == nil
 }

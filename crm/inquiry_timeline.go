@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -44,9 +45,9 @@ type InquiryTimelineStore interface {
 }
 
 // timelineViewer says whose inquiries a timeline read shows: every one
-// for the system, those the acting staff user may see for staff (an
-// unknown or inactive one is refused, as inquiry reads refuse it), and
-// none for a read without an actor or by another kind of actor.
+// for the system, those the acting staff user may see for staff, and none
+// for a read without an actor, by another kind of actor, or by a staff
+// actor that is no active staff user of the organisation.
 func (c *core) timelineViewer(ctx context.Context, sc scope) (Viewer, bool, error) {
 	a, err := ActorFrom(ctx)
 	if err != nil {
@@ -58,6 +59,9 @@ func (c *core) timelineViewer(ctx context.Context, sc scope) (Viewer, bool, erro
 	case ActorStaff:
 		sc.actor = a
 		u, err := c.actingStaff(ctx, c.store, sc)
+		if errors.Is(err, ErrForbidden) {
+			return Viewer{}, false, nil
+		}
 		if err != nil {
 			return Viewer{}, false, err
 		}

@@ -23,6 +23,11 @@ func (s *ReportService) inquiryOutcomes(ctx context.Context, sc scope, q ReportQ
 	if err != nil {
 		return err
 	}
+	pipeline, err := s.pipeline(ctx, s.store, sc)
+	if err != nil {
+		return err
+	}
+	kinds := statusKinds(pipeline)
 	users, err := s.store.StaffList(ctx, StaffListParams{OrgID: sc.org})
 	if err != nil {
 		return err
@@ -48,10 +53,10 @@ func (s *ReportService) inquiryOutcomes(ctx context.Context, sc scope, q ReportQ
 			if counts[k] == nil {
 				counts[k] = &[3]int64{}
 			}
-			switch InquiryStatus(g.Keys[1]) {
-			case InquiryWon:
+			switch kinds[InquiryStatus(g.Keys[1])] {
+			case PipelineWon:
 				counts[k][0] += g.Count
-			case InquiryLost:
+			case PipelineLost:
 				counts[k][1] += g.Count
 			default:
 				counts[k][2] += g.Count

@@ -751,6 +751,18 @@ func (r txRouter) OutboxScrub(a0 context.Context, a1 string, a2 string, a3 strin
 	return r.on(a0).OutboxScrub(a0, a1, a2, a3, a4, a5)
 }
 
+func (r txRouter) PipelineStatusInsert(a0 context.Context, a1 string, a2 *PipelineStatus) error {
+	return r.on(a0).PipelineStatusInsert(a0, a1, a2)
+}
+
+func (r txRouter) PipelineStatusList(a0 context.Context, a1 string) ([]PipelineStatus, error) {
+	return r.on(a0).PipelineStatusList(a0, a1)
+}
+
+func (r txRouter) PipelineStatusUpdate(a0 context.Context, a1 string, a2 *PipelineStatus) error {
+	return r.on(a0).PipelineStatusUpdate(a0, a1, a2)
+}
+
 func (r txRouter) PointAllocationsOf(a0 context.Context, a1 string, a2 string) ([]PointAllocation, error) {
 	return r.on(a0).PointAllocationsOf(a0, a1, a2)
 }

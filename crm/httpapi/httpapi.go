@@ -147,6 +147,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.LegalBasis](), reflect.TypeFor[legalBasisSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.StaffRole](), reflect.TypeFor[staffRoleSchema]())
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.TaskStatus](), reflect.TypeFor[taskStatusSchema]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[crm.PipelineKind](), reflect.TypeFor[pipelineKindSchema]())
 	if opts.BasePath != "" {
 		cfg.Servers = []*huma.Server{{URL: opts.BasePath}}
 	}
@@ -178,6 +179,7 @@ func New(c *crm.CRM, opts Options) http.Handler {
 	s.registerPortal(mux)
 	s.registerStaff()
 	s.registerInquiries()
+	s.registerInquiryStatuses()
 	s.registerNotesAndTasks()
 
 	mux.HandleFunc("/", s.notFound(mux))

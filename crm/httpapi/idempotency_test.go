@@ -155,6 +155,7 @@ func TestIdempotentCreateRoutes(t *testing.T) {
 			{"requestBrochures", "/v1/customers/" + customer + "/brochure-requests", map[string]any{"brochures": []string{"Once"}, "source": "site"}},
 			{"startMailing", "/v1/mailings", map[string]any{"template": "set_password"}},
 			{"defineNoteType", "/v1/note-types", map[string]any{"names": map[string]string{"en": "Once"}}},
+			{"defineInquiryStatus", "/v1/inquiry-statuses", map[string]any{"id": "once", "names": map[string]string{"en": "Once"}, "kind": "open"}},
 			{"addCustomerNote", "/v1/customers/" + customer + "/notes", map[string]any{"typeId": "visit", "text": "Once"}},
 			{"createTask", "/v1/tasks", map[string]any{"title": "Once", "dueOn": "2030-01-01", "customerId": customer}},
 			{"createInquiry", "/v1/customers/" + customer + "/inquiries", map[string]any{"title": "Once"}},

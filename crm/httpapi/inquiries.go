@@ -27,7 +27,7 @@ type inquiryPath struct {
 type InquiryQuery struct {
 	CustomerID  string   `query:"customerId" doc:"Inquiries of this customer."`
 	HandlerID   string   `query:"handlerId" doc:"Inquiries this staff user handles."`
-	Status      []string `query:"status" doc:"In any of these statuses (new, in_progress, offer_sent, won, lost)."`
+	Status      []string `query:"status" doc:"In any of these statuses (new, in_progress, offer_sent, won, lost, or the organisation's own)."`
 	Open        bool     `query:"open" doc:"Only inquiries whose status is not final."`
 	Overdue     bool     `query:"overdue" doc:"Only open inquiries planned before today."`
 	PlannedFrom string   `query:"plannedFrom" format:"date" doc:"Planned on or after this day."`

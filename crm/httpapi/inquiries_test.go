@@ -126,7 +126,25 @@ func inquiryProbes(ts *testServer, bCustomer, bInquiry string) map[string]func(t
 			}
 		}
 	}
+	// B's own pipeline status is unknown to A.
+	bStatus := "geheim_status"
+	if _, err := ts.crm.Inquiries.DefineStatus(crm.WithActor(crm.WithOrg(context.Background(), "org-b"), crm.System()),
+		crm.NewPipelineStatus{ID: crm.InquiryStatus(bStatus), Names: map[string]string{"de": "Geheim"}, Kind: crm.PipelineOpen}); err != nil {
+		panic(err)
+	}
 	return map[string]func(t *testing.T){
+		"GET /v1/inquiry-statuses": func(t *testing.T) {
+			if body := string(ts.do("GET", "/v1/inquiry-statuses", a, nil).want(t, http.StatusOK).body); strings.Contains(body, bStatus) {
+				t.Fatal("A's pipeline shows B's status")
+			}
+		},
+		"GET /v1/inquiry-statuses/{id}":   notFound("GET", "/v1/inquiry-statuses/"+bStatus, nil),
+		"PATCH /v1/inquiry-statuses/{id}": notFound("PATCH", "/v1/inquiry-statuses/"+bStatus, map[string]any{"archived": true}),
+		"POST /v1/inquiry-statuses": func(t *testing.T) {
+			// A may add a status of the same key: keys are per organisation.
+			ts.do("POST", "/v1/inquiry-statuses", a, map[string]any{"id": bStatus, "names": map[string]string{"en": "Mine"}, "kind": "won"}).
+				want(t, http.StatusCreated)
+		},
 		"GET /v1/inquiries": func(t *testing.T) {
 			none("/v1/inquiries")(t)
 			none("/v1/inquiries?search=geheim")(t)

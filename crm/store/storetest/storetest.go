@@ -148,6 +148,7 @@ func Run(t *testing.T, h Harness) {
 		{"Inquiries", testInquiries},
 		{"InquiryVisibility", testInquiryVisibility},
 		{"InquiryDays", testInquiryDays},
+		{"PipelineStatuses", testPipelineStatuses},
 		{"TasksOverdueReport", testTasksOverdueReport},
 		{"PortalAccounts", testPortalAccounts},
 		{"PortalSessions", testPortalSessions},
