@@ -12,17 +12,19 @@ import (
 
 // DuplicateHits implements crm.DuplicateStore: one indexed statement per reason.
 func (s *DB) DuplicateHits(ctx context.Context, orgID, id string, limit int) ([]crm.DuplicateHit, error) {
+	// The customer's own e-mail keys: its addresses' and its record's.
+	const mine = `SELECT email_key FROM customer_emails WHERE org_id = ? AND customer_id = ?
+		UNION ALL SELECT email_key FROM customers WHERE org_id = ? AND id = ? AND email_key IS NOT NULL`
 	queries := []struct {
 		reason crm.DuplicateReason
 		sql    string
 		args   []any
 	}{
-		{crm.ReasonSameEmail, `WITH mine AS (
-				SELECT email_key FROM customer_emails WHERE org_id = ? AND customer_id = ?
-				UNION SELECT email_key FROM customers WHERE org_id = ? AND id = ? AND email_key IS NOT NULL)
-			SELECT o.customer_id FROM customer_emails AS o JOIN mine ON o.email_key = mine.email_key WHERE o.org_id = ? AND o.customer_id <> ?
-			UNION SELECT o.id FROM customers AS o JOIN mine ON o.email_key = mine.email_key WHERE o.org_id = ? AND o.id <> ?`,
-			[]any{orgID, id, orgID, id, orgID, id, orgID, id}},
+		// IN lists rather than a join with a common table: SQLite builds a
+		// join's Bloom filter by scanning all of the organisation's customers.
+		{crm.ReasonSameEmail, `SELECT customer_id FROM customer_emails WHERE org_id = ? AND customer_id <> ? AND email_key IN (` + mine + `)
+			UNION SELECT id FROM customers WHERE org_id = ? AND id <> ? AND email_key IN (` + mine + `)`,
+			[]any{orgID, id, orgID, id, orgID, id, orgID, id, orgID, id, orgID, id}},
 		{crm.ReasonSamePhone, `SELECT DISTINCT o.customer_id FROM customer_phones AS m
 			JOIN customer_phones AS o ON o.org_id = m.org_id AND o.number = m.number AND o.customer_id <> m.customer_id
 			WHERE m.org_id = ? AND m.customer_id = ? LIMIT ?`, []any{orgID, id, limit}},
