@@ -96,7 +96,7 @@ func (s *DB) DuplicateKeysNear(ctx context.Context, orgID, id string, keys []str
 	}
 	var rows []duplicateKeyRow
 	if err := s.db.NewSelect().Model(&rows).Column("customer_id", "name").Where("org_id = ?", orgID).
-		Where("key IN (?)", bun.In(keys)).Where("customer_id <> ?", id).Limit(int64(limit)).Scan(ctx); err != nil {
+		Where("key IN (?)", bun.List(keys)).Where("customer_id <> ?", id).Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}
 	out := make([]crm.DuplicateNear, len(rows))
