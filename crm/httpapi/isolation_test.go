@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -731,6 +732,25 @@ func TestIsolation(t *testing.T) {
 			if strings.Contains(string(ts.do("GET", "/v1/customers/"+own.ID+"/possible-duplicates", a, nil).want(t, http.StatusOK).body), id) {
 				t.Fatal("A's possible duplicates name B's customer")
 			}
+		}
+		// B's candidate pair, stored as B's duplicate check would.
+		lo, hi := min(secret.ID, bFirst.ID), max(secret.ID, bFirst.ID)
+		if err := ts.db.DuplicatePairsSet(context.Background(), "org-b", secret.ID, []crm.DuplicatePair{{CustomerID: lo, OtherCustomerID: hi,
+			Score: 40, Reasons: []crm.DuplicateReason{crm.ReasonSameEmail}, FoundAt: time.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+		probes["GET /v1/duplicates"] = func(t *testing.T) {
+			if body := string(ts.do("GET", "/v1/duplicates", a, nil).want(t, http.StatusOK).body); strings.Contains(body, lo) || strings.Contains(body, hi) {
+				t.Fatal("A's candidates name B's customers")
+			}
+			if body := string(ts.do("GET", "/v1/duplicates", b, nil).want(t, http.StatusOK).body); !strings.Contains(body, lo) {
+				t.Fatal("B's candidates lack B's pair")
+			}
+		}
+		probes["POST /v1/customers/{id}/duplicate-dismissals"] = func(t *testing.T) {
+			ts.do("POST", "/v1/customers/"+id+"/duplicate-dismissals", a, map[string]any{"otherCustomerId": own.ID}).wantProblem(t, http.StatusNotFound)
+			ts.do("POST", "/v1/customers/"+own.ID+"/duplicate-dismissals", a, map[string]any{"otherCustomerId": id}).wantProblem(t, http.StatusNotFound)
+			ts.do("POST", "/v1/customers/"+secret.ID+"/duplicate-dismissals", a, map[string]any{"otherCustomerId": bFirst.ID}).wantProblem(t, http.StatusNotFound)
 		}
 		probes["GET /v1/customers/{id}/merge-preview"] = func(t *testing.T) {
 			ts.do("GET", "/v1/customers/"+own.ID+"/merge-preview?duplicate="+id, a, nil).wantProblem(t, http.StatusNotFound)

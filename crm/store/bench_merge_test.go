@@ -28,7 +28,7 @@ func BenchmarkMerge(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		schema := fmt.Sprintf("bench_merge_%d", time.Now().UnixNano())
+		schema := fmt.Sprintf("bench_dupes21_merge_%d", time.Now().UnixNano())
 		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 			b.Fatal(err)
 		}

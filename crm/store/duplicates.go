@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,38 +11,49 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 )
 
-// DuplicateHits implements crm.DuplicateStore: one indexed statement per reason.
+// DuplicateHits implements crm.DuplicateStore: one indexed query per reason,
+// sent together.
 func (s *DB) DuplicateHits(ctx context.Context, orgID, id string, limit int) ([]crm.DuplicateHit, error) {
+	// The customer's own e-mail keys: its addresses' and its record's.
+	const mine = `SELECT email_key FROM customer_emails WHERE org_id = ? AND customer_id = ?
+		UNION ALL SELECT email_key FROM customers WHERE org_id = ? AND id = ? AND email_key IS NOT NULL`
 	queries := []struct {
 		reason crm.DuplicateReason
 		sql    string
 		args   []any
 	}{
-		{crm.ReasonSameEmail, `WITH mine AS (
-				SELECT email_key FROM customer_emails WHERE org_id = ? AND customer_id = ?
-				UNION SELECT email_key FROM customers WHERE org_id = ? AND id = ? AND email_key IS NOT NULL)
-			SELECT o.customer_id FROM customer_emails AS o JOIN mine ON o.email_key = mine.email_key WHERE o.org_id = ? AND o.customer_id <> ?
-			UNION SELECT o.id FROM customers AS o JOIN mine ON o.email_key = mine.email_key WHERE o.org_id = ? AND o.id <> ?`,
-			[]any{orgID, id, orgID, id, orgID, id, orgID, id}},
-		{crm.ReasonSamePhone, `SELECT DISTINCT o.customer_id FROM customer_phones AS m
+		// IN lists rather than a join with a common table: SQLite builds a
+		// join's Bloom filter by scanning all of the organisation's customers.
+		{crm.ReasonSameEmail, `SELECT customer_id AS id FROM customer_emails WHERE org_id = ? AND customer_id <> ? AND email_key IN (` + mine + `)
+			UNION SELECT id FROM customers WHERE org_id = ? AND id <> ? AND email_key IN (` + mine + `)`,
+			[]any{orgID, id, orgID, id, orgID, id, orgID, id, orgID, id, orgID, id}},
+		{crm.ReasonSamePhone, `SELECT DISTINCT o.customer_id AS id FROM customer_phones AS m
 			JOIN customer_phones AS o ON o.org_id = m.org_id AND o.number = m.number AND o.customer_id <> m.customer_id
 			WHERE m.org_id = ? AND m.customer_id = ? LIMIT ?`, []any{orgID, id, limit}},
-		{crm.ReasonSameNameBirthDate, `SELECT o.id FROM customers AS m
+		{crm.ReasonSameNameBirthDate, `SELECT o.id AS id FROM customers AS m
 			JOIN customers AS o ON o.org_id = m.org_id AND o.birth_date = m.birth_date AND o.id <> m.id
 			WHERE m.org_id = ? AND m.id = ? AND m.birth_date IS NOT NULL AND m.last_name <> ''
 			AND lower(o.first_name) = lower(m.first_name) AND lower(o.last_name) = lower(m.last_name) LIMIT ?`, []any{orgID, id, limit}},
-		{crm.ReasonMatchConflict, `SELECT DISTINCT other_customer_id FROM match_conflicts WHERE org_id = ? AND customer_id = ?
+		{crm.ReasonMatchConflict, `SELECT DISTINCT other_customer_id AS id FROM match_conflicts WHERE org_id = ? AND customer_id = ?
 			UNION SELECT DISTINCT customer_id FROM match_conflicts WHERE org_id = ? AND other_customer_id = ?`, []any{orgID, id, orgID, id}},
 	}
+	// One statement for all reasons: one round trip and one plan.
+	var sql []string
+	var args []any
+	for i, q := range queries {
+		sql = append(sql, "SELECT x.id, "+strconv.Itoa(i)+" AS reason FROM ("+q.sql+") AS x")
+		args = append(args, q.args...)
+	}
+	var rows []struct {
+		ID     string `bun:"id"`
+		Reason int    `bun:"reason"`
+	}
+	if err := s.db.NewRaw(strings.Join(sql, "\nUNION ALL "), args...).Scan(ctx, &rows); err != nil {
+		return nil, interpretError(err)
+	}
 	var out []crm.DuplicateHit
-	for _, q := range queries {
-		var ids []string
-		if err := s.db.NewRaw(q.sql, q.args...).Scan(ctx, &ids); err != nil {
-			return nil, interpretError(err)
-		}
-		for _, other := range ids {
-			out = append(out, crm.DuplicateHit{CustomerID: other, Reason: q.reason})
-		}
+	for _, r := range rows {
+		out = append(out, crm.DuplicateHit{CustomerID: r.ID, Reason: queries[r.Reason].reason})
 	}
 	return out, nil
 }
@@ -94,7 +106,7 @@ func (s *DB) DuplicateKeysNear(ctx context.Context, orgID, id string, keys []str
 	}
 	var rows []duplicateKeyRow
 	if err := s.db.NewSelect().Model(&rows).Column("customer_id", "name").Where("org_id = ?", orgID).
-		Where("key IN (?)", bun.In(keys)).Where("customer_id <> ?", id).Limit(int64(limit)).Scan(ctx); err != nil {
+		Where("key IN (?)", bun.List(keys)).Where("customer_id <> ?", id).Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}
 	out := make([]crm.DuplicateNear, len(rows))

@@ -11,12 +11,19 @@ import (
 
 func (e *env) mergePair() (*crm.Customer, *crm.Customer) {
 	e.t.Helper()
-	surv, err := e.crm.Customers.Create(e.a, crm.CustomerFields{FirstName: "Anna", LastName: "Muller", Email: "anna@example.org"})
+	return e.mergePairNamed("")
+}
+
+// mergePairNamed makes a pair like mergePair whose e-mail addresses carry
+// tag, so that one test can make several.
+func (e *env) mergePairNamed(tag string) (*crm.Customer, *crm.Customer) {
+	e.t.Helper()
+	surv, err := e.crm.Customers.Create(e.a, crm.CustomerFields{FirstName: "Anna", LastName: "Muller", Email: "anna" + tag + "@example.org"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	dup, err := e.crm.Customers.Create(e.a, crm.CustomerFields{FirstName: "Anna", LastName: "Müller", Email: "anna.m@example.org",
-		Company: "Müller GmbH", LoginEmail: "anna.login@example.org"})
+	dup, err := e.crm.Customers.Create(e.a, crm.CustomerFields{FirstName: "Anna", LastName: "Müller", Email: "anna.m" + tag + "@example.org",
+		Company: "Müller GmbH", LoginEmail: "anna.login" + tag + "@example.org"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -251,15 +258,20 @@ func testMergeRefused(t *testing.T, open func(t *testing.T) crm.Store) {
 func testMergeConcurrent(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open)
 	for round := range 3 {
-		a, b := e.mergePair()
+		a, b := e.mergePairNamed(fmt.Sprint(round))
 		c, err := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: fmt.Sprintf("C%d", round)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Two merges of b at once (into a and into c), and an update of a.
+		// Two merges of b at once (into a and into c), and an update of
+		// each of a and b.
 		var wg sync.WaitGroup
-		errs := make([]error, 3)
-		wg.Add(3)
+		errs := make([]error, 4)
+		wg.Add(4)
+		go func() {
+			defer wg.Done()
+			_, errs[3] = e.crm.Customers.Update(e.a, b.ID, b.Version, crm.CustomerPatch{Remarks: ptr("b updated meanwhile")})
+		}()
 		go func() {
 			defer wg.Done()
 			_, errs[0] = e.crm.Merges.Merge(e.a, crm.MergeRequest{SurvivorID: a.ID, DuplicateID: b.ID, SurvivorVersion: a.Version, DuplicateVersion: b.Version})
@@ -296,6 +308,17 @@ func testMergeConcurrent(t *testing.T, open func(t *testing.T) crm.Store) {
 		}
 		if errs[2] == nil && got.Remarks != "updated meanwhile" {
 			t.Fatalf("the update was lost: %+v", got)
+		}
+		// The duplicate's update either happened, and then no merge did
+		// (both had its older version), or found it merged away.
+		switch {
+		case errs[3] == nil:
+			gotB, err := e.crm.Customers.Get(e.a, b.ID)
+			if won != 0 || err != nil || gotB.Remarks != "b updated meanwhile" {
+				t.Fatalf("the duplicate's update and %d merges: %+v %v", won, gotB, err)
+			}
+		case !errors.Is(errs[3], crm.ErrConflict) && !errors.Is(errs[3], crm.ErrNotFound):
+			t.Fatalf("update of the duplicate: %v", errs[3])
 		}
 		var merged *crm.MergedError
 		if _, err := e.crm.Customers.Get(e.a, b.ID); won == 1 && !errors.As(err, &merged) {

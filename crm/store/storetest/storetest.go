@@ -162,6 +162,8 @@ func Run(t *testing.T, h Harness) {
 		{"MergeRefused", testMergeRefused},
 		{"MergeConcurrent", testMergeConcurrent},
 		{"PossibleDuplicates", testPossibleDuplicates},
+		{"DuplicateCandidates", testDuplicateCandidates},
+		{"MergeContactFlagsAndReview", testMergeContactFlagsAndReview},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
