@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"slices"
 )
 
 // dropUpload deletes an ended import's uploaded file: a run needs it, the
@@ -28,23 +27,26 @@ func (c *core) forgetImportRows(ctx context.Context, tx Store, orgID string, cus
 	if c.cfg.Blobs == nil {
 		return nil
 	}
-	var imports []string
+	// The report of the batch that holds the customer's row, by the row's
+	// position and the batch size (a batch writes one report); all of the
+	// import's reports when the batch size was another.
+	guess := map[string][]int{}
 	batches, err := tx.ImportBatchListByNumber(ctx, orgID, cust.Number)
 	if err != nil {
 		return err
 	}
+	size := int64(c.cfg.ImportBatch)
 	for _, b := range batches {
-		imports = append(imports, b.ImportID)
+		guess[b.ImportID] = append(guess[b.ImportID], int(b.FromRow/size))
 	}
 	changes, err := tx.ImportChangeListByCustomer(ctx, orgID, cust.ID)
 	if err != nil {
 		return err
 	}
 	for _, ch := range changes {
-		imports = append(imports, ch.ImportID)
+		guess[ch.ImportID] = append(guess[ch.ImportID], int((ch.Seq-1)/size))
 	}
-	slices.Sort(imports)
-	for _, id := range slices.Compact(imports) {
+	for id, seqs := range guess {
 		im, err := tx.ImportGet(ctx, orgID, id)
 		if errors.Is(err, ErrNotFound) {
 			continue
@@ -52,8 +54,21 @@ func (c *core) forgetImportRows(ctx context.Context, tx Store, orgID string, cus
 		if err != nil {
 			return err
 		}
+		found := 0
+		for _, seq := range seqs {
+			ok, err := c.blankReport(ctx, importReportKey(orgID, id, seq), cust.ID)
+			if err != nil {
+				return err
+			}
+			if ok {
+				found++
+			}
+		}
+		if found == len(seqs) {
+			continue
+		}
 		for seq := range im.Batches {
-			if err := c.blankReport(ctx, importReportKey(orgID, id, seq), cust.ID); err != nil {
+			if _, err := c.blankReport(ctx, importReportKey(orgID, id, seq), cust.ID); err != nil {
 				return err
 			}
 		}
@@ -62,46 +77,48 @@ func (c *core) forgetImportRows(ctx context.Context, tx Store, orgID string, cus
 }
 
 // blankReport rewrites one report blob with the cells of the customer's
-// rows emptied; a blob without them is left as it is.
-func (c *core) blankReport(ctx context.Context, key, customerID string) error {
+// rows emptied, and says whether it holds a row of the customer; a blob
+// without one is left as it is.
+func (c *core) blankReport(ctx context.Context, key, customerID string) (bool, error) {
 	f, err := c.cfg.Blobs.Open(ctx, key)
 	if errors.Is(err, ErrNotFound) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	data, err := io.ReadAll(f)
 	f.Close()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !bytes.Contains(data, []byte(customerID)) {
-		return nil
+		return false, nil
 	}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	recs, err := r.ReadAll()
 	if err != nil {
-		return err
+		return false, err
 	}
-	changed := false
+	found, changed := false, false
 	for _, rec := range recs {
 		// line, outcome, customer, reason, the row's cells
 		if len(rec) > 4 && rec[2] == customerID {
+			found = true
 			for i := 4; i < len(rec); i++ {
+				changed = changed || rec[i] != ""
 				rec[i] = ""
 			}
-			changed = true
 		}
 	}
 	if !changed {
-		return nil
+		return found, nil
 	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	if err := w.WriteAll(recs); err != nil {
-		return err
+		return false, err
 	}
-	return c.cfg.Blobs.Put(ctx, key, &buf)
+	return true, c.cfg.Blobs.Put(ctx, key, &buf)
 }
