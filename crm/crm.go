@@ -340,7 +340,7 @@ func New(st Store, cfg Config) (*CRM, error) {
 		Mail:          mailSvc,
 		Outbox:        outbox,
 		Bookings:      bookings,
-		Exports:       &ExportService{core: c, customers: customers, segments: segments},
+		Exports:       &ExportService{core: c, customers: customers, segments: segments, sources: []ExportColumnSource{bookingCounts{c.store}}},
 		Imports:       &ImportService{core: c, customers: customers, consents: consents},
 		Reports:       &ReportService{core: c, customers: customers, segments: segments},
 		Portal:        portal,

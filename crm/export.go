@@ -15,8 +15,9 @@ import (
 // ExportColumns are the standard columns of a customer export, by key, in
 // their default order. Besides these an export takes "tags",
 // "attributes", "custom.KEY" (a custom field), "consent.KEY" (the
-// current state on a consent purpose) and the columns of ExportColumnSource
-// (such as booking counts, once bookings exist).
+// current state on a consent purpose), "bookings" (how many bookings,
+// neither cancelled nor deleted, the customer has) and the columns of
+// further ExportColumnSources.
 var ExportColumns = []string{
 	"number", "id", "firstName", "middleName", "lastName", "company", "street", "houseNumber",
 	"postalCode", "city", "country", "phones", "email", "loginEmail", "altEmails", "birthDate",
@@ -73,6 +74,10 @@ type ExportStore interface {
 	// ConsentStateListMany returns the current consent states (purpose
 	// by id) of the customers, keyed by customer id.
 	ConsentStateListMany(ctx context.Context, orgID string, customerIDs []string) (map[string][]CustomerConsent, error)
+	// BookingCountMany returns how many bookings, neither cancelled nor
+	// deleted, the customers (by number) have; customers without are left
+	// out.
+	BookingCountMany(ctx context.Context, orgID string, numbers []int64) (map[int64]int64, error)
 }
 
 // ExportColumnSource adds columns to exports from another area (bookings

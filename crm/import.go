@@ -153,6 +153,9 @@ type ImportStore interface {
 	// ImportChangeListByCustomer returns the import changes of a
 	// customer (for its export), oldest first.
 	ImportChangeListByCustomer(ctx context.Context, orgID, customerID string) ([]ImportChange, error)
+	// ImportBatchListByNumber returns the batches whose created customers
+	// (First to Last) hold the customer number, for anonymisation.
+	ImportBatchListByNumber(ctx context.Context, orgID string, number int64) ([]ImportBatch, error)
 	// CustomerInsertMany stores new customers like CustomerInsert, many
 	// in a few statements.
 	CustomerInsertMany(ctx context.Context, cs []*Customer) error
@@ -498,6 +501,7 @@ func (s *ImportService) Cancel(ctx context.Context, id string) (*FileImport, err
 		if err != nil {
 			return nil, err
 		}
+		s.dropUpload(ctx, im)
 		return im, nil
 	}
 }

@@ -17,6 +17,8 @@ type importRow struct {
 	tags, attrs []string
 	id          string
 	number      int64
+	// person caches personKeys.
+	person *MatchKeys
 }
 
 // splitList splits a list cell: values separated by ";" (as exports write

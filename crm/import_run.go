@@ -185,6 +185,7 @@ func (s *ImportService) finish(ctx context.Context, im *FileImport, _ int64) (*F
 		}
 		return nil, err
 	}
+	s.dropUpload(ctx, im)
 	return im, nil
 }
 
@@ -196,6 +197,7 @@ func (s *ImportService) fail(ctx context.Context, im *FileImport, msg string) (*
 	if err := s.store.ImportUpdate(ctx, im, ImportUpdateParams{Rows: from, Statuses: []ImportStatus{ImportRunning, ImportQueued}}); err != nil {
 		return nil, err
 	}
+	s.dropUpload(ctx, im)
 	return im, nil
 }
 
@@ -236,6 +238,7 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 		done    bool
 		now     = s.now()
 		changes []ImportChange
+		flushed [][2]int64 // numbers of the customers the batch wrote so far
 	)
 	flush := func() error {
 		if len(pending) == 0 {
@@ -297,9 +300,20 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 			First: first, Last: first + int64(len(pending)) - 1}); err != nil {
 			return err
 		}
+		flushed = append(flushed, [2]int64{first, first + int64(len(pending)) - 1})
 		pending, keys = pending[:0], map[string]int{}
 		return nil
 	}
+	// Read and parse the batch's rows first, then ask the database once
+	// which of their keys exist: a row none of whose keys exists (nor
+	// belongs to an earlier row of the batch) is a new person, found
+	// without a statement of its own; the others are matched one by one.
+	type item struct {
+		r   reportLine
+		row *importRow
+		rk  []string
+	}
+	var items []item
 	rows := 0
 	for rows < s.cfg.ImportBatch {
 		cells, line, err := tr.Next()
@@ -311,14 +325,33 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 			return false, err
 		}
 		rows++
-		r := reportLine{line: line, cells: cells}
+		it := item{r: reportLine{line: line, cells: cells}}
 		row, reason := s.parseRow(run, cells)
 		if reason != "" {
-			r.outcome, r.reason = RowRefused, reason
+			it.r.outcome, it.r.reason = RowRefused, reason
+		} else {
+			it.row, it.rk = row, row.matchKeys(run.org.DefaultCountry)
+		}
+		items = append(items, it)
+	}
+	present, err := s.probe(ctx, tx, run, func(yield func(*importRow) bool) {
+		for _, it := range items {
+			if it.row != nil && !yield(it.row) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return false, err
+	}
+	seen := map[string]bool{} // keys of the batch's earlier rows
+	for n := range items {
+		it := &items[n]
+		r, row, rk := it.r, it.row, it.rk
+		if row == nil {
 			report = append(report, r)
 			continue
 		}
-		rk := row.matchKeys(run.org.DefaultCountry)
 		if slices.ContainsFunc(rk, func(k string) bool { _, ok := keys[k]; return ok }) {
 			// The same person as an earlier row of this batch: write
 			// that one first, so that this row finds it.
@@ -326,9 +359,14 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 				return false, err
 			}
 		}
-		old, err := s.match(ctx, tx, run, row)
-		if err != nil {
-			return false, err
+		var old *Customer
+		if !present.isNew(row, rk, seen, flushed, run.org.DefaultCountry) {
+			if old, err = s.match(ctx, tx, run, row); err != nil {
+				return false, err
+			}
+		}
+		for _, k := range rk {
+			seen[k] = true
 		}
 		switch {
 		case old == nil && im.Mode == ImportUpdate:
@@ -349,7 +387,7 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 			for _, k := range rk {
 				keys[k] = len(pending)
 			}
-			pending = append(pending, pendingCustomer{c: c, tags: tags, attrs: attrs, line: line})
+			pending = append(pending, pendingCustomer{c: c, tags: tags, attrs: attrs, line: r.line})
 			r.outcome, r.customer = RowCreated, c.ID
 		default:
 			ch, reason, err := s.update(ctx, tx, run, row, old, now)
@@ -362,7 +400,7 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 			case ch == nil:
 				r.outcome, r.customer, r.reason = RowSkipped, old.ID, "nothing to change"
 			default:
-				ch.Seq = im.Rows + int64(rows)
+				ch.Seq = im.Rows + int64(n+1)
 				changes = append(changes, *ch)
 				r.outcome, r.customer = RowUpdated, old.ID
 			}

@@ -145,6 +145,12 @@ type InteractionStore interface {
 	ReviewSet(ctx context.Context, orgID, customerID string, r CustomerReview) error
 	// ReviewGet returns the customer's latest review, or ErrNotFound.
 	ReviewGet(ctx context.Context, orgID, customerID string) (*CustomerReview, error)
+	// InteractionTarget counts an interaction at at as the customer's
+	// activity, locking its row until the transaction ends, and returns
+	// the customer as it then is: one statement where CustomerTouch and
+	// CustomerGet are two. An anonymised customer is ErrAnonymised, an
+	// absent one ErrNotFound.
+	InteractionTarget(ctx context.Context, orgID, id string, at time.Time) (*Customer, error)
 	// InteractionsAnonymise erases what the customer's interactions
 	// carried, its platform ids, its fields' origins, the conflicts that
 	// name it and its latest review, for Privacy.Anonymise.
@@ -486,11 +492,8 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 // update fills the matched customer's fields by the field-origin rule and
 // counts the interaction as activity.
 func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org *Organisation, defs []CustomFieldDefinition, id string, incoming CustomerFields, it *Interaction, now time.Time, events *[]HistoryEvent) (*Customer, []string, error) {
-	// Activity, and the row's lock for the read below.
-	if err := tx.CustomerTouch(ctx, sc.org, id, now); err != nil {
-		return nil, nil, err
-	}
-	old, err := tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
+	// Activity, the row's lock, and the customer as it then is.
+	old, err := tx.InteractionTarget(ctx, sc.org, id, now)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -191,6 +191,12 @@ type MatchStore interface {
 	// MatchCandidates returns the customers the keys point at (at most a
 	// few per key), each with the key that points there.
 	MatchCandidates(ctx context.Context, orgID string, keys MatchKeys) ([]MatchCandidate, error)
+	// MatchPresent returns the keys of the probe that some customer of
+	// orgID has (an id, a number, a login, correspondence or alternative
+	// e-mail key, a phone number), in one statement: an import asks it
+	// for a whole batch of rows, and matches one by one only the rows
+	// whose keys are present.
+	MatchPresent(ctx context.Context, orgID string, probe MatchProbe) (MatchProbe, error)
 	// SourceIDSet links the platform id (source, sourceID) to the customer,
 	// replacing a link to another customer.
 	SourceIDSet(ctx context.Context, orgID string, link SourceID) error
@@ -201,6 +207,17 @@ type MatchStore interface {
 	// MatchConflictList returns the conflicts that name the customer on
 	// either side, oldest first.
 	MatchConflictList(ctx context.Context, orgID, customerID string) ([]MatchConflict, error)
+}
+
+// MatchProbe is a set of keys asked about at once (MatchStore.MatchPresent).
+type MatchProbe struct {
+	// IDs and Numbers are customers' ids and numbers.
+	IDs     []string
+	Numbers []int64
+	// EmailKeys are e-mail addresses as EmailKey gives them.
+	EmailKeys []string
+	// Phones are phone numbers in E.164.
+	Phones []string
 }
 
 // SourceID is a platform's own id of a customer: a booking platform's

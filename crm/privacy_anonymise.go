@@ -59,6 +59,11 @@ func (s *PrivacyService) anonymise(ctx context.Context, tx Store, sc scope, id, 
 			return cust, false, err
 		}
 	}
+	// The rows of import reports that name the customer keep no cells
+	// (read before the import changes go with the customer's data).
+	if err := s.forgetImportRows(ctx, tx, sc.org, cust); err != nil {
+		return nil, false, err
+	}
 	if err := tx.CustomerAnonymise(ctx, sc.org, id, now); err != nil {
 		return nil, false, err
 	}
@@ -73,6 +78,7 @@ func (s *PrivacyService) anonymise(ctx context.Context, tx Store, sc scope, id, 
 	if err := s.dropFiles(ctx, tx, sc.org, id, released); err != nil {
 		return nil, false, err
 	}
+
 	if err := tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerAnonymised, now, []FieldChange{{Field: "reason", New: reason}})); err != nil {
 		return nil, false, err
 	}

@@ -51,6 +51,10 @@ func (r txRouter) BlobRelease(a0 context.Context, a1 string, a2 string) (bool, e
 	return r.on(a0).BlobRelease(a0, a1, a2)
 }
 
+func (r txRouter) BookingCountMany(a0 context.Context, a1 string, a2 []int64) (map[int64]int64, error) {
+	return r.on(a0).BookingCountMany(a0, a1, a2)
+}
+
 func (r txRouter) BookingCustomers(a0 context.Context, a1 string, a2 []string, a3 []string, a4 time.Time) (map[string]BookingCustomer, error) {
 	return r.on(a0).BookingCustomers(a0, a1, a2, a3, a4)
 }
@@ -451,6 +455,10 @@ func (r txRouter) ImportBatchList(a0 context.Context, a1 string, a2 string) ([]I
 	return r.on(a0).ImportBatchList(a0, a1, a2)
 }
 
+func (r txRouter) ImportBatchListByNumber(a0 context.Context, a1 string, a2 int64) ([]ImportBatch, error) {
+	return r.on(a0).ImportBatchListByNumber(a0, a1, a2)
+}
+
 func (r txRouter) ImportChangeInsert(a0 context.Context, a1 ...ImportChange) error {
 	return r.on(a0).ImportChangeInsert(a0, a1...)
 }
@@ -525,6 +533,10 @@ func (r txRouter) InteractionInsert(a0 context.Context, a1 *Interaction) error {
 
 func (r txRouter) InteractionList(a0 context.Context, a1 InteractionListParams) ([]Interaction, error) {
 	return r.on(a0).InteractionList(a0, a1)
+}
+
+func (r txRouter) InteractionTarget(a0 context.Context, a1 string, a2 string, a3 time.Time) (*Customer, error) {
+	return r.on(a0).InteractionTarget(a0, a1, a2, a3)
 }
 
 func (r txRouter) InteractionsAnonymise(a0 context.Context, a1 string, a2 string) error {
@@ -633,6 +645,10 @@ func (r txRouter) MatchConflictList(a0 context.Context, a1 string, a2 string) ([
 
 func (r txRouter) MatchLock(a0 context.Context, a1 string, a2 MatchKeys) error {
 	return r.on(a0).MatchLock(a0, a1, a2)
+}
+
+func (r txRouter) MatchPresent(a0 context.Context, a1 string, a2 MatchProbe) (MatchProbe, error) {
+	return r.on(a0).MatchPresent(a0, a1, a2)
 }
 
 func (r txRouter) MembershipGet(a0 context.Context, a1 string, a2 string) (*Membership, error) {

@@ -264,3 +264,19 @@ func TestSortKeyParts(t *testing.T) {
 		t.Error(`"a", "b" does not sort before "a b"`)
 	}
 }
+
+func TestPartialMessages(t *testing.T) {
+	cases := []struct{ lang, key, want string }{
+		{"fr", "notInForm", "n'est pas un champ que le formulaire booking recueille"},
+		{"fr-BE", "required", "est obligatoire"},
+		{"pl", "notInForm", "nie jest polem, które zbiera formularz booking"},
+		{"pl-PL", "required", "jest wymagane"},
+		{"pl", "email", "is not a valid e-mail address"}, // not in the partial catalogue: English
+		{"nl", "notInForm", "is geen veld dat het formulier booking vraagt"},
+	}
+	for _, tc := range cases {
+		if got := i18n.Message(tc.lang, tc.key, "booking"); got != tc.want {
+			t.Errorf("Message(%q, %q) = %q, want %q", tc.lang, tc.key, got, tc.want)
+		}
+	}
+}

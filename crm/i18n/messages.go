@@ -255,6 +255,25 @@ var catalogue = map[string]map[string]string{
 	},
 }
 
+// partial holds the messages of languages the catalogue does not have
+// whole: what an interaction from a form is refused with (the forms of
+// French and Polish businesses), each "required", "notInForm", "oneof" and
+// "unknown". A key a language lacks falls back to English.
+var partial = map[string]map[string]string{
+	"fr": {
+		"required":  "est obligatoire",
+		"notInForm": "n'est pas un champ que le formulaire {param} recueille",
+		"oneof":     "doit être l'une des valeurs : {param}",
+		"unknown":   "n'existe pas",
+	},
+	"pl": {
+		"required":  "jest wymagane",
+		"notInForm": "nie jest polem, które zbiera formularz {param}",
+		"oneof":     "musi być jedną z wartości: {param}",
+		"unknown":   "nie istnieje",
+	},
+}
+
 // Languages lists the languages of the message catalogue, English first.
 func Languages() []string { return []string{"en", "nl", "de"} }
 
@@ -264,6 +283,9 @@ func Languages() []string { return []string{"en", "nl", "de"} }
 func Message(lang, key, param string) string {
 	texts, ok := catalogue[lang] // the common case, spared the matcher
 	if !ok {
+		if text, ok := partialMessage(lang, key); ok {
+			return strings.ReplaceAll(text, "{param}", param)
+		}
 		chosen, _ := Choose(Languages(), lang)
 		texts = catalogue[chosen]
 	}
@@ -274,4 +296,12 @@ func Message(lang, key, param string) string {
 		}
 	}
 	return strings.ReplaceAll(text, "{param}", param)
+}
+
+// partialMessage returns key's text in lang from the partial catalogues,
+// when lang (or its base language: "fr-BE" is "fr") has one.
+func partialMessage(lang, key string) (string, bool) {
+	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	text, ok := partial[base][key]
+	return text, ok
 }

@@ -24,13 +24,16 @@ import (
 // that generates the customers in the database (a minute or two instead of
 // the filter world's forty): names, an e-mail address and a mobile number
 // each, with their search indexes. The other benchmarks' seeded databases
-// are left alone.
+// are left alone. DOSSIER_BENCH_SCHEMA names another PostgreSQL schema.
 func BenchmarkInteractionRecord(b *testing.B) {
 	n := filterBenchCount(b)
 	ctx := context.Background()
 	stores := map[string]string{"sqlite": "sqlite:" + filepath.Join(os.TempDir(), fmt.Sprintf("dossier-bench-interactions-%d.db", n))}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
 		schema := fmt.Sprintf("bench_interactions_%d", n)
+		if s := os.Getenv("DOSSIER_BENCH_SCHEMA"); s != "" {
+			schema = s // a helper's own seeded copy
+		}
 		admin, err := Open(ctx, dsn)
 		if err != nil {
 			b.Fatal(err)

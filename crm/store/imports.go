@@ -327,3 +327,36 @@ func (s *DB) FieldOriginInsertMany(ctx context.Context, orgID string, origins []
 	}
 	return insertAll(ctx, s.db, rows)
 }
+
+// ImportBatchListByNumber implements crm.ImportStore.
+func (s *DB) ImportBatchListByNumber(ctx context.Context, orgID string, number int64) ([]crm.ImportBatch, error) {
+	var rows []importBatchRow
+	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("first_number <= ?", number).Where("last_number >= ?", number).
+		OrderExpr("import_id, seq").Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make([]crm.ImportBatch, len(rows))
+	for i, r := range rows {
+		out[i] = crm.ImportBatch{OrgID: r.OrgID, ImportID: r.ImportID, Seq: r.Seq, FromRow: r.FromRow, First: r.First, Last: r.Last}
+	}
+	return out, nil
+}
+
+// BookingCountMany implements crm.ExportStore: one grouped count over the
+// bookings' (org, customer number, status) index.
+func (s *DB) BookingCountMany(ctx context.Context, orgID string, numbers []int64) (map[int64]int64, error) {
+	var rows []struct {
+		Number int64 `bun:"customer_number"`
+		Count  int64 `bun:"n"`
+	}
+	if err := s.db.NewSelect().TableExpr("bookings").ColumnExpr("customer_number, count(*) AS n").
+		Where("org_id = ?", orgID).Where("customer_number IN (?)", bun.List(numbers)).
+		Where("status NOT IN ('cancelled', 'deleted')").GroupExpr("customer_number").Scan(ctx, &rows); err != nil {
+		return nil, interpretError(err)
+	}
+	out := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		out[r.Number] = r.Count
+	}
+	return out, nil
+}

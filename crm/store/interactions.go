@@ -221,3 +221,24 @@ func (s *DB) FormDelete(ctx context.Context, orgID, key string) error {
 	res, err := s.db.NewDelete().Model((*formRow)(nil)).Where("org_id = ?", orgID).Where("key = ?", key).Exec(ctx)
 	return oneRow(res, err)
 }
+
+// InteractionTarget implements crm.InteractionStore: UPDATE ... RETURNING
+// the customer's columns, on both databases.
+func (s *DB) InteractionTarget(ctx context.Context, orgID, id string, at time.Time) (*crm.Customer, error) {
+	var rows []customerRow
+	err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
+		Where("org_id = ?", orgID).Where("id = ?", id).Where("anonymised_at IS NULL").
+		Returning(customerColumns).Scan(ctx, &rows)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	if len(rows) == 0 {
+		// Absent or anonymised: CustomerTouch tells which.
+		if err := s.CustomerTouch(ctx, orgID, id, at); err != nil {
+			return nil, err
+		}
+		return nil, crm.ErrNotFound
+	}
+	c := rows[0].toDomain()
+	return &c, nil
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/dossiercrm/dossier/crm"
 )
@@ -48,12 +49,15 @@ type matchConflictRow struct {
 // order given (sorted by crm), so that two transactions never wait for
 // each other in a circle. The organisation is part of each lock's name.
 func pgMatchLock(ctx context.Context, db bun.IDB, names []string) error {
-	for _, n := range names {
-		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dossier.match "+n); err != nil {
-			return interpretError(err)
-		}
+	if len(names) == 1 {
+		_, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dossier.match "+names[0])
+		return interpretError(err)
 	}
-	return nil
+	// One statement for all: unnest gives the names in the array's order,
+	// and the locks are taken row by row in that order.
+	_, err := db.ExecContext(ctx, "SELECT count(pg_advisory_xact_lock(hashtextextended('dossier.match ' || n, 0))) FROM unnest(?::text[]) AS n",
+		pgdialect.Array(names))
+	return interpretError(err)
 }
 
 // MatchLock implements crm.MatchStore.
@@ -200,4 +204,61 @@ func (s *DB) FieldOriginSet(ctx context.Context, orgID, customerID string, origi
 		On("CONFLICT (org_id, customer_id, field) DO UPDATE").
 		Set("kind = EXCLUDED.kind").Set("source = EXCLUDED.source").Set("at = EXCLUDED.at").Exec(ctx)
 	return interpretError(err)
+}
+
+// MatchPresent implements crm.MatchStore: one statement of up to five
+// index searches, each an IN list on its own index.
+func (s *DB) MatchPresent(ctx context.Context, orgID string, p crm.MatchProbe) (crm.MatchProbe, error) {
+	var parts []*bun.SelectQuery
+	part := func(table, col, kind string, vals any) *bun.SelectQuery {
+		return s.db.NewSelect().TableExpr(table).ColumnExpr("? AS kind, CAST("+col+" AS TEXT) AS value", kind).
+			Where("org_id = ?", orgID).Where(col+" IN (?)", vals)
+	}
+	if len(p.IDs) > 0 {
+		parts = append(parts, part("customers", "id", "i", bun.List(p.IDs)))
+	}
+	if len(p.Numbers) > 0 {
+		parts = append(parts, s.db.NewSelect().TableExpr("customers").ColumnExpr("'n' AS kind, CAST(number AS TEXT) AS value").
+			Where("org_id = ?", orgID).Where("number IN (?)", bun.List(p.Numbers)))
+	}
+	if len(p.EmailKeys) > 0 {
+		parts = append(parts, part("customers", "login_email_key", "e", bun.List(p.EmailKeys)),
+			part("customers", "email_key", "e", bun.List(p.EmailKeys)),
+			part("customer_emails", "email_key", "e", bun.List(p.EmailKeys)))
+	}
+	if len(p.Phones) > 0 {
+		parts = append(parts, part("customer_phones", "number", "p", bun.List(p.Phones)))
+	}
+	var out crm.MatchProbe
+	if len(parts) == 0 {
+		return out, nil
+	}
+	q := s.db.NewSelect().TableExpr("(?) AS p0", parts[0]).ColumnExpr("kind, value")
+	for i, part := range parts[1:] {
+		q = q.Union(s.db.NewSelect().TableExpr("(?) AS p"+strconv.Itoa(i+1), part).ColumnExpr("kind, value"))
+	}
+	var rows []struct {
+		Kind  string `bun:"kind"`
+		Value string `bun:"value"`
+	}
+	if err := q.Scan(ctx, &rows); err != nil {
+		return out, interpretError(err)
+	}
+	for _, r := range rows {
+		switch r.Kind {
+		case "i":
+			out.IDs = append(out.IDs, r.Value)
+		case "n":
+			n, err := strconv.ParseInt(r.Value, 10, 64)
+			if err != nil {
+				return out, err
+			}
+			out.Numbers = append(out.Numbers, n)
+		case "e":
+			out.EmailKeys = append(out.EmailKeys, r.Value)
+		case "p":
+			out.Phones = append(out.Phones, r.Value)
+		}
+	}
+	return out, nil
 }
