@@ -22,7 +22,8 @@ import (
 // Customers.Create (16 callers; a name, an e-mail, a phone, an address and
 // the creation event each, like the benchmark data) and prints every
 // table's and index's size divided by the number of customers, from
-// SQLite's dbstat and PostgreSQL's pg_relation_size. It is skipped unless
+// SQLite's dbstat and PostgreSQL's pg_relation_size (after a VACUUM FULL of
+// each table, so that rolled-back rows do not count). It is skipped unless
 // the variable is set; the SQLite file goes to $TMPDIR, the PostgreSQL
 // schema (with DOSSIER_TEST_POSTGRES) is bench_storage_N, dropped after.
 // See docs/performance.md (issue 16, storage per customer).
@@ -126,6 +127,19 @@ type relationSize struct {
 func relationSizes(ctx context.Context, st *DB) ([]relationSize, error) {
 	var sizes []relationSize
 	if st.dialect.name == postgresDialect.name {
+		// Rows of transactions that rolled back (a create retried under
+		// contention) stay in the tables until a vacuum, and autovacuum may
+		// be off: VACUUM FULL rewrites each table with its live rows only.
+		var tables []string
+		if err := st.bun.NewRaw("SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'").
+			Scan(ctx, &tables); err != nil {
+			return nil, err
+		}
+		for _, t := range tables {
+			if _, err := st.bun.ExecContext(ctx, "VACUUM FULL "+t); err != nil {
+				return nil, err
+			}
+		}
 		err := st.bun.NewRaw(`SELECT coalesce(t.relname, c.relname) AS tbl, c.relname AS name,
 				pg_relation_size(c.oid) + coalesce(pg_relation_size(nullif(c.reltoastrelid, 0)), 0) AS bytes
 			FROM pg_class c
