@@ -276,7 +276,7 @@ func seedMillion(ctx context.Context, b *testing.B, s *DB, n int) (filterBenchWo
 					CreatedAt: now, UpdatedAt: now, LastActivityAt: now, Version: 1, SortKey: crm.SortKey("nl", &f)}
 				customers = append(customers, *customerToRow(cust))
 				for _, k := range crm.NameKeys(&f) {
-					names = append(names, nameKeyRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Key: k, Number: cust.Number})
+					names = append(names, nameKeyRow{OrgID: filterBenchOrg, Key: k, Number: cust.Number})
 				}
 				search = append(search, searchRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: cust.Number, Text: crm.SearchText(&f)})
 				phones = append(phones, phoneRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: f.Phones[0].Number})

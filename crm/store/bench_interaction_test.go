@@ -169,10 +169,10 @@ func seedInteractionBench(ctx context.Context, b *testing.B, st *DB, n int) erro
 		{"sort keys", "UPDATE customers SET sort_key = " + blob + " WHERE org_id = 'million'", nil},
 		{"phones", `INSERT INTO customer_phones (org_id, customer_id, number)
 			SELECT org_id, id, '+3161' || ` + strings.Replace(pad7, "(n", "(number", 1) + ` FROM customers WHERE org_id = 'million'`, nil},
-		{"name keys", `INSERT INTO customer_name_keys (org_id, customer_id, key, number)
-			SELECT org_id, id, lower(first_name || ' ' || last_name), number FROM customers WHERE org_id = 'million'
-			UNION ALL SELECT org_id, id, lower(last_name), number FROM customers WHERE org_id = 'million'
-			UNION ALL SELECT org_id, id, lower(last_name || ' ' || first_name), number FROM customers WHERE org_id = 'million'`, nil},
+		{"name keys", `INSERT INTO customer_name_keys (org_id, key, number)
+			SELECT org_id, lower(first_name || ' ' || last_name), number FROM customers WHERE org_id = 'million'
+			UNION ALL SELECT org_id, lower(last_name), number FROM customers WHERE org_id = 'million'
+			UNION ALL SELECT org_id, lower(last_name || ' ' || first_name), number FROM customers WHERE org_id = 'million'`, nil},
 		{"search", `INSERT INTO customer_search (org_id, customer_id, number, text)
 			SELECT org_id, id, number, lower(first_name || ' ' || last_name) FROM customers WHERE org_id = 'million'`, nil},
 		{"numbers", "UPDATE organisations SET next_customer_number = ? WHERE id = 'million'", []any{n}},

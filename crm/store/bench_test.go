@@ -183,7 +183,7 @@ func seed(ctx context.Context, s *DB, n int) error {
 					CreatedAt: now, UpdatedAt: now, LastActivityAt: now, Version: 1, SortKey: crm.SortKey("nl", &f)}
 				rows = append(rows, *customerToRow(c))
 				for _, k := range crm.NameKeys(&f) {
-					keys = append(keys, nameKeyRow{OrgID: benchOrg, CustomerID: c.ID, Key: k, Number: c.Number})
+					keys = append(keys, nameKeyRow{OrgID: benchOrg, Key: k, Number: c.Number})
 				}
 				search = append(search, searchRow{OrgID: benchOrg, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&f)})
 				phones = append(phones, phoneRow{OrgID: benchOrg, CustomerID: c.ID, Number: c.Phones[0].Number})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
+	bundialect "github.com/uptrace/bun/dialect"
 
 	"github.com/dossiercrm/dossier/crm"
 )
@@ -42,7 +43,7 @@ func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
 		search := searchRow{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
 		queries := append([]*bun.InsertQuery{db.NewInsert().Model(customerToRow(c)), db.NewInsert().Model(&search)},
-			searchIndexInserts(db, c)...)
+			searchIndexInserts(db, c, crm.NameKeys(&c.CustomerFields))...)
 		return s.execAll(ctx, db, queries)
 	})
 }
@@ -105,6 +106,11 @@ func (s *DB) CustomerGet(ctx context.Context, p crm.CustomerGetParams) (*crm.Cus
 // the same version: the second UPDATE finds no row.
 func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersion int) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
+		// The names before the change: their keys are the ones to remove.
+		before, err := customerNames(ctx, db, c.OrgID, c.ID)
+		if err != nil {
+			return err
+		}
 		res, err := db.NewUpdate().Model(customerToRow(c)).
 			ExcludeColumn(customerUpdateExcluded...).
 			Where("org_id = ?", c.OrgID).
@@ -134,15 +140,71 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 		if err := deleteSearchIndex(ctx, db, c.OrgID, c.ID); err != nil {
 			return err
 		}
-		return insertSearchIndex(ctx, db, c)
+		// The name keys are rewritten only when a name changed; the keys of
+		// the old names are computed again to find them.
+		oldKeys, newKeys := crm.NameKeys(&before.CustomerFields), crm.NameKeys(&c.CustomerFields)
+		if sameSet(oldKeys, newKeys) {
+			newKeys = nil
+		} else if err := deleteNameKeys(ctx, db, c.OrgID, before.Number, oldKeys); err != nil {
+			return err
+		}
+		for _, q := range searchIndexInserts(db, c, newKeys) {
+			if _, err := q.Exec(ctx); err != nil {
+				return interpretError(err)
+			}
+		}
+		return nil
 	})
 }
 
-// CustomerDelete implements crm.CustomerStore. The search index rows go with
-// the customer (ON DELETE CASCADE); history rows have no foreign key and are
-// deleted here.
+// customerNames reads the number and the name fields of a customer, the
+// inputs of its name keys, locking its row on PostgreSQL (on SQLite the
+// write transaction excludes every other writer): a writer that changes or
+// removes the names reads them first, to remove their keys.
+func customerNames(ctx context.Context, db bun.IDB, orgID, id string) (*crm.Customer, error) {
+	var r customerRow
+	q := db.NewSelect().Model(&r).Column("number", "first_name", "middle_name", "last_name", "company").
+		Where("org_id = ?", orgID).Where("id = ?", id)
+	if db.Dialect().Name() == bundialect.PG {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, interpretError(err)
+	}
+	return &crm.Customer{Number: r.Number, CustomerFields: crm.CustomerFields{
+		FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName, Company: r.Company}}, nil
+}
+
+// deleteNameKeys removes the given name keys of the customer with number
+// in orgID: each by its primary key.
+func deleteNameKeys(ctx context.Context, db bun.IDB, orgID string, number int64, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	_, err := db.NewDelete().Model((*nameKeyRow)(nil)).
+		Where("org_id = ?", orgID).Where("key IN (?)", bun.List(keys)).Where("number = ?", number).Exec(ctx)
+	return interpretError(err)
+}
+
+// removeNameKeys removes every name key of the customer id of orgID,
+// computed from the names its row holds: call it before the names change
+// or the row goes.
+func removeNameKeys(ctx context.Context, db bun.IDB, orgID, id string) error {
+	c, err := customerNames(ctx, db, orgID, id)
+	if err != nil {
+		return err
+	}
+	return deleteNameKeys(ctx, db, orgID, c.Number, crm.NameKeys(&c.CustomerFields))
+}
+
+// CustomerDelete implements crm.CustomerStore. The search text, e-mail and
+// phone rows go with the customer (ON DELETE CASCADE); the name keys and
+// history rows have no foreign key and are deleted here.
 func (s *DB) CustomerDelete(ctx context.Context, orgID, id string) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
+		if err := removeNameKeys(ctx, db, orgID, id); err != nil {
+			return err
+		}
 		res, err := db.NewDelete().Model((*customerRow)(nil)).
 			Where("org_id = ?", orgID).Where("id = ?", id).Exec(ctx)
 		if err := oneRow(res, err); err != nil {
@@ -512,25 +574,13 @@ func (s *DB) CustomerSortKeysRebuild(ctx context.Context, orgID string, key func
 	})
 }
 
-// insertSearchIndex writes the name keys, alternative e-mails and phone
-// numbers under which c is found (the contains-search text is written by
-// CustomerInsert and CustomerUpdate).
-func insertSearchIndex(ctx context.Context, db bun.IDB, c *crm.Customer) error {
-	for _, q := range searchIndexInserts(db, c) {
-		if _, err := q.Exec(ctx); err != nil {
-			return interpretError(err)
-		}
-	}
-	return nil
-}
-
-// searchIndexInserts are the statements of insertSearchIndex: one per
-// table that has rows for c.
-func searchIndexInserts(db bun.IDB, c *crm.Customer) []*bun.InsertQuery {
-	var names []nameKeyRow
-	for _, k := range crm.NameKeys(&c.CustomerFields) {
-		names = append(names, nameKeyRow{OrgID: c.OrgID, CustomerID: c.ID, Key: k, Number: c.Number})
-	}
+// searchIndexInserts are the statements that write the rows under which
+// c is found: the name keys given (crm.NameKeys, or none when they stay),
+// alternative e-mails and phone numbers, one statement per table that has
+// rows for c (the contains-search text is written by CustomerInsert and
+// CustomerUpdate).
+func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.InsertQuery {
+	names := nameKeyRows(c.OrgID, c.Number, nameKeys)
 	var emails []emailRow
 	for _, e := range dedupe(c.AltEmails, crm.EmailKey) {
 		emails = append(emails, emailRow{OrgID: c.OrgID, CustomerID: c.ID, EmailKey: e})
@@ -556,6 +606,15 @@ func searchIndexInserts(db bun.IDB, c *crm.Customer) []*bun.InsertQuery {
 	return queries
 }
 
+// nameKeyRows are the rows of the name keys of customer number of orgID.
+func nameKeyRows(orgID string, number int64, keys []string) []nameKeyRow {
+	rows := make([]nameKeyRow, len(keys))
+	for i, k := range keys {
+		rows[i] = nameKeyRow{OrgID: orgID, Key: k, Number: number}
+	}
+	return rows
+}
+
 // insertAll inserts rows in one statement; bun refuses an empty slice.
 func insertAll[T any](ctx context.Context, db bun.IDB, rows []T) error {
 	if len(rows) == 0 {
@@ -565,8 +624,10 @@ func insertAll[T any](ctx context.Context, db bun.IDB, rows []T) error {
 	return interpretError(err)
 }
 
+// deleteSearchIndex deletes the customer's alternative e-mail and phone
+// rows (its name keys: removeNameKeys, deleteNameKeys).
 func deleteSearchIndex(ctx context.Context, db bun.IDB, orgID, customerID string) error {
-	for _, model := range []any{(*nameKeyRow)(nil), (*emailRow)(nil), (*phoneRow)(nil)} {
+	for _, model := range []any{(*emailRow)(nil), (*phoneRow)(nil)} {
 		_, err := db.NewDelete().Model(model).
 			Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Exec(ctx)
 		if err != nil {

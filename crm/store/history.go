@@ -1,7 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
 
 	"github.com/dossiercrm/dossier/crm"
 )
@@ -38,4 +45,178 @@ func (s *DB) HistoryList(ctx context.Context, p crm.HistoryListParams) ([]crm.Hi
 		events[i] = rows[i].toDomain()
 	}
 	return events, nil
+}
+
+// historyChanges is the changes column of a history event. It is stored
+// as a flat JSON array that names its layout in its first element, instead
+// of an array of {"field", "old", "new"} objects, which spent 17 bytes of
+// names and braces on every field (a creation event lists every field set,
+// about 20 for a customer with a name, an address, an e-mail and a phone):
+//
+//	[1, field, field, ...]              every change without values (a redacted event)
+//	[2, field, new, field, new, ...]    no change with an old value (a creation event)
+//	[3, field, old, new, ...]           any other
+//
+// The values are the same JSON values as before, so a change reads back
+// as it did. Events written before migration 20261129000011 are in the
+// object layout, which is still read.
+type historyChanges []crm.FieldChange
+
+// Value implements driver.Valuer.
+func (h historyChanges) Value() (driver.Value, error) {
+	if h == nil {
+		return nil, nil
+	}
+	layout := 1
+	for _, c := range h {
+		if c.Old != nil {
+			layout = 3
+			break
+		}
+		if c.New != nil {
+			layout = 2
+		}
+	}
+	flat := make([]any, 0, 1+layout*len(h))
+	flat = append(flat, layout)
+	for _, c := range h {
+		switch layout {
+		case 1:
+			flat = append(flat, c.Field)
+		case 2:
+			flat = append(flat, c.Field, c.New)
+		default:
+			flat = append(flat, c.Field, c.Old, c.New)
+		}
+	}
+	b, err := json.Marshal(flat)
+	return string(b), err
+}
+
+// Scan implements sql.Scanner, for both layouts.
+func (h *historyChanges) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		*h = nil
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("history changes: cannot read %T", src)
+	}
+	changes, err := decodeHistoryChanges(b)
+	*h = changes
+	return err
+}
+
+// decodeHistoryChanges reads either layout of the changes column.
+func decodeHistoryChanges(b []byte) ([]crm.FieldChange, error) {
+	var flat []json.RawMessage
+	if err := json.Unmarshal(b, &flat); err != nil {
+		return nil, fmt.Errorf("history changes: %w", err)
+	}
+	if flat == nil {
+		return nil, nil // JSON null
+	}
+	if len(flat) == 0 || bytes.HasPrefix(bytes.TrimSpace(flat[0]), []byte("{")) {
+		var changes []crm.FieldChange // the object layout
+		if err := json.Unmarshal(b, &changes); err != nil {
+			return nil, fmt.Errorf("history changes: %w", err)
+		}
+		return changes, nil
+	}
+	var layout int
+	if err := json.Unmarshal(flat[0], &layout); err != nil || layout < 1 || layout > 3 || (len(flat)-1)%layout != 0 {
+		return nil, fmt.Errorf("history changes: unknown layout %s", flat[0])
+	}
+	changes := make([]crm.FieldChange, (len(flat)-1)/layout)
+	for i := range changes {
+		vals := flat[1+i*layout : 1+(i+1)*layout]
+		c := &changes[i]
+		if err := json.Unmarshal(vals[0], &c.Field); err != nil {
+			return nil, fmt.Errorf("history changes: %w", err)
+		}
+		var err error
+		switch layout {
+		case 2:
+			err = json.Unmarshal(vals[1], &c.New)
+		case 3:
+			if err = json.Unmarshal(vals[1], &c.Old); err == nil {
+				err = json.Unmarshal(vals[2], &c.New)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("history changes: %w", err)
+		}
+	}
+	return changes, nil
+}
+
+// compactHistoryVersion is the migration that rewrites the changes of
+// every history event written before historyChanges into its flat layout
+// (about 300 bytes less per creation event).
+const compactHistoryVersion = "20261129000011"
+
+// compactHistory rewrites the events whose changes are in the object
+// layout, batch events per transaction in primary key order: a large
+// table is rewritten without one huge transaction, and a run that stops
+// halfway is simply run again.
+func compactHistory(ctx context.Context, db *bun.DB, dialectName string, batch int) error {
+	objects := "substr(changes, 1, 2) = '[{'"
+	setRow, id := "(?, ?)", "v.column1"
+	if dialectName == postgresDialect.name {
+		objects = "jsonb_typeof(changes -> 0) = 'object'"
+		setRow, id = "(?, CAST(? AS jsonb))", "CAST(v.column1 AS uuid)"
+	}
+	var afterOrg, afterID string
+	for {
+		var rows []struct {
+			OrgID   string         `bun:"org_id"`
+			ID      string         `bun:"id"`
+			Old     bool           `bun:"old"`
+			Changes historyChanges `bun:"changes"`
+		}
+		q := db.NewSelect().Table("history_events").Column("org_id", "id").ColumnExpr("coalesce(" + objects + ", false) AS old").
+			ColumnExpr("CASE WHEN " + objects + " THEN changes END AS changes").
+			OrderExpr("org_id, id").Limit(int64(batch))
+		if afterID != "" {
+			q = q.Where("(org_id > ? OR (org_id = ? AND id > ?))", afterOrg, afterOrg, afterID)
+		}
+		err := q.Scan(ctx, &rows)
+		if err != nil {
+			return fmt.Errorf("compact history: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		afterOrg, afterID = rows[len(rows)-1].OrgID, rows[len(rows)-1].ID
+		byOrg := map[string][]any{} // id, changes, id, changes, ...
+		for _, r := range rows {
+			if !r.Old {
+				continue
+			}
+			v, err := r.Changes.Value()
+			if err != nil {
+				return fmt.Errorf("compact history: %w", err)
+			}
+			byOrg[r.OrgID] = append(byOrg[r.OrgID], r.ID, v)
+		}
+		err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			for org, args := range byOrg {
+				q := "UPDATE history_events SET changes = v.column2 FROM (VALUES " +
+					strings.TrimSuffix(strings.Repeat(setRow+", ", len(args)/2), ", ") +
+					") AS v WHERE history_events.org_id = ? AND history_events.id = " + id
+				if _, err := tx.ExecContext(ctx, q, append(args, org)...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("compact history: %w", err)
+		}
+	}
 }

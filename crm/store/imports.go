@@ -261,9 +261,7 @@ func (s *DB) CustomerInsertMany(ctx context.Context, cs []*crm.Customer) error {
 		for i, c := range cs {
 			customers[i] = *customerToRow(c)
 			search[i] = searchRow{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
-			for _, k := range crm.NameKeys(&c.CustomerFields) {
-				names = append(names, nameKeyRow{OrgID: c.OrgID, CustomerID: c.ID, Key: k, Number: c.Number})
-			}
+			names = append(names, nameKeyRows(c.OrgID, c.Number, crm.NameKeys(&c.CustomerFields))...)
 			for _, e := range dedupe(c.AltEmails, crm.EmailKey) {
 				emails = append(emails, emailRow{OrgID: c.OrgID, CustomerID: c.ID, EmailKey: e})
 			}

@@ -229,7 +229,7 @@ func TestSearchKeysMigration(t *testing.T) {
 			for i, cust := range customers {
 				f := crm.CustomerFields{FirstName: cust.first, LastName: cust.last}
 				var keys []string
-				if err := db.bun.NewSelect().Table("customer_name_keys").Column("key").Where("customer_id = ?", ids[i]).
+				if err := db.bun.NewSelect().Table("customer_name_keys").Column("key").Where("org_id = 'de'").Where("number = ?", i+1).
 					OrderExpr("key").Scan(ctx, &keys); err != nil {
 					t.Fatal(err)
 				}

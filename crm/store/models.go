@@ -133,10 +133,15 @@ func (r *customerRow) toDomain() crm.Customer {
 
 // The search index rows kept beside each customer.
 
+// nameKeyRow is one name key of a customer (crm.NameKeys), keyed by
+// (org_id, key, number): the customer is named by its number, which never
+// changes, and not by its id, which would take 36 more bytes in every key
+// and a second index to find a customer's keys. A writer removes a
+// customer's keys by computing them again from the names it had
+// (nameKeysOf, deleteNameKeys).
 type nameKeyRow struct {
 	bun.BaseModel `bun:"table:customer_name_keys"`
 	OrgID         string `bun:"org_id"`
-	CustomerID    string `bun:"customer_id"`
 	Key           string `bun:"key"`
 	Number        int64  `bun:"number"`
 }
@@ -203,27 +208,27 @@ func (r *customFieldRow) toDomain() crm.CustomFieldDefinition {
 type historyRow struct {
 	bun.BaseModel `bun:"table:history_events"`
 
-	ID         string            `bun:"id,pk"`
-	OrgID      string            `bun:"org_id,pk"`
-	CustomerID string            `bun:"customer_id"`
-	Kind       string            `bun:"kind"`
-	ActorKind  string            `bun:"actor_kind"`
-	ActorID    string            `bun:"actor_id"`
-	At         time.Time         `bun:"at"`
-	Changes    []crm.FieldChange `bun:"changes,type:jsonb"`
+	ID         string         `bun:"id,pk"`
+	OrgID      string         `bun:"org_id,pk"`
+	CustomerID string         `bun:"customer_id"`
+	Kind       string         `bun:"kind"`
+	ActorKind  string         `bun:"actor_kind"`
+	ActorID    string         `bun:"actor_id"`
+	At         time.Time      `bun:"at"`
+	Changes    historyChanges `bun:"changes,type:jsonb"`
 }
 
 func historyToRow(e *crm.HistoryEvent) historyRow {
 	return historyRow{
 		ID: e.ID, OrgID: e.OrgID, CustomerID: e.CustomerID, Kind: string(e.Kind),
-		ActorKind: string(e.Actor.Kind), ActorID: e.Actor.ID, At: e.At, Changes: e.Changes,
+		ActorKind: string(e.Actor.Kind), ActorID: e.Actor.ID, At: e.At, Changes: historyChanges(e.Changes),
 	}
 }
 
 func (r *historyRow) toDomain() crm.HistoryEvent {
 	return crm.HistoryEvent{
 		ID: r.ID, OrgID: r.OrgID, CustomerID: r.CustomerID, Kind: crm.EventKind(r.Kind),
-		Actor: crm.Actor{Kind: crm.ActorKind(r.ActorKind), ID: r.ActorID}, At: utc(r.At), Changes: r.Changes,
+		Actor: crm.Actor{Kind: crm.ActorKind(r.ActorKind), ID: r.ActorID}, At: utc(r.At), Changes: []crm.FieldChange(r.Changes),
 	}
 }
 

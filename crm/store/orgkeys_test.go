@@ -123,7 +123,10 @@ func TestOrgKeysMigrationKeepsData(t *testing.T) {
 		if err := c.Customers.Delete(crm.WithActor(crm.WithOrg(ctx, "second"), crm.Staff("s")), second.customers[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		for _, table := range []string{"customer_qualifiers", "customer_name_keys", "customer_labels", "consent_records", "point_transactions", "documents"} {
+		if n, err := db.bun.NewSelect().Table("customer_name_keys").Where("org_id = 'second'").Where("number = ?", second.customers[0].Number).Count(ctx); err != nil || n != 0 {
+			t.Errorf("customer_name_keys keeps %d rows of a deleted customer (%v)", n, err)
+		}
+		for _, table := range []string{"customer_qualifiers", "customer_labels", "consent_records", "point_transactions", "documents"} {
 			n, err := db.bun.NewSelect().Table(table).Where("org_id = 'second'").Where("customer_id = ?", second.customers[0].ID).Count(ctx)
 			if err != nil || n != 0 {
 				t.Errorf("%s keeps %d rows of a deleted customer (%v)", table, n, err)

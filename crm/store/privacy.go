@@ -33,6 +33,11 @@ func (s *DB) CustomerLock(ctx context.Context, orgID, id string) error {
 // organisation; all of them run in one transaction.
 func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Time) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
+		// No old name finds the customer: its name keys, computed from the
+		// names it has until the next statement clears them.
+		if err := removeNameKeys(ctx, db, orgID, id); err != nil {
+			return err
+		}
 		// The record: every personal field cleared. Status, language, the
 		// first-contact date, the assigned staff member and the contact
 		// flags stay: they describe the relationship, not the person.
@@ -118,8 +123,11 @@ func redactHistory(ctx context.Context, db bun.IDB, orgID, customerID string) er
 			redacted[i] = crm.FieldChange{Field: c.Field}
 		}
 		r.Changes = redacted
+		// Within the customer's events: on SQLite the table is keyed by
+		// (org_id, customer_id, at, id), and the id alone has no index.
 		if _, err := db.NewUpdate().Model(&r).Column("changes").
-			Where("org_id = ?", orgID).Where("id = ?", r.ID).Exec(ctx); err != nil {
+			Where("org_id = ?", orgID).Where("customer_id = ?", customerID).
+			Where("id = ?", r.ID).Exec(ctx); err != nil {
 			return interpretError(err)
 		}
 	}

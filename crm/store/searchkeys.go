@@ -32,6 +32,11 @@ func (s *DB) goMigrations() []migrate.Migration {
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
 			return rebuildSearchKeys(ctx, s.bun, s.dialect.name, rebuildBatch)
 		},
+	}, {
+		Name: compactHistoryVersion, Comment: "compact_history",
+		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return compactHistory(ctx, s.bun, s.dialect.name, 1000)
+		},
 	}}
 }
 
@@ -47,7 +52,24 @@ const rebuildBatch = 500
 // transaction. Anonymised customers
 // keep their empty sort key. It names its columns, so that it runs against
 // the schema of its version, whatever later migrations add.
-func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string, batch int) error {
+//
+// It runs on both layouts of customer_name_keys: with the customer's id
+// (before migration 20261129000010) and keyed by number alone. Either way
+// it finds a batch's keys by number, through an index on (org_id, number)
+// made for the rebuild and dropped after it.
+func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string, batch int) (err error) {
+	withID, err := nameKeysHaveCustomerID(ctx, db)
+	if err != nil {
+		return fmt.Errorf("search keys: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS customer_name_keys_rebuild_idx ON customer_name_keys (org_id, number)"); err != nil {
+		return fmt.Errorf("search keys: %w", err)
+	}
+	defer func() {
+		if _, dropErr := db.ExecContext(context.WithoutCancel(ctx), "DROP INDEX IF EXISTS customer_name_keys_rebuild_idx"); err == nil && dropErr != nil {
+			err = fmt.Errorf("search keys: %w", dropErr)
+		}
+	}()
 	var orgs []struct {
 		ID              string `bun:"id"`
 		DefaultLanguage string `bun:"default_language"`
@@ -58,7 +80,7 @@ func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string, batc
 	for _, org := range orgs {
 		var after int64
 		for {
-			n, last, err := rebuildSearchKeysBatch(ctx, db, dialectName, org.ID, org.DefaultLanguage, after, batch)
+			n, last, err := rebuildSearchKeysBatch(ctx, db, dialectName, withID, org.ID, org.DefaultLanguage, after, batch)
 			if err != nil {
 				return fmt.Errorf("search keys of organisation %s: %w", org.ID, err)
 			}
@@ -77,7 +99,7 @@ func rebuildSearchKeys(ctx context.Context, db *bun.DB, dialectName string, batc
 // changed: an unchanged search text is not written again (on SQLite that
 // spares the trigram index an update), nor are unchanged name keys; the
 // sort keys, which all change, in one statement.
-func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, lang string, after int64, batch int) (int, int64, error) {
+func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName string, withID bool, org, lang string, after int64, batch int) (int, int64, error) {
 	var rows []struct {
 		ID           string     `bun:"id"`
 		Number       int64      `bun:"number"`
@@ -99,30 +121,30 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, l
 			return err
 		}
 		last = rows[len(rows)-1].Number
-		ids := make([]string, len(rows))
+		numbers := make([]int64, len(rows))
 		for i, r := range rows {
-			ids[i] = r.ID
+			numbers[i] = r.Number
 		}
 		var stored []nameKeyRow
-		if err := tx.NewSelect().Table("customer_name_keys").Column("customer_id", "key").
-			Where("org_id = ?", org).Where("customer_id IN (?)", bun.List(ids)).Scan(ctx, &stored); err != nil {
+		if err := tx.NewSelect().Table("customer_name_keys").Column("number", "key").
+			Where("org_id = ?", org).Where("number IN (?)", bun.List(numbers)).Scan(ctx, &stored); err != nil {
 			return err
 		}
-		storedKeys := map[string][]string{}
+		storedKeys := map[int64][]string{}
 		for _, k := range stored {
-			storedKeys[k.CustomerID] = append(storedKeys[k.CustomerID], k.Key)
+			storedKeys[k.Number] = append(storedKeys[k.Number], k.Key)
 		}
 		var (
-			rekeyed  []string
-			keys     []nameKeyRow
+			rekeyed  []int64
+			keys     []legacyNameKeyRow
 			sortKeys []any // id, key, id, key, ...
 		)
 		for _, r := range rows {
 			f := crm.CustomerFields{FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName, Company: r.Company}
-			if want := crm.NameKeys(&f); !sameSet(want, storedKeys[r.ID]) {
-				rekeyed = append(rekeyed, r.ID)
+			if want := crm.NameKeys(&f); !sameSet(want, storedKeys[r.Number]) {
+				rekeyed = append(rekeyed, r.Number)
 				for _, k := range want {
-					keys = append(keys, nameKeyRow{OrgID: org, CustomerID: r.ID, Key: k, Number: r.Number})
+					keys = append(keys, legacyNameKeyRow{OrgID: org, CustomerID: r.ID, Key: k, Number: r.Number})
 				}
 			}
 			if text := crm.SearchText(&f); r.Text != nil && *r.Text != text {
@@ -145,18 +167,47 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName, org, l
 		}
 		if len(rekeyed) > 0 {
 			if _, err := tx.NewDelete().Table("customer_name_keys").
-				Where("org_id = ?", org).Where("customer_id IN (?)", bun.List(rekeyed)).Exec(ctx); err != nil {
+				Where("org_id = ?", org).Where("number IN (?)", bun.List(rekeyed)).Exec(ctx); err != nil {
 				return err
 			}
 		}
 		if len(keys) > 0 {
-			if _, err := tx.NewInsert().Model(&keys).Exec(ctx); err != nil {
+			q := tx.NewInsert().Model(&keys)
+			if !withID {
+				q = q.ExcludeColumn("customer_id")
+			}
+			if _, err := q.Exec(ctx); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return len(rows), last, err
+}
+
+// legacyNameKeyRow is a name key row with the customer's id, the layout
+// of customer_name_keys before migration 20261129000010.
+type legacyNameKeyRow struct {
+	bun.BaseModel `bun:"table:customer_name_keys"`
+	OrgID         string `bun:"org_id"`
+	CustomerID    string `bun:"customer_id"`
+	Key           string `bun:"key"`
+	Number        int64  `bun:"number"`
+}
+
+// nameKeysHaveCustomerID reports whether customer_name_keys has the
+// customer_id column of its first layout.
+func nameKeysHaveCustomerID(ctx context.Context, db *bun.DB) (bool, error) {
+	rows, err := db.QueryContext(ctx, "SELECT * FROM customer_name_keys WHERE 1 = 0")
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(cols, "customer_id"), rows.Err()
 }
 
 // sameSet reports whether a and b hold the same strings, in any order.

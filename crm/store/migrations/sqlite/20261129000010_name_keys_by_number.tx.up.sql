@@ -1,0 +1,19 @@
+-- Name keys keyed by (org_id, key, number), without the customer's id
+-- and without the index on it: a customer's keys are removed by computing
+-- them again from the names it had (see nameKeyRow in crm/store/models.go).
+-- About 400 bytes less per customer (7 to 8 keys each). Without a foreign
+-- key: a cascade would have to find the keys by number, which only a
+-- second index as large as the table could do; every writer that deletes
+-- or renames a customer removes its keys itself.
+CREATE TABLE customer_name_keys_new (
+    org_id text NOT NULL,
+    key    text NOT NULL,
+    -- The customer's number (which never changes): a name search in
+    -- number order reads only this table until the page is full.
+    number INTEGER NOT NULL,
+    PRIMARY KEY (org_id, key, number)
+) WITHOUT ROWID;
+INSERT INTO customer_name_keys_new (org_id, key, number)
+SELECT org_id, key, number FROM customer_name_keys ORDER BY org_id, key, number;
+DROP TABLE customer_name_keys;
+ALTER TABLE customer_name_keys_new RENAME TO customer_name_keys;

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/dossiercrm/dossier/crm"
+)
+
+// TestNameKeysByNumberMigration: name keys written with the customer's id
+// are kept by migration 20261129000010, keyed by number, and the writers
+// find them afterwards: a rename removes the old name's keys, a delete all
+// of the customer's, on both databases.
+func TestNameKeysByNumberMigration(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		migrateBefore(t, db, "20261129000010")
+		now := time.Now().UTC()
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := db.bun.NewRaw(query, args...).Exec(ctx); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		exec("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES ('nk', 'Nk', 'nl', ?, ?)", now, now)
+		names := []crm.CustomerFields{{FirstName: "Anna", LastName: "de Vries"}, {FirstName: "Jan", LastName: "Jansen"}}
+		ids := make([]string, len(names))
+		for i, f := range names {
+			ids[i] = uuid.NewString()
+			exec(`INSERT INTO customers (id, org_id, number, first_name, last_name, status, language, created_at, updated_at, last_activity_at, version, sort_key)
+				VALUES (?, 'nk', ?, ?, ?, 'customer', 'nl', ?, ?, ?, 1, ?)`, ids[i], i+1, f.FirstName, f.LastName, now, now, now, crm.SortKey("nl", &f))
+			exec("INSERT INTO customer_search (org_id, customer_id, number, text) VALUES ('nk', ?, ?, ?)", ids[i], i+1, crm.SearchText(&f))
+			for _, k := range crm.NameKeys(&f) {
+				exec("INSERT INTO customer_name_keys (org_id, customer_id, key, number) VALUES ('nk', ?, ?, ?)", ids[i], k, i+1)
+			}
+		}
+		exec("UPDATE organisations SET next_customer_number = ? WHERE id = 'nk'", len(names))
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err := crm.New(db, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		octx := crm.WithActor(crm.WithOrg(ctx, "nk"), crm.Staff("s"))
+		find := func(name string) []int64 {
+			t.Helper()
+			page, err := c.Customers.List(octx, crm.CustomerFilter{Name: name}, crm.PageRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, cust := range page.Items {
+				got = append(got, cust.Number)
+			}
+			return got
+		}
+		keys := func(number int) int64 {
+			t.Helper()
+			n, err := db.bun.NewSelect().Table("customer_name_keys").Where("org_id = 'nk'").Where("number = ?", number).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return int64(n)
+		}
+		if got := find("vries"); !slices.Equal(got, []int64{1}) {
+			t.Fatalf("after the migration vries finds %v", got)
+		}
+		if got := find("jan"); !slices.Equal(got, []int64{2}) {
+			t.Fatalf("after the migration jan finds %v", got)
+		}
+		anna, err := c.Customers.Get(octx, ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := anna.CustomerFields
+		f.LastName = "Bakker"
+		if _, err := c.Customers.Update(octx, anna.ID, anna.Version, crm.CustomerPatch{LastName: &f.LastName}); err != nil {
+			t.Fatal(err)
+		}
+		if got := find("vries"); len(got) != 0 {
+			t.Errorf("after the rename vries finds %v", got)
+		}
+		if got := find("bakker"); !slices.Equal(got, []int64{1}) {
+			t.Errorf("after the rename bakker finds %v", got)
+		}
+		if n, want := keys(1), int64(len(crm.NameKeys(&f))); n != want {
+			t.Errorf("after the rename customer 1 has %d name keys, want %d", n, want)
+		}
+		if err := c.Customers.Delete(octx, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		if n := keys(2); n != 0 {
+			t.Errorf("a deleted customer keeps %d name keys", n)
+		}
+	})
+}
+
+// TestCompactHistoryMigration: events written in the object layout read
+// back the same after migration 20261129000011 has rewritten them in the
+// flat layout, on both databases; a batch boundary is crossed.
+func TestCompactHistoryMigration(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		migrateBefore(t, db, compactHistoryVersion)
+		now := time.Now().UTC().Truncate(time.Second)
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := db.bun.NewRaw(query, args...).Exec(ctx); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		exec("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES ('ch', 'Ch', 'nl', ?, ?)", now, now)
+		customer := uuid.NewString()
+		stored := []string{
+			`[{"field":"address.city","new":"Zwolle"},{"field":"birthDate","new":"1970-01-02"},{"field":"noPost","new":true},` +
+				`{"field":"phones","new":[{"kind":"mobile","number":"+31612345678"}]},{"field":"customFields.size","new":42.5},{"field":"remarks","new":""}]`,
+			`[{"field":"lastName","old":"Jansen","new":"Bakker"},{"field":"email","old":"a@example.org"},{"field":"company","new":"Acme"}]`,
+			`[{"field":"firstName"},{"field":"lastName"}]`,
+			`[]`,
+			``,
+		}
+		var want [][]crm.FieldChange
+		for i, changes := range stored {
+			var v any
+			var w []crm.FieldChange
+			if changes != "" {
+				v = changes
+				if err := json.Unmarshal([]byte(changes), &w); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want = append(want, w)
+			exec(`INSERT INTO history_events (id, org_id, customer_id, kind, actor_kind, actor_id, at, changes) VALUES (?, 'ch', ?, 'customer.updated', 'staff', 's', ?, ?)`,
+				uuid.NewString(), customer, now.Add(time.Duration(i)*time.Second), v)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := compactHistory(ctx, db.bun, db.dialect.name, 2); err != nil { // again, in batches of two: nothing left to change
+			t.Fatal(err)
+		}
+		events, err := db.HistoryList(ctx, crm.HistoryListParams{OrgID: "ch", CustomerID: customer, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != len(want) {
+			t.Fatalf("%d events, want %d", len(events), len(want))
+		}
+		for i, e := range events { // newest first
+			if w := want[len(want)-1-i]; !reflect.DeepEqual(e.Changes, w) {
+				t.Errorf("event %d reads %#v, want %#v", len(want)-1-i, e.Changes, w)
+			}
+		}
+		var texts []string
+		if err := db.bun.NewSelect().Table("history_events").ColumnExpr("CAST(changes AS TEXT)").Where("org_id = 'ch'").
+			Where("changes IS NOT NULL").OrderExpr("at").Scan(ctx, &texts); err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range texts {
+			if strings.Contains(text, `"field"`) {
+				t.Errorf("still in the object layout: %s", text)
+			}
+		}
+		if len(texts) > 0 && !strings.HasPrefix(texts[0], "[2,") {
+			t.Errorf("a creation-like event is stored as %s", texts[0])
+		}
+	})
+}
+
+// TestHistoryChangesLayouts: every layout reads back what was written.
+func TestHistoryChangesLayouts(t *testing.T) {
+	for _, changes := range [][]crm.FieldChange{
+		nil,
+		{},
+		{{Field: "a"}, {Field: "b"}},
+		{{Field: "a", New: "x"}, {Field: "b"}, {Field: "c", New: map[string]any{"k": []any{1.0, "two"}}}},
+		{{Field: "a", Old: "x"}, {Field: "b", New: false}, {Field: "c", Old: 1.0, New: 2.0}},
+	} {
+		v, err := historyChanges(changes).Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back historyChanges
+		if err := back.Scan(v); err != nil {
+			t.Fatalf("%v: %v", v, err)
+		}
+		if !reflect.DeepEqual([]crm.FieldChange(back), changes) {
+			t.Errorf("%#v stored as %v reads back as %#v", changes, v, back)
+		}
+	}
+}
