@@ -310,7 +310,9 @@ type CustomerService struct {
 
 // Create adds a customer. It needs at least a name, a company or an e-mail
 // address. Empty Language becomes the organisation's default, empty Status
-// "customer", empty FirstContact today.
+// "customer", empty FirstContact today. Concurrent creates of one
+// organisation may commit in one transaction (GroupTxStore); each still
+// succeeds or fails on its own, and returns after its commit.
 func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Customer, error) {
 	sc, err := writeScope(ctx)
 	if err != nil {
@@ -345,16 +347,24 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		Version:        1,
 		SortKey:        SortKey(org.DefaultLanguage, &fields),
 	}
-	err = s.store.InTx(ctx, func(tx Store) error {
+	// Concurrent creates of one organisation share a transaction (group
+	// commit, see GroupTxStore): they take turns at the organisation's
+	// number counter from the moment one takes a number until it commits,
+	// so one commit for several creates is what lets them scale. Each
+	// create is a savepoint of its own: a failing one (a login e-mail
+	// already taken) takes no number and undoes nothing of the others'.
+	err = inGroupTx(ctx, s.store, "customers/"+sc.org, func(ctx context.Context, tx Store) error {
 		// The history event first: the number is the organisation's
 		// counter, which concurrent creates wait for from the moment one
 		// takes it until it commits, so as little as possible comes after.
 		if err := tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c))); err != nil {
 			return err
 		}
-		if c.Number, err = tx.OrganisationNextCustomerNumber(ctx, sc.org); err != nil {
+		number, err := tx.OrganisationNextCustomerNumber(ctx, sc.org)
+		if err != nil {
 			return err
 		}
+		c.Number = number
 		if err := tx.CustomerInsert(ctx, c); err != nil {
 			return err
 		}

@@ -21,6 +21,9 @@
 //
 //	go run ./cmd/dossier-load --customers 2000 --duration 3s
 //
+// --only names the lookups to measure (e.g. --only create), the others are
+// left out.
+//
 // Both servers run in this process on 127.0.0.1 ports of their own:
 //
 //   - Dossier: httpapi.New with its default options, authenticating the
@@ -68,6 +71,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -92,6 +96,7 @@ type config struct {
 	seedWorkers int
 	cpuprofile  string
 	bareIdle    int
+	only        string
 }
 
 func main() {
@@ -105,6 +110,7 @@ func main() {
 	flag.StringVar(&cfg.wrk, "wrk", "wrk", "path of the wrk program")
 	flag.IntVar(&cfg.seedWorkers, "seed-workers", 2*runtime.NumCPU(), "goroutines creating customers while seeding")
 	flag.IntVar(&cfg.bareIdle, "bare-max-idle-conns", store.IdleConns, "SetMaxIdleConns of the bare handler's pool; the default is store.Open's")
+	flag.StringVar(&cfg.only, "only", "", "measure only these lookups, comma-separated (create, get, find, contains); default all")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write CPU profiles of the Dossier runs to `PREFIX`-create.pprof, -get, -find and -contains.pprof")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: dossier-load [flags]\n\nLoad benchmark of Dossier's HTTP API against a bare net/http + database/sql handler (see go doc ./cmd/dossier-load).\n\n")
@@ -224,7 +230,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Printf("checking that both servers answer alike (%d ids, %d name prefixes, %d fragments)...\n", len(ids), len(prefixes), len(fragments))
 	for _, l := range lookups {
-		if l.name == "create" {
+		if l.name == "create" || !measured(cfg, l.name) {
 			continue // every create makes a customer of its own
 		}
 		paths := make([]string, len(l.rel))
@@ -244,6 +250,9 @@ func run(ctx context.Context, cfg config) error {
 	var results []result
 	var wrkLine string
 	for _, l := range lookups {
+		if !measured(cfg, l.name) {
+			continue
+		}
 		for _, s := range servers {
 			paths := make([]request, len(l.rel))
 			for i, r := range l.rel {
@@ -287,6 +296,11 @@ func run(ctx context.Context, cfg config) error {
 		wrkVersion: wrkVersion, wrkLine: wrkLine, cfg: cfg,
 	}, results)
 	return nil
+}
+
+// measured reports whether the run measures lookup (--only).
+func measured(cfg config, lookup string) bool {
+	return cfg.only == "" || slices.Contains(strings.Split(cfg.only, ","), lookup)
 }
 
 // serverLog is the servers' error log. It counts net/http's complaints

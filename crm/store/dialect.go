@@ -64,6 +64,11 @@ type dialect struct {
 	// in one round trip (PostgreSQL); SQLite runs in the process, where a
 	// statement costs no round trip.
 	batchWrites bool
+	// oneWriter puts every group of InGroupTx in one queue (SQLite: the
+	// file has one writer at a time, so transactions of different groups
+	// never run side by side and may as well share a commit). PostgreSQL
+	// runs the groups (organisations) side by side.
+	oneWriter bool
 	// matchLock serialises transactions that match the same keys of
 	// incoming records (crm.MatchStore.MatchLock): PostgreSQL takes an
 	// advisory lock per key until the transaction ends; nil on SQLite,
@@ -123,6 +128,7 @@ var (
 		migrations:      "migrations/sqlite",
 		drivenJoin:      "CROSS JOIN",
 		frequentMatches: 5000,
+		oneWriter:       true,
 		// Timestamps are text in UTC ("2026-11-22 10:30:00.123456+00:00"),
 		// dates text ("2026-11-22"): the month is their first seven characters.
 		monthOfTime:    func(col string) string { return "substr(" + col + ", 1, 7)" },

@@ -27,12 +27,15 @@ import (
 // transaction (bun's, River's, the migrations') already comes through
 // database/sql, so gating in the driver puts all of them on the one path
 // without changing any caller, and a transaction that reads before it
-// writes needs no second connection. Why no group commit: the database runs
-// in WAL mode with synchronous=NORMAL, so a commit appends its pages to the
-// log without waiting for the disk (the log is synced at checkpoints); a
-// commit costs tens of microseconds, and batching unrelated requests into
-// one transaction would make one request's failed constraint undo the
-// others' work for a gain measured in microseconds.
+// writes needs no second connection. The database runs in WAL mode with
+// synchronous=NORMAL, so a commit appends its pages to the log without
+// waiting for the disk (the log is synced at checkpoints): there is no
+// per-commit fsync to share. What a commit does cost is writing every page
+// the transaction changed to the log, and concurrent customer creates
+// change many of the same pages; they go through group commit
+// (groupcommit.go), which runs them in one transaction of the gate, each
+// in a savepoint, so that one create's failed constraint undoes only its
+// own work.
 //
 // Durability stays what synchronous=NORMAL gives: a commit that returned is
 // in the log file (the operating system's page cache), so it survives the

@@ -34,10 +34,14 @@ type DB struct {
 type shared struct {
 	jobDriver riverdriver.Driver[*sql.Tx]
 	jobs      *river.Client[*sql.Tx] // inserts jobs; works none
+	groups    *groupCommit           // the queues of InGroupTx (groupcommit.go)
 }
 
-// Compile-time check that DB is a complete crm.Store.
-var _ crm.Store = (*DB)(nil)
+// Compile-time check that DB is a complete crm.Store, with group commit.
+var (
+	_ crm.Store        = (*DB)(nil)
+	_ crm.GroupTxStore = (*DB)(nil)
+)
 
 // IdleConns is how many connections Open keeps open between queries.
 // database/sql keeps two by default: a server with more requests in flight
@@ -140,7 +144,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		wal = newWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit, gate)
 		bdb = bdb.WithQueryHook(wal)
 	}
-	s := &DB{bun: bdb, db: bdb, dialect: d, wal: wal, shared: &shared{jobDriver: newJobDriver(d.name, bdb.DB)}}
+	s := &DB{bun: bdb, db: bdb, dialect: d, wal: wal, shared: &shared{jobDriver: newJobDriver(d.name, bdb.DB), groups: &groupCommit{}}}
 	if s.shared.jobs, err = newJobInserter(s.shared.jobDriver); err != nil {
 		_ = bdb.Close()
 		return nil, err
