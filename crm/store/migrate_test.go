@@ -74,6 +74,12 @@ func migrateOnly(t *testing.T, db *DB, keep func(name string) bool) {
 	if _, err := m.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// River's tables are River's own migrations, independent of ours: the
+	// code under test enqueues jobs (a customer's create, its duplicate
+	// check) into them.
+	if err := db.migrateJobs(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestLanguageFilterWhateverTheCollation: a PostgreSQL database whose
