@@ -118,9 +118,19 @@ func (s *HistoryService) List(ctx context.Context, customerID string, page PageR
 			return Page[HistoryEvent]{}, err
 		}
 		if len(inq) > 0 {
+			// An anonymised customer's timeline keeps events without values.
+			cust, err := s.core.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: customerID})
+			if err != nil {
+				return Page[HistoryEvent]{}, err
+			}
 			shown := make([]HistoryEvent, len(inq))
 			for i, e := range inq {
 				shown[i] = inquiryTimelineEvent(sc.org, customerID, e)
+				if cust.AnonymisedAt != nil {
+					for j := range shown[i].Changes {
+						shown[i].Changes[j] = FieldChange{Field: shown[i].Changes[j].Field}
+					}
+				}
 			}
 			events = mergeTimeline(events, shown, p.Limit)
 		}
