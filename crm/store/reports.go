@@ -87,8 +87,15 @@ func (s *DB) ReportQualifiers(ctx context.Context, q crm.ReportQuery, kind crm.Q
 	// The kind's qualifiers named: the index then reads their links
 	// alone, not the other kind's too (tags of a million customers:
 	// 50 ms of CPU instead of 200 on SQLite).
-	sel = sel.Where("cq.kind = ?", kind).Where("cq.qualifier_id IN (?)", s.db.NewSelect().TableExpr("qualifiers AS qd").Column("qd.id").
-		Where("qd.org_id = ?", q.Customers.OrgID).Where("qd.kind = ?", kind))
+	sel = sel.Where("cq.kind = ?", kind)
+	if s.dialect.reportByNumber {
+		// Only where the links are read in one pass (SQLite): on
+		// PostgreSQL the extra semi-join turned the hash join of a
+		// filtered report into a nested loop (attributes of a language
+		// and a tag at a million customers: 8.0 s instead of 0.3 s).
+		sel = sel.Where("cq.qualifier_id IN (?)", s.db.NewSelect().TableExpr("qualifiers AS qd").Column("qd.id").
+			Where("qd.org_id = ?", q.Customers.OrgID).Where("qd.kind = ?", kind))
+	}
 	return groups(ctx, sel.GroupExpr("cq.qualifier_id"))
 }
 
