@@ -61,15 +61,16 @@ var defaultLimits = serveLimits{
 // serve is "dossier serve".
 func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 	var (
-		db, addr, lang, country, logFormat string
-		dataDir, blobURL, confirmationURL  string
-		setPasswordURL, unsubscribeURL     string
-		corsOrigins                        string
-		maxBody, maxDocument, maxConns     int64
-		limits                             = defaultLimits
-		retentionEvery, expiryEvery        time.Duration
-		analyzeEvery                       time.Duration
-		mailing                            mailSettings
+		db, addr, lang, country, logFormat        string
+		dataDir, blobURL, confirmationURL         string
+		setPasswordURL, unsubscribeURL            string
+		unsubscribeOneClickURL, unsubscribeMailto string
+		corsOrigins                               string
+		maxBody, maxDocument, maxConns            int64
+		limits                                    = defaultLimits
+		retentionEvery, expiryEvery               time.Duration
+		analyzeEvery                              time.Duration
+		mailing                                   mailSettings
 	)
 	fs.dbFlag(&db)
 	fs.envString(&addr, "addr", "DOSSIER_ADDR", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
@@ -96,6 +97,11 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		"`URL` of the portal's set-password link, {token} replaced by the link's secret (put it after # so that it reaches no server log)")
 	fs.envString(&unsubscribeURL, "unsubscribe-url", "DOSSIER_UNSUBSCRIBE_URL", crm.DefaultUnsubscribeURL,
 		"`URL` of a mailing's unsubscribe link, {token} replaced by the link's secret")
+	fs.envString(&unsubscribeOneClickURL, "unsubscribe-one-click-url", "DOSSIER_UNSUBSCRIBE_ONE_CLICK_URL", crm.DefaultUnsubscribeOneClickURL,
+		"`URL` of a mailing's List-Unsubscribe header (RFC 8058 one-click, POST /portal/v1/unsubscribe/one-click?token={token} on this server); "+
+			"only an https URL announces one-click")
+	fs.envString(&unsubscribeMailto, "unsubscribe-mailto", "DOSSIER_UNSUBSCRIBE_MAILTO", "",
+		"e-mail `address` added to a mailing's List-Unsubscribe header as a mailto: link; empty: none")
 	fs.envString(&corsOrigins, "cors-origins", "DOSSIER_CORS_ORIGINS", "",
 		"comma-separated `origins` (https://app.example.com, or *) whose web pages may call the API from a browser; empty: none (CORS off)")
 	if err := fs.parse(args); err != nil {
@@ -154,6 +160,7 @@ func (cl *cli) serve(ctx context.Context, fs *flagSet, args []string) error {
 		DefaultLanguage: lang, DefaultCountry: country, Logger: log,
 		Blobs: blobs, MaxDocumentBytes: maxDocument, Reports: report.PDF{}, ConfirmationURL: confirmationURL,
 		SetPasswordURL: setPasswordURL, UnsubscribeURL: unsubscribeURL,
+		UnsubscribeOneClickURL: unsubscribeOneClickURL, UnsubscribeMailto: unsubscribeMailto,
 	})
 	if err != nil {
 		return err
