@@ -37,6 +37,11 @@ func (s *DB) goMigrations() []migrate.Migration {
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
 			return compactHistory(ctx, s.bun, s.dialect.name, 1000)
 		},
+	}, {
+		Name: duplicateKeysVersion, Comment: "duplicate_keys",
+		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return backfillDuplicateKeys(ctx, s.bun, duplicateKeysBatch)
+		},
 	}}
 }
 
