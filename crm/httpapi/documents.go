@@ -293,19 +293,29 @@ func (s *server) registerDocuments() {
 	})
 }
 
+// multipartForm checks that contentType is a multipart form with a
+// boundary (else 415, naming what to send) and returns a streaming reader
+// of r, whose size is bounded as an upload's is.
+func (s *server) multipartForm(contentType string, r io.Reader, what string) (*multipart.Reader, *uploadBody, error) {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
+		p := newProblem(http.StatusUnsupportedMediaType, "send the "+what+" as multipart/form-data with a part named file")
+		p.Errors = []ProblemField{{Location: "header.Content-Type", Field: "Content-Type", Code: "multipart",
+			Message: "Content-Type must be multipart/form-data with a boundary"}}
+		return nil, nil, p
+	}
+	body := &uploadBody{r: r, overhead: max(s.opts.MaxBodyBytes, minUploadOverhead)}
+	return multipart.NewReader(body, params["boundary"]), body, nil
+}
+
 // upload reads the multipart form as a stream: the fields before the
 // file, then the file part straight into DocumentService.Add, which spools
 // it to a temporary file while hashing it. Nothing holds the file in memory.
 func (s *server) upload(ctx context.Context, in *uploadDocumentInput) (*crm.Document, error) {
-	mediaType, params, err := mime.ParseMediaType(in.contentType)
-	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
-		p := newProblem(http.StatusUnsupportedMediaType, "send the document as multipart/form-data with a part named file")
-		p.Errors = []ProblemField{{Location: "header.Content-Type", Field: "Content-Type", Code: "multipart",
-			Message: "Content-Type must be multipart/form-data with a boundary"}}
-		return nil, p
+	mr, body, err := s.multipartForm(in.contentType, in.body, "document")
+	if err != nil {
+		return nil, err
 	}
-	body := &uploadBody{r: in.body, overhead: max(s.opts.MaxBodyBytes, minUploadOverhead)}
-	mr := multipart.NewReader(body, params["boundary"])
 	var nd crm.NewDocument
 	seen := map[string]bool{}
 	for {

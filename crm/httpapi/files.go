@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -255,15 +253,10 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 // into the library (Start keeps it in the blob store; Preview reads its
 // start). It returns the import, or the preview when preview is set.
 func (s *server) importUpload(ctx context.Context, in *importUploadInput, preview bool) (any, error) {
-	mediaType, params, err := mime.ParseMediaType(in.contentType)
-	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
-		p := newProblem(http.StatusUnsupportedMediaType, "send the file as multipart/form-data with a part named file")
-		p.Errors = []ProblemField{{Location: "header.Content-Type", Field: "Content-Type", Code: "multipart",
-			Message: "Content-Type must be multipart/form-data with a boundary"}}
-		return nil, p
+	mr, body, err := s.multipartForm(in.contentType, in.body, "file")
+	if err != nil {
+		return nil, err
 	}
-	body := &uploadBody{r: in.body, overhead: max(s.opts.MaxBodyBytes, minUploadOverhead)}
-	mr := multipart.NewReader(body, params["boundary"])
 	var ni crm.NewImport
 	seen := map[string]bool{}
 	for {
