@@ -243,7 +243,7 @@ func seedMillion(ctx context.Context, b *testing.B, s *DB, n int) (filterBenchWo
 	for first := 1; first <= n; first += batch {
 		if (first-1)%(50*batch) == 0 {
 			b.Logf("seeding %d/%d after %v", first-1, n, time.Since(start).Round(time.Second))
-			if _, err := s.bun.ExecContext(ctx, "ANALYZE"); err != nil {
+			if err := analyzeSeeded(ctx, s, false); err != nil {
 				return w, err
 			}
 		}
@@ -325,11 +325,7 @@ func seedMillion(ctx context.Context, b *testing.B, s *DB, n int) (filterBenchWo
 	if _, err := s.bun.NewUpdate().Model((*organisationRow)(nil)).Set("next_customer_number = ?", n).Where("id = ?", filterBenchOrg).Exec(ctx); err != nil {
 		return w, err
 	}
-	finish := "ANALYZE"
-	if s.dialect.name == postgresDialect.name {
-		finish = "VACUUM ANALYZE"
-	}
-	if _, err := s.bun.ExecContext(ctx, finish); err != nil {
+	if err := analyzeSeeded(ctx, s, true); err != nil {
 		return w, err
 	}
 	b.Logf("seeded %d customers in %v", n, time.Since(start).Round(time.Second))

@@ -195,11 +195,7 @@ func seedInquiries(ctx context.Context, b *testing.B, st *DB, n int) ([]string, 
 			return nil, err
 		}
 	}
-	finish := "ANALYZE"
-	if st.dialect.name == postgresDialect.name {
-		finish = "VACUUM ANALYZE"
-	}
-	if _, err := st.bun.ExecContext(ctx, finish); err != nil {
+	if err := analyzeSeeded(ctx, st, true); err != nil {
 		return nil, err
 	}
 	b.Logf("inquiries seeded in %v", time.Since(start).Round(time.Second))

@@ -184,11 +184,7 @@ func seedInteractionBench(ctx context.Context, b *testing.B, st *DB, n int) erro
 		}
 		b.Logf("seeded %s in %v", step.what, time.Since(t).Round(time.Second))
 	}
-	finish := "ANALYZE"
-	if pg {
-		finish = "VACUUM ANALYZE"
-	}
-	if _, err := st.bun.ExecContext(ctx, finish); err != nil {
+	if err := analyzeSeeded(ctx, st, true); err != nil {
 		return err
 	}
 	b.Logf("seeded %d customers in %v", n, time.Since(start).Round(time.Second))

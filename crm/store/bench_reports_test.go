@@ -335,11 +335,7 @@ func seedReportData(ctx context.Context, b *testing.B, st *DB, n int) error {
 			return err
 		}
 	}
-	finish := "ANALYZE"
-	if st.dialect.name == postgresDialect.name {
-		finish = "VACUUM ANALYZE"
-	}
-	if _, err := st.bun.ExecContext(ctx, finish); err != nil {
+	if err := analyzeSeeded(ctx, st, true); err != nil {
 		return err
 	}
 	b.Logf("report data seeded in %v", time.Since(start).Round(time.Second))

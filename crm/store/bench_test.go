@@ -391,3 +391,29 @@ func scanAll(rows *sql.Rows) (int, error) {
 	}
 	return n, rows.Err()
 }
+
+// analyzeSeeded refreshes the planner's statistics of the store's tables
+// after a seed (with vacuum, on PostgreSQL, also their visibility maps).
+// On PostgreSQL a bare ANALYZE or VACUUM covers every schema of the
+// database, and fails when another schema's table is dropped meanwhile
+// (tests drop theirs all the time): it names the tables of the store's
+// own schema instead.
+func analyzeSeeded(ctx context.Context, s *DB, vacuum bool) error {
+	if s.dialect.name != postgresDialect.name {
+		_, err := s.bun.ExecContext(ctx, "ANALYZE")
+		return err
+	}
+	var tables []string
+	if err := s.bun.NewRaw("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename").Scan(ctx, &tables); err != nil {
+		return err
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	stmt := "ANALYZE "
+	if vacuum {
+		stmt = "VACUUM ANALYZE "
+	}
+	_, err := s.bun.ExecContext(ctx, stmt+strings.Join(tables, ", "))
+	return err
+}
