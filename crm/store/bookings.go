@@ -195,14 +195,20 @@ func (s *DB) BookingGetMany(ctx context.Context, orgID string, references []stri
 	return out, nil
 }
 
-// BookingInsertMany implements crm.BookingStore, in one statement.
+// BookingInsertMany implements crm.BookingStore, in one statement. It
+// reads nothing back: without Returning("NULL") bun would add RETURNING
+// for every column left NULL (15 of them) and scan the rows it gave.
 func (s *DB) BookingInsertMany(ctx context.Context, orgID string, bs []*crm.Booking) error {
+	if len(bs) == 0 {
+		return nil
+	}
 	rows := make([]bookingRow, len(bs))
 	for i, b := range bs {
 		b.RowVersion = 1
 		rows[i] = *bookingToRow(orgID, b)
 	}
-	return insertAll(ctx, s.db, rows)
+	_, err := s.db.NewInsert().Model(&rows).Returning("NULL").Exec(ctx)
+	return interpretError(err)
 }
 
 // BookingCustomers implements crm.BookingStore: one UPDATE touches (and
@@ -510,10 +516,13 @@ func (s *DB) bookingFilter(q *bun.SelectQuery, number, orgID string, c crm.Booki
 	if c.CountMin == nil && c.CountMax == nil && c.LastFrom == nil && c.LastTo == nil {
 		return q
 	}
+	// Grouped by customer id on bookings_customer_idx, which carries the
+	// status, the registered day and the customer number: every booking of
+	// a customer has the customer's number, max() names it.
 	grouped := func() *bun.SelectQuery {
-		return s.db.NewSelect().TableExpr("bookings AS bc").ColumnExpr("bc.customer_number").Where("bc.org_id = ?", orgID).
+		return s.db.NewSelect().TableExpr("bookings AS bc").ColumnExpr("max(bc.customer_number)").Where("bc.org_id = ?", orgID).
 			Where("bc.status NOT IN (?)", bun.List([]crm.BookingStatus{crm.StatusCancelled, crm.StatusDeleted})).
-			GroupExpr("bc.customer_number")
+			GroupExpr("bc.customer_id")
 	}
 	needsOne := (c.CountMin != nil && *c.CountMin > 0) || c.LastFrom != nil || c.LastTo != nil
 	if !needsOne {
