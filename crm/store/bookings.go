@@ -131,13 +131,22 @@ func nextPaymentOf(b *crm.Booking) *crm.PaymentDue {
 	return nil
 }
 
-func bookingToRow(orgID string, b *crm.Booking) *bookingRow {
+// bookingToRow is the row of b. placeKeys, when not nil, keeps the place
+// keys made so far (a batch names the same few destinations again and again).
+func bookingToRow(orgID string, b *crm.Booking, placeKeys map[string]string) *bookingRow {
+	key, ok := placeKeys[b.DestinationPlace]
+	if !ok {
+		key = crm.PlaceKey(b.DestinationPlace)
+		if placeKeys != nil {
+			placeKeys[b.DestinationPlace] = key
+		}
+	}
 	r := &bookingRow{
 		OrgID: orgID, ID: b.ID, Reference: b.Reference, CustomerID: b.CustomerID, CustomerNumber: b.CustomerNumber,
 		Kind: string(b.Kind), Status: string(b.Status), PlatformStatus: b.PlatformStatus, Channel: string(b.Channel),
 		RegisteredOn: date{b.RegisteredOn}, StartsOn: toDate(b.StartsOn), StartsAt: b.StartsAt, EndsOn: toDate(b.EndsOn), EndsAt: b.EndsAt,
 		ListDay: date{b.Day()}, DestinationCountry: b.DestinationCountry, DestinationPlace: b.DestinationPlace,
-		PlaceKey: crm.PlaceKey(b.DestinationPlace), Venue: b.Venue, Description: b.Description,
+		PlaceKey: key, Venue: b.Venue, Description: b.Description,
 		Lines: b.Lines, Labels: b.Labels, Participants: b.Participants, Total: b.Total, Currency: b.Currency,
 		Invoiced: b.Invoiced, InvoiceNumber: b.InvoiceNumber, Link: b.Link, SourceVersion: b.SourceVersion,
 		SourceUpdatedAt: b.SourceUpdatedAt, InformedAt: b.InformedAt, LastReminderAt: b.LastReminderAt,
@@ -195,37 +204,57 @@ func (s *DB) BookingGetMany(ctx context.Context, orgID string, references []stri
 	return out, nil
 }
 
-// BookingInsertMany implements crm.BookingStore, in one statement.
+// BookingInsertMany implements crm.BookingStore, in one statement. It
+// reads nothing back: without Returning("NULL") bun would add RETURNING
+// for every column left NULL (15 of them) and scan the rows it gave.
 func (s *DB) BookingInsertMany(ctx context.Context, orgID string, bs []*crm.Booking) error {
+	if len(bs) == 0 {
+		return nil
+	}
 	rows := make([]bookingRow, len(bs))
+	placeKeys := map[string]string{}
 	for i, b := range bs {
 		b.RowVersion = 1
-		rows[i] = *bookingToRow(orgID, b)
+		rows[i] = *bookingToRow(orgID, b, placeKeys)
 	}
-	return insertAll(ctx, s.db, rows)
+	_, err := s.db.NewInsert().Model(&rows).Returning("NULL").Exec(ctx)
+	return interpretError(err)
 }
 
 // BookingCustomers implements crm.BookingStore: one UPDATE touches (and
-// locks) the leads, one SELECT reads every customer named.
+// locks) the leads and returns their numbers; one SELECT reads the other
+// customers named (participants, and leads the UPDATE did not touch:
+// anonymised or unknown), when there are any.
 func (s *DB) BookingCustomers(ctx context.Context, orgID string, leads, others []string, at time.Time) (map[string]crm.BookingCustomer, error) {
 	out := map[string]crm.BookingCustomer{}
+	type customer struct {
+		ID           string     `bun:"id"`
+		Number       int64      `bun:"number"`
+		AnonymisedAt *time.Time `bun:"anonymised_at"`
+	}
 	if len(leads) > 0 {
-		if _, err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
-			Where("org_id = ?", orgID).Where("id IN (?)", bun.List(leads)).Where("anonymised_at IS NULL").Exec(ctx); err != nil {
+		var touched []customer
+		if err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
+			Where("org_id = ?", orgID).Where("id IN (?)", bun.List(leads)).Where("anonymised_at IS NULL").
+			Returning("id, number").Scan(ctx, &touched); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, interpretError(err)
 		}
+		for _, c := range touched {
+			out[c.ID] = crm.BookingCustomer{Number: c.Number}
+		}
 	}
-	ids := append(slices.Clone(leads), others...)
+	var ids []string
+	for _, id := range append(slices.Clone(leads), others...) {
+		if _, ok := out[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	var rows []struct {
-		ID           string     `bun:"id"`
-		Number       int64      `bun:"number"`
-		AnonymisedAt *time.Time `bun:"anonymised_at"`
-	}
+	var rows []customer
 	if err := s.db.NewSelect().Model((*customerRow)(nil)).Column("id", "number", "anonymised_at").
 		Where("org_id = ?", orgID).Where("id IN (?)", bun.List(ids)).Scan(ctx, &rows); err != nil {
 		return nil, interpretError(err)
@@ -239,7 +268,7 @@ func (s *DB) BookingCustomers(ctx context.Context, orgID string, leads, others [
 // BookingUpdate implements crm.BookingStore.
 func (s *DB) BookingUpdate(ctx context.Context, orgID string, b *crm.Booking, expected int) error {
 	b.RowVersion = expected + 1
-	res, err := s.db.NewUpdate().Model(bookingToRow(orgID, b)).ExcludeColumn("org_id", "id", "created_at").
+	res, err := s.db.NewUpdate().Model(bookingToRow(orgID, b, nil)).ExcludeColumn("org_id", "id", "created_at").
 		Where("org_id = ?", orgID).Where("id = ?", b.ID).Where("row_version = ?", expected).Exec(ctx)
 	if err := oneRow(res, err); err != nil {
 		b.RowVersion = expected
@@ -510,10 +539,13 @@ func (s *DB) bookingFilter(q *bun.SelectQuery, number, orgID string, c crm.Booki
 	if c.CountMin == nil && c.CountMax == nil && c.LastFrom == nil && c.LastTo == nil {
 		return q
 	}
+	// Grouped by customer id on bookings_customer_idx, which carries the
+	// status, the registered day and the customer number: every booking of
+	// a customer has the customer's number, max() names it.
 	grouped := func() *bun.SelectQuery {
-		return s.db.NewSelect().TableExpr("bookings AS bc").ColumnExpr("bc.customer_number").Where("bc.org_id = ?", orgID).
+		return s.db.NewSelect().TableExpr("bookings AS bc").ColumnExpr("max(bc.customer_number)").Where("bc.org_id = ?", orgID).
 			Where("bc.status NOT IN (?)", bun.List([]crm.BookingStatus{crm.StatusCancelled, crm.StatusDeleted})).
-			GroupExpr("bc.customer_number")
+			GroupExpr("bc.customer_id")
 	}
 	needsOne := (c.CountMin != nil && *c.CountMin > 0) || c.LastFrom != nil || c.LastTo != nil
 	if !needsOne {

@@ -341,14 +341,16 @@ func (s *DB) ImportBatchListByNumber(ctx context.Context, orgID string, number i
 }
 
 // BookingCountMany implements crm.ExportStore: one grouped count over the
-// bookings' (org, customer number, status) index.
+// bookings' customer index (org, customer id, ..., status, ..., customer
+// number), for the ids of the customers with those numbers.
 func (s *DB) BookingCountMany(ctx context.Context, orgID string, numbers []int64) (map[int64]int64, error) {
 	var rows []struct {
 		Number int64 `bun:"customer_number"`
 		Count  int64 `bun:"n"`
 	}
+	ids := s.db.NewSelect().Model((*customerRow)(nil)).Column("id").Where("org_id = ?", orgID).Where("number IN (?)", bun.List(numbers))
 	if err := s.db.NewSelect().TableExpr("bookings").ColumnExpr("customer_number, count(*) AS n").
-		Where("org_id = ?", orgID).Where("customer_number IN (?)", bun.List(numbers)).
+		Where("org_id = ?", orgID).Where("customer_id IN (?)", ids).
 		Where("status NOT IN ('cancelled', 'deleted')").GroupExpr("customer_number").Scan(ctx, &rows); err != nil {
 		return nil, interpretError(err)
 	}
