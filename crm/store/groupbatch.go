@@ -28,10 +28,12 @@ import (
 //   - The portal settings, read once per batch and organisation: no create
 //     writes them (PortalSettingsPut forgets the read).
 //   - On PostgreSQL (dialect.batchWrites), a call's savepoint and its
-//     history rows are not sent on their own but in front of the call's
-//     next statement (the customer's rows, see execAll; any other statement
-//     through bun sends them first, see batchHook), so that a create in a
-//     batch costs one round trip to the server.
+//     history rows are not sent on their own but with the customer's rows
+//     (execAll): a create in a batch costs one round trip to the server.
+//     Any other statement through bun sends the savepoint first (batchHook);
+//     the history rows wait for the customer's rows or the call's end, as
+//     nothing a create runs reads the history (a raw River insert of a job
+//     that is not merged sends everything first).
 type groupBatch struct {
 	tx        bun.Tx
 	pipelined bool
@@ -126,9 +128,6 @@ func (b *groupBatch) flush(ctx context.Context, rest string) error {
 	return err
 }
 
-// pending says whether statements wait to be sent.
-func (b *groupBatch) pending() bool { return b.spPending != "" || len(b.writes) > 0 }
-
 // endCall finishes a call that succeeded: its writes still pending are
 // sent (a call that sent nothing needs no savepoint).
 func (b *groupBatch) endCall(ctx context.Context) error {
@@ -199,16 +198,21 @@ func (b *groupBatch) nextNumber(org string) (int64, bool) {
 	return c.last, true
 }
 
-// batchHook sends a call's pending statements before any statement bun
-// runs in the call's context, so that nothing of the call runs before its
-// savepoint. A failure is kept for the call (flushErr); the statement then
-// fails on the aborted transaction.
+// batchHook sends a call's savepoint before any statement bun runs in the
+// call's context, so that nothing of the call runs before it. The call's
+// pending history rows stay pending: they go with the customer's rows
+// (execAll) or at the call's end, and nothing a create runs in between
+// reads the history. A failure is kept for the call (flushErr); the
+// statement then fails on the aborted transaction.
 type batchHook struct{}
 
 // BeforeQuery implements bun.QueryHook.
 func (batchHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	if b, _ := ctx.Value(batchKey{}).(*groupBatch); b != nil && b.pending() {
+	if b, _ := ctx.Value(batchKey{}).(*groupBatch); b != nil && b.spPending != "" {
+		writes := b.writes
+		b.writes = nil
 		_ = b.flush(ctx, "")
+		b.writes = writes
 	}
 	return ctx
 }
