@@ -39,7 +39,9 @@ import (
 //
 // Each call runs in a savepoint: its error rolls back to the savepoint,
 // undoing its writes (its number too) and nothing of the others', and is
-// what the call returns. A batch of one needs no savepoint. If the
+// what the call returns. A batch of one needs no savepoint. What the
+// calls of a batch share besides the transaction (one merged job, the
+// number counter, the round trips on PostgreSQL) is in groupbatch.go. If the
 // transaction itself fails (a rollback to a savepoint fails, the commit
 // fails, the connection breaks), every call of the batch that had not
 // failed on its own gets that error: nothing of the batch was written.
