@@ -357,6 +357,9 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		// The history event first: the number is the organisation's
 		// counter, which concurrent creates wait for from the moment one
 		// takes it until it commits, so as little as possible comes after.
+		// (In a batch the store holds the counter for the batch, counts on
+		// in memory and sends the event with the customer's rows; see
+		// crm/store/groupbatch.go.)
 		if err := tx.HistoryAppend(ctx, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c))); err != nil {
 			return err
 		}
@@ -371,6 +374,7 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Custo
 		if err := s.consents.recordContactFlags(ctx, tx, sc, nil, c); err != nil {
 			return err
 		}
+		// A MergeableJob: the creates of one batch get one check for all.
 		if err := enqueueDuplicateCheck(ctx, tx, sc.org, c.ID); err != nil {
 			return err
 		}

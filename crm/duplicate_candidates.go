@@ -40,6 +40,25 @@ const JobCheckDuplicates = "duplicates.check"
 // Kind implements Job.
 func (CheckDuplicates) Kind() string { return JobCheckDuplicates }
 
+// Merge implements MergeableJob: the checks of one organisation's
+// customers become one job with all their ids (each once, in order). The
+// creates of one group commit enqueue one job for their batch this way.
+// Checking a customer that is gone by then skips it, so the merged job of
+// a batch stays harmless whatever happens to its customers later.
+func (j CheckDuplicates) Merge(other Job) (Job, bool) {
+	o, ok := other.(CheckDuplicates)
+	if !ok || o.OrgID != j.OrgID {
+		return j, false
+	}
+	ids := slices.Clone(j.CustomerIDs)
+	for _, id := range o.CustomerIDs {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	return CheckDuplicates{OrgID: j.OrgID, CustomerIDs: ids}, true
+}
+
 // enqueueDuplicateCheck enqueues the check of ids in tx.
 func enqueueDuplicateCheck(ctx context.Context, tx Store, orgID string, ids ...string) error {
 	if len(ids) == 0 {

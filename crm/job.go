@@ -27,6 +27,21 @@ type JobStore interface {
 	JobEnqueueMany(ctx context.Context, jobs []Job) error
 }
 
+// MergeableJob is a Job that the changes of one transaction can share. A
+// store that commits the calls of several callers in one transaction
+// (GroupTxStore) may hold back the mergeable jobs its calls enqueue and,
+// just before the commit, enqueue their merge instead: one job doing the
+// work of all. The job of a call that rolled back (its savepoint) is not
+// in the merge. The merged job is enqueued in the same transaction, so it
+// exists exactly when the changes that caused it committed.
+type MergeableJob interface {
+	Job
+	// Merge returns one job that does the work of the receiver and of
+	// other, and true; or false when other cannot join it (another kind,
+	// another organisation).
+	Merge(other Job) (Job, bool)
+}
+
 // DeliverMail is the job that delivers one outbox mail. The outbox queues
 // it with the mail, in the same transaction.
 type DeliverMail struct {

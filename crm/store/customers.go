@@ -54,7 +54,8 @@ func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
 // runs in whole or fails at its first failing statement).
 func (s *DB) execAll(ctx context.Context, db bun.IDB, queries []*bun.InsertQuery) error {
 	tx, inTx := db.(bun.Tx)
-	if !s.dialect.batchWrites || !inTx || len(queries) < 2 {
+	pipelined := s.batch != nil && s.batch.pipelined && inTx
+	if !pipelined && (!s.dialect.batchWrites || !inTx || len(queries) < 2) {
 		for _, q := range queries {
 			if _, err := q.Exec(ctx); err != nil {
 				return interpretError(err)
@@ -71,6 +72,9 @@ func (s *DB) execAll(ctx context.Context, db bun.IDB, queries []*bun.InsertQuery
 			return err
 		}
 		b = append(b, ";\n"...)
+	}
+	if pipelined { // after the call's savepoint and history rows, if not sent yet
+		return s.batch.flush(ctx, string(b))
 	}
 	_, err = tx.Tx.ExecContext(ctx, string(b))
 	return interpretError(err)

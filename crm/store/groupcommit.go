@@ -39,7 +39,9 @@ import (
 //
 // Each call runs in a savepoint: its error rolls back to the savepoint,
 // undoing its writes (its number too) and nothing of the others', and is
-// what the call returns. A batch of one needs no savepoint. If the
+// what the call returns. A batch of one needs no savepoint. What the
+// calls of a batch share besides the transaction (one merged job, the
+// number counter, the round trips on PostgreSQL) is in groupbatch.go. If the
 // transaction itself fails (a rollback to a savepoint fails, the commit
 // fails, the connection breaks), every call of the batch that had not
 // failed on its own gets that error: nothing of the batch was written.
@@ -208,8 +210,8 @@ func (s *DB) runBatch(batch []*groupCall) {
 	savepoints := len(live) > 1
 	ran := false // some call's writes are to be committed
 	err := s.bun.RunInTx(context.WithoutCancel(live[0].ctx), nil, func(txCtx context.Context, tx bun.Tx) error {
-		st := &DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal}
-		begun := false // a savepoint is open
+		batch := &groupBatch{tx: tx, pipelined: s.dialect.batchWrites}
+		st := &DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal, batch: batch}
 		for i, c := range live {
 			if i > 0 { // the first call's context was live when the transaction began
 				if err := c.ctx.Err(); err != nil {
@@ -217,18 +219,20 @@ func (s *DB) runBatch(batch []*groupCall) {
 					continue
 				}
 			}
-			ctx := context.WithoutCancel(c.ctx)
+			ctx := context.WithValue(context.WithoutCancel(c.ctx), batchKey{}, batch)
 			if savepoints {
-				q := "SAVEPOINT group_call"
-				if begun {
-					q = "RELEASE SAVEPOINT group_call; SAVEPOINT group_call"
-				}
-				if _, err := tx.Tx.ExecContext(ctx, q); err != nil {
+				if err := batch.beginCall(ctx, i); err != nil {
 					return s.failBatch(live, i, err)
 				}
-				begun = true
 			}
+			saved := batch.save()
 			c.panic, c.err = callFn(ctx, st, c.fn)
+			if c.err == nil && c.panic == nil {
+				c.err = batch.endCall(ctx)
+			}
+			if batch.flushErr != nil && c.panic == nil {
+				c.err = batch.flushErr // what failed, not the aborted transaction's later statements
+			}
 			c.err = unavailableOr(c.err)
 			if c.err == nil && c.panic == nil {
 				ran = true
@@ -237,14 +241,14 @@ func (s *DB) runBatch(batch []*groupCall) {
 			if !savepoints {
 				return errCallFailed // the transaction was the call's alone
 			}
-			if _, err := tx.Tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT group_call"); err != nil {
+			if err := batch.failCall(ctx, saved); err != nil {
 				return s.failBatch(live, i+1, err)
 			}
 		}
 		if !ran {
 			return errCallFailed // nothing to commit
 		}
-		return nil
+		return batch.finish(txCtx, st.withoutBatch())
 	})
 	if err == nil || errors.Is(err, errCallFailed) {
 		return

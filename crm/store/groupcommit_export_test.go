@@ -1,6 +1,10 @@
 package store
 
-import "github.com/uptrace/bun"
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+)
 
 // GroupWaitingForTest is how many InGroupTx calls of group wait in its
 // queue, not yet taken into a batch.
@@ -20,4 +24,16 @@ func (s *DB) TxForTest() any {
 		return tx.Tx
 	}
 	return nil
+}
+
+// JobArgsForTest returns the arguments (JSON) of the jobs of kind in
+// River's table, oldest first.
+func (s *DB) JobArgsForTest(ctx context.Context, kind string) ([]string, error) {
+	var args []string
+	col := "CAST(args AS TEXT)"
+	if s.dialect.oneWriter {
+		col = "json(args)" // River's SQLite driver stores JSONB
+	}
+	err := s.bun.NewRaw("SELECT "+col+" FROM river_job WHERE kind = ? ORDER BY id", kind).Scan(ctx, &args)
+	return args, err
 }

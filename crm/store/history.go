@@ -22,7 +22,17 @@ func (s *DB) HistoryAppend(ctx context.Context, events ...crm.HistoryEvent) erro
 	for i := range events {
 		rows[i] = historyToRow(&events[i])
 	}
-	_, err := s.db.NewInsert().Model(&rows).Exec(ctx)
+	q := s.db.NewInsert().Model(&rows)
+	if s.batch != nil && s.batch.pipelined {
+		// Sent with the call's next statement (groupbatch.go).
+		b, err := q.AppendQuery(s.bun.QueryGen(), s.batch.writes)
+		if err != nil {
+			return err
+		}
+		s.batch.writes = append(b, ";\n"...)
+		return nil
+	}
+	_, err := q.Exec(ctx)
 	return interpretError(err)
 }
 

@@ -62,6 +62,15 @@ func (s *DB) JobDriver() riverdriver.Driver[*sql.Tx] { return s.shared.jobDriver
 // JobEnqueue implements crm.JobStore: the job is inserted in the current
 // transaction (or in one of its own outside InTx).
 func (s *DB) JobEnqueue(ctx context.Context, job crm.Job) error {
+	if s.batch != nil {
+		if mj, ok := job.(crm.MergeableJob); ok {
+			s.batch.jobs = append(s.batch.jobs, mj) // enqueued merged before the commit
+			return nil
+		}
+		if err := s.batch.flush(ctx, ""); err != nil { // River writes on the transaction itself
+			return err
+		}
+	}
 	opts := jobInsertOpts(job)
 	return s.atomic(ctx, func(db bun.IDB) error {
 		tx, ok := db.(bun.Tx)
@@ -80,6 +89,21 @@ func (s *DB) JobEnqueue(ctx context.Context, job crm.Job) error {
 // outside InTx). Equal jobs in jobs are inserted once: River refuses a
 // unique key twice in one batch.
 func (s *DB) JobEnqueueMany(ctx context.Context, jobs []crm.Job) error {
+	if s.batch != nil {
+		var rest []crm.Job
+		for _, job := range jobs {
+			if mj, ok := job.(crm.MergeableJob); ok {
+				s.batch.jobs = append(s.batch.jobs, mj)
+			} else {
+				rest = append(rest, job)
+			}
+		}
+		if jobs = rest; len(jobs) > 0 {
+			if err := s.batch.flush(ctx, ""); err != nil {
+				return err
+			}
+		}
+	}
 	if len(jobs) == 0 {
 		return nil
 	}

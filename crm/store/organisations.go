@@ -59,6 +59,11 @@ func (s *DB) OrganisationUpdate(ctx context.Context, org *crm.Organisation) erro
 // counter lives on the organisation's row: the UPDATE locks the row until the
 // transaction ends, so concurrent creates take numbers one after the other.
 func (s *DB) OrganisationNextCustomerNumber(ctx context.Context, id string) (int64, error) {
+	if s.batch != nil {
+		if n, ok := s.batch.nextNumber(id); ok {
+			return n, nil // counted on from the counter the batch holds
+		}
+	}
 	var next int64
 	err := s.db.NewUpdate().Model((*organisationRow)(nil)).
 		Set("next_customer_number = next_customer_number + 1").
@@ -67,6 +72,12 @@ func (s *DB) OrganisationNextCustomerNumber(ctx context.Context, id string) (int
 		Scan(ctx, &next)
 	if err != nil {
 		return 0, fmt.Errorf("organisation %s: %w", id, interpretError(err))
+	}
+	if s.batch != nil {
+		if s.batch.counters == nil {
+			s.batch.counters = make(map[string]*batchCounter)
+		}
+		s.batch.counters[id] = &batchCounter{stored: next, last: next}
 	}
 	return next, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -88,20 +89,40 @@ type portalSessionRow struct {
 }
 
 // PortalSettingsGet implements crm.PortalStore.
+// In a group-commit batch the settings are read once per organisation.
 func (s *DB) PortalSettingsGet(ctx context.Context, orgID string) (*crm.PortalSettings, error) {
-	var r portalSettingsRow
-	if err := s.db.NewSelect().Model(&r).Where("org_id = ?", orgID).Scan(ctx); err != nil {
-		if err = interpretError(err); errors.Is(err, crm.ErrNotFound) {
-			return &crm.PortalSettings{}, nil
+	if s.batch != nil {
+		if p, ok := s.batch.portal[orgID]; ok {
+			p.EditableFields = slices.Clone(p.EditableFields)
+			return &p, nil
 		}
-		return nil, err
 	}
-	return &crm.PortalSettings{AccountsOnRegistration: r.AccountsOnRegistration, ItinerariesEnabled: r.ItinerariesEnabled,
-		ContestsEnabled: r.ContestsEnabled, EditableFields: r.EditableFields, UpdatedAt: utc(r.UpdatedAt)}, nil
+	var r portalSettingsRow
+	p := &crm.PortalSettings{}
+	if err := s.db.NewSelect().Model(&r).Where("org_id = ?", orgID).Scan(ctx); err != nil {
+		if err = interpretError(err); !errors.Is(err, crm.ErrNotFound) {
+			return nil, err
+		}
+	} else {
+		p = &crm.PortalSettings{AccountsOnRegistration: r.AccountsOnRegistration, ItinerariesEnabled: r.ItinerariesEnabled,
+			ContestsEnabled: r.ContestsEnabled, EditableFields: r.EditableFields, UpdatedAt: utc(r.UpdatedAt)}
+	}
+	if s.batch != nil {
+		if s.batch.portal == nil {
+			s.batch.portal = make(map[string]crm.PortalSettings)
+		}
+		kept := *p
+		kept.EditableFields = slices.Clone(p.EditableFields)
+		s.batch.portal[orgID] = kept
+	}
+	return p, nil
 }
 
 // PortalSettingsPut implements crm.PortalStore.
 func (s *DB) PortalSettingsPut(ctx context.Context, orgID string, p *crm.PortalSettings) error {
+	if s.batch != nil {
+		s.batch.portal = nil
+	}
 	_, err := s.db.NewInsert().Model(&portalSettingsRow{OrgID: orgID, AccountsOnRegistration: p.AccountsOnRegistration,
 		ItinerariesEnabled: p.ItinerariesEnabled, ContestsEnabled: p.ContestsEnabled, EditableFields: p.EditableFields, UpdatedAt: p.UpdatedAt}).
 		On("CONFLICT (org_id) DO UPDATE").

@@ -28,6 +28,9 @@ type DB struct {
 	dialect
 	shared *shared
 	wal    *walKeeper // SQLite files: bounds the write-ahead log
+	// batch is the group-commit batch whose call this DB runs, nil
+	// outside one (groupbatch.go).
+	batch *groupBatch
 }
 
 // shared is what a DB and the DBs bound to its transactions have in common.
@@ -136,6 +139,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			return nil, err
 		}
 		bdb, d = bun.NewDB(sqldb, pgdialect.New()), postgresDialect
+		bdb = bdb.WithQueryHook(batchHook{})
 	default:
 		return nil, fmt.Errorf("%q is not a database Dossier knows: use sqlite:PATH or postgres://USER@HOST:5432/DB", redact(dsn))
 	}

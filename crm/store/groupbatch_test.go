@@ -1,0 +1,129 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/store/testdb"
+)
+
+// TestGroupCommitDuplicateJob: the creates of one batch enqueue one
+// duplicate check for all of them, in their transaction; a create of the
+// batch that rolled back (a login e-mail already taken) is not in it, and
+// numbers stay gapless. Running the job pairs every two customers of the
+// batch that share an e-mail and a phone, and an id that no longer exists
+// changes nothing.
+func TestGroupCommitDuplicateJob(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		org := groupOrg(t, st)
+		ctx := context.Background()
+		c, err := crm.New(st, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		octx := crm.WithActor(crm.WithOrg(ctx, org), crm.Staff("t"))
+		taken, err := c.Customers.Create(octx, crm.CustomerFields{LastName: "Holder", LoginEmail: "taken@example.nl"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := st.JobArgsForTest(ctx, crm.JobCheckDuplicates)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// A batch holds the group, so that the creates queue and run as the
+		// next batch together.
+		hold, started := make(chan struct{}), make(chan struct{})
+		leader := make(chan error, 1)
+		go func() {
+			leader <- st.InGroupTx(ctx, "customers/"+org, func(context.Context, crm.Store) error {
+				close(started)
+				<-hold
+				return nil
+			})
+		}()
+		<-started
+		twin := func(i int) crm.CustomerFields {
+			return crm.CustomerFields{FirstName: "Anna", LastName: "Jansen", Email: "anna@example.nl",
+				Phones: []crm.Phone{{Number: "+31 20 555 0101"}}, LoginEmail: []string{"a1@example.nl", "", "taken@example.nl", "a3@example.nl"}[i]}
+		}
+		const n = 4
+		made := make([]*crm.Customer, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { made[i], errs[i] = c.Customers.Create(octx, twin(i)) })
+			waitQueued(t, st, "customers/"+org, i+1)
+		}
+		close(hold)
+		wg.Wait()
+		if err := <-leader; err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		var numbers []int64
+		for i := range n {
+			if i == 2 {
+				if errs[i] == nil {
+					t.Fatalf("the create with a taken login returned %v", errs[i])
+				}
+				continue
+			}
+			if errs[i] != nil {
+				t.Fatalf("create %d: %v", i, errs[i])
+			}
+			ids = append(ids, made[i].ID)
+			numbers = append(numbers, made[i].Number)
+		}
+		slices.Sort(numbers)
+		if !slices.Equal(numbers, []int64{taken.Number + 1, taken.Number + 2, taken.Number + 3}) {
+			t.Fatalf("numbers %v after %d: a gap or a number taken twice", numbers, taken.Number)
+		}
+
+		args, err := st.JobArgsForTest(ctx, crm.JobCheckDuplicates)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(args) != len(before)+1 {
+			t.Fatalf("%d duplicate-check jobs for the batch, want one", len(args)-len(before))
+		}
+		var job crm.CheckDuplicates
+		if err := json.Unmarshal([]byte(args[len(args)-1]), &job); err != nil {
+			t.Fatal(err)
+		}
+		got := slices.Sorted(slices.Values(job.CustomerIDs))
+		slices.Sort(ids)
+		if job.OrgID != org || !slices.Equal(got, ids) {
+			t.Fatalf("the batch's job checks %s %v, want %s %v (the committed creates, not the rolled-back one)", job.OrgID, got, org, ids)
+		}
+
+		// The worker's part, with an id of a customer that does not exist.
+		if err := c.Merges.CheckDuplicates(octx, append(job.CustomerIDs, uuid.NewString())...); err != nil {
+			t.Fatal(err)
+		}
+		page, err := c.Merges.Candidates(octx, crm.PageRequest{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pairs [][2]string
+		for _, p := range page.Items {
+			if !slices.Contains(ids, p.CustomerID) || !slices.Contains(ids, p.OtherCustomerID) {
+				t.Errorf("pair %s %s outside the batch", p.CustomerID, p.OtherCustomerID)
+			}
+			if !slices.Contains(p.Reasons, crm.ReasonSameEmail) || !slices.Contains(p.Reasons, crm.ReasonSamePhone) {
+				t.Errorf("pair %s %s has reasons %v", p.CustomerID, p.OtherCustomerID, p.Reasons)
+			}
+			pairs = append(pairs, [2]string{p.CustomerID, p.OtherCustomerID})
+		}
+		if len(pairs) != 3 {
+			t.Fatalf("%d pairs among the batch's three twins, want 3: %v", len(pairs), pairs)
+		}
+	})
+}
