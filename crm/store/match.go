@@ -94,6 +94,7 @@ func createdOriginRows(orgID string, origins []crm.CustomerFieldOrigin) []fieldO
 				fields[k] = o.Field
 			}
 			slices.Sort(fields)
+			fields = slices.Compact(fields)
 			o := group[0]
 			rows = append(rows, fieldOriginRow{OrgID: orgID, CustomerID: o.CustomerID, Field: createdOriginsField,
 				Kind: string(o.Kind), Source: o.Source, At: o.At, Fields: strings.Join(fields, ",")})
