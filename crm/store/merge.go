@@ -135,7 +135,7 @@ func moveMissing(keys ...string) func(context.Context, bun.IDB, mergeTable, crm.
 func moveOrigins(ctx context.Context, db bun.IDB, t mergeTable, p crm.MergeMoveParams) error {
 	var created []fieldOriginRow
 	if err := db.NewSelect().Model(&created).Where("org_id = ?", p.OrgID).
-		Where("customer_id IN (?)", bun.In([]string{p.SurvivorID, p.DuplicateID})).
+		Where("customer_id IN (?)", bun.List([]string{p.SurvivorID, p.DuplicateID})).
 		Where("field = ?", createdOriginsField).Scan(ctx); err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func moveOrigins(ctx context.Context, db bun.IDB, t mergeTable, p crm.MergeMoveP
 	}
 	if len(created) > 0 {
 		if _, err := db.NewDelete().Model((*fieldOriginRow)(nil)).Where("org_id = ?", p.OrgID).
-			Where("customer_id IN (?)", bun.In([]string{p.SurvivorID, p.DuplicateID})).
+			Where("customer_id IN (?)", bun.List([]string{p.SurvivorID, p.DuplicateID})).
 			Where("field = ?", createdOriginsField).Exec(ctx); err != nil {
 			return err
 		}
