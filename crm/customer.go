@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -712,10 +713,26 @@ func (s *CustomerService) patchLatest(ctx context.Context, id string, change fun
 
 // parsePhone reads a phone number written in any format the region's
 // numbering plan understands and returns it in E.164.
+//
+// A number is read several times on its way in (the file's or the form's
+// text, then its E.164 form by the checks and the match keys), and each
+// reading is a full parse of the numbering plan: the last outcomes are
+// remembered (phoneMemo).
 func parsePhone(raw, region string) (string, bool) {
 	if region == "" {
 		region = "ZZ" // unknown region: only numbers with a + prefix parse
 	}
+	slot := &phoneMemos[phoneMemoSlot(raw, region)]
+	if m := slot.Load(); m != nil && m.raw == raw && m.region == region {
+		return m.e164, m.ok
+	}
+	e164, ok := parsePhoneOnce(raw, region)
+	slot.Store(&phoneMemo{raw: raw, region: region, e164: e164, ok: ok})
+	return e164, ok
+}
+
+// parsePhoneOnce is parsePhone without the memo.
+func parsePhoneOnce(raw, region string) (string, bool) {
 	num, err := phonenumbers.Parse(raw, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", false
@@ -727,6 +744,28 @@ func parsePhone(raw, region string) (string, bool) {
 		return "", false
 	}
 	return e164, true
+}
+
+// phoneMemo is one remembered outcome of parsePhone. phoneMemos is a
+// direct-mapped table of them (a slot keeps the last number hashed to it),
+// safe for concurrent use and bounded whatever the numbers read.
+type phoneMemo struct {
+	raw, region, e164 string
+	ok                bool
+}
+
+var phoneMemos [1024]atomic.Pointer[phoneMemo]
+
+// phoneMemoSlot hashes a number and region (FNV-1a) to a slot of phoneMemos.
+func phoneMemoSlot(raw, region string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(raw); i++ {
+		h = (h ^ uint32(raw[i])) * 16777619
+	}
+	for i := 0; i < len(region); i++ {
+		h = (h ^ uint32(region[i])) * 16777619
+	}
+	return int(h % uint32(len(phoneMemos)))
 }
 
 func (c *core) customerExists(ctx context.Context, st CustomerStore, sc scope, id string) error {

@@ -159,8 +159,11 @@ type ImportStore interface {
 	// CustomerInsertMany stores new customers like CustomerInsert, many
 	// in a few statements.
 	CustomerInsertMany(ctx context.Context, cs []*Customer) error
-	// FieldOriginInsertMany records the origins of new customers' fields,
-	// many customers in one statement.
+	// FieldOriginInsertMany records the origins of new customers' fields
+	// (customers without recorded origins yet), many customers in one
+	// statement; the origins of one customer are consecutive. A store may
+	// keep a customer's origins of one kind, source and moment as one
+	// value; FieldOriginList reads them back as they were given.
 	FieldOriginInsertMany(ctx context.Context, orgID string, origins []CustomerFieldOrigin) error
 	// OrganisationReserveCustomerNumbers takes n customer numbers at once
 	// and returns the first (the others follow it).

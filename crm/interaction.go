@@ -147,10 +147,12 @@ type InteractionStore interface {
 	ReviewGet(ctx context.Context, orgID, customerID string) (*CustomerReview, error)
 	// InteractionTarget counts an interaction at at as the customer's
 	// activity, locking its row until the transaction ends, and returns
-	// the customer as it then is: one statement where CustomerTouch and
-	// CustomerGet are two. An anonymised customer is ErrAnonymised, an
-	// absent one ErrNotFound.
-	InteractionTarget(ctx context.Context, orgID, id string, at time.Time) (*Customer, error)
+	// the customer as it then is, with its latest review (LatestReview,
+	// nil for none), and its fields' origins (as FieldOriginList): one
+	// statement on PostgreSQL where CustomerTouch, CustomerGet, ReviewGet
+	// and FieldOriginList are four. An anonymised customer is
+	// ErrAnonymised, an absent one ErrNotFound.
+	InteractionTarget(ctx context.Context, orgID, id string, at time.Time) (*Customer, []FieldOrigin, error)
 	// InteractionsAnonymise erases what the customer's interactions
 	// carried, its platform ids, its fields' origins, the conflicts that
 	// name it and its latest review, for Privacy.Anonymise.
@@ -332,20 +334,24 @@ func (s *InteractionService) Record(ctx context.Context, in NewInteraction) (*In
 				return prefixValidation(err, "consents["+strconv.Itoa(i)+"].")
 			}
 		}
+		// The latest review as InteractionTarget read it (a new customer
+		// has none), unless this interaction brings one.
+		review := cust.LatestReview
 		if len(in.Consents) > 0 {
 			// The consents may have set the contact flags.
 			if cust, err = tx.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: cust.ID}); err != nil {
 				return err
 			}
 		}
+		cust.LatestReview = review
 		if it.Review != nil {
 			if err := tx.ReviewSet(ctx, sc.org, cust.ID, CustomerReview{Score: it.Review.Score, Max: it.Review.Max,
 				Source: it.Source, At: it.At, InteractionID: it.ID}); err != nil {
 				return err
 			}
-		}
-		if cust.LatestReview, err = latestReview(ctx, tx, sc.org, cust.ID); err != nil {
-			return err
+			if cust.LatestReview, err = latestReview(ctx, tx, sc.org, cust.ID); err != nil {
+				return err
+			}
 		}
 		res.Interaction, res.Customer = *it, cust
 		return nil
@@ -480,7 +486,11 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 		return nil, nil, err
 	}
 	*events = append(*events, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c)))
-	if err := tx.FieldOriginSet(ctx, sc.org, c.ID, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
+	origins := make([]CustomerFieldOrigin, len(set))
+	for i, o := range NewOrigins(set, OriginInteraction, it.Source, now) {
+		origins[i] = CustomerFieldOrigin{CustomerID: c.ID, FieldOrigin: o}
+	}
+	if err := tx.FieldOriginInsertMany(ctx, sc.org, origins); err != nil {
 		return nil, nil, err
 	}
 	if err := enqueueDuplicateCheck(ctx, tx, sc.org, c.ID); err != nil {
@@ -493,11 +503,7 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 // counts the interaction as activity.
 func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org *Organisation, defs []CustomFieldDefinition, id string, incoming CustomerFields, it *Interaction, now time.Time, events *[]HistoryEvent) (*Customer, []string, error) {
 	// Activity, the row's lock, and the customer as it then is.
-	old, err := tx.InteractionTarget(ctx, sc.org, id, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	list, err := tx.FieldOriginList(ctx, sc.org, id)
+	old, list, err := tx.InteractionTarget(ctx, sc.org, id, now)
 	if err != nil {
 		return nil, nil, err
 	}

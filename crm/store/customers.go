@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 	bundialect "github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/dossiercrm/dossier/crm"
 )
@@ -135,6 +136,23 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 			}
 			return crm.ErrNotFound
 		}
+		// The name keys are rewritten only when a name changed; the keys of
+		// the old names are computed again to find them.
+		oldKeys, newKeys := crm.NameKeys(&before.CustomerFields), crm.NameKeys(&c.CustomerFields)
+		if sameSet(oldKeys, newKeys) {
+			newKeys = nil
+		} else if err := deleteNameKeys(ctx, db, c.OrgID, before.Number, oldKeys); err != nil {
+			return err
+		}
+		if s.dialect.name == postgresDialect.name {
+			// One statement (a round trip) for the search text and the
+			// e-mail and phone rows: the rows the record no longer has go,
+			// those it gained come; the others stay as they are.
+			if err := pgSearchIndexUpdate(ctx, db, c); err != nil {
+				return err
+			}
+			return insertAll(ctx, db, nameKeyRows(c.OrgID, c.Number, newKeys))
+		}
 		// The search text is changed in place: on SQLite its row id orders
 		// the trigram index's results, and stays the customer's for life.
 		if _, err := db.NewUpdate().Model((*searchRow)(nil)).Set("text = ?", crm.SearchText(&c.CustomerFields)).
@@ -142,14 +160,6 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 			return interpretError(err)
 		}
 		if err := deleteSearchIndex(ctx, db, c.OrgID, c.ID); err != nil {
-			return err
-		}
-		// The name keys are rewritten only when a name changed; the keys of
-		// the old names are computed again to find them.
-		oldKeys, newKeys := crm.NameKeys(&before.CustomerFields), crm.NameKeys(&c.CustomerFields)
-		if sameSet(oldKeys, newKeys) {
-			newKeys = nil
-		} else if err := deleteNameKeys(ctx, db, c.OrgID, before.Number, oldKeys); err != nil {
 			return err
 		}
 		for _, q := range searchIndexInserts(db, c, newKeys) {
@@ -608,6 +618,42 @@ func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.I
 		queries = append(queries, db.NewInsert().Model(&phones))
 	}
 	return queries
+}
+
+// pgSearchIndexUpdate sets the customer's search text and makes its
+// alternative e-mail and phone rows those of c (as searchIndexInserts
+// writes them) in one PostgreSQL statement: the deletes take the rows c no
+// longer has, the inserts the ones it gained, so no row is both deleted
+// and inserted.
+func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer) error {
+	emails := dedupe(c.AltEmails, crm.EmailKey)
+	numbers := make([]string, len(c.Phones))
+	for i, p := range c.Phones {
+		numbers[i] = p.Number
+	}
+	phones := dedupe(numbers, strings.TrimSpace)
+	if emails == nil {
+		emails = []string{}
+	}
+	if phones == nil {
+		phones = []string{}
+	}
+	_, err := db.NewRaw(`WITH de AS (
+		DELETE FROM customer_emails WHERE org_id = ? AND customer_id = ? AND NOT (email_key = ANY(?::text[]))
+	), dp AS (
+		DELETE FROM customer_phones WHERE org_id = ? AND customer_id = ? AND NOT (number = ANY(?::text[]))
+	), ie AS (
+		INSERT INTO customer_emails (org_id, customer_id, email_key) SELECT ?, ?, k FROM unnest(?::text[]) AS k
+		ON CONFLICT DO NOTHING
+	), ip AS (
+		INSERT INTO customer_phones (org_id, customer_id, number) SELECT ?, ?, n FROM unnest(?::text[]) AS n
+		ON CONFLICT DO NOTHING
+	)
+	UPDATE customer_search SET text = ? WHERE org_id = ? AND customer_id = ?`,
+		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
+		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
+		crm.SearchText(&c.CustomerFields), c.OrgID, c.ID).Exec(ctx)
+	return interpretError(err)
 }
 
 // nameKeyRows are the rows of the name keys of customer number of orgID.

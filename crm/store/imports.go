@@ -317,13 +317,14 @@ func (s *DB) ImportChangeListByCustomer(ctx context.Context, orgID, customerID s
 	return out, nil
 }
 
-// FieldOriginInsertMany implements crm.ImportStore.
+// FieldOriginInsertMany implements crm.ImportStore: a new customer's
+// origins of one kind, source and moment are one row
+// (createdOriginsField), read back as the list of its fields.
 func (s *DB) FieldOriginInsertMany(ctx context.Context, orgID string, origins []crm.CustomerFieldOrigin) error {
-	rows := make([]fieldOriginRow, len(origins))
-	for i, o := range origins {
-		rows[i] = fieldOriginRow{OrgID: orgID, CustomerID: o.CustomerID, Field: o.Field, Kind: string(o.Kind), Source: o.Source, At: o.At}
+	if len(origins) == 0 {
+		return nil
 	}
-	return insertAll(ctx, s.db, rows)
+	return insertAll(ctx, s.db, createdOriginRows(orgID, origins))
 }
 
 // ImportBatchListByNumber implements crm.ImportStore.

@@ -2,6 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -223,22 +228,112 @@ func (s *DB) FormDelete(ctx context.Context, orgID, key string) error {
 }
 
 // InteractionTarget implements crm.InteractionStore: UPDATE ... RETURNING
-// the customer's columns, on both databases.
-func (s *DB) InteractionTarget(ctx context.Context, orgID, id string, at time.Time) (*crm.Customer, error) {
-	var rows []customerRow
+// the customer's columns, on both databases; on PostgreSQL, where each
+// statement is a round trip, the same statement returns the customer's
+// field origins and latest review (as JSON), on SQLite two more reads by
+// primary key follow it.
+func (s *DB) InteractionTarget(ctx context.Context, orgID, id string, at time.Time) (*crm.Customer, []crm.FieldOrigin, error) {
+	pg := s.dialect.name == postgresDialect.name
+	var rows []targetRow
+	returning := customerColumns
+	if pg {
+		returning += `, (SELECT json_agg(json_build_array(o.field, o.kind, o.source, (extract(epoch FROM o.at) * 1000000)::bigint, o.fields))
+			FROM customer_field_origins AS o WHERE o.org_id = ?TableAlias.org_id AND o.customer_id = ?TableAlias.id) AS origins_json,
+			(SELECT json_build_array(r.score, r.max_score, r.source, (extract(epoch FROM r.at) * 1000000)::bigint, r.interaction_id)
+			FROM customer_reviews AS r WHERE r.org_id = ?TableAlias.org_id AND r.customer_id = ?TableAlias.id) AS review_json`
+	}
 	err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
 		Where("org_id = ?", orgID).Where("id = ?", id).Where("anonymised_at IS NULL").
-		Returning(customerColumns).Scan(ctx, &rows)
+		Returning(returning).Scan(ctx, &rows)
 	if err != nil {
-		return nil, interpretError(err)
+		return nil, nil, interpretError(err)
 	}
 	if len(rows) == 0 {
 		// Absent or anonymised: CustomerTouch tells which.
 		if err := s.CustomerTouch(ctx, orgID, id, at); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, crm.ErrNotFound
+		return nil, nil, crm.ErrNotFound
 	}
 	c := rows[0].toDomain()
-	return &c, nil
+	if !pg {
+		origins, err := s.FieldOriginList(ctx, orgID, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		r, err := s.ReviewGet(ctx, orgID, id)
+		if err != nil && !errors.Is(err, crm.ErrNotFound) {
+			return nil, nil, err
+		}
+		c.LatestReview = r
+		return &c, origins, nil
+	}
+	origins, review, err := rows[0].decode(orgID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.LatestReview = review
+	return &c, origins, nil
+}
+
+// targetRow is a customer row with its field origins and latest review as
+// PostgreSQL's InteractionTarget returns them: JSON arrays of the columns,
+// times in microseconds since 1970.
+type targetRow struct {
+	customerRow `bun:",extend"`
+
+	OriginsJSON *string `bun:"origins_json"`
+	ReviewJSON  *string `bun:"review_json"`
+}
+
+// decode reads the origins and the review of a targetRow.
+func (r *targetRow) decode(orgID, customerID string) ([]crm.FieldOrigin, *crm.CustomerReview, error) {
+	// values decodes one JSON array into dst, value by value.
+	values := func(what string, a []json.RawMessage, dst ...any) error {
+		if len(a) != len(dst) {
+			return fmt.Errorf("%s of customer %s: %d values", what, customerID, len(a))
+		}
+		for i := range a {
+			if err := json.Unmarshal(a[i], dst[i]); err != nil {
+				return fmt.Errorf("%s of customer %s: %w", what, customerID, err)
+			}
+		}
+		return nil
+	}
+	var origins []crm.FieldOrigin
+	if r.OriginsJSON != nil {
+		var list [][]json.RawMessage
+		if err := json.Unmarshal([]byte(*r.OriginsJSON), &list); err != nil {
+			return nil, nil, fmt.Errorf("field origins of customer %s: %w", customerID, err)
+		}
+		rows := make([]fieldOriginRow, len(list))
+		for i, a := range list {
+			var us int64
+			var fields *string
+			o := &rows[i]
+			if err := values("field origins", a, &o.Field, &o.Kind, &o.Source, &us, &fields); err != nil {
+				return nil, nil, err
+			}
+			o.OrgID, o.CustomerID, o.At = orgID, customerID, time.UnixMicro(us)
+			if fields != nil {
+				o.Fields = *fields
+			}
+		}
+		slices.SortFunc(rows, func(a, b fieldOriginRow) int { return strings.Compare(a.Field, b.Field) })
+		origins = fieldOrigins(rows)
+	}
+	if r.ReviewJSON == nil {
+		return origins, nil, nil
+	}
+	var a []json.RawMessage
+	if err := json.Unmarshal([]byte(*r.ReviewJSON), &a); err != nil {
+		return nil, nil, fmt.Errorf("latest review of customer %s: %w", customerID, err)
+	}
+	var rv crm.CustomerReview
+	var us int64
+	if err := values("latest review", a, &rv.Score, &rv.Max, &rv.Source, &us, &rv.InteractionID); err != nil {
+		return nil, nil, err
+	}
+	rv.At = time.UnixMicro(us).UTC()
+	return origins, &rv, nil
 }

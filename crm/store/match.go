@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -30,6 +32,76 @@ type fieldOriginRow struct {
 	Kind       string    `bun:"kind"`
 	Source     string    `bun:"source"`
 	At         time.Time `bun:"at"`
+	// Fields is set on the row of field createdOriginsField only: the
+	// comma list of the fields it gives the origin of.
+	Fields string `bun:"fields,nullzero"`
+}
+
+// createdOriginsField is the field of the one row that records, for a
+// customer made by an import or an interaction, the origin of every field
+// it was created with (the row's Fields lists them): one row instead of
+// one per field. A per-field row, written by every later change, takes
+// precedence over it; readers see the same list either way.
+const createdOriginsField = "*"
+
+// fieldOrigins expands rows of one customer into its origins by field,
+// sorted by field: a per-field row wins over the creation row.
+func fieldOrigins(rows []fieldOriginRow) []crm.FieldOrigin {
+	out := make([]crm.FieldOrigin, 0, len(rows))
+	var created *fieldOriginRow
+	own := make(map[string]bool, len(rows))
+	for i, r := range rows {
+		if r.Field == createdOriginsField {
+			created = &rows[i]
+			continue
+		}
+		own[r.Field] = true
+		out = append(out, crm.FieldOrigin{Field: r.Field, Kind: crm.OriginKind(r.Kind), Source: r.Source, At: utc(r.At)})
+	}
+	if created != nil && created.Fields != "" {
+		for _, f := range strings.Split(created.Fields, ",") {
+			if !own[f] {
+				out = append(out, crm.FieldOrigin{Field: f, Kind: crm.OriginKind(created.Kind), Source: created.Source, At: utc(created.At)})
+			}
+		}
+		slices.SortFunc(out, func(a, b crm.FieldOrigin) int { return strings.Compare(a.Field, b.Field) })
+	}
+	return out
+}
+
+// createdOriginRows turns the origins of new customers' fields into rows:
+// a customer whose fields all came from one kind, source and moment (what
+// a creation records) gets one row of createdOriginsField, any other the
+// rows of its fields. Origins of one customer are consecutive.
+func createdOriginRows(orgID string, origins []crm.CustomerFieldOrigin) []fieldOriginRow {
+	rows := make([]fieldOriginRow, 0, len(origins))
+	for i := 0; i < len(origins); {
+		j, same := i+1, true
+		for ; j < len(origins) && origins[j].CustomerID == origins[i].CustomerID; j++ {
+			o, p := origins[j], origins[i]
+			same = same && o.Kind == p.Kind && o.Source == p.Source && o.At.Equal(p.At)
+		}
+		group := origins[i:j]
+		if !same || len(group) < 2 || slices.ContainsFunc(group, func(o crm.CustomerFieldOrigin) bool {
+			return o.Field == createdOriginsField || strings.Contains(o.Field, ",")
+		}) {
+			for _, o := range group {
+				rows = append(rows, fieldOriginRow{OrgID: orgID, CustomerID: o.CustomerID, Field: o.Field, Kind: string(o.Kind), Source: o.Source, At: o.At})
+			}
+		} else {
+			fields := make([]string, len(group))
+			for k, o := range group {
+				fields[k] = o.Field
+			}
+			slices.Sort(fields)
+			fields = slices.Compact(fields)
+			o := group[0]
+			rows = append(rows, fieldOriginRow{OrgID: orgID, CustomerID: o.CustomerID, Field: createdOriginsField,
+				Kind: string(o.Kind), Source: o.Source, At: o.At, Fields: strings.Join(fields, ",")})
+		}
+		i = j
+	}
+	return rows
 }
 
 type matchConflictRow struct {
@@ -184,11 +256,7 @@ func (s *DB) FieldOriginList(ctx context.Context, orgID, customerID string) ([]c
 		OrderExpr("field").Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}
-	out := make([]crm.FieldOrigin, len(rows))
-	for i, r := range rows {
-		out[i] = crm.FieldOrigin{Field: r.Field, Kind: crm.OriginKind(r.Kind), Source: r.Source, At: utc(r.At)}
-	}
-	return out, nil
+	return fieldOrigins(rows), nil
 }
 
 // FieldOriginSet implements crm.FieldOriginStore.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -46,7 +47,7 @@ var mergeTables = []mergeTable{
 	{table: "outbox", column: "customer_id", what: "mails", move: moveRows},
 	{table: "bookings", column: "customer_id", what: "bookings", number: "customer_number", move: moveBookings},
 	{table: "interactions", column: "customer_id", what: "interactions", move: moveRows},
-	{table: "customer_field_origins", column: "customer_id", what: "field origins", move: moveMissing("field")},
+	{table: "customer_field_origins", column: "customer_id", what: "field origins", move: moveOrigins},
 	{table: "customer_source_ids", column: "customer_id", what: "platform ids", move: moveRows},
 	{table: "match_conflicts", column: "customer_id", what: "match conflicts", move: moveConflicts("other_customer_id", "by_key", "value")},
 	{table: "match_conflicts", column: "other_customer_id", what: "match conflicts", move: moveConflicts("customer_id", "by_key", "value")},
@@ -125,6 +126,41 @@ func moveMissing(keys ...string) func(context.Context, bun.IDB, mergeTable, crm.
 		}
 		return moveRows(ctx, db, t, p)
 	}
+}
+
+// moveOrigins moves the duplicate's field origins the survivor lacks. The
+// creation rows (createdOriginsField) of both are first written out as
+// the per-field rows they stand for, so that the survivor's origins win
+// field by field as before.
+func moveOrigins(ctx context.Context, db bun.IDB, t mergeTable, p crm.MergeMoveParams) error {
+	var created []fieldOriginRow
+	if err := db.NewSelect().Model(&created).Where("org_id = ?", p.OrgID).
+		Where("customer_id IN (?)", bun.List([]string{p.SurvivorID, p.DuplicateID})).
+		Where("field = ?", createdOriginsField).Scan(ctx); err != nil {
+		return err
+	}
+	var rows []fieldOriginRow
+	for _, c := range created {
+		for _, f := range strings.Split(c.Fields, ",") {
+			if f != "" {
+				rows = append(rows, fieldOriginRow{OrgID: c.OrgID, CustomerID: c.CustomerID, Field: f, Kind: c.Kind, Source: c.Source, At: c.At})
+			}
+		}
+	}
+	if len(rows) > 0 {
+		// A per-field row already there is the later change: it stays.
+		if _, err := db.NewInsert().Model(&rows).On("CONFLICT (org_id, customer_id, field) DO NOTHING").Exec(ctx); err != nil {
+			return err
+		}
+	}
+	if len(created) > 0 {
+		if _, err := db.NewDelete().Model((*fieldOriginRow)(nil)).Where("org_id = ?", p.OrgID).
+			Where("customer_id IN (?)", bun.List([]string{p.SurvivorID, p.DuplicateID})).
+			Where("field = ?", createdOriginsField).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return moveMissing("field")(ctx, db, t, p)
 }
 
 // moveConflicts drops the conflicts between the two customers (they are

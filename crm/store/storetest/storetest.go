@@ -148,6 +148,7 @@ func Run(t *testing.T, h Harness) {
 		{"ExportBookingCounts", testExportBookingCounts},
 		{"InteractionMatching", testInteractionMatching},
 		{"FieldOrigins", testFieldOrigins},
+		{"FieldOriginsOfCreated", testFieldOriginsOfCreated},
 		{"InteractionTimeline", testInteractionTimeline},
 		{"InteractionsConcurrent", testInteractionsConcurrent},
 		{"Forms", testForms},
