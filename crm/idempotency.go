@@ -123,7 +123,8 @@ func (c IdempotentCall) Hash() (string, error) {
 //		func(ctx context.Context) (*crm.Customer, error) { return c.Customers.Create(ctx, in) })
 func Idempotent[T any](ctx context.Context, c *CRM, call IdempotentCall, create func(context.Context) (T, error)) (result T, replayed bool, err error) {
 	var zero T
-	sc, err := writeScope(ctx)
+	core := c.Organisations.core
+	sc, err := core.writeScope(ctx)
 	if err != nil {
 		return zero, false, err
 	}
@@ -134,7 +135,6 @@ func Idempotent[T any](ctx context.Context, c *CRM, call IdempotentCall, create 
 	if err != nil {
 		return zero, false, err
 	}
-	core := c.Organisations.core
 	flight := inFlightKey{org: sc.org, key: call.Key}
 	if _, running := core.inFlight.LoadOrStore(flight, struct{}{}); running {
 		return zero, false, ErrIdempotencyInProgress

@@ -256,7 +256,7 @@ func (s *InquiryService) readViewer(ctx context.Context) (scope, Viewer, Date, e
 
 // Create records an inquiry of a customer.
 func (s *InquiryService) Create(ctx context.Context, customerID string, in InquiryFields) (*Inquiry, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +271,7 @@ func (s *InquiryService) Create(ctx context.Context, customerID string, in Inqui
 // CreateWithCustomer makes a new customer and its inquiry in one
 // transaction: both or neither.
 func (s *InquiryService) CreateWithCustomer(ctx context.Context, in NewCustomerInquiry) (*CustomerInquiry, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +445,7 @@ func (s *InquiryService) Get(ctx context.Context, id string) (*Inquiry, error) {
 // Update changes an inquiry based on version (ErrStaleVersion when it is
 // no longer the stored one), and records the change in its history.
 func (s *InquiryService) Update(ctx context.Context, id string, version int, p InquiryPatch) (*Inquiry, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -577,7 +577,7 @@ func diffInquiry(a, b InquiryFields) []FieldChange {
 
 // Comment adds a comment to an inquiry's history.
 func (s *InquiryService) Comment(ctx context.Context, id, text string) (*InquiryEvent, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -148,7 +148,7 @@ const staffIDMax = 100
 
 // Create adds a staff user to the context's organisation.
 func (s *StaffService) Create(ctx context.Context, in NewStaffUser) (*StaffUser, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func (s *StaffService) Me(ctx context.Context) (*StaffUser, error) {
 // demoted or deactivated (ErrConflict): the organisation would have nobody
 // to manage it.
 func (s *StaffService) Update(ctx context.Context, id string, version int, p StaffUserPatch) (*StaffUser, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +343,7 @@ func (s *StaffService) Act(ctx context.Context, id string) (context.Context, err
 
 // CreateDepartment adds a department.
 func (s *StaffService) CreateDepartment(ctx context.Context, in NewDepartment) (*Department, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ func (s *StaffService) Departments(ctx context.Context) ([]Department, error) {
 
 // RenameDepartment gives a department a new name.
 func (s *StaffService) RenameDepartment(ctx context.Context, id string, in NewDepartment) (*Department, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +422,7 @@ func (s *StaffService) RenameDepartment(ctx context.Context, id string, in NewDe
 
 // DeleteDepartment removes a department; its members stay, without it.
 func (s *StaffService) DeleteDepartment(ctx context.Context, id string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}
