@@ -67,7 +67,12 @@ func (a Actor) valid() bool {
 	return false
 }
 
-// Staff is a staff user of the organisation.
+// Staff is a staff user of the organisation, by id. A change by a staff
+// actor needs an active staff user of the organisation with that id, not a
+// read-only one (else *ForbiddenError, ErrForbidden): named only by id, the
+// user is read by its key before every change; StaffService.Act reads it
+// once and returns a context that carries it, and WithStaffUser passes a
+// user the program vouches for.
 func Staff(userID string) Actor { return Actor{Kind: ActorStaff, ID: userID} }
 
 // CustomerActor is the customer acting for themselves (portal).
@@ -82,7 +87,11 @@ func Import(name string) Actor { return Actor{Kind: ActorImport, ID: name} }
 // Integration is a connected tool or booking platform.
 func Integration(name string) Actor { return Actor{Kind: ActorIntegration, ID: name} }
 
-// WithActor says who acts in ctx. Changes without an actor fail with ErrNoActor.
+// WithActor says who acts in ctx. Changes without an actor fail with
+// ErrNoActor. A staff actor (Staff) must be a real staff user of the
+// organisation: every change reads it by id first (one primary-key read)
+// and refuses an unknown, inactive or read-only one with ErrForbidden. To
+// read it once for many calls, use the context StaffService.Act returns.
 func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey, a)
 }

@@ -473,7 +473,9 @@ func validStaffID(id string) bool {
 // WithStaffUser says that u acts in ctx: its id becomes the actor, and the
 // services use its role, departments and time zone as they are in u. Use
 // StaffService.Act to have the user read and checked; a program that
-// passes a user it made itself vouches for it.
+// passes a user it made itself vouches for it, and changes then read no
+// staff user. A user whose OrgID is not the context's organisation is not
+// trusted there: it is read by id, as for WithActor with Staff.
 func WithStaffUser(ctx context.Context, u *StaffUser) context.Context {
 	ctx = WithActor(ctx, Staff(u.ID))
 	return context.WithValue(ctx, staffKey, u)
