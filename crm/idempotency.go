@@ -124,7 +124,10 @@ func (c IdempotentCall) Hash() (string, error) {
 func Idempotent[T any](ctx context.Context, c *CRM, call IdempotentCall, create func(context.Context) (T, error)) (result T, replayed bool, err error) {
 	var zero T
 	core := c.Organisations.core
-	sc, err := core.writeScope(ctx)
+	// The acting staff user is read in the call's transaction below: a
+	// repeat while the first call runs is refused without a connection
+	// of its own (a one-connection store would wait for the first's).
+	sc, err := actorScope(ctx)
 	if err != nil {
 		return zero, false, err
 	}
@@ -144,6 +147,9 @@ func Idempotent[T any](ctx context.Context, c *CRM, call IdempotentCall, create 
 	var first *IdempotencyRecord
 	now := core.now()
 	err = core.store.InTx(ctx, func(tx Store) error {
+		if _, err := core.writeScopeIn(ctx, tx); err != nil {
+			return err
+		}
 		existing, err := tx.IdempotencyClaim(ctx, &IdempotencyRecord{OrgID: sc.org, Key: call.Key, Operation: call.Operation,
 			RequestHash: hash, CreatedAt: now}, now.Add(-IdempotencyTTL))
 		if err != nil {

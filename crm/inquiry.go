@@ -212,12 +212,13 @@ type CustomerInquiry struct {
 
 var inquiryFieldKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
-// viewer returns who reads in ctx.
-func (s *InquiryService) viewer(ctx context.Context, sc scope) (Viewer, error) {
+// viewer returns who reads in ctx, reading the staff user through st (a
+// transaction the caller holds: no second connection while it is open).
+func (s *InquiryService) viewer(ctx context.Context, st Store, sc scope) (Viewer, error) {
 	if sc.actor.Kind == ActorSystem {
 		return Viewer{All: true}, nil
 	}
-	u, err := s.actingStaff(ctx, s.store, sc)
+	u, err := s.actingStaff(ctx, st, sc)
 	if err != nil {
 		return Viewer{}, err
 	}
@@ -583,7 +584,7 @@ func (s *InquiryService) Comment(ctx context.Context, id, text string) (*Inquiry
 	}
 	var ev *InquiryEvent
 	err = s.store.InTx(ctx, func(tx Store) error {
-		me, err := s.viewer(ctx, sc)
+		me, err := s.viewer(ctx, tx, sc)
 		if err != nil {
 			return err
 		}
