@@ -107,7 +107,7 @@ const lastUsedResolution = time.Minute
 // *ValidationError on staffUser). Only an administrator or the system
 // actor makes keys.
 func (s *APIKeyService) Create(ctx context.Context, in NewAPIKey) (*APIKey, string, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, "", err
 	}
@@ -160,7 +160,7 @@ func (s *APIKeyService) List(ctx context.Context) ([]APIKey, error) {
 // revoked key changes nothing. Only an administrator or the system actor
 // revokes keys.
 func (s *APIKeyService) Revoke(ctx context.Context, id string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}

@@ -433,7 +433,7 @@ func (s *BookingService) settings(ctx context.Context, st BookingStore, sc scope
 
 // SetSettings replaces the organisation's booking settings.
 func (s *BookingService) SetSettings(ctx context.Context, in BookingSettings) (*BookingSettings, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -700,7 +700,7 @@ func (s *BookingService) UpsertMany(ctx context.Context, ins []BookingInput) ([]
 }
 
 func (s *BookingService) upsert(ctx context.Context, ins []BookingInput, batch bool) ([]BookingResult, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -1007,7 +1007,7 @@ func (s *BookingService) OfCustomer(ctx context.Context, customerID string, limi
 // a booking that was put on the wrong customer (and for merges). Both
 // customers' timelines record it. Moving to the current lead changes nothing.
 func (s *BookingService) Move(ctx context.Context, reference, toCustomerID string) (*Booking, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -1029,7 +1029,7 @@ func (s *BookingService) Move(ctx context.Context, reference, toCustomerID strin
 // MoveTx is Move inside a transaction the caller runs (a merge moves
 // every booking of one customer to another in its own transaction).
 func (s *BookingService) MoveTx(ctx context.Context, tx Store, reference, toCustomerID string) (*Booking, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScopeIn(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -1080,7 +1080,7 @@ func (s *BookingService) move(ctx context.Context, tx Store, sc scope, reference
 // MarkInformed records that the acting staff member told the customer the
 // final flight times of the booking, now.
 func (s *BookingService) MarkInformed(ctx context.Context, reference string) (*Booking, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -1114,7 +1114,7 @@ func (s *BookingService) MarkInformed(ctx context.Context, reference string) (*B
 // next payment (by phone, mail, ...), on the booking and on the timeline.
 // A booking with nothing to pay is ErrConflict.
 func (s *BookingService) RecordReminder(ctx context.Context, reference string, in ReminderInput) (*PaymentReminder, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

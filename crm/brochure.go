@@ -62,7 +62,7 @@ type BrochureService struct{ *core }
 
 // Request registers a brochure request on a customer's dossier.
 func (s *BrochureService) Request(ctx context.Context, customerID string, in NewBrochureRequest) (*BrochureRequest, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (s *BrochureService) ToSend(ctx context.Context, page PageRequest) (Page[Br
 // first date. An id that is not one of the organisation's requests is a
 // *ValidationError naming it, and nothing changes.
 func (s *BrochureService) Printed(ctx context.Context, ids []string, on Date) ([]BrochureRequest, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

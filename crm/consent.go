@@ -318,7 +318,7 @@ func (s *ConsentService) purpose(ctx context.Context, st ConsentStore, sc scope,
 
 // DefinePurpose adds an organisation's own purpose.
 func (s *ConsentService) DefinePurpose(ctx context.Context, in NewConsentPurpose) (*ConsentPurpose, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +352,7 @@ func (s *ConsentService) DefinePurpose(ctx context.Context, in NewConsentPurpose
 // UpdatePurpose changes a purpose's name, double opt-in or position. Its
 // key and channel never change: the log's meaning depends on them.
 func (s *ConsentService) UpdatePurpose(ctx context.Context, keyOrID string, patch ConsentPurposePatch) (*ConsentPurpose, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +408,7 @@ func (s *ConsentService) Withdraw(ctx context.Context, customerID string, in Con
 }
 
 func (s *ConsentService) record(ctx context.Context, customerID string, state ConsentState, in ConsentInput) (*ConsentRecord, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -572,7 +572,7 @@ func (s *ConsentService) stateOf(ctx context.Context, st ConsentStore, sc scope,
 // Config.ConfirmationURL set it also queues the confirmation mail (which
 // needs an e-mail address) in the same transaction.
 func (s *ConsentService) RequestConfirmation(ctx context.Context, customerID string, in ConsentInput) (*PendingConsent, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -620,7 +620,7 @@ func (s *ConsentService) RequestConfirmation(ctx context.Context, customerID str
 // a used one is ErrConflict, an expired one ErrInvalid (field "token", code
 // "expired"), an unknown one ErrNotFound.
 func (s *ConsentService) Confirm(ctx context.Context, token string, ev Evidence) (*ConsentRecord, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ func defaultWordings(ps []ConsentPurpose, now time.Time) []*ConsentWording {
 // same text as the current wording returns that wording; other text becomes
 // the next version. Earlier versions stay: records point at them.
 func (s *ConsentService) SetWording(ctx context.Context, purposeKeyOrID, lang, text string) (*ConsentWording, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

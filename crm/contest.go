@@ -74,7 +74,7 @@ func (s *ContestService) enabled(ctx context.Context, sc scope) error {
 
 // Create adds a contest.
 func (s *ContestService) Create(ctx context.Context, in NewContest) (*Contest, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func (s *ContestService) Get(ctx context.Context, id string) (*Contest, error) {
 // *ValidationError on "contestId", code "closed"); a second entry of one
 // customer is ErrConflict.
 func (s *ContestService) Enter(ctx context.Context, contestID, customerID, answer string) (*ContestEntry, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *ContestService) EntriesOf(ctx context.Context, customerID string) ([]Co
 // PickWinner makes an entry a winner (staff). Picking a winner twice
 // changes nothing. Customers cannot pick (ErrUnauthenticated).
 func (s *ContestService) PickWinner(ctx context.Context, entryID string) (*ContestEntry, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,12 @@ func (a Actor) valid() bool {
 	return false
 }
 
-// Staff is a staff user of the organisation.
+// Staff is a staff user of the organisation, by id. A change by a staff
+// actor needs an active staff user of the organisation with that id, not a
+// read-only one (else *ForbiddenError, ErrForbidden): named only by id, the
+// user is read by its key before every change; StaffService.Act reads it
+// once and returns a context that carries it, and WithStaffUser passes a
+// user the program vouches for.
 func Staff(userID string) Actor { return Actor{Kind: ActorStaff, ID: userID} }
 
 // CustomerActor is the customer acting for themselves (portal).
@@ -82,7 +87,11 @@ func Import(name string) Actor { return Actor{Kind: ActorImport, ID: name} }
 // Integration is a connected tool or booking platform.
 func Integration(name string) Actor { return Actor{Kind: ActorIntegration, ID: name} }
 
-// WithActor says who acts in ctx. Changes without an actor fail with ErrNoActor.
+// WithActor says who acts in ctx. Changes without an actor fail with
+// ErrNoActor. A staff actor (Staff) must be a real staff user of the
+// organisation: every change reads it by id first (one primary-key read)
+// and refuses an unknown, inactive or read-only one with ErrForbidden. To
+// read it once for many calls, use the context StaffService.Act returns.
 func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey, a)
 }
@@ -126,8 +135,11 @@ func readScope(ctx context.Context) (scope, error) {
 	return scope{org: org, lang: languageFrom(ctx)}, nil
 }
 
-// writeScope requires an organisation and an actor.
-func writeScope(ctx context.Context) (scope, error) {
+// actorScope requires an organisation and an actor, and refuses a
+// read-only staff user the context carries. It reads nothing: the writes
+// of services go through core.writeScope, which also checks a staff actor
+// against the store.
+func actorScope(ctx context.Context) (scope, error) {
 	s, err := readScope(ctx)
 	if err != nil {
 		return s, err
@@ -136,7 +148,40 @@ func writeScope(ctx context.Context) (scope, error) {
 		return s, err
 	}
 	if u, ok := StaffUserFrom(ctx); ok && u.Role == RoleReadOnly {
-		return s, &ForbiddenError{Reason: "the staff user " + u.ID + " may only read"}
+		return s, readOnlyError(u)
 	}
 	return s, nil
+}
+
+// writeScope is the scope of a change: an organisation and an actor. A
+// staff actor must be a real staff user: the one the context carries
+// (StaffService.Act, WithStaffUser) for that id and organisation, or else
+// an active staff user of the organisation read from the store, one read
+// by primary key (an unknown or inactive one is a *ForbiddenError). A
+// read-only staff user is refused. Other kinds of actor are not read.
+func (c *core) writeScope(ctx context.Context) (scope, error) {
+	return c.writeScopeIn(ctx, c.store)
+}
+
+// writeScopeIn is writeScope reading the staff user through st: the
+// transaction of a caller that already holds one (so that no second
+// connection is needed while it is open).
+func (c *core) writeScopeIn(ctx context.Context, st StaffStore) (scope, error) {
+	s, err := actorScope(ctx)
+	if err != nil || s.actor.Kind != ActorStaff {
+		return s, err
+	}
+	u, err := c.actingStaff(ctx, st, s)
+	if err != nil {
+		return s, err
+	}
+	if u.Role == RoleReadOnly {
+		return s, readOnlyError(u)
+	}
+	return s, nil
+}
+
+// readOnlyError refuses a change by a read-only staff user.
+func readOnlyError(u *StaffUser) error {
+	return &ForbiddenError{Reason: "the staff user " + u.ID + " may only read"}
 }

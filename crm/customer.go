@@ -315,7 +315,7 @@ type CustomerService struct {
 // organisation may commit in one transaction (GroupTxStore); each still
 // succeeds or fails on its own, and returns after its commit.
 func (s *CustomerService) Create(ctx context.Context, in CustomerFields) (*Customer, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -446,7 +446,7 @@ func (s *CustomerService) GetByLoginEmail(ctx context.Context, email string) (*C
 // (which matches ErrConflict) and nothing is written. An update that changes
 // nothing writes nothing and returns the customer as it is.
 func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion int, patch CustomerPatch) (*Customer, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -516,7 +516,7 @@ func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion
 // Delete removes a customer with its timeline. One "customer.deleted" event,
 // without personal data, stays to say who deleted it and when.
 func (s *CustomerService) Delete(ctx context.Context, id string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}

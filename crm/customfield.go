@@ -86,7 +86,7 @@ var customKeyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // Define adds a custom field. A key used before, even by an archived
 // definition, is ErrConflict: restore that one instead.
 func (s *CustomFieldService) Define(ctx context.Context, in NewCustomField) (*CustomFieldDefinition, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func (s *CustomFieldService) Restore(ctx context.Context, key string) (*CustomFi
 
 // change loads one definition, applies edit, and stores it in one transaction.
 func (s *CustomFieldService) change(ctx context.Context, key string, edit func(*validation, *CustomFieldDefinition)) (*CustomFieldDefinition, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -174,7 +174,7 @@ func (s *DocumentService) Add(ctx context.Context, customerID string, in NewDocu
 }
 
 func (s *DocumentService) add(ctx context.Context, customerID string, in NewDocument, r io.Reader, origin DocumentOrigin) (*Document, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +352,7 @@ func (s *DocumentService) List(ctx context.Context, customerID string, portalOnl
 
 // Update changes a document's title, visibility or attribute.
 func (s *DocumentService) Update(ctx context.Context, id string, p DocumentPatch) (*Document, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +425,7 @@ func nilIfBlank(s string) any {
 // Delete removes a document, and its contents when no other document of
 // the organisation has the same.
 func (s *DocumentService) Delete(ctx context.Context, id string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}
@@ -476,7 +476,7 @@ func (c *core) removeBlob(ctx context.Context, orgID, sha string) error {
 
 // DefineAttribute adds a document attribute.
 func (s *DocumentService) DefineAttribute(ctx context.Context, name string) (*DocumentAttribute, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

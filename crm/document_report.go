@@ -93,7 +93,7 @@ func (s *DocumentService) FileReport(ctx context.Context, customerID string) (*D
 	if s.cfg.Reports == nil {
 		return nil, errors.New("crm: reports need Config.Reports")
 	}
-	if _, err := writeScope(ctx); err != nil {
+	if _, err := s.writeScope(ctx); err != nil {
 		return nil, err
 	}
 	r, err := s.Report(ctx, customerID)

@@ -201,7 +201,7 @@ func NameSimilarity(a, b string) float64 {
 // its cost is that of a few index reads per customer, whatever the size
 // of the organisation.
 func (s *MergeService) CheckDuplicates(ctx context.Context, ids ...string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func (s *MergeService) Candidates(ctx context.Context, page PageRequest) (*Page[
 // "customer.duplicate_dismissed" event naming the other, with the actor.
 // Dismissing a pair again changes nothing.
 func (s *MergeService) Dismiss(ctx context.Context, a, b string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}

@@ -32,8 +32,22 @@ func setup() (*crm.CRM, context.Context, func()) {
 	}); err != nil {
 		log.Fatal(err)
 	}
-	ctx = crm.WithActor(crm.WithOrg(ctx, "acme"), crm.Staff("u-17"))
-	return c, ctx, func() { st.Close() }
+	return c, actAs(c, crm.WithOrg(ctx, "acme"), "u-17"), func() { st.Close() }
+}
+
+// actAs makes the staff user id in ctx's organisation and returns ctx with
+// it acting: every change names a real staff user, and Act reads and checks
+// it once for all the calls made with the returned context.
+func actAs(c *crm.CRM, ctx context.Context, id string) context.Context {
+	sys := crm.WithActor(ctx, crm.System())
+	if _, err := c.Staff.Create(sys, crm.NewStaffUser{ID: id, Name: "Mia Jansen", Role: crm.RoleStaff}); err != nil {
+		log.Fatal(err)
+	}
+	ctx, err := c.Staff.Act(ctx, id)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return ctx
 }
 
 func ExampleCustomerService_Create() {
@@ -263,7 +277,7 @@ func ExampleDocumentService_Send() {
 	defer blobs.Close()
 	c, _ := crm.New(st, crm.Config{Blobs: blobs})
 	c.Organisations.Create(ctx, crm.NewOrganisation{ID: "acme", Name: "Acme Reizen", DefaultLanguage: "nl"})
-	ctx = crm.WithActor(crm.WithOrg(ctx, "acme"), crm.Staff("u-17"))
+	ctx = actAs(c, crm.WithOrg(ctx, "acme"), "u-17")
 
 	anna, _ := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Anna", Email: "anna@example.nl", Language: "de-AT"})
 	doc, err := c.Documents.Add(ctx, anna.ID, crm.NewDocument{Title: "Reiseplan", FileName: "plan.pdf"},

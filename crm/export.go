@@ -124,7 +124,7 @@ type exportExtras struct {
 // written, and finished after the last: an export cut off midway is on
 // record too. It needs Config.Tables.
 func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer) (*ExportRecord, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

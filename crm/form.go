@@ -76,7 +76,7 @@ type FormService struct {
 // Define adds a form. Its fields must exist: the fixed ones, the
 // organisation's custom fields (not archived) and consent purposes.
 func (s *FormService) Define(ctx context.Context, in NewForm) (*Form, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (s *FormService) List(ctx context.Context) ([]Form, error) {
 
 // Update changes a form.
 func (s *FormService) Update(ctx context.Context, key string, patch FormPatch) (*Form, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +214,7 @@ func (s *FormService) Update(ctx context.Context, key string, patch FormPatch) (
 
 // Delete removes a form. Interactions recorded from it keep its key.
 func (s *FormService) Delete(ctx context.Context, key string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,11 @@ func (c IdempotentCall) Hash() (string, error) {
 //		func(ctx context.Context) (*crm.Customer, error) { return c.Customers.Create(ctx, in) })
 func Idempotent[T any](ctx context.Context, c *CRM, call IdempotentCall, create func(context.Context) (T, error)) (result T, replayed bool, err error) {
 	var zero T
-	sc, err := writeScope(ctx)
+	core := c.Organisations.core
+	// The acting staff user is read in the call's transaction below: a
+	// repeat while the first call runs is refused without a connection
+	// of its own (a one-connection store would wait for the first's).
+	sc, err := actorScope(ctx)
 	if err != nil {
 		return zero, false, err
 	}
@@ -134,7 +138,6 @@ func Idempotent[T any](ctx context.Context, c *CRM, call IdempotentCall, create 
 	if err != nil {
 		return zero, false, err
 	}
-	core := c.Organisations.core
 	flight := inFlightKey{org: sc.org, key: call.Key}
 	if _, running := core.inFlight.LoadOrStore(flight, struct{}{}); running {
 		return zero, false, ErrIdempotencyInProgress
@@ -144,6 +147,9 @@ func Idempotent[T any](ctx context.Context, c *CRM, call IdempotentCall, create 
 	var first *IdempotencyRecord
 	now := core.now()
 	err = core.store.InTx(ctx, func(tx Store) error {
+		if _, err := core.writeScopeIn(ctx, tx); err != nil {
+			return err
+		}
 		existing, err := tx.IdempotencyClaim(ctx, &IdempotencyRecord{OrgID: sc.org, Key: call.Key, Operation: call.Operation,
 			RequestHash: hash, CreatedAt: now}, now.Add(-IdempotencyTTL))
 		if err != nil {

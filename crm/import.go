@@ -391,7 +391,7 @@ func (s *ImportService) mapping(ctx context.Context, sc scope, v *validation, he
 // mapping that names unknown columns is a *ValidationError and nothing is
 // stored.
 func (s *ImportService) Start(ctx context.Context, r io.Reader, in NewImport) (*FileImport, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +483,7 @@ func (s *ImportService) List(ctx context.Context, page PageRequest) (Page[FileIm
 // What it wrote stays (Revert undoes it). An import that already ended is
 // a *ConflictError.
 func (s *ImportService) Cancel(ctx context.Context, id string) (*FileImport, error) {
-	if _, err := writeScope(ctx); err != nil {
+	if _, err := s.writeScope(ctx); err != nil {
 		return nil, err
 	}
 	for {

@@ -130,7 +130,7 @@ type ImportRevertResult struct {
 // attributes the import added to existing customers stay. A dry run, or
 // an import still running, is a *ConflictError.
 func (s *ImportService) Revert(ctx context.Context, id string) (*ImportRevertResult, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -212,12 +212,13 @@ type CustomerInquiry struct {
 
 var inquiryFieldKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
-// viewer returns who reads in ctx.
-func (s *InquiryService) viewer(ctx context.Context, sc scope) (Viewer, error) {
+// viewer returns who reads in ctx, reading the staff user through st (a
+// transaction the caller holds: no second connection while it is open).
+func (s *InquiryService) viewer(ctx context.Context, st Store, sc scope) (Viewer, error) {
 	if sc.actor.Kind == ActorSystem {
 		return Viewer{All: true}, nil
 	}
-	u, err := s.actingStaff(ctx, s.store, sc)
+	u, err := s.actingStaff(ctx, st, sc)
 	if err != nil {
 		return Viewer{}, err
 	}
@@ -256,7 +257,7 @@ func (s *InquiryService) readViewer(ctx context.Context) (scope, Viewer, Date, e
 
 // Create records an inquiry of a customer.
 func (s *InquiryService) Create(ctx context.Context, customerID string, in InquiryFields) (*Inquiry, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +272,7 @@ func (s *InquiryService) Create(ctx context.Context, customerID string, in Inqui
 // CreateWithCustomer makes a new customer and its inquiry in one
 // transaction: both or neither.
 func (s *InquiryService) CreateWithCustomer(ctx context.Context, in NewCustomerInquiry) (*CustomerInquiry, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +446,7 @@ func (s *InquiryService) Get(ctx context.Context, id string) (*Inquiry, error) {
 // Update changes an inquiry based on version (ErrStaleVersion when it is
 // no longer the stored one), and records the change in its history.
 func (s *InquiryService) Update(ctx context.Context, id string, version int, p InquiryPatch) (*Inquiry, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -577,13 +578,13 @@ func diffInquiry(a, b InquiryFields) []FieldChange {
 
 // Comment adds a comment to an inquiry's history.
 func (s *InquiryService) Comment(ctx context.Context, id, text string) (*InquiryEvent, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var ev *InquiryEvent
 	err = s.store.InTx(ctx, func(tx Store) error {
-		me, err := s.viewer(ctx, sc)
+		me, err := s.viewer(ctx, tx, sc)
 		if err != nil {
 			return err
 		}

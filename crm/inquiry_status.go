@@ -134,7 +134,7 @@ func (s *InquiryService) Statuses(ctx context.Context) ([]PipelineStatus, error)
 // pipeline, open or final (won or lost); only an administrator (or the
 // system) may.
 func (s *InquiryService) DefineStatus(ctx context.Context, in NewPipelineStatus) (*PipelineStatus, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +184,7 @@ func (s *InquiryService) DefineStatus(ctx context.Context, in NewPipelineStatus)
 // statuses; only an administrator (or the system) may. Built-in statuses
 // cannot be changed (ErrForbidden); a status's kind never changes.
 func (s *InquiryService) UpdateStatus(ctx context.Context, id InquiryStatus, p PipelineStatusPatch) (*PipelineStatus, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -180,7 +180,7 @@ var sourcePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
 // *ValidationError. An interaction that matches nobody needs a name, a
 // company or an e-mail address to make a customer.
 func (s *InteractionService) Record(ctx context.Context, in NewInteraction) (*InteractionResult, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

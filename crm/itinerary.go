@@ -77,7 +77,7 @@ func (s *ItineraryService) enabled(ctx context.Context, sc scope) error {
 // must be the customer: CustomerActor) or, for other actors, for
 // customerID. It is removed ItineraryTTL after saving.
 func (s *ItineraryService) Save(ctx context.Context, customerID string, in NewItinerary) (*Itinerary, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (s *ItineraryService) Get(ctx context.Context, id string) (*Itinerary, erro
 // how many. It runs whether the feature is on or not: what was saved goes
 // when its time is up.
 func (s *ItineraryService) ExpireDue(ctx context.Context, now time.Time) (int, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -175,7 +175,7 @@ type LabelService struct{ *core }
 
 // Define adds a label or membership type.
 func (s *LabelService) Define(ctx context.Context, in NewLabel) (*Label, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (s *LabelService) Define(ctx context.Context, in NewLabel) (*Label, error) 
 
 // Update changes a label's name, benefits or colour.
 func (s *LabelService) Update(ctx context.Context, id string, p LabelPatch) (*Label, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (s *LabelService) Update(ctx context.Context, id string, p LabelPatch) (*La
 // Delete removes a label with its assignments, memberships and recorded
 // benefit uses; every customer that had it gets a timeline event.
 func (s *LabelService) Delete(ctx context.Context, id string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}
@@ -569,7 +569,7 @@ func (s *LabelService) GiveAwayMembership(ctx context.Context, id, toCustomerID 
 func (s *LabelService) changeMembership(ctx context.Context, id string,
 	edit func(m *Membership, v *validation, l *Label) (EventKind, []FieldChange, []string),
 ) (*Membership, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -628,7 +628,7 @@ func (s *LabelService) changeMembership(ctx context.Context, id string,
 // onCustomer runs change in a transaction that locks the customer first,
 // and appends the events it returns.
 func (s *LabelService) onCustomer(ctx context.Context, customerID string, change func(tx Store, sc scope, now time.Time) ([]HistoryEvent, error)) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ type MailingService struct {
 // whatever consents say: a mail staff send by hand. An unknown key is a
 // *ValidationError on "template".
 func (s *MailingService) Send(ctx context.Context, customerID, key, lang string) (*OutboxMail, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (s *MailingService) checkTemplate(ctx context.Context, st Store, sc scope, 
 // and queues their mails, Config.MailingBatch per transaction, resuming where it
 // stopped after a restart. Read its progress with Get.
 func (s *MailingService) Start(ctx context.Context, in NewMailing) (*Mailing, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -165,7 +165,7 @@ func isBuiltinTemplate(key string) bool {
 }
 
 func (s *MailService) putTemplate(ctx context.Context, key, lang string, in MailTemplateInput, declare bool) (*MailTemplate, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func firstLine(s string) string {
 // DeleteTemplate removes the organisation's text of a mail in a language;
 // a built-in text takes its place again.
 func (s *MailService) DeleteTemplate(ctx context.Context, key, lang string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}

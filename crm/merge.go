@@ -302,7 +302,7 @@ func buildPreview(surv, dup *Customer, facts *MergeFacts, take []string) *MergeP
 // either customer changed since the preview (its version), or was merged
 // meanwhile, the result is ErrConflict (ErrStaleVersion for a version).
 func (s *MergeService) Merge(ctx context.Context, req MergeRequest) (*Customer, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

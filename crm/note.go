@@ -196,7 +196,7 @@ func checkNames(v *validation, names map[string]string) map[string]string {
 // DefineType adds a note type of the organisation's own; only an
 // administrator (or the system) may.
 func (s *NoteService) DefineType(ctx context.Context, in NewNoteType) (*NoteType, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func (s *NoteService) DefineType(ctx context.Context, in NewNoteType) (*NoteType
 // UpdateType renames or archives a note type (built-in ones too); only an
 // administrator (or the system) may.
 func (s *NoteService) UpdateType(ctx context.Context, id string, p NoteTypePatch) (*NoteType, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +290,7 @@ func (s *NoteService) noteType(ctx context.Context, tx Store, sc scope, id strin
 // Add writes a note on a customer, by the acting staff user (ErrForbidden
 // for an actor that is not one), and puts it on the customer's timeline.
 func (s *NoteService) Add(ctx context.Context, customerID string, in NewNote) (*Note, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +431,7 @@ func (s *NoteService) List(ctx context.Context, customerID string, pinnedOnly bo
 // Update changes a note, based on version (ErrStaleVersion when stale).
 // The customer's timeline keeps the earlier text, type, time and pin.
 func (s *NoteService) Update(ctx context.Context, id string, version int, p NotePatch) (*Note, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

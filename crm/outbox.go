@@ -383,7 +383,7 @@ type SendOptions struct {
 // customer's language (or opts.Language), through the outbox: the mail is
 // queued in the same transaction that marks the documents sent.
 func (s *DocumentService) Send(ctx context.Context, customerID string, documentIDs []string, opts SendOptions) (*OutboxMail, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +467,7 @@ type SkippedCustomer struct {
 // nothing twice. Customers without an address are skipped and reported;
 // their documents stay unsent.
 func (s *DocumentService) SendByAttribute(ctx context.Context, attributeID string) (*BatchSendReport, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func (s *OrganisationService) Permissions(ctx context.Context) (Permissions, err
 // SetPermissions changes the switches of the context's organisation; only
 // an administrator (or the system actor) may.
 func (s *OrganisationService) SetPermissions(ctx context.Context, p PermissionsPatch) (Permissions, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return Permissions{}, err
 	}

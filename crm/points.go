@@ -212,7 +212,7 @@ func (s *PointService) check(sc scope, kind PointKind, target string, in *PointI
 }
 
 func (s *PointService) write(ctx context.Context, customerID string, kind PointKind, target string, in PointInput) (*PointTransaction, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +512,7 @@ type ExpireReport struct {
 // whose expiry day is before now's day. Each customer is one transaction;
 // running it again changes nothing.
 func (s *PointService) ExpireDue(ctx context.Context, now time.Time) (*ExpireReport, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

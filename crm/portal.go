@@ -251,7 +251,7 @@ func (s *PortalService) settings(ctx context.Context, st Store, sc scope) (*Port
 
 // UpdateSettings changes the organisation's portal settings.
 func (s *PortalService) UpdateSettings(ctx context.Context, p PortalSettingsPatch) (*PortalSettings, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ func (s *PortalService) feature(ctx context.Context, st Store, sc scope, on func
 // uses, is ErrConflict. No password is set: send the customer a
 // set-password link (SendSetPasswordLink).
 func (s *PortalService) CreateAccount(ctx context.Context, customerID, email string) (*PortalAccount, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +424,7 @@ func (s *PortalService) AccountByEmail(ctx context.Context, email string) (*Port
 // earlier link stops working. No password is ever mailed. Staff may send
 // a new link at any time when the customer has an e-mail address.
 func (s *PortalService) SendSetPasswordLink(ctx context.Context, customerID string) (*PortalAccount, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -747,7 +747,7 @@ func (s *PortalService) Disconnect(ctx context.Context, accountID string) (*Port
 }
 
 func (s *PortalService) connect(ctx context.Context, accountID, customerID string) (*PortalAccount, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -808,9 +808,10 @@ func (s *PortalService) connect(ctx context.Context, accountID, customerID strin
 	return out, err
 }
 
-// self returns the scope of a customer's own call: the actor must be a customer.
+// self returns the scope of a customer's own call: the actor must be a
+// customer (so no staff user is read: any other actor is refused).
 func (s *PortalService) self(ctx context.Context) (scope, string, error) {
-	sc, err := writeScope(ctx)
+	sc, err := actorScope(ctx)
 	if err != nil {
 		return sc, "", err
 	}

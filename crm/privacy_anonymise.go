@@ -10,7 +10,7 @@ import "context"
 // changes nothing. The organisation's Permissions say whether the actor
 // may (else a *ForbiddenError).
 func (s *PrivacyService) Anonymise(ctx context.Context, customerID string) (*Customer, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func (s *PrivacyService) Retention(ctx context.Context) (*RetentionPolicy, error
 // SetRetention stores the organisation's retention policy. An enabled
 // policy needs InactiveDays of at least 30; excluded purposes must exist.
 func (s *PrivacyService) SetRetention(ctx context.Context, p RetentionPolicy) (*RetentionPolicy, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (s *PrivacyService) ApplyRetention(ctx context.Context, now time.Time, dryR
 		return nil, err
 	}
 	if !dryRun {
-		if sc, err = writeScope(ctx); err != nil {
+		if sc, err = s.writeScope(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -119,7 +119,7 @@ var ErrTooManyTags error = &ConflictError{Field: "tags", Reason: "a customer car
 
 // Define adds a tag or attribute.
 func (s *QualifierService) Define(ctx context.Context, in NewQualifier) (*Qualifier, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (s *QualifierService) Define(ctx context.Context, in NewQualifier) (*Qualif
 // Update renames, recolours or moves a definition; every customer carrying
 // it shows the change.
 func (s *QualifierService) Update(ctx context.Context, id string, p QualifierPatch) (*Qualifier, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *QualifierService) Update(ctx context.Context, id string, p QualifierPat
 // Delete removes a definition from the organisation and from every customer
 // carrying it; each of those customers' timelines records the removal.
 func (s *QualifierService) Delete(ctx context.Context, id string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,7 @@ func (s *QualifierService) Remove(ctx context.Context, customerID string, ids ..
 func (s *QualifierService) change(ctx context.Context, customerID string, ids []string,
 	plan func(current []CustomerQualifier, ids []string, now time.Time, sc scope) (add []CustomerQualifier, remove []string, err error),
 ) ([]Qualifier, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ func (s *ReportService) inquiryOutcomes(ctx context.Context, sc scope, q ReportQ
 	r.Title = "Inquiries won, lost and open by department and handler"
 	r.Dimensions, r.Measures = []string{"departmentId", "department", "handlerId", "handler"}, []string{"won", "lost", "open"}
 	sc.actor, _ = ActorFrom(ctx)
-	viewer, err := (&InquiryService{core: s.core}).viewer(ctx, sc)
+	viewer, err := (&InquiryService{core: s.core}).viewer(ctx, s.store, sc)
 	if err != nil {
 		return err
 	}

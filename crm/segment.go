@@ -56,7 +56,7 @@ type SegmentService struct {
 // Create saves a filter as a segment. The filter is checked as List would
 // check it, so a segment always runs.
 func (s *SegmentService) Create(ctx context.Context, in NewSegment) (*Segment, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (s *SegmentService) Create(ctx context.Context, in NewSegment) (*Segment, e
 
 // Update renames a segment or replaces its filter.
 func (s *SegmentService) Update(ctx context.Context, id string, p SegmentPatch) (*Segment, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func (s *SegmentService) Update(ctx context.Context, id string, p SegmentPatch) 
 
 // Delete removes a segment; its customers are not touched.
 func (s *SegmentService) Delete(ctx context.Context, id string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}

@@ -148,7 +148,7 @@ const staffIDMax = 100
 
 // Create adds a staff user to the context's organisation.
 func (s *StaffService) Create(ctx context.Context, in NewStaffUser) (*StaffUser, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func (s *StaffService) Me(ctx context.Context) (*StaffUser, error) {
 // demoted or deactivated (ErrConflict): the organisation would have nobody
 // to manage it.
 func (s *StaffService) Update(ctx context.Context, id string, version int, p StaffUserPatch) (*StaffUser, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +343,7 @@ func (s *StaffService) Act(ctx context.Context, id string) (context.Context, err
 
 // CreateDepartment adds a department.
 func (s *StaffService) CreateDepartment(ctx context.Context, in NewDepartment) (*Department, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ func (s *StaffService) Departments(ctx context.Context) ([]Department, error) {
 
 // RenameDepartment gives a department a new name.
 func (s *StaffService) RenameDepartment(ctx context.Context, id string, in NewDepartment) (*Department, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +422,7 @@ func (s *StaffService) RenameDepartment(ctx context.Context, id string, in NewDe
 
 // DeleteDepartment removes a department; its members stay, without it.
 func (s *StaffService) DeleteDepartment(ctx context.Context, id string) error {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return err
 	}
@@ -473,7 +473,9 @@ func validStaffID(id string) bool {
 // WithStaffUser says that u acts in ctx: its id becomes the actor, and the
 // services use its role, departments and time zone as they are in u. Use
 // StaffService.Act to have the user read and checked; a program that
-// passes a user it made itself vouches for it.
+// passes a user it made itself vouches for it, and changes then read no
+// staff user. A user whose OrgID is not the context's organisation is not
+// trusted there: it is read by id, as for WithActor with Staff.
 func WithStaffUser(ctx context.Context, u *StaffUser) context.Context {
 	ctx = WithActor(ctx, Staff(u.ID))
 	return context.WithValue(ctx, staffKey, u)

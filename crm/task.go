@@ -140,7 +140,7 @@ func checkDueOn(v *validation, field string, d Date) {
 // organisation (by default the acting one, who must be a staff user); a
 // task about a customer goes on the customer's timeline.
 func (s *TaskService) Create(ctx context.Context, in NewTask) (*Task, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func (s *TaskService) Get(ctx context.Context, id string) (*Task, error) {
 // OwnerID reassigns it, Status done completes it (open reopens it). For a
 // task about a customer, each of these goes on its timeline.
 func (s *TaskService) Update(ctx context.Context, id string, version int, p TaskPatch) (*Task, error) {
-	sc, err := writeScope(ctx)
+	sc, err := s.writeScope(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func TestServeMailsBySMTP(t *testing.T) {
 		}
 
 		c := openCRMWithDocuments(t, dsn, dataDir)
-		ctx := crm.WithActor(crm.WithOrg(context.Background(), firstOrgID), crm.Staff("u-1"))
+		ctx := crm.WithActor(crm.WithOrg(context.Background(), firstOrgID), crm.Staff(crm.AdministratorID))
 		upload := []byte("Reisschema Łódź – Kraków\n\x00\x01\x02 binary tail")
 		doc, err := c.Documents.Add(ctx, zoe.ID, crm.NewDocument{Title: "Reisschema", FileName: "reisschema.bin"}, bytes.NewReader(upload))
 		if err != nil {
@@ -182,7 +182,7 @@ func TestServeMailsToLog(t *testing.T) {
 			t.Errorf("no start line about the log sender:\n%s", srv.stderr)
 		}
 		c := openCRMWithDocuments(t, dsn, dataDir)
-		ctx := crm.WithActor(crm.WithOrg(context.Background(), firstOrgID), crm.Staff("u-1"))
+		ctx := crm.WithActor(crm.WithOrg(context.Background(), firstOrgID), crm.Staff(crm.AdministratorID))
 		cust, err := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Łukasz", Email: "lukasz@example.pl", Language: "pl"})
 		if err != nil {
 			t.Fatal(err)
@@ -213,7 +213,7 @@ func TestServeMailWorkerOff(t *testing.T) {
 	dataDir := t.TempDir()
 	srv := env{"DOSSIER_MAIL_WORKER": "false"}.startServer(t, "--db", dsn, "--data-dir", dataDir)
 	c := openCRMWithDocuments(t, dsn, dataDir)
-	ctx := crm.WithActor(crm.WithOrg(context.Background(), firstOrgID), crm.Staff("u-1"))
+	ctx := crm.WithActor(crm.WithOrg(context.Background(), firstOrgID), crm.Staff(crm.AdministratorID))
 	cust, err := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Anna", Email: "anna@example.nl"})
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +252,7 @@ func TestRetentionDeletesDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	ctx := crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff("u-1"))
+	ctx := crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff(crm.AdministratorID))
 	past := openCRMWithConfig(t, dsn, crm.Config{Blobs: blobs, Clock: func() time.Time { return time.Now().AddDate(-2, 0, 0) }})
 	cust, err := past.Customers.Create(ctx, crm.CustomerFields{FirstName: "Old"})
 	if err != nil {

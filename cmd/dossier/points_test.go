@@ -23,7 +23,7 @@ func TestServePointsExpiry(t *testing.T) {
 			if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: org, Name: org, PointsEnabled: true}); err != nil {
 				t.Fatal(err)
 			}
-			octx := crm.WithActor(crm.WithOrg(ctx, org), crm.Staff("s"))
+			octx := crm.WithActor(crm.WithOrg(ctx, org), crm.Staff(crm.AdministratorID))
 			cust, err := c.Customers.Create(octx, crm.CustomerFields{FirstName: "Points"})
 			if err != nil {
 				t.Fatal(err)

@@ -31,7 +31,7 @@ func newRetentionFixture(t *testing.T, dsn string) *retentionFixture {
 		dossier(t, "org", "create", "--db", dsn, "--id", id, "--name", id).wantCode(t, 0)
 	}
 	f := &retentionFixture{dsn: dsn, c: openCRMForTest(t, dsn),
-		ctx: crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff("u-1"))}
+		ctx: crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff(crm.AdministratorID))}
 	// Customers made, and consents given, by a CRM whose clock is two years
 	// back have had no activity since.
 	past := openCRMWithConfig(t, dsn, crm.Config{Clock: func() time.Time { return time.Now().AddDate(-2, 0, 0) }})
@@ -57,7 +57,7 @@ func newRetentionFixture(t *testing.T, dsn string) *retentionFixture {
 	recent := create(f.c, f.ctx, "Rita")
 	f.inactive = []*crm.Customer{anna, bert, sms}
 	f.kept = []*crm.Customer{subscriber, recent}
-	f.beta = create(past, crm.WithActor(crm.WithOrg(context.Background(), "beta"), crm.Staff("u-1")), "Bea")
+	f.beta = create(past, crm.WithActor(crm.WithOrg(context.Background(), "beta"), crm.Staff(crm.AdministratorID)), "Bea")
 
 	policy := crm.RetentionPolicy{Enabled: true, InactiveDays: 365, ExcludePurposes: []string{crm.PurposeNewsletter}}
 	if _, err := f.c.Privacy.SetRetention(f.ctx, policy); err != nil {

@@ -48,7 +48,7 @@ func newWorldOn(t *testing.T, st *store.DB, cs crm.Store, cfg crm.Config) *world
 	if _, err := c.Organisations.Create(t.Context(), crm.NewOrganisation{ID: "acme", Name: "Acme", DefaultLanguage: "en"}); err != nil {
 		t.Fatal(err)
 	}
-	ctx := crm.WithActor(crm.WithOrg(t.Context(), "acme"), crm.Staff("u-1"))
+	ctx := crm.WithActor(crm.WithOrg(t.Context(), "acme"), crm.Staff(crm.AdministratorID))
 	cust, err := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Anna", Email: "anna@example.nl"})
 	if err != nil {
 		t.Fatal(err)

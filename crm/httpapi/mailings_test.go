@@ -22,7 +22,7 @@ func TestMailingsHTTP(t *testing.T) {
 		t.Parallel()
 		ts := newTestServer(t, open)
 		a := ts.keyA
-		actx := crm.WithActor(crm.WithOrg(t.Context(), "org-a"), crm.Staff("s"))
+		actx := crm.WithActor(crm.WithOrg(t.Context(), "org-a"), crm.Staff("staff-org-a"))
 		var custs []crm.Customer
 		for _, name := range []string{"Ana", "Bo", "Cas", "Dee"} {
 			var c crm.Customer

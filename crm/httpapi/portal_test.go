@@ -544,7 +544,7 @@ func TestPortalLogsHoldNoSecrets(t *testing.T) {
 		ts.do("POST", "/portal/v1/password", "", map[string]any{"token": link, "password": "short"}).wantProblem(t, http.StatusUnprocessableEntity)
 		ts.do("GET", "/portal/v1/unsubscribe?token="+link, "", nil).wantProblem(t, http.StatusUnauthorized)
 		// A mailing's unsubscribe secret through every route that takes it.
-		if _, err := ts.crm.Consents.Give(crm.WithActor(actx, crm.Staff("s")), c.ID, crm.ConsentInput{Purpose: crm.PurposeCommercialEmail,
+		if _, err := ts.crm.Consents.Give(crm.WithActor(actx, crm.Staff("staff-org-a")), c.ID, crm.ConsentInput{Purpose: crm.PurposeCommercialEmail,
 			Source: crm.SourceStaff}); err != nil {
 			t.Fatal(err)
 		}

@@ -180,7 +180,7 @@ func TestRetention(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx := crm.WithActor(crm.WithOrg(t.Context(), "org-a"), crm.Staff("u-1"))
+		ctx := crm.WithActor(crm.WithOrg(t.Context(), "org-a"), crm.Staff("staff-org-a"))
 		idle, err := then.Customers.Create(ctx, crm.CustomerFields{LastName: "Idle"})
 		if err != nil {
 			t.Fatal(err)

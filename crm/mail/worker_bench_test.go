@@ -40,7 +40,7 @@ func BenchmarkOutboxWorker(b *testing.B) {
 			if _, err := c.Organisations.Create(context.Background(), crm.NewOrganisation{ID: "acme", Name: "Acme"}); err != nil {
 				b.Fatal(err)
 			}
-			ctx := crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff("u"))
+			ctx := crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff(crm.AdministratorID))
 			server := mailtest.NewServer(b, mailtest.WithDiscard())
 			sender, err := mail.NewSMTPSender(mail.SMTPConfig{Host: server.Host, Port: server.Port, TLS: mail.TLSNone,
 				From: mail.Address{Email: "noreply@acme.example"}})

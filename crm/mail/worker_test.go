@@ -52,7 +52,7 @@ func newOutboxWorld(t *testing.T, open testdb.Opener) *outboxWorld {
 	if _, err := c.Organisations.Create(context.Background(), crm.NewOrganisation{ID: "acme", Name: "Acme Reizen", DefaultLanguage: "de"}); err != nil {
 		t.Fatal(err)
 	}
-	w.c, w.ctx = c, crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff("u-1"))
+	w.c, w.ctx = c, crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff(crm.AdministratorID))
 	w.server = mailtest.NewServer(t)
 	if w.sender, err = mail.NewSMTPSender(mail.SMTPConfig{Host: w.server.Host, Port: w.server.Port, TLS: mail.TLSNone,
 		From: mail.Address{Name: "Acme Reizen", Email: "noreply@acme.example"}}); err != nil {

@@ -254,7 +254,7 @@ func runBookingBenchmarks(b *testing.B, st *DB, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := crm.WithActor(crm.WithOrg(context.Background(), filterBenchOrg), crm.Staff("bench"))
+	ctx := vouched(context.Background(), filterBenchOrg, "bench")
 	countries := []string{"ES", "GR", "TR", "IT", "HR", "EG"}
 	minValue := int64(200000) // 2,000 EUR
 	filter := func(i int) crm.CustomerFilter {

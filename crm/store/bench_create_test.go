@@ -68,7 +68,7 @@ func BenchmarkCreate(b *testing.B) {
 		if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "create", Name: "Create", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
 			b.Fatal(err)
 		}
-		octx := crm.WithActor(crm.WithOrg(ctx, "create"), crm.Staff("bench"))
+		octx := vouched(ctx, "create", "bench")
 		plain := plainInsert(st)
 		for _, callers := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%s/crm/%d", name, callers), func(b *testing.B) {

@@ -35,7 +35,7 @@ func BenchmarkDocuments(b *testing.B) {
 			if _, err := c.Organisations.Create(context.Background(), crm.NewOrganisation{ID: "acme", Name: "Acme"}); err != nil {
 				b.Fatal(err)
 			}
-			ctx := crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff("u"))
+			ctx := crm.WithActor(crm.WithOrg(context.Background(), "acme"), crm.Staff(crm.AdministratorID))
 			cust, err := c.Customers.Create(ctx, crm.CustomerFields{FirstName: "Docs"})
 			if err != nil {
 				b.Fatal(err)

@@ -78,7 +78,7 @@ func BenchmarkDuplicateCheck(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			octx := crm.WithActor(crm.WithOrg(ctx, dupesOrg), crm.Staff("bench"))
+			octx := vouched(ctx, dupesOrg, "bench")
 			r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
 			found := 0
 			b.ResetTimer()

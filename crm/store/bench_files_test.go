@@ -127,7 +127,7 @@ func BenchmarkFiles(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			src := crm.WithActor(crm.WithOrg(ctx, "src"), crm.Staff("bench"))
+			src := vouched(ctx, "src", "bench")
 			cols := []string{"firstName", "lastName", "email", "phones", "street", "postalCode", "city", "country", "status", "language", "firstContact", "tags", "attributes"}
 			start, cpu = time.Now(), processCPU()
 			rec, err := c.Exports.Export(src, crm.ExportParams{Columns: cols}, f)
@@ -143,7 +143,7 @@ func BenchmarkFiles(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			dst := crm.WithActor(crm.WithOrg(ctx, "dst"), crm.Staff("bench"))
+			dst := vouched(ctx, "dst", "bench")
 			start, cpu = time.Now(), processCPU()
 			im, err := c.Imports.Start(dst, f, crm.NewImport{Mode: crm.ImportAdd})
 			f.Close()

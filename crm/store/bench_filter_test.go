@@ -82,7 +82,7 @@ func runFilterBenchmarks(b *testing.B, st *DB, w filterBenchWorld) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := crm.WithActor(crm.WithOrg(context.Background(), filterBenchOrg), crm.Staff("bench"))
+	ctx := vouched(context.Background(), filterBenchOrg, "bench")
 	// Name fragments from frequent to rare, as staff type them.
 	fragments := []string{"ller", "jan", "sen", "ski", "berg", "vries", "lukas", "dvor", "oztu", "gonc", "lindq", "brand", "kowal", "anna m", "ingr",
 		prefixOf(rareName(1), 10), prefixOf(rareName(77), 10), prefixOf(rareName(5000), 7), prefixOf(rareName(1234), 8), "zzq"}

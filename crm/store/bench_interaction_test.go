@@ -108,7 +108,7 @@ func runInteractionBenchmarks(ctx context.Context, b *testing.B, st *DB, n int) 
 	// The baseline, measured in the same run on the same machine: a staff
 	// update of one field of a customer (one transaction: read, update,
 	// search indexes, history).
-	staff := crm.WithActor(crm.WithOrg(context.Background(), filterBenchOrg), crm.Staff("bench"))
+	staff := vouched(context.Background(), filterBenchOrg, "bench")
 	timed(b, "baselineCustomerUpdate", func(i int) error {
 		cust, err := c.Customers.GetByNumber(staff, int64(1+(i*stride+13)%n))
 		if err != nil {

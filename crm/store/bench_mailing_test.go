@@ -193,7 +193,7 @@ func runMailingBenchmarks(b *testing.B, st *DB, purposes map[string]string, pref
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := crm.WithActor(crm.WithOrg(context.Background(), filterBenchOrg), crm.Staff("bench"))
+	ctx := vouched(context.Background(), filterBenchOrg, "bench")
 	seg, err := c.Segments.Create(ctx, crm.NewSegment{Name: fmt.Sprintf("bench mailing %d", time.Now().UnixNano()),
 		Filter: crm.CustomerFilter{Language: "sv"}})
 	if err != nil {

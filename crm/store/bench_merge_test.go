@@ -57,7 +57,7 @@ func BenchmarkMerge(b *testing.B) {
 			if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "bench", Name: "Bench", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil && !errors.Is(err, crm.ErrConflict) {
 				b.Fatal(err)
 			}
-			octx := crm.WithActor(crm.WithOrg(ctx, "bench"), crm.Staff("bench"))
+			octx := vouched(ctx, "bench", "bench")
 			seed := func(round int, who string) *crm.Customer {
 				cust, err := c.Customers.Create(octx, crm.CustomerFields{FirstName: "Anna", LastName: who})
 				if err != nil {

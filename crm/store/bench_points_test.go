@@ -60,7 +60,7 @@ func BenchmarkRedemptions(b *testing.B) {
 			if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "points", Name: "Points", PointsEnabled: true}); err != nil {
 				b.Fatal(err)
 			}
-			octx := crm.WithActor(crm.WithOrg(ctx, "points"), crm.Staff("bench"))
+			octx := vouched(ctx, "points", "bench")
 			customers := make([]string, 1001)
 			for i := range customers {
 				cust, err := c.Customers.Create(octx, crm.CustomerFields{FirstName: "Points", LastName: fmt.Sprint(i)})

@@ -82,7 +82,7 @@ func portalBenchCustomer(b *testing.B, st *DB) (*crm.CRM, string) {
 	if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "pb", Name: "Portal bench"}); err != nil {
 		b.Fatal(err)
 	}
-	staff := crm.WithActor(crm.WithOrg(ctx, "pb"), crm.Staff("s"))
+	staff := vouched(ctx, "pb", "s")
 	cust, err := c.Customers.Create(staff, crm.CustomerFields{LastName: "Bench", LoginEmail: "bench@example.org"})
 	if err != nil {
 		b.Fatal(err)
@@ -154,7 +154,7 @@ func BenchmarkMailing100k(b *testing.B) {
 			if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "mb", Name: "Mailing bench", DefaultLanguage: "nl"}); err != nil {
 				b.Fatal(err)
 			}
-			staff := crm.WithActor(crm.WithOrg(ctx, "mb"), crm.Staff("s"))
+			staff := vouched(ctx, "mb", "s")
 			// An e-mail purpose on legitimate interest: everyone with an
 			// address who did not object is a recipient.
 			interest := crm.LegalBasisLegitimateInterest

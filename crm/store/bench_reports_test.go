@@ -29,7 +29,9 @@ import (
 // original is the schema DOSSIER_BENCH_SOURCE_SCHEMA (default
 // bench_filters_v2_N), copied into bench_reports_N. Without an original,
 // the copy is seeded from nothing. DOSSIER_BENCH_REPORT_CONSENTS=1 also
-// seeds consents for every customer (the mailing benchmarks' seed).
+// seeds consents for every customer (the mailing benchmarks' seed). The
+// overdue tasks report (tasks-overdue/...) counts tasks that
+// seedReportTasks adds to a copy that has none, an earlier run's included.
 // DOSSIER_BENCH_REPORTS_SCHEMA names the copy's schema instead. Without an
 // original, the copy is seeded by SQL (seedReportsBySQL), in minutes:
 //
@@ -66,6 +68,9 @@ func BenchmarkReports(b *testing.B) {
 			}
 			if err := seedReportData(ctx, b, st, n); err != nil {
 				b.Fatalf("seed report data: %v", err)
+			}
+			if err := seedReportTasks(ctx, b, st, n); err != nil {
+				b.Fatalf("seed tasks: %v", err)
 			}
 			runReportBenchmarks(b, st, w)
 		})

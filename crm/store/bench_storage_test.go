@@ -85,7 +85,7 @@ func TestStoragePerCustomer(t *testing.T) {
 			if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "storage", Name: "Storage", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
 				t.Fatal(err)
 			}
-			octx := crm.WithActor(crm.WithOrg(ctx, "storage"), crm.Staff("u-17"))
+			octx := vouched(ctx, "storage", "u-17")
 			start := time.Now()
 			var next atomic.Int64
 			var wg sync.WaitGroup

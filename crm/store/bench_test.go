@@ -263,7 +263,7 @@ func runCustomerBenchmarks(b *testing.B, st *DB) {
 
 	b.Run("Create", func(b *testing.B) {
 		b.ReportAllocs()
-		createCtx := crm.WithOrg(orgCtx, benchOrg+"-create")
+		createCtx := vouched(ctx, benchOrg+"-create", "bench")
 		r := rand.New(rand.NewPCG(3, 4))
 		for b.Loop() {
 			if _, err := c.Customers.Create(createCtx, benchFields(r)); err != nil {

@@ -39,7 +39,7 @@ func TestBackfillDuplicateKeys(t *testing.T) {
 			if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: org, Name: org}); err != nil {
 				t.Fatal(err)
 			}
-			octx := crm.WithActor(crm.WithOrg(ctx, org), crm.Staff("s"))
+			octx := vouched(ctx, org, "s")
 			for _, f := range people {
 				f.Status, f.Language = crm.StatusCustomer, "nl"
 				cust, err := c.Customers.Create(octx, f)
@@ -84,7 +84,7 @@ func TestBackfillDuplicateKeys(t *testing.T) {
 		}
 		// A new customer with a similar name in the same place finds the
 		// old one (and not the other organisation's).
-		octx := crm.WithActor(crm.WithOrg(ctx, "org-a"), crm.Staff("s"))
+		octx := vouched(ctx, "org-a", "s")
 		cust, err := c.Customers.Create(octx, crm.CustomerFields{FirstName: "Jan", LastName: "Janssen", Status: crm.StatusCustomer, Language: "nl",
 			Address: crm.Address{PostalCode: "1234AB", City: "Utrecht", Country: "NL"}})
 		if err != nil {

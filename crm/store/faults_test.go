@@ -28,7 +28,7 @@ func newCRM(t testing.TB, st *store.DB) (*crm.CRM, context.Context) {
 	if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "acme", Name: "Acme", DefaultLanguage: "nl", DefaultCountry: "NL"}); err != nil {
 		t.Fatal(err)
 	}
-	return c, crm.WithActor(crm.WithOrg(ctx, "acme"), crm.Staff("u-1"))
+	return c, crm.WithActor(crm.WithOrg(ctx, "acme"), crm.Staff(crm.AdministratorID))
 }
 
 // withAppName returns dsn with an application_name of the test's own, by

@@ -117,7 +117,7 @@ func TestLanguageFilterWhateverTheCollation(t *testing.T) {
 		if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "org", Name: "Org"}); err != nil {
 			t.Fatal(err)
 		}
-		octx := crm.WithActor(crm.WithOrg(ctx, "org"), crm.Staff("s"))
+		octx := vouched(ctx, "org", "s")
 		var want []int64
 		for _, lang := range []string{"nl-BE", "nl", "sv", "nl-NL"} {
 			cust, err := c.Customers.Create(octx, crm.CustomerFields{LastName: "Taal", Language: lang})
@@ -197,7 +197,7 @@ func TestSearchKeysMigration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		octx := crm.WithActor(crm.WithOrg(ctx, "de"), crm.Staff("s"))
+		octx := vouched(ctx, "de", "s")
 		find := func(f crm.CustomerFilter) []int64 {
 			t.Helper()
 			page, err := c.Customers.List(octx, f, crm.PageRequest{})

@@ -50,7 +50,7 @@ func TestOrgKeysMigrationKeepsData(t *testing.T) {
 			if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: org, Name: org, DefaultLanguage: "nl", DefaultCountry: "NL", PointsEnabled: true}); err != nil {
 				t.Fatal(err)
 			}
-			worlds[org] = writeOrgKeysWorld(t, c, db, crm.WithActor(crm.WithOrg(ctx, org), crm.Staff("s-"+org)))
+			worlds[org] = writeOrgKeysWorld(t, c, db, vouched(ctx, org, "s-"+org))
 		}
 
 		// A table as an earlier migration of the same release might add it,
@@ -100,7 +100,7 @@ func TestOrgKeysMigrationKeepsData(t *testing.T) {
 		}
 		now = now.Add(time.Hour)
 		for org, w := range worlds {
-			checkOrgKeysWorld(t, c, crm.WithActor(crm.WithOrg(ctx, org), crm.Staff("s-"+org)), w)
+			checkOrgKeysWorld(t, c, vouched(ctx, org, "s-"+org), w)
 		}
 
 		// The keys hold: an id is unique within its organisation, and a
@@ -120,7 +120,7 @@ func TestOrgKeysMigrationKeepsData(t *testing.T) {
 			t.Error("an allocation of transactions that do not exist was stored: foreign keys are not enforced")
 		}
 		// Cascades still run: deleting a customer takes its links along.
-		if err := c.Customers.Delete(crm.WithActor(crm.WithOrg(ctx, "second"), crm.Staff("s")), second.customers[0].ID); err != nil {
+		if err := c.Customers.Delete(vouched(ctx, "second", "s"), second.customers[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := db.bun.NewSelect().Table("customer_name_keys").Where("org_id = 'second'").Where("number = ?", second.customers[0].Number).Count(ctx); err != nil || n != 0 {
@@ -132,7 +132,7 @@ func TestOrgKeysMigrationKeepsData(t *testing.T) {
 				t.Errorf("%s keeps %d rows of a deleted customer (%v)", table, n, err)
 			}
 		}
-		checkOrgKeysWorld(t, c, crm.WithActor(crm.WithOrg(ctx, "first"), crm.Staff("s")), first)
+		checkOrgKeysWorld(t, c, vouched(ctx, "first", "s"), first)
 	})
 }
 

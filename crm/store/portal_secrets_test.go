@@ -55,7 +55,7 @@ func TestNoPasswordOrTokenStored(t *testing.T) {
 		if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: "sec", Name: "Sec"}); err != nil {
 			t.Fatal(err)
 		}
-		staff := crm.WithActor(crm.WithOrg(ctx, "sec"), crm.Staff("s"))
+		staff := vouched(ctx, "sec", "s")
 		cust, err := c.Customers.Create(staff, crm.CustomerFields{LastName: "Geheim", LoginEmail: "g@example.org"})
 		if err != nil {
 			t.Fatal(err)

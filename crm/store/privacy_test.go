@@ -321,7 +321,7 @@ func TestMigrationGivesOldOrganisationsThePurposes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		octx := crm.WithActor(crm.WithOrg(ctx, "old"), crm.Staff("s"))
+		octx := vouched(ctx, "old", "s")
 		ps, err := c.Consents.Purposes(octx)
 		if err != nil || len(ps) != 6 || ps[0].Key != crm.PurposeNewsletter || !ps[0].DoubleOptIn || ps[5].Key != crm.PurposeMailings {
 			t.Fatalf("purposes of the old organisation: %+v, %v", ps, err)

@@ -36,8 +36,8 @@ func TestReportsEqualSQL(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		a := crm.WithActor(crm.WithOrg(ctx, "rep-a"), crm.Staff("u1"))
-		b := crm.WithActor(crm.WithOrg(ctx, "rep-b"), crm.Staff("u2"))
+		a := crm.WithActor(crm.WithOrg(ctx, "rep-a"), crm.Staff(crm.AdministratorID))
+		b := crm.WithActor(crm.WithOrg(ctx, "rep-b"), crm.Staff(crm.AdministratorID))
 		tags, _ := c.Tags.List(a)
 		var attrs []string
 		for i := range 3 {

@@ -49,7 +49,7 @@ func TestNameKeysByNumberMigration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		octx := crm.WithActor(crm.WithOrg(ctx, "nk"), crm.Staff("s"))
+		octx := vouched(ctx, "nk", "s")
 		find := func(name string) []int64 {
 			t.Helper()
 			page, err := c.Customers.List(octx, crm.CustomerFilter{Name: name}, crm.PageRequest{})

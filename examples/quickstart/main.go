@@ -50,9 +50,19 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	// Every call is scoped to one organisation and says who acts.
+	// Every call is scoped to one organisation and says who acts. A change
+	// by staff names a real staff user of the organisation: make one (as
+	// the system, the way the command line does) and act as it. Act reads
+	// and checks the user once for every call made with its context.
 	ctx = crm.WithOrg(ctx, "reisbureau-zon")
-	ctx = crm.WithActor(ctx, crm.Staff("u-17"))
+	if _, err := c.Staff.Create(crm.WithActor(ctx, crm.System()), crm.NewStaffUser{
+		ID: "u-17", Name: "Mia Jansen", Email: "mia@reisbureau-zon.example", Role: crm.RoleStaff,
+	}); err != nil {
+		return err
+	}
+	if ctx, err = c.Staff.Act(ctx, "u-17"); err != nil {
+		return err
+	}
 
 	anna, err := c.Customers.Create(ctx, crm.CustomerFields{
 		FirstName:  "Anna",

@@ -486,7 +486,7 @@ func testBookingWorklists(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 
 	// The informed mark records who and when.
-	staff := crm.WithActor(e.a, crm.Staff("agent-7"))
+	staff := e.staffActor(e.a, "agent-7")
 	marked, err := e.crm.Bookings.MarkInformed(staff, "D-day-after")
 	if err != nil || marked.InformedBy == nil || marked.InformedBy.ID != "agent-7" || !marked.InformedAt.Equal(e.now) {
 		t.Fatalf("informed: %+v, %v", marked, err)

@@ -124,10 +124,12 @@ func testNoOrgNoActor(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	bad := crm.WithActor(noActor, crm.Actor{Kind: crm.ActorStaff}) // staff without an id
 	wantErr(t, calls["Update"](bad), crm.ErrNoActor)
-	// An organisation that does not exist is not found, not created on the fly.
-	ghost := crm.WithActor(crm.WithOrg(context.Background(), "ghost"), crm.Staff("x"))
+	// An organisation that does not exist is not found, not created on the
+	// fly; a staff actor there is no staff user of it, so it is refused first.
+	ghost := crm.WithActor(crm.WithOrg(context.Background(), "ghost"), crm.Integration("x"))
 	wantErr(t, calls["Create"](ghost), crm.ErrNotFound)
 	wantErr(t, calls["DefineCustomField"](ghost), crm.ErrNotFound)
+	wantErr(t, calls["Create"](crm.WithActor(ghost, crm.Staff("x"))), crm.ErrForbidden)
 
 	got, _ := e.crm.Customers.Get(e.a, c.ID)
 	if got.Version != 1 {

@@ -44,7 +44,7 @@ func testOrganisations(t *testing.T, open func(t *testing.T) crm.Store) {
 	wantErr(t, err, crm.ErrNotFound)
 
 	// New customers take the organisation's new settings.
-	zuid := crm.WithActor(crm.WithOrg(ctx, "hotel-zuid"), crm.Staff("s"))
+	zuid := crm.WithActor(crm.WithOrg(ctx, "hotel-zuid"), crm.Staff(crm.AdministratorID))
 	c := e.create(zuid, crm.CustomerFields{LastName: "Dupont", Phones: []crm.Phone{{Number: "02 555 12 12"}}})
 	if c.Language != "fr-BE" || c.Phones[0].Number != "+3225551212" {
 		t.Fatalf("customer of updated org: language %q phone %q", c.Language, c.Phones[0].Number)

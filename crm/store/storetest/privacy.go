@@ -288,7 +288,7 @@ func testCustomerExportHidesStaffValues(t *testing.T, open func(t *testing.T) cr
 			t.Fatal(err)
 		}
 	}
-	other := crm.WithActor(e.a, crm.Staff("staff-xqother"))
+	other := e.staffActor(e.a, "staff-xqother")
 	_, err := e.crm.Customers.Update(other, id, d.Customer.Version, crm.CustomerPatch{
 		AssignedTo: ptr("staff-xqassignee"), InternalDescription: ptr("Xqinternal second note")})
 	must(err)

@@ -74,6 +74,7 @@ func Run(t *testing.T, h Harness) {
 		{"TransactionRollback", testTransactionRollback},
 		{"APIKeys", testAPIKeys},
 		{"Staff", testStaff},
+		{"ActingStaffIsReal", testActingStaffIsReal},
 		{"Permissions", testPermissions},
 		{"NoteTypes", testNoteTypes},
 		{"Notes", testNotes},
@@ -237,6 +238,16 @@ func newEnv(t *testing.T, open func(t *testing.T) crm.Store) *env {
 	e.a = crm.WithActor(crm.WithOrg(ctx, orgA), crm.Staff("staff-a"))
 	e.b = crm.WithActor(crm.WithOrg(ctx, orgB), crm.Staff("staff-b"))
 	return e
+}
+
+// staffActor makes a staff user (role staff) with id in ctx's
+// organisation and returns ctx with it acting.
+func (e *env) staffActor(ctx context.Context, id string) context.Context {
+	e.t.Helper()
+	if _, err := e.crm.Staff.Create(crm.WithActor(ctx, crm.System()), crm.NewStaffUser{ID: id, Name: id, Role: crm.RoleStaff}); err != nil {
+		e.t.Fatalf("create staff user %s: %v", id, err)
+	}
+	return crm.WithActor(ctx, crm.Staff(id))
 }
 
 // create makes a customer in ctx's organisation or fails the test.
