@@ -28,7 +28,7 @@ func TestGroupCommitDuplicateJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		octx := crm.WithActor(crm.WithOrg(ctx, org), crm.Staff("t"))
+		octx := vouched(ctx, org, "t")
 		taken, err := c.Customers.Create(octx, crm.CustomerFields{LastName: "Holder", LoginEmail: "taken@example.nl"})
 		if err != nil {
 			t.Fatal(err)
