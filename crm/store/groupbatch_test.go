@@ -28,7 +28,8 @@ func TestGroupCommitDuplicateJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		octx := vouched(ctx, org, "t")
+		octx := crm.WithStaffUser(crm.WithOrg(ctx, org),
+			&crm.StaffUser{ID: "t", OrgID: org, Name: "t", Language: "en", Role: crm.RoleAdministrator, Active: true})
 		taken, err := c.Customers.Create(octx, crm.CustomerFields{LastName: "Holder", LoginEmail: "taken@example.nl"})
 		if err != nil {
 			t.Fatal(err)
