@@ -86,10 +86,13 @@ type ExportStore interface {
 	// lists are refilled, other fields left as they were), and returns
 	// the page: rows resliced, grown when needed.
 	ExportCustomerPage(ctx context.Context, p CustomerListParams, fields []string, rows []Customer) ([]Customer, error)
-	// ExportQualifierLinks appends to links the tag and attribute links
-	// (of kind, or both when empty) of the customers (by id), in customer
-	// number, kind, slot and qualifier id order.
-	ExportQualifierLinks(ctx context.Context, orgID string, kind QualifierKind, customerIDs []string, links []ExportLink) ([]ExportLink, error)
+	// ExportQualifierLinks appends to links the links to the tags and
+	// attributes qualifierIDs (of kind, or both kinds when empty) of the
+	// customers with the numbers (ascending), in customer number, kind,
+	// slot and qualifier id order. It may add links of customers whose
+	// numbers lie between the first and the last number but are not
+	// among them.
+	ExportQualifierLinks(ctx context.Context, orgID string, kind QualifierKind, qualifierIDs []string, numbers []int64, links []ExportLink) ([]ExportLink, error)
 }
 
 // ExportLink is a customer's link to a tag or an attribute as an export
@@ -231,11 +234,19 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 			needs["consent"] = true
 		}
 	}
-	fields := exportFields(cols, len(bySource) > 0 || len(needs) > 0)
+	fields := exportFields(cols, len(bySource) > 0 || needs["consent"])
 	tagNames, attrNames, err := s.qualifierNames(ctx, sc, needs)
 	if err != nil {
 		return rec, err
 	}
+	qualifierIDs := make([]string, 0, len(tagNames)+len(attrNames))
+	for id := range tagNames {
+		qualifierIDs = append(qualifierIDs, id)
+	}
+	for id := range attrNames {
+		qualifierIDs = append(qualifierIDs, id)
+	}
+	slices.Sort(qualifierIDs)
 	var linkKind QualifierKind
 	switch {
 	case needs["tags"] && !needs["attributes"]:
@@ -246,6 +257,7 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 	lp.Limit = exportPage
 	row := make([]any, len(cols))
 	ids := make([]string, 0, exportPage)
+	numbers := make([]int64, 0, exportPage)
 	var (
 		page  []Customer
 		links []ExportLink
@@ -256,12 +268,13 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 		if page, err = s.store.ExportCustomerPage(ctx, lp, fields, page); err != nil {
 			return rec, err
 		}
-		ids = ids[:0]
+		ids, numbers = ids[:0], numbers[:0]
 		for i := range page {
 			ids = append(ids, page[i].ID)
+			numbers = append(numbers, page[i].Number)
 		}
 		if needs["tags"] || needs["attributes"] {
-			if links, err = s.store.ExportQualifierLinks(ctx, sc.org, linkKind, ids, links[:0]); err != nil {
+			if links, err = s.store.ExportQualifierLinks(ctx, sc.org, linkKind, qualifierIDs, numbers, links[:0]); err != nil {
 				return rec, err
 			}
 			names = names[:0]

@@ -383,8 +383,8 @@ func (r txRouter) ExportCustomerPage(a0 context.Context, a1 CustomerListParams, 
 	return r.on(a0).ExportCustomerPage(a0, a1, a2, a3)
 }
 
-func (r txRouter) ExportQualifierLinks(a0 context.Context, a1 string, a2 QualifierKind, a3 []string, a4 []ExportLink) ([]ExportLink, error) {
-	return r.on(a0).ExportQualifierLinks(a0, a1, a2, a3, a4)
+func (r txRouter) ExportQualifierLinks(a0 context.Context, a1 string, a2 QualifierKind, a3 []string, a4 []int64, a5 []ExportLink) ([]ExportLink, error) {
+	return r.on(a0).ExportQualifierLinks(a0, a1, a2, a3, a4, a5)
 }
 
 func (r txRouter) ExportRecordFinish(a0 context.Context, a1 string, a2 string, a3 time.Time, a4 int64) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,8 +177,15 @@ func (s *DB) ExportCustomerPage(ctx context.Context, p crm.CustomerListParams, f
 			return nil, err
 		}
 		led = l
+		// On PostgreSQL the numbers go in as an array computed once: with
+		// IN (subquery) the planner chose a hash join over every customer
+		// of the organisation (176 ms a page at 100,000 customers, 9 ms so).
+		in := "number IN (?)"
+		if pg {
+			in = "number = ANY(ARRAY(?))"
+		}
 		q = s.db.NewSelect().TableExpr("customers").ColumnExpr(strings.Join(cols, ", ")).Where("org_id = ?", p.OrgID).
-			Where("number IN (?)", keys).OrderExpr("number")
+			Where(in, keys).OrderExpr("number")
 	}
 	b, err := q.AppendQuery(s.bun.QueryGen(), nil)
 	if err != nil {
@@ -220,6 +228,9 @@ func (s *DB) ExportCustomerPage(ctx context.Context, p crm.CustomerListParams, f
 
 // plainPage reports whether p selects every customer of its organisation.
 func plainPage(p crm.CustomerListParams) bool {
+	if p.MembershipLabel == "" {
+		p.MembershipDay = crm.Date{} // the day matters only with a label
+	}
 	p.OrgID, p.Sort, p.AfterNumber, p.Limit = "", "", 0, 0
 	return reflect.ValueOf(p).IsZero()
 }
@@ -258,18 +269,36 @@ func (s *DB) queryPage(ctx context.Context, query string, settings bool, scan fu
 	}
 }
 
-// ExportQualifierLinks implements crm.ExportStore: one statement, by the
-// links' primary key.
-func (s *DB) ExportQualifierLinks(ctx context.Context, orgID string, kind crm.QualifierKind, customerIDs []string, links []crm.ExportLink) ([]crm.ExportLink, error) {
-	if len(customerIDs) == 0 {
+// exportRangeQualifiers is the most tags and attributes for which
+// ExportQualifierLinks reads the links of a page's range of numbers, one
+// range of the (org, qualifier, kind, number) index per tag or attribute;
+// an organisation with more has its links read by customer instead.
+const exportRangeQualifiers = 200
+
+// ExportQualifierLinks implements crm.ExportStore. With up to
+// exportRangeQualifiers qualifiers, it reads the links whose number lies
+// between the page's first and last, one index range per qualifier: the
+// pages of an export never overlap, so the export reads each link of the
+// organisation at most once whatever its filter, and a page costs no
+// lookup per customer. With more, it reads the links of the page's
+// customers by their primary key.
+func (s *DB) ExportQualifierLinks(ctx context.Context, orgID string, kind crm.QualifierKind, qualifierIDs []string, numbers []int64, links []crm.ExportLink) ([]crm.ExportLink, error) {
+	if len(numbers) == 0 || len(qualifierIDs) == 0 {
 		return links, nil
 	}
-	q := s.db.NewSelect().TableExpr("customer_qualifiers").ColumnExpr("number, kind, qualifier_id").Where("org_id = ?", orgID)
-	q = s.idsIn(q, "customer_id", customerIDs)
-	if kind != "" {
-		q = q.Where("kind = ?", kind)
+	kinds := []string{string(kind)}
+	if kind == "" {
+		kinds = []string{string(crm.KindAttribute), string(crm.KindTag)}
 	}
-	b, err := q.OrderExpr("number, kind, slot, qualifier_id").AppendQuery(s.bun.QueryGen(), nil)
+	q := s.db.NewSelect().TableExpr("customer_qualifiers AS cq").ColumnExpr("cq.number, cq.kind, cq.qualifier_id").
+		Where("cq.org_id = ?", orgID).Where("cq.kind IN (?)", bun.In(kinds))
+	if len(qualifierIDs) <= exportRangeQualifiers {
+		q = q.Where("cq.qualifier_id IN (?)", bun.In(qualifierIDs)).
+			Where("cq.number >= ?", numbers[0]).Where("cq.number <= ?", numbers[len(numbers)-1])
+	} else {
+		q = q.Where("cq.customer_id IN (?)", s.numbersIn(s.db.NewSelect().TableExpr("customers").Column("id").Where("org_id = ?", orgID), "number", numbers))
+	}
+	b, err := q.OrderExpr("cq.number, cq.kind, cq.slot, cq.qualifier_id").AppendQuery(s.bun.QueryGen(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -286,35 +315,24 @@ func (s *DB) ExportQualifierLinks(ctx context.Context, orgID string, kind crm.Qu
 	return links, interpretError(err)
 }
 
-// idsIn adds "col is one of ids" to q as one argument (a JSON array on
-// SQLite, an array on PostgreSQL): the statement's text stays short and the
-// planner does not weigh each id.
-func (s *DB) idsIn(q *bun.SelectQuery, col string, ids []string) *bun.SelectQuery {
-	var b strings.Builder
-	b.Grow(len(ids) * 39)
-	pg := s.dialect.name == postgresDialect.name
-	open, close := "[", "]"
-	if pg {
-		open, close = "{", "}"
-	}
-	b.WriteString(open)
-	for i, id := range ids {
+// numbersIn adds "col is one of numbers" to q as one argument (a JSON
+// array on SQLite, an array on PostgreSQL): the statement's text stays
+// short and the planner does not weigh each number.
+func (s *DB) numbersIn(q *bun.SelectQuery, col string, numbers []int64) *bun.SelectQuery {
+	b := make([]byte, 0, len(numbers)*8)
+	b = append(b, '[')
+	for i, n := range numbers {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		if pg {
-			b.WriteString(id) // uuids need no quoting in an array literal
-		} else {
-			b.WriteByte('"')
-			b.WriteString(id)
-			b.WriteByte('"')
-		}
+		b = strconv.AppendInt(b, n, 10)
 	}
-	b.WriteString(close)
-	if pg {
-		return q.Where(col+" = ANY(CAST(? AS uuid[]))", b.String())
+	b = append(b, ']')
+	if s.dialect.name == postgresDialect.name {
+		b[0], b[len(b)-1] = '{', '}'
+		return q.Where(col+" = ANY(CAST(? AS bigint[]))", string(b))
 	}
-	return q.Where(col+" IN (SELECT value FROM json_each(?))", b.String())
+	return q.Where(col+" IN (SELECT value FROM json_each(?))", string(b))
 }
 
 // parseExportDate reads 'YYYY-MM-DD' (the first ten characters of what the
