@@ -337,9 +337,9 @@ func (s *DB) ExportQualifierLinks(ctx context.Context, orgID string, kind crm.Qu
 		kinds = []string{string(crm.KindAttribute), string(crm.KindTag)}
 	}
 	q := s.db.NewSelect().TableExpr("customer_qualifiers AS cq").ColumnExpr("cq.number, cq.kind, cq.qualifier_id").
-		Where("cq.org_id = ?", orgID).Where("cq.kind IN (?)", bun.In(kinds))
+		Where("cq.org_id = ?", orgID).Where("cq.kind IN (?)", bun.List(kinds))
 	if len(qualifierIDs) <= exportRangeQualifiers {
-		q = q.Where("cq.qualifier_id IN (?)", bun.In(qualifierIDs)).
+		q = q.Where("cq.qualifier_id IN (?)", bun.List(qualifierIDs)).
 			Where("cq.number >= ?", numbers[0]).Where("cq.number <= ?", numbers[len(numbers)-1])
 	} else {
 		q = q.Where("cq.customer_id IN (?)", s.numbersIn(s.db.NewSelect().TableExpr("customers").Column("id").Where("org_id = ?", orgID), "number", numbers))
