@@ -110,7 +110,9 @@ type ExportColumnSource interface {
 	// ExportColumns returns the keys the source serves and their headers in lang.
 	ExportColumns(ctx context.Context, orgID, lang string) (keys, labels []string, err error)
 	// ExportFill returns, for each customer (by id) of the page, the
-	// values of the columns asked for, by key.
+	// values of the columns asked for, by key. The customers carry their
+	// id and number; other fields only as far as the export's own columns
+	// read them.
 	ExportFill(ctx context.Context, orgID string, columns []string, customers []Customer) (map[string]map[string]any, error)
 }
 
