@@ -764,12 +764,14 @@ func (v jsonValue) assign(dest any) error {
 			*d = nil
 			return nil
 		case '[', '{':
-			*d = v.raw
+			*d = append((*d)[:0], v.raw...)
 			return nil
 		case '"':
-			// A JSON column's text, as a string.
+			// A JSON column's text, as a string: copied into d's own
+			// buffer, never aliasing the row's array, which the next row
+			// overwrites.
 			if !v.escaped {
-				*d = v.raw
+				*d = append((*d)[:0], v.raw...)
 				return nil
 			}
 			b, err := v.unescape((*d)[:0])

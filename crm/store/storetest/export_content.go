@@ -47,6 +47,10 @@ func testExportContent(t *testing.T, open func(t *testing.T) crm.Store) {
 		CustomFields: map[string]any{"diet": `vegan, "strict"`, "visits": 12.5, "member": true}})
 	ng := e.create(e.a, crm.CustomerFields{LastName: "Ng", CustomFields: map[string]any{"visits": float64(3)}})
 	taro := e.create(e.a, crm.CustomerFields{FirstName: "太郎", LastName: "日本", NoMailings: true, CustomFields: map[string]any{"member": false}})
+	// After customers without phones or e-mail lists, one with them: each
+	// row's values are read on their own, whatever came before.
+	piet := e.create(e.a, crm.CustomerFields{LastName: "de Vries", Phones: []crm.Phone{{Number: "+31 6 1234 0000"}}, AltEmails: []string{"p@example.nl"},
+		CustomFields: map[string]any{"diet": "fish\nonly \"not\" \\ raw", "visits": 1e21}})
 	e.create(e.b, crm.CustomerFields{LastName: "Other organisation"})
 	// Tags in the order they were added, not by id; attributes by id.
 	if _, err := e.crm.Tags.Add(e.a, zoe.ID, tags[2].ID); err != nil {
@@ -81,6 +85,9 @@ func testExportContent(t *testing.T, open func(t *testing.T) crm.Store) {
 			"false", "false", "", "", "", "", "", "3", "", "withdrawn", "0"},
 		{"3", taro.ID, "太郎", "", "日本", "", "", "", "", "", "", "", "", "", "", "", "", "", string(taro.Status), "", taro.FirstContact.String(),
 			taro.Language, "", "false", "true", "", "", taroTags, "Golf; Zeilen & zo", "", "", "false", "never", "0"},
+		{"4", piet.ID, "", "", "de Vries", "", "", "", "", "", "", "+31612340000", "+31612340000", "", "", "p@example.nl", "", "",
+			string(piet.Status), "", piet.FirstContact.String(), piet.Language, "", "false", "false", "", "", "", "",
+			"fish\nonly \"not\" \\ raw", "1000000000000000000000", "", "never", "0"},
 	}
 	body := func(recs [][]string) string {
 		var b bytes.Buffer
@@ -90,7 +97,7 @@ func testExportContent(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	var buf bytes.Buffer
 	rec, err := e.crm.Exports.Export(e.a, crm.ExportParams{Columns: cols, Language: "en"}, &buf)
-	if err != nil || rec.Rows != 3 {
+	if err != nil || rec.Rows != 4 {
 		t.Fatalf("export: %+v, %v", rec, err)
 	}
 	out := buf.String()
@@ -115,7 +122,7 @@ func testExportContent(t *testing.T, open func(t *testing.T) crm.Store) {
 	if _, err := e.crm.Exports.Export(e.a, crm.ExportParams{Columns: []string{"attributes"}}, &buf); err != nil {
 		t.Fatal(err)
 	}
-	if _, got, _ := strings.Cut(buf.String(), "\n"); got != body([][]string{{"Golf"}, {""}, {"Golf; Zeilen & zo"}}) {
+	if _, got, _ := strings.Cut(buf.String(), "\n"); got != body([][]string{{"Golf"}, {""}, {"Golf; Zeilen & zo"}, {""}}) {
 		t.Fatalf("attributes export:\n%s", got)
 	}
 
@@ -134,7 +141,9 @@ func testExportContent(t *testing.T, open func(t *testing.T) crm.Store) {
 		`"custom.member":true,"consent.newsletter":"granted","bookings":0}` + "\n" +
 		`{"number":2,"lastName":"Ng","noPost":false,"custom.visits":"3","consent.newsletter":"withdrawn","bookings":0}` + "\n" +
 		`{"number":3,"firstName":"太郎","lastName":"日本","noPost":false,"tags":["` + tags[1].Name + `"],"attributes":["Golf","Zeilen \u0026 zo"],` +
-		`"custom.member":false,"consent.newsletter":"never","bookings":0}` + "\n"
+		`"custom.member":false,"consent.newsletter":"never","bookings":0}` + "\n" +
+		`{"number":4,"lastName":"de Vries","phones":["+31612340000"],"altEmails":["p@example.nl"],"noPost":false,` +
+		`"custom.diet":"fish\nonly \"not\" \\ raw","custom.visits":"1000000000000000000000","consent.newsletter":"never","bookings":0}` + "\n"
 	if buf.String() != wantJSON {
 		t.Fatalf("JSON Lines export:\n%s\nwant:\n%s", buf.String(), wantJSON)
 	}
