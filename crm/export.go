@@ -78,6 +78,29 @@ type ExportStore interface {
 	// deleted, the customers (by number) have; customers without are left
 	// out.
 	BookingCountMany(ctx context.Context, orgID string, numbers []int64) (map[int64]int64, error)
+	// ExportCustomerPage reads a page of the customers p selects, as
+	// CustomerList with SortNumber would (the same filter): in number order
+	// after p.AfterNumber, at most p.Limit. It reads only the number and
+	// the fields named (keys of ExportColumns other than "phone", and
+	// "customFields"), into the elements of rows, which it reuses (their
+	// lists are refilled, other fields left as they were), and returns
+	// the page: rows resliced, grown when needed.
+	ExportCustomerPage(ctx context.Context, p CustomerListParams, fields []string, rows []Customer) ([]Customer, error)
+	// ExportQualifierLinks appends to links the links to the tags and
+	// attributes qualifierIDs (of kind, or both kinds when empty) of the
+	// customers with the numbers (ascending), in customer number, kind,
+	// slot and qualifier id order. It may add links of customers whose
+	// numbers lie between the first and the last number but are not
+	// among them.
+	ExportQualifierLinks(ctx context.Context, orgID string, kind QualifierKind, qualifierIDs []string, numbers []int64, links []ExportLink) ([]ExportLink, error)
+}
+
+// ExportLink is a customer's link to a tag or an attribute as an export
+// reads it: the customer by number.
+type ExportLink struct {
+	Number      int64
+	Kind        QualifierKind
+	QualifierID string
 }
 
 // ExportColumnSource adds columns to exports from another area (bookings
@@ -87,7 +110,9 @@ type ExportColumnSource interface {
 	// ExportColumns returns the keys the source serves and their headers in lang.
 	ExportColumns(ctx context.Context, orgID, lang string) (keys, labels []string, err error)
 	// ExportFill returns, for each customer (by id) of the page, the
-	// values of the columns asked for, by key.
+	// values of the columns asked for, by key. The customers carry their
+	// id and number; other fields only as far as the export's own columns
+	// read them.
 	ExportFill(ctx context.Context, orgID string, columns []string, customers []Customer) (map[string]map[string]any, error)
 }
 
@@ -112,9 +137,11 @@ type exportColumn struct {
 	source     ExportColumnSource
 }
 
-// exportExtras are a page's linked data.
+// exportExtras are a page's linked data; row is the index in the page of
+// the customer whose values are being taken.
 type exportExtras struct {
-	tags, attributes map[string][]string
+	row              int
+	tags, attributes [][]string
 	consents         map[string][]CustomerConsent
 	sourced          map[ExportColumnSource]map[string]map[string]any
 }
@@ -209,31 +236,81 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 			needs["consent"] = true
 		}
 	}
+	fields := exportFields(cols, len(bySource) > 0 || needs["consent"])
 	tagNames, attrNames, err := s.qualifierNames(ctx, sc, needs)
 	if err != nil {
 		return rec, err
 	}
+	qualifierIDs := make([]string, 0, len(tagNames)+len(attrNames))
+	for id := range tagNames {
+		qualifierIDs = append(qualifierIDs, id)
+	}
+	for id := range attrNames {
+		qualifierIDs = append(qualifierIDs, id)
+	}
+	slices.Sort(qualifierIDs)
+	var linkKind QualifierKind
+	switch {
+	case needs["tags"] && !needs["attributes"]:
+		linkKind = KindTag
+	case needs["attributes"] && !needs["tags"]:
+		linkKind = KindAttribute
+	}
 	lp.Limit = exportPage
 	row := make([]any, len(cols))
 	ids := make([]string, 0, exportPage)
+	numbers := make([]int64, 0, exportPage)
+	var (
+		page  []Customer
+		links []ExportLink
+		x     exportExtras
+		names []string // the tag and attribute names of a page, which x's lists slice
+	)
 	for {
-		page, err := s.store.CustomerList(ctx, lp)
-		if err != nil {
+		if page, err = s.store.ExportCustomerPage(ctx, lp, fields, page); err != nil {
 			return rec, err
 		}
-		ids = ids[:0]
+		ids, numbers = ids[:0], numbers[:0]
 		for i := range page {
 			ids = append(ids, page[i].ID)
+			numbers = append(numbers, page[i].Number)
 		}
-		x := &exportExtras{}
-		if needs["tags"] {
-			if x.tags, err = s.linked(ctx, sc, KindTag, ids, tagNames); err != nil {
+		if needs["tags"] || needs["attributes"] {
+			if links, err = s.store.ExportQualifierLinks(ctx, sc.org, linkKind, qualifierIDs, numbers, links[:0]); err != nil {
 				return rec, err
 			}
-		}
-		if needs["attributes"] {
-			if x.attributes, err = s.linked(ctx, sc, KindAttribute, ids, attrNames); err != nil {
-				return rec, err
+			names = names[:0]
+			x.tags = resizeLists(x.tags, len(page), needs["tags"])
+			x.attributes = resizeLists(x.attributes, len(page), needs["attributes"])
+			// Links and page are both in number order.
+			j := 0
+			for i := range page {
+				for ; j < len(links) && links[j].Number < page[i].Number; j++ {
+				}
+				start := len(names)
+				for k := j; k < len(links) && links[k].Number == page[i].Number; k++ {
+					if l := links[k]; l.Kind == KindTag {
+						if n, ok := tagNames[l.QualifierID]; ok {
+							names = append(names, n)
+						}
+					}
+				}
+				tagEnd := len(names)
+				for ; j < len(links) && links[j].Number == page[i].Number; j++ {
+					if l := links[j]; l.Kind == KindAttribute {
+						if n, ok := attrNames[l.QualifierID]; ok {
+							names = append(names, n)
+						}
+					}
+				}
+				// names may move as it grows; the lists keep the arrays they
+				// were cut from, whose elements never change.
+				if x.tags != nil {
+					x.tags[i] = names[start:tagEnd:tagEnd]
+				}
+				if x.attributes != nil {
+					x.attributes[i] = names[tagEnd:len(names):len(names)]
+				}
 			}
 		}
 		if needs["consent"] && len(ids) > 0 {
@@ -252,12 +329,13 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 			x.sourced[src] = vals
 		}
 		for i := range page {
+			x.row = i
 			for j, c := range cols {
 				if c.source != nil {
 					row[j] = x.sourced[c.source][page[i].ID][c.key]
 					continue
 				}
-				row[j] = c.value(&page[i], x)
+				row[j] = c.value(&page[i], &x)
 			}
 			if err := tw.WriteRow(row); err != nil {
 				return rec, err
@@ -278,6 +356,46 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 		return rec, err
 	}
 	return rec, nil
+}
+
+// exportFields returns the customer fields the columns read (see
+// ExportStore.ExportCustomerPage); withID adds the id, which linked data
+// and column sources key their values by.
+func exportFields(cols []exportColumn, withID bool) []string {
+	var fields []string
+	add := func(f string) {
+		if !slices.Contains(fields, f) {
+			fields = append(fields, f)
+		}
+	}
+	if withID {
+		add("id")
+	}
+	for _, c := range cols {
+		switch {
+		case c.source != nil:
+		case c.key == "phone":
+			add("phones")
+		case strings.HasPrefix(c.key, "custom."):
+			add("customFields")
+		case slices.Contains(ExportColumns, c.key):
+			add(c.key)
+		}
+	}
+	return fields
+}
+
+// resizeLists returns lists with n empty lists when want, nil otherwise.
+func resizeLists(lists [][]string, n int, want bool) [][]string {
+	if !want {
+		return nil
+	}
+	if cap(lists) < n {
+		lists = make([][]string, n)
+	}
+	lists = lists[:n]
+	clear(lists)
+	return lists
 }
 
 // Records returns the organisation's export records, newest first: a page
@@ -336,24 +454,6 @@ func (s *ExportService) qualifierNames(ctx context.Context, sc scope, needs map[
 		}
 	}
 	return tags, attrs, nil
-}
-
-// linked returns the names of the tags or attributes of each customer.
-func (s *ExportService) linked(ctx context.Context, sc scope, kind QualifierKind, ids []string, names map[string]string) (map[string][]string, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	links, err := s.store.CustomerQualifierList(ctx, sc.org, kind, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string][]string, len(ids))
-	for _, l := range links {
-		if n, ok := names[l.QualifierID]; ok {
-			out[l.CustomerID] = append(out[l.CustomerID], n)
-		}
-	}
-	return out, nil
 }
 
 // columns resolves the column keys asked for (or the default set).
@@ -443,9 +543,9 @@ func (s *ExportService) columns(ctx context.Context, sc scope, v *validation, la
 					return string(ConsentNever)
 				}}
 		case key == "tags":
-			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, key), value: func(c *Customer, x *exportExtras) any { return x.tags[c.ID] }}
+			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, key), value: func(_ *Customer, x *exportExtras) any { return x.tags[x.row] }}
 		case key == "attributes":
-			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, key), value: func(c *Customer, x *exportExtras) any { return x.attributes[c.ID] }}
+			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, key), value: func(_ *Customer, x *exportExtras) any { return x.attributes[x.row] }}
 		default:
 			v.add(field, "unknown", "")
 			continue

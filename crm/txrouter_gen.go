@@ -379,6 +379,14 @@ func (r txRouter) DuplicatePairsSet(a0 context.Context, a1 string, a2 string, a3
 	return r.on(a0).DuplicatePairsSet(a0, a1, a2, a3)
 }
 
+func (r txRouter) ExportCustomerPage(a0 context.Context, a1 CustomerListParams, a2 []string, a3 []Customer) ([]Customer, error) {
+	return r.on(a0).ExportCustomerPage(a0, a1, a2, a3)
+}
+
+func (r txRouter) ExportQualifierLinks(a0 context.Context, a1 string, a2 QualifierKind, a3 []string, a4 []int64, a5 []ExportLink) ([]ExportLink, error) {
+	return r.on(a0).ExportQualifierLinks(a0, a1, a2, a3, a4, a5)
+}
+
 func (r txRouter) ExportRecordFinish(a0 context.Context, a1 string, a2 string, a3 time.Time, a4 int64) error {
 	return r.on(a0).ExportRecordFinish(a0, a1, a2, a3, a4)
 }

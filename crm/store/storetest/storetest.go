@@ -137,6 +137,7 @@ func Run(t *testing.T, h Harness) {
 		{"BookingParticipations", testBookingParticipations},
 		{"BenefitChannel", testBenefitChannel},
 		{"ExportSegment", testExportSegment},
+		{"ExportContent", testExportContent},
 		{"ImportModes", testImportModes},
 		{"ImportDryRun", testImportDryRun},
 		{"ImportResume", testImportResume},
