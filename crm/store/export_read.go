@@ -336,7 +336,17 @@ func (s *DB) ExportQualifierLinks(ctx context.Context, orgID string, kind crm.Qu
 	if kind == "" {
 		kinds = []string{string(crm.KindAttribute), string(crm.KindTag)}
 	}
-	q := s.db.NewSelect().TableExpr("customer_qualifiers AS cq").ColumnExpr("cq.number, cq.kind, cq.qualifier_id").
+	table := "customer_qualifiers AS cq"
+	if len(qualifierIDs) <= exportRangeQualifiers && s.dialect.name == sqliteDialect.name {
+		// Without fresh statistics (right after a bulk import, before the
+		// background analysis) SQLite reads every link of the organisation
+		// by the primary key for each page, which made a million-customer
+		// export quadratic (12,000 rows/s instead of 70,000): the
+		// qualifier index is the right plan for this shape whatever the
+		// statistics say.
+		table += " INDEXED BY customer_qualifiers_qualifier_idx"
+	}
+	q := s.db.NewSelect().TableExpr(table).ColumnExpr("cq.number, cq.kind, cq.qualifier_id").
 		Where("cq.org_id = ?", orgID).Where("cq.kind IN (?)", bun.List(kinds))
 	if len(qualifierIDs) <= exportRangeQualifiers {
 		q = q.Where("cq.qualifier_id IN (?)", bun.List(qualifierIDs)).
