@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,22 +32,7 @@ func bookingBenchDSNs(ctx context.Context, b *testing.B, n int) map[string]strin
 			prefix = p // several runs side by side on one server
 		}
 		schema := fmt.Sprintf("%s_%d", prefix, n)
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
-			b.Fatal(err)
-		}
-		admin.Close()
-		u, _ := url.Parse(dsn)
-		q := u.Query()
-		q.Set("search_path", schema)
-		if !q.Has("read_timeout") {
-			q.Set("read_timeout", "10m")
-		}
-		u.RawQuery = q.Encode()
-		stores["postgres"] = u.String()
+		stores["postgres"] = benchSchema(ctx, b, dsn, schema)
 	}
 	if only := os.Getenv("DOSSIER_BENCH_ONLY"); only != "" {
 		for name := range stores {

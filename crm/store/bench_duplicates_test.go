@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,19 +41,7 @@ func BenchmarkDuplicateCheck(b *testing.B) {
 	name := fmt.Sprintf("bench_dupes21_%d_v%d", n, dupesSeedVersion)
 	dsns := map[string]string{"sqlite": "sqlite:" + filepath.Join(dir, name+".db")}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+name); err != nil {
-			b.Fatal(err)
-		}
-		admin.Close()
-		u, _ := url.Parse(dsn)
-		q := u.Query()
-		q.Set("search_path", name)
-		u.RawQuery = q.Encode()
-		dsns["postgres"] = u.String()
+		dsns["postgres"] = benchSchema(ctx, b, dsn, name)
 	}
 	for _, db := range []string{"sqlite", "postgres"} {
 		dsn, ok := dsns[db]

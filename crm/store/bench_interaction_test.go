@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,20 +33,7 @@ func BenchmarkInteractionRecord(b *testing.B) {
 		if s := os.Getenv("DOSSIER_BENCH_SCHEMA"); s != "" {
 			schema = s // a helper's own seeded copy
 		}
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
-			b.Fatal(err)
-		}
-		admin.Close()
-		u, _ := url.Parse(dsn)
-		q := u.Query()
-		q.Set("search_path", schema)
-		q.Set("read_timeout", "30m")
-		u.RawQuery = q.Encode()
-		stores["postgres"] = u.String()
+		stores["postgres"] = benchSchema(ctx, b, dsn, schema)
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		dsn, ok := stores[name]

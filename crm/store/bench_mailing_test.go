@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -123,24 +122,7 @@ func millionDSNs(ctx context.Context, b *testing.B, n int) map[string]string {
 	stores := map[string]string{"sqlite": "sqlite:" + filepath.Join(os.TempDir(), fmt.Sprintf("dossier-bench-filters-v2-%d.db", n))}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
 		schema := fmt.Sprintf("bench_filters_v2_%d", n)
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
-			b.Fatal(err)
-		}
-		admin.Close()
-		u, _ := url.Parse(dsn)
-		q := u.Query()
-		q.Set("search_path", schema)
-		if !q.Has("read_timeout") {
-			// Seeding ends with VACUUM ANALYZE of million-row tables, which
-			// takes longer than pgdriver's default of 10 seconds.
-			q.Set("read_timeout", "10m")
-		}
-		u.RawQuery = q.Encode()
-		stores["postgres"] = u.String()
+		stores["postgres"] = benchSchema(ctx, b, dsn, schema)
 	}
 	return stores
 }

@@ -44,16 +44,7 @@ func BenchmarkReminders(b *testing.B) {
 	}
 	dsns := map[string]string{"sqlite": "sqlite:" + filepath.Join(os.TempDir(), "dossier-bench-reminders-"+strconv.Itoa(n)+".db")}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+name); err != nil {
-			b.Fatal(err)
-		}
-		admin.Close()
-		// With a long read timeout: the seed ends with VACUUM ANALYZE.
-		dsns["postgres"] = schemaDSN(dsn, name)
+		dsns["postgres"] = benchSchema(ctx, b, dsn, name)
 	}
 	for _, db := range []string{"sqlite", "postgres"} {
 		dsn, ok := dsns[db]

@@ -417,3 +417,20 @@ func analyzeSeeded(ctx context.Context, s *DB, vacuum bool) error {
 	_, err := s.bun.ExecContext(ctx, stmt+strings.Join(tables, ", "))
 	return err
 }
+
+// benchSchema makes the PostgreSQL schema a benchmark keeps its seeded
+// data in, if it is not there, and returns dsn pointed at it (schemaDSN:
+// with a long read timeout, since seeds end with VACUUM ANALYZE of
+// million-row tables).
+func benchSchema(ctx context.Context, b *testing.B, dsn, schema string) string {
+	b.Helper()
+	admin, err := Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+		b.Fatal(err)
+	}
+	return schemaDSN(dsn, schema)
+}
