@@ -7,9 +7,7 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,24 +79,7 @@ func BenchmarkExport(b *testing.B) {
 				{"csvAll", crm.ExportParams{}},
 			} {
 				b.Run(tc.name, func(b *testing.B) {
-					var peak atomic.Uint64
-					stop := make(chan struct{})
-					done := make(chan struct{})
-					go func() {
-						defer close(done)
-						var m runtime.MemStats
-						for {
-							runtime.ReadMemStats(&m)
-							if m.Sys-m.HeapReleased > peak.Load() {
-								peak.Store(m.Sys - m.HeapReleased)
-							}
-							select {
-							case <-stop:
-								return
-							case <-time.After(100 * time.Millisecond):
-							}
-						}
-					}()
+					stopSampling := samplePeakMemory()
 					var sum []byte
 					var size int64
 					b.ResetTimer()
@@ -114,9 +95,7 @@ func BenchmarkExport(b *testing.B) {
 					rows := float64(n) * float64(b.N)
 					b.ReportMetric(rows/time.Since(start).Seconds(), "rows/s")
 					b.ReportMetric(rows/(processCPU()-cpu).Seconds(), "rows/cpu-s")
-					close(stop)
-					<-done
-					b.ReportMetric(float64(peak.Load())/(1<<20), "peak-MB")
+					b.ReportMetric(float64(stopSampling())/(1<<20), "peak-MB")
 					b.Logf("%s: %d bytes, sha256 %x", tc.name, size, sum)
 				})
 			}

@@ -6,9 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,23 +77,7 @@ func BenchmarkFiles(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			var peak atomic.Uint64
-			stop := make(chan struct{})
-			go func() {
-				var m runtime.MemStats
-				for {
-					runtime.ReadMemStats(&m)
-					if m.Sys-m.HeapReleased > peak.Load() {
-						peak.Store(m.Sys - m.HeapReleased)
-					}
-					select {
-					case <-stop:
-						return
-					case <-time.After(100 * time.Millisecond):
-					}
-				}
-			}()
-			defer close(stop)
+			stopSampling := samplePeakMemory()
 
 			// Raw insert: the store's bulk insert of ready customers.
 			start, cpu := time.Now(), processCPU()
@@ -169,7 +151,7 @@ func BenchmarkFiles(b *testing.B) {
 			b.ReportMetric(export, "export-rows/s")
 			b.ReportMetric(imp, "import-rows/s")
 			b.ReportMetric(imp/raw, "import/raw")
-			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-MB")
+			b.ReportMetric(float64(stopSampling())/(1<<20), "peak-MB")
 		})
 	}
 }

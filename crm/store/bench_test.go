@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -433,4 +434,33 @@ func benchSchema(ctx context.Context, b *testing.B, dsn, schema string) string {
 		b.Fatal(err)
 	}
 	return schemaDSN(dsn, schema)
+}
+
+// samplePeakMemory samples the process's memory (what it holds from the
+// system and has not given back) every 100 ms until the returned stop is
+// called; stop returns the largest sample, in bytes. Exports and imports
+// report it to show their memory stays flat whatever the row count.
+func samplePeakMemory() (stop func() uint64) {
+	var peak atomic.Uint64
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if held := m.Sys - m.HeapReleased; held > peak.Load() {
+				peak.Store(held)
+			}
+			select {
+			case <-quit:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return func() uint64 {
+		close(quit)
+		<-done
+		return peak.Load()
+	}
 }
