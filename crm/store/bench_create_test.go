@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,26 +29,7 @@ func BenchmarkCreate(b *testing.B) {
 	ctx := context.Background()
 	dbs := map[string]string{"sqlite": "sqlite:" + filepath.Join(b.TempDir(), "create.db")}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
-		schema := fmt.Sprintf("bench_create_%d", time.Now().UnixNano())
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			b.Fatal(err)
-		}
-		defer func() {
-			_, _ = admin.bun.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			_ = admin.Close()
-		}()
-		u, err := url.Parse(dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		dbs["postgres"] = u.String()
+		dbs["postgres"] = scratchSchema(ctx, b, dsn, "bench_create")
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		dsn, ok := dbs[name]

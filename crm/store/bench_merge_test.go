@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,20 +23,7 @@ func BenchmarkMerge(b *testing.B) {
 	ctx := context.Background()
 	dbs := map[string]string{"sqlite": "sqlite:" + filepath.Join(b.TempDir(), "merge.db")}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		schema := fmt.Sprintf("bench_dupes21_merge_%d", time.Now().UnixNano())
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { admin.bun.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); admin.Close() })
-		u, _ := url.Parse(dsn)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		dbs["postgres"] = u.String()
+		dbs["postgres"] = scratchSchema(ctx, b, dsn, "bench_dupes21_merge")
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		dsn, ok := dbs[name]

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,23 +23,7 @@ func BenchmarkRedemptions(b *testing.B) {
 	ctx := context.Background()
 	dbs := map[string]string{"sqlite": "sqlite:" + filepath.Join(b.TempDir(), "points.db")}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
-		schema := fmt.Sprintf("bench_points_%d", time.Now().UnixNano())
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			b.Fatal(err)
-		}
-		defer func() {
-			admin.bun.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			admin.Close()
-		}()
-		u, _ := url.Parse(dsn)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		dbs["postgres"] = u.String()
+		dbs["postgres"] = scratchSchema(ctx, b, dsn, "bench_points")
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		dsn, ok := dbs[name]

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,26 +45,7 @@ func TestStoragePerCustomer(t *testing.T) {
 		})
 	}
 	if dsn := os.Getenv("DOSSIER_TEST_POSTGRES"); dsn != "" {
-		schema := fmt.Sprintf("bench_storage_%d_%d", n, time.Now().Unix())
-		admin, err := Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_, _ = admin.bun.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			_ = admin.Close()
-		})
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		dbs["postgres"] = u.String()
+		dbs["postgres"] = scratchSchema(ctx, t, dsn, fmt.Sprintf("bench_storage_%d", n))
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		dsn, ok := dbs[name]

@@ -464,3 +464,23 @@ func samplePeakMemory() (stop func() uint64) {
 		return peak.Load()
 	}
 }
+
+// scratchSchema makes a PostgreSQL schema of its own for one run of a test
+// or benchmark, named prefix and the time, dropped with its tables when the
+// run ends, and returns dsn pointed at it.
+func scratchSchema(ctx context.Context, tb testing.TB, dsn, prefix string) string {
+	tb.Helper()
+	schema := fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
+	admin, err := Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_, _ = admin.bun.ExecContext(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+		_ = admin.Close()
+	})
+	if _, err := admin.bun.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		tb.Fatal(err)
+	}
+	return schemaDSN(dsn, schema)
+}
