@@ -81,3 +81,49 @@ func TestSQLiteWALBounded(t *testing.T) {
 		t.Errorf("the WAL grew to %d KiB, want at most %d KiB", most>>10, bound>>10)
 	}
 }
+
+// TestSQLiteCommitsReachTheFile: a commit reaches the database file itself
+// shortly after, without more writes and without waiting for the log to
+// grow to SQLite's automatic checkpoint: the store copies the log in the
+// background, so that no committing writer has to. The database file is
+// copied without its log and read: what it holds is what was copied.
+func TestSQLiteCommitsReachTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "main.db")
+	st, err := store.Open(context.Background(), "sqlite:"+path, store.WithMigrate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, ctx := newCRM(t, st)
+	cust, err := c.Customers.Create(ctx, crm.CustomerFields{LastName: "Jansen", Email: "jansen@example.nl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFile := func() bool {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyPath := filepath.Join(dir, fmt.Sprintf("copy-%d.db", time.Now().UnixNano()))
+		if err := os.WriteFile(copyPath, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cp, err := store.Open(context.Background(), "sqlite:"+copyPath)
+		if err != nil {
+			return false // the file is not yet a database with the schema
+		}
+		defer cp.Close()
+		cc, err := crm.New(cp, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cc.Customers.Get(ctx, cust.ID)
+		return err == nil
+	}
+	for deadline := time.Now().Add(20 * time.Second); !inFile(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the committed customer is still only in the write-ahead log after 20 s")
+		}
+	}
+}
