@@ -129,7 +129,8 @@ func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
 type sqliteConn struct {
 	inner driver.Conn
 	gate  *writeGate
-	inTx  bool // a transaction of this connection is open
+	inTx  bool      // a transaction of this connection is open
+	stmts stmtCache // compiled statements with placeholders (sqlitestmts.go)
 }
 
 // The interfaces of modernc's connection that database/sql uses.
@@ -150,7 +151,10 @@ func (c *sqliteConn) in() sqliteInner { return c.inner.(sqliteInner) }
 func (c *sqliteConn) Prepare(query string) (driver.Stmt, error) { return c.inner.Prepare(query) }
 
 // Close implements driver.Conn.
-func (c *sqliteConn) Close() error { return c.inner.Close() }
+func (c *sqliteConn) Close() error {
+	c.stmts.close()
+	return c.inner.Close()
+}
 
 // Begin implements driver.Conn.
 func (c *sqliteConn) Begin() (driver.Tx, error) {
@@ -196,6 +200,9 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 		}
 		defer release()
 	}
+	if res, ok, err := c.stmts.exec(ctx, c.in(), query, args); ok {
+		return res, err
+	}
 	return c.in().ExecContext(ctx, query, args)
 }
 
@@ -203,18 +210,26 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 // RETURNING holds the gate until its rows are closed.
 func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if c.inTx || !isWrite(query) {
-		return c.in().QueryContext(ctx, query, args)
+		return c.query(ctx, query, args)
 	}
 	release, err := c.gate.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.in().QueryContext(ctx, query, args)
+	rows, err := c.query(ctx, query, args)
 	if err != nil {
 		release()
 		return nil, err
 	}
 	return &gatedRows{Rows: rows, release: release}, nil
+}
+
+// query runs a query on a kept statement where it can, else as given.
+func (c *sqliteConn) query(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if rows, ok, err := c.stmts.query(ctx, c.in(), query, args); ok {
+		return rows, err
+	}
+	return c.in().QueryContext(ctx, query, args)
 }
 
 // ResetSession implements driver.SessionResetter.
