@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/hex"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -122,7 +125,10 @@ func (c *stmtCache) close() {
 // could be used.
 func (c *stmtCache) exec(ctx context.Context, conn sqliteInner, query string, args []driver.NamedValue) (driver.Result, bool, error) {
 	if len(args) == 0 {
-		return nil, false, nil
+		var ok bool
+		if query, args, ok = valuesArgs(query); !ok {
+			return nil, false, nil
+		}
 	}
 	cs := c.take(ctx, conn, query)
 	if cs == nil {
@@ -137,7 +143,10 @@ func (c *stmtCache) exec(ctx context.Context, conn sqliteInner, query string, ar
 // the rows are closed; ok is false when none could be used.
 func (c *stmtCache) query(ctx context.Context, conn sqliteInner, query string, args []driver.NamedValue) (driver.Rows, bool, error) {
 	if len(args) == 0 {
-		return nil, false, nil
+		var ok bool
+		if query, args, ok = valuesArgs(query); !ok {
+			return nil, false, nil
+		}
 	}
 	cs := c.take(ctx, conn, query)
 	if cs == nil {
@@ -204,4 +213,232 @@ func (r *cachedRows) ColumnTypeScanType(i int) reflect.Type {
 		return t.ColumnTypeScanType(i)
 	}
 	return reflect.TypeFor[any]()
+}
+
+// bun writes the values of its statements into their text, so the text of
+// an INSERT differs with every row and no compiled statement could be used
+// again: a customer's create spent about a third of its time with SQLite
+// parsing its INSERTs. valuesArgs takes the literals out of an INSERT's
+// VALUES list again: the statement with a placeholder for each literal,
+// whose text is the same for every insert of the same columns and number
+// of rows, and the literals as its arguments, bound with the types SQLite
+// gives the literals (text, integer, real, blob, NULL; TRUE and FALSE are
+// the integers 1 and 0), so what is stored is what the literal would store.
+// Only the VALUES tuples are touched, and only when every element of them
+// is a plain literal: anything else (an expression, a placeholder, a
+// second statement) leaves the statement as it is (ok false).
+func valuesArgs(query string) (string, []driver.NamedValue, bool) {
+	i := skipSpaceAndComments(query, 0)
+	if len(query)-i < 6 || !strings.EqualFold(query[i:i+6], "INSERT") {
+		return "", nil, false
+	}
+	// Find VALUES at the top level, outside quotes.
+	v := -1
+	for j := i; j < len(query); {
+		switch c := query[j]; {
+		case c == '\'' || c == '"' || c == '`':
+			end := skipQuoted(query, j)
+			if end < 0 {
+				return "", nil, false
+			}
+			j = end
+		case c == '?' || c == '$' || c == ';' || c == '-' && strings.HasPrefix(query[j:], "--"):
+			return "", nil, false
+		case (c == 'V' || c == 'v') && j+6 <= len(query) && strings.EqualFold(query[j:j+6], "VALUES") &&
+			!isIdentByte(query[j-1]) && (j+6 == len(query) || !isIdentByte(query[j+6])):
+			v = j + 6
+		default:
+			j++
+			continue
+		}
+		if v >= 0 {
+			break
+		}
+	}
+	if v < 0 {
+		return "", nil, false
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	b.WriteString(query[:v])
+	var args []driver.NamedValue
+	j := v
+	for {
+		j = skipSpace(query, j)
+		if j >= len(query) || query[j] != '(' {
+			return "", nil, false
+		}
+		b.WriteString(" (")
+		j++
+		for k := 0; ; k++ {
+			j = skipSpace(query, j)
+			val, end, ok := literalAt(query, j)
+			if !ok {
+				return "", nil, false
+			}
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+			args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
+			j = skipSpace(query, end)
+			if j < len(query) && query[j] == ',' {
+				j++
+				continue
+			}
+			if j < len(query) && query[j] == ')' {
+				j++
+				b.WriteByte(')')
+				break
+			}
+			return "", nil, false
+		}
+		k := skipSpace(query, j)
+		if k < len(query) && query[k] == ',' {
+			b.WriteByte(',')
+			j = k + 1
+			continue
+		}
+		break
+	}
+	rest := query[j:]
+	// What follows (ON CONFLICT ..., RETURNING ...) stays as written, but
+	// it must be the end of this one statement.
+	for r := 0; r < len(rest); {
+		switch rest[r] {
+		case '\'', '"', '`':
+			end := skipQuoted(rest, r)
+			if end < 0 {
+				return "", nil, false
+			}
+			r = end
+		case ';', '?', '$':
+			return "", nil, false
+		default:
+			r++
+		}
+	}
+	b.WriteString(rest)
+	if len(args) == 0 {
+		return "", nil, false
+	}
+	return b.String(), args, true
+}
+
+// literalAt reads the literal that starts at query[i]: its value, and
+// where it ends.
+func literalAt(query string, i int) (any, int, bool) {
+	if i >= len(query) {
+		return nil, 0, false
+	}
+	switch c := query[i]; {
+	case c == '\'':
+		end := skipQuoted(query, i)
+		if end < 0 {
+			return nil, 0, false
+		}
+		return strings.ReplaceAll(query[i+1:end-1], "''", "'"), end, true
+	case (c == 'X' || c == 'x') && i+1 < len(query) && query[i+1] == '\'':
+		end := skipQuoted(query, i+1)
+		if end < 0 {
+			return nil, 0, false
+		}
+		blob, err := hex.DecodeString(query[i+2 : end-1])
+		if err != nil {
+			return nil, 0, false
+		}
+		return blob, end, true
+	case c == '-' || c == '+' || c == '.' || c >= '0' && c <= '9':
+		end := i
+		if c == '-' || c == '+' {
+			end++
+		}
+		isFloat := false
+		for end < len(query) {
+			d := query[end]
+			switch {
+			case d >= '0' && d <= '9':
+			case d == '.':
+				isFloat = true
+			case (d == 'e' || d == 'E') && end > i:
+				isFloat = true
+				if end+1 < len(query) && (query[end+1] == '-' || query[end+1] == '+') {
+					end++
+				}
+			default:
+				goto done
+			}
+			end++
+		}
+	done:
+		text := query[i:end]
+		if end < len(query) && isIdentByte(query[end]) {
+			return nil, 0, false // 0x1F and such
+		}
+		if !isFloat {
+			n, err := strconv.ParseInt(text, 10, 64)
+			if err != nil {
+				return nil, 0, false // too large: SQLite would make it a real
+			}
+			return n, end, true
+		}
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return nil, 0, false
+		}
+		return f, end, true
+	}
+	for _, kw := range []struct {
+		word string
+		val  any
+	}{{"NULL", nil}, {"TRUE", int64(1)}, {"FALSE", int64(0)}} {
+		n := len(kw.word)
+		if i+n <= len(query) && strings.EqualFold(query[i:i+n], kw.word) && (i+n == len(query) || !isIdentByte(query[i+n])) {
+			return kw.val, i + n, true
+		}
+	}
+	return nil, 0, false
+}
+
+// skipQuoted returns the index after the quoted text that starts at
+// query[i] (its quote doubled inside it), or -1 when it does not end.
+func skipQuoted(query string, i int) int {
+	q := query[i]
+	for j := i + 1; j < len(query); j++ {
+		if query[j] == q {
+			if j+1 < len(query) && query[j+1] == q {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return -1
+}
+
+func skipSpace(query string, i int) int {
+	for i < len(query) && (query[i] == ' ' || query[i] == '\t' || query[i] == '\n' || query[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipSpaceAndComments skips spaces and line comments (River and bun put
+// them first).
+func skipSpaceAndComments(query string, i int) int {
+	for {
+		i = skipSpace(query, i)
+		if !strings.HasPrefix(query[i:], "--") {
+			return i
+		}
+		nl := strings.IndexByte(query[i:], '\n')
+		if nl < 0 {
+			return len(query)
+		}
+		i += nl + 1
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -104,5 +105,102 @@ func TestSQLiteKeptStatements(t *testing.T) {
 	}
 	if n := kept(); n > stmtCacheSize {
 		t.Errorf("%d statements kept, want at most %d", n, stmtCacheSize)
+	}
+}
+
+// TestSQLiteValuesArgs: an INSERT whose VALUES hold bun's literals is run
+// as the same statement with placeholders, and stores exactly what the
+// literals store (type and value, in columns of every affinity); anything
+// else in the tuples leaves the statement as written.
+func TestSQLiteValuesArgs(t *testing.T) {
+	for _, tc := range []struct {
+		query, want string
+		args        int
+	}{
+		{`INSERT INTO "t" ("a", "b") VALUES ('x', 1), ('y''s', -2.5)`, `INSERT INTO "t" ("a", "b") VALUES (?, ?), (?, ?)`, 4},
+		{`INSERT INTO t (a) VALUES (NULL) ON CONFLICT (a) DO UPDATE SET a = 'q' RETURNING a`, `INSERT INTO t (a) VALUES (?) ON CONFLICT (a) DO UPDATE SET a = 'q' RETURNING a`, 1},
+		{`-- note` + "\n" + `INSERT INTO t (a, b, c) VALUES (TRUE, FALSE, X'00ff')`, `-- note` + "\n" + `INSERT INTO t (a, b, c) VALUES (?, ?, ?)`, 3},
+		{`INSERT INTO "values" ("v") VALUES ('a;b?c$d')`, `INSERT INTO "values" ("v") VALUES (?)`, 1},
+	} {
+		got, args, ok := valuesArgs(tc.query)
+		if !ok || got != tc.want || len(args) != tc.args {
+			t.Errorf("valuesArgs(%q) = %q, %d args, %v; want %q, %d args", tc.query, got, len(args), ok, tc.want, tc.args)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO t (a) VALUES (?)`,
+		`INSERT INTO t (a) VALUES (lower('X'))`,
+		`INSERT INTO t (a) VALUES (DEFAULT)`,
+		`INSERT INTO t (a) VALUES ('x'); DELETE FROM t`,
+		`INSERT INTO t (a) SELECT 'x'`,
+		`INSERT INTO t (a) VALUES (99999999999999999999)`,
+		`INSERT INTO t (a) VALUES ('x`,
+		`UPDATE t SET a = 'x'`,
+		`SELECT 'VALUES (1)'`,
+	} {
+		if got, _, ok := valuesArgs(q); ok {
+			t.Errorf("valuesArgs(%q) rewrote it to %q", q, got)
+		}
+	}
+
+	// Stored alike: the same literals through the rewritten statement and,
+	// as written, through a script (which is never rewritten).
+	ctx := context.Background()
+	st, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "values.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	conn, err := st.bun.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, table := range []string{"viaargs", "aswritten"} {
+		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+table+" (n INTEGER, r REAL, s TEXT, b BLOB, a ANY, nu NUMERIC)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	literals := []string{`'text'`, `'it''s'`, `'ünïcødé ✓'`, `'line` + "\n" + `break'`, `''`, `'123'`, `'1.5'`, `0`, `-7`,
+		`9223372036854775807`, `-9223372036854775808`, `1.5`, `-0.25`, `0.1`, `123456789.123456789`, `1e3`, `NULL`, `TRUE`, `FALSE`,
+		`X'00ff10'`, `X''`, `'2026-11-27 23:37:45.517129+00:00'`, `'{"a":"b''c","n":[1,2]}'`, `'NaN'`}
+	for _, lit := range literals {
+		row := "(" + strings.Repeat(lit+", ", 5) + lit + ")"
+		if _, err := conn.ExecContext(ctx, "INSERT INTO viaargs (n, r, s, b, a, nu) VALUES "+row); err != nil {
+			t.Fatalf("%s: %v", lit, err)
+		}
+		if _, err := conn.ExecContext(ctx, "INSERT INTO aswritten (n, r, s, b, a, nu) VALUES "+row+";"); err != nil {
+			t.Fatalf("%s as written: %v", lit, err)
+		}
+	}
+	const cols = "typeof(n), quote(n), typeof(r), quote(r), typeof(s), quote(s), typeof(b), quote(b), typeof(a), quote(a), typeof(nu), quote(nu)"
+	dump := func(table string) []string {
+		rows, err := conn.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" ORDER BY rowid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			v := make([]any, 12)
+			p := make([]any, 12)
+			for i := range v {
+				p[i] = &v[i]
+			}
+			if err := rows.Scan(p...); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(v...))
+		}
+		return out
+	}
+	got, want := dump("viaargs"), dump("aswritten")
+	if len(got) != len(literals) || len(want) != len(literals) {
+		t.Fatalf("%d and %d rows, want %d", len(got), len(want), len(literals))
+	}
+	for i := range literals {
+		if got[i] != want[i] {
+			t.Errorf("%s stored as %s through arguments, %s as written", literals[i], got[i], want[i])
+		}
 	}
 }
