@@ -279,6 +279,9 @@ func valuesArgs(query string) (string, []driver.NamedValue, bool) {
 			if k > 0 {
 				b.WriteString(", ")
 			}
+			if len(args) == sqliteMaxArgs {
+				return "", nil, false
+			}
 			b.WriteByte('?')
 			args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
 			j = skipSpace(query, end)
@@ -324,6 +327,10 @@ func valuesArgs(query string) (string, []driver.NamedValue, bool) {
 	}
 	return b.String(), args, true
 }
+
+// sqliteMaxArgs is the most placeholders a statement may have
+// (SQLITE_MAX_VARIABLE_NUMBER); a larger INSERT is run as written.
+const sqliteMaxArgs = 32766
 
 // literalAt reads the literal that starts at query[i]: its value, and
 // where it ends.

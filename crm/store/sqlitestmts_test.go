@@ -137,6 +137,7 @@ func TestSQLiteValuesArgs(t *testing.T) {
 		`INSERT INTO t (a) VALUES ('x`,
 		`UPDATE t SET a = 'x'`,
 		`SELECT 'VALUES (1)'`,
+		`INSERT INTO t (a) VALUES ` + strings.Repeat("(1), ", sqliteMaxArgs) + "(1)",
 	} {
 		if got, _, ok := valuesArgs(q); ok {
 			t.Errorf("valuesArgs(%q) rewrote it to %q", q, got)
