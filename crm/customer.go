@@ -728,6 +728,11 @@ func parsePhone(raw, region string) (string, bool) {
 	}
 	e164, ok := parsePhoneOnce(raw, region)
 	slot.Store(&phoneMemo{raw: raw, region: region, e164: e164, ok: ok})
+	if ok && e164 != raw {
+		// The next reading is of the E.164 form (the checks, the match
+		// keys), which parses to itself.
+		phoneMemos[phoneMemoSlot(e164, region)].Store(&phoneMemo{raw: e164, region: region, e164: e164, ok: true})
+	}
 	return e164, ok
 }
 
@@ -754,7 +759,9 @@ type phoneMemo struct {
 	ok                bool
 }
 
-var phoneMemos [1024]atomic.Pointer[phoneMemo]
+// Its size holds the two forms of the numbers of an import's batch
+// (ImportBatchSize rows) with few collisions.
+var phoneMemos [8192]atomic.Pointer[phoneMemo]
 
 // phoneMemoSlot hashes a number and region (FNV-1a) to a slot of phoneMemos.
 func phoneMemoSlot(raw, region string) int {

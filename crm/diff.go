@@ -15,11 +15,16 @@ func diffCustomer(old, next *Customer) []FieldChange {
 	if old != nil {
 		before = flatFields(&old.CustomerFields)
 	}
-	after := flatFields(&next.CustomerFields)
+	return diffFlat(old == nil, before, flatFields(&next.CustomerFields))
+}
+
+// diffFlat is diffCustomer of the flatFields of the customer before (none
+// when created) and after.
+func diffFlat(created bool, before, after map[string]any) []FieldChange {
 	var changes []FieldChange
 	for field, a := range after {
 		if b, ok := before[field]; !ok || !reflect.DeepEqual(a, b) {
-			if old == nil && a == false {
+			if created && a == false {
 				continue // a flag left off at creation is no news
 			}
 			changes = append(changes, FieldChange{Field: field, Old: before[field], New: a})

@@ -173,9 +173,13 @@ func FuzzParsePhone(f *testing.F) {
 		if len(e164) < 3 || len(e164) > 16 || e164[0] != '+' || strings.Trim(e164[1:], "0123456789") != "" {
 			t.Fatalf("parsePhone(%q, %q) = %q: not E.164", raw, region, e164)
 		}
-		// The stored form reads back as itself, in any region.
+		// The stored form reads back as itself, in any region (parsed,
+		// not from the memo, which relies on this).
 		for _, r := range []string{region, "", "NL", "US"} {
-			if again, ok := parsePhone(e164, r); !ok || again != e164 {
+			if r == "" {
+				r = "ZZ"
+			}
+			if again, ok := parsePhoneOnce(e164, r); !ok || again != e164 {
 				t.Fatalf("parsePhone(%q, %q) = %q, %v; want it unchanged", e164, r, again, ok)
 			}
 		}

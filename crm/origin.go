@@ -98,13 +98,7 @@ var mergeSkipped = map[string]bool{
 // what CustomerService's validation gives).
 func MergeFields(current *CustomerFields, origins map[string]FieldOrigin, incoming *CustomerFields, by OriginKind) (CustomerFields, []string) {
 	if current == nil {
-		var set []string
-		for field, v := range flatFields(incoming) {
-			if !mergeSkipped[field] && !emptyValue(v) {
-				set = append(set, field)
-			}
-		}
-		slices.Sort(set)
+		set := createdSet(flatFields(incoming))
 		out := *incoming
 		out.NoPost, out.NoMailings, out.InternalDescription, out.AssignedTo = false, false, "", ""
 		return out, set
@@ -191,6 +185,19 @@ func MergeFields(current *CustomerFields, origins map[string]FieldOrigin, incomi
 	}
 	slices.Sort(set)
 	return out, set
+}
+
+// createdSet is the set of fields MergeFields gives for a new customer,
+// from its flatFields: those it has a value for.
+func createdSet(flat map[string]any) []string {
+	var set []string
+	for field, v := range flat {
+		if !mergeSkipped[field] && !emptyValue(v) {
+			set = append(set, field)
+		}
+	}
+	slices.Sort(set)
+	return set
 }
 
 // emptyValue reports whether a flattened field value is empty.

@@ -71,6 +71,11 @@ type CustomerQualifier struct {
 	Slot        int
 	AddedAt     time.Time
 	AddedBy     Actor
+	// CustomerNumber is the customer's number (a link carries it for the
+	// filters' number order). A writer that knows it (an import, of the
+	// customers it has just created) sets it and spares the store reading
+	// it; zero: the store reads it. Lists fill it.
+	CustomerNumber int64
 }
 
 // QualifierStore keeps tag and attribute definitions and the links of

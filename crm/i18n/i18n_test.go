@@ -100,6 +100,22 @@ func TestSearchKey(t *testing.T) {
 	}
 }
 
+// TestSearchKeyASCII: SearchKey's shortcut for ASCII text gives what the
+// full folding gives, for every ASCII character alone and in words.
+func TestSearchKeyASCII(t *testing.T) {
+	var ins []string
+	for c := range 128 {
+		ch := string(rune(c))
+		ins = append(ins, ch, "a"+ch+"B", ch+"Zz"+ch+ch+"9", " "+ch+" x")
+	}
+	ins = append(ins, "O'Brien", "Jean-Luc  VAN der Berg", "3512 AB", "St. John & Sons", "c1@example.org", "  --  ", "A`b")
+	for _, in := range ins {
+		if got, want := i18n.SearchKey(in), i18n.SearchKeyUnicode(in); got != want {
+			t.Errorf("SearchKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestSearchKeyConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {

@@ -107,7 +107,8 @@ func (s *DB) CustomerQualifierList(ctx context.Context, orgID string, kind crm.Q
 	for i, r := range rows {
 		kind, id, _ := strings.Cut(r.AddedBy, ":")
 		out[i] = crm.CustomerQualifier{OrgID: r.OrgID, CustomerID: r.CustomerID, QualifierID: r.QualifierID,
-			Kind: crm.QualifierKind(r.Kind), Slot: r.Slot, AddedAt: utc(r.AddedAt), AddedBy: crm.Actor{Kind: crm.ActorKind(kind), ID: id}}
+			Kind: crm.QualifierKind(r.Kind), Slot: r.Slot, AddedAt: utc(r.AddedAt), AddedBy: crm.Actor{Kind: crm.ActorKind(kind), ID: id},
+			CustomerNumber: r.Number}
 	}
 	return out, nil
 }
@@ -121,27 +122,34 @@ func (s *DB) QualifierCustomerIDs(ctx context.Context, orgID, qualifierID string
 }
 
 // CustomerQualifierInsert implements crm.QualifierStore. Links carry their
-// customer's number, read here.
+// customer's number: the caller's when it gave it, read here otherwise.
 func (s *DB) CustomerQualifierInsert(ctx context.Context, links ...crm.CustomerQualifier) error {
 	if len(links) == 0 {
 		return nil
 	}
-	var customers []customerRow
-	ids := make([]string, len(links))
-	for i, l := range links {
-		ids[i] = l.CustomerID
+	numbers := map[string]int64{}
+	var ids []string
+	for _, l := range links {
+		if l.CustomerNumber == 0 {
+			ids = append(ids, l.CustomerID)
+		}
 	}
-	if err := s.db.NewSelect().Model(&customers).Column("id", "number").Where("org_id = ?", links[0].OrgID).
-		Where("id IN (?)", bun.List(dedupe(ids, func(s string) string { return s }))).Scan(ctx); err != nil {
-		return interpretError(err)
-	}
-	numbers := make(map[string]int64, len(customers))
-	for _, c := range customers {
-		numbers[c.ID] = c.Number
+	if len(ids) > 0 {
+		var customers []customerRow
+		if err := s.db.NewSelect().Model(&customers).Column("id", "number").Where("org_id = ?", links[0].OrgID).
+			Where("id IN (?)", bun.List(dedupe(ids, func(s string) string { return s }))).Scan(ctx); err != nil {
+			return interpretError(err)
+		}
+		for _, c := range customers {
+			numbers[c.ID] = c.Number
+		}
 	}
 	rows := make([]customerQualifierRow, len(links))
 	for i, l := range links {
-		number, ok := numbers[l.CustomerID]
+		number, ok := l.CustomerNumber, l.CustomerNumber != 0
+		if !ok {
+			number, ok = numbers[l.CustomerID]
+		}
 		if !ok || l.OrgID != links[0].OrgID {
 			return crm.ErrNotFound
 		}
