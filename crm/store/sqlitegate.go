@@ -221,7 +221,7 @@ func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driv
 		release()
 		return nil, err
 	}
-	return &gatedRows{Rows: rows, release: release}, nil
+	return &releasingRows{Rows: rows, release: release}, nil
 }
 
 // query runs a query on a kept statement where it can, else as given.
@@ -262,21 +262,6 @@ func (t *gatedTx) Commit() error { return t.end(t.inner.Commit()) }
 
 // Rollback implements driver.Tx.
 func (t *gatedTx) Rollback() error { return t.end(t.inner.Rollback()) }
-
-// gatedRows gives the gate back when the rows of a write statement are
-// closed.
-type gatedRows struct {
-	driver.Rows
-	release func()
-	once    sync.Once
-}
-
-// Close implements driver.Rows.
-func (r *gatedRows) Close() error {
-	err := r.Rows.Close()
-	r.once.Do(r.release)
-	return err
-}
 
 // isWrite reports whether a statement run outside a transaction writes:
 // it begins with INSERT, UPDATE, DELETE or REPLACE (after spaces and

@@ -121,16 +121,23 @@ func (c *stmtCache) close() {
 	}
 }
 
-// exec runs query with args on a kept statement; ok is false when none
-// could be used.
-func (c *stmtCache) exec(ctx context.Context, conn sqliteInner, query string, args []driver.NamedValue) (driver.Result, bool, error) {
+// kept returns the kept statement to run query with: the statement as
+// given when it comes with arguments, an INSERT of literals rewritten
+// (valuesArgs) when it does not; nil when there is none to use.
+func (c *stmtCache) kept(ctx context.Context, conn sqliteInner, query string, args []driver.NamedValue) (*cachedStmt, []driver.NamedValue) {
 	if len(args) == 0 {
 		var ok bool
 		if query, args, ok = valuesArgs(query); !ok {
-			return nil, false, nil
+			return nil, nil
 		}
 	}
-	cs := c.take(ctx, conn, query)
+	return c.take(ctx, conn, query), args
+}
+
+// exec runs query on a kept statement; ok is false when none could be
+// used.
+func (c *stmtCache) exec(ctx context.Context, conn sqliteInner, query string, args []driver.NamedValue) (driver.Result, bool, error) {
+	cs, args := c.kept(ctx, conn, query, args)
 	if cs == nil {
 		return nil, false, nil
 	}
@@ -139,16 +146,10 @@ func (c *stmtCache) exec(ctx context.Context, conn sqliteInner, query string, ar
 	return res, true, err
 }
 
-// query runs query with args on a kept statement, which stays busy until
-// the rows are closed; ok is false when none could be used.
+// query runs query on a kept statement, which stays busy until the rows
+// are closed; ok is false when none could be used.
 func (c *stmtCache) query(ctx context.Context, conn sqliteInner, query string, args []driver.NamedValue) (driver.Rows, bool, error) {
-	if len(args) == 0 {
-		var ok bool
-		if query, args, ok = valuesArgs(query); !ok {
-			return nil, false, nil
-		}
-	}
-	cs := c.take(ctx, conn, query)
+	cs, args := c.kept(ctx, conn, query, args)
 	if cs == nil {
 		return nil, false, nil
 	}
@@ -157,26 +158,27 @@ func (c *stmtCache) query(ctx context.Context, conn sqliteInner, query string, a
 		c.give(cs)
 		return nil, true, err
 	}
-	return &cachedRows{Rows: rows, release: func() { c.give(cs) }}, true, nil
+	return &releasingRows{Rows: rows, release: func() { c.give(cs) }}, true, nil
 }
 
-// cachedRows frees its kept statement when closed, and passes on what
-// modernc's rows tell of their columns.
-type cachedRows struct {
+// releasingRows runs release once when its rows are closed (a kept
+// statement becomes free, a write statement gives the write gate back),
+// and passes on what modernc's rows tell of their columns.
+type releasingRows struct {
 	driver.Rows
 	release func()
 	once    sync.Once
 }
 
 // Close implements driver.Rows.
-func (r *cachedRows) Close() error {
+func (r *releasingRows) Close() error {
 	err := r.Rows.Close()
 	r.once.Do(r.release)
 	return err
 }
 
 // ColumnTypeDatabaseTypeName implements driver.RowsColumnTypeDatabaseTypeName.
-func (r *cachedRows) ColumnTypeDatabaseTypeName(i int) string {
+func (r *releasingRows) ColumnTypeDatabaseTypeName(i int) string {
 	if t, ok := r.Rows.(driver.RowsColumnTypeDatabaseTypeName); ok {
 		return t.ColumnTypeDatabaseTypeName(i)
 	}
@@ -184,7 +186,7 @@ func (r *cachedRows) ColumnTypeDatabaseTypeName(i int) string {
 }
 
 // ColumnTypeLength implements driver.RowsColumnTypeLength.
-func (r *cachedRows) ColumnTypeLength(i int) (int64, bool) {
+func (r *releasingRows) ColumnTypeLength(i int) (int64, bool) {
 	if t, ok := r.Rows.(driver.RowsColumnTypeLength); ok {
 		return t.ColumnTypeLength(i)
 	}
@@ -192,7 +194,7 @@ func (r *cachedRows) ColumnTypeLength(i int) (int64, bool) {
 }
 
 // ColumnTypeNullable implements driver.RowsColumnTypeNullable.
-func (r *cachedRows) ColumnTypeNullable(i int) (bool, bool) {
+func (r *releasingRows) ColumnTypeNullable(i int) (bool, bool) {
 	if t, ok := r.Rows.(driver.RowsColumnTypeNullable); ok {
 		return t.ColumnTypeNullable(i)
 	}
@@ -200,7 +202,7 @@ func (r *cachedRows) ColumnTypeNullable(i int) (bool, bool) {
 }
 
 // ColumnTypePrecisionScale implements driver.RowsColumnTypePrecisionScale.
-func (r *cachedRows) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
+func (r *releasingRows) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
 	if t, ok := r.Rows.(driver.RowsColumnTypePrecisionScale); ok {
 		return t.ColumnTypePrecisionScale(i)
 	}
@@ -208,7 +210,7 @@ func (r *cachedRows) ColumnTypePrecisionScale(i int) (int64, int64, bool) {
 }
 
 // ColumnTypeScanType implements driver.RowsColumnTypeScanType.
-func (r *cachedRows) ColumnTypeScanType(i int) reflect.Type {
+func (r *releasingRows) ColumnTypeScanType(i int) reflect.Type {
 	if t, ok := r.Rows.(driver.RowsColumnTypeScanType); ok {
 		return t.ColumnTypeScanType(i)
 	}
