@@ -9,22 +9,31 @@ import (
 	"testing"
 )
 
+// sqliteConnOf is one connection of a new SQLite store, closed with the
+// test.
+func sqliteConnOf(t *testing.T) *sql.Conn {
+	t.Helper()
+	ctx := context.Background()
+	st, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "stmts.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	conn, err := st.bun.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // TestSQLiteKeptStatements: a statement with placeholders is compiled once
 // per connection and run again with new arguments; two runs of it whose
 // rows are open at once each see their own rows; the connection keeps at
 // most stmtCacheSize statements.
 func TestSQLiteKeptStatements(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "stmts.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	conn, err := st.bun.DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := sqliteConnOf(t)
 	kept := func() (n int) {
 		if err := conn.Raw(func(dc any) error {
 			c := dc.(*sqliteConn)
@@ -147,16 +156,7 @@ func TestSQLiteValuesArgs(t *testing.T) {
 	// Stored alike: the same literals through the rewritten statement and,
 	// as written, through a script (which is never rewritten).
 	ctx := context.Background()
-	st, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "values.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	conn, err := st.bun.DB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := sqliteConnOf(t)
 	for _, table := range []string{"viaargs", "aswritten"} {
 		if _, err := conn.ExecContext(ctx, "CREATE TABLE "+table+" (n INTEGER, r REAL, s TEXT, b BLOB, a ANY, nu NUMERIC)"); err != nil {
 			t.Fatal(err)
