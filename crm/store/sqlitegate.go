@@ -106,9 +106,10 @@ func (g *writeGate) leave() { <-g.slot }
 // sqliteConnector opens connections to one SQLite database whose write
 // transactions pass the database's write gate.
 type sqliteConnector struct {
-	drv  driver.Driver
-	dsn  string
-	gate *writeGate
+	drv       driver.Driver
+	dsn       string
+	gate      *writeGate
+	committed chan struct{} // told after each write commits (the background checkpoint); nil: nobody listens
 }
 
 // Connect implements driver.Connector.
@@ -117,7 +118,7 @@ func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteConn{inner: cn, gate: c.gate}, nil
+	return &sqliteConn{inner: cn, gate: c.gate, committed: c.committed}, nil
 }
 
 // Driver implements driver.Connector.
@@ -127,10 +128,20 @@ func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
 // for write transactions and for single write statements outside one. It
 // passes every other call on.
 type sqliteConn struct {
-	inner driver.Conn
-	gate  *writeGate
-	inTx  bool      // a transaction of this connection is open
-	stmts stmtCache // compiled statements with placeholders (sqlitestmts.go)
+	inner     driver.Conn
+	gate      *writeGate
+	inTx      bool          // a transaction of this connection is open
+	stmts     stmtCache     // compiled statements with placeholders (sqlitestmts.go)
+	committed chan struct{} // see sqliteConnector
+}
+
+// wrote tells the connector's listener that a write committed; a signal
+// still unread stands for this one too.
+func (c *sqliteConn) wrote() {
+	select {
+	case c.committed <- struct{}{}:
+	default:
+	}
 }
 
 // The interfaces of modernc's connection that database/sql uses.
@@ -183,7 +194,7 @@ func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 		return nil, err
 	}
 	c.inTx = true
-	return &gatedTx{inner: tx, conn: c, release: release}, nil
+	return &gatedTx{inner: tx, conn: c, release: release, write: true}, nil
 }
 
 // PrepareContext implements driver.ConnPrepareContext.
@@ -199,6 +210,7 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 			return nil, err
 		}
 		defer release()
+		defer c.wrote()
 	}
 	if res, ok, err := c.stmts.exec(ctx, c.in(), query, args); ok {
 		return res, err
@@ -221,7 +233,7 @@ func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driv
 		release()
 		return nil, err
 	}
-	return &releasingRows{Rows: rows, release: release}, nil
+	return &releasingRows{Rows: rows, release: func() { release(); c.wrote() }}, nil
 }
 
 // query runs a query on a kept statement where it can, else as given.
@@ -246,6 +258,7 @@ type gatedTx struct {
 	inner   driver.Tx
 	conn    *sqliteConn
 	release func()
+	write   bool // not a read-only transaction
 	once    sync.Once
 }
 
@@ -258,7 +271,13 @@ func (t *gatedTx) end(err error) error {
 }
 
 // Commit implements driver.Tx.
-func (t *gatedTx) Commit() error { return t.end(t.inner.Commit()) }
+func (t *gatedTx) Commit() error {
+	err := t.end(t.inner.Commit())
+	if err == nil && t.write {
+		t.conn.wrote()
+	}
+	return err
+}
 
 // Rollback implements driver.Tx.
 func (t *gatedTx) Rollback() error { return t.end(t.inner.Rollback()) }

@@ -86,6 +86,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		d    dialect
 		err  error
 		gate *writeGate // SQLite: the file's write gate
+
+		committed chan struct{} // SQLite files: the connections tell the WAL keeper of committed writes
 	)
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
@@ -125,7 +127,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			file = ""
 		}
 		gate = gateFor(file)
-		sqldb := sql.OpenDB(&sqliteConnector{drv: sqliteshim.Driver(), dsn: path, gate: gate})
+		if !memory {
+			committed = make(chan struct{}, 1)
+		}
+		sqldb := sql.OpenDB(&sqliteConnector{drv: sqliteshim.Driver(), dsn: path, gate: gate, committed: committed})
 		if memory {
 			// Each connection to ":memory:" is a database of its own.
 			sqldb.SetMaxOpenConns(1)
@@ -145,7 +150,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	var wal *walKeeper
 	if d.name == sqliteDialect.name && !strings.Contains(dsn, ":memory:") {
-		wal = newWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit, gate)
+		wal = newWALKeeper(bdb, strings.TrimPrefix(dsn, "sqlite:"), o.conn.walLimit, gate, committed)
 		bdb = bdb.WithQueryHook(wal)
 	}
 	s := &DB{bun: bdb, db: bdb, dialect: d, wal: wal, shared: &shared{jobDriver: newJobDriver(d.name, bdb.DB), groups: &groupCommit{}}}

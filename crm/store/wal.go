@@ -45,9 +45,9 @@ type walKeeper struct {
 	wg      sync.WaitGroup
 	closed  atomic.Bool
 
-	kick chan struct{} // a commit happened: the background checkpoint has work
-	stop chan struct{} // closed by close
-	done chan struct{} // closed when the background checkpoint has stopped
+	kick <-chan struct{} // a write committed (the connections tell it): the background checkpoint has work
+	stop chan struct{}   // closed by close
+	done chan struct{}   // closed when the background checkpoint has stopped
 }
 
 // walAutoCheckpoint is SQLite's wal_autocheckpoint of the store's
@@ -69,8 +69,10 @@ const walBusy = 2 * time.Second
 
 // newWALKeeper returns a walKeeper of db, an SQLite database in the file
 // path (a DSN path, perhaps with "file:" and parameters). Queries must run
-// on db.WithQueryHook(keeper) for it to see the commits.
-func newWALKeeper(db *bun.DB, path string, limit int64, gate *writeGate) *walKeeper {
+// on db.WithQueryHook(keeper) for it to see the commits; the connections
+// of db tell committed writes on committed, which the keeper's background
+// checkpoint waits on.
+func newWALKeeper(db *bun.DB, path string, limit int64, gate *writeGate, committed <-chan struct{}) *walKeeper {
 	path = strings.TrimPrefix(path, "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
@@ -79,7 +81,7 @@ func newWALKeeper(db *bun.DB, path string, limit int64, gate *writeGate) *walKee
 		limit = DefaultWALLimit
 	}
 	k := &walKeeper{db: db, walPath: path + "-wal", limit: limit, gate: gate,
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		kick: committed, stop: make(chan struct{}), done: make(chan struct{})}
 	go k.passiveCheckpoints()
 	return k
 }
@@ -137,18 +139,9 @@ func (k *walKeeper) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
 	if ev.Err != nil || k.closed.Load() {
 		return
 	}
-	switch op := ev.Operation(); {
-	case strings.EqualFold(op, "COMMIT"):
-	case strings.EqualFold(op, "INSERT"), strings.EqualFold(op, "UPDATE"), strings.EqualFold(op, "DELETE"):
-		// Perhaps a statement of its own, outside a transaction: its
-		// pages are committed too. Inside one, the kick comes early and
-		// the checkpoint copies what was committed before.
-		k.wake()
-		return
-	default:
+	if !strings.EqualFold(ev.Operation(), "COMMIT") {
 		return
 	}
-	k.wake()
 	if fi, err := os.Stat(k.walPath); err != nil || fi.Size() <= k.limit {
 		return
 	}
@@ -186,14 +179,6 @@ func (k *walKeeper) checkpoint() {
 	}
 	_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	_, _ = conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000")
-}
-
-// wake tells the background checkpoint that there is work.
-func (k *walKeeper) wake() {
-	select {
-	case k.kick <- struct{}{}:
-	default: // already told
-	}
 }
 
 // close waits for a running checkpoint and stops new ones.
