@@ -145,14 +145,15 @@ type InteractionStore interface {
 	ReviewSet(ctx context.Context, orgID, customerID string, r CustomerReview) error
 	// ReviewGet returns the customer's latest review, or ErrNotFound.
 	ReviewGet(ctx context.Context, orgID, customerID string) (*CustomerReview, error)
-	// InteractionTarget counts an interaction at at as the customer's
-	// activity, locking its row until the transaction ends, and returns
-	// the customer as it then is, with its latest review (LatestReview,
+	// InteractionTarget locks the customer's row until the transaction
+	// ends and returns the customer, with its latest review (LatestReview,
 	// nil for none), and its fields' origins (as FieldOriginList): one
-	// statement on PostgreSQL where CustomerTouch, CustomerGet, ReviewGet
-	// and FieldOriginList are four. An anonymised customer is
-	// ErrAnonymised, an absent one ErrNotFound.
-	InteractionTarget(ctx context.Context, orgID, id string, at time.Time) (*Customer, []FieldOrigin, error)
+	// statement on PostgreSQL where CustomerGet, ReviewGet and
+	// FieldOriginList are three. It writes nothing: the interaction's
+	// activity goes into the customer's update, or CustomerTouch when the
+	// interaction changes no field, so that the row is written once. An
+	// anonymised customer is ErrAnonymised, an absent one ErrNotFound.
+	InteractionTarget(ctx context.Context, orgID, id string) (*Customer, []FieldOrigin, error)
 	// InteractionsAnonymise erases what the customer's interactions
 	// carried, its platform ids, its fields' origins, the conflicts that
 	// name it and its latest review, for Privacy.Anonymise.
@@ -502,8 +503,9 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 // update fills the matched customer's fields by the field-origin rule and
 // counts the interaction as activity.
 func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org *Organisation, defs []CustomFieldDefinition, id string, incoming CustomerFields, it *Interaction, now time.Time, events *[]HistoryEvent) (*Customer, []string, error) {
-	// Activity, the row's lock, and the customer as it then is.
-	old, list, err := tx.InteractionTarget(ctx, sc.org, id, now)
+	// The row's lock and the customer as it then is; the activity is
+	// written with the change, or on its own when nothing changes.
+	old, list, err := tx.InteractionTarget(ctx, sc.org, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -522,6 +524,10 @@ func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org
 	}
 	changes := diffCustomer(old, &next)
 	if len(changes) == 0 {
+		if err := tx.CustomerTouch(ctx, sc.org, id, now); err != nil {
+			return nil, nil, err
+		}
+		old.LastActivityAt = now
 		return old, nil, nil
 	}
 	next.UpdatedAt, next.LastActivityAt, next.Version = now, now, old.Version+1

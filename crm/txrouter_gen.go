@@ -543,8 +543,8 @@ func (r txRouter) InteractionList(a0 context.Context, a1 InteractionListParams) 
 	return r.on(a0).InteractionList(a0, a1)
 }
 
-func (r txRouter) InteractionTarget(a0 context.Context, a1 string, a2 string, a3 time.Time) (*Customer, []FieldOrigin, error) {
-	return r.on(a0).InteractionTarget(a0, a1, a2, a3)
+func (r txRouter) InteractionTarget(a0 context.Context, a1 string, a2 string) (*Customer, []FieldOrigin, error) {
+	return r.on(a0).InteractionTarget(a0, a1, a2)
 }
 
 func (r txRouter) InteractionsAnonymise(a0 context.Context, a1 string, a2 string) error {

@@ -84,7 +84,7 @@ func (s *DB) execAll(ctx context.Context, db bun.IDB, queries []*bun.InsertQuery
 // CustomerGet implements crm.CustomerStore.
 func (s *DB) CustomerGet(ctx context.Context, p crm.CustomerGetParams) (*crm.Customer, error) {
 	var row customerRow
-	q := s.db.NewSelect().Model(&row).ColumnExpr(customerColumns).Where("org_id = ?", p.OrgID)
+	q := s.db.NewSelect().Comment(preparedComment).Model(&row).ColumnExpr(customerColumns).Where("org_id = ?", p.OrgID)
 	switch {
 	case p.ID != "":
 		q = q.Where("id = ?", p.ID)
@@ -116,7 +116,7 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 		if err != nil {
 			return err
 		}
-		res, err := db.NewUpdate().Model(customerToRow(c)).
+		res, err := db.NewUpdate().Comment(preparedComment).Model(customerToRow(c)).
 			ExcludeColumn(customerUpdateExcluded...).
 			Where("org_id = ?", c.OrgID).
 			Where("id = ?", c.ID).
@@ -155,7 +155,7 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 		}
 		// The search text is changed in place: on SQLite its row id orders
 		// the trigram index's results, and stays the customer's for life.
-		if _, err := db.NewUpdate().Model((*searchRow)(nil)).Set("text = ?", crm.SearchText(&c.CustomerFields)).
+		if _, err := db.NewUpdate().Comment(preparedComment).Model((*searchRow)(nil)).Set("text = ?", crm.SearchText(&c.CustomerFields)).
 			Where("org_id = ?", c.OrgID).Where("customer_id = ?", c.ID).Exec(ctx); err != nil {
 			return interpretError(err)
 		}
@@ -177,7 +177,7 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 // removes the names reads them first, to remove their keys.
 func customerNames(ctx context.Context, db bun.IDB, orgID, id string) (*crm.Customer, error) {
 	var r customerRow
-	q := db.NewSelect().Model(&r).Column("number", "first_name", "middle_name", "last_name", "company").
+	q := db.NewSelect().Comment(preparedComment).Model(&r).Column("number", "first_name", "middle_name", "last_name", "company").
 		Where("org_id = ?", orgID).Where("id = ?", id)
 	if db.Dialect().Name() == bundialect.PG {
 		q = q.For("UPDATE")
@@ -678,7 +678,7 @@ func insertAll[T any](ctx context.Context, db bun.IDB, rows []T) error {
 // rows (its name keys: removeNameKeys, deleteNameKeys).
 func deleteSearchIndex(ctx context.Context, db bun.IDB, orgID, customerID string) error {
 	for _, model := range []any{(*emailRow)(nil), (*phoneRow)(nil)} {
-		_, err := db.NewDelete().Model(model).
+		_, err := db.NewDelete().Comment(preparedComment).Model(model).
 			Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Exec(ctx)
 		if err != nil {
 			return interpretError(err)

@@ -24,7 +24,7 @@ func (s *DB) CustomFieldUpdate(ctx context.Context, orgID string, def *crm.Custo
 // CustomFieldList implements crm.CustomFieldStore.
 func (s *DB) CustomFieldList(ctx context.Context, orgID string) ([]crm.CustomFieldDefinition, error) {
 	var rows []customFieldRow
-	err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).OrderExpr("position, key").Scan(ctx)
+	err := s.db.NewSelect().Comment(preparedComment).Model(&rows).Where("org_id = ?", orgID).OrderExpr("position, key").Scan(ctx)
 	if err != nil {
 		return nil, interpretError(err)
 	}

@@ -161,7 +161,7 @@ func (b *groupBatch) finish(ctx context.Context, st *DB) error {
 		if c.last == c.stored {
 			continue
 		}
-		if _, err := st.db.NewUpdate().Model((*organisationRow)(nil)).Set("next_customer_number = ?", c.last).
+		if _, err := st.db.NewUpdate().Comment(preparedComment).Model((*organisationRow)(nil)).Set("next_customer_number = ?", c.last).
 			Where("id = ?", org).Exec(ctx); err != nil {
 			return interpretError(err)
 		}

@@ -22,7 +22,7 @@ func (s *DB) HistoryAppend(ctx context.Context, events ...crm.HistoryEvent) erro
 	for i := range events {
 		rows[i] = historyToRow(&events[i])
 	}
-	q := s.db.NewInsert().Model(&rows)
+	q := s.db.NewInsert().Comment(preparedComment).Model(&rows)
 	if s.batch != nil && s.batch.pipelined {
 		// Sent with the call's next statement (groupbatch.go).
 		b, err := q.AppendQuery(s.bun.QueryGen(), s.batch.writes)

@@ -94,7 +94,7 @@ func (s *DB) ReviewSet(ctx context.Context, orgID, customerID string, r crm.Cust
 // ReviewGet implements crm.InteractionStore.
 func (s *DB) ReviewGet(ctx context.Context, orgID, customerID string) (*crm.CustomerReview, error) {
 	var row reviewRow
-	if err := s.db.NewSelect().Model(&row).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Comment(preparedComment).Model(&row).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}
 	return &crm.CustomerReview{Score: row.Score, Max: row.MaxScore, Source: row.Source, At: utc(row.At), InteractionID: row.InteractionID}, nil
@@ -102,7 +102,7 @@ func (s *DB) ReviewGet(ctx context.Context, orgID, customerID string) (*crm.Cust
 
 // InteractionInsert implements crm.InteractionStore.
 func (s *DB) InteractionInsert(ctx context.Context, it *crm.Interaction) error {
-	_, err := s.db.NewInsert().Model(interactionToRow(it)).Exec(ctx)
+	_, err := s.db.NewInsert().Comment(preparedComment).Model(interactionToRow(it)).Exec(ctx)
 	return interpretError(err)
 }
 
@@ -227,33 +227,36 @@ func (s *DB) FormDelete(ctx context.Context, orgID, key string) error {
 	return oneRow(res, err)
 }
 
-// InteractionTarget implements crm.InteractionStore: UPDATE ... RETURNING
-// the customer's columns, on both databases; on PostgreSQL, where each
-// statement is a round trip, the same statement returns the customer's
-// field origins and latest review (as JSON), on SQLite two more reads by
-// primary key follow it.
-func (s *DB) InteractionTarget(ctx context.Context, orgID, id string, at time.Time) (*crm.Customer, []crm.FieldOrigin, error) {
+// InteractionTarget implements crm.InteractionStore: a read of the
+// customer's row, FOR UPDATE on PostgreSQL (on SQLite the transaction holds
+// the write lock from its start). On PostgreSQL, where each statement is a
+// round trip, the same statement returns the customer's field origins and
+// latest review (as JSON); on SQLite two more reads by primary key follow
+// it. It used to count the activity with an UPDATE: a matched interaction
+// that changes a field then wrote the row twice, and on PostgreSQL each
+// write of a row whose indexed activity time changes adds an entry to
+// every one of the customer's twelve indexes.
+func (s *DB) InteractionTarget(ctx context.Context, orgID, id string) (*crm.Customer, []crm.FieldOrigin, error) {
 	pg := s.dialect.name == postgresDialect.name
 	var rows []targetRow
-	returning := customerColumns
+	q := s.db.NewSelect().Comment(preparedComment).Model(&rows).ColumnExpr(customerColumns).
+		Where("org_id = ?", orgID).Where("id = ?", id)
 	if pg {
-		returning += `, (SELECT json_agg(json_build_array(o.field, o.kind, o.source, (extract(epoch FROM o.at) * 1000000)::bigint, o.fields))
+		q = q.ColumnExpr(`(SELECT json_agg(json_build_array(o.field, o.kind, o.source, (extract(epoch FROM o.at) * 1000000)::bigint, o.fields))
 			FROM customer_field_origins AS o WHERE o.org_id = ?TableAlias.org_id AND o.customer_id = ?TableAlias.id) AS origins_json,
 			(SELECT json_build_array(r.score, r.max_score, r.source, (extract(epoch FROM r.at) * 1000000)::bigint, r.interaction_id)
-			FROM customer_reviews AS r WHERE r.org_id = ?TableAlias.org_id AND r.customer_id = ?TableAlias.id) AS review_json`
+			FROM customer_reviews AS r WHERE r.org_id = ?TableAlias.org_id AND r.customer_id = ?TableAlias.id) AS review_json`).
+			For("UPDATE OF ?TableAlias")
 	}
-	err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
-		Where("org_id = ?", orgID).Where("id = ?", id).Where("anonymised_at IS NULL").
-		Returning(returning).Scan(ctx, &rows)
-	if err != nil {
+	// On SQLite the transaction holds the database's write lock already.
+	if err := q.Scan(ctx); err != nil {
 		return nil, nil, interpretError(err)
 	}
 	if len(rows) == 0 {
-		// Absent or anonymised: CustomerTouch tells which.
-		if err := s.CustomerTouch(ctx, orgID, id, at); err != nil {
-			return nil, nil, err
-		}
 		return nil, nil, crm.ErrNotFound
+	}
+	if rows[0].AnonymisedAt != nil {
+		return nil, nil, crm.ErrAnonymised
 	}
 	c := rows[0].toDomain()
 	if !pg {

@@ -183,7 +183,7 @@ func (s *DB) MatchCandidates(ctx context.Context, orgID string, keys crm.MatchKe
 		By         string `bun:"by_key"`
 		Value      string `bun:"value"`
 	}
-	if err := q.Scan(ctx, &rows); err != nil {
+	if err := q.Comment(preparedComment).Scan(ctx, &rows); err != nil {
 		return nil, interpretError(err)
 	}
 	out := make([]crm.MatchCandidate, len(rows))
@@ -252,7 +252,7 @@ func (s *DB) MatchConflictList(ctx context.Context, orgID, customerID string) ([
 // FieldOriginList implements crm.FieldOriginStore.
 func (s *DB) FieldOriginList(ctx context.Context, orgID, customerID string) ([]crm.FieldOrigin, error) {
 	var rows []fieldOriginRow
-	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).
+	if err := s.db.NewSelect().Comment(preparedComment).Model(&rows).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).
 		OrderExpr("field").Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}
@@ -268,7 +268,7 @@ func (s *DB) FieldOriginSet(ctx context.Context, orgID, customerID string, origi
 	for i, o := range origins {
 		rows[i] = fieldOriginRow{OrgID: orgID, CustomerID: customerID, Field: o.Field, Kind: string(o.Kind), Source: o.Source, At: o.At}
 	}
-	_, err := s.db.NewInsert().Model(&rows).
+	_, err := s.db.NewInsert().Comment(preparedComment).Model(&rows).
 		On("CONFLICT (org_id, customer_id, field) DO UPDATE").
 		Set("kind = EXCLUDED.kind").Set("source = EXCLUDED.source").Set("at = EXCLUDED.at").Exec(ctx)
 	return interpretError(err)

@@ -19,7 +19,7 @@ func (s *DB) OrganisationInsert(ctx context.Context, org *crm.Organisation) erro
 // OrganisationGet implements crm.OrganisationStore.
 func (s *DB) OrganisationGet(ctx context.Context, id string) (*crm.Organisation, error) {
 	var row organisationRow
-	if err := s.db.NewSelect().Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Comment(preparedComment).Model(&row).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}
 	return row.toDomain(), nil
@@ -65,7 +65,7 @@ func (s *DB) OrganisationNextCustomerNumber(ctx context.Context, id string) (int
 		}
 	}
 	var next int64
-	err := s.db.NewUpdate().Model((*organisationRow)(nil)).
+	err := s.db.NewUpdate().Comment(preparedComment).Model((*organisationRow)(nil)).
 		Set("next_customer_number = next_customer_number + 1").
 		Where("id = ?", id).
 		Returning("next_customer_number").

@@ -93,7 +93,7 @@ func TestCompactFieldOriginsMigration(t *testing.T) {
 				t.Errorf("customer %d: %d rows after the migration (%v), want %d", i, n, err, c.left)
 			}
 			err = db.InTx(ctx, func(tx crm.Store) error {
-				cust, target, err := tx.InteractionTarget(ctx, "de", ids[i], now)
+				cust, target, err := tx.InteractionTarget(ctx, "de", ids[i])
 				if err != nil {
 					return err
 				}

@@ -99,7 +99,7 @@ func (s *DB) PortalSettingsGet(ctx context.Context, orgID string) (*crm.PortalSe
 	}
 	var r portalSettingsRow
 	p := &crm.PortalSettings{}
-	if err := s.db.NewSelect().Model(&r).Where("org_id = ?", orgID).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Comment(preparedComment).Model(&r).Where("org_id = ?", orgID).Scan(ctx); err != nil {
 		if err = interpretError(err); !errors.Is(err, crm.ErrNotFound) {
 			return nil, err
 		}

@@ -170,7 +170,7 @@ func (s *DB) CustomerQualifierDelete(ctx context.Context, orgID, customerID stri
 // lock on PostgreSQL; on SQLite every write transaction holds the database
 // lock from its start.
 func (s *DB) CustomerTouch(ctx context.Context, orgID, id string, at time.Time) error {
-	res, err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
+	res, err := s.db.NewUpdate().Comment(preparedComment).Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
 		Where("org_id = ?", orgID).Where("id = ?", id).Where("anonymised_at IS NULL").Exec(ctx)
 	err = oneRow(res, err)
 	if !errors.Is(err, crm.ErrNotFound) {

@@ -284,19 +284,9 @@ func (t *gatedTx) Rollback() error { return t.end(t.inner.Rollback()) }
 
 // isWrite reports whether a statement run outside a transaction writes:
 // it begins with INSERT, UPDATE, DELETE or REPLACE (after spaces and
-// line comments, which bun and River put first).
+// comments, which bun and River put first).
 func isWrite(query string) bool {
-	for {
-		query = strings.TrimLeft(query, " \t\r\n")
-		if !strings.HasPrefix(query, "--") {
-			break
-		}
-		nl := strings.IndexByte(query, '\n')
-		if nl < 0 {
-			return false
-		}
-		query = query[nl+1:]
-	}
+	query = query[skipSpaceAndComments(query, 0):]
 	if len(query) < 6 {
 		return false
 	}

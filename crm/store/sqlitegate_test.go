@@ -21,6 +21,8 @@ func TestIsWrite(t *testing.T) {
 		"DELETE FROM t":                          true,
 		"replace into t values (1)":              true,
 		"-- a comment\nINSERT INTO t VALUES (1)": true,
+		preparedMarker + "UPDATE t SET a = 1":    true,
+		"/* unfinished":                          false,
 		"SELECT 1":                               false,
 		"WITH x AS (SELECT 1) SELECT * FROM x":   false,
 		"PRAGMA wal_checkpoint(TRUNCATE)":        false,

@@ -123,13 +123,19 @@ func (c *stmtCache) close() {
 
 // kept returns the kept statement to run query with: the statement as
 // given when it comes with arguments, an INSERT of literals rewritten
-// (valuesArgs) when it does not; nil when there is none to use.
+// (valuesArgs) or a marked statement with its values taken out
+// (markedArgs, prepared.go) when it does not; nil when there is none to
+// use.
 func (c *stmtCache) kept(ctx context.Context, conn sqliteInner, query string, args []driver.NamedValue) (*cachedStmt, []driver.NamedValue) {
 	if len(args) == 0 {
-		var ok bool
-		if query, args, ok = valuesArgs(query); !ok {
+		q, a, ok := valuesArgs(query)
+		if !ok {
+			q, a, ok = markedArgs(query)
+		}
+		if !ok {
 			return nil, nil
 		}
+		query, args = q, a
 	}
 	return c.take(ctx, conn, query), args
 }
@@ -432,19 +438,27 @@ func skipSpace(query string, i int) int {
 	return i
 }
 
-// skipSpaceAndComments skips spaces and line comments (River and bun put
-// them first).
+// skipSpaceAndComments skips spaces, line comments (River and bun put
+// them first) and block comments (a marked statement's, prepared.go).
 func skipSpaceAndComments(query string, i int) int {
 	for {
 		i = skipSpace(query, i)
-		if !strings.HasPrefix(query[i:], "--") {
+		switch {
+		case strings.HasPrefix(query[i:], "--"):
+			nl := strings.IndexByte(query[i:], '\n')
+			if nl < 0 {
+				return len(query)
+			}
+			i += nl + 1
+		case strings.HasPrefix(query[i:], "/*"):
+			end := strings.Index(query[i+2:], "*/")
+			if end < 0 {
+				return len(query)
+			}
+			i += 2 + end + 2
+		default:
 			return i
 		}
-		nl := strings.IndexByte(query[i:], '\n')
-		if nl < 0 {
-			return len(query)
-		}
-		i += nl + 1
 	}
 }
 

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"database/sql/driver"
+	"strings"
+)
+
+// Statements on the hot paths (a create, an interaction, an update) are
+// marked to run as compiled statements on SQLite. bun writes every value
+// into a statement's text, so SQLite would tokenise, parse and plan each
+// one anew: for the customer's UPDATE of some fifty columns, or the
+// matching UNION of an interaction, that costs more than running it. A
+// statement that starts with preparedMarker (bun's Comment(preparedComment),
+// or the text of a raw statement) has its values taken out again by the
+// connection (markedArgs): the text with a placeholder for each value is
+// the same for every call, so the connection's statement cache
+// (sqlitestmts.go) compiles it once and runs it with the values as
+// arguments. INSERTs need no mark (valuesArgs takes any INSERT's values).
+//
+// Only values that stand where any value could (after an operator, a
+// comma or an opening parenthesis) become arguments: a value after a word
+// stays in the text, so LIMIT 50, a LIKE pattern (whose literal SQLite's
+// planner reads) and THEN 'x' keep compiling as before. A value that is
+// an argument is unknown when SQLite plans, so a statement whose plan
+// needs a value (a partial index's condition, street <> '') must not be
+// marked; the mark is opt-in for that reason, and each marked statement
+// is one the conformance suite runs.
+//
+// On PostgreSQL the mark is only a comment. Its connections plan every
+// statement anew (plan_cache_mode = force_custom_plan, so that a foreign
+// key check never keeps a plan made while a table was tiny), so a
+// prepared statement would save only the parse; tried with a statement
+// cache per connection, it made no difference that the interaction
+// benchmark could see.
+
+// preparedComment is the comment that marks a bun query to be compiled
+// once per SQLite connection.
+const preparedComment = "prepared"
+
+// preparedMarker is how a marked statement starts (bun's comment).
+const preparedMarker = "/* " + preparedComment + " */ "
+
+// markedArgs returns a marked statement with its values taken out, as ?
+// placeholders and arguments (with the types SQLite gives the literals,
+// as valuesArgs does); ok is false for a statement that is not marked,
+// that has no value to take out, or that the scan does not fully read (a
+// placeholder already there, a second statement), which then runs as
+// written.
+func markedArgs(query string) (string, []driver.NamedValue, bool) {
+	if !strings.HasPrefix(query, preparedMarker) {
+		return "", nil, false
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	var args []driver.NamedValue
+	// prev is the last byte before the current token, spaces and comments
+	// skipped: whether a value stands where an argument may.
+	var prev byte
+	copied := 0 // query[:copied] is in b
+	for i := len(preparedMarker); i < len(query); {
+		c := query[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+			continue
+		case c == '-' && strings.HasPrefix(query[i:], "--"):
+			nl := strings.IndexByte(query[i:], '\n')
+			if nl < 0 {
+				i = len(query)
+			} else {
+				i += nl + 1
+			}
+			continue
+		case c == '/' && strings.HasPrefix(query[i:], "/*"):
+			end := strings.Index(query[i+2:], "*/")
+			if end < 0 {
+				return "", nil, false
+			}
+			i += 2 + end + 2
+			continue
+		case c == '"' || c == '`':
+			end := skipQuoted(query, i)
+			if end < 0 {
+				return "", nil, false
+			}
+			i, prev = end, 'a'
+			continue
+		case c == '\'' || c >= '0' && c <= '9' || c == '.' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
+			val, end, ok := literalAt(query, i)
+			if !ok {
+				return "", nil, false
+			}
+			if !takesArgument(prev) {
+				i, prev = end, 'a'
+				continue
+			}
+			if len(args) == sqliteMaxArgs {
+				return "", nil, false
+			}
+			b.WriteString(query[copied:i])
+			b.WriteByte('?')
+			args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
+			copied, i, prev = end, end, 'a'
+			continue
+		case isIdentByte(c):
+			j := i
+			for j < len(query) && isIdentByte(query[j]) {
+				j++
+			}
+			if j < len(query) && query[j] == '\'' {
+				// A prefixed literal (X'0a' a blob) stays as written.
+				end := skipQuoted(query, j)
+				if end < 0 {
+					return "", nil, false
+				}
+				j = end
+			}
+			i, prev = j, 'a'
+			continue
+		case c == ';':
+			if skipSpace(query, i+1) != len(query) {
+				return "", nil, false
+			}
+			i++
+			continue
+		case c == '?' || c == ':' || c == '@' || c == '$':
+			// A placeholder or a named parameter: the statement has its
+			// own arguments.
+			return "", nil, false
+		}
+		prev = c
+		i++
+	}
+	if len(args) == 0 {
+		return "", nil, false
+	}
+	b.WriteString(query[copied:])
+	return b.String(), args, true
+}
+
+// takesArgument reports whether a value after the byte prev stands where
+// an argument may: after an operator, a comma or an opening parenthesis,
+// not after a word (a keyword), a closing parenthesis or at the start.
+func takesArgument(prev byte) bool {
+	switch prev {
+	case '=', '<', '>', '!', ',', '(', '+', '-', '*', '/', '|', '%':
+		return true
+	}
+	return false
+}

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"testing"
+)
+
+func TestMarkedArgs(t *testing.T) {
+	m := preparedMarker
+	for _, tc := range []struct {
+		query string
+		want  string // "" when it runs as written
+		args  []any
+	}{
+		{"SELECT 1", "", nil}, // not marked
+		{m + `UPDATE "customers" SET "name" = 'O''Brien', "n" = 12, x = -3.5, b = X'00ff' WHERE (org_id = 'o1') AND (id = 'c1')`,
+			m + `UPDATE "customers" SET "name" = ?, "n" = ?, x = -?, b = X'00ff' WHERE (org_id = ?) AND (id = ?)`,
+			[]any{"O'Brien", int64(12), 3.5, "o1", "c1"}},
+		// After a word a value stays in the text: keywords, LIKE
+		// patterns, LIMIT.
+		{m + `SELECT 'email' AS k, a FROM t WHERE b LIKE 'x%' AND d IN ('p',.5) AND e IS NOT NULL LIMIT 50`,
+			m + `SELECT 'email' AS k, a FROM t WHERE b LIKE 'x%' AND d IN (?,?) AND e IS NOT NULL LIMIT 50`,
+			[]any{"p", 0.5}},
+		// Identifiers and comments are not values.
+		{m + `INSERT INTO "t1" ("a2", "it's") VALUES ('v', 7) /* 'c' */ -- 'd'
+ RETURNING "a2"`,
+			m + `INSERT INTO "t1" ("a2", "it's") VALUES (?, ?) /* 'c' */ -- 'd'
+ RETURNING "a2"`,
+			[]any{"v", int64(7)}},
+		// Nothing to take out.
+		{m + `SELECT a FROM t WHERE b IS NULL`, "", nil},
+		// What the scan does not read fully runs as written: its own
+		// placeholders or named parameters, a second statement.
+		{m + `SELECT a FROM t WHERE b = ? AND c = 'x'`, "", nil},
+		{m + `SELECT a FROM t WHERE b = :b AND c = 'x'`, "", nil},
+		{m + `SELECT a FROM t WHERE b = 'x'; DELETE FROM t`, "", nil},
+	} {
+		got, args, ok := markedArgs(tc.query)
+		if !ok {
+			if tc.want != "" {
+				t.Errorf("markedArgs(%q) did not rewrite it", tc.query)
+			}
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("markedArgs(%q)\n got %q\nwant %q", tc.query, got, tc.want)
+		}
+		var vals []any
+		for i, a := range args {
+			if a.Ordinal != i+1 {
+				t.Errorf("argument %d has ordinal %d", i, a.Ordinal)
+			}
+			vals = append(vals, a.Value)
+		}
+		if !reflect.DeepEqual(vals, tc.args) {
+			t.Errorf("markedArgs(%q) args %#v, want %#v", tc.query, vals, tc.args)
+		}
+	}
+}
+
+// TestSQLiteMarkedStatements runs a marked UPDATE and SELECT on a real
+// connection: each is compiled once for calls with different values, and
+// what they store and find is what the statements as written would.
+func TestSQLiteMarkedStatements(t *testing.T) {
+	ctx := context.Background()
+	conn := sqliteConnOf(t)
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE marked (id INTEGER PRIMARY KEY, name TEXT, score REAL, n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO marked (id, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		q := preparedMarker + `UPDATE marked SET name = 'it''s ` + string(rune('0'+i)) + `', score = ` + string(rune('0'+i)) + `.5, n = -` + string(rune('0'+i)) + ` WHERE id = ` + string(rune('0'+i))
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		var name, typ string
+		var score float64
+		var n int64
+		q := preparedMarker + `SELECT name, score, n, typeof(score) FROM marked WHERE id = ` + string(rune('0'+i))
+		if err := conn.QueryRowContext(ctx, q).Scan(&name, &score, &n, &typ); err != nil {
+			t.Fatal(err)
+		}
+		if want := "it's " + string(rune('0'+i)); name != want || score != float64(i)+0.5 || n != -int64(i) || typ != "real" {
+			t.Errorf("row %d: %q %v %d %s", i, name, score, n, typ)
+		}
+	}
+	var kept int
+	if err := conn.Raw(func(dc any) error {
+		c := dc.(*sqliteConn)
+		c.stmts.mu.Lock()
+		defer c.stmts.mu.Unlock()
+		kept = len(c.stmts.stmts)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if kept != 3 {
+		t.Errorf("the connection keeps %d statements, want 3 (the INSERT, the UPDATE, the SELECT)", kept)
+	}
+}
