@@ -29,7 +29,7 @@ type idempotencyRow struct {
 func (s *DB) IdempotencyClaim(ctx context.Context, r *crm.IdempotencyRecord, expiredBefore time.Time) (*crm.IdempotencyRecord, error) {
 	// One statement claims a free key or replaces an expired record.
 	row := &idempotencyRow{OrgID: r.OrgID, Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, CreatedAt: r.CreatedAt}
-	res, err := s.db.NewInsert().Model(row).On("CONFLICT (org_id, key) DO UPDATE").
+	res, err := s.db.NewInsert().Comment(preparedComment).Model(row).On("CONFLICT (org_id, key) DO UPDATE").
 		Set("operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash, response = NULL, created_at = EXCLUDED.created_at").
 		Where("?TableAlias.created_at < ?", expiredBefore).Returning("NULL").Exec(ctx)
 	if err != nil {

@@ -103,12 +103,29 @@ func markedArgs(query string) (string, []driver.NamedValue, bool) {
 			copied, i, prev = end, end, 'a'
 			continue
 		case isIdentByte(c):
+			if val, end, ok := wordLiteral(query, i); ok {
+				// NULL, TRUE, FALSE or a blob: an argument where a value
+				// may stand, so that a NULL or a new blob does not make
+				// the text of a statement another one.
+				if !takesArgument(prev) {
+					i, prev = end, 'a'
+					continue
+				}
+				if len(args) == sqliteMaxArgs {
+					return "", nil, false
+				}
+				b.WriteString(query[copied:i])
+				b.WriteByte('?')
+				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
+				copied, i, prev = end, end, 'a'
+				continue
+			}
 			j := i
 			for j < len(query) && isIdentByte(query[j]) {
 				j++
 			}
 			if j < len(query) && query[j] == '\'' {
-				// A prefixed literal (X'0a' a blob) stays as written.
+				// Another prefixed literal stays as written.
 				end := skipQuoted(query, j)
 				if end < 0 {
 					return "", nil, false
@@ -136,6 +153,19 @@ func markedArgs(query string) (string, []driver.NamedValue, bool) {
 	}
 	b.WriteString(query[copied:])
 	return b.String(), args, true
+}
+
+// wordLiteral reads the literal that is a word at query[i]: NULL, TRUE,
+// FALSE (as literalAt reads them) or a blob X'0a'.
+func wordLiteral(query string, i int) (any, int, bool) {
+	if (query[i] == 'X' || query[i] == 'x') && i+1 < len(query) && query[i+1] == '\'' {
+		return literalAt(query, i)
+	}
+	switch query[i] {
+	case 'N', 'n', 'T', 't', 'F', 'f':
+		return literalAt(query, i)
+	}
+	return nil, 0, false
 }
 
 // takesArgument reports whether a value after the byte prev stands where

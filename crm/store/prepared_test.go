@@ -14,9 +14,13 @@ func TestMarkedArgs(t *testing.T) {
 		args  []any
 	}{
 		{"SELECT 1", "", nil}, // not marked
-		{m + `UPDATE "customers" SET "name" = 'O''Brien', "n" = 12, x = -3.5, b = X'00ff' WHERE (org_id = 'o1') AND (id = 'c1')`,
-			m + `UPDATE "customers" SET "name" = ?, "n" = ?, x = -?, b = X'00ff' WHERE (org_id = ?) AND (id = ?)`,
-			[]any{"O'Brien", int64(12), 3.5, "o1", "c1"}},
+		{m + `UPDATE "customers" SET "name" = 'O''Brien', "n" = 12, x = -3.5, b = X'00ff', d = NULL, e = TRUE, f = false WHERE (org_id = 'o1') AND (id = 'c1') AND g IS NULL AND h IS NOT TRUE`,
+			m + `UPDATE "customers" SET "name" = ?, "n" = ?, x = -?, b = ?, d = ?, e = ?, f = ? WHERE (org_id = ?) AND (id = ?) AND g IS NULL AND h IS NOT TRUE`,
+			[]any{"O'Brien", int64(12), 3.5, []byte{0, 0xff}, nil, int64(1), int64(0), "o1", "c1"}},
+		// Words that only start like a literal are words.
+		{m + `SELECT nullif(a, 'x'), xa, "true" FROM t WHERE falsehood = 'y'`,
+			m + `SELECT nullif(a, ?), xa, "true" FROM t WHERE falsehood = ?`,
+			[]any{"x", "y"}},
 		// After a word a value stays in the text: keywords, LIKE
 		// patterns, LIMIT.
 		{m + `SELECT 'email' AS k, a FROM t WHERE b LIKE 'x%' AND d IN ('p',.5) AND e IS NOT NULL LIMIT 50`,
@@ -60,8 +64,8 @@ func TestMarkedArgs(t *testing.T) {
 }
 
 // TestSQLiteMarkedStatements runs a marked UPDATE and SELECT on a real
-// connection: each is compiled once for calls with different values, and
-// what they store and find is what the statements as written would.
+// connection: each is kept for calls with different values, and what they
+// store and find is what the statements as written would.
 func TestSQLiteMarkedStatements(t *testing.T) {
 	ctx := context.Background()
 	conn := sqliteConnOf(t)
@@ -89,6 +93,17 @@ func TestSQLiteMarkedStatements(t *testing.T) {
 			t.Errorf("row %d: %q %v %d %s", i, name, score, n, typ)
 		}
 	}
+	// NULL and a blob are arguments too, stored as what they are.
+	if _, err := conn.ExecContext(ctx, preparedMarker+`UPDATE marked SET name = NULL, score = X'0102', n = TRUE WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	var types string
+	if err := conn.QueryRowContext(ctx, `SELECT typeof(name) || ' ' || typeof(score) || ' ' || quote(score) || ' ' || n FROM marked WHERE id = 1`).Scan(&types); err != nil {
+		t.Fatal(err)
+	}
+	if types != "null blob X'0102' 1" {
+		t.Errorf("stored %q", types)
+	}
 	var kept int
 	if err := conn.Raw(func(dc any) error {
 		c := dc.(*sqliteConn)
@@ -99,7 +114,9 @@ func TestSQLiteMarkedStatements(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if kept != 3 {
-		t.Errorf("the connection keeps %d statements, want 3 (the INSERT, the UPDATE, the SELECT)", kept)
+	// The UPDATE and the SELECT came three times each; the INSERT and the
+	// last UPDATE once, and a text that came once is not kept.
+	if kept != 2 {
+		t.Errorf("the connection keeps %d statements, want 2 (the UPDATE and the SELECT)", kept)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/hex"
+	"hash/maphash"
 	"reflect"
 	"strconv"
 	"strings"
@@ -48,16 +49,29 @@ type cachedStmt struct {
 // stmtCache is one connection's kept statements. A driver connection is
 // used by one goroutine at a time, but rows may be closed from another
 // (database/sql closes them when their context ends), hence the lock.
+//
+// A statement is kept the second time its text comes: a text that never
+// comes again (a value the rewriting left in it, such as a time in an
+// upsert's condition) is compiled once, as it would be without the cache,
+// and never pushes a kept statement out.
 type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*cachedStmt
 	tick  uint64
+	seen  map[uint64]struct{} // hashes of texts that came once
 }
 
+// seenLimit bounds the texts a connection remembers having seen once; the
+// memory is forgotten when it is full.
+const seenLimit = 1024
+
+// seenSeed hashes the texts of seen.
+var seenSeed = maphash.MakeSeed()
+
 // take returns the kept statement of query, compiling and keeping it if
-// there is none, marked busy; nil when the kept one is busy or the
-// statement cannot be compiled (the caller then runs the query as before,
-// and meets the error there).
+// there is none and the text came before, marked busy; nil when the text
+// is new, the kept one is busy or the statement cannot be compiled (the
+// caller then runs the query as before, and meets the error there).
 func (c *stmtCache) take(ctx context.Context, conn sqliteInner, query string) *cachedStmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -69,6 +83,15 @@ func (c *stmtCache) take(ctx context.Context, conn sqliteInner, query string) *c
 		cs.busy, cs.used = true, c.tick
 		return cs
 	}
+	h := maphash.String(seenSeed, query)
+	if _, ok := c.seen[h]; !ok {
+		if c.seen == nil || len(c.seen) >= seenLimit {
+			c.seen = make(map[uint64]struct{})
+		}
+		c.seen[h] = struct{}{}
+		return nil
+	}
+	delete(c.seen, h)
 	st, err := conn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
@@ -128,9 +151,9 @@ func (c *stmtCache) close() {
 // use.
 func (c *stmtCache) kept(ctx context.Context, conn sqliteInner, query string, args []driver.NamedValue) (*cachedStmt, []driver.NamedValue) {
 	if len(args) == 0 {
-		q, a, ok := valuesArgs(query)
+		q, a, ok := markedArgs(query)
 		if !ok {
-			q, a, ok = markedArgs(query)
+			q, a, ok = valuesArgs(query)
 		}
 		if !ok {
 			return nil, nil

@@ -28,9 +28,10 @@ func sqliteConnOf(t *testing.T) *sql.Conn {
 }
 
 // TestSQLiteKeptStatements: a statement with placeholders is compiled once
-// per connection and run again with new arguments; two runs of it whose
-// rows are open at once each see their own rows; the connection keeps at
-// most stmtCacheSize statements.
+// per connection (from its second call) and run again with new arguments;
+// two runs of it whose rows are open at once each see their own rows; the
+// connection keeps at most stmtCacheSize statements, and a text that comes
+// only once is not kept.
 func TestSQLiteKeptStatements(t *testing.T) {
 	ctx := context.Background()
 	conn := sqliteConnOf(t)
@@ -107,13 +108,34 @@ func TestSQLiteKeptStatements(t *testing.T) {
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM kept WHERE k > ?", 0).Scan(&count); err != nil || count != 3 {
 		t.Errorf("count %d, %v; want 3", count, err)
 	}
+	// Texts that come twice are kept, up to stmtCacheSize of them.
 	for i := range 2 * stmtCacheSize {
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf("SELECT %d + ?", i), i); err != nil {
-			t.Fatal(err)
+		for range 2 {
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf("SELECT %d + ?", i), i); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if n := kept(); n > stmtCacheSize {
-		t.Errorf("%d statements kept, want at most %d", n, stmtCacheSize)
+	if n := kept(); n != stmtCacheSize {
+		t.Errorf("%d statements kept, want %d", n, stmtCacheSize)
+	}
+	// A text that comes once pushes none of them out.
+	before := kept()
+	if _, err := conn.ExecContext(ctx, "SELECT -1 + ?", 1); err != nil {
+		t.Fatal(err)
+	}
+	var stillKept bool
+	if err := conn.Raw(func(dc any) error {
+		c := dc.(*sqliteConn)
+		c.stmts.mu.Lock()
+		defer c.stmts.mu.Unlock()
+		_, stillKept = c.stmts.stmts[fmt.Sprintf("SELECT %d + ?", 2*stmtCacheSize-1)]
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if kept() != before || !stillKept {
+		t.Errorf("a text that came once changed the kept statements")
 	}
 }
 
