@@ -144,20 +144,36 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 		} else if err := deleteNameKeys(ctx, db, c.OrgID, before.Number, oldKeys); err != nil {
 			return err
 		}
+		// The search text holds the names only: most updates (a phone, an
+		// address, remarks) leave it as it is, and rewriting it anyway
+		// rewrites its trigram index entries (SQLite's FTS5 trigger fires
+		// for any UPDATE OF text; PostgreSQL writes a new row version).
+		textChanged := crm.SearchText(&c.CustomerFields) != crm.SearchText(&before.CustomerFields)
+		oldEmails, oldPhones := indexedContacts(&before.CustomerFields)
+		newEmails, newPhones := indexedContacts(&c.CustomerFields)
+		contactsChanged := !sameSet(oldEmails, newEmails) || !sameSet(oldPhones, newPhones)
 		if s.dialect.name == postgresDialect.name {
 			// One statement (a round trip) for the search text and the
 			// e-mail and phone rows: the rows the record no longer has go,
-			// those it gained come; the others stay as they are.
-			if err := pgSearchIndexUpdate(ctx, db, c); err != nil {
-				return err
+			// those it gained come; the others stay as they are. None
+			// when none of them changes.
+			if textChanged || contactsChanged {
+				if err := pgSearchIndexUpdate(ctx, db, c, textChanged); err != nil {
+					return err
+				}
 			}
 			return insertAll(ctx, db, nameKeyRows(c.OrgID, c.Number, newKeys))
 		}
 		// The search text is changed in place: on SQLite its row id orders
 		// the trigram index's results, and stays the customer's for life.
-		if _, err := db.NewUpdate().Comment(preparedComment).Model((*searchRow)(nil)).Set("text = ?", crm.SearchText(&c.CustomerFields)).
-			Where("org_id = ?", c.OrgID).Where("customer_id = ?", c.ID).Exec(ctx); err != nil {
-			return interpretError(err)
+		if textChanged {
+			if _, err := db.NewUpdate().Comment(preparedComment).Model((*searchRow)(nil)).Set("text = ?", crm.SearchText(&c.CustomerFields)).
+				Where("org_id = ?", c.OrgID).Where("customer_id = ?", c.ID).Exec(ctx); err != nil {
+				return interpretError(err)
+			}
+		}
+		if !contactsChanged {
+			return insertAll(ctx, db, nameKeyRows(c.OrgID, c.Number, newKeys))
 		}
 		if err := deleteSearchIndex(ctx, db, c.OrgID, c.ID); err != nil {
 			return err
@@ -171,13 +187,14 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 	})
 }
 
-// customerNames reads the number and the name fields of a customer, the
-// inputs of its name keys, locking its row on PostgreSQL (on SQLite the
-// write transaction excludes every other writer): a writer that changes or
-// removes the names reads them first, to remove their keys.
+// customerNames reads the number, the name fields, the phones and the
+// alternative e-mail addresses of a customer, the inputs of its search
+// indexes, locking its row on PostgreSQL (on SQLite the write transaction
+// excludes every other writer): a writer that changes or removes them
+// reads them first, to remove their keys or to see that they stay.
 func customerNames(ctx context.Context, db bun.IDB, orgID, id string) (*crm.Customer, error) {
 	var r customerRow
-	q := db.NewSelect().Comment(preparedComment).Model(&r).Column("number", "first_name", "middle_name", "last_name", "company").
+	q := db.NewSelect().Comment(preparedComment).Model(&r).Column("number", "first_name", "middle_name", "last_name", "company", "phones", "alt_emails").
 		Where("org_id = ?", orgID).Where("id = ?", id)
 	if db.Dialect().Name() == bundialect.PG {
 		q = q.For("UPDATE")
@@ -186,7 +203,19 @@ func customerNames(ctx context.Context, db bun.IDB, orgID, id string) (*crm.Cust
 		return nil, interpretError(err)
 	}
 	return &crm.Customer{Number: r.Number, CustomerFields: crm.CustomerFields{
-		FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName, Company: r.Company}}, nil
+		FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName, Company: r.Company,
+		Phones: r.Phones, AltEmails: r.AltEmails}}, nil
+}
+
+// indexedContacts are the keys of a customer's alternative e-mail and
+// phone rows (customer_emails, customer_phones), as searchIndexInserts
+// and pgSearchIndexUpdate write them.
+func indexedContacts(f *crm.CustomerFields) (emails, phones []string) {
+	numbers := make([]string, len(f.Phones))
+	for i, p := range f.Phones {
+		numbers[i] = p.Number
+	}
+	return dedupe(f.AltEmails, crm.EmailKey), dedupe(numbers, strings.TrimSpace)
 }
 
 // deleteNameKeys removes the given name keys of the customer with number
@@ -620,12 +649,12 @@ func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.I
 	return queries
 }
 
-// pgSearchIndexUpdate sets the customer's search text and makes its
-// alternative e-mail and phone rows those of c (as searchIndexInserts
-// writes them) in one PostgreSQL statement: the deletes take the rows c no
-// longer has, the inserts the ones it gained, so no row is both deleted
-// and inserted.
-func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer) error {
+// pgSearchIndexUpdate sets the customer's search text (when textChanged)
+// and makes its alternative e-mail and phone rows those of c (as
+// searchIndexInserts writes them) in one PostgreSQL statement: the deletes
+// take the rows c no longer has, the inserts the ones it gained, so no row
+// is both deleted and inserted.
+func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, textChanged bool) error {
 	emails := dedupe(c.AltEmails, crm.EmailKey)
 	numbers := make([]string, len(c.Phones))
 	for i, p := range c.Phones {
@@ -649,10 +678,10 @@ func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer) error
 		INSERT INTO customer_phones (org_id, customer_id, number) SELECT ?, ?, n FROM unnest(?::text[]) AS n
 		ON CONFLICT DO NOTHING
 	)
-	UPDATE customer_search SET text = ? WHERE org_id = ? AND customer_id = ?`,
+	UPDATE customer_search SET text = ? WHERE org_id = ? AND customer_id = ? AND ?`,
 		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
 		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
-		crm.SearchText(&c.CustomerFields), c.OrgID, c.ID).Exec(ctx)
+		crm.SearchText(&c.CustomerFields), c.OrgID, c.ID, textChanged).Exec(ctx)
 	return interpretError(err)
 }
 

@@ -123,6 +123,29 @@ func testFindByEmail(t *testing.T, open func(t *testing.T) crm.Store) {
 	if got := e.list(e.a, crm.CustomerFilter{Email: "NEW@example.com"}); len(got) != 1 {
 		t.Errorf("new alternative address finds %v", numbers(got))
 	}
+	// An update that changes no name, address or phone leaves every
+	// index finding the customer; a new name is found, the addresses stay.
+	if _, err := e.crm.Customers.Update(e.a, c.ID, 2, crm.CustomerPatch{Remarks: ptr("a remark")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.list(e.a, crm.CustomerFilter{Email: "new@example.com"}); len(got) != 1 {
+		t.Errorf("after a remark, the alternative address finds %v", numbers(got))
+	}
+	if got := e.list(e.a, crm.CustomerFilter{NameContains: "mail"}); len(got) != 1 {
+		t.Errorf("after a remark, the name finds %v", numbers(got))
+	}
+	if _, err := e.crm.Customers.Update(e.a, c.ID, 3, crm.CustomerPatch{LastName: ptr("Renamed")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.list(e.a, crm.CustomerFilter{NameContains: "renam"}); len(got) != 1 {
+		t.Errorf("the new name finds %v", numbers(got))
+	}
+	if got := e.list(e.a, crm.CustomerFilter{NameContains: "mail"}); len(got) != 0 {
+		t.Errorf("the old name still finds %v", numbers(got))
+	}
+	if got := e.list(e.a, crm.CustomerFilter{Email: "new@example.com"}); len(got) != 1 {
+		t.Errorf("after a new name, the alternative address finds %v", numbers(got))
+	}
 }
 
 func testFindByBirthDateAndNumber(t *testing.T, open func(t *testing.T) crm.Store) {
