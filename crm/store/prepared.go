@@ -57,6 +57,21 @@ func markedArgs(query string) (string, []driver.NamedValue, bool) {
 	// skipped: whether a value stands where an argument may.
 	var prev byte
 	copied := 0 // query[:copied] is in b
+	// literal handles the value val at query[start:end]: an argument where
+	// one may stand (false when there are too many), else left in the text.
+	literal := func(start, end int, val any) bool {
+		if !takesArgument(prev) {
+			return true
+		}
+		if len(args) == sqliteMaxArgs {
+			return false
+		}
+		b.WriteString(query[copied:start])
+		b.WriteByte('?')
+		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
+		copied = end
+		return true
+	}
 	for i := len(preparedMarker); i < len(query); {
 		c := query[i]
 		switch {
@@ -87,37 +102,20 @@ func markedArgs(query string) (string, []driver.NamedValue, bool) {
 			continue
 		case c == '\'' || c >= '0' && c <= '9' || c == '.' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
 			val, end, ok := literalAt(query, i)
-			if !ok {
+			if !ok || !literal(i, end, val) {
 				return "", nil, false
 			}
-			if !takesArgument(prev) {
-				i, prev = end, 'a'
-				continue
-			}
-			if len(args) == sqliteMaxArgs {
-				return "", nil, false
-			}
-			b.WriteString(query[copied:i])
-			b.WriteByte('?')
-			args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
-			copied, i, prev = end, end, 'a'
+			i, prev = end, 'a'
 			continue
 		case isIdentByte(c):
 			if val, end, ok := wordLiteral(query, i); ok {
 				// NULL, TRUE, FALSE or a blob: an argument where a value
 				// may stand, so that a NULL or a new blob does not make
 				// the text of a statement another one.
-				if !takesArgument(prev) {
-					i, prev = end, 'a'
-					continue
-				}
-				if len(args) == sqliteMaxArgs {
+				if !literal(i, end, val) {
 					return "", nil, false
 				}
-				b.WriteString(query[copied:i])
-				b.WriteByte('?')
-				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
-				copied, i, prev = end, end, 'a'
+				i, prev = end, 'a'
 				continue
 			}
 			j := i

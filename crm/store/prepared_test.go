@@ -104,16 +104,7 @@ func TestSQLiteMarkedStatements(t *testing.T) {
 	if types != "null blob X'0102' 1" {
 		t.Errorf("stored %q", types)
 	}
-	var kept int
-	if err := conn.Raw(func(dc any) error {
-		c := dc.(*sqliteConn)
-		c.stmts.mu.Lock()
-		defer c.stmts.mu.Unlock()
-		kept = len(c.stmts.stmts)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	kept := keptStatements(t, conn)
 	// The UPDATE and the SELECT came three times each; the INSERT and the
 	// last UPDATE once, and a text that came once is not kept.
 	if kept != 2 {

@@ -27,6 +27,21 @@ func sqliteConnOf(t *testing.T) *sql.Conn {
 	return conn
 }
 
+// keptStatements is how many statements conn keeps.
+func keptStatements(t *testing.T, conn *sql.Conn) (n int) {
+	t.Helper()
+	if err := conn.Raw(func(dc any) error {
+		c := dc.(*sqliteConn)
+		c.stmts.mu.Lock()
+		defer c.stmts.mu.Unlock()
+		n = len(c.stmts.stmts)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestSQLiteKeptStatements: a statement with placeholders is compiled once
 // per connection (from its second call) and run again with new arguments;
 // two runs of it whose rows are open at once each see their own rows; the
@@ -35,18 +50,7 @@ func sqliteConnOf(t *testing.T) *sql.Conn {
 func TestSQLiteKeptStatements(t *testing.T) {
 	ctx := context.Background()
 	conn := sqliteConnOf(t)
-	kept := func() (n int) {
-		if err := conn.Raw(func(dc any) error {
-			c := dc.(*sqliteConn)
-			c.stmts.mu.Lock()
-			defer c.stmts.mu.Unlock()
-			n = len(c.stmts.stmts)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	kept := func() int { return keptStatements(t, conn) }
 	const q = "SELECT value + ? FROM json_each('[1,2,3]') ORDER BY value"
 	read := func(rows *sql.Rows) []int {
 		var out []int
