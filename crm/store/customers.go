@@ -624,16 +624,13 @@ func (s *DB) CustomerSortKeysRebuild(ctx context.Context, orgID string, key func
 // CustomerUpdate).
 func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.InsertQuery {
 	names := nameKeyRows(c.OrgID, c.Number, nameKeys)
+	emailKeys, numbers := indexedContacts(&c.CustomerFields)
 	var emails []emailRow
-	for _, e := range dedupe(c.AltEmails, crm.EmailKey) {
+	for _, e := range emailKeys {
 		emails = append(emails, emailRow{OrgID: c.OrgID, CustomerID: c.ID, EmailKey: e})
 	}
 	var phones []phoneRow
-	numbers := make([]string, len(c.Phones))
-	for i, p := range c.Phones {
-		numbers[i] = p.Number
-	}
-	for _, n := range dedupe(numbers, strings.TrimSpace) {
+	for _, n := range numbers {
 		phones = append(phones, phoneRow{OrgID: c.OrgID, CustomerID: c.ID, Number: n})
 	}
 	var queries []*bun.InsertQuery
@@ -655,12 +652,7 @@ func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.I
 // take the rows c no longer has, the inserts the ones it gained, so no row
 // is both deleted and inserted.
 func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, textChanged bool) error {
-	emails := dedupe(c.AltEmails, crm.EmailKey)
-	numbers := make([]string, len(c.Phones))
-	for i, p := range c.Phones {
-		numbers[i] = p.Number
-	}
-	phones := dedupe(numbers, strings.TrimSpace)
+	emails, phones := indexedContacts(&c.CustomerFields)
 	if emails == nil {
 		emails = []string{}
 	}
