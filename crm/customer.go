@@ -549,15 +549,11 @@ func (s *CustomerService) Delete(ctx context.Context, id string) error {
 // rules loads what validating a customer needs: the organisation (language,
 // country) and its custom field definitions.
 func (s *CustomerService) rules(ctx context.Context, sc scope) (*Organisation, []CustomFieldDefinition, error) {
-	org, err := s.organisation(ctx, s.store, sc)
-	if err != nil {
-		return nil, nil, err
+	org, defs, err := s.store.OrganisationRules(ctx, sc.org)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, &notFoundError{what: "organisation " + sc.org}
 	}
-	defs, err := s.store.CustomFieldList(ctx, sc.org)
-	if err != nil {
-		return nil, nil, err
-	}
-	return org, defs, nil
+	return org, defs, err
 }
 
 // check validates and normalises the fields of a customer. old is the

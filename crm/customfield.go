@@ -76,6 +76,10 @@ type CustomFieldStore interface {
 	CustomFieldUpdate(ctx context.Context, orgID string, def *CustomFieldDefinition) error
 	// CustomFieldList returns every definition, archived ones included, by Position then Key.
 	CustomFieldList(ctx context.Context, orgID string) ([]CustomFieldDefinition, error)
+	// OrganisationRules returns the organisation and its definitions (as
+	// CustomFieldList) as one read, or ErrNotFound: what validating a
+	// customer needs, at the price of one statement.
+	OrganisationRules(ctx context.Context, orgID string) (*Organisation, []CustomFieldDefinition, error)
 }
 
 // CustomFieldService manages the custom fields of the context's organisation.

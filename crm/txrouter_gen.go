@@ -735,6 +735,10 @@ func (r txRouter) OrganisationReserveCustomerNumbers(a0 context.Context, a1 stri
 	return r.on(a0).OrganisationReserveCustomerNumbers(a0, a1, a2)
 }
 
+func (r txRouter) OrganisationRules(a0 context.Context, a1 string) (*Organisation, []CustomFieldDefinition, error) {
+	return r.on(a0).OrganisationRules(a0, a1)
+}
+
 func (r txRouter) OrganisationUpdate(a0 context.Context, a1 *Organisation) error {
 	return r.on(a0).OrganisationUpdate(a0, a1)
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
@@ -129,5 +130,55 @@ func testCustomFieldArchive(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	if _, err := e.crm.Customers.Update(e.a, c.ID, 3, crm.CustomerPatch{CustomFields: map[string]any{"club": "PSV"}}); err != nil {
 		t.Fatalf("write restored field: %v", err)
+	}
+}
+
+// testOrganisationRules: the one read every customer write starts with
+// gives what OrganisationGet and CustomFieldList give, archived
+// definitions included, in their order; only the organisation's own; an
+// organisation without definitions has none, and an unknown one is
+// ErrNotFound.
+func testOrganisationRules(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	org, defs, err := e.store.OrganisationRules(ctx, orgA)
+	if err != nil || org.ID != orgA || len(defs) != 0 {
+		t.Fatalf("no definitions: %+v, %+v, %v", org, defs, err)
+	}
+	for _, d := range []crm.NewCustomField{
+		{Key: "seat", Label: "Seat", Type: crm.FieldChoice, Choices: []string{"window", "aisle"}, Position: 2, Required: true},
+		{Key: "diet", Label: "Diet", Type: crm.FieldText, Position: 1},
+		{Key: "club", Label: "Club", Type: crm.FieldText, Position: 2},
+	} {
+		if _, err := e.crm.CustomFields.Define(e.a, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.crm.CustomFields.Archive(e.a, "club"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.crm.CustomFields.Define(e.b, crm.NewCustomField{Key: "only_b", Label: "B", Type: crm.FieldBool}); err != nil {
+		t.Fatal(err)
+	}
+	org, defs, err = e.store.OrganisationRules(ctx, orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOrg, err := e.store.OrganisationGet(ctx, orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDefs, err := e.store.CustomFieldList(ctx, orgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(org, wantOrg) {
+		t.Errorf("organisation %+v, want %+v", org, wantOrg)
+	}
+	if !reflect.DeepEqual(defs, wantDefs) || len(defs) != 3 || defs[0].Key != "diet" || defs[1].Key != "club" || !defs[1].Archived() {
+		t.Errorf("definitions %+v, want %+v (diet, club archived, seat)", defs, wantDefs)
+	}
+	if _, _, err := e.store.OrganisationRules(ctx, "no-such-org"); !errors.Is(err, crm.ErrNotFound) {
+		t.Errorf("unknown organisation: %v, want ErrNotFound", err)
 	}
 }

@@ -69,6 +69,7 @@ func Run(t *testing.T, h Harness) {
 		{"ListPagination", testListPagination},
 		{"CustomFields", testCustomFields},
 		{"CustomFieldArchive", testCustomFieldArchive},
+		{"OrganisationRules", testOrganisationRules},
 		{"Isolation", testIsolation},
 		{"NoOrgNoActor", testNoOrgNoActor},
 		{"TransactionRollback", testTransactionRollback},
