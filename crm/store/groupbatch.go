@@ -179,7 +179,17 @@ func (b *groupBatch) finish(ctx context.Context, st *DB) error {
 			merged = append(merged, j)
 		}
 	}
-	return st.JobEnqueueMany(ctx, merged)
+	jobs := merged[:0]
+	for _, j := range merged {
+		joined, err := st.joinWaitingJob(ctx, j.(crm.MergeableJob))
+		if err != nil {
+			return err
+		}
+		if !joined {
+			jobs = append(jobs, j)
+		}
+	}
+	return st.JobEnqueueMany(ctx, jobs)
 }
 
 // sortedKeys returns the keys of m in order (the counters' UPDATEs lock

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -92,17 +93,23 @@ func TestGroupCommitDuplicateJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(args) != len(before)+1 {
-			t.Fatalf("%d duplicate-check jobs for the batch, want one", len(args)-len(before))
+		// On PostgreSQL the batch's job is a new one; on SQLite it joins the
+		// waiting check of the first create (TestJoinWaitingJob).
+		wantJobs, wantIDs := len(before)+1, slices.Clone(ids)
+		if st.Dialect() == "sqlite" {
+			wantJobs, wantIDs = len(before), append(wantIDs, taken.ID)
+		}
+		if len(args) != wantJobs {
+			t.Fatalf("%d duplicate-check jobs after the batch, want %d", len(args), wantJobs)
 		}
 		var job crm.CheckDuplicates
 		if err := json.Unmarshal([]byte(args[len(args)-1]), &job); err != nil {
 			t.Fatal(err)
 		}
 		got := slices.Sorted(slices.Values(job.CustomerIDs))
-		slices.Sort(ids)
-		if job.OrgID != org || !slices.Equal(got, ids) {
-			t.Fatalf("the batch's job checks %s %v, want %s %v (the committed creates, not the rolled-back one)", job.OrgID, got, org, ids)
+		slices.Sort(wantIDs)
+		if job.OrgID != org || !slices.Equal(got, wantIDs) {
+			t.Fatalf("the batch's job checks %s %v, want %s %v (the committed creates, not the rolled-back one)", job.OrgID, got, org, wantIDs)
 		}
 
 		// The worker's part, with an id of a customer that does not exist.
@@ -125,6 +132,85 @@ func TestGroupCommitDuplicateJob(t *testing.T) {
 		}
 		if len(pairs) != 3 {
 			t.Fatalf("%d pairs among the batch's three twins, want 3: %v", len(pairs), pairs)
+		}
+	})
+}
+
+// TestJoinWaitingJob: on SQLite a create's duplicate check joins the
+// organisation's check that is still waiting, so that creates one after
+// the other make one job; a job a worker took already, another
+// organisation's, or one whose arguments would grow too large is not
+// joined. On PostgreSQL every create enqueues its own.
+func TestJoinWaitingJob(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		ctx := context.Background()
+		c, err := crm.New(st, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff := func(org string) context.Context {
+			return crm.WithStaffUser(crm.WithOrg(ctx, org),
+				&crm.StaffUser{ID: "t", OrgID: org, Name: "t", Language: "en", Role: crm.RoleAdministrator, Active: true})
+		}
+		orgA, orgB := groupOrg(t, st), "h"
+		if _, err := c.Organisations.Create(ctx, crm.NewOrganisation{ID: orgB, Name: "H", DefaultLanguage: "nl"}); err != nil {
+			t.Fatal(err)
+		}
+		create := func(org string) string {
+			t.Helper()
+			made, err := c.Customers.Create(staff(org), crm.CustomerFields{LastName: "Jansen"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return made.ID
+		}
+		jobs := func() []crm.CheckDuplicates {
+			t.Helper()
+			args, err := st.JobArgsForTest(ctx, crm.JobCheckDuplicates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make([]crm.CheckDuplicates, len(args))
+			for i, a := range args {
+				if err := json.Unmarshal([]byte(a), &out[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return out
+		}
+		a1, a2, b1, a3 := create(orgA), create(orgA), create(orgB), create(orgA)
+		want := []crm.CheckDuplicates{{OrgID: orgA, CustomerIDs: []string{a1, a2, a3}}, {OrgID: orgB, CustomerIDs: []string{b1}}}
+		if st.Dialect() != "sqlite" {
+			want = []crm.CheckDuplicates{{OrgID: orgA, CustomerIDs: []string{a1}}, {OrgID: orgA, CustomerIDs: []string{a2}},
+				{OrgID: orgB, CustomerIDs: []string{b1}}, {OrgID: orgA, CustomerIDs: []string{a3}}}
+		}
+		if got := jobs(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("jobs %+v, want %+v", got, want)
+		}
+		if st.Dialect() != "sqlite" {
+			return
+		}
+		// A worker took the waiting job: the next create enqueues a new one.
+		if _, err := st.SQLDB().ExecContext(ctx, "UPDATE river_job SET state = 'running' WHERE kind = ?", crm.JobCheckDuplicates); err != nil {
+			t.Fatal(err)
+		}
+		a4 := create(orgA)
+		got := jobs()
+		if len(got) != 3 || !reflect.DeepEqual(got[2], crm.CheckDuplicates{OrgID: orgA, CustomerIDs: []string{a4}}) {
+			t.Fatalf("after the waiting job was taken: %+v", got)
+		}
+		// A waiting job grows to about fifty customers, then a new one starts.
+		for range 60 {
+			create(orgA)
+		}
+		got = jobs()
+		if len(got) != 4 || len(got[2].CustomerIDs)+len(got[3].CustomerIDs) != 61 || len(got[2].CustomerIDs) < 40 {
+			var sizes []int
+			for _, j := range got {
+				sizes = append(sizes, len(j.CustomerIDs))
+			}
+			t.Fatalf("61 creates made jobs of %v customers", sizes)
 		}
 	})
 }
