@@ -181,7 +181,7 @@ func (b *groupBatch) finish(ctx context.Context, st *DB) error {
 	}
 	jobs := merged[:0]
 	for _, j := range merged {
-		joined, err := st.joinWaitingJob(ctx, j.(crm.MergeableJob))
+		joined, err := st.joinWaitingJob(ctx, st.db, j.(crm.MergeableJob))
 		if err != nil {
 			return err
 		}

@@ -74,6 +74,11 @@ func (s *DB) JobEnqueue(ctx context.Context, job crm.Job) error {
 	}
 	opts := jobInsertOpts(job)
 	return s.atomic(ctx, func(db bun.IDB) error {
+		if mj, ok := job.(crm.MergeableJob); ok {
+			if joined, err := s.joinWaitingJob(ctx, db, mj); err != nil || joined {
+				return err
+			}
+		}
 		tx, ok := db.(bun.Tx)
 		if !ok {
 			return fmt.Errorf("store: enqueue %s: not in a transaction", job.Kind())
@@ -224,9 +229,9 @@ const (
 	joinWaitingMaxArgs = 2048
 )
 
-// joinWaitingJob merges job into a waiting job of its kind on SQLite and
-// reports whether it did; false means the job is still to be inserted.
-func (s *DB) joinWaitingJob(ctx context.Context, job crm.MergeableJob) (bool, error) {
+// joinWaitingJob merges job into a waiting job of its kind on SQLite, in
+// db (the transaction that enqueues it), and reports whether it did; false means the job is still to be inserted.
+func (s *DB) joinWaitingJob(ctx context.Context, db bun.IDB, job crm.MergeableJob) (bool, error) {
 	if s.dialect.name != sqliteDialect.name {
 		return false, nil
 	}
@@ -234,7 +239,7 @@ func (s *DB) joinWaitingJob(ctx context.Context, job crm.MergeableJob) (bool, er
 		ID   int64  `bun:"id"`
 		Args string `bun:"args"`
 	}
-	if err := s.db.NewRaw(preparedMarker+"SELECT id, json(args) AS args FROM river_job"+
+	if err := db.NewRaw(preparedMarker+"SELECT id, json(args) AS args FROM river_job"+
 		" WHERE id > (SELECT coalesce(max(id), 0) FROM river_job) - ? AND kind = ? AND state = 'available'"+
 		" ORDER BY id DESC", joinWaitingWindow, job.Kind()).Scan(ctx, &waiting); err != nil {
 		return false, fmt.Errorf("store: enqueue %s: %w", job.Kind(), interpretError(err))
@@ -255,7 +260,7 @@ func (s *DB) joinWaitingJob(ctx context.Context, job crm.MergeableJob) (bool, er
 		if len(args) > joinWaitingMaxArgs {
 			return false, nil
 		}
-		res, err := s.db.NewRaw(preparedMarker+"UPDATE river_job SET args = jsonb(?) WHERE id = ? AND state = 'available'",
+		res, err := db.NewRaw(preparedMarker+"UPDATE river_job SET args = jsonb(?) WHERE id = ? AND state = 'available'",
 			string(args), w.ID).Exec(ctx)
 		if err != nil {
 			return false, fmt.Errorf("store: enqueue %s: %w", job.Kind(), interpretError(err))
