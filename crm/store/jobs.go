@@ -224,6 +224,10 @@ const (
 	// joinWaitingWindow is how many of the newest jobs are looked at: a
 	// waiting job further back is not joined (a new one is inserted).
 	joinWaitingWindow = 64
+	// joinWaitingCandidates is how many of the newest waiting jobs of the
+	// kind are read and tried, each a few hundred bytes to 2 KB of
+	// arguments: the organisation's own is usually the first.
+	joinWaitingCandidates = 4
 	// joinWaitingMaxArgs bounds the merged arguments: each join rewrites
 	// them whole.
 	joinWaitingMaxArgs = 2048
@@ -235,13 +239,16 @@ func (s *DB) joinWaitingJob(ctx context.Context, db bun.IDB, job crm.MergeableJo
 	if s.dialect.name != sqliteDialect.name {
 		return false, nil
 	}
+	// The newest ids by the primary key (the unary + keeps SQLite off the
+	// kind and state indexes, which would read every waiting job of the
+	// kind, all of them when no worker runs).
 	var waiting []struct {
 		ID   int64  `bun:"id"`
 		Args string `bun:"args"`
 	}
 	if err := db.NewRaw(preparedMarker+"SELECT id, json(args) AS args FROM river_job"+
-		" WHERE id > (SELECT coalesce(max(id), 0) FROM river_job) - ? AND kind = ? AND state = 'available'"+
-		" ORDER BY id DESC", joinWaitingWindow, job.Kind()).Scan(ctx, &waiting); err != nil {
+		" WHERE id > (SELECT coalesce(max(id), 0) FROM river_job) - ? AND +kind = ? AND +state = 'available'"+
+		" ORDER BY id DESC LIMIT ?", joinWaitingWindow, job.Kind(), joinWaitingCandidates).Scan(ctx, &waiting); err != nil {
 		return false, fmt.Errorf("store: enqueue %s: %w", job.Kind(), interpretError(err))
 	}
 	for _, w := range waiting {
