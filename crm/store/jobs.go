@@ -234,7 +234,8 @@ const (
 )
 
 // joinWaitingJob merges job into a waiting job of its kind on SQLite, in
-// db (the transaction that enqueues it), and reports whether it did; false means the job is still to be inserted.
+// db (the transaction that enqueues it), and reports whether it did; false
+// means the job is still to be inserted.
 func (s *DB) joinWaitingJob(ctx context.Context, db bun.IDB, job crm.MergeableJob) (bool, error) {
 	if s.dialect.name != sqliteDialect.name {
 		return false, nil
