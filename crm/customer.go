@@ -550,10 +550,10 @@ func (s *CustomerService) Delete(ctx context.Context, id string) error {
 // country) and its custom field definitions.
 func (s *CustomerService) rules(ctx context.Context, sc scope) (*Organisation, []CustomFieldDefinition, error) {
 	org, defs, err := s.store.OrganisationRules(ctx, sc.org)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil, &notFoundError{what: "organisation " + sc.org}
+	if err != nil {
+		return nil, nil, organisationMissing(sc, err)
 	}
-	return org, defs, err
+	return org, defs, nil
 }
 
 // check validates and normalises the fields of a customer. old is the

@@ -229,8 +229,14 @@ func (s *OrganisationService) Update(ctx context.Context, id string, p Organisat
 // context names an organisation that does not exist.
 func (c *core) organisation(ctx context.Context, st OrganisationStore, sc scope) (*Organisation, error) {
 	org, err := st.OrganisationGet(ctx, sc.org)
+	return org, organisationMissing(sc, err)
+}
+
+// organisationMissing turns the store's ErrNotFound for the scope's
+// organisation into an error that names it; other errors stay.
+func organisationMissing(sc scope, err error) error {
 	if errors.Is(err, ErrNotFound) {
-		return nil, &notFoundError{what: "organisation " + sc.org}
+		return &notFoundError{what: "organisation " + sc.org}
 	}
-	return org, err
+	return err
 }

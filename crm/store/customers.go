@@ -148,7 +148,8 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 		// address, remarks) leave it as it is, and rewriting it anyway
 		// rewrites its trigram index entries (SQLite's FTS5 trigger fires
 		// for any UPDATE OF text; PostgreSQL writes a new row version).
-		textChanged := crm.SearchText(&c.CustomerFields) != crm.SearchText(&before.CustomerFields)
+		text := crm.SearchText(&c.CustomerFields)
+		textChanged := text != crm.SearchText(&before.CustomerFields)
 		oldEmails, oldPhones := indexedContacts(&before.CustomerFields)
 		newEmails, newPhones := indexedContacts(&c.CustomerFields)
 		contactsChanged := !sameSet(oldEmails, newEmails) || !sameSet(oldPhones, newPhones)
@@ -158,7 +159,7 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 			// those it gained come; the others stay as they are. None
 			// when none of them changes.
 			if textChanged || contactsChanged {
-				if err := pgSearchIndexUpdate(ctx, db, c, textChanged); err != nil {
+				if err := pgSearchIndexUpdate(ctx, db, c, text, textChanged); err != nil {
 					return err
 				}
 			}
@@ -167,7 +168,7 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersio
 		// The search text is changed in place: on SQLite its row id orders
 		// the trigram index's results, and stays the customer's for life.
 		if textChanged {
-			if _, err := db.NewUpdate().Comment(preparedComment).Model((*searchRow)(nil)).Set("text = ?", crm.SearchText(&c.CustomerFields)).
+			if _, err := db.NewUpdate().Comment(preparedComment).Model((*searchRow)(nil)).Set("text = ?", text).
 				Where("org_id = ?", c.OrgID).Where("customer_id = ?", c.ID).Exec(ctx); err != nil {
 				return interpretError(err)
 			}
@@ -646,12 +647,13 @@ func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.I
 	return queries
 }
 
-// pgSearchIndexUpdate sets the customer's search text (when textChanged)
+// pgSearchIndexUpdate sets the customer's search text to text (when
+// textChanged)
 // and makes its alternative e-mail and phone rows those of c (as
 // searchIndexInserts writes them) in one PostgreSQL statement: the deletes
 // take the rows c no longer has, the inserts the ones it gained, so no row
 // is both deleted and inserted.
-func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, textChanged bool) error {
+func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, text string, textChanged bool) error {
 	emails, phones := indexedContacts(&c.CustomerFields)
 	if emails == nil {
 		emails = []string{}
@@ -673,7 +675,7 @@ func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, textC
 	UPDATE customer_search SET text = ? WHERE org_id = ? AND customer_id = ? AND ?`,
 		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
 		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
-		crm.SearchText(&c.CustomerFields), c.OrgID, c.ID, textChanged).Exec(ctx)
+		text, c.OrgID, c.ID, textChanged).Exec(ctx)
 	return interpretError(err)
 }
 

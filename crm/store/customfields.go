@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 
 	"github.com/dossiercrm/dossier/crm"
@@ -58,7 +57,7 @@ var organisationRulesQuery = sync.OnceValue(func() string {
 		alias string
 		model any
 	}{{"o", (*organisationRow)(nil)}, {"f", (*customFieldRow)(nil)}} {
-		for _, f := range bun.NewDB(nil, sqlitedialect.New()).Table(reflect.TypeOf(t.model)).Fields {
+		for _, f := range sqlitedialect.New().Tables().Get(reflect.TypeOf(t.model)).Fields {
 			cols = append(cols, fmt.Sprintf("%s.%s AS %s_%s", t.alias, f.Name, t.alias, f.Name))
 		}
 	}
