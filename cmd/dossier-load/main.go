@@ -286,7 +286,7 @@ func run(ctx context.Context, cfg config) error {
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", s.name, l.name, err)
 			}
-			fmt.Printf("%s %s: %.0f req/s, p50 %s, p99 %s\n", s.name, l.name, stats.rps, stats.p50, stats.p99)
+			fmt.Printf("%s %s: %.0f req/s, p50 %s, p95 %s, p99 %s\n", s.name, l.name, stats.rps, stats.p50, stats.p95, stats.p99)
 			results = append(results, result{server: s.name, lookup: l.name, stats: stats})
 		}
 	}
