@@ -15,21 +15,21 @@ func TestMarkedArgs(t *testing.T) {
 	}{
 		{"SELECT 1", "", nil}, // not marked
 		{m + `UPDATE "customers" SET "name" = 'O''Brien', "n" = 12, x = -3.5, b = X'00ff', d = NULL, e = TRUE, f = false WHERE (org_id = 'o1') AND (id = 'c1') AND g IS NULL AND h IS NOT TRUE`,
-			m + `UPDATE "customers" SET "name" = ?, "n" = ?, x = -?, b = ?, d = ?, e = ?, f = ? WHERE (org_id = ?) AND (id = ?) AND g IS NULL AND h IS NOT TRUE`,
+			m + `UPDATE "customers" SET "name" = +?, "n" = +?, x = -+?, b = +?, d = +?, e = +?, f = +? WHERE (org_id = +?) AND (id = +?) AND g IS NULL AND h IS NOT TRUE`,
 			[]any{"O'Brien", int64(12), 3.5, []byte{0, 0xff}, nil, int64(1), int64(0), "o1", "c1"}},
 		// Words that only start like a literal are words.
 		{m + `SELECT nullif(a, 'x'), xa, "true" FROM t WHERE falsehood = 'y'`,
-			m + `SELECT nullif(a, ?), xa, "true" FROM t WHERE falsehood = ?`,
+			m + `SELECT nullif(a, +?), xa, "true" FROM t WHERE falsehood = +?`,
 			[]any{"x", "y"}},
 		// After a word a value stays in the text: keywords, LIKE
 		// patterns, LIMIT.
 		{m + `SELECT 'email' AS k, a FROM t WHERE b LIKE 'x%' AND d IN ('p',.5) AND e IS NOT NULL LIMIT 50`,
-			m + `SELECT 'email' AS k, a FROM t WHERE b LIKE 'x%' AND d IN (?,?) AND e IS NOT NULL LIMIT 50`,
+			m + `SELECT 'email' AS k, a FROM t WHERE b LIKE 'x%' AND d IN (+?,+?) AND e IS NOT NULL LIMIT 50`,
 			[]any{"p", 0.5}},
 		// Identifiers and comments are not values.
 		{m + `INSERT INTO "t1" ("a2", "it's") VALUES ('v', 7) /* 'c' */ -- 'd'
  RETURNING "a2"`,
-			m + `INSERT INTO "t1" ("a2", "it's") VALUES (?, ?) /* 'c' */ -- 'd'
+			m + `INSERT INTO "t1" ("a2", "it's") VALUES (+?, +?) /* 'c' */ -- 'd'
  RETURNING "a2"`,
 			[]any{"v", int64(7)}},
 		// Nothing to take out.
