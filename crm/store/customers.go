@@ -729,7 +729,7 @@ func (s *DB) atomic(ctx context.Context, fn func(db bun.IDB) error) error {
 	if _, inTx := s.db.(bun.Tx); inTx {
 		return fn(s.db)
 	}
-	return s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	return s.runWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 }
 
 // oneRow turns "no row affected" into ErrNotFound.

@@ -209,7 +209,7 @@ func (s *DB) runBatch(batch []*groupCall) {
 	}
 	savepoints := len(live) > 1
 	ran := false // some call's writes are to be committed
-	err := s.bun.RunInTx(context.WithoutCancel(live[0].ctx), nil, func(txCtx context.Context, tx bun.Tx) error {
+	err := s.runWriteTx(context.WithoutCancel(live[0].ctx), func(txCtx context.Context, tx bun.Tx) error {
 		batch := &groupBatch{tx: tx, pipelined: s.dialect.batchWrites}
 		st := &DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal, batch: batch}
 		for i, c := range live {

@@ -38,6 +38,7 @@ type shared struct {
 	jobDriver riverdriver.Driver[*sql.Tx]
 	jobs      *river.Client[*sql.Tx] // inserts jobs; works none
 	groups    *groupCommit           // the queues of InGroupTx (groupcommit.go)
+	writer    *sqliteWriter          // SQLite files: the connection of write transactions (sqlitewriter.go); nil otherwise
 }
 
 // Compile-time check that DB is a complete crm.Store, with group commit.
@@ -154,6 +155,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		bdb = bdb.WithQueryHook(wal)
 	}
 	s := &DB{bun: bdb, db: bdb, dialect: d, wal: wal, shared: &shared{jobDriver: newJobDriver(d.name, bdb.DB), groups: &groupCommit{}}}
+	if wal != nil { // a SQLite file
+		s.shared.writer = newSQLiteWriter(bdb)
+	}
 	if s.shared.jobs, err = newJobInserter(s.shared.jobDriver); err != nil {
 		_ = bdb.Close()
 		return nil, err
@@ -184,6 +188,7 @@ func (s *DB) Ping(ctx context.Context) error { return s.bun.PingContext(ctx) }
 // Close closes the database.
 func (s *DB) Close() error {
 	s.wal.close()
+	s.shared.writer.close()
 	return s.bun.Close()
 }
 
@@ -192,7 +197,7 @@ func (s *DB) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
 	if _, inTx := s.db.(bun.Tx); inTx {
 		return fn(s)
 	}
-	return unavailableOr(s.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return unavailableOr(s.runWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal})
 	}))
 }
