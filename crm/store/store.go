@@ -189,7 +189,9 @@ func (s *DB) Ping(ctx context.Context) error { return s.bun.PingContext(ctx) }
 func (s *DB) Close() error {
 	s.wal.close()
 	s.shared.writer.close()
-	return s.bun.Close()
+	err := s.bun.Close()
+	s.wal.closeFile()
+	return err
 }
 
 // InTx implements crm.Store. Nested calls join the outer transaction.
