@@ -138,9 +138,8 @@ func (k *walKeeper) passiveCheckpoints() {
 }
 
 // passiveCheckpoint copies the committed pages into the database file
-// without taking the write lock and syncs the file; once the log is
-// longer than walWrapFrames it then has the log start over, briefly in the
-// write gate.
+// without taking the write lock; once the log is longer than
+// walWrapFrames it then has the log start over, briefly in the write gate.
 //
 // Why: under steady writes and reads the log never started over by
 // itself. A writer restarts the log only when a checkpoint has copied all
@@ -150,12 +149,13 @@ func (k *walKeeper) passiveCheckpoints() {
 // tens of megabytes the background checkpoints had written to the
 // database file since its last sync: a commit of 25 to 40 ms every
 // quarter of a second, with every writer queued behind it (creates under
-// 16 clients had a p95 three times their median). Now the database file
-// is synced after every background copy (off the writers' path, and
-// little is left for any later sync), and the log is restarted by a
-// RESTART checkpoint in the gate, which waits the few milliseconds for the
-// readers of the log and copies only what was committed since the last
-// copy: the writers wait for that, not for a whole checkpoint.
+// 16 clients had a p95 three times their median). Now, once the log is
+// long enough, the keeper copies, syncs the database file (off the
+// writers' path, so that little is left for the next sync) and restarts
+// the log by a RESTART checkpoint in the gate, which waits the few
+// milliseconds for the readers of the log and copies and syncs only what
+// was committed since the last copy: the writers wait for that, not for a
+// whole checkpoint.
 func (k *walKeeper) passiveCheckpoint(ctx context.Context) {
 	conn, err := k.db.DB.Conn(ctx)
 	if err != nil {
@@ -164,13 +164,13 @@ func (k *walKeeper) passiveCheckpoint(ctx context.Context) {
 	defer conn.Close()
 	// Failing is harmless: the pages stay in the log for the next
 	// checkpoint, or for a committing connection's own.
-	logFrames, err := k.copyAndSync(ctx, conn)
+	logFrames, err := k.copy(ctx, conn, false)
 	if err != nil || logFrames < walWrapFrames || k.gate == nil {
 		return
 	}
-	// Once more outside the gate: what the gate's step copies is then
-	// only what was committed meanwhile.
-	if _, err := k.copyAndSync(ctx, conn); err != nil {
+	// Once more outside the gate, syncing the file: what the gate's step
+	// copies and syncs is then only what was committed meanwhile.
+	if _, err := k.copy(ctx, conn, true); err != nil {
 		return
 	}
 	release, err := k.gate.enter(ctx)
@@ -185,14 +185,17 @@ func (k *walKeeper) passiveCheckpoint(ctx context.Context) {
 	_, _ = conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000")
 }
 
-// copyAndSync runs a passive checkpoint and, when it copied pages, syncs
-// the database file; it returns the log's length in frames.
-func (k *walKeeper) copyAndSync(ctx context.Context, conn *sql.Conn) (int, error) {
+// copy runs a passive checkpoint and, with sync, then syncs the database
+// file; it returns the log's length in frames. Not every copy syncs: a
+// sync writes the copied pages to the disk at once, where the operating
+// system would have written a page that the next copies change again
+// only once, later; it is needed only before the log starts over.
+func (k *walKeeper) copy(ctx context.Context, conn *sql.Conn, sync bool) (int, error) {
 	var busy, logFrames, copied int
 	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied); err != nil {
 		return 0, err
 	}
-	if copied > 0 && k.dbFile != nil {
+	if sync && copied > 0 && k.dbFile != nil {
 		// Any descriptor of the file syncs what every connection wrote
 		// to it. An error here is one SQLite's own sync meets again.
 		_ = k.dbFile.Sync()
