@@ -43,8 +43,13 @@ var customerUpdateExcluded = []string{"id", "org_id", "number", "created_at", "a
 func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
 		search := searchRow{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
-		queries := append([]*bun.InsertQuery{db.NewInsert().Model(customerToRow(c)), db.NewInsert().Model(&search)},
-			searchIndexInserts(db, c, crm.NameKeys(&c.CustomerFields))...)
+		queries := []*bun.InsertQuery{db.NewInsert().Model(customerToRow(c))}
+		if s.batch != nil && s.dialect.oneWriter {
+			s.batch.search = append(s.batch.search, search) // inserted after the batch's savepoints (groupbatch.go)
+		} else {
+			queries = append(queries, db.NewInsert().Model(&search))
+		}
+		queries = append(queries, searchIndexInserts(db, c, crm.NameKeys(&c.CustomerFields))...)
 		return s.execAll(ctx, db, queries)
 	})
 }

@@ -214,3 +214,86 @@ func TestJoinWaitingJob(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupCommitSearchRows: the customers of one batch are found by a
+// contains-search once it committed, a create of the batch that rolled
+// back is not, and the search index stays whole when a customer of the
+// batch is renamed afterwards. (On SQLite a batch inserts its search rows
+// together after its savepoints, see groupBatch.)
+func TestGroupCommitSearchRows(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, open testdb.Opener) {
+		st := open(t)
+		org := groupOrg(t, st)
+		ctx := context.Background()
+		c, err := crm.New(st, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		octx := crm.WithStaffUser(crm.WithOrg(ctx, org),
+			&crm.StaffUser{ID: "t", OrgID: org, Name: "t", Language: "en", Role: crm.RoleAdministrator, Active: true})
+		if _, err := c.Customers.Create(octx, crm.CustomerFields{LastName: "Holder", LoginEmail: "taken@example.nl"}); err != nil {
+			t.Fatal(err)
+		}
+		hold, started := make(chan struct{}), make(chan struct{})
+		leader := make(chan error, 1)
+		go func() {
+			leader <- st.InGroupTx(ctx, "customers/"+org, func(context.Context, crm.Store) error {
+				close(started)
+				<-hold
+				return nil
+			})
+		}()
+		<-started
+		const n = 4
+		made := make([]*crm.Customer, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			f := crm.CustomerFields{LastName: []string{"Quokkaberg", "Quokkadal", "Quokkaveld", "Quokkameer"}[i]}
+			if i == 2 {
+				f.LoginEmail = "taken@example.nl" // rolls back in its savepoint
+			}
+			wg.Go(func() { made[i], errs[i] = c.Customers.Create(octx, f) })
+			waitQueued(t, st, "customers/"+org, i+1)
+		}
+		close(hold)
+		wg.Wait()
+		if err := <-leader; err != nil {
+			t.Fatal(err)
+		}
+		if errs[2] == nil {
+			t.Fatal("the create with a taken login succeeded")
+		}
+		found := func(fragment string) []string {
+			t.Helper()
+			page, err := c.Customers.List(octx, crm.CustomerFilter{NameContains: fragment}, crm.PageRequest{Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, cu := range page.Items {
+				names = append(names, cu.LastName)
+			}
+			slices.Sort(names)
+			return names
+		}
+		if got, want := found("okka"), []string{"Quokkaberg", "Quokkadal", "Quokkameer"}; !slices.Equal(got, want) {
+			t.Fatalf("contains-search found %v, want %v", got, want)
+		}
+		renamed := "Wombatdal"
+		if _, err := c.Customers.Update(octx, made[1].ID, made[1].Version, crm.CustomerPatch{LastName: &renamed}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := found("okka"), []string{"Quokkaberg", "Quokkameer"}; !slices.Equal(got, want) {
+			t.Fatalf("after the rename contains-search found %v, want %v", got, want)
+		}
+		if got, want := found("mbatd"), []string{"Wombatdal"}; !slices.Equal(got, want) {
+			t.Fatalf("the new name: contains-search found %v, want %v", got, want)
+		}
+		if st.Dialect() == "sqlite" {
+			if _, err := st.SQLDB().ExecContext(ctx, "INSERT INTO customer_search_fts (customer_search_fts) VALUES ('integrity-check')"); err != nil {
+				t.Fatalf("the FTS5 index: %v", err)
+			}
+		}
+	})
+}
