@@ -11,8 +11,50 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/store"
 	"github.com/dossiercrm/dossier/crm/store/testdb"
 )
+
+// batchCRM is a CRM on st acting as an administrator of org, with one
+// customer made first whose login e-mail (taken@example.nl) a create of a
+// batch can take again to roll back in its savepoint.
+func batchCRM(t *testing.T, st *store.DB, org string) (*crm.CRM, context.Context, *crm.Customer) {
+	t.Helper()
+	c, err := crm.New(st, crm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	octx := crm.WithStaffUser(crm.WithOrg(context.Background(), org),
+		&crm.StaffUser{ID: "t", OrgID: org, Name: "t", Language: "en", Role: crm.RoleAdministrator, Active: true})
+	taken, err := c.Customers.Create(octx, crm.CustomerFields{LastName: "Holder", LoginEmail: "taken@example.nl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, octx, taken
+}
+
+// holdGroup runs a batch of group that waits until release is called, so
+// that the calls queued meanwhile run as the next batch together; release
+// fails the test if the holding batch failed.
+func holdGroup(t *testing.T, st *store.DB, group string) (release func()) {
+	t.Helper()
+	hold, started := make(chan struct{}), make(chan struct{})
+	leader := make(chan error, 1)
+	go func() {
+		leader <- st.InGroupTx(context.Background(), group, func(context.Context, crm.Store) error {
+			close(started)
+			<-hold
+			return nil
+		})
+	}()
+	<-started
+	return func() {
+		close(hold)
+		if err := <-leader; err != nil {
+			t.Error(err)
+		}
+	}
+}
 
 // TestGroupCommitDuplicateJob: the creates of one batch enqueue one
 // duplicate check for all of them, in their transaction; a create of the
@@ -25,16 +67,7 @@ func TestGroupCommitDuplicateJob(t *testing.T) {
 		st := open(t)
 		org := groupOrg(t, st)
 		ctx := context.Background()
-		c, err := crm.New(st, crm.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		octx := crm.WithStaffUser(crm.WithOrg(ctx, org),
-			&crm.StaffUser{ID: "t", OrgID: org, Name: "t", Language: "en", Role: crm.RoleAdministrator, Active: true})
-		taken, err := c.Customers.Create(octx, crm.CustomerFields{LastName: "Holder", LoginEmail: "taken@example.nl"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, octx, taken := batchCRM(t, st, org)
 		before, err := st.JobArgsForTest(ctx, crm.JobCheckDuplicates)
 		if err != nil {
 			t.Fatal(err)
@@ -42,16 +75,7 @@ func TestGroupCommitDuplicateJob(t *testing.T) {
 
 		// A batch holds the group, so that the creates queue and run as the
 		// next batch together.
-		hold, started := make(chan struct{}), make(chan struct{})
-		leader := make(chan error, 1)
-		go func() {
-			leader <- st.InGroupTx(ctx, "customers/"+org, func(context.Context, crm.Store) error {
-				close(started)
-				<-hold
-				return nil
-			})
-		}()
-		<-started
+		release := holdGroup(t, st, "customers/"+org)
 		twin := func(i int) crm.CustomerFields {
 			return crm.CustomerFields{FirstName: "Anna", LastName: "Jansen", Email: "anna@example.nl",
 				Phones: []crm.Phone{{Number: "+31 20 555 0101"}}, LoginEmail: []string{"a1@example.nl", "", "taken@example.nl", "a3@example.nl"}[i]}
@@ -64,11 +88,8 @@ func TestGroupCommitDuplicateJob(t *testing.T) {
 			wg.Go(func() { made[i], errs[i] = c.Customers.Create(octx, twin(i)) })
 			waitQueued(t, st, "customers/"+org, i+1)
 		}
-		close(hold)
+		release()
 		wg.Wait()
-		if err := <-leader; err != nil {
-			t.Fatal(err)
-		}
 		var ids []string
 		var numbers []int64
 		for i := range n {
@@ -225,25 +246,8 @@ func TestGroupCommitSearchRows(t *testing.T) {
 		st := open(t)
 		org := groupOrg(t, st)
 		ctx := context.Background()
-		c, err := crm.New(st, crm.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		octx := crm.WithStaffUser(crm.WithOrg(ctx, org),
-			&crm.StaffUser{ID: "t", OrgID: org, Name: "t", Language: "en", Role: crm.RoleAdministrator, Active: true})
-		if _, err := c.Customers.Create(octx, crm.CustomerFields{LastName: "Holder", LoginEmail: "taken@example.nl"}); err != nil {
-			t.Fatal(err)
-		}
-		hold, started := make(chan struct{}), make(chan struct{})
-		leader := make(chan error, 1)
-		go func() {
-			leader <- st.InGroupTx(ctx, "customers/"+org, func(context.Context, crm.Store) error {
-				close(started)
-				<-hold
-				return nil
-			})
-		}()
-		<-started
+		c, octx, _ := batchCRM(t, st, org)
+		release := holdGroup(t, st, "customers/"+org)
 		const n = 4
 		made := make([]*crm.Customer, n)
 		errs := make([]error, n)
@@ -256,11 +260,8 @@ func TestGroupCommitSearchRows(t *testing.T) {
 			wg.Go(func() { made[i], errs[i] = c.Customers.Create(octx, f) })
 			waitQueued(t, st, "customers/"+org, i+1)
 		}
-		close(hold)
+		release()
 		wg.Wait()
-		if err := <-leader; err != nil {
-			t.Fatal(err)
-		}
 		if errs[2] == nil {
 			t.Fatal("the create with a taken login succeeded")
 		}
