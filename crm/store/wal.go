@@ -178,11 +178,19 @@ func (k *walKeeper) passiveCheckpoint(ctx context.Context) {
 		return
 	}
 	defer release()
-	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(walRestartBusy.Milliseconds(), 10)); err != nil {
+	waitingCheckpoint(ctx, conn, "RESTART", walRestartBusy)
+}
+
+// waitingCheckpoint runs a checkpoint of a mode that waits for readers
+// (RESTART, TRUNCATE) on conn, waiting at most wait for them, and gives
+// the connection its busy timeout back. Failing is harmless: the log
+// stays as it is and a later round tries again.
+func waitingCheckpoint(ctx context.Context, conn *sql.Conn, mode string, wait time.Duration) {
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(wait.Milliseconds(), 10)); err != nil {
 		return
 	}
-	_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(RESTART)")
-	_, _ = conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000")
+	_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
+	_, _ = conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(gateWait.Milliseconds(), 10))
 }
 
 // copy runs a passive checkpoint and, with sync, then syncs the database
@@ -251,11 +259,7 @@ func (k *walKeeper) checkpoint() {
 		return
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(walBusy.Milliseconds(), 10)); err != nil {
-		return
-	}
-	_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	_, _ = conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000")
+	waitingCheckpoint(ctx, conn, "TRUNCATE", walBusy)
 }
 
 // close waits for a running checkpoint and stops new ones.
