@@ -9,16 +9,24 @@ import (
 	"testing"
 )
 
+// sqliteFileStore opens a new SQLite store in a file of the test's
+// temporary directory, closed with the test.
+func sqliteFileStore(t *testing.T, name string, opts ...Option) *DB {
+	t.Helper()
+	st, err := Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), name), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // sqliteConnOf is one connection of a new SQLite store, closed with the
 // test.
 func sqliteConnOf(t *testing.T) *sql.Conn {
 	t.Helper()
 	ctx := context.Background()
-	st, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "stmts.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqliteFileStore(t, "stmts.db")
 	conn, err := st.bun.DB.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)

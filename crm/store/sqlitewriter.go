@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -43,8 +44,9 @@ type sqliteWriter struct {
 	// slot holds the writer while no transaction runs on it; nil until the
 	// first write opens it, and again after a broken connection was closed.
 	slot chan *bun.Conn
-	// closed is set by close; a conn given back then is closed, not kept.
-	closed chan struct{}
+	// closed is closed by close; a conn given back then is closed, not kept.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 // writerCacheKiB is the writer's page cache, in KiB (SQLite's default is
@@ -119,16 +121,19 @@ func (w *sqliteWriter) release(conn *bun.Conn) {
 }
 
 // close closes the writer, after the transaction running on it (if any)
-// ends; later writes fail with sql.ErrConnDone.
+// ends; later writes fail with sql.ErrConnDone. Closing again does
+// nothing (DB.Close may be called twice).
 func (w *sqliteWriter) close() {
 	if w == nil {
 		return
 	}
-	close(w.closed)
-	if conn := <-w.slot; conn != nil {
-		_ = conn.Close()
-	}
-	w.slot <- nil
+	w.closeOnce.Do(func() {
+		close(w.closed)
+		if conn := <-w.slot; conn != nil {
+			_ = conn.Close()
+		}
+		w.slot <- nil
+	})
 }
 
 // runWriteTx runs fn in a write transaction: on SQLite files on the

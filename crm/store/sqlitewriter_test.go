@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -16,15 +15,12 @@ import (
 // TestSQLiteWriter checks that the write transactions of a SQLite file run
 // on one connection (a temporary table, which only the connection that
 // made it sees, is there in every later write transaction, also under
-// concurrent writers), that reads outside them do not wait for it, and
-// that after Close a write fails instead of hanging.
+// concurrent writers), that reads outside them do not wait for it, that
+// after Close a write fails instead of hanging, and that Close may be
+// called again.
 func TestSQLiteWriter(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "writer.db")
-	st, err := Open(ctx, "sqlite:"+path, WithMigrate())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := sqliteFileStore(t, "writer.db", WithMigrate())
 	if st.shared.writer == nil {
 		t.Fatal("a SQLite file has no writer")
 	}
@@ -72,10 +68,11 @@ func TestSQLiteWriter(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	err = st.runWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error { return nil })
+	err := st.runWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error { return nil })
 	if !errors.Is(err, sql.ErrConnDone) {
 		t.Fatalf("a write after Close: %v, want sql.ErrConnDone", err)
 	}
+	st.Close() // a second Close does not panic (and the test's cleanup closes it again)
 }
 
 // TestSQLiteMemoryHasNoWriter: an in-memory database's pool is its one

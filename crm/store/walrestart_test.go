@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,12 +18,8 @@ import (
 // reading, the log grew to wal_autocheckpoint each time.
 func TestSQLiteLogStartsOver(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "restart.db")
-	st, err := Open(ctx, "sqlite:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqliteFileStore(t, "restart.db")
+	walPath := st.wal.walPath
 	if _, err := st.bun.ExecContext(ctx, "CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +55,7 @@ func TestSQLiteLogStartsOver(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if fi, err := os.Stat(path + "-wal"); err == nil {
+		if fi, err := os.Stat(walPath); err == nil {
 			largest = max(largest, fi.Size())
 		}
 	}
