@@ -271,14 +271,22 @@ func (cn *pgConn) watch(ctx context.Context) (done func(error) error) {
 	if ctx.Done() == nil {
 		return func(err error) error { return err }
 	}
-	stop := context.AfterFunc(ctx, func() { _ = cn.Conn.Conn().SetDeadline(time.Now()) })
+	cut := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = cn.Conn.Conn().SetDeadline(time.Now())
+		close(cut)
+	})
 	return func(err error) error {
-		fired := !stop()
+		if !stop() {
+			// The deadline is set, or about to be: wait for it, and have
+			// the connection discarded even when the call got its answer
+			// first. Kept, it would fail a later call, perhaps of another
+			// caller, when the belated deadline lands on that call's read.
+			<-cut
+			cn.broken = true
+		}
 		if err == nil {
 			return nil
-		}
-		if fired {
-			cn.broken = true
 		}
 		if cerr := contextEnded(ctx); cerr != nil {
 			return fmt.Errorf("%w: %w", cerr, err)

@@ -209,3 +209,33 @@ func TestReplyAfterAnswer(t *testing.T) {
 		t.Errorf("a termination after an answer: %v, want the server's error, not driver.ErrBadConn", err)
 	}
 }
+
+// TestContextEndsWithAnswer: a call whose context ends just as its answer
+// arrives succeeds, and its connection is not kept: the deadline the
+// ending put on the socket would otherwise land on a later call, perhaps
+// another caller's (a create in a group-commit batch failed as
+// "unavailable" so, under load).
+func TestContextEndsWithAnswer(t *testing.T) {
+	dsn := testPostgresDSN(t)
+	dc, err := newPGConnector(dsn).Connect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn := dc.(*pgConn)
+	defer cn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := cn.watch(ctx)
+	cancel() // the ending races the answer
+	if err := done(nil); err != nil {
+		t.Fatalf("the answered call: %v", err)
+	}
+	if cn.IsValid() {
+		t.Fatal("the connection stays in the pool with a deadline set on its socket")
+	}
+	if err := cn.ResetSession(context.Background()); err != nil {
+		t.Fatalf("ResetSession: %v", err)
+	}
+	if _, err := cn.ExecContext(context.Background(), "SELECT 1", nil); err != nil {
+		t.Fatalf("the connection after ResetSession: %v", err)
+	}
+}
