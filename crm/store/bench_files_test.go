@@ -23,7 +23,8 @@ import (
 // store's bulk insert, no checks, no history), an export of all of them
 // to CSV, and the import of that file into an empty organisation (the
 // whole path: reading, matching, checks, history, origins), with the
-// process's peak memory. It runs when asked:
+// process's peak memory. It runs when asked (DOSSIER_BENCH_ONLY=sqlite or
+// postgres runs one of the two):
 //
 //	DOSSIER_BENCH_FILES=1000000 go test ./crm/store -run '^$' -bench Files -benchtime 1x -timeout 2h
 func BenchmarkFiles(b *testing.B) {
@@ -55,7 +56,7 @@ func BenchmarkFiles(b *testing.B) {
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
 		dsn, ok := dsns[name]
-		if !ok {
+		if only := os.Getenv("DOSSIER_BENCH_ONLY"); !ok || only != "" && only != name {
 			continue
 		}
 		b.Run(name, func(b *testing.B) {
