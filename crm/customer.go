@@ -734,17 +734,20 @@ func parsePhone(raw, region string) (string, bool) {
 
 // parsePhoneOnce is parsePhone without the memo.
 func parsePhoneOnce(raw, region string) (string, bool) {
+	if e164, ok, decided := parseE164(raw); decided {
+		return e164, ok
+	}
+	return parsePhoneFully(raw, region)
+}
+
+// parsePhoneFully is parsePhoneOnce through phonenumbers.Parse, whatever
+// the form of raw.
+func parsePhoneFully(raw, region string) (string, bool) {
 	num, err := phonenumbers.Parse(raw, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	if err != nil {
 		return "", false
 	}
-	e164 := phonenumbers.Format(num, phonenumbers.E164)
-	if len(e164) > 16 {
-		// E.164 allows 15 digits; the metadata of some countries (Germany)
-		// accepts longer ones, which no network routes.
-		return "", false
-	}
-	return e164, true
+	return checkedE164(num)
 }
 
 // phoneMemo is one remembered outcome of parsePhone. phoneMemos is a
