@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"sort"
+	"unicode/utf8"
 )
 
 // diffCustomer lists the fields that differ between old and next, in their
@@ -41,8 +42,94 @@ func diffFlat(created bool, before, after map[string]any) []FieldChange {
 
 // flatFields renders the fields as JSON values (so that they compare and
 // store alike whatever Go types they came in), with the nested objects
-// address and customFields flattened one level.
+// address and customFields flattened one level: the map that
+// json.Marshal and json.Unmarshal of the fields would give, flattened. It
+// is built field by field, since a round trip through JSON took 21 µs a
+// customer (a twentieth of an import); only the custom fields, whose
+// values are of any type, take that path. Text that is not valid UTF-8
+// (which JSON would change) takes it whole.
 func flatFields(f *CustomerFields) map[string]any {
+	texts := [...]string{f.FirstName, f.MiddleName, f.LastName, f.Company, f.Origin, f.LoginEmail, f.Email,
+		f.Language, f.InternalDescription, f.Remarks, f.AssignedTo, string(f.Status),
+		f.Address.Street, f.Address.HouseNumber, f.Address.PostalCode, f.Address.City, f.Address.Country}
+	for _, t := range texts {
+		if !utf8.ValidString(t) {
+			return flatFieldsJSON(f)
+		}
+	}
+	for _, p := range f.Phones {
+		if !utf8.ValidString(p.Number) || !utf8.ValidString(string(p.Kind)) {
+			return flatFieldsJSON(f)
+		}
+	}
+	for _, e := range f.AltEmails {
+		if !utf8.ValidString(e) {
+			return flatFieldsJSON(f)
+		}
+	}
+	m := make(map[string]any, 24)
+	text := func(key, v string) {
+		if v != "" { // omitempty
+			m[key] = v
+		}
+	}
+	date := func(key string, d *Date) {
+		if d != nil {
+			m[key] = d.String()
+		}
+	}
+	text("firstName", f.FirstName)
+	text("middleName", f.MiddleName)
+	text("lastName", f.LastName)
+	text("company", f.Company)
+	text("address.street", f.Address.Street)
+	text("address.houseNumber", f.Address.HouseNumber)
+	text("address.postalCode", f.Address.PostalCode)
+	text("address.city", f.Address.City)
+	text("address.country", f.Address.Country)
+	if len(f.Phones) > 0 {
+		phones := make([]any, len(f.Phones))
+		for i, p := range f.Phones {
+			phones[i] = map[string]any{"kind": string(p.Kind), "number": p.Number}
+		}
+		m["phones"] = phones
+	}
+	date("birthDate", f.BirthDate)
+	date("passportExpiry", f.PassportExpiry)
+	text("status", string(f.Status))
+	text("origin", f.Origin)
+	date("firstContact", f.FirstContact)
+	text("loginEmail", f.LoginEmail)
+	text("email", f.Email)
+	if len(f.AltEmails) > 0 {
+		alt := make([]any, len(f.AltEmails))
+		for i, e := range f.AltEmails {
+			alt[i] = e
+		}
+		m["altEmails"] = alt
+	}
+	text("language", f.Language)
+	text("internalDescription", f.InternalDescription)
+	text("remarks", f.Remarks)
+	m["noPost"] = f.NoPost
+	m["noMailings"] = f.NoMailings
+	text("assignedTo", f.AssignedTo)
+	if len(f.CustomFields) > 0 {
+		b, err := json.Marshal(f.CustomFields)
+		if err != nil {
+			panic("crm: custom fields do not marshal: " + err.Error()) // only plain data in there
+		}
+		var custom map[string]any
+		_ = json.Unmarshal(b, &custom)
+		for k, v := range custom {
+			m["customFields."+k] = v
+		}
+	}
+	return m
+}
+
+// flatFieldsJSON is flatFields through a JSON round trip of all fields.
+func flatFieldsJSON(f *CustomerFields) map[string]any {
 	b, err := json.Marshal(f)
 	if err != nil {
 		panic("crm: customer fields do not marshal: " + err.Error()) // only plain data in there
