@@ -3,34 +3,74 @@ package i18n
 import (
 	"bytes"
 	"slices"
+	"sync"
 
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 )
 
-// Sort sorts items in place, stably, in the order the language lang expects
-// (Swedish puts "Ö" after "Z", German next to "O"), without regard to case.
-// key returns the text to sort an item by. An unusable lang sorts as English.
-func Sort[T any](lang string, items []T, key func(T) string) {
+// collators keeps case-blind Collators by the language text they were
+// asked for: collate.New builds the language's tailoring each time (40%
+// of a sort key, made on every create and update), and a Collator is not
+// safe for concurrent use, so each language has a pool. Languages past
+// maxCollatorLanguages (text a caller made up) get a Collator of their
+// own each time, so the cache stays small whatever it is asked.
+var collators struct {
+	sync.Mutex
+	pools map[string]*sync.Pool
+}
+
+const maxCollatorLanguages = 64
+
+// withCollator runs fn with a case-blind Collator of lang (English when
+// lang is unusable).
+func withCollator(lang string, fn func(c *collate.Collator)) {
+	collators.Lock()
+	pool := collators.pools[lang]
+	if pool == nil && len(collators.pools) < maxCollatorLanguages {
+		if collators.pools == nil {
+			collators.pools = map[string]*sync.Pool{}
+		}
+		pool = &sync.Pool{New: func() any { return newCollator(lang) }}
+		collators.pools[lang] = pool
+	}
+	collators.Unlock()
+	if pool == nil {
+		fn(newCollator(lang))
+		return
+	}
+	c := pool.Get().(*collate.Collator)
+	defer pool.Put(c)
+	fn(c)
+}
+
+func newCollator(lang string) *collate.Collator {
 	tag, err := language.Parse(lang)
 	if err != nil {
 		tag = language.English
 	}
-	// A Collator is not safe for concurrent use: one per call.
-	c := collate.New(tag, collate.IgnoreCase)
-	var buf collate.Buffer
-	keys := make(map[string][]byte, len(items))
-	sortKey := func(s string) []byte {
-		k, ok := keys[s]
-		if !ok {
-			k = slices.Clone(c.KeyFromString(&buf, s))
-			buf.Reset()
-			keys[s] = k
+	return collate.New(tag, collate.IgnoreCase)
+}
+
+// Sort sorts items in place, stably, in the order the language lang expects
+// (Swedish puts "Ö" after "Z", German next to "O"), without regard to case.
+// key returns the text to sort an item by. An unusable lang sorts as English.
+func Sort[T any](lang string, items []T, key func(T) string) {
+	withCollator(lang, func(c *collate.Collator) {
+		var buf collate.Buffer
+		keys := make(map[string][]byte, len(items))
+		sortKey := func(s string) []byte {
+			k, ok := keys[s]
+			if !ok {
+				k = slices.Clone(c.KeyFromString(&buf, s))
+				buf.Reset()
+				keys[s] = k
+			}
+			return k
 		}
-		return k
-	}
-	slices.SortStableFunc(items, func(a, b T) int {
-		return bytes.Compare(sortKey(key(a)), sortKey(key(b)))
+		slices.SortStableFunc(items, func(a, b T) int {
+			return bytes.Compare(sortKey(key(a)), sortKey(key(b)))
+		})
 	})
 }
 
@@ -41,12 +81,12 @@ func Sort[T any](lang string, items []T, key func(T) string) {
 // comparison and an ordinary index. An unusable lang sorts as English.
 // It is safe for concurrent use.
 func SortKey(lang, s string) []byte {
-	tag, err := language.Parse(lang)
-	if err != nil {
-		tag = language.English
-	}
-	var buf collate.Buffer
-	return slices.Clone(collate.New(tag, collate.IgnoreCase).KeyFromString(&buf, s))
+	var key []byte
+	withCollator(lang, func(c *collate.Collator) {
+		var buf collate.Buffer
+		key = slices.Clone(c.KeyFromString(&buf, s))
+	})
+	return key
 }
 
 // SortKeyParts is SortKey for text made of parts compared one after the
@@ -57,27 +97,24 @@ func SortKey(lang, s string) []byte {
 // are compared too (they sort first).
 // It is safe for concurrent use.
 func SortKeyParts(lang string, parts ...string) []byte {
-	tag, err := language.Parse(lang)
-	if err != nil {
-		tag = language.English
-	}
-	c := collate.New(tag, collate.IgnoreCase)
-	var buf collate.Buffer
 	var key []byte
-	for _, p := range parts {
-		// Each part's key, escaped so that it holds no 0x00 byte, then
-		// 0x00: a part that is a prefix of another sorts first, whatever
-		// follows it. 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02 keep the order.
-		for _, b := range c.KeyFromString(&buf, p) {
-			switch b {
-			case 0x00, 0x01:
-				key = append(key, 0x01, b+1)
-			default:
-				key = append(key, b)
+	withCollator(lang, func(c *collate.Collator) {
+		var buf collate.Buffer
+		for _, p := range parts {
+			// Each part's key, escaped so that it holds no 0x00 byte, then
+			// 0x00: a part that is a prefix of another sorts first, whatever
+			// follows it. 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02 keep the order.
+			for _, b := range c.KeyFromString(&buf, p) {
+				switch b {
+				case 0x00, 0x01:
+					key = append(key, 0x01, b+1)
+				default:
+					key = append(key, b)
+				}
 			}
+			key = append(key, 0x00)
+			buf.Reset()
 		}
-		key = append(key, 0x00)
-		buf.Reset()
-	}
+	})
 	return key
 }
