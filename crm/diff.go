@@ -49,27 +49,11 @@ func diffFlat(created bool, before, after map[string]any) []FieldChange {
 // values are of any type, take that path. Text that is not valid UTF-8
 // (which JSON would change) takes it whole.
 func flatFields(f *CustomerFields) map[string]any {
-	texts := [...]string{f.FirstName, f.MiddleName, f.LastName, f.Company, f.Origin, f.LoginEmail, f.Email,
-		f.Language, f.InternalDescription, f.Remarks, f.AssignedTo, string(f.Status),
-		f.Address.Street, f.Address.HouseNumber, f.Address.PostalCode, f.Address.City, f.Address.Country}
-	for _, t := range texts {
-		if !utf8.ValidString(t) {
-			return flatFieldsJSON(f)
-		}
-	}
-	for _, p := range f.Phones {
-		if !utf8.ValidString(p.Number) || !utf8.ValidString(string(p.Kind)) {
-			return flatFieldsJSON(f)
-		}
-	}
-	for _, e := range f.AltEmails {
-		if !utf8.ValidString(e) {
-			return flatFieldsJSON(f)
-		}
-	}
 	m := make(map[string]any, 24)
+	valid := true // all text is valid UTF-8
 	text := func(key, v string) {
 		if v != "" { // omitempty
+			valid = valid && utf8.ValidString(v)
 			m[key] = v
 		}
 	}
@@ -90,6 +74,7 @@ func flatFields(f *CustomerFields) map[string]any {
 	if len(f.Phones) > 0 {
 		phones := make([]any, len(f.Phones))
 		for i, p := range f.Phones {
+			valid = valid && utf8.ValidString(p.Number) && utf8.ValidString(string(p.Kind))
 			phones[i] = map[string]any{"kind": string(p.Kind), "number": p.Number}
 		}
 		m["phones"] = phones
@@ -104,6 +89,7 @@ func flatFields(f *CustomerFields) map[string]any {
 	if len(f.AltEmails) > 0 {
 		alt := make([]any, len(f.AltEmails))
 		for i, e := range f.AltEmails {
+			valid = valid && utf8.ValidString(e)
 			alt[i] = e
 		}
 		m["altEmails"] = alt
@@ -114,6 +100,9 @@ func flatFields(f *CustomerFields) map[string]any {
 	m["noPost"] = f.NoPost
 	m["noMailings"] = f.NoMailings
 	text("assignedTo", f.AssignedTo)
+	if !valid {
+		return flatFieldsJSON(f)
+	}
 	if len(f.CustomFields) > 0 {
 		b, err := json.Marshal(f.CustomFields)
 		if err != nil {

@@ -7,6 +7,51 @@ import (
 	"time"
 )
 
+// TestFlatFieldsCoversEveryField: with every field of CustomerFields set
+// (found by reflection, so a field added later is included), flatFields
+// gives what the JSON round trip gives: a new field left out of the
+// field-by-field map would vanish from history and field origins.
+func TestFlatFieldsCoversEveryField(t *testing.T) {
+	var f CustomerFields
+	fill(t, reflect.ValueOf(&f).Elem())
+	want := flatFieldsJSON(&f)
+	if got := flatFields(&f); !reflect.DeepEqual(got, want) {
+		t.Fatalf("flatFields of every field set\n = %#v\nJSON gives %#v", got, want)
+	}
+}
+
+// fill sets every field of v, recursively, to a value that is not its zero.
+func fill(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[Date]() {
+			v.Set(reflect.ValueOf(MustDate("2026-11-28")))
+			return
+		}
+		for i := range v.NumField() {
+			fill(t, v.Field(i))
+		}
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(t, v.Elem())
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(t, v.Index(0))
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+		v.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf("v"))
+	default:
+		t.Fatalf("fill does not know %s: teach it, and flatFields the new field", v.Type())
+	}
+}
+
 // TestFlatFieldsMatchesJSON: flatFields, built field by field, gives the
 // map a JSON round trip of the fields gives, for fields of every kind
 // set or left empty, custom fields of any type, and text JSON would

@@ -55,17 +55,17 @@ func parseE164(raw string) (e164 string, ok, decided bool) {
 	if err != nil {
 		return "", false, false
 	}
-	num := &phonenumbers.PhoneNumber{CountryCode: ptr(int32(cc)), NationalNumber: &national}
+	num := &phonenumbers.PhoneNumber{CountryCode: new(int32(cc)), NationalNumber: &national}
 	if nsn[0] == '0' && len(nsn) > 1 {
 		// Parse's setItalianLeadingZerosForPhoneNumber: the zeros that
 		// the integer loses, the last digit never counted among them.
-		num.ItalianLeadingZero = ptr(true)
+		num.ItalianLeadingZero = new(true)
 		zeros := 1
 		for zeros < len(nsn)-1 && nsn[zeros] == '0' {
 			zeros++
 		}
 		if zeros != 1 {
-			num.NumberOfLeadingZeros = ptr(int32(zeros))
+			num.NumberOfLeadingZeros = new(int32(zeros))
 		}
 	}
 	e164, ok = checkedE164(num)
@@ -86,8 +86,6 @@ func checkedE164(num *phonenumbers.PhoneNumber) (string, bool) {
 	}
 	return e164, true
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // nationalPrefixForParsing is, by country calling code, the national
 // prefix pattern of the region whose metadata Parse uses for the code
