@@ -194,7 +194,9 @@ func (s *DB) BookingGetMany(ctx context.Context, orgID string, references []stri
 		return out, nil
 	}
 	var rows []bookingRow
-	if err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("reference IN (?)", bun.List(references)).Scan(ctx); err != nil {
+	// Marked: a batch upsert reads its stored bookings with this statement,
+	// compiled once on SQLite for each number of references.
+	if err := s.db.NewSelect().Comment(preparedComment).Model(&rows).Where("org_id = ?", orgID).Where("reference IN (?)", bun.List(references)).Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}
 	for i := range rows {
@@ -217,6 +219,9 @@ func (s *DB) BookingInsertMany(ctx context.Context, orgID string, bs []*crm.Book
 		b.RowVersion = 1
 		rows[i] = *bookingToRow(orgID, b, placeKeys)
 	}
+	if s.dialect.name == sqliteDialect.name {
+		return s.sqliteBookingInsert(ctx, rows)
+	}
 	_, err := s.db.NewInsert().Model(&rows).Returning("NULL").Exec(ctx)
 	return interpretError(err)
 }
@@ -234,7 +239,8 @@ func (s *DB) BookingCustomers(ctx context.Context, orgID string, leads, others [
 	}
 	if len(leads) > 0 {
 		var touched []customer
-		if err := s.db.NewUpdate().Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
+		// Marked, like the read of the stored bookings (BookingGetMany).
+		if err := s.db.NewUpdate().Comment(preparedComment).Model((*customerRow)(nil)).Set("last_activity_at = ?", at).
 			Where("org_id = ?", orgID).Where("id IN (?)", bun.List(leads)).Where("anonymised_at IS NULL").
 			Returning("id, number").Scan(ctx, &touched); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, interpretError(err)
@@ -476,7 +482,7 @@ type bookingSettingsRow struct {
 // BookingSettingsGet implements crm.BookingStore.
 func (s *DB) BookingSettingsGet(ctx context.Context, orgID string) (*crm.BookingSettings, error) {
 	var row bookingSettingsRow
-	err := s.db.NewSelect().Model(&row).Where("org_id = ?", orgID).Scan(ctx)
+	err := s.db.NewSelect().Comment(preparedComment).Model(&row).Where("org_id = ?", orgID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &crm.BookingSettings{}, nil
 	}
