@@ -2,22 +2,15 @@ package store
 
 import (
 	"context"
-	"encoding/json"
-	"strings"
-	"sync"
-	"time"
-
-	"github.com/uptrace/bun"
 )
 
 // A batch of bookings goes into SQLite as one INSERT with placeholders and
-// its values as arguments. Through bun, the 100 rows of a batch upsert
-// were written into the statement's text (some 4,400 values) and taken
-// out again by the connection (valuesArgs) so that the compiled statement
-// could be used again: about a tenth of a batch's time. The values are the
-// ones bun would have written (the same text for dates and times, 'null'
-// for an empty list, 0 and 1 for flags): TestSQLiteBookingInsertArgs holds
-// the two to the same statement and arguments.
+// its values as arguments (see sqliteinsert.go). Through bun, the 100 rows
+// of a batch upsert were written into the statement's text (some 4,400
+// values) and taken out again by the connection (valuesArgs) so that the
+// compiled statement could be used again: about a tenth of a batch's time.
+// TestSQLiteBookingInsertArgs holds the two to the same statement and
+// arguments.
 
 // bookingInsertColumns are the bookings table's columns in the order of
 // bookingRow's fields, which bookingArgs follows.
@@ -31,29 +24,9 @@ const bookingInsertColumns = `"org_id", "id", "reference", "customer_id", "custo
 // bookingInsertWidth is the number of columns in bookingInsertColumns.
 const bookingInsertWidth = 44
 
-// bookingInsertTexts keeps the statement text per number of rows: a
-// batch's text is the same every time, and building it is not free.
-var bookingInsertTexts sync.Map // int -> string
-
 // bookingInsertText is the INSERT of n bookings with placeholders.
 func bookingInsertText(n int) string {
-	if q, ok := bookingInsertTexts.Load(n); ok {
-		return q.(string)
-	}
-	row := "(" + strings.Repeat("?, ", bookingInsertWidth-1) + "?)"
-	var b strings.Builder
-	b.WriteString(`INSERT INTO "bookings" (` + bookingInsertColumns + `) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(row)
-	}
-	q := b.String()
-	if n <= 1000 {
-		bookingInsertTexts.Store(n, q)
-	}
-	return q
+	return sqliteInsertText("bookings", bookingInsertColumns, bookingInsertWidth, n)
 }
 
 // bookingArgs appends r's values in bookingInsertColumns order, as bun
@@ -91,61 +64,5 @@ func (s *DB) sqliteBookingInsert(ctx context.Context, rows []bookingRow) error {
 			return err
 		}
 	}
-	// Through database/sql: bun's own Exec would write the arguments
-	// into the text again.
-	query := bookingInsertText(len(rows))
-	var err error
-	if tx, ok := s.db.(bun.Tx); ok {
-		_, err = tx.Tx.ExecContext(ctx, query, args...)
-	} else {
-		_, err = s.bun.DB.ExecContext(ctx, query, args...)
-	}
-	return interpretError(err)
-}
-
-// sqliteTimeLayout is how bun writes a time for SQLite (in UTC).
-const sqliteTimeLayout = "2006-01-02 15:04:05.999999-07:00"
-
-func sqliteTime(t time.Time) string { return t.UTC().Format(sqliteTimeLayout) }
-
-func sqliteTimeArg(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return sqliteTime(*t)
-}
-
-func sqliteDateArg(d *date) any {
-	if d == nil {
-		return nil
-	}
-	return d.String()
-}
-
-func sqliteIntArg(v *int64) any {
-	if v == nil {
-		return nil
-	}
-	return *v
-}
-
-func sqliteStringArg(v *string) any {
-	if v == nil {
-		return nil
-	}
-	return *v
-}
-
-func sqliteBool(v bool) int64 {
-	if v {
-		return 1
-	}
-	return 0
-}
-
-// sqliteJSON is a JSON column's value as bun writes it: the JSON text
-// ("null" for a nil list).
-func sqliteJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
+	return s.sqliteExecArgs(ctx, bookingInsertText(len(rows)), args)
 }

@@ -18,12 +18,16 @@ func (s *DB) HistoryAppend(ctx context.Context, events ...crm.HistoryEvent) erro
 	if len(events) == 0 {
 		return nil
 	}
+	pipelined := s.batch != nil && s.batch.pipelined
+	if s.dialect.name == sqliteDialect.name && !pipelined {
+		return s.sqliteHistoryInsert(ctx, events)
+	}
 	rows := make([]historyRow, len(events))
 	for i := range events {
 		rows[i] = historyToRow(&events[i])
 	}
 	q := s.db.NewInsert().Comment(preparedComment).Model(&rows)
-	if s.batch != nil && s.batch.pipelined {
+	if pipelined {
 		// Sent with the call's next statement (groupbatch.go).
 		b, err := q.AppendQuery(s.bun.QueryGen(), s.batch.writes)
 		if err != nil {
@@ -35,6 +39,38 @@ func (s *DB) HistoryAppend(ctx context.Context, events ...crm.HistoryEvent) erro
 	_, err := q.Exec(ctx)
 	return interpretError(err)
 }
+
+// historyInsertColumns are the history_events columns in the order of
+// historyRow's fields, which historyArgs follows.
+const historyInsertColumns = `"id", "org_id", "customer_id", "kind", "actor_kind", "actor_id", "at", "changes"`
+
+// historyArgs appends the values of r in historyInsertColumns order, as
+// bun writes them for SQLite (see sqliteinsert.go).
+func historyArgs(args []any, r *historyRow) ([]any, error) {
+	changes, err := r.Changes.Value()
+	if err != nil {
+		return nil, err
+	}
+	return append(args, r.ID, r.OrgID, r.CustomerID, r.Kind, r.ActorKind, r.ActorID, sqliteTime(r.At), changes), nil
+}
+
+// sqliteHistoryInsert inserts events on SQLite in one statement with
+// arguments: every write of a customer appends its event, and a batch of
+// bookings a hundred.
+func (s *DB) sqliteHistoryInsert(ctx context.Context, events []crm.HistoryEvent) error {
+	args := make([]any, 0, len(events)*historyInsertWidth)
+	for i := range events {
+		r := historyToRow(&events[i])
+		var err error
+		if args, err = historyArgs(args, &r); err != nil {
+			return err
+		}
+	}
+	return s.sqliteExecArgs(ctx, sqliteInsertText("history_events", historyInsertColumns, historyInsertWidth, len(events)), args)
+}
+
+// historyInsertWidth is the number of columns in historyInsertColumns.
+const historyInsertWidth = 8
 
 // HistoryList implements crm.HistoryStore.
 func (s *DB) HistoryList(ctx context.Context, p crm.HistoryListParams) ([]crm.HistoryEvent, error) {

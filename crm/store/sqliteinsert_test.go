@@ -21,7 +21,48 @@ func TestSQLiteBookingInsertArgs(t *testing.T) {
 		RegisteredOn: date{crm.MustDate("2026-01-02")}, ListDay: date{crm.MustDate("2026-01-02")}, Total: 1, Currency: "EUR",
 		CreatedAt: at, UpdatedAt: at, Labels: []string{}}
 	rows := []bookingRow{full, minimal, full}
-	text, err := st.bun.NewInsert().Model(&rows).Returning("NULL").AppendQuery(st.bun.QueryGen(), nil)
+	var args []any
+	for i := range rows {
+		var err error
+		if args, err = bookingArgs(args, &rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameInsertAsBun(t, st, &rows, bookingInsertText(len(rows)), args, bookingInsertWidth)
+}
+
+// TestSQLiteHistoryInsertArgs holds the direct insert of history events on
+// SQLite to what bun writes, for events of each layout of their changes
+// (none, creation, change with old values) and a nil list.
+func TestSQLiteHistoryInsertArgs(t *testing.T) {
+	st := sqliteFileStore(t, "history.db")
+	at := time.Date(2026, 11, 28, 13, 4, 5, 123456789, time.FixedZone("x", 3600))
+	events := []crm.HistoryEvent{
+		{ID: "e1", OrgID: "o", CustomerID: "c", Kind: crm.EventCustomerCreated, Actor: crm.Actor{Kind: crm.ActorStaff, ID: "s'1"}, At: at,
+			Changes: []crm.FieldChange{{Field: "firstName", New: "Zoë <&>"}, {Field: "tags", New: []any{"a", 1.5}}}},
+		{ID: "e2", OrgID: "o", CustomerID: "c", Kind: crm.EventCustomerUpdated, At: at,
+			Changes: []crm.FieldChange{{Field: "lastName", Old: "A", New: "B"}, {Field: "remarks", New: "x"}}},
+		{ID: "e3", OrgID: "o", CustomerID: "c", Kind: crm.EventCustomerUpdated, At: at, Changes: []crm.FieldChange{{Field: "email"}}},
+		{ID: "e4", OrgID: "o", CustomerID: "c", Kind: crm.EventCustomerUpdated, At: at},
+	}
+	rows := make([]historyRow, len(events))
+	var args []any
+	for i := range events {
+		rows[i] = historyToRow(&events[i])
+		var err error
+		if args, err = historyArgs(args, &rows[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameInsertAsBun(t, st, &rows, sqliteInsertText("history_events", historyInsertColumns, historyInsertWidth, len(rows)), args, historyInsertWidth)
+}
+
+// sameInsertAsBun fails t unless query and args are bun's INSERT of rows
+// (a pointer to a slice of models) after valuesArgs: the same text, and
+// arguments of the same types and values.
+func sameInsertAsBun(t *testing.T, st *DB, rows any, query string, args []any, width int) {
+	t.Helper()
+	text, err := st.bun.NewInsert().Model(rows).Returning("NULL").AppendQuery(st.bun.QueryGen(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,21 +70,15 @@ func TestSQLiteBookingInsertArgs(t *testing.T) {
 	if !ok {
 		t.Fatalf("valuesArgs did not take bun's INSERT apart: %s", text)
 	}
-	var args []any
-	for i := range rows {
-		if args, err = bookingArgs(args, &rows[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := bookingInsertText(len(rows)); got != wantQuery {
-		t.Fatalf("statement\n got %s\nwant %s", got, wantQuery)
+	if query != wantQuery {
+		t.Fatalf("statement\n got %s\nwant %s", query, wantQuery)
 	}
 	if len(args) != len(wantArgs) {
 		t.Fatalf("%d arguments, bun wrote %d", len(args), len(wantArgs))
 	}
 	for i, a := range wantArgs {
 		if !reflect.DeepEqual(args[i], a.Value) {
-			t.Errorf("argument %d (row %d, column %d): %T %#v, bun wrote %T %#v", i, i/bookingInsertWidth, i%bookingInsertWidth, args[i], args[i], a.Value, a.Value)
+			t.Errorf("argument %d (row %d, column %d): %T %#v, bun wrote %T %#v", i, i/width, i%width, args[i], args[i], a.Value, a.Value)
 		}
 	}
 }
