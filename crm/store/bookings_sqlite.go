@@ -24,11 +24,6 @@ const bookingInsertColumns = `"org_id", "id", "reference", "customer_id", "custo
 // bookingInsertWidth is the number of columns in bookingInsertColumns.
 const bookingInsertWidth = 44
 
-// bookingInsertText is the INSERT of n bookings with placeholders.
-func bookingInsertText(n int) string {
-	return sqliteInsertText("bookings", bookingInsertColumns, bookingInsertWidth, n)
-}
-
 // bookingArgs appends r's values in bookingInsertColumns order, as bun
 // writes them for SQLite.
 func bookingArgs(args []any, r *bookingRow) ([]any, error) {
@@ -64,5 +59,5 @@ func (s *DB) sqliteBookingInsert(ctx context.Context, rows []bookingRow) error {
 			return err
 		}
 	}
-	return s.sqliteExecArgs(ctx, bookingInsertText(len(rows)), args)
+	return s.sqliteInsertRows(ctx, "bookings", bookingInsertColumns, bookingInsertWidth, args)
 }

@@ -66,7 +66,7 @@ func (s *DB) sqliteHistoryInsert(ctx context.Context, events []crm.HistoryEvent)
 			return err
 		}
 	}
-	return s.sqliteExecArgs(ctx, sqliteInsertText("history_events", historyInsertColumns, historyInsertWidth, len(events)), args)
+	return s.sqliteInsertRows(ctx, "history_events", historyInsertColumns, historyInsertWidth, args)
 }
 
 // historyInsertWidth is the number of columns in historyInsertColumns.

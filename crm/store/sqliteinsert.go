@@ -54,23 +54,36 @@ func sqliteInsertText(table, columns string, width, n int) string {
 	return q
 }
 
-// sqliteExecArgs runs query with args through database/sql, in the
-// transaction s runs in when there is one: bun's own Exec would write the
-// arguments into the text again.
-func (s *DB) sqliteExecArgs(ctx context.Context, query string, args []any) error {
-	var err error
-	if tx, ok := s.db.(bun.Tx); ok {
-		_, err = tx.Tx.ExecContext(ctx, query, args...)
-	} else {
-		_, err = s.bun.DB.ExecContext(ctx, query, args...)
+// sqliteInsertRows inserts the rows whose values args holds (width a row)
+// into table, as few statements as SQLite's limit on arguments allows,
+// through database/sql in the transaction s runs in when there is one:
+// bun's own Exec would write the arguments into the text again.
+func (s *DB) sqliteInsertRows(ctx context.Context, table, columns string, width int, args []any) error {
+	perStatement := (sqliteMaxArgs / width) * width
+	for len(args) > 0 {
+		chunk := args[:min(len(args), perStatement)]
+		args = args[len(chunk):]
+		query := sqliteInsertText(table, columns, width, len(chunk)/width)
+		var err error
+		if tx, ok := s.db.(bun.Tx); ok {
+			_, err = tx.Tx.ExecContext(ctx, query, chunk...)
+		} else {
+			_, err = s.bun.DB.ExecContext(ctx, query, chunk...)
+		}
+		if err != nil {
+			return interpretError(err)
+		}
 	}
-	return interpretError(err)
+	return nil
 }
 
 // sqliteTimeLayout is how bun writes a time for SQLite (in UTC).
 const sqliteTimeLayout = "2006-01-02 15:04:05.999999-07:00"
 
+// sqliteTime is t as bun writes it for SQLite.
 func sqliteTime(t time.Time) string { return t.UTC().Format(sqliteTimeLayout) }
+
+// The arguments of optional columns: NULL, or the value as bun writes it.
 
 func sqliteTimeArg(t *time.Time) any {
 	if t == nil {
@@ -100,6 +113,8 @@ func sqliteStringArg(v *string) any {
 	return *v
 }
 
+// sqliteBool is a flag as bun writes it for SQLite (TRUE and FALSE, which
+// SQLite stores as 1 and 0).
 func sqliteBool(v bool) int64 {
 	if v {
 		return 1

@@ -28,7 +28,7 @@ func TestSQLiteBookingInsertArgs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sameInsertAsBun(t, st, &rows, bookingInsertText(len(rows)), args, bookingInsertWidth)
+	sameInsertAsBun(t, st, &rows, sqliteInsertText("bookings", bookingInsertColumns, bookingInsertWidth, len(rows)), args, bookingInsertWidth)
 }
 
 // TestSQLiteHistoryInsertArgs holds the direct insert of history events on

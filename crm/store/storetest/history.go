@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -191,6 +193,46 @@ func testHistoryPagination(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	_, err := e.crm.History.List(e.a, c.ID, crm.PageRequest{Cursor: "bm9wZQ"})
 	wantInvalid(t, err, "cursor", "cursor")
+}
+
+// testHistoryManyEvents appends, in one call, more events than one SQLite
+// statement takes arguments for (8 a row, 32,766 at most): every event is
+// stored, in order, with its changes.
+func testHistoryManyEvents(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	c := e.create(e.a, crm.CustomerFields{LastName: "Busy"})
+	const n = 4200
+	events := make([]crm.HistoryEvent, n)
+	for i := range events {
+		events[i] = crm.HistoryEvent{ID: fmt.Sprintf("01936d3c-0000-7000-8000-%012d", i), OrgID: orgA, CustomerID: c.ID,
+			Kind: crm.EventCustomerUpdated, Actor: crm.System(), At: testNow.Add(time.Duration(i+1) * time.Millisecond),
+			Changes: []crm.FieldChange{{Field: "remarks", Old: strconv.Itoa(i), New: strconv.Itoa(i + 1)}}}
+	}
+	if err := e.store.HistoryAppend(e.a, events...); err != nil {
+		t.Fatal(err)
+	}
+	var got []crm.HistoryEvent
+	page := crm.PageRequest{Limit: crm.MaxPageLimit}
+	for {
+		p, err := e.crm.History.List(e.a, c.ID, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p.Items...)
+		if p.Next == "" {
+			break
+		}
+		page.Cursor = p.Next
+	}
+	if len(got) != n+1 { // and the creation
+		t.Fatalf("%d events, want %d", len(got), n+1)
+	}
+	for i, ev := range got[:n] { // newest first
+		want := events[n-1-i]
+		if ev.ID != want.ID || !ev.At.Equal(want.At) || len(ev.Changes) != 1 || ev.Changes[0].New != want.Changes[0].New {
+			t.Fatalf("event %d: %+v, want %+v", i, ev, want)
+		}
+	}
 }
 
 func testTransactionRollback(t *testing.T, open func(t *testing.T) crm.Store) {

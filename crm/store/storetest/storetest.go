@@ -60,6 +60,7 @@ func Run(t *testing.T, h Harness) {
 		{"Delete", testDelete},
 		{"History", testHistory},
 		{"HistoryPagination", testHistoryPagination},
+		{"HistoryManyEvents", testHistoryManyEvents},
 		{"FindByName", testFindByName},
 		{"FindBySpelling", testFindBySpelling},
 		{"FindByPhone", testFindByPhone},
