@@ -49,8 +49,9 @@ func bookingArgs(args []any, r *bookingRow) ([]any, error) {
 	), nil
 }
 
-// sqliteBookingInsert inserts rows in one statement with arguments (see
-// above), in the transaction s runs in when there is one.
+// sqliteBookingInsert inserts rows with arguments (see above), in one
+// statement for any batch crm allows (MaxBookingBatch rows of
+// bookingInsertWidth values are under SQLite's limit on arguments).
 func (s *DB) sqliteBookingInsert(ctx context.Context, rows []bookingRow) error {
 	args := make([]any, 0, len(rows)*bookingInsertWidth)
 	for i := range rows {

@@ -54,8 +54,9 @@ func historyArgs(args []any, r *historyRow) ([]any, error) {
 	return append(args, r.ID, r.OrgID, r.CustomerID, r.Kind, r.ActorKind, r.ActorID, sqliteTime(r.At), changes), nil
 }
 
-// sqliteHistoryInsert inserts events on SQLite in one statement with
-// arguments: every write of a customer appends its event, and a batch of
+// sqliteHistoryInsert inserts events on SQLite with arguments, in one
+// statement unless there are more than SQLite's limit on arguments
+// allows: every write of a customer appends its event, and a batch of
 // bookings a hundred.
 func (s *DB) sqliteHistoryInsert(ctx context.Context, events []crm.HistoryEvent) error {
 	args := make([]any, 0, len(events)*historyInsertWidth)
