@@ -292,19 +292,9 @@ func testBookingView(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Errorf("counts %+v, want %+v", v.Counts, want)
 	}
 	// Paging through one group.
-	var all []crm.Booking
-	page := crm.PageRequest{Limit: 1}
-	for {
-		p, err := e.crm.Bookings.List(e.a, c.ID, crm.GroupUpcoming, page)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, p.Items...)
-		if p.Next == "" {
-			break
-		}
-		page.Cursor = p.Next
-	}
+	all := allPages(t, 1, func(page crm.PageRequest) (crm.Page[crm.Booking], error) {
+		return e.crm.Bookings.List(e.a, c.ID, crm.GroupUpcoming, page)
+	})
 	if got := refs(all); got != "V-later V-option V-soon V-today" {
 		t.Errorf("paged upcoming %q", got)
 	}

@@ -211,19 +211,7 @@ func testHistoryManyEvents(t *testing.T, open func(t *testing.T) crm.Store) {
 	if err := e.store.HistoryAppend(e.a, events...); err != nil {
 		t.Fatal(err)
 	}
-	var got []crm.HistoryEvent
-	page := crm.PageRequest{Limit: crm.MaxPageLimit}
-	for {
-		p, err := e.crm.History.List(e.a, c.ID, page)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, p.Items...)
-		if p.Next == "" {
-			break
-		}
-		page.Cursor = p.Next
-	}
+	got := e.history(e.a, c.ID)
 	if len(got) != n+1 { // and the creation
 		t.Fatalf("%d events, want %d", len(got), n+1)
 	}

@@ -269,19 +269,9 @@ func testInquiryVisibility(t *testing.T, open func(t *testing.T) crm.Store) {
 			}
 		}
 		// Paging shows the same set, one at a time.
-		var paged []crm.Inquiry
-		page := crm.PageRequest{Limit: 1}
-		for {
-			p, err := e.crm.Inquiries.List(ctx, crm.InquiryFilter{}, page)
-			if err != nil {
-				t.Fatal(err)
-			}
-			paged = append(paged, p.Items...)
-			if p.Next == "" {
-				break
-			}
-			page.Cursor = p.Next
-		}
+		paged := allPages(t, 1, func(page crm.PageRequest) (crm.Page[crm.Inquiry], error) {
+			return e.crm.Inquiries.List(ctx, crm.InquiryFilter{}, page)
+		})
 		if got := ids(paged); !slices.Equal(got, want) {
 			t.Errorf("%s pages through %v, may see %v", who, got, want)
 		}

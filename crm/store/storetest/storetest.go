@@ -263,15 +263,16 @@ func (e *env) create(ctx context.Context, f crm.CustomerFields) *crm.Customer {
 	return c
 }
 
-// list returns every customer of ctx's organisation matching f, over all pages.
-func (e *env) list(ctx context.Context, f crm.CustomerFilter) []crm.Customer {
-	e.t.Helper()
-	var all []crm.Customer
-	page := crm.PageRequest{Limit: crm.MaxPageLimit}
+// allPages reads every page of a list, limit items a page, and returns
+// the items in the order the pages gave them.
+func allPages[T any](t *testing.T, limit int, list func(crm.PageRequest) (crm.Page[T], error)) []T {
+	t.Helper()
+	var all []T
+	page := crm.PageRequest{Limit: limit}
 	for {
-		p, err := e.crm.Customers.List(ctx, f, page)
+		p, err := list(page)
 		if err != nil {
-			e.t.Fatalf("list %+v: %v", f, err)
+			t.Fatal(err)
 		}
 		all = append(all, p.Items...)
 		if p.Next == "" {
@@ -281,14 +282,21 @@ func (e *env) list(ctx context.Context, f crm.CustomerFilter) []crm.Customer {
 	}
 }
 
-// history returns the whole timeline of a customer, newest first.
+// list returns every customer of ctx's organisation matching f, over all pages.
+func (e *env) list(ctx context.Context, f crm.CustomerFilter) []crm.Customer {
+	e.t.Helper()
+	return allPages(e.t, crm.MaxPageLimit, func(page crm.PageRequest) (crm.Page[crm.Customer], error) {
+		return e.crm.Customers.List(ctx, f, page)
+	})
+}
+
+// history returns the whole timeline of a customer, newest first, over
+// all pages.
 func (e *env) history(ctx context.Context, id string) []crm.HistoryEvent {
 	e.t.Helper()
-	p, err := e.crm.History.List(ctx, id, crm.PageRequest{Limit: crm.MaxPageLimit})
-	if err != nil {
-		e.t.Fatalf("history of %s: %v", id, err)
-	}
-	return p.Items
+	return allPages(e.t, crm.MaxPageLimit, func(page crm.PageRequest) (crm.Page[crm.HistoryEvent], error) {
+		return e.crm.History.List(ctx, id, page)
+	})
 }
 
 // numbers lists the customer numbers of cs, to compare result sets.
