@@ -257,95 +257,39 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 		linkKind = KindAttribute
 	}
 	lp.Limit = exportPage
+	links := exportLinking{needs: needs, bySource: bySource, tagNames: tagNames, attrNames: attrNames,
+		qualifierIDs: qualifierIDs, kind: linkKind}
+	read := func(ctx context.Context, b *exportBatch) (more bool, err error) {
+		if b.page, err = s.store.ExportCustomerPage(ctx, lp, fields, b.page); err != nil {
+			return false, err
+		}
+		if len(b.page) < exportPage {
+			return false, nil
+		}
+		lp.AfterNumber = b.page[len(b.page)-1].Number
+		return true, nil
+	}
+	link := func(ctx context.Context, b *exportBatch) error { return s.link(ctx, sc, &links, b) }
 	row := make([]any, len(cols))
-	ids := make([]string, 0, exportPage)
-	numbers := make([]int64, 0, exportPage)
-	var (
-		page  []Customer
-		links []ExportLink
-		x     exportExtras
-		names []string // the tag and attribute names of a page, which x's lists slice
-	)
-	for {
-		if page, err = s.store.ExportCustomerPage(ctx, lp, fields, page); err != nil {
-			return rec, err
-		}
-		ids, numbers = ids[:0], numbers[:0]
-		for i := range page {
-			ids = append(ids, page[i].ID)
-			numbers = append(numbers, page[i].Number)
-		}
-		if needs["tags"] || needs["attributes"] {
-			if links, err = s.store.ExportQualifierLinks(ctx, sc.org, linkKind, qualifierIDs, numbers, links[:0]); err != nil {
-				return rec, err
-			}
-			names = names[:0]
-			x.tags = resizeLists(x.tags, len(page), needs["tags"])
-			x.attributes = resizeLists(x.attributes, len(page), needs["attributes"])
-			// Links and page are both in number order.
-			j := 0
-			for i := range page {
-				for ; j < len(links) && links[j].Number < page[i].Number; j++ {
-				}
-				start := len(names)
-				for k := j; k < len(links) && links[k].Number == page[i].Number; k++ {
-					if l := links[k]; l.Kind == KindTag {
-						if n, ok := tagNames[l.QualifierID]; ok {
-							names = append(names, n)
-						}
-					}
-				}
-				tagEnd := len(names)
-				for ; j < len(links) && links[j].Number == page[i].Number; j++ {
-					if l := links[j]; l.Kind == KindAttribute {
-						if n, ok := attrNames[l.QualifierID]; ok {
-							names = append(names, n)
-						}
-					}
-				}
-				// names may move as it grows; the lists keep the arrays they
-				// were cut from, whose elements never change.
-				if x.tags != nil {
-					x.tags[i] = names[start:tagEnd:tagEnd]
-				}
-				if x.attributes != nil {
-					x.attributes[i] = names[tagEnd:len(names):len(names)]
-				}
-			}
-		}
-		if needs["consent"] && len(ids) > 0 {
-			if x.consents, err = s.store.ConsentStateListMany(ctx, sc.org, ids); err != nil {
-				return rec, err
-			}
-		}
-		for src, keys := range bySource {
-			vals, err := src.ExportFill(ctx, sc.org, keys, page)
-			if err != nil {
-				return rec, err
-			}
-			if x.sourced == nil {
-				x.sourced = map[ExportColumnSource]map[string]map[string]any{}
-			}
-			x.sourced[src] = vals
-		}
-		for i := range page {
-			x.row = i
+	write := func(b *exportBatch) error {
+		for i := range b.page {
+			b.x.row = i
 			for j, c := range cols {
 				if c.source != nil {
-					row[j] = x.sourced[c.source][page[i].ID][c.key]
+					row[j] = b.x.sourced[c.source][b.page[i].ID][c.key]
 					continue
 				}
-				row[j] = c.value(&page[i], &x)
+				row[j] = c.value(&b.page[i], &b.x)
 			}
 			if err := tw.WriteRow(row); err != nil {
-				return rec, err
+				return err
 			}
 		}
-		rec.Rows += int64(len(page))
-		if len(page) < exportPage {
-			break
-		}
-		lp.AfterNumber = page[len(page)-1].Number
+		rec.Rows += int64(len(b.page))
+		return nil
+	}
+	if err := runExportStages(ctx, inCallTx(ctx), read, link, write); err != nil {
+		return rec, err
 	}
 	if err := tw.Close(); err != nil {
 		return rec, err
