@@ -58,6 +58,43 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
+// textFieldOf returns the plain text field of f that an import column
+// key names, nil for other keys: a switch, where a map literal made a
+// map of fourteen pointers for every cell of every row.
+func textFieldOf(f *CustomerFields, key string) *string {
+	switch key {
+	case "firstName":
+		return &f.FirstName
+	case "middleName":
+		return &f.MiddleName
+	case "lastName":
+		return &f.LastName
+	case "company":
+		return &f.Company
+	case "street":
+		return &f.Address.Street
+	case "houseNumber":
+		return &f.Address.HouseNumber
+	case "postalCode":
+		return &f.Address.PostalCode
+	case "city":
+		return &f.Address.City
+	case "email":
+		return &f.Email
+	case "loginEmail":
+		return &f.LoginEmail
+	case "origin":
+		return &f.Origin
+	case "assignedTo":
+		return &f.AssignedTo
+	case "remarks":
+		return &f.Remarks
+	case "internalDescription":
+		return &f.InternalDescription
+	}
+	return nil
+}
+
 // parseRow reads a row's cells into fields; reason says why it cannot be.
 func (s *ImportService) parseRow(run *importRun, cells []string) (*importRow, string) {
 	row := &importRow{given: map[string]bool{}}
@@ -75,13 +112,7 @@ func (s *ImportService) parseRow(run *importRun, cells []string) (*importRow, st
 			continue
 		}
 		row.given[col.Key] = true
-		str := map[string]*string{
-			"firstName": &f.FirstName, "middleName": &f.MiddleName, "lastName": &f.LastName, "company": &f.Company,
-			"street": &f.Address.Street, "houseNumber": &f.Address.HouseNumber, "postalCode": &f.Address.PostalCode,
-			"city": &f.Address.City, "email": &f.Email, "loginEmail": &f.LoginEmail, "origin": &f.Origin,
-			"assignedTo": &f.AssignedTo, "remarks": &f.Remarks, "internalDescription": &f.InternalDescription,
-		}
-		if p, ok := str[col.Key]; ok {
+		if p := textFieldOf(f, col.Key); p != nil {
 			if (col.Key == "email" || col.Key == "loginEmail") && !validEmail(val) {
 				bad(col, "not an e-mail address")
 				continue

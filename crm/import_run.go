@@ -101,6 +101,8 @@ func (s *ImportService) Run(ctx context.Context, id string, budget time.Duration
 			return s.fail(ctx, im, "the file is shorter than the rows already read")
 		}
 	}
+	rd := s.readAhead(ctx, run, tr)
+	defer rd.stop()
 	var deadline time.Time
 	if budget > 0 {
 		deadline = time.Now().Add(budget)
@@ -111,7 +113,7 @@ func (s *ImportService) Run(ctx context.Context, id string, budget time.Duration
 				return err
 			}
 			for {
-				done, err := s.batch(ctx, tx, run, tr)
+				done, err := s.batch(ctx, tx, run, rd)
 				if err != nil {
 					return err
 				}
@@ -138,7 +140,7 @@ func (s *ImportService) Run(ctx context.Context, id string, budget time.Duration
 			// A failed try leaves nothing behind: start the batch again
 			// from the import as stored.
 			run.im = ptrCopy(im)
-			if done, err = s.batch(ctx, tx, run, tr); err != nil {
+			if done, err = s.batch(ctx, tx, run, rd); err != nil {
 				return err
 			}
 			run.im.UpdatedAt = s.now()
@@ -276,13 +278,12 @@ type pendingCustomer struct {
 
 // batch reads up to ImportBatchSize rows and does what they say in tx. It
 // reports whether the file ended.
-func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr TableReader) (bool, error) {
+func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, rd *importReader) (bool, error) {
 	im := run.im
 	var (
 		report  []reportLine
 		pending []pendingCustomer
 		keys    = map[string]int{} // match keys of pending customers → index
-		done    bool
 		now     = s.now()
 		changes []ImportChange
 		flushed [][2]int64 // numbers of the customers the batch wrote so far
@@ -353,36 +354,16 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, tr 
 		pending, keys = pending[:0], map[string]int{}
 		return nil
 	}
-	// Read and parse the batch's rows first, then ask the database once
-	// which of their keys exist: a row none of whose keys exists (nor
-	// belongs to an earlier row of the batch) is a new person, found
-	// without a statement of its own; the others are matched one by one.
-	type item struct {
-		r   reportLine
-		row *importRow
-		rk  []string
+	// The batch's rows come read and parsed (see importReader); the
+	// database is asked once which of their keys exist: a row none of
+	// whose keys exists (nor belongs to an earlier row of the batch) is a
+	// new person, found without a statement of its own; the others are
+	// matched one by one.
+	chunk, err := rd.next(ctx)
+	if err != nil {
+		return false, err
 	}
-	var items []item
-	rows := 0
-	for rows < s.cfg.ImportBatch {
-		cells, line, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			done = true
-			break
-		}
-		if err != nil {
-			return false, err
-		}
-		rows++
-		it := item{r: reportLine{line: line, cells: cells}}
-		row, reason := s.parseRow(run, cells)
-		if reason != "" {
-			it.r.outcome, it.r.reason = RowRefused, reason
-		} else {
-			it.row, it.rk = row, row.matchKeys(run.org.DefaultCountry)
-		}
-		items = append(items, it)
-	}
+	items, rows, done := chunk.items, len(chunk.items), chunk.done
 	present, err := s.probe(ctx, tx, run, func(yield func(*importRow) bool) {
 		for _, it := range items {
 			if it.row != nil && !yield(it.row) {
@@ -706,4 +687,96 @@ func reasonOf(err error) string {
 		return strings.Join(parts, "; ")
 	}
 	return err.Error()
+}
+
+// importItem is one row of a batch as read: its report line (refused
+// already when it could not be parsed), its fields and its match keys.
+type importItem struct {
+	r   reportLine
+	row *importRow
+	rk  []string
+}
+
+// importChunk is the rows of one batch, read and parsed; done says the
+// file ended after them.
+type importChunk struct {
+	items []importItem
+	done  bool
+	err   error
+}
+
+// importReader reads and parses the file's rows a batch ahead, on a
+// goroutine of its own, while the batch before is written: parsing (the
+// file's decoding, phone numbers, dates, e-mail checks) is the import's
+// own processor work, and overlapped it no longer adds to the database's.
+// Parsing reads only what does not change during a run (the mapping, the
+// organisation's country, the custom field definitions).
+type importReader struct {
+	chunks chan importChunk
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// readAhead starts reading tr's rows in batches of Config.ImportBatch.
+func (s *ImportService) readAhead(ctx context.Context, run *importRun, tr TableReader) *importReader {
+	// Its own copy of what parsing reads: each batch's transaction
+	// replaces run.im.
+	run = &importRun{im: ptrCopy(run.im), org: run.org, defs: run.defs}
+	ctx, cancel := context.WithCancel(ctx)
+	rd := &importReader{chunks: make(chan importChunk, 1), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(rd.done)
+		defer close(rd.chunks)
+		for {
+			var ch importChunk
+			for len(ch.items) < s.cfg.ImportBatch {
+				cells, line, err := tr.Next()
+				if errors.Is(err, io.EOF) {
+					ch.done = true
+					break
+				}
+				if err != nil {
+					ch.err = err
+					break
+				}
+				it := importItem{r: reportLine{line: line, cells: cells}}
+				row, reason := s.parseRow(run, cells)
+				if reason != "" {
+					it.r.outcome, it.r.reason = RowRefused, reason
+				} else {
+					it.row, it.rk = row, row.matchKeys(run.org.DefaultCountry)
+				}
+				ch.items = append(ch.items, it)
+			}
+			select {
+			case rd.chunks <- ch:
+			case <-ctx.Done():
+				return
+			}
+			if ch.done || ch.err != nil {
+				return
+			}
+		}
+	}()
+	return rd
+}
+
+// next returns the next batch's rows. After the file's end or a failure
+// to read it, it keeps returning an empty, done batch.
+func (rd *importReader) next(ctx context.Context) (importChunk, error) {
+	select {
+	case ch, ok := <-rd.chunks:
+		if !ok {
+			return importChunk{done: true}, nil
+		}
+		return ch, ch.err
+	case <-ctx.Done():
+		return importChunk{}, ctx.Err()
+	}
+}
+
+// stop ends the reading and waits for it, so that the file can be closed.
+func (rd *importReader) stop() {
+	rd.cancel()
+	<-rd.done
 }
