@@ -391,6 +391,64 @@ func (s *DB) numbersIn(q *bun.SelectQuery, col string, numbers []int64) *bun.Sel
 	return q.Where(col+" IN (SELECT value FROM json_each(?))", string(b))
 }
 
+// idsIn adds "col is one of ids" to q as one argument, as numbersIn does
+// for numbers: an export asks for the consents of a page's 2,000
+// customers, and 2,000 ids written into the statement made SQLite parse
+// and plan a statement of some 80 kB for every page.
+func (s *DB) idsIn(q *bun.SelectQuery, col string, ids []string) *bun.SelectQuery {
+	b := make([]byte, 0, len(ids)*39+2)
+	if s.dialect.name == postgresDialect.name {
+		b = append(b, '{')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendArrayElement(b, id)
+		}
+		b = append(b, '}')
+		return q.Where(col+" = ANY(CAST(? AS uuid[]))", string(b))
+	}
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, id)
+	}
+	b = append(b, ']')
+	return q.Where(col+" IN (SELECT value FROM json_each(?))", string(b))
+}
+
+// appendJSONString appends v as a JSON string.
+func appendJSONString(b []byte, v string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, `\u00`...)
+			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// appendArrayElement appends v as a double-quoted element of a
+// PostgreSQL array literal.
+func appendArrayElement(b []byte, v string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(v); i++ {
+		if v[i] == '"' || v[i] == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, v[i])
+	}
+	return append(b, '"')
+}
+
 // parseExportDate reads 'YYYY-MM-DD' (the first ten characters of what the
 // database holds, as date.Scan does) without going through time.Parse
 // when the text is plainly digits.

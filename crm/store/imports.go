@@ -71,7 +71,7 @@ func (s *DB) ConsentStateListMany(ctx context.Context, orgID string, customerIDs
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
-	err := s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID).Where("customer_id IN (?)", bun.List(customerIDs)).Scan(ctx)
+	err := s.idsIn(s.db.NewSelect().Model(&rows).Where("org_id = ?", orgID), "customer_id", customerIDs).Scan(ctx)
 	if err != nil {
 		return nil, interpretError(err)
 	}
@@ -349,7 +349,7 @@ func (s *DB) BookingCountMany(ctx context.Context, orgID string, numbers []int64
 		Number int64 `bun:"customer_number"`
 		Count  int64 `bun:"n"`
 	}
-	ids := s.db.NewSelect().Model((*customerRow)(nil)).Column("id").Where("org_id = ?", orgID).Where("number IN (?)", bun.List(numbers))
+	ids := s.numbersIn(s.db.NewSelect().Model((*customerRow)(nil)).Column("id").Where("org_id = ?", orgID), "number", numbers)
 	if err := s.db.NewSelect().TableExpr("bookings").ColumnExpr("customer_number, count(*) AS n").
 		Where("org_id = ?", orgID).Where("customer_id IN (?)", ids).
 		Where("status NOT IN ('cancelled', 'deleted')").GroupExpr("customer_number").Scan(ctx, &rows); err != nil {
