@@ -396,8 +396,8 @@ func (s *DB) numbersIn(q *bun.SelectQuery, col string, numbers []int64) *bun.Sel
 // customers, and 2,000 ids written into the statement made SQLite parse
 // and plan a statement of some 80 kB for every page.
 func (s *DB) idsIn(q *bun.SelectQuery, col string, ids []string) *bun.SelectQuery {
-	b := make([]byte, 0, len(ids)*39+2)
 	if s.dialect.name == postgresDialect.name {
+		b := make([]byte, 0, len(ids)*39+2)
 		b = append(b, '{')
 		for i, id := range ids {
 			if i > 0 {
@@ -408,32 +408,8 @@ func (s *DB) idsIn(q *bun.SelectQuery, col string, ids []string) *bun.SelectQuer
 		b = append(b, '}')
 		return q.Where(col+" = ANY(CAST(? AS uuid[]))", string(b))
 	}
-	b = append(b, '[')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, id)
-	}
-	b = append(b, ']')
+	b, _ := json.Marshal(ids) // a []string always marshals
 	return q.Where(col+" IN (SELECT value FROM json_each(?))", string(b))
-}
-
-// appendJSONString appends v as a JSON string.
-func appendJSONString(b []byte, v string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20:
-			b = append(b, `\u00`...)
-			b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
 
 // appendArrayElement appends v as a double-quoted element of a
