@@ -105,7 +105,10 @@ type ExportLink struct {
 
 // ExportColumnSource adds columns to exports from another area (bookings
 // add booking counts): Columns says which keys it serves with their
-// headers, Fill reads the values of a page of customers at once.
+// headers, Fill reads the values of a page of customers at once. An
+// export calls ExportFill from a goroutine of its own (see
+// export_stages.go), one page at a time, while it reads the next page and
+// writes the one before.
 type ExportColumnSource interface {
 	// ExportColumns returns the keys the source serves and their headers in lang.
 	ExportColumns(ctx context.Context, orgID, lang string) (keys, labels []string, err error)
