@@ -150,6 +150,7 @@ func Run(t *testing.T, h Harness) {
 		{"MatchPresent", testMatchPresent},
 		{"ImportAnonymise", testImportAnonymise},
 		{"ExportBookingCounts", testExportBookingCounts},
+		{"ExportManyPages", testExportManyPages},
 		{"InteractionMatching", testInteractionMatching},
 		{"FieldOrigins", testFieldOrigins},
 		{"FieldOriginsOfCreated", testFieldOriginsOfCreated},
