@@ -39,9 +39,10 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 
 // testExportManyPages: an export of several pages (read, linked and
 // written in overlapping stages) writes every customer once, in number
-// order, with its own tags and booking count, including the customers at
-// the pages' edges; an export whose writer fails returns the writer's
-// error and stays on record unfinished, with the rows written before.
+// order, with its own tags, booking count and consent (each read for a
+// whole page at once), including the customers at the pages' edges; an
+// export whose writer fails returns the writer's error and stays on
+// record unfinished, with the rows written before.
 func testExportManyPages(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open)
 	ctx := e.a
@@ -78,10 +79,11 @@ func testExportManyPages(t *testing.T, open func(t *testing.T) crm.Store) {
 			t.Fatal(err)
 		}
 		e.upsert(ctx, trip("EDGE-"+strconv.Itoa(i), &crm.Customer{ID: ids[i]}, "2027-06-01", 1000))
+		e.give(ctx, ids[i], crm.PurposeNewsletter)
 	}
 
 	var out bytes.Buffer
-	rec, err := e.crm.Exports.Export(ctx, crm.ExportParams{Columns: []string{"number", "lastName", "tags", "bookings"}}, &out)
+	rec, err := e.crm.Exports.Export(ctx, crm.ExportParams{Columns: []string{"number", "lastName", "tags", "bookings", "consent.newsletter"}}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,14 +92,14 @@ func testExportManyPages(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Fatalf("%d rows written (record %d), want %d", len(recs), rec.Rows, exportPagesCustomers)
 	}
 	for i, r := range recs {
-		wantTag, wantBookings := "", "0"
+		wantTag, wantBookings, wantConsent := "", "0", "never"
 		for _, edge := range edges {
 			if i == edge {
-				wantTag, wantBookings = vip.Name, "1"
+				wantTag, wantBookings, wantConsent = vip.Name, "1", "granted"
 			}
 		}
-		if r[0] != strconv.FormatInt(first+int64(i), 10) || r[1] != pageName(i) || r[2] != wantTag || r[3] != wantBookings {
-			t.Fatalf("row %d: %q, want number %d, %s, tag %q, bookings %s", i, r, first+int64(i), pageName(i), wantTag, wantBookings)
+		if r[0] != strconv.FormatInt(first+int64(i), 10) || r[1] != pageName(i) || r[2] != wantTag || r[3] != wantBookings || r[4] != wantConsent {
+			t.Fatalf("row %d: %q, want number %d, %s, tag %q, bookings %s, consent %s", i, r, first+int64(i), pageName(i), wantTag, wantBookings, wantConsent)
 		}
 	}
 
