@@ -487,14 +487,15 @@ func (s *InteractionService) create(ctx context.Context, tx Store, sc scope, org
 		return nil, nil, err
 	}
 	*events = append(*events, s.event(sc, c.ID, EventCustomerCreated, now, diffCustomer(nil, c)))
+	// The job before the origins, as in update.
+	if err := enqueueDuplicateCheck(ctx, tx, sc.org, c.ID); err != nil {
+		return nil, nil, err
+	}
 	origins := make([]CustomerFieldOrigin, len(set))
 	for i, o := range NewOrigins(set, OriginInteraction, it.Source, now) {
 		origins[i] = CustomerFieldOrigin{CustomerID: c.ID, FieldOrigin: o}
 	}
 	if err := tx.FieldOriginInsertMany(ctx, sc.org, origins); err != nil {
-		return nil, nil, err
-	}
-	if err := enqueueDuplicateCheck(ctx, tx, sc.org, c.ID); err != nil {
 		return nil, nil, err
 	}
 	return c, set, nil
@@ -535,13 +536,15 @@ func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org
 		return nil, nil, err
 	}
 	*events = append(*events, s.event(sc, id, EventCustomerUpdated, now, changes))
-	if err := tx.FieldOriginSet(ctx, sc.org, id, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
-		return nil, nil, err
-	}
+	// The job before the origins: on PostgreSQL the origins' insert then
+	// waits to go with the interaction's (a job is sent at once).
 	if duplicateFieldsChanged(changes) {
 		if err := enqueueDuplicateCheck(ctx, tx, sc.org, id); err != nil {
 			return nil, nil, err
 		}
+	}
+	if err := tx.FieldOriginSet(ctx, sc.org, id, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
+		return nil, nil, err
 	}
 	return &next, set, nil
 }

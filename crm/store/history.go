@@ -26,9 +26,10 @@ func (s *DB) HistoryAppend(ctx context.Context, events ...crm.HistoryEvent) erro
 	for i := range events {
 		rows[i] = historyToRow(&events[i])
 	}
-	q := s.db.NewInsert().Comment(preparedComment).Model(&rows)
 	if pipelined {
-		// Sent with the call's next statement (groupbatch.go).
+		// Sent with the call's next statement (groupbatch.go), whose
+		// answer the batch reads: not a deferred statement of its own.
+		q := s.db.NewInsert().Comment(preparedComment).Model(&rows)
 		b, err := q.AppendQuery(s.bun.QueryGen(), s.batch.writes)
 		if err != nil {
 			return err
@@ -36,7 +37,7 @@ func (s *DB) HistoryAppend(ctx context.Context, events ...crm.HistoryEvent) erro
 		s.batch.writes = append(b, ";\n"...)
 		return nil
 	}
-	_, err := q.Exec(ctx)
+	_, err := s.db.NewInsert().Comment(s.heldWriteComment()).Model(&rows).Exec(ctx)
 	return interpretError(err)
 }
 

@@ -102,7 +102,7 @@ func (s *DB) ReviewGet(ctx context.Context, orgID, customerID string) (*crm.Cust
 
 // InteractionInsert implements crm.InteractionStore.
 func (s *DB) InteractionInsert(ctx context.Context, it *crm.Interaction) error {
-	_, err := s.db.NewInsert().Comment(preparedComment).Model(interactionToRow(it)).Exec(ctx)
+	_, err := s.db.NewInsert().Comment(s.heldWriteComment()).Model(interactionToRow(it)).Returning("NULL").Exec(ctx)
 	return interpretError(err)
 }
 

@@ -268,9 +268,9 @@ func (s *DB) FieldOriginSet(ctx context.Context, orgID, customerID string, origi
 	for i, o := range origins {
 		rows[i] = fieldOriginRow{OrgID: orgID, CustomerID: customerID, Field: o.Field, Kind: string(o.Kind), Source: o.Source, At: o.At}
 	}
-	_, err := s.db.NewInsert().Comment(preparedComment).Model(&rows).
+	_, err := s.db.NewInsert().Comment(s.heldWriteComment()).Model(&rows).
 		On("CONFLICT (org_id, customer_id, field) DO UPDATE").
-		Set("kind = EXCLUDED.kind").Set("source = EXCLUDED.source").Set("at = EXCLUDED.at").Exec(ctx)
+		Set("kind = EXCLUDED.kind").Set("source = EXCLUDED.source").Set("at = EXCLUDED.at").Returning("NULL").Exec(ctx)
 	return interpretError(err)
 }
 

@@ -189,3 +189,14 @@ func takesArgument(prev byte) bool {
 	}
 	return false
 }
+
+// heldWriteComment is the comment of an insert whose result no caller
+// reads: on PostgreSQL the connection holds it back and sends it with the
+// transaction's next statement (deferredComment, conn.go), on SQLite it
+// runs on a compiled statement (preparedComment).
+func (s *DB) heldWriteComment() string {
+	if s.dialect.name == postgresDialect.name {
+		return deferredComment
+	}
+	return preparedComment
+}
