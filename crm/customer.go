@@ -278,9 +278,12 @@ type CustomerStore interface {
 	CustomerInsert(ctx context.Context, c *Customer) error
 	// CustomerGet returns one customer or ErrNotFound.
 	CustomerGet(ctx context.Context, p CustomerGetParams) (*Customer, error)
-	// CustomerUpdate stores c if its stored version is still expectedVersion
-	// (else ErrStaleVersion; ErrNotFound when it does not exist).
-	CustomerUpdate(ctx context.Context, c *Customer, expectedVersion int) error
+	// CustomerUpdate stores c if its stored version is still
+	// before.Version (else ErrStaleVersion; ErrNotFound when it does not
+	// exist). before is the customer as the caller read it from the store,
+	// unchanged: its names and contacts say which search keys c replaces,
+	// so the store need not read them again.
+	CustomerUpdate(ctx context.Context, c *Customer, before *Customer) error
 	// CustomerTouch records activity on a customer (its last-activity time)
 	// and locks its row until the transaction ends, so that changes of
 	// the customer's linked data (tags) run one after the other. ErrNotFound
@@ -488,7 +491,7 @@ func (s *CustomerService) Update(ctx context.Context, id string, expectedVersion
 		}
 		now := s.now()
 		next.UpdatedAt, next.LastActivityAt, next.Version = now, now, old.Version+1
-		if err := tx.CustomerUpdate(ctx, &next, expectedVersion); err != nil {
+		if err := tx.CustomerUpdate(ctx, &next, old); err != nil {
 			return err
 		}
 		if err := tx.HistoryAppend(ctx, s.event(sc, id, EventCustomerUpdated, now, changes)); err != nil {

@@ -181,7 +181,7 @@ func (s *ImportService) Revert(ctx context.Context, id string) (*ImportRevertRes
 				changes := diffCustomer(cur, &next)
 				now := s.now()
 				next.UpdatedAt, next.LastActivityAt, next.Version = now, now, cur.Version+1
-				if err := tx.CustomerUpdate(ctx, &next, cur.Version); err != nil {
+				if err := tx.CustomerUpdate(ctx, &next, cur); err != nil {
 					return err
 				}
 				if err := tx.HistoryAppend(ctx, s.event(sc, cur.ID, EventCustomerUpdated, now, changes)); err != nil {

@@ -650,7 +650,7 @@ func (s *ImportService) update(ctx context.Context, tx Store, run *importRun, ro
 		return nil, "", nil
 	}
 	next.UpdatedAt, next.LastActivityAt, next.Version = now, now, old.Version+1
-	if err := tx.CustomerUpdate(ctx, &next, old.Version); err != nil {
+	if err := tx.CustomerUpdate(ctx, &next, old); err != nil {
 		return nil, "", err
 	}
 	if len(changes) > 0 {

@@ -532,7 +532,7 @@ func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org
 		return old, nil, nil
 	}
 	next.UpdatedAt, next.LastActivityAt, next.Version = now, now, old.Version+1
-	if err := tx.CustomerUpdate(ctx, &next, old.Version); err != nil {
+	if err := tx.CustomerUpdate(ctx, &next, old); err != nil {
 		return nil, nil, err
 	}
 	*events = append(*events, s.event(sc, id, EventCustomerUpdated, now, changes))

@@ -390,7 +390,7 @@ func (s *MergeService) Merge(ctx context.Context, req MergeRequest) (*Customer, 
 		next.CustomerFields = fields
 		next.SortKey = SortKey(org.DefaultLanguage, &fields)
 		next.UpdatedAt, next.LastActivityAt, next.Version = now, now, surv.Version+1
-		if err := tx.CustomerUpdate(ctx, &next, surv.Version); err != nil {
+		if err := tx.CustomerUpdate(ctx, &next, surv); err != nil {
 			return err
 		}
 		changes := []FieldChange{{Field: "merged.id", Old: dup.ID}, {Field: "merged.number", Old: dup.Number}}

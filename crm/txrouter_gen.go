@@ -283,7 +283,7 @@ func (r txRouter) CustomerTouch(a0 context.Context, a1 string, a2 string, a3 tim
 	return r.on(a0).CustomerTouch(a0, a1, a2, a3)
 }
 
-func (r txRouter) CustomerUpdate(a0 context.Context, a1 *Customer, a2 int) error {
+func (r txRouter) CustomerUpdate(a0 context.Context, a1 *Customer, a2 *Customer) error {
 	return r.on(a0).CustomerUpdate(a0, a1, a2)
 }
 

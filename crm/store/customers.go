@@ -114,18 +114,18 @@ func (s *DB) CustomerGet(ctx context.Context, p crm.CustomerGetParams) (*crm.Cus
 // CustomerUpdate implements crm.CustomerStore. The version in the WHERE
 // clause is what makes optimistic locking hold when two transactions read
 // the same version: the second UPDATE finds no row.
-func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, expectedVersion int) error {
+//
+// The names and contacts before the change (whose keys are the ones to
+// remove) are before's: the UPDATE applies only while the stored version
+// is before's, and every write of a name or a contact raises the version,
+// so the stored ones are before's whenever it applies.
+func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, before *crm.Customer) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
-		// The names before the change: their keys are the ones to remove.
-		before, err := customerNames(ctx, db, c.OrgID, c.ID)
-		if err != nil {
-			return err
-		}
 		res, err := db.NewUpdate().Comment(preparedComment).Model(customerToRow(c)).
 			ExcludeColumn(customerUpdateExcluded...).
 			Where("org_id = ?", c.OrgID).
 			Where("id = ?", c.ID).
-			Where("version = ?", expectedVersion).
+			Where("version = ?", before.Version).
 			Exec(ctx)
 		if err := oneRow(res, err); err != nil {
 			if !errors.Is(err, crm.ErrNotFound) {

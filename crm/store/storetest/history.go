@@ -30,9 +30,11 @@ func testOptimisticLocking(t *testing.T, open func(t *testing.T) crm.Store) {
 	stale := *got
 	stale.Remarks = "bypass"
 	stale.Version = 3
-	wantErr(t, e.store.CustomerUpdate(e.a, &stale, 1), crm.ErrStaleVersion)
+	first := *got
+	first.Version = 1
+	wantErr(t, e.store.CustomerUpdate(e.a, &stale, &first), crm.ErrStaleVersion)
 	stale.ID = "01936d3c-0000-7000-8000-000000000000"
-	wantErr(t, e.store.CustomerUpdate(e.a, &stale, 2), crm.ErrNotFound)
+	wantErr(t, e.store.CustomerUpdate(e.a, &stale, got), crm.ErrNotFound)
 }
 
 func testOptimisticLockingConcurrent(t *testing.T, open func(t *testing.T) crm.Store) {
@@ -231,7 +233,7 @@ func testTransactionRollback(t *testing.T, open func(t *testing.T) crm.Store) {
 		next := *c
 		next.LastName = "Changed"
 		next.Version = 2
-		if err := tx.CustomerUpdate(e.a, &next, 1); err != nil {
+		if err := tx.CustomerUpdate(e.a, &next, c); err != nil {
 			return err
 		}
 		// A nested InTx joins the outer transaction and rolls back with it.

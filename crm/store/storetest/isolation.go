@@ -64,7 +64,7 @@ func testIsolation(t *testing.T, open func(t *testing.T) crm.Store) {
 	stolen := *a
 	stolen.OrgID = orgB
 	stolen.Version = 2
-	wantErr(t, e.store.CustomerUpdate(e.b, &stolen, 1), crm.ErrNotFound)
+	wantErr(t, e.store.CustomerUpdate(e.b, &stolen, a), crm.ErrNotFound)
 
 	// A's customer is untouched.
 	got, err := e.crm.Customers.Get(e.a, a.ID)
