@@ -532,17 +532,19 @@ func (s *InteractionService) update(ctx context.Context, tx Store, sc scope, org
 		return old, nil, nil
 	}
 	next.UpdatedAt, next.LastActivityAt, next.Version = now, now, old.Version+1
-	if err := tx.CustomerUpdate(ctx, &next, old); err != nil {
-		return nil, nil, err
-	}
-	*events = append(*events, s.event(sc, id, EventCustomerUpdated, now, changes))
-	// The job before the origins: on PostgreSQL the origins' insert then
-	// waits to go with the interaction's (a job is sent at once).
+	// The job first: on PostgreSQL River's insert is sent on its own (its
+	// arguments are pgdriver's to format), and the writes after the
+	// customer's UPDATE that need no answer (its search rows, the origins,
+	// the interaction, the history) then all go with the COMMIT.
 	if duplicateFieldsChanged(changes) {
 		if err := enqueueDuplicateCheck(ctx, tx, sc.org, id); err != nil {
 			return nil, nil, err
 		}
 	}
+	if err := tx.CustomerUpdate(ctx, &next, old); err != nil {
+		return nil, nil, err
+	}
+	*events = append(*events, s.event(sc, id, EventCustomerUpdated, now, changes))
 	if err := tx.FieldOriginSet(ctx, sc.org, id, NewOrigins(set, OriginInteraction, it.Source, now)); err != nil {
 		return nil, nil, err
 	}

@@ -666,7 +666,9 @@ func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, text 
 	if phones == nil {
 		phones = []string{}
 	}
-	_, err := db.NewRaw(`WITH de AS (
+	// Deferred (conn.go): nothing reads its result, and its rows conflict
+	// with nothing (ON CONFLICT DO NOTHING).
+	_, err := db.NewRaw(deferredMarker+`WITH de AS (
 		DELETE FROM customer_emails WHERE org_id = ? AND customer_id = ? AND NOT (email_key = ANY(?::text[]))
 	), dp AS (
 		DELETE FROM customer_phones WHERE org_id = ? AND customer_id = ? AND NOT (number = ANY(?::text[]))
