@@ -330,11 +330,15 @@ func contextEnded(ctx context.Context) error {
 //     carries it. A transaction that sends nothing costs nothing.
 //   - Deferred writes: a statement that starts with deferredMarker (bun's
 //     Comment(deferredComment)), run with ExecContext inside a
-//     transaction, without arguments. The store marks only inserts whose
+//     transaction, without arguments. The store marks only writes whose
 //     result no caller reads and that cannot fail but for the transaction
-//     as a whole (history events, field origins, interactions): their
+//     as a whole (history events, field origins, interactions, a
+//     customer's e-mail, phone and search rows after its UPDATE): their
 //     failure, if it comes, is the failure of the statement they travel
-//     with, or of the COMMIT, and fails the transaction all the same.
+//     with, or of the COMMIT, and fails the transaction all the same. (In
+//     a group-commit batch that would fail the whole batch rather than
+//     one call; none of these writes runs in a batch, whose creates hold
+//     their history rows themselves, groupbatch.go.)
 //
 // What runs is what ran before, in the same order: a statement after a
 // held write sees it. Statements with arguments (River's) are sent after
@@ -343,7 +347,7 @@ func contextEnded(ctx context.Context) error {
 // made after the savepoint, which was sent), a Rollback drops everything,
 // and a Commit sends what is held with the COMMIT.
 
-// deferredComment marks an INSERT whose sending may wait for the next
+// deferredComment marks a write whose sending may wait for the next
 // statement of its transaction (see pipelining above). On SQLite it is
 // only a comment.
 const deferredComment = "deferred"
