@@ -47,6 +47,10 @@ type walKeeper struct {
 	wg      sync.WaitGroup
 	closed  atomic.Bool
 
+	// restartMisses counts the background checkpoint's restarts in a row
+	// that gave up waiting for readers (only its goroutine uses it).
+	restartMisses int
+
 	kick <-chan struct{} // a write committed (the connections tell it): the background checkpoint has work
 	stop chan struct{}   // closed by close
 	done chan struct{}   // closed when the background checkpoint has stopped
@@ -76,7 +80,11 @@ const (
 
 // walRestartBusy bounds how long the background checkpoint's restart of
 // the log waits, in the write gate, for readers of the log; one that gives
-// up leaves the log as it is until the next round.
+// up leaves the log as it is until the next round. Each restart in a row
+// that gave up waits twice as long as the one before, up to walBusy:
+// readers that each take longer than the wait (long reports on a loaded
+// machine) would otherwise keep the log from ever starting over, and it
+// grew past wal_autocheckpoint without bound.
 const walRestartBusy = 100 * time.Millisecond
 
 // walPassiveEvery is the shortest time between two background
@@ -201,19 +209,27 @@ func (k *walKeeper) passiveCheckpoint(ctx context.Context) {
 		return
 	}
 	defer release()
-	waitingCheckpoint(ctx, conn, "RESTART", walRestartBusy)
+	wait := min(walRestartBusy<<min(k.restartMisses, 8), walBusy)
+	if waitingCheckpoint(ctx, conn, "RESTART", wait) {
+		k.restartMisses = 0
+	} else {
+		k.restartMisses++
+	}
 }
 
 // waitingCheckpoint runs a checkpoint of a mode that waits for readers
 // (RESTART, TRUNCATE) on conn, waiting at most wait for them, and gives
-// the connection its busy timeout back. Failing is harmless: the log
-// stays as it is and a later round tries again.
-func waitingCheckpoint(ctx context.Context, conn *sql.Conn, mode string, wait time.Duration) {
+// the connection its busy timeout back; it reports whether the checkpoint
+// finished (the log starts over). Failing is harmless: the log stays as it
+// is and a later round tries again.
+func waitingCheckpoint(ctx context.Context, conn *sql.Conn, mode string, wait time.Duration) bool {
 	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(wait.Milliseconds(), 10)); err != nil {
-		return
+		return false
 	}
-	_, _ = conn.ExecContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
+	var busy, logFrames, copied int
+	err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &copied)
 	_, _ = conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(gateWait.Milliseconds(), 10))
+	return err == nil && busy == 0
 }
 
 // catchUp copies the log until a copy finds at most walGateFrames frames
@@ -226,7 +242,7 @@ func (k *walKeeper) catchUp(ctx context.Context, conn *sql.Conn) error {
 		if err != nil {
 			return err
 		}
-		if last >= 0 && logFrames-last <= walGateFrames {
+		if last >= 0 && logFrames-last <= walGateFrames || logFrames >= walAutoCheckpoint/2 {
 			return nil
 		}
 		last = logFrames
