@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"database/sql"
@@ -242,6 +241,9 @@ type pgConn struct {
 	// pipelining below): its BEGIN until the first statement, and the
 	// deferred writes since the last statement sent, each ending in ";\n".
 	held []byte
+	// beginLen is the length of the BEGIN at the start of held while it
+	// is not sent: held holds nothing else when it is that long.
+	beginLen int
 }
 
 // IsValid implements driver.Validator.
@@ -485,6 +487,7 @@ func (cn *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx
 	}
 	cn.inTx, cn.begun = true, false
 	cn.held = append(cn.held[:0], command+";\n"...)
+	cn.beginLen = len(cn.held)
 	return &pgTx{cn: cn}, nil
 }
 
@@ -511,7 +514,7 @@ type pgTx struct {
 func (tx *pgTx) Commit() error {
 	cn := tx.cn
 	defer func() { cn.inTx, cn.begun, cn.held = false, false, cn.held[:0] }()
-	if !cn.begun && len(cn.held) > 0 && bytes.IndexByte(cn.held, '\n') == len(cn.held)-1 {
+	if !cn.begun && len(cn.held) == cn.beginLen {
 		return nil // only the BEGIN: nothing ran
 	}
 	if cn.broken {

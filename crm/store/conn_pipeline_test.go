@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"strings"
+	"errors"
+	"slices"
 	"testing"
+
+	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // pinnedPGConn is one connection of a pool of the store's PostgreSQL
@@ -50,18 +53,6 @@ func heldRows(t *testing.T, q interface {
 	return xs
 }
 
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestPipelinedTransaction: a transaction's BEGIN and its deferred writes
 // go with its next statement, and what runs is what would have run had
 // each been sent at once: later statements see the writes, a commit
@@ -73,7 +64,7 @@ func TestPipelinedTransaction(t *testing.T) {
 	deferred := func(x string) string { return deferredMarker + "INSERT INTO held VALUES (" + x + ")" }
 	want := func(step string, xs ...int) {
 		t.Helper()
-		if got := heldRows(t, conn); !sameInts(got, xs) {
+		if got := heldRows(t, conn); !slices.Equal(got, xs) {
 			t.Fatalf("%s: held holds %v, want %v", step, got, xs)
 		}
 	}
@@ -91,7 +82,7 @@ func TestPipelinedTransaction(t *testing.T) {
 	if _, err := res.RowsAffected(); err == nil {
 		t.Error("a held write reported rows affected: nothing is known of it yet")
 	}
-	if got := heldRows(t, tx); !sameInts(got, []int{1}) {
+	if got := heldRows(t, tx); !slices.Equal(got, []int{1}) {
 		t.Errorf("the statement after a held write saw %v, want [1]", got)
 	}
 	if _, err := tx.ExecContext(ctx, deferred("2")); err != nil {
@@ -148,7 +139,8 @@ func TestPipelinedTransaction(t *testing.T) {
 	tx, _ = conn.BeginTx(ctx, nil)
 	_, _ = tx.ExecContext(ctx, deferred("10"))
 	_, _ = tx.ExecContext(ctx, deferred("1"))
-	if err := tx.Commit(); err == nil || !strings.Contains(err.Error(), "23505") && !strings.Contains(err.Error(), "duplicate") {
+	var pgErr pgdriver.Error
+	if err := tx.Commit(); !errors.As(err, &pgErr) || pgErr.Field('C') != "23505" {
 		t.Errorf("commit after a failing held write: %v, want the unique violation", err)
 	}
 	want("after a failed commit", 1, 2, 3, 7, 9)
