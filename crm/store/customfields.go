@@ -6,7 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 
 	"github.com/dossiercrm/dossier/crm"
@@ -15,6 +17,7 @@ import (
 // CustomFieldInsert implements crm.CustomFieldStore.
 func (s *DB) CustomFieldInsert(ctx context.Context, orgID string, def *crm.CustomFieldDefinition) error {
 	_, err := s.db.NewInsert().Model(customFieldToRow(orgID, def)).Exec(ctx)
+	s.rulesChanged()
 	return interpretError(err)
 }
 
@@ -24,6 +27,7 @@ func (s *DB) CustomFieldUpdate(ctx context.Context, orgID string, def *crm.Custo
 		Column("label", "choices", "required", "position", "archived_at", "updated_at").
 		Where("org_id = ?", orgID).Where("key = ?", def.Key).
 		Exec(ctx)
+	s.rulesChanged()
 	return oneRow(res, err)
 }
 
@@ -71,7 +75,28 @@ var organisationRulesQuery = sync.OnceValue(func() string {
 // reads both first; as two statements they cost two round trips on
 // PostgreSQL and, on SQLite, two read transactions, each of which checks
 // (and after another connection's write, reloads) the connection's cache.
+//
+// Outside a transaction the answer comes from the rules cache
+// (rulescache.go) when it holds one; a transaction always reads the
+// database, and so sees its own changes.
 func (s *DB) OrganisationRules(ctx context.Context, orgID string) (*crm.Organisation, []crm.CustomFieldDefinition, error) {
+	if _, inTx := s.db.(bun.Tx); inTx {
+		return s.readOrganisationRules(ctx, orgID)
+	}
+	org, defs, generation, ok := s.shared.rules.get(orgID, time.Now())
+	if ok {
+		return org, defs, nil
+	}
+	org, defs, err := s.readOrganisationRules(ctx, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.shared.rules.put(orgID, generation, org, defs, time.Now())
+	return org, defs, nil
+}
+
+// readOrganisationRules is OrganisationRules' statement.
+func (s *DB) readOrganisationRules(ctx context.Context, orgID string) (*crm.Organisation, []crm.CustomFieldDefinition, error) {
 	var rows []organisationRulesRow
 	if err := s.db.NewRaw(organisationRulesQuery(), orgID).Scan(ctx, &rows); err != nil {
 		return nil, nil, interpretError(err)

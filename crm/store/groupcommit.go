@@ -209,9 +209,11 @@ func (s *DB) runBatch(batch []*groupCall) {
 	}
 	savepoints := len(live) > 1
 	ran := false // some call's writes are to be committed
+	rt := &rulesTx{}
+	defer s.endRulesTx(rt)
 	err := s.runWriteTx(context.WithoutCancel(live[0].ctx), func(txCtx context.Context, tx bun.Tx) error {
 		batch := &groupBatch{tx: tx, pipelined: s.dialect.batchWrites}
-		st := &DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal, batch: batch}
+		st := &DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal, batch: batch, rulesTx: rt}
 		for i, c := range live {
 			if i > 0 { // the first call's context was live when the transaction began
 				if err := c.ctx.Err(); err != nil {

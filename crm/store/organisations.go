@@ -52,6 +52,7 @@ func (s *DB) OrganisationUpdate(ctx context.Context, org *crm.Organisation) erro
 		Set("customers_may_anonymise = ?", org.Permissions.CustomersMayAnonymise).
 		Set("updated_at = ?", org.UpdatedAt).
 		Where("id = ?", org.ID).Exec(ctx)
+	s.rulesChanged()
 	return oneRow(res, err)
 }
 

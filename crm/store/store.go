@@ -31,6 +31,9 @@ type DB struct {
 	// batch is the group-commit batch whose call this DB runs, nil
 	// outside one (groupbatch.go).
 	batch *groupBatch
+	// rulesTx notes this DB's transaction's writes of organisation rules
+	// (rulescache.go); nil outside a transaction.
+	rulesTx *rulesTx
 }
 
 // shared is what a DB and the DBs bound to its transactions have in common.
@@ -39,6 +42,7 @@ type shared struct {
 	jobs      *river.Client[*sql.Tx] // inserts jobs; works none
 	groups    *groupCommit           // the queues of InGroupTx (groupcommit.go)
 	writer    *sqliteWriter          // SQLite files: the connection of write transactions (sqlitewriter.go); nil otherwise
+	rules     rulesCache             // organisations' rules, read by every customer write (rulescache.go)
 }
 
 // Compile-time check that DB is a complete crm.Store, with group commit.
@@ -199,8 +203,10 @@ func (s *DB) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
 	if _, inTx := s.db.(bun.Tx); inTx {
 		return fn(s)
 	}
+	rt := &rulesTx{}
+	defer s.endRulesTx(rt)
 	return unavailableOr(s.runWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal})
+		return fn(&DB{bun: s.bun, db: tx, dialect: s.dialect, shared: s.shared, wal: s.wal, rulesTx: rt})
 	}))
 }
 

@@ -182,3 +182,87 @@ func testOrganisationRules(t *testing.T, open func(t *testing.T) crm.Store) {
 		t.Errorf("unknown organisation: %v, want ErrNotFound", err)
 	}
 }
+
+// testOrganisationRulesChanges: a change of an organisation's rules is
+// seen by the next customer write at once, also when a read outside the
+// change's transaction happened while it was open; a rolled-back change
+// is never seen; and one organisation's change leaves the other's rules
+// as they were.
+func testOrganisationRulesChanges(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	ctx := context.Background()
+	// Writes read the rules first: these fill whatever the store keeps.
+	if _, err := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "Before"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.crm.Customers.Create(e.b, crm.CustomerFields{LastName: "Before"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A change in a transaction, with a read beside it before it commits.
+	err := e.store.InTx(ctx, func(tx crm.Store) error {
+		org, err := tx.OrganisationGet(ctx, orgA)
+		if err != nil {
+			return err
+		}
+		org.DefaultLanguage = "fr"
+		if err := tx.OrganisationUpdate(ctx, org); err != nil {
+			return err
+		}
+		if _, err := tx.CustomFieldList(ctx, orgA); err != nil {
+			return err
+		}
+		inside, _, err := tx.OrganisationRules(ctx, orgA)
+		if err != nil || inside.DefaultLanguage != "fr" {
+			t.Errorf("rules inside the changing transaction: %+v, %v; want its own change", inside, err)
+		}
+		beside, _, err := e.store.OrganisationRules(ctx, orgA)
+		if err != nil || beside.DefaultLanguage != "nl" {
+			t.Errorf("rules beside the open change: %+v, %v; want the committed ones", beside, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "After"})
+	if err != nil || c.Language != "fr" {
+		t.Fatalf("create after the change: language %q, %v; want fr", c.Language, err)
+	}
+
+	// A rolled-back change.
+	errUndo := errors.New("undo")
+	err = e.store.InTx(ctx, func(tx crm.Store) error {
+		org, err := tx.OrganisationGet(ctx, orgA)
+		if err != nil {
+			return err
+		}
+		org.DefaultLanguage = "en"
+		if err := tx.OrganisationUpdate(ctx, org); err != nil {
+			return err
+		}
+		if _, _, err := e.store.OrganisationRules(ctx, orgA); err != nil {
+			return err
+		}
+		return errUndo
+	})
+	if !errors.Is(err, errUndo) {
+		t.Fatalf("rolled-back change: %v", err)
+	}
+	if c, err := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "Undone"}); err != nil || c.Language != "fr" {
+		t.Fatalf("create after a rolled-back change: language %q, %v; want fr", c.Language, err)
+	}
+
+	// A new required field through the service: the next create needs it.
+	if _, err := e.crm.CustomFields.Define(e.a, crm.NewCustomField{Key: "seat", Label: "Seat", Type: crm.FieldText, Required: true}); err != nil {
+		t.Fatal(err)
+	}
+	var ve *crm.ValidationError
+	if _, err := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "No seat"}); !errors.As(err, &ve) || !ve.Has("customFields.seat", "required") {
+		t.Fatalf("create without the new required field: %v; want a ValidationError naming customFields.seat", err)
+	}
+	// The other organisation's rules did not change.
+	if c, err := e.crm.Customers.Create(e.b, crm.CustomerFields{LastName: "Other"}); err != nil || c.Language != "de" {
+		t.Fatalf("other organisation's create: language %q, %v; want de", c.Language, err)
+	}
+}

@@ -71,6 +71,7 @@ func Run(t *testing.T, h Harness) {
 		{"CustomFields", testCustomFields},
 		{"CustomFieldArchive", testCustomFieldArchive},
 		{"OrganisationRules", testOrganisationRules},
+		{"OrganisationRulesChanges", testOrganisationRulesChanges},
 		{"Isolation", testIsolation},
 		{"NoOrgNoActor", testNoOrgNoActor},
 		{"TransactionRollback", testTransactionRollback},
