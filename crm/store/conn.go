@@ -335,9 +335,12 @@ func contextEnded(ctx context.Context) error {
 //     transaction, without arguments. The store marks only writes whose
 //     result no caller reads and that cannot fail but for the transaction
 //     as a whole (history events, field origins, interactions, a
-//     customer's e-mail, phone and search rows after its UPDATE): their
-//     failure, if it comes, is the failure of the statement they travel
-//     with, or of the COMMIT, and fails the transaction all the same. (In
+//     customer's e-mail, phone and search rows after its UPDATE, and a
+//     match's advisory locks, CALL match_lock): their failure, if it
+//     comes, is the failure of the statement they travel with, or of the
+//     COMMIT, and fails the transaction all the same. A held statement
+//     must answer with no rows (no SELECT, no RETURNING): pgdriver reads
+//     a query's rows from the first row description of the message. (In
 //     a group-commit batch that would fail the whole batch rather than
 //     one call; none of these writes runs in a batch, whose creates hold
 //     their history rows themselves, groupbatch.go.)

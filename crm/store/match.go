@@ -120,15 +120,13 @@ type matchConflictRow struct {
 // pgMatchLock takes a transaction-level advisory lock per name, in the
 // order given (sorted by crm), so that two transactions never wait for
 // each other in a circle. The organisation is part of each lock's name.
+// The call is a deferred statement: it goes in front of the match's
+// query, in the same message, and PostgreSQL runs it first (the query
+// then takes its snapshot after the locks are held). The procedure
+// (migration 20261130000040) answers with no rows, which a held
+// statement must not.
 func pgMatchLock(ctx context.Context, db bun.IDB, names []string) error {
-	if len(names) == 1 {
-		_, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "dossier.match "+names[0])
-		return interpretError(err)
-	}
-	// One statement for all: unnest gives the names in the array's order,
-	// and the locks are taken row by row in that order.
-	_, err := db.ExecContext(ctx, "SELECT count(pg_advisory_xact_lock(hashtextextended('dossier.match ' || n, 0))) FROM unnest(?::text[]) AS n",
-		pgdialect.Array(names))
+	_, err := db.ExecContext(ctx, deferredMarker+"CALL match_lock(?)", pgdialect.Array(names))
 	return interpretError(err)
 }
 
