@@ -83,11 +83,19 @@ func Sort[T any](lang string, items []T, key func(T) string) {
 func SortKey(lang, s string) []byte {
 	var key []byte
 	withCollator(lang, func(c *collate.Collator) {
-		var buf collate.Buffer
-		key = slices.Clone(c.KeyFromString(&buf, s))
+		buf := collateBuffers.Get().(*collate.Buffer)
+		defer collateBuffers.Put(buf)
+		key = slices.Clone(c.KeyFromString(buf, s))
+		buf.Reset()
 	})
 	return key
 }
+
+// collateBuffers are the buffers SortKey and SortKeyParts make keys in:
+// a collate.Buffer holds 4 KB, a new one for each key was most of what a
+// customer's sort key allocated. Each key is copied out and the buffer
+// reset before it goes back.
+var collateBuffers = sync.Pool{New: func() any { return new(collate.Buffer) }}
 
 // SortKeyParts is SortKey for text made of parts compared one after the
 // other, such as a last name and a first name: the first part decides at
@@ -99,12 +107,13 @@ func SortKey(lang, s string) []byte {
 func SortKeyParts(lang string, parts ...string) []byte {
 	var key []byte
 	withCollator(lang, func(c *collate.Collator) {
-		var buf collate.Buffer
+		buf := collateBuffers.Get().(*collate.Buffer)
+		defer collateBuffers.Put(buf)
 		for _, p := range parts {
 			// Each part's key, escaped so that it holds no 0x00 byte, then
 			// 0x00: a part that is a prefix of another sorts first, whatever
 			// follows it. 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02 keep the order.
-			for _, b := range c.KeyFromString(&buf, p) {
+			for _, b := range c.KeyFromString(buf, p) {
 				switch b {
 				case 0x00, 0x01:
 					key = append(key, 0x01, b+1)

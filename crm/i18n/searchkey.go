@@ -3,6 +3,7 @@ package i18n
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -64,15 +65,31 @@ func SearchKey(s string) string {
 	return searchKeyUnicode(s)
 }
 
+// searchKeyFolders are the transformers of searchKeyUnicode. They keep
+// state, so a call takes its own; a chain made new for each call cost a
+// create some 20 KB of buffers (transform.String resets what it is given).
+var searchKeyFolders = sync.Pool{New: func() any {
+	return &searchKeyFolder{
+		stripMarks: transform.Chain(norm.NFD, runes.Remove(runes.Predicate(accent)), norm.NFC),
+		fold:       cases.Fold(),
+	}
+}}
+
+// searchKeyFolder is one set of searchKeyUnicode's transformers.
+type searchKeyFolder struct {
+	stripMarks transform.Transformer
+	fold       cases.Caser
+}
+
 // searchKeyUnicode is SearchKey of any text.
 func searchKeyUnicode(s string) string {
-	// A transform.Chain and a cases.Caser keep state: new ones per call.
-	stripMarks := transform.Chain(norm.NFD, runes.Remove(runes.Predicate(accent)), norm.NFC)
-	s, _, err := transform.String(stripMarks, foldedLetters.Replace(s))
+	f := searchKeyFolders.Get().(*searchKeyFolder)
+	defer searchKeyFolders.Put(f)
+	s, _, err := transform.String(f.stripMarks, foldedLetters.Replace(s))
 	if err != nil {
 		return ""
 	}
-	s = cases.Fold().String(s)
+	s = f.fold.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
