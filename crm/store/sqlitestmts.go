@@ -292,7 +292,9 @@ func valuesArgs(query string) (string, []driver.NamedValue, bool) {
 	var b strings.Builder
 	b.Grow(len(query))
 	b.WriteString(query[:v])
-	var args []driver.NamedValue
+	// At most one literal per comma, and one more: sized once, as a
+	// customer's rows have dozens.
+	args := make([]driver.NamedValue, 0, min(strings.Count(query[v:], ",")+1, sqliteMaxArgs))
 	j := v
 	for {
 		j = skipSpace(query, j)
