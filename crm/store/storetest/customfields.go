@@ -191,25 +191,32 @@ func testOrganisationRules(t *testing.T, open func(t *testing.T) crm.Store) {
 func testOrganisationRulesChanges(t *testing.T, open func(t *testing.T) crm.Store) {
 	e := newEnv(t, open)
 	ctx := context.Background()
-	// Writes read the rules first: these fill whatever the store keeps.
-	if _, err := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "Before"}); err != nil {
-		t.Fatal(err)
+	// createdLanguage creates a customer and returns the language it got:
+	// its organisation's default language, a rule read at every write.
+	createdLanguage := func(actx context.Context, name string) string {
+		t.Helper()
+		c, err := e.crm.Customers.Create(actx, crm.CustomerFields{LastName: name})
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		return c.Language
 	}
-	if _, err := e.crm.Customers.Create(e.b, crm.CustomerFields{LastName: "Before"}); err != nil {
-		t.Fatal(err)
-	}
-
-	// A change in a transaction, with a read beside it before it commits.
-	err := e.store.InTx(ctx, func(tx crm.Store) error {
+	// setLanguage changes orgA's default language in tx.
+	setLanguage := func(tx crm.Store, lang string) error {
 		org, err := tx.OrganisationGet(ctx, orgA)
 		if err != nil {
 			return err
 		}
-		org.DefaultLanguage = "fr"
-		if err := tx.OrganisationUpdate(ctx, org); err != nil {
-			return err
-		}
-		if _, err := tx.CustomFieldList(ctx, orgA); err != nil {
+		org.DefaultLanguage = lang
+		return tx.OrganisationUpdate(ctx, org)
+	}
+	// Writes read the rules first: these fill whatever the store keeps.
+	createdLanguage(e.a, "Before")
+	createdLanguage(e.b, "Before")
+
+	// A change in a transaction, with a read beside it before it commits.
+	err := e.store.InTx(ctx, func(tx crm.Store) error {
+		if err := setLanguage(tx, "fr"); err != nil {
 			return err
 		}
 		inside, _, err := tx.OrganisationRules(ctx, orgA)
@@ -225,20 +232,14 @@ func testOrganisationRulesChanges(t *testing.T, open func(t *testing.T) crm.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "After"})
-	if err != nil || c.Language != "fr" {
-		t.Fatalf("create after the change: language %q, %v; want fr", c.Language, err)
+	if lang := createdLanguage(e.a, "After"); lang != "fr" {
+		t.Fatalf("create after the change: language %q, want fr", lang)
 	}
 
-	// A rolled-back change.
+	// A rolled-back change, with a read beside it.
 	errUndo := errors.New("undo")
 	err = e.store.InTx(ctx, func(tx crm.Store) error {
-		org, err := tx.OrganisationGet(ctx, orgA)
-		if err != nil {
-			return err
-		}
-		org.DefaultLanguage = "en"
-		if err := tx.OrganisationUpdate(ctx, org); err != nil {
+		if err := setLanguage(tx, "en"); err != nil {
 			return err
 		}
 		if _, _, err := e.store.OrganisationRules(ctx, orgA); err != nil {
@@ -249,8 +250,8 @@ func testOrganisationRulesChanges(t *testing.T, open func(t *testing.T) crm.Stor
 	if !errors.Is(err, errUndo) {
 		t.Fatalf("rolled-back change: %v", err)
 	}
-	if c, err := e.crm.Customers.Create(e.a, crm.CustomerFields{LastName: "Undone"}); err != nil || c.Language != "fr" {
-		t.Fatalf("create after a rolled-back change: language %q, %v; want fr", c.Language, err)
+	if lang := createdLanguage(e.a, "Undone"); lang != "fr" {
+		t.Fatalf("create after a rolled-back change: language %q, want fr", lang)
 	}
 
 	// A new required field through the service: the next create needs it.
@@ -262,7 +263,7 @@ func testOrganisationRulesChanges(t *testing.T, open func(t *testing.T) crm.Stor
 		t.Fatalf("create without the new required field: %v; want a ValidationError naming customFields.seat", err)
 	}
 	// The other organisation's rules did not change.
-	if c, err := e.crm.Customers.Create(e.b, crm.CustomerFields{LastName: "Other"}); err != nil || c.Language != "de" {
-		t.Fatalf("other organisation's create: language %q, %v; want de", c.Language, err)
+	if lang := createdLanguage(e.b, "Other"); lang != "de" {
+		t.Fatalf("other organisation's create: language %q, want de", lang)
 	}
 }
