@@ -15,6 +15,12 @@ import (
 // by hand) is seen.
 const rulesLife = time.Second
 
+// rulesCacheMax bounds the organisations kept: a deployment with many
+// organisations would otherwise keep every one ever written to. When full,
+// the cache starts over (as the API key cache does) rather than tracking
+// which entry is oldest.
+const rulesCacheMax = 1000
+
 // rulesCache keeps each organisation's rules (OrganisationRules): every
 // create and change of a customer reads them first, and they change
 // almost never. On PostgreSQL the read is a round trip of its own; on
@@ -46,6 +52,7 @@ func (c *rulesCache) get(orgID string, now time.Time) (*crm.Organisation, []crm.
 	defer c.mu.Unlock()
 	e, ok := c.entries[orgID]
 	if !ok || now.After(e.expires) {
+		delete(c.entries, orgID)
 		return nil, nil, c.generation, false
 	}
 	org := e.org
@@ -62,6 +69,9 @@ func (c *rulesCache) put(orgID string, generation uint64, org *crm.Organisation,
 	}
 	if c.entries == nil {
 		c.entries = make(map[string]rulesEntry)
+	}
+	if len(c.entries) >= rulesCacheMax {
+		clear(c.entries)
 	}
 	c.entries[orgID] = rulesEntry{org: *org, defs: slices.Clone(defs), expires: now.Add(rulesLife)}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -42,5 +43,21 @@ func TestRulesCache(t *testing.T) {
 	}
 	if _, _, _, ok := c.get("a", t0); ok {
 		t.Fatal("drop left an organisation's rules")
+	}
+
+	// It keeps at most rulesCacheMax organisations, and forgets expired ones.
+	for i := range 3 * rulesCacheMax {
+		_, _, gen, _ := c.get(strconv.Itoa(i), t0)
+		c.put(strconv.Itoa(i), gen, org, defs, t0)
+	}
+	if n := len(c.entries); n > rulesCacheMax {
+		t.Fatalf("%d organisations kept, at most %d", n, rulesCacheMax)
+	}
+	last := strconv.Itoa(3*rulesCacheMax - 1)
+	if _, _, _, ok := c.get(last, t0.Add(2*rulesLife)); ok {
+		t.Fatal("answered after its life")
+	}
+	if _, kept := c.entries[last]; kept {
+		t.Fatal("an expired organisation stayed")
 	}
 }
