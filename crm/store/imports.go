@@ -325,11 +325,7 @@ func (s *DB) FieldOriginInsertMany(ctx context.Context, orgID string, origins []
 		return nil
 	}
 	rows := createdOriginRows(orgID, origins)
-	q := s.db.NewInsert().Model(&rows).Returning("NULL")
-	if s.dialect.name == postgresDialect.name {
-		q = q.Comment(deferredComment) // no caller reads its result
-	}
-	_, err := q.Exec(ctx)
+	_, err := s.db.NewInsert().Comment(s.heldWriteComment()).Model(&rows).Returning("NULL").Exec(ctx)
 	return interpretError(err)
 }
 
