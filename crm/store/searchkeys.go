@@ -24,11 +24,23 @@ import (
 // first name.
 const searchKeysVersion = "20261127000002"
 
+// prunedNameKeysVersion is the migration that drops the name keys that
+// begin another key of the same customer, which crm.NameKeys no longer
+// computes (a prefix search finds the customer by the longer key): the
+// same rebuild as searchKeysVersion, which writes only what changed, here
+// the name keys alone.
+const prunedNameKeysVersion = "20261130000050"
+
 // goMigrations are the migrations written in Go, run in version order
 // with the SQL files.
 func (s *DB) goMigrations() []migrate.Migration {
 	return []migrate.Migration{{
 		Name: searchKeysVersion, Comment: "search_keys",
+		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+			return rebuildSearchKeys(ctx, s.bun, s.dialect.name, rebuildBatch)
+		},
+	}, {
+		Name: prunedNameKeysVersion, Comment: "pruned_name_keys",
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
 			return rebuildSearchKeys(ctx, s.bun, s.dialect.name, rebuildBatch)
 		},

@@ -103,6 +103,119 @@ func TestNameKeysByNumberMigration(t *testing.T) {
 	})
 }
 
+// TestPrunedNameKeysMigration: customers stored with every word suffix as
+// a name key keep only the keys crm.NameKeys computes today after
+// migration 20261130000050 (no key that begins another), are found by
+// every name part as before, and a rename or a delete leaves none of the
+// old keys behind, on both databases; more customers than one batch of
+// the rebuild.
+func TestPrunedNameKeysMigration(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		migrateBefore(t, db, prunedNameKeysVersion)
+		now := time.Now().UTC()
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := db.bun.NewRaw(query, args...).Exec(ctx); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		exec("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES ('pk', 'Pk', 'nl', ?, ?)", now, now)
+		const n = rebuildBatch + 3
+		names := []crm.CustomerFields{{FirstName: "Anna", LastName: "van der Berg"}, {FirstName: "Jan", LastName: "Jansen"}}
+		var ids []string
+		var stored int
+		for i := range n {
+			f := names[i%len(names)]
+			id := uuid.NewString()
+			ids = append(ids, id)
+			exec(`INSERT INTO customers (id, org_id, number, first_name, last_name, status, language, created_at, updated_at, last_activity_at, version, sort_key)
+				VALUES (?, 'pk', ?, ?, ?, 'customer', 'nl', ?, ?, ?, 1, ?)`, id, i+1, f.FirstName, f.LastName, now, now, now, crm.SortKey("nl", &f))
+			exec("INSERT INTO customer_search (org_id, customer_id, number, text) VALUES ('pk', ?, ?, ?)", id, i+1, crm.SearchText(&f))
+			// The keys as written before: every suffix, in both orders.
+			seen := map[string]bool{}
+			for _, name := range []string{f.FirstName + " " + f.LastName, f.LastName + " " + f.FirstName} {
+				words := strings.Fields(strings.ToLower(name))
+				for w := range words {
+					if k := strings.Join(words[w:], " "); !seen[k] {
+						seen[k] = true
+						exec("INSERT INTO customer_name_keys (org_id, key, number) VALUES ('pk', ?, ?)", k, i+1)
+						stored++
+					}
+				}
+			}
+		}
+		exec("UPDATE organisations SET next_customer_number = ? WHERE id = 'pk'", n)
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		keysOf := func(number int) []string {
+			t.Helper()
+			var keys []string
+			if err := db.bun.NewSelect().Table("customer_name_keys").Column("key").Where("org_id = 'pk'").Where("number = ?", number).
+				OrderExpr("key").Scan(ctx, &keys); err != nil {
+				t.Fatal(err)
+			}
+			return keys
+		}
+		var total int
+		for i := range n {
+			keys := keysOf(i + 1)
+			total += len(keys)
+			if f := names[i%len(names)]; !slices.Equal(keys, crm.NameKeys(&f)) {
+				t.Fatalf("customer %d: name keys %q, want %q", i+1, keys, crm.NameKeys(&f))
+			}
+		}
+		if total >= stored {
+			t.Errorf("%d name keys after the migration, %d before", total, stored)
+		}
+		c, err := crm.New(db, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		octx := vouched(ctx, "pk", "s")
+		count := func(name string) int64 {
+			t.Helper()
+			got, err := c.Customers.Count(octx, crm.CustomerFilter{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		annas := int64((n + 1) / 2)
+		for _, name := range []string{"anna", "anna van", "berg", "der", "van der berg", "berg anna", "jan", "jansen j"} {
+			want := annas
+			if strings.HasPrefix(name, "jan") {
+				want = n - annas
+			}
+			if got := count(name); got != want {
+				t.Errorf("%q finds %d customers, want %d", name, got, want)
+			}
+		}
+		anna, err := c.Customers.Get(octx, ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := "Bakker"
+		if _, err := c.Customers.Update(octx, anna.ID, anna.Version, crm.CustomerPatch{LastName: &last}); err != nil {
+			t.Fatal(err)
+		}
+		renamed := crm.CustomerFields{FirstName: "Anna", LastName: "Bakker"}
+		if keys := keysOf(1); !slices.Equal(keys, crm.NameKeys(&renamed)) {
+			t.Errorf("after the rename customer 1 has name keys %q, want %q", keys, crm.NameKeys(&renamed))
+		}
+		if got := count("berg"); got != annas-1 {
+			t.Errorf("after the rename berg finds %d customers, want %d", got, annas-1)
+		}
+		if err := c.Customers.Delete(octx, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		if keys := keysOf(2); len(keys) != 0 {
+			t.Errorf("a deleted customer keeps name keys %q", keys)
+		}
+	})
+}
+
 // TestCompactHistoryMigration: events written in the object layout read
 // back the same after migration 20261129000011 has rewritten them in the
 // flat layout, on both databases; a batch boundary is crossed.
