@@ -105,10 +105,56 @@ func (s *DB) HistoryList(ctx context.Context, p crm.HistoryListParams) ([]crm.Hi
 //	[2, field, new, field, new, ...]    no change with an old value (a creation event)
 //	[3, field, old, new, ...]           any other
 //
-// The values are the same JSON values as before, so a change reads back
-// as it did. Events written before migration 20261129000011 are in the
-// object layout, which is still read.
+// A field is its name, or for the fields of a customer record a number
+// (historyFieldCodes): a creation event names some fifteen of them, whose
+// names took about 200 bytes of it. The values are the same JSON values as
+// before, so a change reads back as it did. Events written before
+// migration 20261129000011 are in the object layout, and events written
+// before the numbers with every field by name; both are still read.
 type historyChanges []crm.FieldChange
+
+// historyFieldCodes are the numbers under which historyChanges stores the
+// fields of a customer record: the field at index n is stored as n. Stored
+// events hold these numbers, so the list only ever grows at its end; a
+// field not in it is stored by name.
+var historyFieldCodes = []string{
+	"", // 0 is no field
+	"firstName", "middleName", "lastName", "company",
+	"address.street", "address.houseNumber", "address.postalCode", "address.city", "address.country",
+	"phones", "birthDate", "passportExpiry", "status", "origin", "firstContact",
+	"loginEmail", "email", "altEmails", "language", "internalDescription", "remarks",
+	"noPost", "noMailings", "assignedTo", "tags", "attributes",
+}
+
+// historyFieldCode is the number historyChanges stores field as, by name.
+var historyFieldCode = func() map[string]int {
+	m := make(map[string]int, len(historyFieldCodes))
+	for n, name := range historyFieldCodes[1:] {
+		m[name] = n + 1
+	}
+	return m
+}()
+
+// storedField is how historyChanges stores a field: its number, or its name.
+func storedField(field string) any {
+	if n, ok := historyFieldCode[field]; ok {
+		return n
+	}
+	return field
+}
+
+// readField reads a stored field: a number of historyFieldCodes, or a name.
+func readField(raw json.RawMessage, field *string) error {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] >= '0' && t[0] <= '9' {
+		var n int
+		if err := json.Unmarshal(t, &n); err != nil || n < 1 || n >= len(historyFieldCodes) {
+			return fmt.Errorf("unknown field number %s", t)
+		}
+		*field = historyFieldCodes[n]
+		return nil
+	}
+	return json.Unmarshal(raw, field)
+}
 
 // Value implements driver.Valuer.
 func (h historyChanges) Value() (driver.Value, error) {
@@ -128,13 +174,14 @@ func (h historyChanges) Value() (driver.Value, error) {
 	flat := make([]any, 0, 1+layout*len(h))
 	flat = append(flat, layout)
 	for _, c := range h {
+		field := storedField(c.Field)
 		switch layout {
 		case 1:
-			flat = append(flat, c.Field)
+			flat = append(flat, field)
 		case 2:
-			flat = append(flat, c.Field, c.New)
+			flat = append(flat, field, c.New)
 		default:
-			flat = append(flat, c.Field, c.Old, c.New)
+			flat = append(flat, field, c.Old, c.New)
 		}
 	}
 	b, err := json.Marshal(flat)
@@ -184,7 +231,7 @@ func decodeHistoryChanges(b []byte) ([]crm.FieldChange, error) {
 	for i := range changes {
 		vals := flat[1+i*layout : 1+(i+1)*layout]
 		c := &changes[i]
-		if err := json.Unmarshal(vals[0], &c.Field); err != nil {
+		if err := readField(vals[0], &c.Field); err != nil {
 			return nil, fmt.Errorf("history changes: %w", err)
 		}
 		var err error

@@ -296,6 +296,9 @@ func TestHistoryChangesLayouts(t *testing.T) {
 		{{Field: "a"}, {Field: "b"}},
 		{{Field: "a", New: "x"}, {Field: "b"}, {Field: "c", New: map[string]any{"k": []any{1.0, "two"}}}},
 		{{Field: "a", Old: "x"}, {Field: "b", New: false}, {Field: "c", Old: 1.0, New: 2.0}},
+		{{Field: "firstName", New: "Anna"}, {Field: "address.city", New: "Köln"}, {Field: "customFields.7", New: 7.0}, {Field: "2024", New: "x"}},
+		{{Field: "lastName", Old: "Berg", New: "Bakker"}, {Field: "tags", New: []any{"VIP"}}},
+		{{Field: "email"}, {Field: "attributes"}},
 	} {
 		v, err := historyChanges(changes).Value()
 		if err != nil {
@@ -307,6 +310,42 @@ func TestHistoryChangesLayouts(t *testing.T) {
 		}
 		if !reflect.DeepEqual([]crm.FieldChange(back), changes) {
 			t.Errorf("%#v stored as %v reads back as %#v", changes, v, back)
+		}
+	}
+}
+
+// TestHistoryFieldNumbers: the fields of a customer record are stored by
+// number, in the numbers stored events already hold (the list only grows
+// at its end); events that name them read back the same; a number no
+// field has is an error, not a field of that name.
+func TestHistoryFieldNumbers(t *testing.T) {
+	stored := []string{"", "firstName", "middleName", "lastName", "company",
+		"address.street", "address.houseNumber", "address.postalCode", "address.city", "address.country",
+		"phones", "birthDate", "passportExpiry", "status", "origin", "firstContact",
+		"loginEmail", "email", "altEmails", "language", "internalDescription", "remarks",
+		"noPost", "noMailings", "assignedTo", "tags", "attributes"}
+	if len(historyFieldCodes) < len(stored) || !slices.Equal(historyFieldCodes[:len(stored)], stored) {
+		t.Fatalf("historyFieldCodes changed the numbers of stored fields:\n%q\nwas\n%q", historyFieldCodes, stored)
+	}
+	changes := historyChanges{{Field: "firstName", New: "Anna"}, {Field: "address.city", New: "Köln"}, {Field: "customFields.diet", New: "vegan"}}
+	v, err := changes.Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[2,1,"Anna",8,"Köln","customFields.diet","vegan"]`; v != want {
+		t.Errorf("stored as %v, want %s", v, want)
+	}
+	var byName historyChanges
+	if err := byName.Scan(`[2,"firstName","Anna","address.city","Köln","customFields.diet","vegan"]`); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(byName, changes) {
+		t.Errorf("by name reads back as %#v, want %#v", byName, changes)
+	}
+	for _, bad := range []string{`[1,0]`, `[1,999]`, `[2,1.5,"x"]`} {
+		var h historyChanges
+		if err := h.Scan(bad); err == nil {
+			t.Errorf("%s reads back as %#v, want an error", bad, h)
 		}
 	}
 }
