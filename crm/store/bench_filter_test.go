@@ -278,7 +278,7 @@ func seedMillion(ctx context.Context, b *testing.B, s *DB, n int) (filterBenchWo
 				for _, k := range crm.NameKeys(&f) {
 					names = append(names, nameKeyRow{OrgID: filterBenchOrg, Key: k, Number: cust.Number})
 				}
-				search = append(search, searchRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: cust.Number, Text: crm.SearchText(&f)})
+				search = append(search, searchRow{OrgID: filterBenchOrg, Number: cust.Number, Text: crm.SearchText(&f)})
 				phones = append(phones, phoneRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: f.Phones[0].Number})
 				link := func(kind crm.QualifierKind, id string, slot int) {
 					qualifiers = append(qualifiers, customerQualifierRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: cust.Number, QualifierID: id,

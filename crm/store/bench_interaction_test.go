@@ -163,8 +163,8 @@ func seedInteractionBench(ctx context.Context, b *testing.B, st *DB, n int) erro
 			SELECT org_id, lower(first_name || ' ' || last_name), number FROM customers WHERE org_id = 'million'
 			UNION ALL SELECT org_id, lower(last_name), number FROM customers WHERE org_id = 'million'
 			UNION ALL SELECT org_id, lower(last_name || ' ' || first_name), number FROM customers WHERE org_id = 'million'`, nil},
-		{"search", `INSERT INTO customer_search (org_id, customer_id, number, text)
-			SELECT org_id, id, number, lower(first_name || ' ' || last_name) FROM customers WHERE org_id = 'million'`, nil},
+		{"search", `INSERT INTO customer_search (org_id, number, text)
+			SELECT org_id, number, lower(first_name || ' ' || last_name) FROM customers WHERE org_id = 'million'`, nil},
 		{"numbers", "UPDATE organisations SET next_customer_number = ? WHERE id = 'million'", []any{n}},
 	}
 	for _, step := range steps {

@@ -186,7 +186,7 @@ func seed(ctx context.Context, s *DB, n int) error {
 				for _, k := range crm.NameKeys(&f) {
 					keys = append(keys, nameKeyRow{OrgID: benchOrg, Key: k, Number: c.Number})
 				}
-				search = append(search, searchRow{OrgID: benchOrg, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&f)})
+				search = append(search, searchRow{OrgID: benchOrg, Number: c.Number, Text: crm.SearchText(&f)})
 				phones = append(phones, phoneRow{OrgID: benchOrg, CustomerID: c.ID, Number: c.Phones[0].Number})
 			}
 			if err := insertAll(ctx, db, rows); err != nil {

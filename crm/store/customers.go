@@ -42,7 +42,7 @@ var customerUpdateExcluded = []string{"id", "org_id", "number", "created_at", "a
 // trip in between.
 func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
-		search := searchRow{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
+		search := searchRow{OrgID: c.OrgID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
 		queries := []*bun.InsertQuery{db.NewInsert().Model(customerToRow(c))}
 		if s.batch != nil && s.dialect.oneWriter {
 			s.batch.search = append(s.batch.search, search) // inserted after the batch's savepoints (groupbatch.go)
@@ -174,7 +174,7 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, before *crm.Cu
 		// the trigram index's results, and stays the customer's for life.
 		if textChanged {
 			if _, err := db.NewUpdate().Comment(preparedComment).Model((*searchRow)(nil)).Set("text = ?", text).
-				Where("org_id = ?", c.OrgID).Where("customer_id = ?", c.ID).Exec(ctx); err != nil {
+				Where("org_id = ?", c.OrgID).Where("number = ?", c.Number).Exec(ctx); err != nil {
 				return interpretError(err)
 			}
 		}
@@ -236,22 +236,36 @@ func deleteNameKeys(ctx context.Context, db bun.IDB, orgID string, number int64,
 }
 
 // removeNameKeys removes every name key of the customer id of orgID,
-// computed from the names its row holds: call it before the names change
-// or the row goes.
-func removeNameKeys(ctx context.Context, db bun.IDB, orgID, id string) error {
+// computed from the names its row holds, and returns the customer's
+// number: call it before the names change or the row goes.
+func removeNameKeys(ctx context.Context, db bun.IDB, orgID, id string) (int64, error) {
 	c, err := customerNames(ctx, db, orgID, id)
+	if err != nil {
+		return 0, err
+	}
+	return c.Number, deleteNameKeys(ctx, db, orgID, c.Number, crm.NameKeys(&c.CustomerFields))
+}
+
+// removeRecordIndexes removes the rows that index the record of the
+// customer id of orgID by its number, its name keys and its search row:
+// call it before the row goes. They have no foreign key to the customer,
+// whose cascade would need an index by customer id about as large as they
+// are.
+func removeRecordIndexes(ctx context.Context, db bun.IDB, orgID, id string) error {
+	number, err := removeNameKeys(ctx, db, orgID, id)
 	if err != nil {
 		return err
 	}
-	return deleteNameKeys(ctx, db, orgID, c.Number, crm.NameKeys(&c.CustomerFields))
+	_, err = db.NewDelete().Model((*searchRow)(nil)).Where("org_id = ?", orgID).Where("number = ?", number).Exec(ctx)
+	return interpretError(err)
 }
 
-// CustomerDelete implements crm.CustomerStore. The search text, e-mail and
-// phone rows go with the customer (ON DELETE CASCADE); the name keys and
-// history rows have no foreign key and are deleted here.
+// CustomerDelete implements crm.CustomerStore. The e-mail and phone rows
+// go with the customer (ON DELETE CASCADE); the name keys, the search row
+// and the history rows have no foreign key and are deleted here.
 func (s *DB) CustomerDelete(ctx context.Context, orgID, id string) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
-		if err := removeNameKeys(ctx, db, orgID, id); err != nil {
+		if err := removeRecordIndexes(ctx, db, orgID, id); err != nil {
 			return err
 		}
 		res, err := db.NewDelete().Model((*customerRow)(nil)).
@@ -679,10 +693,10 @@ func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, text 
 		INSERT INTO customer_phones (org_id, customer_id, number) SELECT ?, ?, n FROM unnest(?::text[]) AS n
 		ON CONFLICT DO NOTHING
 	)
-	UPDATE customer_search SET text = ? WHERE org_id = ? AND customer_id = ? AND ?`,
+	UPDATE customer_search SET text = ? WHERE org_id = ? AND number = ? AND ?`,
 		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
 		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
-		text, c.OrgID, c.ID, textChanged).Exec(ctx)
+		text, c.OrgID, c.Number, textChanged).Exec(ctx)
 	return interpretError(err)
 }
 

@@ -260,7 +260,7 @@ func (s *DB) CustomerInsertMany(ctx context.Context, cs []*crm.Customer) error {
 		var phones []phoneRow
 		for i, c := range cs {
 			customers[i] = *customerToRow(c)
-			search[i] = searchRow{OrgID: c.OrgID, CustomerID: c.ID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
+			search[i] = searchRow{OrgID: c.OrgID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
 			names = append(names, nameKeyRows(c.OrgID, c.Number, crm.NameKeys(&c.CustomerFields))...)
 			for _, e := range dedupe(c.AltEmails, crm.EmailKey) {
 				emails = append(emails, emailRow{OrgID: c.OrgID, CustomerID: c.ID, EmailKey: e})

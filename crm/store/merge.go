@@ -28,10 +28,10 @@ import (
 var mergeTables = []mergeTable{
 	// The record's own indexes: rebuilt from the survivor's record when it
 	// is updated at the end; the duplicate's are dropped with its record
-	// (its name keys, which name no customer id, by tombstone).
+	// (its name keys and search row, which name no customer id, by
+	// tombstone).
 	{table: "customer_emails", column: "customer_id", what: "e-mail index", move: dropRows},
 	{table: "customer_phones", column: "customer_id", what: "phone index", move: dropRows},
-	{table: "customer_search", column: "customer_id", what: "search index", move: dropRows},
 	{table: "customer_qualifiers", column: "customer_id", what: "tags and attributes", move: moveQualifiers},
 	{table: "customer_labels", column: "customer_id", what: "labels", move: moveMissing("label_id")},
 	{table: "memberships", column: "holder_id", what: "memberships", move: moveRows},
@@ -292,7 +292,7 @@ func tombstone(ctx context.Context, db bun.IDB, t mergeTable, p crm.MergeMovePar
 		SurvivorID: p.SurvivorID, MergedAt: p.At, MergedBy: p.By.String()}).Exec(ctx); err != nil {
 		return err
 	}
-	if err := removeNameKeys(ctx, db, p.OrgID, p.DuplicateID); err != nil {
+	if err := removeRecordIndexes(ctx, db, p.OrgID, p.DuplicateID); err != nil {
 		return err
 	}
 	res, err := db.NewDelete().Table("customers").Where("org_id = ?", p.OrgID).Where("id = ?", p.DuplicateID).Exec(ctx)

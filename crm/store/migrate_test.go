@@ -246,7 +246,7 @@ func TestSearchKeysMigration(t *testing.T) {
 				}
 				var text string
 				var sortKey []byte
-				if err := db.bun.NewRaw("SELECT s.text, c.sort_key FROM customer_search AS s JOIN customers AS c ON c.id = s.customer_id WHERE c.id = ?", ids[i]).
+				if err := db.bun.NewRaw("SELECT s.text, c.sort_key FROM customer_search AS s JOIN customers AS c ON c.org_id = s.org_id AND c.number = s.number WHERE c.id = ?", ids[i]).
 					Scan(ctx, &text, &sortKey); err != nil {
 					t.Fatal(err)
 				}

@@ -146,12 +146,12 @@ type nameKeyRow struct {
 	Number        int64  `bun:"number"`
 }
 
-// searchRow is a customer's text for contains-search (crm.SearchText).
-// On SQLite the table also has an integer search_id, filled in by SQLite.
+// searchRow is a customer's text for contains-search (crm.SearchText),
+// keyed by the customer's number (which never changes). On SQLite the
+// table also has an integer search_id, filled in by SQLite.
 type searchRow struct {
 	bun.BaseModel `bun:"table:customer_search"`
 	OrgID         string `bun:"org_id"`
-	CustomerID    string `bun:"customer_id"`
 	Number        int64  `bun:"number"`
 	Text          string `bun:"text"`
 }

@@ -35,7 +35,8 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 	return s.atomic(ctx, func(db bun.IDB) error {
 		// No old name finds the customer: its name keys, computed from the
 		// names it has until the next statement clears them.
-		if err := removeNameKeys(ctx, db, orgID, id); err != nil {
+		number, err := removeNameKeys(ctx, db, orgID, id)
+		if err != nil {
 			return err
 		}
 		// The record: every personal field cleared. Status, language, the
@@ -56,7 +57,7 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 		// Search indexes: no old name, e-mail or phone finds the customer.
 		// The search row stays, empty (its row id is the customer's on SQLite).
 		if _, err := db.NewUpdate().Model((*searchRow)(nil)).Set("text = ''").
-			Where("org_id = ?", orgID).Where("customer_id = ?", id).Exec(ctx); err != nil {
+			Where("org_id = ?", orgID).Where("number = ?", number).Exec(ctx); err != nil {
 			return interpretError(err)
 		}
 		if err := deleteSearchIndex(ctx, db, orgID, id); err != nil {

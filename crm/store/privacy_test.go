@@ -29,7 +29,6 @@ var exportedTables = map[string]string{
 	"customers":              "customer",
 	"customer_emails":        "customer", // index of the record's e-mail addresses
 	"customer_phones":        "customer", // index of the record's phone numbers
-	"customer_search":        "customer", // index of the record's name and company
 	"customer_qualifiers":    "tags",     // and attributes
 	"customer_labels":        "labels",
 	"memberships":            "memberships",

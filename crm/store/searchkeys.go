@@ -132,7 +132,7 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName string,
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewSelect().TableExpr("customers AS c").
 			ColumnExpr("c.id, c.number, c.first_name, c.middle_name, c.last_name, c.company, c.anonymised_at, c.sort_key, s.text").
-			Join("LEFT JOIN customer_search AS s ON s.org_id = c.org_id AND s.customer_id = c.id").
+			Join("LEFT JOIN customer_search AS s ON s.org_id = c.org_id AND s.number = c.number").
 			Where("c.org_id = ?", org).Where("c.number > ?", after).OrderExpr("c.number").Limit(int64(batch)).Scan(ctx, &rows)
 		if err != nil || len(rows) == 0 {
 			return err
@@ -166,7 +166,7 @@ func rebuildSearchKeysBatch(ctx context.Context, db *bun.DB, dialectName string,
 			}
 			if text := crm.SearchText(&f); r.Text != nil && *r.Text != text {
 				if _, err := tx.NewUpdate().Table("customer_search").Set("text = ?", text).
-					Where("org_id = ?", org).Where("customer_id = ?", r.ID).Exec(ctx); err != nil {
+					Where("org_id = ?", org).Where("number = ?", r.Number).Exec(ctx); err != nil {
 					return err
 				}
 			}
