@@ -34,16 +34,14 @@ const prunedNameKeysVersion = "20261130000050"
 // goMigrations are the migrations written in Go, run in version order
 // with the SQL files.
 func (s *DB) goMigrations() []migrate.Migration {
+	// Every change of how crm computes the keys runs the same rebuild.
+	rebuild := func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
+		return rebuildSearchKeys(ctx, s.bun, s.dialect.name, rebuildBatch)
+	}
 	return []migrate.Migration{{
-		Name: searchKeysVersion, Comment: "search_keys",
-		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
-			return rebuildSearchKeys(ctx, s.bun, s.dialect.name, rebuildBatch)
-		},
+		Name: searchKeysVersion, Comment: "search_keys", Up: rebuild,
 	}, {
-		Name: prunedNameKeysVersion, Comment: "pruned_name_keys",
-		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
-			return rebuildSearchKeys(ctx, s.bun, s.dialect.name, rebuildBatch)
-		},
+		Name: prunedNameKeysVersion, Comment: "pruned_name_keys", Up: rebuild,
 	}, {
 		Name: compactHistoryVersion, Comment: "compact_history",
 		Up: func(ctx context.Context, _ *migrate.Migrator, _ *migrate.Migration) error {
