@@ -142,5 +142,5 @@ func (s *DB) runWriteTx(ctx context.Context, fn func(context.Context, bun.Tx) er
 	if w := s.shared.writer; w != nil {
 		return w.runInTx(ctx, fn)
 	}
-	return s.bun.RunInTx(ctx, nil, fn)
+	return s.bun.RunInTx(context.WithValue(ctx, storeWritesKey{}, true), nil, fn)
 }
