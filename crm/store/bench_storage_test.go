@@ -39,6 +39,10 @@ func TestStoragePerCustomer(t *testing.T) {
 		path := filepath.Join(os.TempDir(), fmt.Sprintf("storage-%d-%d.db", n, time.Now().Unix()))
 		dbs["sqlite"] = "sqlite:" + path
 		t.Cleanup(func() {
+			if os.Getenv("DOSSIER_STORAGE_KEEP") != "" {
+				t.Logf("kept %s", path)
+				return
+			}
 			for _, suffix := range []string{"", "-wal", "-shm"} {
 				os.Remove(path + suffix)
 			}
