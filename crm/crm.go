@@ -140,7 +140,8 @@ type Config struct {
 	// transaction. Default MailingBatch.
 	MailingBatch int
 	// Clock returns the current time; tests set it to make time stand still.
-	// Nil means time.Now.
+	// It is called from several goroutines at once (an import reads its
+	// file ahead on one of its own). Nil means time.Now.
 	Clock func() time.Time
 }
 

@@ -19,6 +19,9 @@ type importRow struct {
 	number      int64
 	// person caches personKeys.
 	person *MatchKeys
+	// asNew is the row as a new customer's fields, worked out by the
+	// reader ahead of the batch (see readAhead); nil where it did not.
+	asNew *newFields
 }
 
 // splitList splits a list cell: values separated by ";" (as exports write

@@ -274,6 +274,7 @@ type pendingCustomer struct {
 	tags  []string // qualifier ids
 	attrs []string
 	line  int
+	as    *newFields // c's fields and what its creation records
 }
 
 // batch reads up to ImportBatchSize rows and does what they say in tx. It
@@ -304,13 +305,10 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, rd 
 			p := &pending[i]
 			p.c.Number = first + int64(i)
 			cs[i] = p.c
-			// MergeFields(nil, ...)'s set and diffCustomer(nil, ...) from
-			// one rendering of the fields.
-			flat := flatFields(&p.c.CustomerFields)
-			for _, o := range NewOrigins(createdSet(flat), OriginImport, im.ID, now) {
+			for _, o := range NewOrigins(p.as.set, OriginImport, im.ID, now) {
 				origins = append(origins, CustomerFieldOrigin{CustomerID: p.c.ID, FieldOrigin: o})
 			}
-			events = append(events, s.event(run.sc, p.c.ID, EventCustomerCreated, now, diffFlat(true, map[string]any{}, flat)))
+			events = append(events, s.event(run.sc, p.c.ID, EventCustomerCreated, now, p.as.changes))
 			links = append(links, s.links(run, p.c, KindTag, nil, p.tags, now)...)
 			links = append(links, s.links(run, p.c, KindAttribute, nil, p.attrs, now)...)
 			if len(p.tags) > 0 {
@@ -406,7 +404,7 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, rd 
 		case old != nil && old.AnonymisedAt != nil:
 			r.outcome, r.customer, r.reason = RowSkipped, old.ID, "matches an anonymised customer"
 		case old == nil:
-			c, tags, attrs, reason, err := s.newCustomer(ctx, tx, run, row, now)
+			p, reason, err := s.newCustomer(ctx, tx, run, row, now)
 			if err != nil {
 				return false, err
 			}
@@ -417,8 +415,9 @@ func (s *ImportService) batch(ctx context.Context, tx Store, run *importRun, rd 
 			for _, k := range rk {
 				keys[k] = len(pending)
 			}
-			pending = append(pending, pendingCustomer{c: c, tags: tags, attrs: attrs, line: r.line})
-			r.outcome, r.customer = RowCreated, c.ID
+			p.line = r.line
+			pending = append(pending, p)
+			r.outcome, r.customer = RowCreated, p.c.ID
 		default:
 			ch, reason, err := s.update(ctx, tx, run, row, old, now)
 			if err != nil {
@@ -547,7 +546,49 @@ func (s *ImportService) qualifierIDs(ctx context.Context, tx Store, run *importR
 
 // newCustomer builds and checks the customer a row creates; reason says
 // why the row is refused.
-func (s *ImportService) newCustomer(ctx context.Context, tx Store, run *importRun, row *importRow, now time.Time) (*Customer, []string, []string, string, error) {
+func (s *ImportService) newCustomer(ctx context.Context, tx Store, run *importRun, row *importRow, now time.Time) (pendingCustomer, string, error) {
+	as := row.asNew
+	if today := DateOf(now); as == nil || row.fields.FirstContact == nil && as.today != today {
+		as = s.asNew(run, row, today)
+	}
+	if as.reason != "" {
+		return pendingCustomer{}, as.reason, nil
+	}
+	if len(row.tags) > MaxTagsPerCustomer {
+		return pendingCustomer{}, ErrTooManyTags.Error(), nil
+	}
+	tags, err := s.qualifierIDs(ctx, tx, run, KindTag, row.tags, now)
+	if err != nil {
+		return pendingCustomer{}, "", err
+	}
+	attrs, err := s.qualifierIDs(ctx, tx, run, KindAttribute, row.attrs, now)
+	if err != nil {
+		return pendingCustomer{}, "", err
+	}
+	c := &Customer{ID: newID(), OrgID: run.sc.org, CustomerFields: as.fields, CreatedAt: now, UpdatedAt: now,
+		LastActivityAt: now, Version: 1, SortKey: as.sortKey}
+	return pendingCustomer{c: c, tags: tags, attrs: attrs, as: as}, "", nil
+}
+
+// newFields is an import row as a new customer: its checked fields and
+// what its creation records, or why it is refused.
+type newFields struct {
+	today   Date // the day whose date a missing first contact took
+	fields  CustomerFields
+	sortKey []byte
+	changes []FieldChange // the customer.created event's
+	set     []string      // the fields the import gave a value (their origins)
+	reason  string
+}
+
+// asNew works out row as a new customer made on today: the defaults of a
+// new customer, the checks, and from one rendering of the checked fields
+// what the creation records (MergeFields(nil, ...)'s set and
+// diffCustomer(nil, ...)). It reads only what does not change during a
+// run, so the reader works it out ahead of the batch for every row that
+// may become a customer (most rows of an import): the checks (phone
+// numbers above all) are then off the path of the batch's transaction.
+func (s *ImportService) asNew(run *importRun, row *importRow, today Date) *newFields {
 	in := row.fields
 	if in.Status == "" {
 		in.Status = StatusCustomer
@@ -556,27 +597,15 @@ func (s *ImportService) newCustomer(ctx context.Context, tx Store, run *importRu
 		in.Language = run.org.DefaultLanguage
 	}
 	if in.FirstContact == nil {
-		today := DateOf(now)
 		in.FirstContact = &today
 	}
 	fields, err := s.customers.check(run.sc, run.org, run.defs, in, nil)
 	if err != nil {
-		return nil, nil, nil, reasonOf(err), nil
+		return &newFields{today: today, reason: reasonOf(err)}
 	}
-	if len(row.tags) > MaxTagsPerCustomer {
-		return nil, nil, nil, ErrTooManyTags.Error(), nil
-	}
-	tags, err := s.qualifierIDs(ctx, tx, run, KindTag, row.tags, now)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	attrs, err := s.qualifierIDs(ctx, tx, run, KindAttribute, row.attrs, now)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	c := &Customer{ID: newID(), OrgID: run.sc.org, CustomerFields: fields, CreatedAt: now, UpdatedAt: now,
-		LastActivityAt: now, Version: 1, SortKey: SortKey(run.org.DefaultLanguage, &fields)}
-	return c, tags, attrs, "", nil
+	flat := flatFields(&fields)
+	return &newFields{today: today, fields: fields, sortKey: SortKey(run.org.DefaultLanguage, &fields),
+		changes: diffFlat(true, map[string]any{}, flat), set: createdSet(flat)}
 }
 
 // update changes a matched customer with what the row gives: every field
@@ -721,7 +750,8 @@ type importReader struct {
 func (s *ImportService) readAhead(ctx context.Context, run *importRun, tr TableReader) *importReader {
 	// Its own copy of what parsing reads: each batch's transaction
 	// replaces run.im.
-	run = &importRun{im: ptrCopy(run.im), org: run.org, defs: run.defs}
+	run = &importRun{im: ptrCopy(run.im), sc: run.sc, org: run.org, defs: run.defs}
+	mayCreate := run.im.Mode != ImportUpdate
 	ctx, cancel := context.WithCancel(ctx)
 	rd := &importReader{chunks: make(chan importChunk, 1), cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -729,6 +759,7 @@ func (s *ImportService) readAhead(ctx context.Context, run *importRun, tr TableR
 		defer close(rd.chunks)
 		for {
 			var ch importChunk
+			today := DateOf(s.now())
 			for len(ch.items) < s.cfg.ImportBatch {
 				cells, line, err := tr.Next()
 				if errors.Is(err, io.EOF) {
@@ -745,6 +776,9 @@ func (s *ImportService) readAhead(ctx context.Context, run *importRun, tr TableR
 					it.r.outcome, it.r.reason = RowRefused, reason
 				} else {
 					it.row, it.rk = row, row.matchKeys(run.org.DefaultCountry)
+					if mayCreate {
+						row.asNew = s.asNew(run, row, today)
+					}
 				}
 				ch.items = append(ch.items, it)
 			}
