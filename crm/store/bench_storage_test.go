@@ -25,6 +25,7 @@ import (
 // each table, so that rolled-back rows do not count). It is skipped unless
 // the variable is set; the SQLite file goes to $TMPDIR, the PostgreSQL
 // schema (with DOSSIER_TEST_POSTGRES) is bench_storage_N, dropped after.
+// DOSSIER_STORAGE_KEEP=1 keeps the SQLite file (for the sqlite3 shell).
 // See docs/performance.md (issue 16, storage per customer).
 //
 //	TMPDIR=/work/bench/storage DOSSIER_STORAGE_CUSTOMERS=100000 go test ./crm/store -run StoragePerCustomer -v -timeout 3h
