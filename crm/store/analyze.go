@@ -96,10 +96,11 @@ func (s *DB) analyzeMissing(ctx context.Context) error {
 // (a fifth of the time of an analysis of all of customers' columns; the
 // full one follows at the import's end). An import calls it as
 // the organisation it fills grows (crm's refreshAfter): statistics taken
-// while the organisation had no customers make PostgreSQL check the
-// foreign key of each new row to its customer by scanning all of the
-// organisation's customers. On SQLite it does nothing: a foreign key is
-// looked up by its key there whatever the statistics.
+// while the organisation had no customers make PostgreSQL plan the
+// lookups of its customers (an import's match) as if it had none. (The
+// foreign key checks of the store's writes keep plans made to look the
+// key up whatever the statistics: keyedWriteSettings.) On SQLite it does
+// nothing: a key is looked up by its index there whatever the statistics.
 func (s *DB) AnalyzeCustomers(ctx context.Context) error {
 	if s.dialect.name != postgresDialect.name {
 		return nil
