@@ -194,10 +194,11 @@ type statisticsStore interface {
 // plan the batch's lookups of the organisation's customers (the match's,
 // and once the foreign key checks', 1.3 ms each instead of 5 µs in a
 // 30,000-row import) as if it had none: an import's time would grow with
-// the square of its size. A background component analyses tables (crm/background), but
-// only once they changed by a tenth, which a new organisation's first
-// rows in a large database are not; and it may not run. An analysis
-// spaced out as the organisation grows eightfold costs little.
+// the square of its size. A background component analyses tables
+// (crm/background), but only once they changed by a tenth, which a new
+// organisation's first rows in a large database are not; and it may not
+// run. An analysis spaced out as the organisation grows eightfold costs
+// little.
 func refreshAfter(batches int) bool {
 	return batches >= 1 && batches&(batches-1) == 0 && bits.TrailingZeros(uint(batches))%3 == 0
 }
