@@ -506,11 +506,11 @@ type storeWritesKey struct{}
 // transactions. Their foreign key checks (a lookup by a key, one per row
 // written) then use the backend's generic plan instead of planning each
 // lookup anew: an imported customer writes about six checked rows, and
-// planning a check cost more than the lookup itself (a 30,000-row import
-// ran 1.6 times as fast with generic plans; docs/performance.md). A
-// generic plan is made once and kept until an ANALYZE of its table, and
-// one made while the table was tiny would scan the whole table ever after
-// (see open). With sequential scans off while the plans are made, each is
+// planning a check cost four to six times the lookup (a 30,000-row import
+// ran a third faster with generic plans, creates over HTTP as much;
+// docs/performance.md). A generic plan is made once and kept until an
+// ANALYZE of its table, and one made while the table was tiny would scan
+// the whole table ever after (see open). With sequential scans off while the plans are made, each is
 // a lookup in the referenced key's index whatever the table's size, so it
 // stays right as the table grows (TestForeignKeyChecksStayLookups).
 // Sequential scans are only discouraged, not forbidden: a statement of the
