@@ -246,6 +246,9 @@ type pgConn struct {
 	// beginLen is the length of the BEGIN at the start of held while it
 	// is not sent: held holds nothing else when it is that long.
 	beginLen int
+	// stmts are the statements with arguments kept prepared on this
+	// connection (pgstmts.go); a new connection in its place starts empty.
+	stmts pgStmts
 }
 
 // IsValid implements driver.Validator.
@@ -275,7 +278,7 @@ func (cn *pgConn) reconnect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cn.Conn, cn.reply, cn.broken = pc, rc, false
+	cn.Conn, cn.reply, cn.broken, cn.stmts = pc, rc, false, nil
 	return nil
 }
 
@@ -349,8 +352,8 @@ func contextEnded(ctx context.Context) error {
 //
 // What runs is what ran before, in the same order: a statement after a
 // held write sees it. Statements with arguments (River's) are sent after
-// the held ones, in a round trip of their own, as they are formatted by
-// pgdriver. A ROLLBACK TO SAVEPOINT drops the held writes (they were all
+// the held ones, in a round trip of their own, as prepared statements
+// (pgstmts.go). A ROLLBACK TO SAVEPOINT drops the held writes (they were all
 // made after the savepoint, which was sent), a Rollback drops everything,
 // and a Commit sends what is held with the COMMIT.
 
@@ -431,7 +434,13 @@ func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.N
 	res, err := again(cn, ctx, func() (driver.Result, error) {
 		cn.mark()
 		done := cn.watch(ctx)
-		res, err := cn.Conn.ExecContext(ctx, q, args)
+		var res driver.Result
+		var err error
+		if len(args) > 0 {
+			res, err = cn.execArgs(ctx, q, args)
+		} else {
+			res, err = cn.Conn.ExecContext(ctx, q, args)
+		}
 		return res, cn.retryable(ctx, done(err), begin)
 	})
 	cn.sent(err)
@@ -450,7 +459,13 @@ func (cn *pgConn) QueryContext(ctx context.Context, query string, args []driver.
 	rows, err := again(cn, ctx, func() (driver.Rows, error) {
 		cn.mark()
 		done := cn.watch(ctx)
-		rows, err := cn.Conn.QueryContext(ctx, q, args)
+		var rows driver.Rows
+		var err error
+		if len(args) > 0 {
+			rows, err = cn.queryArgs(ctx, q, args)
+		} else {
+			rows, err = cn.Conn.QueryContext(ctx, q, args)
+		}
 		return rows, cn.retryable(ctx, done(err), begin)
 	})
 	cn.sent(err)
