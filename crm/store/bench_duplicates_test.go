@@ -172,7 +172,7 @@ func seedDupes(ctx context.Context, s *DB, n int) error {
 				c := &crm.Customer{ID: uuid.Must(uuid.NewV7()).String(), OrgID: dupesOrg, Number: int64(i + 1), CustomerFields: f,
 					CreatedAt: now, UpdatedAt: now, LastActivityAt: now, Version: 1, SortKey: crm.SortKey("nl", &f)}
 				rows = append(rows, *customerToRow(c))
-				phones = append(phones, phoneRow{OrgID: dupesOrg, CustomerID: c.ID, Number: f.Phones[0].Number})
+				phones = append(phones, phoneRow{OrgID: dupesOrg, Number: f.Phones[0].Number, CustomerNumber: c.Number})
 				name, ks := crm.DuplicatePlaceKeys(&f)
 				for _, k := range ks {
 					keys = append(keys, duplicateKeyRow{OrgID: dupesOrg, Key: k, CustomerID: c.ID, Name: name})

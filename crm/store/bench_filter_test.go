@@ -279,7 +279,7 @@ func seedMillion(ctx context.Context, b *testing.B, s *DB, n int) (filterBenchWo
 					names = append(names, nameKeyRow{OrgID: filterBenchOrg, Key: k, Number: cust.Number})
 				}
 				search = append(search, searchRow{OrgID: filterBenchOrg, Number: cust.Number, Text: crm.SearchText(&f)})
-				phones = append(phones, phoneRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: f.Phones[0].Number})
+				phones = append(phones, phoneRow{OrgID: filterBenchOrg, Number: f.Phones[0].Number, CustomerNumber: cust.Number})
 				link := func(kind crm.QualifierKind, id string, slot int) {
 					qualifiers = append(qualifiers, customerQualifierRow{OrgID: filterBenchOrg, CustomerID: cust.ID, Number: cust.Number, QualifierID: id,
 						Kind: string(kind), Slot: slot, AddedAt: now, AddedBy: "system"})

@@ -157,8 +157,8 @@ func seedInteractionBench(ctx context.Context, b *testing.B, st *DB, n int) erro
 			('[{"kind":"mobile","number":"+3161' || ` + pad7 + ` || '"}]')` + json + `, 'customer',
 			'c' || n || '@example.org', 'c' || n || '@example.org', 'nl', ?, ?, ?, 1 FROM (` + series + `) AS s`, []any{now, now, now, n}},
 		{"sort keys", "UPDATE customers SET sort_key = " + blob + " WHERE org_id = 'million'", nil},
-		{"phones", `INSERT INTO customer_phones (org_id, customer_id, number)
-			SELECT org_id, id, '+3161' || ` + strings.Replace(pad7, "(n", "(number", 1) + ` FROM customers WHERE org_id = 'million'`, nil},
+		{"phones", `INSERT INTO customer_phones (org_id, number, customer_number)
+			SELECT org_id, '+3161' || ` + strings.Replace(pad7, "(n", "(number", 1) + `, number FROM customers WHERE org_id = 'million'`, nil},
 		{"name keys", `INSERT INTO customer_name_keys (org_id, key, number)
 			SELECT org_id, lower(first_name || ' ' || last_name), number FROM customers WHERE org_id = 'million'
 			UNION ALL SELECT org_id, lower(last_name), number FROM customers WHERE org_id = 'million'

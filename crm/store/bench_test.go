@@ -187,7 +187,7 @@ func seed(ctx context.Context, s *DB, n int) error {
 					keys = append(keys, nameKeyRow{OrgID: benchOrg, Key: k, Number: c.Number})
 				}
 				search = append(search, searchRow{OrgID: benchOrg, Number: c.Number, Text: crm.SearchText(&f)})
-				phones = append(phones, phoneRow{OrgID: benchOrg, CustomerID: c.ID, Number: c.Phones[0].Number})
+				phones = append(phones, phoneRow{OrgID: benchOrg, Number: c.Phones[0].Number, CustomerNumber: c.Number})
 			}
 			if err := insertAll(ctx, db, rows); err != nil {
 				return err

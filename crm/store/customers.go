@@ -164,7 +164,7 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, before *crm.Cu
 			// those it gained come; the others stay as they are. None
 			// when none of them changes.
 			if textChanged || contactsChanged {
-				if err := pgSearchIndexUpdate(ctx, db, c, text, textChanged); err != nil {
+				if err := pgSearchIndexUpdate(ctx, db, c, oldPhones, text, textChanged); err != nil {
 					return err
 				}
 			}
@@ -181,7 +181,7 @@ func (s *DB) CustomerUpdate(ctx context.Context, c *crm.Customer, before *crm.Cu
 		if !contactsChanged {
 			return insertAll(ctx, db, nameKeyRows(c.OrgID, c.Number, newKeys))
 		}
-		if err := deleteSearchIndex(ctx, db, c.OrgID, c.ID); err != nil {
+		if err := deleteSearchIndex(ctx, db, before); err != nil {
 			return err
 		}
 		for _, q := range searchIndexInserts(db, c, newKeys) {
@@ -236,32 +236,36 @@ func deleteNameKeys(ctx context.Context, db bun.IDB, orgID string, number int64,
 }
 
 // removeNameKeys removes every name key of the customer id of orgID,
-// computed from the names its row holds, and returns the customer's
-// number: call it before the names change or the row goes.
-func removeNameKeys(ctx context.Context, db bun.IDB, orgID, id string) (int64, error) {
+// computed from the names its row holds, and returns the customer as
+// customerNames reads it: call it before the names change or the row goes.
+func removeNameKeys(ctx context.Context, db bun.IDB, orgID, id string) (*crm.Customer, error) {
 	c, err := customerNames(ctx, db, orgID, id)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return c.Number, deleteNameKeys(ctx, db, orgID, c.Number, crm.NameKeys(&c.CustomerFields))
+	return c, deleteNameKeys(ctx, db, orgID, c.Number, crm.NameKeys(&c.CustomerFields))
 }
 
 // removeRecordIndexes removes the rows that index the record of the
-// customer id of orgID by its number, its name keys and its search row:
-// call it before the row goes. They have no foreign key to the customer,
-// whose cascade would need an index by customer id about as large as they
-// are.
+// customer id of orgID by its number: its name keys, its phone rows and
+// its search row. Call it before the row goes. They have no foreign key to
+// the customer, whose cascade would need an index by customer id about as
+// large as they are.
 func removeRecordIndexes(ctx context.Context, db bun.IDB, orgID, id string) error {
-	number, err := removeNameKeys(ctx, db, orgID, id)
+	c, err := removeNameKeys(ctx, db, orgID, id)
 	if err != nil {
 		return err
 	}
-	_, err = db.NewDelete().Model((*searchRow)(nil)).Where("org_id = ?", orgID).Where("number = ?", number).Exec(ctx)
+	_, phones := indexedContacts(&c.CustomerFields)
+	if err := deletePhoneRows(ctx, db, orgID, c.Number, phones); err != nil {
+		return err
+	}
+	_, err = db.NewDelete().Model((*searchRow)(nil)).Where("org_id = ?", orgID).Where("number = ?", c.Number).Exec(ctx)
 	return interpretError(err)
 }
 
-// CustomerDelete implements crm.CustomerStore. The e-mail and phone rows
-// go with the customer (ON DELETE CASCADE); the name keys, the search row
+// CustomerDelete implements crm.CustomerStore. The e-mail rows go with the
+// customer (ON DELETE CASCADE); the name keys, the phone and search rows
 // and the history rows have no foreign key and are deleted here.
 func (s *DB) CustomerDelete(ctx context.Context, orgID, id string) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
@@ -491,7 +495,7 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 		})
 	}
 	if p.Phone != "" {
-		q = q.Where(col("id")+" IN (?)", s.db.NewSelect().Model((*phoneRow)(nil)).Column("customer_id").
+		q = q.Where(col("number")+" IN (?)", s.db.NewSelect().Model((*phoneRow)(nil)).Column("customer_number").
 			Where("org_id = ?", p.OrgID).Where("number = ?", p.Phone))
 	}
 	if p.BirthDate != nil {
@@ -571,8 +575,9 @@ func (s *DB) filter(ctx context.Context, q *bun.SelectQuery, p crm.CustomerListP
 	case crm.ChannelPost:
 		q = q.Where(col("street") + " <> ''").Where(col("city") + " <> ''")
 	case crm.ChannelSMS:
-		q = q.Where("EXISTS (?)", s.db.NewSelect().TableExpr("customer_phones AS ph").ColumnExpr("1").
-			Where("ph.org_id = "+col("org_id")).Where("ph.customer_id = "+col("id")))
+		// A number in the record (each one valid, crm checks them): the
+		// phone rows have no index by customer to look this up in.
+		q = q.Where(s.dialect.hasPhones(col("phones")))
 	}
 	if p.MembershipLabel != "" {
 		day := toDate(&p.MembershipDay)
@@ -651,7 +656,7 @@ func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.I
 	}
 	var phones []phoneRow
 	for _, n := range numbers {
-		phones = append(phones, phoneRow{OrgID: c.OrgID, CustomerID: c.ID, Number: n})
+		phones = append(phones, phoneRow{OrgID: c.OrgID, Number: n, CustomerNumber: c.Number})
 	}
 	var queries []*bun.InsertQuery
 	if len(names) > 0 { // bun refuses an empty slice
@@ -667,12 +672,12 @@ func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.I
 }
 
 // pgSearchIndexUpdate sets the customer's search text to text (when
-// textChanged)
-// and makes its alternative e-mail and phone rows those of c (as
-// searchIndexInserts writes them) in one PostgreSQL statement: the deletes
-// take the rows c no longer has, the inserts the ones it gained, so no row
-// is both deleted and inserted.
-func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, text string, textChanged bool) error {
+// textChanged) and makes its alternative e-mail and phone rows those of c
+// (as searchIndexInserts writes them) in one PostgreSQL statement: the
+// deletes take the rows c no longer has (of the phones, those among
+// oldPhones, the numbers its record held), the inserts the ones it
+// gained, so no row is both deleted and inserted.
+func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, oldPhones []string, text string, textChanged bool) error {
 	emails, phones := indexedContacts(&c.CustomerFields)
 	if emails == nil {
 		emails = []string{}
@@ -680,22 +685,28 @@ func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, text 
 	if phones == nil {
 		phones = []string{}
 	}
+	gone := []string{}
+	for _, n := range oldPhones {
+		if !slices.Contains(phones, n) {
+			gone = append(gone, n)
+		}
+	}
 	// Deferred (conn.go): nothing reads its result, and its rows conflict
 	// with nothing (ON CONFLICT DO NOTHING).
 	_, err := db.NewRaw(deferredMarker+`WITH de AS (
 		DELETE FROM customer_emails WHERE org_id = ? AND customer_id = ? AND NOT (email_key = ANY(?::text[]))
 	), dp AS (
-		DELETE FROM customer_phones WHERE org_id = ? AND customer_id = ? AND NOT (number = ANY(?::text[]))
+		DELETE FROM customer_phones WHERE org_id = ? AND number = ANY(?::text[]) AND customer_number = ?
 	), ie AS (
 		INSERT INTO customer_emails (org_id, customer_id, email_key) SELECT ?, ?, k FROM unnest(?::text[]) AS k
 		ON CONFLICT DO NOTHING
 	), ip AS (
-		INSERT INTO customer_phones (org_id, customer_id, number) SELECT ?, ?, n FROM unnest(?::text[]) AS n
+		INSERT INTO customer_phones (org_id, number, customer_number) SELECT ?, n, ? FROM unnest(?::text[]) AS n
 		ON CONFLICT DO NOTHING
 	)
 	UPDATE customer_search SET text = ? WHERE org_id = ? AND number = ? AND ?`,
-		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
-		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.ID, pgdialect.Array(phones),
+		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, pgdialect.Array(gone), c.Number,
+		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.Number, pgdialect.Array(phones),
 		text, c.OrgID, c.Number, textChanged).Exec(ctx)
 	return interpretError(err)
 }
@@ -718,17 +729,28 @@ func insertAll[T any](ctx context.Context, db bun.IDB, rows []T) error {
 	return interpretError(err)
 }
 
-// deleteSearchIndex deletes the customer's alternative e-mail and phone
-// rows (its name keys: removeNameKeys, deleteNameKeys).
-func deleteSearchIndex(ctx context.Context, db bun.IDB, orgID, customerID string) error {
-	for _, model := range []any{(*emailRow)(nil), (*phoneRow)(nil)} {
-		_, err := db.NewDelete().Comment(preparedComment).Model(model).
-			Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Exec(ctx)
-		if err != nil {
-			return interpretError(err)
-		}
+// deleteSearchIndex deletes the alternative e-mail and phone rows of the
+// customer as it is stored, c: the phone rows of the numbers its record
+// holds (its name keys: removeNameKeys, deleteNameKeys).
+func deleteSearchIndex(ctx context.Context, db bun.IDB, c *crm.Customer) error {
+	_, err := db.NewDelete().Comment(preparedComment).Model((*emailRow)(nil)).
+		Where("org_id = ?", c.OrgID).Where("customer_id = ?", c.ID).Exec(ctx)
+	if err != nil {
+		return interpretError(err)
 	}
-	return nil
+	_, phones := indexedContacts(&c.CustomerFields)
+	return deletePhoneRows(ctx, db, c.OrgID, c.Number, phones)
+}
+
+// deletePhoneRows removes the phone rows of the customer with number in
+// orgID for the given numbers, each by its primary key.
+func deletePhoneRows(ctx context.Context, db bun.IDB, orgID string, number int64, phones []string) error {
+	if len(phones) == 0 {
+		return nil
+	}
+	_, err := db.NewDelete().Model((*phoneRow)(nil)).
+		Where("org_id = ?", orgID).Where("number IN (?)", bun.List(phones)).Where("customer_number = ?", number).Exec(ctx)
+	return interpretError(err)
 }
 
 // dedupe returns the distinct non-empty keys of values.

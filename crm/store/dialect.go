@@ -193,3 +193,23 @@ func ensurePgTrgm(ctx context.Context, db *bun.DB) error {
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// hasPhones is the condition that the phones column col (a JSON list)
+// lists a number.
+func (d *dialect) hasPhones(col string) string {
+	if d.name == postgresDialect.name {
+		// jsonb_array_length fails on a JSON null; CASE tests the type first.
+		return "CASE WHEN jsonb_typeof(" + col + ") = 'array' THEN jsonb_array_length(" + col + ") > 0 ELSE false END"
+	}
+	return "coalesce(json_array_length(" + col + "), 0) > 0"
+}
+
+// phoneNumbersOf is a SELECT of the numbers the phones column col (of the
+// table from) lists, to be followed by its WHERE.
+func (d *dialect) phoneNumbersOf(from, col string) string {
+	if d.name == postgresDialect.name {
+		return "SELECT j ->> 'number' FROM " + from + ", jsonb_array_elements(CASE WHEN jsonb_typeof(" + col +
+			") = 'array' THEN " + col + " ELSE '[]'::jsonb END) AS j"
+	}
+	return "SELECT json_extract(j.value, '$.number') FROM " + from + ", json_each(" + col + ") AS j"
+}

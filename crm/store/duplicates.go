@@ -27,9 +27,12 @@ func (s *DB) DuplicateHits(ctx context.Context, orgID, id string, limit int) ([]
 		{crm.ReasonSameEmail, `SELECT customer_id AS id FROM customer_emails WHERE org_id = ? AND customer_id <> ? AND email_key IN (` + mine + `)
 			UNION SELECT id FROM customers WHERE org_id = ? AND id <> ? AND email_key IN (` + mine + `)`,
 			[]any{orgID, id, orgID, id, orgID, id, orgID, id, orgID, id, orgID, id}},
-		{crm.ReasonSamePhone, `SELECT DISTINCT o.customer_id AS id FROM customer_phones AS m
-			JOIN customer_phones AS o ON o.org_id = m.org_id AND o.number = m.number AND o.customer_id <> m.customer_id
-			WHERE m.org_id = ? AND m.customer_id = ? LIMIT ?`, []any{orgID, id, limit}},
+		// The customer's numbers from its record: the phone rows have no
+		// index by customer.
+		{crm.ReasonSamePhone, `SELECT DISTINCT c.id AS id FROM customer_phones AS o
+			JOIN customers AS c ON c.org_id = o.org_id AND c.number = o.customer_number
+			WHERE o.org_id = ? AND o.number IN (` + s.dialect.phoneNumbersOf("customers AS me", "me.phones") + ` WHERE me.org_id = ? AND me.id = ?)
+			AND c.id <> ? LIMIT ?`, []any{orgID, orgID, id, id, limit}},
 		{crm.ReasonSameNameBirthDate, `SELECT o.id AS id FROM customers AS m
 			JOIN customers AS o ON o.org_id = m.org_id AND o.birth_date = m.birth_date AND o.id <> m.id
 			WHERE m.org_id = ? AND m.id = ? AND m.birth_date IS NOT NULL AND m.last_name <> ''

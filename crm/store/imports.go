@@ -270,7 +270,7 @@ func (s *DB) CustomerInsertMany(ctx context.Context, cs []*crm.Customer) error {
 				numbers[j] = p.Number
 			}
 			for _, n := range dedupe(numbers, func(s string) string { return s }) {
-				phones = append(phones, phoneRow{OrgID: c.OrgID, CustomerID: c.ID, Number: n})
+				phones = append(phones, phoneRow{OrgID: c.OrgID, Number: n, CustomerNumber: c.Number})
 			}
 		}
 		for _, insert := range []func() error{

@@ -164,8 +164,10 @@ func (s *DB) MatchCandidates(ctx context.Context, orgID string, keys crm.MatchKe
 				Where("org_id = ?", orgID).Where("email_key = ?", e).Limit(matchCandidatesPerKey))
 	}
 	for _, p := range keys.Phones {
-		parts = append(parts, s.db.NewSelect().TableExpr("customer_phones").ColumnExpr("customer_id, ? AS by_key, number AS value", string(crm.MatchPhone)).
-			Where("org_id = ?", orgID).Where("number = ?", p).Limit(matchCandidatesPerKey))
+		parts = append(parts, s.db.NewSelect().TableExpr("customer_phones AS ph").
+			Join("JOIN customers AS pc ON pc.org_id = ph.org_id AND pc.number = ph.customer_number").
+			ColumnExpr("pc.id AS customer_id, ? AS by_key, ph.number AS value", string(crm.MatchPhone)).
+			Where("ph.org_id = ?", orgID).Where("ph.number = ?", p).Limit(matchCandidatesPerKey))
 	}
 	if len(parts) == 0 {
 		return nil, nil

@@ -28,10 +28,9 @@ import (
 var mergeTables = []mergeTable{
 	// The record's own indexes: rebuilt from the survivor's record when it
 	// is updated at the end; the duplicate's are dropped with its record
-	// (its name keys and search row, which name no customer id, by
-	// tombstone).
+	// (its name keys, phone rows and search row, which name no customer
+	// id, by removeRecordIndexes).
 	{table: "customer_emails", column: "customer_id", what: "e-mail index", move: dropRows},
-	{table: "customer_phones", column: "customer_id", what: "phone index", move: dropRows},
 	{table: "customer_qualifiers", column: "customer_id", what: "tags and attributes", move: moveQualifiers},
 	{table: "customer_labels", column: "customer_id", what: "labels", move: moveMissing("label_id")},
 	{table: "memberships", column: "holder_id", what: "memberships", move: moveRows},

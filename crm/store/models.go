@@ -163,11 +163,14 @@ type emailRow struct {
 	EmailKey      string `bun:"email_key"`
 }
 
+// phoneRow indexes a customer by one of its phone numbers. It names the
+// customer by number, like the name keys, and has no foreign key: its
+// rows go with the numbers the record holds (deletePhoneRows).
 type phoneRow struct {
-	bun.BaseModel `bun:"table:customer_phones"`
-	OrgID         string `bun:"org_id"`
-	CustomerID    string `bun:"customer_id"`
-	Number        string `bun:"number"`
+	bun.BaseModel  `bun:"table:customer_phones"`
+	OrgID          string `bun:"org_id"`
+	Number         string `bun:"number"`
+	CustomerNumber int64  `bun:"customer_number"`
 }
 
 type customFieldRow struct {

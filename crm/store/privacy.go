@@ -35,10 +35,11 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 	return s.atomic(ctx, func(db bun.IDB) error {
 		// No old name finds the customer: its name keys, computed from the
 		// names it has until the next statement clears them.
-		number, err := removeNameKeys(ctx, db, orgID, id)
+		stored, err := removeNameKeys(ctx, db, orgID, id)
 		if err != nil {
 			return err
 		}
+		number := stored.Number
 		// The record: every personal field cleared. Status, language, the
 		// first-contact date, the assigned staff member and the contact
 		// flags stay: they describe the relationship, not the person.
@@ -60,7 +61,8 @@ func (s *DB) CustomerAnonymise(ctx context.Context, orgID, id string, at time.Ti
 			Where("org_id = ?", orgID).Where("number = ?", number).Exec(ctx); err != nil {
 			return interpretError(err)
 		}
-		if err := deleteSearchIndex(ctx, db, orgID, id); err != nil {
+		stored.OrgID, stored.ID = orgID, id
+		if err := deleteSearchIndex(ctx, db, stored); err != nil {
 			return err
 		}
 		// The consent log stays as proof for the anonymous customer, without

@@ -28,7 +28,6 @@ import (
 var exportedTables = map[string]string{
 	"customers":              "customer",
 	"customer_emails":        "customer", // index of the record's e-mail addresses
-	"customer_phones":        "customer", // index of the record's phone numbers
 	"customer_qualifiers":    "tags",     // and attributes
 	"customer_labels":        "labels",
 	"memberships":            "memberships",

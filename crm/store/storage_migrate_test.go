@@ -358,3 +358,84 @@ func TestHistoryFieldNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestPhonesByNumberMigration: phone rows written with the customer's id
+// are kept by migration 20261130000070, keyed by number, and the writers
+// and readers find them afterwards: a phone filter, a match of an
+// interaction, a change of number and a delete, on both databases.
+func TestPhonesByNumberMigration(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		migrateBefore(t, db, "20261130000070")
+		now := time.Now().UTC()
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := db.bun.NewRaw(query, args...).Exec(ctx); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		exec("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES ('ph', 'Ph', 'nl', ?, ?)", now, now)
+		numbers := []string{"+31612340001", "+31612340002"}
+		ids := make([]string, len(numbers))
+		for i, n := range numbers {
+			ids[i] = uuid.NewString()
+			f := crm.CustomerFields{FirstName: "Anna", LastName: "Visser" + string(rune('a'+i)), Phones: []crm.Phone{{Kind: crm.PhoneMobile, Number: n}}}
+			phones, err := json.Marshal(f.Phones)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exec(`INSERT INTO customers (id, org_id, number, first_name, last_name, phones, status, language, created_at, updated_at, last_activity_at, version, sort_key)
+				VALUES (?, 'ph', ?, ?, ?, ?, 'customer', 'nl', ?, ?, ?, 1, ?)`, ids[i], i+1, f.FirstName, f.LastName, string(phones), now, now, now, crm.SortKey("nl", &f))
+			exec("INSERT INTO customer_search (org_id, number, text) VALUES ('ph', ?, ?)", i+1, crm.SearchText(&f))
+			exec("INSERT INTO customer_phones (org_id, customer_id, number) VALUES ('ph', ?, ?)", ids[i], n)
+		}
+		exec("UPDATE organisations SET next_customer_number = ? WHERE id = 'ph'", len(numbers))
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		c, err := crm.New(db, crm.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		octx := vouched(ctx, "ph", "s")
+		count := func(phone string) int64 {
+			t.Helper()
+			n, err := c.Customers.Count(octx, crm.CustomerFilter{Phone: phone})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, n := range numbers {
+			if got := count(n); got != 1 {
+				t.Errorf("after the migration phone %s counts %d, want 1", n, got)
+			}
+		}
+		res, err := c.Interactions.Record(octx, crm.NewInteraction{Source: "website", Kind: crm.InteractionContactForm,
+			InteractionContent: crm.InteractionContent{Phones: []string{numbers[1]}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Customer == nil || res.Customer.ID != ids[1] || res.Created {
+			t.Errorf("an interaction with phone %s: %+v, want customer %s found", numbers[1], res, ids[1])
+		}
+		anna, err := c.Customers.Get(octx, ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := []crm.Phone{{Kind: crm.PhoneMobile, Number: "+31612340009"}}
+		if _, err := c.Customers.Update(octx, anna.ID, anna.Version, crm.CustomerPatch{Phones: &moved}); err != nil {
+			t.Fatal(err)
+		}
+		if count(numbers[0]) != 0 || count("+31612340009") != 1 {
+			t.Errorf("after the change of number: old %d, new %d; want 0 and 1", count(numbers[0]), count("+31612340009"))
+		}
+		if err := c.Customers.Delete(octx, ids[1]); err != nil {
+			t.Fatal(err)
+		}
+		left, err := db.bun.NewSelect().Table("customer_phones").Where("org_id = 'ph'").Count(ctx)
+		if err != nil || left != 1 {
+			t.Errorf("after the delete %d phone rows are left (%v), want 1", left, err)
+		}
+	})
+}

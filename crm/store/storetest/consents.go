@@ -465,6 +465,21 @@ func testMailingSelection(t *testing.T, open func(t *testing.T) crm.Store) {
 	if got := collect(crm.MailingSelectionParams{Purpose: crm.PurposePost}); len(got) != 0 {
 		t.Fatalf("post selection without addresses: %+v", got)
 	}
+	// SMS needs a number: the customer whose numbers were all removed is
+	// left out too.
+	texted := mk("Texted", crm.CustomerFields{Phones: []crm.Phone{{Kind: crm.PhoneHome, Number: "+31301234567"}, {Number: "+31612345678"}}})
+	removed := mk("Removed", crm.CustomerFields{Phones: []crm.Phone{{Number: "+31612345679"}}})
+	if _, err := e.crm.Customers.Update(e.a, removed.ID, removed.Version, crm.CustomerPatch{Phones: &[]crm.Phone{}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*crm.Customer{reachable, texted, removed} {
+		e.give(e.a, c.ID, crm.PurposeSMS)
+	}
+	if got, want := collect(crm.MailingSelectionParams{Purpose: crm.PurposeSMS}), []crm.MailingRecipient{
+		{CustomerID: texted.ID, Number: texted.Number, Name: "Texted M", Language: "nl", Phone: "+31612345678"},
+	}; !slices.Equal(got, want) {
+		t.Fatalf("SMS selection:\n got %+v\nwant %+v", got, want)
+	}
 	err = e.crm.Consents.MailingSelection(e.a, crm.MailingSelectionParams{Purpose: "nope"}, func(crm.MailingRecipient) error { return nil })
 	wantInvalid(t, err, "purpose", "unknown")
 	err = e.crm.Consents.MailingSelection(e.b, crm.MailingSelectionParams{SegmentID: seg.ID, Purpose: crm.PurposeCommercialEmail}, func(crm.MailingRecipient) error { return nil })
