@@ -63,7 +63,7 @@ func runInteractionBenchmarks(ctx context.Context, b *testing.B, st *DB, n int) 
 	// Phones of seeded customers, spread over the base, to match by phone.
 	var phones []string
 	if err := st.bun.NewSelect().TableExpr("customer_phones").Column("number").Where("org_id = ?", filterBenchOrg).
-		OrderExpr("customer_id").Limit(int64(200)).Offset(int64(n/2+int(time.Now().UnixNano()%int64(n/4)))).Scan(ctx, &phones); err != nil {
+		OrderExpr("customer_number").Limit(int64(200)).Offset(int64(n/2+int(time.Now().UnixNano()%int64(n/4)))).Scan(ctx, &phones); err != nil {
 		b.Fatal(err)
 	}
 	run := fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000_000)
