@@ -434,13 +434,7 @@ func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.N
 	res, err := again(cn, ctx, func() (driver.Result, error) {
 		cn.mark()
 		done := cn.watch(ctx)
-		var res driver.Result
-		var err error
-		if len(args) > 0 {
-			res, err = cn.execArgs(ctx, q, args)
-		} else {
-			res, err = cn.Conn.ExecContext(ctx, q, args)
-		}
+		res, err := cn.execArgs(ctx, q, args)
 		return res, cn.retryable(ctx, done(err), begin)
 	})
 	cn.sent(err)
@@ -459,13 +453,7 @@ func (cn *pgConn) QueryContext(ctx context.Context, query string, args []driver.
 	rows, err := again(cn, ctx, func() (driver.Rows, error) {
 		cn.mark()
 		done := cn.watch(ctx)
-		var rows driver.Rows
-		var err error
-		if len(args) > 0 {
-			rows, err = cn.queryArgs(ctx, q, args)
-		} else {
-			rows, err = cn.Conn.QueryContext(ctx, q, args)
-		}
+		rows, err := cn.queryArgs(ctx, q, args)
 		return rows, cn.retryable(ctx, done(err), begin)
 	})
 	cn.sent(err)

@@ -68,34 +68,38 @@ func (cn *pgConn) forgetStmt(query string, err error) {
 	}
 }
 
-// execArgs runs query with its arguments as a kept statement.
+// execArgs runs query, with its arguments as a kept statement.
 func (cn *pgConn) execArgs(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	st, err := cn.stmtFor(ctx, query)
-	if err != nil || st == nil {
-		if err == nil {
-			return cn.Conn.ExecContext(ctx, query, args)
-		}
-		return nil, err
-	}
-	res, err := st.(driver.StmtExecContext).ExecContext(ctx, args)
-	if err != nil {
-		cn.forgetStmt(query, err)
-	}
-	return res, err
+	return withKept(cn, ctx, query, args, cn.Conn.ExecContext, func(st driver.Stmt) (driver.Result, error) {
+		return st.(driver.StmtExecContext).ExecContext(ctx, args)
+	})
 }
 
-// queryArgs runs query with its arguments as a kept statement.
+// queryArgs runs query, with its arguments as a kept statement.
 func (cn *pgConn) queryArgs(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	st, err := cn.stmtFor(ctx, query)
-	if err != nil || st == nil {
-		if err == nil {
-			return cn.Conn.QueryContext(ctx, query, args)
+	return withKept(cn, ctx, query, args, cn.Conn.QueryContext, func(st driver.Stmt) (driver.Rows, error) {
+		return st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	})
+}
+
+// withKept runs query through kept, its kept statement, when it has
+// arguments and the cache has room for it; through plain otherwise.
+func withKept[T any](cn *pgConn, ctx context.Context, query string, args []driver.NamedValue,
+	plain func(context.Context, string, []driver.NamedValue) (T, error), kept func(driver.Stmt) (T, error)) (T, error) {
+	var st driver.Stmt
+	if len(args) > 0 {
+		var err error
+		if st, err = cn.stmtFor(ctx, query); err != nil {
+			var zero T
+			return zero, err
 		}
-		return nil, err
 	}
-	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	if st == nil {
+		return plain(ctx, query, args)
+	}
+	v, err := kept(st)
 	if err != nil {
 		cn.forgetStmt(query, err)
 	}
-	return rows, err
+	return v, err
 }
