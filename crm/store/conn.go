@@ -191,7 +191,8 @@ func (c *pgConnector) open(ctx context.Context) (*pgdriver.Conn, *replyConn, err
 	// the table's current size. The store's write transactions keep
 	// generic plans all the same, made so that they cannot scan a table
 	// (keyedWriteSettings); everything else plans anew. The store
-	// prepares no statements of its own (bun inlines arguments).
+	// prepares no statements of its own (bun inlines arguments); River's,
+	// which come with arguments, are kept prepared (pgstmts.go).
 	if _, err := pc.ExecContext(ctx, "SET plan_cache_mode = force_custom_plan", nil); err != nil {
 		_ = pc.Close()
 		return nil, nil, err
