@@ -47,6 +47,28 @@ func testIsolation(t *testing.T, open func(t *testing.T) crm.Store) {
 			}
 		}
 	}
+	// Phone rows name a customer by its number, which both organisations
+	// have (A's customer and B's are both number 1): A's number finds
+	// nothing in B, B's own customer included, neither by filter, nor by
+	// an interaction's match, nor as a duplicate.
+	if got := e.list(e.b, crm.CustomerFilter{Phone: "+31612345678"}); len(got) != 0 {
+		t.Fatalf("org B's phone filter with A's number finds %d customers", len(got))
+	}
+	res, err := e.crm.Interactions.Record(e.b, crm.NewInteraction{Kind: crm.InteractionContactForm, Source: "website",
+		InteractionContent: crm.InteractionContent{LastName: "Nieuw", Phones: []string{"+31612345678"}}})
+	if err != nil || !res.Created || res.Customer.ID == b.ID || res.Customer.ID == a.ID {
+		t.Fatalf("an interaction in B with A's number: %+v, %v; want a new customer of B", res, err)
+	}
+	hits, err := e.store.DuplicateHits(e.b, orgB, res.Customer.ID, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if h.CustomerID == a.ID || h.CustomerID == b.ID {
+			t.Fatalf("B's new customer with A's number has duplicate %+v", h)
+		}
+	}
+
 	defs, err := e.crm.CustomFields.List(e.b, true)
 	if err != nil || len(defs) != 0 {
 		t.Fatalf("org B sees custom fields %v (err %v)", defs, err)
