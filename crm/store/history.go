@@ -260,10 +260,12 @@ const compactHistoryVersion = "20261129000011"
 // table is rewritten without one huge transaction, and a run that stops
 // halfway is simply run again.
 func compactHistory(ctx context.Context, db *bun.DB, dialectName string, batch int) error {
+	// The changes column is jsonb on PostgreSQL when this runs in order,
+	// text after migration 20261130000080: read and write it as either.
 	objects := "substr(changes, 1, 2) = '[{'"
 	setRow, id := "(?, ?)", "v.column1"
 	if dialectName == postgresDialect.name {
-		objects = "jsonb_typeof(changes -> 0) = 'object'"
+		objects = "left(changes::text, 2) = '[{'"
 		setRow, id = "(?, CAST(? AS jsonb))", "CAST(v.column1 AS uuid)"
 	}
 	var afterOrg, afterID string

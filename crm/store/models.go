@@ -218,7 +218,7 @@ type historyRow struct {
 	ActorKind  string         `bun:"actor_kind"`
 	ActorID    string         `bun:"actor_id"`
 	At         time.Time      `bun:"at"`
-	Changes    historyChanges `bun:"changes,type:jsonb"`
+	Changes    historyChanges `bun:"changes"`
 }
 
 func historyToRow(e *crm.HistoryEvent) historyRow {

@@ -439,3 +439,61 @@ func TestPhonesByNumberMigration(t *testing.T) {
 		}
 	})
 }
+
+// TestHistoryChangesTextMigration: events written while PostgreSQL kept
+// the changes as jsonb read back the same after migration 20261130000080
+// stores them as text, and events written after it are stored as the
+// store wrote them; on SQLite, where the column was always text, the same
+// holds.
+func TestHistoryChangesTextMigration(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		migrateBefore(t, db, "20261130000080")
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		if _, err := db.bun.NewRaw("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES ('tx', 'Tx', 'nl', ?, ?)", now, now).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		customer := uuid.NewString()
+		event := func(i int, changes []crm.FieldChange) crm.HistoryEvent {
+			return crm.HistoryEvent{ID: uuid.NewString(), OrgID: "tx", CustomerID: customer, Kind: crm.EventCustomerUpdated,
+				Actor: crm.Actor{Kind: crm.ActorStaff, ID: "s"}, At: now.Add(time.Duration(i) * time.Second), Changes: changes}
+		}
+		before := []crm.FieldChange{{Field: "firstName", New: "Zoë"}, {Field: "address.city", New: "Köln"},
+			{Field: "phones", New: []any{map[string]any{"kind": "mobile", "number": "+31612345678"}}}, {Field: "customFields.size", New: 42.5}}
+		if err := db.HistoryAppend(ctx, event(0, before)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		after := []crm.FieldChange{{Field: "lastName", Old: "Berg", New: "Bakker"}, {Field: "noPost", New: true}}
+		if err := db.HistoryAppend(ctx, event(1, after)); err != nil {
+			t.Fatal(err)
+		}
+		events, err := db.HistoryList(ctx, crm.HistoryListParams{OrgID: "tx", CustomerID: customer, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 2 || !reflect.DeepEqual(events[1].Changes, before) || !reflect.DeepEqual(events[0].Changes, after) {
+			t.Fatalf("events read back as %+v, want %+v then %+v", events, before, after)
+		}
+		var stored string
+		if err := db.bun.NewSelect().Table("history_events").Column("changes").Where("org_id = 'tx'").
+			OrderExpr("at DESC").Limit(1).Scan(ctx, &stored); err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := historyChanges(after).Value(); stored != want {
+			t.Errorf("a new event is stored as %s, want the store's JSON %s", stored, want)
+		}
+		if db.dialect.name == postgresDialect.name {
+			var typ string
+			if err := db.bun.NewRaw("SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'history_events' AND column_name = 'changes'").
+				Scan(ctx, &typ); err != nil {
+				t.Fatal(err)
+			}
+			if typ != "text" {
+				t.Errorf("history_events.changes is %s, want text", typ)
+			}
+		}
+	})
+}
