@@ -22,6 +22,9 @@ func (s *DB) HistoryAppend(ctx context.Context, events ...crm.HistoryEvent) erro
 	if s.dialect.name == sqliteDialect.name && !pipelined {
 		return s.sqliteHistoryInsert(ctx, events)
 	}
+	if tx, inTx := s.db.(bun.Tx); inTx && s.dialect.name == postgresDialect.name && !pipelined && len(events) >= pgArraysMin {
+		return pgHistoryInsert(ctx, tx, events)
+	}
 	rows := make([]historyRow, len(events))
 	for i := range events {
 		rows[i] = historyToRow(&events[i])
@@ -70,6 +73,35 @@ func (s *DB) sqliteHistoryInsert(ctx context.Context, events []crm.HistoryEvent)
 	}
 	return s.sqliteInsertRows(ctx, "history_events", historyInsertColumns, historyInsertWidth, args)
 }
+
+// pgHistoryInsert inserts events on PostgreSQL as arrays (pgInsertArrays):
+// an import batch's thousand creation events.
+func pgHistoryInsert(ctx context.Context, tx bun.Tx, events []crm.HistoryEvent) error {
+	return pgInsertArrays(ctx, tx, "history_events", historyArrayColumns, len(events), func(i int, cols []pgArray) error {
+		r := historyToRow(&events[i])
+		changes, err := r.Changes.Value()
+		if err != nil {
+			return err
+		}
+		cols[0].add(r.ID)
+		cols[1].add(r.OrgID)
+		cols[2].add(r.CustomerID)
+		cols[3].add(r.Kind)
+		cols[4].add(r.ActorKind)
+		cols[5].add(r.ActorID)
+		cols[6].add(pgTime(r.At))
+		if changes == nil {
+			cols[7].addNull()
+		} else {
+			cols[7].add(changes.(string))
+		}
+		return nil
+	})
+}
+
+// historyArrayColumns are the history_events columns pgHistoryInsert fills.
+var historyArrayColumns = []pgColumn{{"id", "uuid"}, {"org_id", "text"}, {"customer_id", "uuid"}, {"kind", "text"},
+	{"actor_kind", "text"}, {"actor_id", "text"}, {"at", "timestamptz"}, {"changes", "text"}}
 
 // historyInsertWidth is the number of columns in historyInsertColumns.
 const historyInsertWidth = 8

@@ -325,9 +325,31 @@ func (s *DB) FieldOriginInsertMany(ctx context.Context, orgID string, origins []
 		return nil
 	}
 	rows := createdOriginRows(orgID, origins)
+	if tx, inTx := s.db.(bun.Tx); inTx && s.dialect.name == postgresDialect.name && len(rows) >= pgArraysMin {
+		return pgInsertArrays(ctx, tx, "customer_field_origins", originArrayColumns, len(rows), func(i int, cols []pgArray) error {
+			r := &rows[i]
+			cols[0].add(r.OrgID)
+			cols[1].add(r.CustomerID)
+			cols[2].add(r.Field)
+			cols[3].add(r.Kind)
+			cols[4].add(r.Source)
+			cols[5].add(pgTime(r.At))
+			if r.Fields == "" { // nullzero, as bun writes it
+				cols[6].addNull()
+			} else {
+				cols[6].add(r.Fields)
+			}
+			return nil
+		})
+	}
 	_, err := s.db.NewInsert().Comment(s.heldWriteComment()).Model(&rows).Returning("NULL").Exec(ctx)
 	return interpretError(err)
 }
+
+// originArrayColumns are the customer_field_origins columns of
+// FieldOriginInsertMany's insert as arrays (pgInsertArrays).
+var originArrayColumns = []pgColumn{{"org_id", "text"}, {"customer_id", "uuid"}, {"field", "text"}, {"kind", "text"},
+	{"source", "text"}, {"at", "timestamptz"}, {"fields", "text"}}
 
 // ImportBatchListByNumber implements crm.ImportStore.
 func (s *DB) ImportBatchListByNumber(ctx context.Context, orgID string, number int64) ([]crm.ImportBatch, error) {

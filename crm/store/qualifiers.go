@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -156,8 +157,28 @@ func (s *DB) CustomerQualifierInsert(ctx context.Context, links ...crm.CustomerQ
 		rows[i] = customerQualifierRow{OrgID: l.OrgID, CustomerID: l.CustomerID, Number: number, QualifierID: l.QualifierID,
 			Kind: string(l.Kind), Slot: l.Slot, AddedAt: l.AddedAt, AddedBy: l.AddedBy.String()}
 	}
+	if tx, inTx := s.db.(bun.Tx); inTx && s.dialect.name == postgresDialect.name && len(rows) >= pgArraysMin {
+		// An import batch's tags and attributes.
+		return pgInsertArrays(ctx, tx, "customer_qualifiers", qualifierArrayColumns, len(rows), func(i int, cols []pgArray) error {
+			r := &rows[i]
+			cols[0].add(r.OrgID)
+			cols[1].add(r.CustomerID)
+			cols[2].add(strconv.FormatInt(r.Number, 10))
+			cols[3].add(r.QualifierID)
+			cols[4].add(r.Kind)
+			cols[5].add(strconv.Itoa(r.Slot))
+			cols[6].add(pgTime(r.AddedAt))
+			cols[7].add(r.AddedBy)
+			return nil
+		})
+	}
 	return insertAll(ctx, s.db, rows)
 }
+
+// qualifierArrayColumns are the customer_qualifiers columns of
+// CustomerQualifierInsert's insert as arrays (pgInsertArrays).
+var qualifierArrayColumns = []pgColumn{{"org_id", "text"}, {"customer_id", "uuid"}, {"number", "bigint"}, {"qualifier_id", "uuid"},
+	{"kind", "text"}, {"slot", "smallint"}, {"added_at", "timestamptz"}, {"added_by", "text"}}
 
 // CustomerQualifierDelete implements crm.QualifierStore.
 func (s *DB) CustomerQualifierDelete(ctx context.Context, orgID, customerID string, qualifierIDs []string) error {

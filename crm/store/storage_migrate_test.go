@@ -497,3 +497,47 @@ func TestHistoryChangesTextMigration(t *testing.T) {
 		}
 	})
 }
+
+// TestHistoryAppendMany: a call with enough events to go as arrays on
+// PostgreSQL (pgHistoryInsert) stores each as the few-event path does, on
+// both databases: quotes, backslashes, braces, commas, non-Latin text,
+// events without changes, and times to the microsecond.
+func TestHistoryAppendMany(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		if _, err := db.bun.NewRaw("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES ('hm', 'Hm', 'nl', ?, ?)", now, now).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		customer := uuid.NewString()
+		awkward := []string{`say "hi"`, `back\slash`, `{braces},commas`, `NULL`, `Zoë Łukasiewicz 東京`, ``, `\"`}
+		var events []crm.HistoryEvent
+		for i := range pgArraysMin + 6 {
+			e := crm.HistoryEvent{ID: uuid.NewString(), OrgID: "hm", CustomerID: customer, Kind: crm.EventCustomerUpdated,
+				Actor: crm.Actor{Kind: crm.ActorStaff, ID: awkward[i%len(awkward)]}, At: now.Add(time.Duration(i)*time.Microsecond + 999*time.Nanosecond).Truncate(time.Microsecond)}
+			if i%5 != 0 {
+				e.Changes = []crm.FieldChange{{Field: "remarks", Old: awkward[(i+1)%len(awkward)], New: awkward[i%len(awkward)]}, {Field: "noPost", New: i%2 == 0}}
+			}
+			events = append(events, e)
+		}
+		if err := db.InTx(ctx, func(tx crm.Store) error { return tx.HistoryAppend(ctx, events...) }); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.HistoryList(ctx, crm.HistoryListParams{OrgID: "hm", CustomerID: customer, Limit: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(events) {
+			t.Fatalf("%d events read back, want %d", len(got), len(events))
+		}
+		for i, e := range got { // newest first
+			want := events[len(events)-1-i]
+			if e.ID != want.ID || e.Actor != want.Actor || !e.At.Equal(want.At) || !reflect.DeepEqual(e.Changes, want.Changes) {
+				t.Errorf("event %d reads back as %+v, want %+v", len(events)-1-i, e, want)
+			}
+		}
+	})
+}

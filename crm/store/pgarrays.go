@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// pgArray builds the text form of a PostgreSQL array, for statements that
+// insert many rows as one parameter per column:
+//
+//	INSERT INTO t (a, b) SELECT * FROM unnest($1::uuid[], $2::text[])
+//
+// The server then parses one prepared statement and reads each column's
+// values with the type's input function, where an INSERT ... VALUES of the
+// same rows, with the values in its text, costs a parse and an analysis of
+// every literal (for 1,000 history events about twice the time of the
+// insert itself). Every element is quoted, so any text is safe in it.
+type pgArray struct{ b []byte }
+
+// add appends the element s.
+func (a *pgArray) add(s string) {
+	a.sep()
+	a.b = append(a.b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			a.b = append(a.b, '\\')
+		}
+		a.b = append(a.b, s[i])
+	}
+	a.b = append(a.b, '"')
+}
+
+// addNull appends a NULL element.
+func (a *pgArray) addNull() {
+	a.sep()
+	a.b = append(a.b, "NULL"...)
+}
+
+func (a *pgArray) sep() {
+	if len(a.b) == 0 {
+		a.b = append(a.b, '{')
+	} else {
+		a.b = append(a.b, ',')
+	}
+}
+
+// String returns the array's literal.
+func (a *pgArray) String() string {
+	if len(a.b) == 0 {
+		return "{}"
+	}
+	return string(a.b) + "}"
+}
+
+// pgArraysMin is the fewest rows a bulk insert sends as arrays
+// (pgInsertArrays) on PostgreSQL. Fewer go as a deferred INSERT ... VALUES,
+// which waits for the transaction's next statement instead of taking round
+// trips of its own (the held statements, then the prepared one), and whose
+// parse is cheap for a few rows.
+const pgArraysMin = 64
+
+// pgColumn is a column of pgInsertArrays: its name and PostgreSQL type.
+type pgColumn struct{ name, typ string }
+
+// pgInsertArrays inserts n rows into table in one statement with one
+// array argument per column; fill appends row i's values to the columns'
+// arrays, in the order of columns. The statement is kept prepared on the
+// connection (pgstmts.go), so each insert into a table is parsed once per
+// connection.
+func pgInsertArrays(ctx context.Context, tx bun.Tx, table string, columns []pgColumn, n int, fill func(i int, cols []pgArray) error) error {
+	cols := make([]pgArray, len(columns))
+	for i := range n {
+		if err := fill(i, cols); err != nil {
+			return err
+		}
+	}
+	var names, types strings.Builder
+	args := make([]any, len(columns))
+	for i, c := range columns {
+		if i > 0 {
+			names.WriteString(", ")
+			types.WriteString(", ")
+		}
+		names.WriteString(c.name)
+		fmt.Fprintf(&types, "$%d::%s[]", i+1, c.typ)
+		args[i] = cols[i].String()
+	}
+	query := "INSERT INTO " + table + " (" + names.String() + ") SELECT * FROM unnest(" + types.String() + ")"
+	_, err := tx.Tx.ExecContext(ctx, query, args...)
+	return interpretError(err)
+}
+
+// pgTime is t as bun writes a time for PostgreSQL: to the microsecond,
+// not rounded.
+func pgTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.999999-07:00") }
