@@ -22,7 +22,7 @@ func (s *DB) HistoryAppend(ctx context.Context, events ...crm.HistoryEvent) erro
 	if s.dialect.name == sqliteDialect.name && !pipelined {
 		return s.sqliteHistoryInsert(ctx, events)
 	}
-	if tx, inTx := s.db.(bun.Tx); inTx && s.dialect.name == postgresDialect.name && !pipelined && len(events) >= pgArraysMin {
+	if tx, ok := s.bulkArraysTx(len(events)); ok {
 		return pgHistoryInsert(ctx, tx, events)
 	}
 	rows := make([]historyRow, len(events))

@@ -325,7 +325,7 @@ func (s *DB) FieldOriginInsertMany(ctx context.Context, orgID string, origins []
 		return nil
 	}
 	rows := createdOriginRows(orgID, origins)
-	if tx, inTx := s.db.(bun.Tx); inTx && s.dialect.name == postgresDialect.name && len(rows) >= pgArraysMin {
+	if tx, ok := s.bulkArraysTx(len(rows)); ok {
 		return pgInsertArrays(ctx, tx, "customer_field_origins", originArrayColumns, len(rows), func(i int, cols []pgArray) error {
 			r := &rows[i]
 			cols[0].add(r.OrgID)

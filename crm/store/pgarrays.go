@@ -63,6 +63,16 @@ func (a *pgArray) String() string {
 // parse is cheap for a few rows.
 const pgArraysMin = 64
 
+// bulkArraysTx returns the transaction in which n rows are inserted as
+// arrays (pgInsertArrays), and whether they should be: on PostgreSQL, in a
+// transaction that is not a group-commit batch's (whose statements travel
+// together as text, groupbatch.go), from pgArraysMin rows.
+func (s *DB) bulkArraysTx(n int) (bun.Tx, bool) {
+	tx, inTx := s.db.(bun.Tx)
+	pipelined := s.batch != nil && s.batch.pipelined
+	return tx, inTx && !pipelined && s.dialect.name == postgresDialect.name && n >= pgArraysMin
+}
+
 // pgColumn is a column of pgInsertArrays: its name and PostgreSQL type.
 type pgColumn struct{ name, typ string }
 

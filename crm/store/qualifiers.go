@@ -157,7 +157,7 @@ func (s *DB) CustomerQualifierInsert(ctx context.Context, links ...crm.CustomerQ
 		rows[i] = customerQualifierRow{OrgID: l.OrgID, CustomerID: l.CustomerID, Number: number, QualifierID: l.QualifierID,
 			Kind: string(l.Kind), Slot: l.Slot, AddedAt: l.AddedAt, AddedBy: l.AddedBy.String()}
 	}
-	if tx, inTx := s.db.(bun.Tx); inTx && s.dialect.name == postgresDialect.name && len(rows) >= pgArraysMin {
+	if tx, ok := s.bulkArraysTx(len(rows)); ok {
 		// An import batch's tags and attributes.
 		return pgInsertArrays(ctx, tx, "customer_qualifiers", qualifierArrayColumns, len(rows), func(i int, cols []pgArray) error {
 			r := &rows[i]
