@@ -576,17 +576,10 @@ func testImportRoundTrip(t *testing.T, open func(t *testing.T) crm.Store) {
 	}
 	// Every imported customer's fields came from the import, at its time.
 	for _, c := range e.list(e.b, crm.CustomerFilter{}) {
-		origins, err := e.crm.Interactions.Origins(e.b, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		byField := map[string]crm.FieldOrigin{}
-		for _, o := range origins {
-			byField[o.Field] = o
-		}
+		byField := e.originsIn(e.b, c.ID)
 		for _, f := range []string{"firstName", "lastName", "email", "address.city", "phones"} {
 			if o := byField[f]; o.Kind != crm.OriginImport || o.Source != im.ID || !o.At.Equal(c.CreatedAt) {
-				t.Fatalf("customer %d, origin of %s: %+v, want the import %s at %v (all: %+v)", c.Number, f, o, im.ID, c.CreatedAt, origins)
+				t.Fatalf("customer %d, origin of %s: %+v, want the import %s at %v (all: %+v)", c.Number, f, o, im.ID, c.CreatedAt, byField)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -8,11 +9,17 @@ import (
 	"github.com/dossiercrm/dossier/crm"
 )
 
-// originsByField returns a customer's field origins by field, failing the
-// test on an error or a field listed twice.
+// originsByField returns a customer of organisation A's field origins by
+// field, failing the test on an error or a field listed twice.
 func (e *env) originsByField(id string) map[string]crm.FieldOrigin {
 	e.t.Helper()
-	list, err := e.crm.Interactions.Origins(e.a, id)
+	return e.originsIn(e.a, id)
+}
+
+// originsIn is originsByField for the organisation of ctx.
+func (e *env) originsIn(ctx context.Context, id string) map[string]crm.FieldOrigin {
+	e.t.Helper()
+	list, err := e.crm.Interactions.Origins(ctx, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
