@@ -77,25 +77,10 @@ func (s *DB) sqliteHistoryInsert(ctx context.Context, events []crm.HistoryEvent)
 // pgHistoryInsert inserts events on PostgreSQL as arrays (pgInsertArrays):
 // an import batch's thousand creation events.
 func pgHistoryInsert(ctx context.Context, tx bun.Tx, events []crm.HistoryEvent) error {
-	return pgInsertArrays(ctx, tx, "history_events", historyArrayColumns, len(events), func(i int, cols []pgArray) error {
+	return pgInsertArrays(ctx, tx, "history_events", historyArrayColumns, len(events), func(i int) ([]any, error) {
 		r := historyToRow(&events[i])
-		changes, err := r.Changes.Value()
-		if err != nil {
-			return err
-		}
-		cols[0].add(r.ID)
-		cols[1].add(r.OrgID)
-		cols[2].add(r.CustomerID)
-		cols[3].add(r.Kind)
-		cols[4].add(r.ActorKind)
-		cols[5].add(r.ActorID)
-		cols[6].add(pgTime(r.At))
-		if changes == nil {
-			cols[7].addNull()
-		} else {
-			cols[7].add(changes.(string))
-		}
-		return nil
+		changes, err := r.Changes.Value() // a string, or nil for no changes
+		return []any{r.ID, r.OrgID, r.CustomerID, r.Kind, r.ActorKind, r.ActorID, pgTime(r.At), changes}, err
 	})
 }
 

@@ -326,20 +326,9 @@ func (s *DB) FieldOriginInsertMany(ctx context.Context, orgID string, origins []
 	}
 	rows := createdOriginRows(orgID, origins)
 	if tx, ok := s.bulkArraysTx(len(rows)); ok {
-		return pgInsertArrays(ctx, tx, "customer_field_origins", originArrayColumns, len(rows), func(i int, cols []pgArray) error {
+		return pgInsertArrays(ctx, tx, "customer_field_origins", originArrayColumns, len(rows), func(i int) ([]any, error) {
 			r := &rows[i]
-			cols[0].add(r.OrgID)
-			cols[1].add(r.CustomerID)
-			cols[2].add(r.Field)
-			cols[3].add(r.Kind)
-			cols[4].add(r.Source)
-			cols[5].add(pgTime(r.At))
-			if r.Fields == "" { // nullzero, as bun writes it
-				cols[6].addNull()
-			} else {
-				cols[6].add(r.Fields)
-			}
-			return nil
+			return []any{r.OrgID, r.CustomerID, r.Field, r.Kind, r.Source, pgTime(r.At), nullIfEmpty(r.Fields)}, nil
 		})
 	}
 	_, err := s.db.NewInsert().Comment(s.heldWriteComment()).Model(&rows).Returning("NULL").Exec(ctx)

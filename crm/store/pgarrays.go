@@ -77,15 +77,29 @@ func (s *DB) bulkArraysTx(n int) (bun.Tx, bool) {
 type pgColumn struct{ name, typ string }
 
 // pgInsertArrays inserts n rows into table in one statement with one
-// array argument per column; fill appends row i's values to the columns'
-// arrays, in the order of columns. The statement is kept prepared on the
-// connection (pgstmts.go), so each insert into a table is parsed once per
-// connection.
-func pgInsertArrays(ctx context.Context, tx bun.Tx, table string, columns []pgColumn, n int, fill func(i int, cols []pgArray) error) error {
+// array argument per column; row returns row i's values in the order of
+// columns, each a string or nil (NULL). The statement is kept prepared on
+// the connection (pgstmts.go), so each insert into a table is parsed once
+// per connection.
+func pgInsertArrays(ctx context.Context, tx bun.Tx, table string, columns []pgColumn, n int, row func(i int) ([]any, error)) error {
 	cols := make([]pgArray, len(columns))
 	for i := range n {
-		if err := fill(i, cols); err != nil {
+		values, err := row(i)
+		if err != nil {
 			return err
+		}
+		if len(values) != len(cols) {
+			return fmt.Errorf("store: %d values for the %d columns of %s", len(values), len(cols), table)
+		}
+		for k, v := range values {
+			switch v := v.(type) {
+			case nil:
+				cols[k].addNull()
+			case string:
+				cols[k].add(v)
+			default:
+				return fmt.Errorf("store: column %s of %s: a %T, want a string or nil", columns[k].name, table, v)
+			}
 		}
 	}
 	var names, types strings.Builder
@@ -102,6 +116,15 @@ func pgInsertArrays(ctx context.Context, tx bun.Tx, table string, columns []pgCo
 	query := "INSERT INTO " + table + " (" + names.String() + ") SELECT * FROM unnest(" + types.String() + ")"
 	_, err := tx.Tx.ExecContext(ctx, query, args...)
 	return interpretError(err)
+}
+
+// nullIfEmpty is s, or nil (NULL) for "": a nullzero column, as bun
+// writes it.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // pgTime is t as bun writes a time for PostgreSQL: to the microsecond,

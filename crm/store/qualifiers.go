@@ -159,17 +159,10 @@ func (s *DB) CustomerQualifierInsert(ctx context.Context, links ...crm.CustomerQ
 	}
 	if tx, ok := s.bulkArraysTx(len(rows)); ok {
 		// An import batch's tags and attributes.
-		return pgInsertArrays(ctx, tx, "customer_qualifiers", qualifierArrayColumns, len(rows), func(i int, cols []pgArray) error {
+		return pgInsertArrays(ctx, tx, "customer_qualifiers", qualifierArrayColumns, len(rows), func(i int) ([]any, error) {
 			r := &rows[i]
-			cols[0].add(r.OrgID)
-			cols[1].add(r.CustomerID)
-			cols[2].add(strconv.FormatInt(r.Number, 10))
-			cols[3].add(r.QualifierID)
-			cols[4].add(r.Kind)
-			cols[5].add(strconv.Itoa(r.Slot))
-			cols[6].add(pgTime(r.AddedAt))
-			cols[7].add(r.AddedBy)
-			return nil
+			return []any{r.OrgID, r.CustomerID, strconv.FormatInt(r.Number, 10), r.QualifierID, r.Kind,
+				strconv.Itoa(r.Slot), pgTime(r.AddedAt), r.AddedBy}, nil
 		})
 	}
 	return insertAll(ctx, s.db, rows)
