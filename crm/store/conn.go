@@ -413,6 +413,11 @@ func (cn *pgConn) sent(err error) {
 
 // ExecContext implements driver.ExecerContext.
 func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if len(args) == 0 {
+		if q, a, ok := pgMarkedArgs(query); ok {
+			query, args = q, a
+		}
+	}
 	if len(args) > 0 {
 		query = stripLineComments(query)
 	}
@@ -444,6 +449,11 @@ func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.N
 
 // QueryContext implements driver.QueryerContext.
 func (cn *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if len(args) == 0 {
+		if q, a, ok := pgMarkedArgs(query); ok {
+			query, args = q, a
+		}
+	}
 	if len(args) > 0 {
 		query = stripLineComments(query)
 	}

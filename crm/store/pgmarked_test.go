@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"io"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestPGMarkedArgs(t *testing.T) {
+	m := preparedMarker
+	for _, tc := range []struct {
+		query string
+		want  string // "" when it runs as written
+		args  []any
+	}{
+		{"SELECT 1", "", nil}, // not marked
+		// Assignments and comparisons: the column gives the type. NULL,
+		// TRUE and FALSE stay; so does a negative number (after an
+		// operator that is not a comparison).
+		{m + `UPDATE "customers" SET "name" = 'O''Brien', "n" = 12, x = -3.5, b = '\x00ff', d = NULL, e = TRUE WHERE ("org_id" = 'o1') AND (id = 'c1') AND (v >= 3) AND w <> 'a\b' AND g IS NULL`,
+			m + `UPDATE "customers" SET "name" = $1, "n" = $2, x = -3.5, b = $3, d = NULL, e = TRUE WHERE ("org_id" = $4) AND (id = $5) AND (v >= $6) AND w <> $7 AND g IS NULL`,
+			[]any{"O'Brien", "12", `\x00ff`, "o1", "c1", "3", `a\b`}},
+		// Constants of a select list, a function's arguments, LIKE
+		// patterns, LIMIT and operators other than comparisons keep
+		// their values; the elements of IN and ANY lists do not, nor a
+		// literal with a cast.
+		{m + `SELECT 'email' AS k, coalesce(a, 'x'), data->>'key' FROM t WHERE b LIKE 'x%' AND d IN ('p', 'q') AND e = ANY('{a,b}'::text[]) AND f || 'z' = 'yz' LIMIT 50`,
+			m + `SELECT 'email' AS k, coalesce(a, 'x'), data->>'key' FROM t WHERE b LIKE 'x%' AND d IN ($1, $2) AND e = ANY($3::text[]) AND f || 'z' = $4 LIMIT 50`,
+			[]any{"p", "q", "{a,b}", "yz"}},
+		// A subquery in IN is not a list: its select list keeps its constants.
+		{m + `SELECT a FROM t WHERE id IN (SELECT id FROM u WHERE k = 'v' UNION ALL SELECT 'w')`,
+			m + `SELECT a FROM t WHERE id IN (SELECT id FROM u WHERE k = $1 UNION ALL SELECT 'w')`,
+			[]any{"v"}},
+		// VALUES tuples, one after another; identifiers and comments are
+		// not values.
+		{m + `INSERT INTO "t1" ("a2", "it's") VALUES ('v', 7), ('w', 8) /* 'c' */ ON CONFLICT (a2) DO UPDATE SET "it's" = EXCLUDED."it's" -- 'd'
+ RETURNING "a2"`,
+			m + `INSERT INTO "t1" ("a2", "it's") VALUES ($1, $2), ($3, $4) /* 'c' */ ON CONFLICT (a2) DO UPDATE SET "it's" = EXCLUDED."it's" -- 'd'
+ RETURNING "a2"`,
+			[]any{"v", "7", "w", "8"}},
+		// A function's parentheses after a VALUES tuple are not a tuple.
+		{m + `SELECT f(a, 'x') FROM t WHERE (a, b) IN (('p', 1)) AND lower(c) = 'q'`,
+			m + `SELECT f(a, 'x') FROM t WHERE (a, b) IN (($1, $2)) AND lower(c) = $3`, []any{"p", "1", "q"}},
+		// Nothing to take out.
+		{m + `SELECT a FROM t WHERE b IS NULL`, "", nil},
+		// What the scan does not read fully runs as written: its own
+		// placeholders, a dollar quote, a prefixed string, a second
+		// statement.
+		{m + `SELECT a FROM t WHERE b = ? AND c = 'x'`, "", nil},
+		{m + `SELECT a FROM t WHERE b = $1 AND c = 'x'`, "", nil},
+		{m + `SELECT a FROM t WHERE b = E'\n' AND c = 'x'`, "", nil},
+		{m + `SELECT a FROM t WHERE b = 'x'; DELETE FROM t`, "", nil},
+	} {
+		got, args, ok := pgMarkedArgs(tc.query)
+		if !ok {
+			if tc.want != "" {
+				t.Errorf("pgMarkedArgs(%q) did not rewrite it", tc.query)
+			}
+			continue
+		}
+		if tc.want == "" {
+			t.Errorf("pgMarkedArgs(%q) = %q, want it as written", tc.query, got)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("pgMarkedArgs(%q)\n got %q\nwant %q", tc.query, got, tc.want)
+		}
+		var vals []any
+		for i, a := range args {
+			if a.Ordinal != i+1 {
+				t.Errorf("argument %d has ordinal %d", i, a.Ordinal)
+			}
+			vals = append(vals, a.Value)
+		}
+		if !reflect.DeepEqual(vals, tc.args) {
+			t.Errorf("pgMarkedArgs(%q) args %q, want %q", tc.query, vals, tc.args)
+		}
+	}
+}
+
+// TestPGMarkedKept: on PostgreSQL a marked statement runs kept prepared
+// with its values as parameters, and reads and writes what its text did,
+// whatever the values hold (quotes, backslashes, bytes, times, arrays).
+func TestPGMarkedKept(t *testing.T) {
+	ctx := context.Background()
+	dsn := scratchSchema(ctx, t, testPostgresDSN(t), "pgmarked")
+	dc, err := newPGConnector(dsn).Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn := dc.(*pgConn)
+	defer cn.Close()
+	exec := func(q string) {
+		t.Helper()
+		if _, err := cn.ExecContext(ctx, q, nil); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	query := func(q string) []driver.Value {
+		t.Helper()
+		rows, err := cn.QueryContext(ctx, q, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		row := make([]driver.Value, len(rows.Columns()))
+		if err := rows.Next(row); err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		return row
+	}
+	exec("CREATE TABLE marked (org_id text, id uuid, name text, n bigint, b bytea, at timestamptz, tags text[], j jsonb, PRIMARY KEY (org_id, id))")
+	m := preparedMarker
+	exec(m + `INSERT INTO marked VALUES ('o', '01930000-0000-7000-8000-000000000001', 'it''s a\b', 7, '\x00ff', '2026-11-29 10:51:50.017226+00:00', '{"a,b",c}', '{"k": "v"}')`)
+	exec(m + `UPDATE marked SET n = 8, name = 'Zoë ''x''' WHERE org_id = 'o' AND id = '01930000-0000-7000-8000-000000000001' AND n = 7`)
+	read := m + `SELECT name, n, b, at, tags, j->>'k' FROM marked WHERE org_id = 'o' AND at >= '2026-11-29 10:51:50.017226+00:00' AND 'c' = ANY(tags) AND id IN ('01930000-0000-7000-8000-000000000001')`
+	row := query(read)
+	at, _ := row[3].(time.Time)
+	if fmt.Sprintf("%s", row[0]) != "Zoë 'x'" || fmt.Sprint(row[1]) != "8" || fmt.Sprintf("%x", row[2]) != "00ff" ||
+		!at.Equal(time.Date(2026, 11, 29, 10, 51, 50, 17226000, time.UTC)) || fmt.Sprintf("%s", row[4]) != `{"a,b",c}` || fmt.Sprintf("%s", row[5]) != "v" {
+		t.Fatalf("row %q", row)
+	}
+	kept := 0
+	for q := range cn.stmts {
+		if len(q) > len(m) && q[:len(m)] == m {
+			kept++
+		}
+	}
+	if kept != 3 {
+		t.Fatalf("%d marked statements kept, want 3: %v", kept, cn.stmts)
+	}
+}
