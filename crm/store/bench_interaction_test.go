@@ -2,14 +2,18 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/google/uuid"
 )
 
 // BenchmarkInteractionRecord times Interactions.Record (match + update +
@@ -81,6 +85,15 @@ func runInteractionBenchmarks(ctx context.Context, b *testing.B, st *DB, n int) 
 			InteractionContent: crm.InteractionContent{FirstName: "Bench", Emails: []string{fmt.Sprintf("C%d@example.org", number)},
 				Phones: []string{newPhone(i)}, Data: map[string]any{"partySize": 2 + i%6}}})
 		return err
+	})
+	// The same interaction written by hand, the floor of what the
+	// database allows on this machine: in one transaction, the customer
+	// found by e-mail and locked, its name, phones and activity updated,
+	// the new phone, the history event and the interaction inserted; no
+	// validation, no field origins, no duplicate check.
+	timed(b, "matchByEmail/sql", func(i int) error {
+		number := 1 + (i*stride+fresh+3)%n
+		return plainInteraction(ctx, st, fmt.Sprintf("c%d@example.org", number), newPhone(i+500_000))
 	})
 	timed(b, "matchByPhone", func(i int) error {
 		_, err := c.Interactions.Record(ctx, crm.NewInteraction{Kind: crm.InteractionTool, Source: "bench",
@@ -182,3 +195,73 @@ func seedInteractionBench(ctx context.Context, b *testing.B, st *DB, n int) erro
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// plainInteraction records an interaction of the customer with the
+// e-mail address by hand, as the matchByEmail/sql benchmark describes.
+func plainInteraction(ctx context.Context, st *DB, email, phone string) error {
+	pg := st.dialect.name == postgresDialect.name
+	n := 0
+	ph := func() string {
+		n++
+		if pg {
+			return "$" + strconv.Itoa(n)
+		}
+		return "?"
+	}
+	list := func(k int) string {
+		var p []string
+		for range k {
+			p = append(p, ph())
+		}
+		return "(" + strings.Join(p, ", ") + ")"
+	}
+	lock := " FOR UPDATE"
+	if !pg {
+		lock = ""
+	}
+	now := time.Now().UTC()
+	tx, err := st.bun.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var id string
+	var number int64
+	var phones sql.NullString
+	if err := tx.QueryRowContext(ctx, "SELECT id, number, phones FROM customers WHERE org_id = "+ph()+" AND email_key = "+ph()+" LIMIT 1"+lock,
+		filterBenchOrg, email).Scan(&id, &number, &phones); err != nil {
+		return err
+	}
+	var phoneList []map[string]string
+	if phones.Valid {
+		if err := json.Unmarshal([]byte(phones.String), &phoneList); err != nil {
+			return err
+		}
+	}
+	phoneList = append(phoneList, map[string]string{"kind": "mobile", "number": phone})
+	js, err := json.Marshal(phoneList)
+	if err != nil {
+		return err
+	}
+	n = 0
+	if _, err := tx.ExecContext(ctx, "UPDATE customers SET first_name = "+ph()+", phones = "+ph()+", updated_at = "+ph()+", last_activity_at = "+ph()+
+		", version = version + 1 WHERE org_id = "+ph()+" AND id = "+ph(), "Bench", string(js), now, now, filterBenchOrg, id); err != nil {
+		return err
+	}
+	n = 0
+	if _, err := tx.ExecContext(ctx, "INSERT INTO customer_phones (org_id, number, customer_number) VALUES "+list(3), filterBenchOrg, phone, number); err != nil {
+		return err
+	}
+	n = 0
+	if _, err := tx.ExecContext(ctx, "INSERT INTO history_events (id, org_id, customer_id, kind, actor_kind, actor_id, at, changes) VALUES "+list(8),
+		uuid.Must(uuid.NewV7()).String(), filterBenchOrg, id, "customer.updated", "integration", "bench", now,
+		`[{"field":"phones","new":"`+phone+`"}]`); err != nil {
+		return err
+	}
+	n = 0
+	if _, err := tx.ExecContext(ctx, "INSERT INTO interactions (org_id, id, customer_id, kind, source, at, created, matched_by, data, actor_kind, actor_id, recorded_at) VALUES "+list(12),
+		filterBenchOrg, uuid.Must(uuid.NewV7()).String(), id, "reservation", "bench", now, false, "email", `{"partySize": 2}`, "integration", "bench", now); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
