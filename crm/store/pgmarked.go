@@ -52,6 +52,9 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 	var lists []bool
 	closedList := false // the previous token closed a list
 	tuples := false     // a comma after a closed list: the next tuple of VALUES
+	// column: the previous token was a column's name; inColumn: the
+	// token before IN was, and inStart is where IN starts.
+	column, inColumn, inStart := false, false, 0
 	take := func(start, end int, val string) {
 		b.WriteString(query[copied:start])
 		b.WriteByte('$')
@@ -100,6 +103,8 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 				return "", nil, false
 			}
 			i, prev, word = end, 'a', ""
+			column, tuples, closedList = true, false, false
+			continue
 		case c == '\'':
 			end := skipQuoted(query, i)
 			if end < 0 {
@@ -130,7 +135,32 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 			if (w == "SELECT" || w == "WITH") && prev == '(' && len(lists) > 0 {
 				lists[len(lists)-1] = false // IN (SELECT ...): a subquery, not a list
 			}
+			if w == "IN" {
+				inColumn, inStart = column, i
+			}
 			i, prev, word = j, 'a', w
+			column = !sqlKeywords[w]
+			tuples, closedList = false, false
+			continue
+		case c == '(' && word == "IN" && inColumn:
+			// column IN ('a', 'b', ...) becomes column = ANY($n), one
+			// array parameter whatever the list's length: a statement
+			// per length would fill the connection's kept statements.
+			if end, values, ok := literalList(query, i); ok {
+				b.WriteString(query[copied:inStart])
+				var arr pgArray
+				for _, v := range values {
+					arr.add(v)
+				}
+				b.WriteString("= ANY($" + strconv.Itoa(len(args)+1) + ")")
+				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: arr.String()})
+				copied = end
+				i, prev, word = end, ')', ""
+				column, tuples, closedList = false, false, false
+				continue
+			}
+			lists = append(lists, true)
+			i, prev, word = i+1, c, ""
 		case c == '(':
 			list := prev == 'a' && (word == "IN" || word == "ANY" || word == "VALUES") || prev == ',' && tuples ||
 				(prev == '(' || prev == ',') && len(lists) > 0 && lists[len(lists)-1] // a row of a list
@@ -160,12 +190,61 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 		}
 		tuples = c == ',' && closedList
 		closedList = false
+		column = false
 	}
 	if len(args) == 0 {
 		return "", nil, false
 	}
 	b.WriteString(query[copied:])
 	return b.String(), args, true
+}
+
+// sqlKeywords are the words before IN that are not a column's name.
+var sqlKeywords = map[string]bool{"NOT": true, "AND": true, "OR": true, "WHERE": true, "ON": true, "WHEN": true,
+	"THEN": true, "ELSE": true, "SELECT": true, "BY": true, "HAVING": true, "NULL": true, "TRUE": true, "FALSE": true}
+
+// literalList reads a list of string and number literals, (...) at
+// query[open]: their values, and where the list ends; ok is false for
+// any other content.
+func literalList(query string, open int) (int, []string, bool) {
+	var values []string
+	i := open + 1
+	for {
+		i = skipSpace(query, i)
+		if i >= len(query) {
+			return 0, nil, false
+		}
+		switch c := query[i]; {
+		case c == '\'':
+			end := skipQuoted(query, i)
+			if end < 0 {
+				return 0, nil, false
+			}
+			values = append(values, strings.ReplaceAll(query[i+1:end-1], "''", "'"))
+			i = end
+		case c >= '0' && c <= '9':
+			end := i
+			for end < len(query) && (isIdentByte(query[end]) || query[end] == '.') {
+				end++
+			}
+			values = append(values, query[i:end])
+			i = end
+		default:
+			return 0, nil, false
+		}
+		i = skipSpace(query, i)
+		if i >= len(query) {
+			return 0, nil, false
+		}
+		switch query[i] {
+		case ',':
+			i++
+		case ')':
+			return i + 1, values, true
+		default:
+			return 0, nil, false
+		}
+	}
 }
 
 // pgOperatorBytes are the bytes of PostgreSQL's operators (but ?, which

@@ -27,10 +27,13 @@ func TestPGMarkedArgs(t *testing.T) {
 		// Constants of a select list, a function's arguments, LIKE
 		// patterns, LIMIT and operators other than comparisons keep
 		// their values; the elements of IN and ANY lists do not, nor a
-		// literal with a cast.
-		{m + `SELECT 'email' AS k, coalesce(a, 'x'), data->>'key' FROM t WHERE b LIKE 'x%' AND d IN ('p', 'q') AND e = ANY('{a,b}'::text[]) AND f || 'z' = 'yz' LIMIT 50`,
-			m + `SELECT 'email' AS k, coalesce(a, 'x'), data->>'key' FROM t WHERE b LIKE 'x%' AND d IN ($1, $2) AND e = ANY($3::text[]) AND f || 'z' = $4 LIMIT 50`,
-			[]any{"p", "q", "{a,b}", "yz"}},
+		// literal with a cast. A column's IN list becomes one array,
+		// whatever its length; NOT IN keeps an argument per element.
+		{m + `SELECT 'email' AS k, coalesce(a, 'x'), data->>'key' FROM t WHERE b LIKE 'x%' AND "d" IN ('p', 'q"\', 3) AND e = ANY('{a,b}'::text[]) AND f || 'z' = 'yz' AND t.g NOT IN ('r') LIMIT 50`,
+			m + `SELECT 'email' AS k, coalesce(a, 'x'), data->>'key' FROM t WHERE b LIKE 'x%' AND "d" = ANY($1) AND e = ANY($2::text[]) AND f || 'z' = $3 AND t.g NOT IN ($4) LIMIT 50`,
+			[]any{`{"p","q\"\\","3"}`, "{a,b}", "yz", "r"}},
+		{m + `SELECT a FROM t WHERE t.id IN ('x') AND n IN (1, 2)`,
+			m + `SELECT a FROM t WHERE t.id = ANY($1) AND n = ANY($2)`, []any{`{"x"}`, `{"1","2"}`}},
 		// A subquery in IN is not a list: its select list keeps its constants.
 		{m + `SELECT a FROM t WHERE id IN (SELECT id FROM u WHERE k = 'v' UNION ALL SELECT 'w')`,
 			m + `SELECT a FROM t WHERE id IN (SELECT id FROM u WHERE k = $1 UNION ALL SELECT 'w')`,
@@ -117,7 +120,7 @@ func TestPGMarkedKept(t *testing.T) {
 	m := preparedMarker
 	exec(m + `INSERT INTO marked VALUES ('o', '01930000-0000-7000-8000-000000000001', 'it''s a\b', 7, '\x00ff', '2026-11-29 10:51:50.017226+00:00', '{"a,b",c}', '{"k": "v"}')`)
 	exec(m + `UPDATE marked SET n = 8, name = 'Zoë ''x''' WHERE org_id = 'o' AND id = '01930000-0000-7000-8000-000000000001' AND n = 7`)
-	read := m + `SELECT name, n, b, at, tags, j->>'k' FROM marked WHERE org_id = 'o' AND at >= '2026-11-29 10:51:50.017226+00:00' AND 'c' = ANY(tags) AND id IN ('01930000-0000-7000-8000-000000000001')`
+	read := m + `SELECT name, n, b, at, tags, j->>'k' FROM marked WHERE org_id = 'o' AND at >= '2026-11-29 10:51:50.017226+00:00' AND 'c' = ANY(tags) AND id IN ('01930000-0000-7000-8000-000000000001') AND name IN ('Zoë ''x''', 'a\b "q"') AND n IN (8, 9)`
 	row := query(read)
 	at, _ := row[3].(time.Time)
 	if fmt.Sprintf("%s", row[0]) != "Zoë 'x'" || fmt.Sprint(row[1]) != "8" || fmt.Sprintf("%x", row[2]) != "00ff" ||
