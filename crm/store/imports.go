@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -273,13 +276,17 @@ func (s *DB) CustomerInsertMany(ctx context.Context, cs []*crm.Customer) error {
 				phones = append(phones, phoneRow{OrgID: c.OrgID, Number: n, CustomerNumber: c.Number})
 			}
 		}
-		for _, insert := range []func() error{
+		inserts := []func() error{
 			func() error { return insertAll(ctx, db, customers) },
 			func() error { return insertAll(ctx, db, search) },
 			func() error { return insertAll(ctx, db, names) },
 			func() error { return insertAll(ctx, db, emails) },
 			func() error { return insertAll(ctx, db, phones) },
-		} {
+		}
+		if tx, ok := s.bulkArraysTx(len(cs)); ok {
+			inserts = pgCustomerInserts(ctx, tx, customers, search, names, emails, phones)
+		}
+		for _, insert := range inserts {
 			if err := insert(); err != nil {
 				return err
 			}
@@ -287,6 +294,102 @@ func (s *DB) CustomerInsertMany(ctx context.Context, cs []*crm.Customer) error {
 		return nil
 	})
 }
+
+// pgCustomerInserts are CustomerInsertMany's inserts as arrays
+// (pgInsertArrays) on PostgreSQL: an import batch's thousand customers
+// with some forty values each were a statement of forty thousand literals,
+// parsed and analysed one by one. Each value is written as bun writes it
+// (JSON columns as JSON, null for none; times to the microsecond; empty
+// nullzero strings as NULL), so the rows are the same either way.
+func pgCustomerInserts(ctx context.Context, tx bun.Tx, customers []customerRow, search []searchRow, names []nameKeyRow,
+	emails []emailRow, phones []phoneRow) []func() error {
+	return []func() error{
+		func() error {
+			return pgInsertArrays(ctx, tx, "customers", customerArrayColumns, len(customers), func(i int) ([]any, error) {
+				return customerArrayValues(&customers[i])
+			})
+		},
+		func() error {
+			return pgInsertArrays(ctx, tx, "customer_search", searchArrayColumns, len(search), func(i int) ([]any, error) {
+				r := &search[i]
+				return []any{r.OrgID, strconv.FormatInt(r.Number, 10), r.Text}, nil
+			})
+		},
+		func() error {
+			if len(names) < pgArraysMin {
+				return insertAll(ctx, tx, names)
+			}
+			return pgInsertArrays(ctx, tx, "customer_name_keys", nameKeyArrayColumns, len(names), func(i int) ([]any, error) {
+				r := &names[i]
+				return []any{r.OrgID, r.Key, strconv.FormatInt(r.Number, 10)}, nil
+			})
+		},
+		func() error { return insertAll(ctx, tx, emails) }, // few: alternative addresses
+		func() error {
+			if len(phones) < pgArraysMin {
+				return insertAll(ctx, tx, phones)
+			}
+			return pgInsertArrays(ctx, tx, "customer_phones", phoneArrayColumns, len(phones), func(i int) ([]any, error) {
+				r := &phones[i]
+				return []any{r.OrgID, r.Number, strconv.FormatInt(r.CustomerNumber, 10)}, nil
+			})
+		},
+	}
+}
+
+// customerArrayColumns are the customers columns pgCustomerInserts fills,
+// in customerRow's order (customerArrayValues).
+var customerArrayColumns = []pgColumn{{"id", "uuid"}, {"org_id", "text"}, {"number", "bigint"},
+	{"first_name", "text"}, {"middle_name", "text"}, {"last_name", "text"}, {"company", "text"},
+	{"street", "text"}, {"house_number", "text"}, {"postal_code", "text"}, {"city", "text"}, {"country", "text"},
+	{"phones", "jsonb"}, {"birth_date", "date"}, {"passport_expiry", "date"}, {"status", "text"}, {"origin", "text"},
+	{"first_contact", "date"}, {"login_email", "text"}, {"login_email_key", "text"}, {"email", "text"}, {"email_key", "text"},
+	{"alt_emails", "jsonb"}, {"language", "text"}, {"internal_description", "text"}, {"remarks", "text"},
+	{"no_post", "boolean"}, {"no_mailings", "boolean"}, {"assigned_to", "text"}, {"custom_fields", "jsonb"},
+	{"created_at", "timestamptz"}, {"updated_at", "timestamptz"}, {"last_activity_at", "timestamptz"},
+	{"version", "integer"}, {"sort_key", "bytea"}, {"anonymised_at", "timestamptz"}}
+
+// customerArrayValues returns r's values in customerArrayColumns' order.
+func customerArrayValues(r *customerRow) ([]any, error) {
+	phones, err := json.Marshal(r.Phones)
+	if err != nil {
+		return nil, err
+	}
+	alt, err := json.Marshal(r.AltEmails)
+	if err != nil {
+		return nil, err
+	}
+	custom, err := json.Marshal(r.CustomFields)
+	if err != nil {
+		return nil, err
+	}
+	day := func(d *date) any {
+		if d == nil {
+			return nil
+		}
+		return d.String()
+	}
+	var anonymised any
+	if r.AnonymisedAt != nil {
+		anonymised = pgTime(*r.AnonymisedAt)
+	}
+	return []any{r.ID, r.OrgID, strconv.FormatInt(r.Number, 10),
+		r.FirstName, r.MiddleName, r.LastName, r.Company,
+		r.Street, r.HouseNumber, r.PostalCode, r.City, r.Country,
+		string(phones), day(r.BirthDate), day(r.PassportExpiry), r.Status, r.Origin,
+		day(r.FirstContact), nullIfEmpty(r.LoginEmail), nullIfEmpty(r.LoginEmailKey), nullIfEmpty(r.Email), nullIfEmpty(r.EmailKey),
+		string(alt), r.Language, r.InternalDescription, r.Remarks,
+		strconv.FormatBool(r.NoPost), strconv.FormatBool(r.NoMailings), r.AssignedTo, string(custom),
+		pgTime(r.CreatedAt), pgTime(r.UpdatedAt), pgTime(r.LastActivityAt),
+		strconv.Itoa(r.Version), `\x` + hex.EncodeToString(r.SortKey), anonymised}, nil
+}
+
+// The columns of the index rows pgCustomerInserts fills.
+var (
+	searchArrayColumns  = []pgColumn{{"org_id", "text"}, {"number", "bigint"}, {"text", "text"}}
+	nameKeyArrayColumns = []pgColumn{{"org_id", "text"}, {"key", "text"}, {"number", "bigint"}}
+	phoneArrayColumns   = []pgColumn{{"org_id", "text"}, {"number", "text"}, {"customer_number", "bigint"}}
+)
 
 // OrganisationReserveCustomerNumbers implements crm.ImportStore.
 func (s *DB) OrganisationReserveCustomerNumbers(ctx context.Context, orgID string, n int) (int64, error) {
