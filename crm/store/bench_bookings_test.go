@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -358,15 +357,7 @@ func runBookingBenchmarks(b *testing.B, st *DB, n int) {
 // plainBookingBatch writes batch i of BatchUpsert100's bookings (run's
 // references) by hand, as the BatchUpsert100/sql benchmark describes.
 func plainBookingBatch(ctx context.Context, st *DB, run int64, i int, ids []string, today, due string) error {
-	pg := st.dialect.name == postgresDialect.name
-	n := 0
-	ph := func() string {
-		n++
-		if pg {
-			return "$" + strconv.Itoa(n)
-		}
-		return "?"
-	}
+	ph := &benchPlaceholders{pg: st.dialect.name == postgresDialect.name}
 	now := time.Now().UTC()
 	leads := make([]string, 0, 100)
 	for k := range 100 {
@@ -377,13 +368,13 @@ func plainBookingBatch(ctx context.Context, st *DB, run int64, i int, ids []stri
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	update := "UPDATE customers SET last_activity_at = " + ph() + " WHERE org_id = " + ph() + " AND id IN ("
+	update := "UPDATE customers SET last_activity_at = " + ph.next() + " WHERE org_id = " + ph.next() + " AND id IN ("
 	args := []any{now, filterBenchOrg}
 	for k, id := range leads {
 		if k > 0 {
 			update += ", "
 		}
-		update += ph()
+		update += ph.next()
 		args = append(args, id)
 	}
 	rows, err := tx.QueryContext(ctx, update+") RETURNING id, number", args...)
@@ -403,7 +394,8 @@ func plainBookingBatch(ctx context.Context, st *DB, run int64, i int, ids []stri
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	n, args = 0, args[:0]
+	ph.restart()
+	args = args[:0]
 	var bookings, events []string
 	var eventArgs []any
 	for k, id := range leads {
@@ -412,11 +404,7 @@ func plainBookingBatch(ctx context.Context, st *DB, run int64, i int, ids []stri
 		starts := now.AddDate(0, 0, 14+(h*7919)%365).Format(time.DateOnly)
 		bookingID, eventID := uuid.Must(uuid.NewV7()).String(), uuid.Must(uuid.NewV7()).String()
 		ref := fmt.Sprintf("PLAIN-%d-%d-%d", run, i, k)
-		var row []string
-		for range 20 {
-			row = append(row, ph())
-		}
-		bookings = append(bookings, "("+strings.Join(row, ", ")+")")
+		bookings = append(bookings, ph.tuple(20))
 		args = append(args, filterBenchOrg, bookingID, ref, id, numbers[id], "booking", "confirmed", today, starts, starts,
 			d.country, d.place, strings.ToLower(d.place), 30000+int64(h*104729%570000), "EUR", due, 10000, due, now, now)
 		eventArgs = append(eventArgs, eventID, filterBenchOrg, id, "booking.created", "integration", "bench", now,
@@ -427,13 +415,9 @@ func plainBookingBatch(ctx context.Context, st *DB, run int64, i int, ids []stri
 		" next_due_on, created_at, updated_at) VALUES "+strings.Join(bookings, ", "), args...); err != nil {
 		return err
 	}
-	n = 0
+	ph.restart()
 	for range leads {
-		var row []string
-		for range 8 {
-			row = append(row, ph())
-		}
-		events = append(events, "("+strings.Join(row, ", ")+")")
+		events = append(events, ph.tuple(8))
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO history_events (id, org_id, customer_id, kind, actor_kind, actor_id, at, changes) VALUES "+
 		strings.Join(events, ", "), eventArgs...); err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,24 +198,9 @@ func ptrTo[T any](v T) *T { return &v }
 // plainInteraction records an interaction of the customer with the
 // e-mail address by hand, as the matchByEmail/sql benchmark describes.
 func plainInteraction(ctx context.Context, st *DB, email, phone string) error {
-	pg := st.dialect.name == postgresDialect.name
-	n := 0
-	ph := func() string {
-		n++
-		if pg {
-			return "$" + strconv.Itoa(n)
-		}
-		return "?"
-	}
-	list := func(k int) string {
-		var p []string
-		for range k {
-			p = append(p, ph())
-		}
-		return "(" + strings.Join(p, ", ") + ")"
-	}
+	ph := &benchPlaceholders{pg: st.dialect.name == postgresDialect.name}
 	lock := " FOR UPDATE"
-	if !pg {
+	if !ph.pg {
 		lock = ""
 	}
 	now := time.Now().UTC()
@@ -228,7 +212,7 @@ func plainInteraction(ctx context.Context, st *DB, email, phone string) error {
 	var id string
 	var number int64
 	var phones sql.NullString
-	if err := tx.QueryRowContext(ctx, "SELECT id, number, phones FROM customers WHERE org_id = "+ph()+" AND email_key = "+ph()+" LIMIT 1"+lock,
+	if err := tx.QueryRowContext(ctx, "SELECT id, number, phones FROM customers WHERE org_id = "+ph.next()+" AND email_key = "+ph.next()+" LIMIT 1"+lock,
 		filterBenchOrg, email).Scan(&id, &number, &phones); err != nil {
 		return err
 	}
@@ -243,23 +227,23 @@ func plainInteraction(ctx context.Context, st *DB, email, phone string) error {
 	if err != nil {
 		return err
 	}
-	n = 0
-	if _, err := tx.ExecContext(ctx, "UPDATE customers SET first_name = "+ph()+", phones = "+ph()+", updated_at = "+ph()+", last_activity_at = "+ph()+
-		", version = version + 1 WHERE org_id = "+ph()+" AND id = "+ph(), "Bench", string(js), now, now, filterBenchOrg, id); err != nil {
+	ph.restart()
+	if _, err := tx.ExecContext(ctx, "UPDATE customers SET first_name = "+ph.next()+", phones = "+ph.next()+", updated_at = "+ph.next()+", last_activity_at = "+ph.next()+
+		", version = version + 1 WHERE org_id = "+ph.next()+" AND id = "+ph.next(), "Bench", string(js), now, now, filterBenchOrg, id); err != nil {
 		return err
 	}
-	n = 0
-	if _, err := tx.ExecContext(ctx, "INSERT INTO customer_phones (org_id, number, customer_number) VALUES "+list(3), filterBenchOrg, phone, number); err != nil {
+	ph.restart()
+	if _, err := tx.ExecContext(ctx, "INSERT INTO customer_phones (org_id, number, customer_number) VALUES "+ph.tuple(3), filterBenchOrg, phone, number); err != nil {
 		return err
 	}
-	n = 0
-	if _, err := tx.ExecContext(ctx, "INSERT INTO history_events (id, org_id, customer_id, kind, actor_kind, actor_id, at, changes) VALUES "+list(8),
+	ph.restart()
+	if _, err := tx.ExecContext(ctx, "INSERT INTO history_events (id, org_id, customer_id, kind, actor_kind, actor_id, at, changes) VALUES "+ph.tuple(8),
 		uuid.Must(uuid.NewV7()).String(), filterBenchOrg, id, "customer.updated", "integration", "bench", now,
 		`[{"field":"phones","new":"`+phone+`"}]`); err != nil {
 		return err
 	}
-	n = 0
-	if _, err := tx.ExecContext(ctx, "INSERT INTO interactions (org_id, id, customer_id, kind, source, at, created, matched_by, data, actor_kind, actor_id, recorded_at) VALUES "+list(12),
+	ph.restart()
+	if _, err := tx.ExecContext(ctx, "INSERT INTO interactions (org_id, id, customer_id, kind, source, at, created, matched_by, data, actor_kind, actor_id, recorded_at) VALUES "+ph.tuple(12),
 		filterBenchOrg, uuid.Must(uuid.NewV7()).String(), id, "reservation", "bench", now, false, "email", `{"partySize": 2}`, "integration", "bench", now); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -484,3 +485,32 @@ func scratchSchema(ctx context.Context, tb testing.TB, dsn, prefix string) strin
 	}
 	return schemaDSN(dsn, schema)
 }
+
+// benchPlaceholders writes the placeholders of the benchmarks'
+// hand-written statements in the dialect's form.
+type benchPlaceholders struct {
+	pg bool
+	n  int // placeholders of the current statement so far
+}
+
+// next returns the statement's next placeholder: $1, $2, ... on
+// PostgreSQL, ? on SQLite.
+func (p *benchPlaceholders) next() string {
+	p.n++
+	if p.pg {
+		return "$" + strconv.Itoa(p.n)
+	}
+	return "?"
+}
+
+// tuple returns a parenthesised list of k placeholders.
+func (p *benchPlaceholders) tuple(k int) string {
+	list := make([]string, k)
+	for i := range list {
+		list[i] = p.next()
+	}
+	return "(" + strings.Join(list, ", ") + ")"
+}
+
+// restart numbers the next statement's placeholders from 1 again.
+func (p *benchPlaceholders) restart() { p.n = 0 }

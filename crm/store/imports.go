@@ -310,31 +310,32 @@ func pgCustomerInserts(ctx context.Context, tx bun.Tx, customers []customerRow, 
 			})
 		},
 		func() error {
-			return pgInsertArrays(ctx, tx, "customer_search", searchArrayColumns, len(search), func(i int) ([]any, error) {
-				r := &search[i]
-				return []any{r.OrgID, strconv.FormatInt(r.Number, 10), r.Text}, nil
+			return insertArraysOrAll(ctx, tx, "customer_search", searchArrayColumns, search, func(r *searchRow) []any {
+				return []any{r.OrgID, strconv.FormatInt(r.Number, 10), r.Text}
 			})
 		},
 		func() error {
-			if len(names) < pgArraysMin {
-				return insertAll(ctx, tx, names)
-			}
-			return pgInsertArrays(ctx, tx, "customer_name_keys", nameKeyArrayColumns, len(names), func(i int) ([]any, error) {
-				r := &names[i]
-				return []any{r.OrgID, r.Key, strconv.FormatInt(r.Number, 10)}, nil
+			return insertArraysOrAll(ctx, tx, "customer_name_keys", nameKeyArrayColumns, names, func(r *nameKeyRow) []any {
+				return []any{r.OrgID, r.Key, strconv.FormatInt(r.Number, 10)}
 			})
 		},
 		func() error { return insertAll(ctx, tx, emails) }, // few: alternative addresses
 		func() error {
-			if len(phones) < pgArraysMin {
-				return insertAll(ctx, tx, phones)
-			}
-			return pgInsertArrays(ctx, tx, "customer_phones", phoneArrayColumns, len(phones), func(i int) ([]any, error) {
-				r := &phones[i]
-				return []any{r.OrgID, r.Number, strconv.FormatInt(r.CustomerNumber, 10)}, nil
+			return insertArraysOrAll(ctx, tx, "customer_phones", phoneArrayColumns, phones, func(r *phoneRow) []any {
+				return []any{r.OrgID, r.Number, strconv.FormatInt(r.CustomerNumber, 10)}
 			})
 		},
 	}
+}
+
+// insertArraysOrAll inserts rows as arrays (pgInsertArrays, values giving
+// a row's values), or as insertAll does when they are fewer than
+// pgArraysMin.
+func insertArraysOrAll[T any](ctx context.Context, tx bun.Tx, table string, columns []pgColumn, rows []T, values func(*T) []any) error {
+	if len(rows) < pgArraysMin {
+		return insertAll(ctx, tx, rows)
+	}
+	return pgInsertArrays(ctx, tx, table, columns, len(rows), func(i int) ([]any, error) { return values(&rows[i]), nil })
 }
 
 // customerArrayColumns are the customers columns pgCustomerInserts fills,

@@ -55,11 +55,14 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 	// column: the previous token was a column's name; inColumn: the
 	// token before IN was, and inStart is where IN starts.
 	column, inColumn, inStart := false, false, 0
-	take := func(start, end int, val string) {
-		b.WriteString(query[copied:start])
+	param := func(val string) {
 		b.WriteByte('$')
 		b.WriteString(strconv.Itoa(len(args) + 1))
 		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
+	}
+	take := func(start, end int, val string) {
+		b.WriteString(query[copied:start])
+		param(val)
 		copied = end
 	}
 	typed := func() bool {
@@ -76,27 +79,9 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 		}
 		return false
 	}
-	for i := len(preparedMarker); i < len(query); {
+	for i := skipSpaceAndComments(query, len(preparedMarker)); i < len(query); i = skipSpaceAndComments(query, i) {
 		c := query[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			i++
-			continue
-		case c == '-' && strings.HasPrefix(query[i:], "--"):
-			nl := strings.IndexByte(query[i:], '\n')
-			if nl < 0 {
-				i = len(query)
-			} else {
-				i += nl + 1
-			}
-			continue
-		case c == '/' && strings.HasPrefix(query[i:], "/*"):
-			end := strings.Index(query[i+2:], "*/")
-			if end < 0 {
-				return "", nil, false
-			}
-			i += 2 + end + 2
-			continue
 		case c == '"':
 			end := skipQuoted(query, i)
 			if end < 0 {
@@ -152,8 +137,9 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 				for _, v := range values {
 					arr.add(v)
 				}
-				b.WriteString("= ANY($" + strconv.Itoa(len(args)+1) + ")")
-				args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: arr.String()})
+				b.WriteString("= ANY(")
+				param(arr.String())
+				b.WriteByte(')')
 				copied = end
 				i, prev, word = end, ')', ""
 				column, tuples, closedList = false, false, false

@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
-	"io"
-	"reflect"
 	"testing"
 	"time"
 )
@@ -58,30 +55,7 @@ func TestPGMarkedArgs(t *testing.T) {
 		{m + `SELECT a FROM t WHERE b = E'\n' AND c = 'x'`, "", nil},
 		{m + `SELECT a FROM t WHERE b = 'x'; DELETE FROM t`, "", nil},
 	} {
-		got, args, ok := pgMarkedArgs(tc.query)
-		if !ok {
-			if tc.want != "" {
-				t.Errorf("pgMarkedArgs(%q) did not rewrite it", tc.query)
-			}
-			continue
-		}
-		if tc.want == "" {
-			t.Errorf("pgMarkedArgs(%q) = %q, want it as written", tc.query, got)
-			continue
-		}
-		if got != tc.want {
-			t.Errorf("pgMarkedArgs(%q)\n got %q\nwant %q", tc.query, got, tc.want)
-		}
-		var vals []any
-		for i, a := range args {
-			if a.Ordinal != i+1 {
-				t.Errorf("argument %d has ordinal %d", i, a.Ordinal)
-			}
-			vals = append(vals, a.Value)
-		}
-		if !reflect.DeepEqual(vals, tc.args) {
-			t.Errorf("pgMarkedArgs(%q) args %q, want %q", tc.query, vals, tc.args)
-		}
+		checkRewrite(t, "pgMarkedArgs", pgMarkedArgs, tc.query, tc.want, tc.args)
 	}
 }
 
@@ -103,25 +77,12 @@ func TestPGMarkedKept(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	query := func(q string) []driver.Value {
-		t.Helper()
-		rows, err := cn.QueryContext(ctx, q, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		row := make([]driver.Value, len(rows.Columns()))
-		if err := rows.Next(row); err != nil && err != io.EOF {
-			t.Fatal(err)
-		}
-		return row
-	}
 	exec("CREATE TABLE marked (org_id text, id uuid, name text, n bigint, b bytea, at timestamptz, tags text[], j jsonb, PRIMARY KEY (org_id, id))")
 	m := preparedMarker
 	exec(m + `INSERT INTO marked VALUES ('o', '01930000-0000-7000-8000-000000000001', 'it''s a\b', 7, '\x00ff', '2026-11-29 10:51:50.017226+00:00', '{"a,b",c}', '{"k": "v"}')`)
 	exec(m + `UPDATE marked SET n = 8, name = 'Zoë ''x''' WHERE org_id = 'o' AND id = '01930000-0000-7000-8000-000000000001' AND n = 7`)
 	read := m + `SELECT name, n, b, at, tags, j->>'k' FROM marked WHERE org_id = 'o' AND at >= '2026-11-29 10:51:50.017226+00:00' AND 'c' = ANY(tags) AND id IN ('01930000-0000-7000-8000-000000000001') AND name IN ('Zoë ''x''', 'a\b "q"') AND n IN (8, 9)`
-	row := query(read)
+	row := connQueryRow(ctx, t, cn, read)
 	at, _ := row[3].(time.Time)
 	if fmt.Sprintf("%s", row[0]) != "Zoë 'x'" || fmt.Sprint(row[1]) != "8" || fmt.Sprintf("%x", row[2]) != "00ff" ||
 		!at.Equal(time.Date(2026, 11, 29, 10, 51, 50, 17226000, time.UTC)) || fmt.Sprintf("%s", row[4]) != `{"a,b",c}` || fmt.Sprintf("%s", row[5]) != "v" {

@@ -32,20 +32,7 @@ func TestKeptStatements(t *testing.T) {
 	}
 	query := func(q string, args ...any) []driver.Value {
 		t.Helper()
-		named := make([]driver.NamedValue, len(args))
-		for i, a := range args {
-			named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-		}
-		rows, err := cn.QueryContext(ctx, q, named)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		defer rows.Close()
-		row := make([]driver.Value, len(rows.Columns()))
-		if err := rows.Next(row); err != nil && err != io.EOF {
-			t.Fatal(err)
-		}
-		return row
+		return connQueryRow(ctx, t, cn, q, args...)
 	}
 	if err := exec("CREATE TABLE kept (id bigint PRIMARY KEY, name text, tags text[])"); err != nil {
 		t.Fatal(err)
@@ -78,4 +65,24 @@ func TestKeptStatements(t *testing.T) {
 	if row := query(read, int64(3)); len(row) != 4 {
 		t.Fatalf("after the change: %v, want 4 columns", row)
 	}
+}
+
+// connQueryRow runs q with args on the connection and returns its first
+// row (nil values when there is none).
+func connQueryRow(ctx context.Context, t *testing.T, cn *pgConn, q string, args ...any) []driver.Value {
+	t.Helper()
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	rows, err := cn.QueryContext(ctx, q, named)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	row := make([]driver.Value, len(rows.Columns()))
+	if err := rows.Next(row); err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	return row
 }

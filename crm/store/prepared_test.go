@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"reflect"
 	"testing"
 )
@@ -40,26 +41,36 @@ func TestMarkedArgs(t *testing.T) {
 		{m + `SELECT a FROM t WHERE b = :b AND c = 'x'`, "", nil},
 		{m + `SELECT a FROM t WHERE b = 'x'; DELETE FROM t`, "", nil},
 	} {
-		got, args, ok := markedArgs(tc.query)
-		if !ok {
-			if tc.want != "" {
-				t.Errorf("markedArgs(%q) did not rewrite it", tc.query)
-			}
-			continue
+		checkRewrite(t, "markedArgs", markedArgs, tc.query, tc.want, tc.args)
+	}
+}
+
+// checkRewrite checks what rewrite (markedArgs, pgMarkedArgs) makes of
+// query: want with args, or, for a want of "", the query as written.
+func checkRewrite(t *testing.T, name string, rewrite func(string) (string, []driver.NamedValue, bool), query, want string, args []any) {
+	t.Helper()
+	got, named, ok := rewrite(query)
+	switch {
+	case !ok && want != "":
+		t.Errorf("%s(%q) did not rewrite it", name, query)
+		return
+	case !ok:
+		return
+	case want == "":
+		t.Errorf("%s(%q) = %q, want it as written", name, query, got)
+		return
+	case got != want:
+		t.Errorf("%s(%q)\n got %q\nwant %q", name, query, got, want)
+	}
+	var vals []any
+	for i, a := range named {
+		if a.Ordinal != i+1 {
+			t.Errorf("argument %d has ordinal %d", i, a.Ordinal)
 		}
-		if got != tc.want {
-			t.Errorf("markedArgs(%q)\n got %q\nwant %q", tc.query, got, tc.want)
-		}
-		var vals []any
-		for i, a := range args {
-			if a.Ordinal != i+1 {
-				t.Errorf("argument %d has ordinal %d", i, a.Ordinal)
-			}
-			vals = append(vals, a.Value)
-		}
-		if !reflect.DeepEqual(vals, tc.args) {
-			t.Errorf("markedArgs(%q) args %#v, want %#v", tc.query, vals, tc.args)
-		}
+		vals = append(vals, a.Value)
+	}
+	if !reflect.DeepEqual(vals, args) {
+		t.Errorf("%s(%q) args %#v, want %#v", name, query, vals, args)
 	}
 }
 
