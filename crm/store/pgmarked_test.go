@@ -3,17 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestPGMarkedArgs(t *testing.T) {
 	m := preparedMarker
-	for _, tc := range []struct {
-		query string
-		want  string // "" when it runs as written
-		args  []any
-	}{
+	checkRewrites(t, "pgMarkedArgs", pgMarkedArgs, []rewriteCase{
 		{"SELECT 1", "", nil}, // not marked
 		// Assignments and comparisons: the column gives the type. NULL,
 		// TRUE and FALSE stay; so does a negative number (after an
@@ -54,9 +51,7 @@ func TestPGMarkedArgs(t *testing.T) {
 		{m + `SELECT a FROM t WHERE b = $1 AND c = 'x'`, "", nil},
 		{m + `SELECT a FROM t WHERE b = E'\n' AND c = 'x'`, "", nil},
 		{m + `SELECT a FROM t WHERE b = 'x'; DELETE FROM t`, "", nil},
-	} {
-		checkRewrite(t, "pgMarkedArgs", pgMarkedArgs, tc.query, tc.want, tc.args)
-	}
+	})
 }
 
 // TestPGMarkedKept: on PostgreSQL a marked statement runs kept prepared
@@ -64,13 +59,7 @@ func TestPGMarkedArgs(t *testing.T) {
 // whatever the values hold (quotes, backslashes, bytes, times, arrays).
 func TestPGMarkedKept(t *testing.T) {
 	ctx := context.Background()
-	dsn := scratchSchema(ctx, t, testPostgresDSN(t), "pgmarked")
-	dc, err := newPGConnector(dsn).Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cn := dc.(*pgConn)
-	defer cn.Close()
+	cn := pgTestConn(ctx, t, "pgmarked")
 	exec := func(q string) {
 		t.Helper()
 		if _, err := cn.ExecContext(ctx, q, nil); err != nil {
@@ -82,19 +71,40 @@ func TestPGMarkedKept(t *testing.T) {
 	exec(m + `INSERT INTO marked VALUES ('o', '01930000-0000-7000-8000-000000000001', 'it''s a\b', 7, '\x00ff', '2026-11-29 10:51:50.017226+00:00', '{"a,b",c}', '{"k": "v"}')`)
 	exec(m + `UPDATE marked SET n = 8, name = 'Zoë ''x''' WHERE org_id = 'o' AND id = '01930000-0000-7000-8000-000000000001' AND n = 7`)
 	read := m + `SELECT name, n, b, at, tags, j->>'k' FROM marked WHERE org_id = 'o' AND at >= '2026-11-29 10:51:50.017226+00:00' AND 'c' = ANY(tags) AND id IN ('01930000-0000-7000-8000-000000000001') AND name IN ('Zoë ''x''', 'a\b "q"') AND n IN (8, 9)`
-	row := connQueryRow(ctx, t, cn, read)
-	at, _ := row[3].(time.Time)
-	if fmt.Sprintf("%s", row[0]) != "Zoë 'x'" || fmt.Sprint(row[1]) != "8" || fmt.Sprintf("%x", row[2]) != "00ff" ||
-		!at.Equal(time.Date(2026, 11, 29, 10, 51, 50, 17226000, time.UTC)) || fmt.Sprintf("%s", row[4]) != `{"a,b",c}` || fmt.Sprintf("%s", row[5]) != "v" {
-		t.Fatalf("row %q", row)
+	check := func(q string) {
+		t.Helper()
+		row := connQueryRow(ctx, t, cn, q)
+		at, _ := row[3].(time.Time)
+		if fmt.Sprintf("%s", row[0]) != "Zoë 'x'" || fmt.Sprint(row[1]) != "8" || fmt.Sprintf("%x", row[2]) != "00ff" ||
+			!at.Equal(time.Date(2026, 11, 29, 10, 51, 50, 17226000, time.UTC)) || fmt.Sprintf("%s", row[4]) != `{"a,b",c}` || fmt.Sprintf("%s", row[5]) != "v" {
+			t.Fatalf("row %q", row)
+		}
 	}
+	check(read)
 	kept := 0
 	for q := range cn.stmts {
-		if len(q) > len(m) && q[:len(m)] == m {
+		if strings.HasPrefix(q, m) {
 			kept++
 		}
 	}
 	if kept != 3 {
 		t.Fatalf("%d marked statements kept, want 3: %v", kept, cn.stmts)
+	}
+
+	// With the connection's kept statements at their limit, a new one
+	// runs with its parameters written back into its text by the driver,
+	// and finds the same.
+	for i := len(cn.stmts); i < pgStmtCacheSize; i++ {
+		cn.stmts[fmt.Sprintf("placeholder %d", i)] = nil
+	}
+	again := read + " AND n > 0"
+	check(again)
+	if len(cn.stmts) != pgStmtCacheSize {
+		t.Fatalf("%d kept statements, want the limit, %d", len(cn.stmts), pgStmtCacheSize)
+	}
+	for q := range cn.stmts {
+		if !strings.HasPrefix(q, m) {
+			delete(cn.stmts, q)
+		}
 	}
 }

@@ -14,13 +14,7 @@ import (
 // it reads, fails that one call and is prepared anew for the next.
 func TestKeptStatements(t *testing.T) {
 	ctx := context.Background()
-	dsn := scratchSchema(ctx, t, testPostgresDSN(t), "keptstmts")
-	dc, err := newPGConnector(dsn).Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cn := dc.(*pgConn)
-	defer cn.Close()
+	cn := pgTestConn(ctx, t, "keptstmts")
 	exec := func(q string, args ...any) error {
 		t.Helper()
 		named := make([]driver.NamedValue, len(args))
@@ -85,4 +79,17 @@ func connQueryRow(ctx context.Context, t *testing.T, cn *pgConn, q string, args 
 		t.Fatal(err)
 	}
 	return row
+}
+
+// pgTestConn opens a connection of the store's PostgreSQL connector to a
+// scratch schema of that name, closed when the test ends.
+func pgTestConn(ctx context.Context, t *testing.T, schema string) *pgConn {
+	t.Helper()
+	dc, err := newPGConnector(scratchSchema(ctx, t, testPostgresDSN(t), schema)).Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cn := dc.(*pgConn)
+	t.Cleanup(func() { cn.Close() })
+	return cn
 }

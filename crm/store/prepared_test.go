@@ -9,11 +9,7 @@ import (
 
 func TestMarkedArgs(t *testing.T) {
 	m := preparedMarker
-	for _, tc := range []struct {
-		query string
-		want  string // "" when it runs as written
-		args  []any
-	}{
+	checkRewrites(t, "markedArgs", markedArgs, []rewriteCase{
 		{"SELECT 1", "", nil}, // not marked
 		{m + `UPDATE "customers" SET "name" = 'O''Brien', "n" = 12, x = -3.5, b = X'00ff', d = NULL, e = TRUE, f = false WHERE (org_id = 'o1') AND (id = 'c1') AND g IS NULL AND h IS NOT TRUE`,
 			m + `UPDATE "customers" SET "name" = +?, "n" = +?, x = -+?, b = +?, d = +?, e = +?, f = +? WHERE (org_id = +?) AND (id = +?) AND g IS NULL AND h IS NOT TRUE`,
@@ -40,37 +36,45 @@ func TestMarkedArgs(t *testing.T) {
 		{m + `SELECT a FROM t WHERE b = ? AND c = 'x'`, "", nil},
 		{m + `SELECT a FROM t WHERE b = :b AND c = 'x'`, "", nil},
 		{m + `SELECT a FROM t WHERE b = 'x'; DELETE FROM t`, "", nil},
-	} {
-		checkRewrite(t, "markedArgs", markedArgs, tc.query, tc.want, tc.args)
-	}
+	})
 }
 
-// checkRewrite checks what rewrite (markedArgs, pgMarkedArgs) makes of
-// query: want with args, or, for a want of "", the query as written.
-func checkRewrite(t *testing.T, name string, rewrite func(string) (string, []driver.NamedValue, bool), query, want string, args []any) {
+// rewriteCase is a marked statement, what a rewrite (markedArgs,
+// pgMarkedArgs) makes of it ("" when it runs as written), and the
+// arguments it takes out.
+type rewriteCase struct {
+	query string
+	want  string
+	args  []any
+}
+
+// checkRewrites checks what rewrite makes of each case's query.
+func checkRewrites(t *testing.T, name string, rewrite func(string) (string, []driver.NamedValue, bool), cases []rewriteCase) {
 	t.Helper()
-	got, named, ok := rewrite(query)
-	switch {
-	case !ok && want != "":
-		t.Errorf("%s(%q) did not rewrite it", name, query)
-		return
-	case !ok:
-		return
-	case want == "":
-		t.Errorf("%s(%q) = %q, want it as written", name, query, got)
-		return
-	case got != want:
-		t.Errorf("%s(%q)\n got %q\nwant %q", name, query, got, want)
-	}
-	var vals []any
-	for i, a := range named {
-		if a.Ordinal != i+1 {
-			t.Errorf("argument %d has ordinal %d", i, a.Ordinal)
+	for _, tc := range cases {
+		got, named, ok := rewrite(tc.query)
+		switch {
+		case !ok && tc.want != "":
+			t.Errorf("%s(%q) did not rewrite it", name, tc.query)
+			continue
+		case !ok:
+			continue
+		case tc.want == "":
+			t.Errorf("%s(%q) = %q, want it as written", name, tc.query, got)
+			continue
+		case got != tc.want:
+			t.Errorf("%s(%q)\n got %q\nwant %q", name, tc.query, got, tc.want)
 		}
-		vals = append(vals, a.Value)
-	}
-	if !reflect.DeepEqual(vals, args) {
-		t.Errorf("%s(%q) args %#v, want %#v", name, query, vals, args)
+		var vals []any
+		for i, a := range named {
+			if a.Ordinal != i+1 {
+				t.Errorf("argument %d has ordinal %d", i, a.Ordinal)
+			}
+			vals = append(vals, a.Value)
+		}
+		if !reflect.DeepEqual(vals, tc.args) {
+			t.Errorf("%s(%q) args %#v, want %#v", name, tc.query, vals, tc.args)
+		}
 	}
 }
 
