@@ -411,8 +411,11 @@ func (cn *pgConn) sent(err error) {
 	}
 }
 
-// ExecContext implements driver.ExecerContext.
-func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+// withArgs is the statement to send for query with args: a marked one
+// with its values taken out as arguments (pgMarkedArgs), and one with
+// arguments without line comments, which pgdriver's formatting would
+// otherwise read as text.
+func withArgs(query string, args []driver.NamedValue) (string, []driver.NamedValue) {
 	if len(args) == 0 {
 		if q, a, ok := pgMarkedArgs(query); ok {
 			query, args = q, a
@@ -421,6 +424,12 @@ func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.N
 	if len(args) > 0 {
 		query = stripLineComments(query)
 	}
+	return query, args
+}
+
+// ExecContext implements driver.ExecerContext.
+func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	query, args = withArgs(query, args)
 	if cn.inTx && len(args) == 0 {
 		switch {
 		case strings.HasPrefix(query, deferredMarker):
@@ -449,14 +458,7 @@ func (cn *pgConn) ExecContext(ctx context.Context, query string, args []driver.N
 
 // QueryContext implements driver.QueryerContext.
 func (cn *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 {
-		if q, a, ok := pgMarkedArgs(query); ok {
-			query, args = q, a
-		}
-	}
-	if len(args) > 0 {
-		query = stripLineComments(query)
-	}
+	query, args = withArgs(query, args)
 	q, begin, err := cn.withHeld(ctx, query, args)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,8 @@ import (
 // SET. A parameter anywhere else (a constant in a select list, a
 // function's argument) would have no type, and its statement would fail
 // to prepare, aborting the transaction; such values stay in the text, as
-// do NULL, TRUE and FALSE, LIMIT counts and LIKE patterns (after a word).
+// do NULL, TRUE and FALSE, LIMIT counts, LIKE patterns (after a word) and
+// the operands of an operator other than a comparison ('a' || 'b').
 // Every parameter is sent as text, which the server reads with the input
 // function of the type it inferred: what the literal gave.
 
@@ -95,7 +96,7 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 			if end < 0 {
 				return "", nil, false
 			}
-			if typed() {
+			if typed() && !operatorAfter(query, end) {
 				take(i, end, strings.ReplaceAll(query[i+1:end-1], "''", "'"))
 			}
 			i, prev, word = end, 'a', ""
@@ -104,7 +105,7 @@ func pgMarkedArgs(query string) (string, []driver.NamedValue, bool) {
 			for end < len(query) && (isIdentByte(query[end]) || query[end] == '.') {
 				end++
 			}
-			if typed() {
+			if typed() && !operatorAfter(query, end) {
 				take(i, end, query[i:end])
 			}
 			i, prev, word = end, 'a', ""
@@ -231,6 +232,17 @@ func literalList(query string, open int) (int, []string, bool) {
 			return 0, nil, false
 		}
 	}
+}
+
+// operatorAfter reports whether an operator other than a cast follows
+// query[:i]: a value that is an operand of one ('a' || 'b', 5 + 1) stays
+// in the text, where the other operand gives the server its type.
+func operatorAfter(query string, i int) bool {
+	i = skipSpaceAndComments(query, i)
+	if i >= len(query) || strings.HasPrefix(query[i:], "::") {
+		return false
+	}
+	return strings.IndexByte(pgOperatorBytes, query[i]) >= 0
 }
 
 // pgOperatorBytes are the bytes of PostgreSQL's operators (but ?, which

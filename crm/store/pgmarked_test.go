@@ -28,6 +28,12 @@ func TestPGMarkedArgs(t *testing.T) {
 			[]any{`{"p","q\"\\","3"}`, "{a,b}", "yz", "r"}},
 		{m + `SELECT a FROM t WHERE t.id IN ('x') AND n IN (1, 2)`,
 			m + `SELECT a FROM t WHERE t.id = ANY($1) AND n = ANY($2)`, []any{`{"x"}`, `{"1","2"}`}},
+		// An operand of another operator stays with it (the server types
+		// the two together); a cast is not such an operator.
+		{m + `UPDATE t SET a = 'x' || b, n = 5 + 1, c = 'v'::text || d, e = 'w' /* c */ WHERE f = 'y' -- z
+`,
+			m + `UPDATE t SET a = 'x' || b, n = 5 + 1, c = $1::text || d, e = $2 /* c */ WHERE f = $3 -- z
+`, []any{"v", "w", "y"}},
 		// A subquery in IN is not a list: its select list keeps its constants.
 		{m + `SELECT a FROM t WHERE id IN (SELECT id FROM u WHERE k = 'v' UNION ALL SELECT 'w')`,
 			m + `SELECT a FROM t WHERE id IN (SELECT id FROM u WHERE k = $1 UNION ALL SELECT 'w')`,
