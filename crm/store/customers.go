@@ -673,7 +673,8 @@ func searchIndexInserts(db bun.IDB, c *crm.Customer, nameKeys []string) []*bun.I
 
 // pgSearchIndexUpdate sets the customer's search text to text (when
 // textChanged) and makes its alternative e-mail and phone rows those of c
-// (as searchIndexInserts writes them) in one PostgreSQL statement: the
+// (as searchIndexInserts writes them) in one call of a PostgreSQL
+// procedure, customer_search_sync: the
 // deletes take the rows c no longer has (of the phones, those among
 // oldPhones, the numbers its record held), the inserts the ones it
 // gained, so no row is both deleted and inserted.
@@ -692,22 +693,10 @@ func pgSearchIndexUpdate(ctx context.Context, db bun.IDB, c *crm.Customer, oldPh
 		}
 	}
 	// Deferred (conn.go): nothing reads its result, and its rows conflict
-	// with nothing (ON CONFLICT DO NOTHING).
-	_, err := db.NewRaw(deferredMarker+`WITH de AS (
-		DELETE FROM customer_emails WHERE org_id = ? AND customer_id = ? AND NOT (email_key = ANY(?::text[]))
-	), dp AS (
-		DELETE FROM customer_phones WHERE org_id = ? AND number = ANY(?::text[]) AND customer_number = ?
-	), ie AS (
-		INSERT INTO customer_emails (org_id, customer_id, email_key) SELECT ?, ?, k FROM unnest(?::text[]) AS k
-		ON CONFLICT DO NOTHING
-	), ip AS (
-		INSERT INTO customer_phones (org_id, number, customer_number) SELECT ?, n, ? FROM unnest(?::text[]) AS n
-		ON CONFLICT DO NOTHING
-	)
-	UPDATE customer_search SET text = ? WHERE org_id = ? AND number = ? AND ?`,
-		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, pgdialect.Array(gone), c.Number,
-		c.OrgID, c.ID, pgdialect.Array(emails), c.OrgID, c.Number, pgdialect.Array(phones),
-		text, c.OrgID, c.Number, textChanged).Exec(ctx)
+	// with nothing (ON CONFLICT DO NOTHING). A procedure (migration
+	// 20261130000090) whose statements the connection plans once.
+	_, err := db.NewRaw(deferredMarker+"CALL customer_search_sync(?, ?, ?, ?::text[], ?::text[], ?::text[], ?, ?)",
+		c.OrgID, c.ID, c.Number, pgdialect.Array(emails), pgdialect.Array(gone), pgdialect.Array(phones), text, textChanged).Exec(ctx)
 	return interpretError(err)
 }
 

@@ -89,6 +89,30 @@ func testFindByPhone(t *testing.T, open func(t *testing.T) crm.Store) {
 	if got := e.list(e.b, crm.CustomerFilter{Phone: "0612345678"}); len(got) != 0 {
 		t.Errorf("German national number matched a Dutch one: %v", numbers(got))
 	}
+	// Numbers follow updates: a replaced number no longer finds the
+	// customer, the kept and the new ones do, and removing every number
+	// leaves none behind.
+	if _, err := e.crm.Customers.Update(e.a, c.ID, c.Version, crm.CustomerPatch{Phones: &[]crm.Phone{
+		{Kind: crm.PhoneHome, Number: "020-123 45 67"}, {Kind: crm.PhoneMobile, Number: "06 1111 2222"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int{"0612345678": 0, "0611112222": 1, "0201234567": 1} {
+		if got := e.list(e.a, crm.CustomerFilter{Phone: q}); len(got) != want {
+			t.Errorf("after the update, phone %q finds %v, want %d", q, numbers(got), want)
+		}
+	}
+	if _, err := e.crm.Customers.Update(e.a, c.ID, c.Version+1, crm.CustomerPatch{Phones: &[]crm.Phone{}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"0611112222", "0201234567"} {
+		if got := e.list(e.a, crm.CustomerFilter{Phone: q}); len(got) != 0 {
+			t.Errorf("after removing every number, phone %q finds %v", q, numbers(got))
+		}
+	}
+	// Org B's customer with the replaced number is still found in org B.
+	if got := e.list(e.b, crm.CustomerFilter{Phone: "+31612345678"}); len(got) != 1 {
+		t.Errorf("org B's number finds %v after org A's update", numbers(got))
+	}
 }
 
 func testFindByEmail(t *testing.T, open func(t *testing.T) crm.Store) {
