@@ -65,6 +65,25 @@ func TestSQLiteWriter(t *testing.T) {
 		t.Fatal("a pooled connection sees the writer's temporary table")
 	}
 
+	// A file under a gigabyte gets the small page cache (see
+	// writerCacheFor), still after writerCacheCheckEvery transactions.
+	for range writerCacheCheckEvery + 1 {
+		if err := st.runWriteTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			return tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&n)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != -writerSmallCacheKiB {
+		t.Fatalf("the writer's cache_size is %d, want %d", n, -writerSmallCacheKiB)
+	}
+	for size, want := range map[int64]int{0: writerSmallCacheKiB, 1<<30 - 4096: writerSmallCacheKiB,
+		1 << 30: writerCacheKiB, 5 << 30: writerCacheKiB} {
+		if got := writerCacheFor(size); got != want {
+			t.Errorf("writerCacheFor(%d) = %d KiB, want %d", size, got, want)
+		}
+	}
+
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
