@@ -150,11 +150,10 @@ func (w *sqliteWriter) runInTx(ctx context.Context, fn func(context.Context, bun
 			return err
 		}
 	} else if conn.txs++; conn.txs >= writerCacheCheckEvery {
-		if err := conn.sizeCache(ctx); err != nil {
-			_ = conn.Close()
-			conn = nil
-			return err
-		}
+		// Only the cache's size rides on it: a failed look is tried
+		// again after as many transactions, and the write goes on.
+		conn.txs = 0
+		_ = conn.sizeCache(ctx)
 	}
 	err := conn.RunInTx(ctx, nil, fn)
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
