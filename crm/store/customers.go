@@ -737,7 +737,10 @@ func deletePhoneRows(ctx context.Context, db bun.IDB, orgID string, number int64
 	if len(phones) == 0 {
 		return nil
 	}
-	_, err := db.NewDelete().Model((*phoneRow)(nil)).
+	// Marked: a changed phone number of an interaction or an update
+	// deletes rows here, and the statement's text differs only by how
+	// many numbers it lists.
+	_, err := db.NewDelete().Comment(preparedComment).Model((*phoneRow)(nil)).
 		Where("org_id = ?", orgID).Where("number IN (?)", bun.List(phones)).Where("customer_number = ?", number).Exec(ctx)
 	return interpretError(err)
 }
