@@ -500,6 +500,27 @@ func TestHistoryChangesTextMigration(t *testing.T) {
 	})
 }
 
+// awkwardTexts are values that the array paths (pgInsertArrays) must
+// quote: quotes, backslashes, braces and commas, the text NULL, non-Latin
+// text and the empty string.
+var awkwardTexts = []string{`say "hi"`, `back\slash`, `{braces},commas`, `NULL`, `Zoë Łukasiewicz 東京`, ``, `\"`}
+
+// migratedWithOrganisation migrates db and stores the organisation id
+// (Dutch); it returns the time it was stored at, to the microsecond.
+func migratedWithOrganisation(t *testing.T, db *DB, id string) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := db.bun.NewRaw("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES (?, ?, 'nl', ?, ?)",
+		id, id, now, now).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return now
+}
+
 // TestHistoryAppendMany: a call with enough events to go as arrays on
 // PostgreSQL (pgHistoryInsert) stores each as the few-event path does, on
 // both databases: quotes, backslashes, braces, commas, non-Latin text,
@@ -507,21 +528,14 @@ func TestHistoryChangesTextMigration(t *testing.T) {
 func TestHistoryAppendMany(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		if _, err := db.bun.NewRaw("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES ('hm', 'Hm', 'nl', ?, ?)", now, now).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
+		now := migratedWithOrganisation(t, db, "hm")
 		customer := uuid.NewString()
-		awkward := []string{`say "hi"`, `back\slash`, `{braces},commas`, `NULL`, `Zoë Łukasiewicz 東京`, ``, `\"`}
 		var events []crm.HistoryEvent
 		for i := range pgArraysMin + 6 {
 			e := crm.HistoryEvent{ID: uuid.NewString(), OrgID: "hm", CustomerID: customer, Kind: crm.EventCustomerUpdated,
-				Actor: crm.Actor{Kind: crm.ActorStaff, ID: awkward[i%len(awkward)]}, At: now.Add(time.Duration(i)*time.Microsecond + 999*time.Nanosecond).Truncate(time.Microsecond)}
+				Actor: crm.Actor{Kind: crm.ActorStaff, ID: awkwardTexts[i%len(awkwardTexts)]}, At: now.Add(time.Duration(i)*time.Microsecond + 999*time.Nanosecond).Truncate(time.Microsecond)}
 			if i%5 != 0 {
-				e.Changes = []crm.FieldChange{{Field: "remarks", Old: awkward[(i+1)%len(awkward)], New: awkward[i%len(awkward)]}, {Field: "noPost", New: i%2 == 0}}
+				e.Changes = []crm.FieldChange{{Field: "remarks", Old: awkwardTexts[(i+1)%len(awkwardTexts)], New: awkwardTexts[i%len(awkwardTexts)]}, {Field: "noPost", New: i%2 == 0}}
 			}
 			events = append(events, e)
 		}
@@ -553,19 +567,12 @@ func TestHistoryAppendMany(t *testing.T) {
 func TestCustomerInsertManyArrays(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		if err := db.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		if _, err := db.bun.NewRaw("INSERT INTO organisations (id, name, default_language, created_at, updated_at) VALUES ('ca', 'Ca', 'nl', ?, ?)", now, now).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		awkward := []string{`say "hi"`, `back\slash`, `{braces},commas`, `NULL`, `Zoë Łukasiewicz 東京`, ``, `\"`}
+		now := migratedWithOrganisation(t, db, "ca")
 		day := crm.Date{Year: 1980, Month: 2, Day: 29}
 		batch := func(first int64) []*crm.Customer {
 			var cs []*crm.Customer
 			for i := range pgArraysMin + 6 {
-				a := awkward[i%len(awkward)]
+				a := awkwardTexts[i%len(awkwardTexts)]
 				c := &crm.Customer{ID: uuid.NewString(), OrgID: "ca", Number: first + int64(i), Version: 1,
 					CreatedAt: now, UpdatedAt: now.Add(time.Microsecond), LastActivityAt: now.Add(time.Duration(i) * time.Second),
 					CustomerFields: crm.CustomerFields{FirstName: a, LastName: "Last" + a, Company: a,
