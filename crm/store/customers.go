@@ -43,7 +43,7 @@ var customerUpdateExcluded = []string{"id", "org_id", "number", "created_at", "a
 func (s *DB) CustomerInsert(ctx context.Context, c *crm.Customer) error {
 	return s.atomic(ctx, func(db bun.IDB) error {
 		search := searchRow{OrgID: c.OrgID, Number: c.Number, Text: crm.SearchText(&c.CustomerFields)}
-		queries := []*bun.InsertQuery{db.NewInsert().Model(customerToRow(c))}
+		queries := []*bun.InsertQuery{db.NewInsert().Model(customerToRow(c)).Returning("NULL")} // see insertAll
 		if s.batch != nil && s.dialect.oneWriter {
 			s.batch.search = append(s.batch.search, search) // inserted after the batch's savepoints (groupbatch.go)
 		} else {
@@ -714,7 +714,11 @@ func insertAll[T any](ctx context.Context, db bun.IDB, rows []T) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	_, err := db.NewInsert().Model(&rows).Exec(ctx)
+	// RETURNING NULL: bun would otherwise return the columns it wrote as
+	// NULL or DEFAULT (nullzero fields) and scan them into rows nobody
+	// reads, and on SQLite a statement with RETURNING is a query, which
+	// the connection runs as written (sqliterows.go).
+	_, err := db.NewInsert().Model(&rows).Returning("NULL").Exec(ctx)
 	return interpretError(err)
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -132,6 +133,7 @@ type sqliteConn struct {
 	gate      *writeGate
 	inTx      bool          // a transaction of this connection is open
 	stmts     stmtCache     // compiled statements with placeholders (sqlitestmts.go)
+	broken    error         // an insert of several rows failed part-way: only a rollback may follow (sqliterows.go)
 	committed chan struct{} // see sqliteConnector
 }
 
@@ -199,6 +201,9 @@ func (c *sqliteConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver
 
 // PrepareContext implements driver.ConnPrepareContext.
 func (c *sqliteConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if err := c.refuseBroken(query); err != nil {
+		return nil, err
+	}
 	return c.in().PrepareContext(ctx, query)
 }
 
@@ -212,15 +217,30 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 		defer release()
 		defer c.wrote()
 	}
-	if res, ok, err := c.stmts.exec(ctx, c.in(), query, args); ok {
-		return res, err
+	if c.inTx {
+		if err := c.refuseBroken(query); err != nil {
+			return nil, err
+		}
+		if single, rows, ok := insertRows(query, args); ok {
+			return c.execRows(ctx, single, rows)
+		}
 	}
-	return c.in().ExecContext(ctx, query, args)
+	res, ok, err := c.stmts.exec(ctx, c.in(), query, args)
+	if !ok {
+		res, err = c.in().ExecContext(ctx, query, args)
+	}
+	if err == nil {
+		c.rolledBack(query)
+	}
+	return res, err
 }
 
 // QueryContext implements driver.QueryerContext. A write statement with
 // RETURNING holds the gate until its rows are closed.
 func (c *sqliteConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if err := c.refuseBroken(query); err != nil {
+		return nil, err
+	}
 	if c.inTx || !isWrite(query) {
 		return c.query(ctx, query, args)
 	}
@@ -264,7 +284,7 @@ type gatedTx struct {
 
 func (t *gatedTx) end(err error) error {
 	t.once.Do(func() {
-		t.conn.inTx = false
+		t.conn.inTx, t.conn.broken = false, nil
 		t.release()
 	})
 	return err
@@ -272,6 +292,9 @@ func (t *gatedTx) end(err error) error {
 
 // Commit implements driver.Tx.
 func (t *gatedTx) Commit() error {
+	if broken := t.conn.broken; broken != nil {
+		return t.end(errors.Join(broken, t.inner.Rollback()))
+	}
 	err := t.end(t.inner.Commit())
 	if err == nil && t.write {
 		t.conn.wrote()

@@ -259,33 +259,7 @@ func (r *releasingRows) ColumnTypeScanType(i int) reflect.Type {
 // is a plain literal: anything else (an expression, a placeholder, a
 // second statement) leaves the statement as it is (ok false).
 func valuesArgs(query string) (string, []driver.NamedValue, bool) {
-	i := skipSpaceAndComments(query, 0)
-	if len(query)-i < 6 || !strings.EqualFold(query[i:i+6], "INSERT") {
-		return "", nil, false
-	}
-	// Find VALUES at the top level, outside quotes.
-	v := -1
-	for j := i; j < len(query); {
-		switch c := query[j]; {
-		case c == '\'' || c == '"' || c == '`':
-			end := skipQuoted(query, j)
-			if end < 0 {
-				return "", nil, false
-			}
-			j = end
-		case c == '?' || c == '$' || c == ';' || c == '-' && strings.HasPrefix(query[j:], "--"):
-			return "", nil, false
-		case (c == 'V' || c == 'v') && j+6 <= len(query) && strings.EqualFold(query[j:j+6], "VALUES") &&
-			!isIdentByte(query[j-1]) && (j+6 == len(query) || !isIdentByte(query[j+6])):
-			v = j + 6
-		default:
-			j++
-			continue
-		}
-		if v >= 0 {
-			break
-		}
-	}
+	v := valuesAt(query)
 	if v < 0 {
 		return "", nil, false
 	}
