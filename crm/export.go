@@ -137,7 +137,18 @@ const exportPage = 2000
 type exportColumn struct {
 	key, label string
 	value      func(c *Customer, x *exportExtras) any
-	source     ExportColumnSource
+	// text, when set, is the value's text as TableCellText gives it,
+	// taken without an interface for a TableTextWriter.
+	text   func(c *Customer, x *exportExtras) string
+	source ExportColumnSource
+}
+
+// cellText is the text of column c's value for customer cust.
+func (c *exportColumn) cellText(cust *Customer, x *exportExtras) string {
+	if c.text != nil {
+		return c.text(cust, x)
+	}
+	return TableCellText(c.value(cust, x))
 }
 
 // exportExtras are a page's linked data; row is the index in the page of
@@ -274,7 +285,26 @@ func (s *ExportService) Export(ctx context.Context, p ExportParams, w io.Writer)
 	}
 	link := func(ctx context.Context, b *exportBatch) error { return s.link(ctx, sc, &links, b) }
 	row := make([]any, len(cols))
+	textWriter, _ := tw.(TableTextWriter)
+	cells := make([]string, len(cols))
 	write := func(b *exportBatch) error {
+		if textWriter != nil {
+			for i := range b.page {
+				b.x.row = i
+				for j := range cols {
+					if c := &cols[j]; c.source != nil {
+						cells[j] = TableCellText(b.x.sourced[c.source][b.page[i].ID][c.key])
+					} else {
+						cells[j] = c.cellText(&b.page[i], &b.x)
+					}
+				}
+				if err := textWriter.WriteTextRow(cells); err != nil {
+					return err
+				}
+			}
+			rec.Rows += int64(len(b.page))
+			return nil
+		}
 		for i := range b.page {
 			b.x.row = i
 			for j, c := range cols {
@@ -489,10 +519,9 @@ func (s *ExportService) columns(ctx context.Context, sc scope, v *validation, la
 					}
 					return string(ConsentNever)
 				}}
-		case key == "tags":
-			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, key), value: func(_ *Customer, x *exportExtras) any { return x.tags[x.row] }}
-		case key == "attributes":
-			col = exportColumn{key: key, label: i18n.ColumnLabel(lang, key), value: func(_ *Customer, x *exportExtras) any { return x.attributes[x.row] }}
+		case key == "tags" || key == "attributes":
+			col = qualifierColumn(key)
+			col.label = i18n.ColumnLabel(lang, key)
 		default:
 			v.add(field, "unknown", "")
 			continue
@@ -500,6 +529,19 @@ func (s *ExportService) columns(ctx context.Context, sc scope, v *validation, la
 		cols = append(cols, col)
 	}
 	return cols, nil
+}
+
+// qualifierColumn is the column of a customer's tags or (key
+// "attributes") attributes: the names of a page's linked ones.
+func qualifierColumn(key string) exportColumn {
+	names := func(x *exportExtras) []string {
+		if key == "tags" {
+			return x.tags[x.row]
+		}
+		return x.attributes[x.row]
+	}
+	return exportColumn{key: key, value: func(_ *Customer, x *exportExtras) any { return names(x) },
+		text: func(_ *Customer, x *exportExtras) string { return strings.Join(names(x), "; ") }}
 }
 
 // exportValue turns a custom field value into a table value.
@@ -519,22 +561,31 @@ func exportValue(val any) any {
 // standardColumn returns the column of a standard key.
 func standardColumn(key string) (exportColumn, bool) {
 	str := func(get func(c *Customer) string) exportColumn {
-		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return get(c) }}
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return get(c) },
+			text: func(c *Customer, _ *exportExtras) string { return get(c) }}
 	}
 	date := func(get func(c *Customer) *Date) exportColumn {
+		text := func(c *Customer, _ *exportExtras) string {
+			if d := get(c); d != nil {
+				return d.String()
+			}
+			return ""
+		}
 		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any {
 			if d := get(c); d != nil {
 				return d.String()
 			}
 			return nil
-		}}
+		}, text: text}
 	}
 	at := func(get func(c *Customer) time.Time) exportColumn {
-		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return get(c).Format(time.RFC3339) }}
+		text := func(c *Customer, _ *exportExtras) string { return get(c).Format(time.RFC3339) }
+		return exportColumn{key: key, value: func(c *Customer, x *exportExtras) any { return text(c, x) }, text: text}
 	}
 	switch key {
 	case "number":
-		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.Number }}, true
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.Number },
+			text: func(c *Customer, _ *exportExtras) string { return strconv.FormatInt(c.Number, 10) }}, true
 	case "id":
 		return str(func(c *Customer) string { return c.ID }), true
 	case "firstName":
@@ -569,13 +620,29 @@ func standardColumn(key string) (exportColumn, bool) {
 				out[i] = p.Number
 			}
 			return out
+		}, text: func(c *Customer, _ *exportExtras) string {
+			switch len(c.Phones) {
+			case 0:
+				return ""
+			case 1:
+				return c.Phones[0].Number
+			}
+			var b strings.Builder
+			for i, p := range c.Phones {
+				if i > 0 {
+					b.WriteString("; ")
+				}
+				b.WriteString(p.Number)
+			}
+			return b.String()
 		}}, true
 	case "email":
 		return str(func(c *Customer) string { return c.Email }), true
 	case "loginEmail":
 		return str(func(c *Customer) string { return c.LoginEmail }), true
 	case "altEmails":
-		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.AltEmails }}, true
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.AltEmails },
+			text: func(c *Customer, _ *exportExtras) string { return strings.Join(c.AltEmails, "; ") }}, true
 	case "birthDate":
 		return date(func(c *Customer) *Date { return c.BirthDate }), true
 	case "passportExpiry":
@@ -591,9 +658,11 @@ func standardColumn(key string) (exportColumn, bool) {
 	case "assignedTo":
 		return str(func(c *Customer) string { return c.AssignedTo }), true
 	case "noPost":
-		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.NoPost }}, true
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.NoPost },
+			text: func(c *Customer, _ *exportExtras) string { return strconv.FormatBool(c.NoPost) }}, true
 	case "noMailings":
-		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.NoMailings }}, true
+		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any { return c.NoMailings },
+			text: func(c *Customer, _ *exportExtras) string { return strconv.FormatBool(c.NoMailings) }}, true
 	case "remarks":
 		return str(func(c *Customer) string { return c.Remarks }), true
 	case "internalDescription":

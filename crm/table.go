@@ -1,6 +1,11 @@
 package crm
 
-import "io"
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
 
 // TableFormat is the file format of an export or an import.
 type TableFormat string
@@ -56,6 +61,43 @@ type TableWriter interface {
 	WriteRow(values []any) error
 	// Close finishes the file (an XLSX workbook is written out here).
 	Close() error
+}
+
+// TableTextWriter is a TableWriter of a text format (CSV) that also takes
+// a row as its cells' text, each as TableCellText gives it. An export
+// hands such a writer its rows as text, without putting every value into
+// an interface first (an allocation a cell, about a sixth of the
+// process's work in a large export).
+type TableTextWriter interface {
+	TableWriter
+	// WriteTextRow writes one row, the text of a cell per column.
+	WriteTextRow(cells []string) error
+}
+
+// TableCellText is the text of a row's value in a text table: "" for
+// nil, the number in decimal, "true" or "false", the strings of a list
+// joined by "; ".
+func TableCellText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	case []string:
+		return strings.Join(x, "; ")
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
 }
 
 // TableReader reads a table: its header, then its rows as text.

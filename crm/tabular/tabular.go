@@ -69,28 +69,7 @@ func (Tables) NewWriter(w io.Writer, format crm.TableFormat) (crm.TableWriter, e
 }
 
 // cell is the text of a value in CSV and XLSX.
-func cell(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int:
-		return strconv.Itoa(x)
-	case bool:
-		if x {
-			return "true"
-		}
-		return "false"
-	case []string:
-		return strings.Join(x, "; ")
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
-}
+func cell(v any) string { return crm.TableCellText(v) }
 
 type csvWriter struct {
 	bw     *bufio.Writer
@@ -107,6 +86,9 @@ func (c *csvWriter) WriteRow(values []any) error {
 	}
 	return c.w.Write(c.record)
 }
+
+// WriteTextRow implements crm.TableTextWriter.
+func (c *csvWriter) WriteTextRow(cells []string) error { return c.w.Write(cells) }
 
 func (c *csvWriter) Close() error {
 	c.w.Flush()
