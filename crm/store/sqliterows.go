@@ -105,19 +105,8 @@ func insertRows(query string, args []driver.NamedValue) (single string, rows [][
 		return "", nil, false
 	}
 	rest := query[j:]
-	for r := 0; r < len(rest); {
-		switch rest[r] {
-		case '\'', '"', '`':
-			end := skipQuoted(rest, r)
-			if end < 0 {
-				return "", nil, false
-			}
-			r = end
-		case ';', '?', '$':
-			return "", nil, false
-		default:
-			r++
-		}
+	if !plainTail(rest) {
+		return "", nil, false
 	}
 	var b strings.Builder
 	b.Grow(v + 3*width + len(rest) + 2)

@@ -312,27 +312,35 @@ func valuesArgs(query string) (string, []driver.NamedValue, bool) {
 		break
 	}
 	rest := query[j:]
-	// What follows (ON CONFLICT ..., RETURNING ...) stays as written, but
-	// it must be the end of this one statement.
-	for r := 0; r < len(rest); {
-		switch rest[r] {
-		case '\'', '"', '`':
-			end := skipQuoted(rest, r)
-			if end < 0 {
-				return "", nil, false
-			}
-			r = end
-		case ';', '?', '$':
-			return "", nil, false
-		default:
-			r++
-		}
+	if !plainTail(rest) {
+		return "", nil, false
 	}
 	b.WriteString(rest)
 	if len(args) == 0 {
 		return "", nil, false
 	}
 	return b.String(), args, true
+}
+
+// plainTail reports whether what follows an INSERT's tuples (ON CONFLICT
+// ..., RETURNING ...), which stays as written, ends this one statement
+// and takes no argument.
+func plainTail(rest string) bool {
+	for r := 0; r < len(rest); {
+		switch rest[r] {
+		case '\'', '"', '`':
+			end := skipQuoted(rest, r)
+			if end < 0 {
+				return false
+			}
+			r = end
+		case ';', '?', '$':
+			return false
+		default:
+			r++
+		}
+	}
+	return true
 }
 
 // sqliteMaxArgs is the most placeholders a statement may have
