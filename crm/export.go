@@ -571,11 +571,11 @@ func standardColumn(key string) (exportColumn, bool) {
 			}
 			return ""
 		}
-		return exportColumn{key: key, value: func(c *Customer, _ *exportExtras) any {
-			if d := get(c); d != nil {
-				return d.String()
+		return exportColumn{key: key, value: func(c *Customer, x *exportExtras) any {
+			if get(c) == nil {
+				return nil
 			}
-			return nil
+			return text(c, x)
 		}, text: text}
 	}
 	at := func(get func(c *Customer) time.Time) exportColumn {
