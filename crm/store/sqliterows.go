@@ -43,41 +43,67 @@ func insertRows(query string, args []driver.NamedValue) (single string, rows [][
 	if v < 0 {
 		return "", nil, false
 	}
+	values, width, end, ok := valuesTuples(query, v, args)
+	if !ok || len(values) < 2*width || !plainTail(query[end:]) {
+		return "", nil, false
+	}
+	rows = make([][]driver.NamedValue, 0, len(values)/width)
+	for i := 0; i < len(values); i += width {
+		rows = append(rows, values[i:i+width:i+width])
+	}
+	var b strings.Builder
+	b.Grow(v + 3*width + len(query) - end + 2)
+	b.WriteString(query[:v])
+	writeTuple(&b, width)
+	b.WriteString(query[end:])
+	return b.String(), rows, true
+}
+
+// valuesTuples reads the tuples of an INSERT from query[v:] (v as valuesAt
+// gives it), whose elements are literals or ? placeholders, which take
+// args in order: their values one tuple after the other, each numbered
+// from 1 within its tuple, the tuples' width, and where the last one
+// ends. ok is false for an element of another kind (an expression, a
+// numbered placeholder), tuples of different widths, more than
+// sqliteMaxArgs values, or args that are named or not all taken.
+func valuesTuples(query string, v int, args []driver.NamedValue) (values []driver.NamedValue, width, end int, ok bool) {
 	for _, a := range args {
 		if a.Name != "" {
-			return "", nil, false
+			return nil, 0, 0, false
 		}
 	}
+	// At most one value per comma, and one more: sized once, as a
+	// customer's rows have dozens.
+	values = make([]driver.NamedValue, 0, min(strings.Count(query[v:], ",")+1, sqliteMaxArgs))
 	next := 0 // the next argument a placeholder takes
 	j := v
-	width := -1
 	for {
 		j = skipSpace(query, j)
 		if j >= len(query) || query[j] != '(' {
-			return "", nil, false
+			return nil, 0, 0, false
 		}
 		j++
-		var row []driver.NamedValue
-		if width > 0 {
-			row = make([]driver.NamedValue, 0, width)
-		}
+		start := len(values)
 		for {
 			j = skipSpace(query, j)
 			var val any
 			if j < len(query) && query[j] == '?' {
 				if j+1 < len(query) && query[j+1] >= '0' && query[j+1] <= '9' || next >= len(args) {
-					return "", nil, false
+					return nil, 0, 0, false
 				}
 				val, j = args[next].Value, j+1
 				next++
 			} else {
 				lit, end, ok := literalAt(query, j)
 				if !ok {
-					return "", nil, false
+					return nil, 0, 0, false
 				}
 				val, j = lit, end
 			}
-			row = append(row, driver.NamedValue{Ordinal: len(row) + 1, Value: val})
+			if len(values) == sqliteMaxArgs {
+				return nil, 0, 0, false
+			}
+			values = append(values, driver.NamedValue{Ordinal: len(values) - start + 1, Value: val})
 			j = skipSpace(query, j)
 			if j < len(query) && query[j] == ',' {
 				j++
@@ -87,13 +113,13 @@ func insertRows(query string, args []driver.NamedValue) (single string, rows [][
 				j++
 				break
 			}
-			return "", nil, false
+			return nil, 0, 0, false
 		}
-		if width >= 0 && len(row) != width {
-			return "", nil, false
+		if n := len(values) - start; width == 0 {
+			width = n
+		} else if n != width {
+			return nil, 0, 0, false
 		}
-		width = len(row)
-		rows = append(rows, row)
 		k := skipSpace(query, j)
 		if k < len(query) && query[k] == ',' {
 			j = k + 1
@@ -101,16 +127,14 @@ func insertRows(query string, args []driver.NamedValue) (single string, rows [][
 		}
 		break
 	}
-	if len(rows) < 2 || next != len(args) {
-		return "", nil, false
+	if next != len(args) {
+		return nil, 0, 0, false
 	}
-	rest := query[j:]
-	if !plainTail(rest) {
-		return "", nil, false
-	}
-	var b strings.Builder
-	b.Grow(v + 3*width + len(rest) + 2)
-	b.WriteString(query[:v])
+	return values, width, j, true
+}
+
+// writeTuple writes a tuple of width placeholders, after a space.
+func writeTuple(b *strings.Builder, width int) {
 	b.WriteString(" (")
 	for i := range width {
 		if i > 0 {
@@ -119,8 +143,6 @@ func insertRows(query string, args []driver.NamedValue) (single string, rows [][
 		b.WriteByte('?')
 	}
 	b.WriteByte(')')
-	b.WriteString(rest)
-	return b.String(), rows, true
 }
 
 // valuesAt returns where the VALUES keyword of an INSERT ends, found at

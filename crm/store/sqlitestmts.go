@@ -263,62 +263,23 @@ func valuesArgs(query string) (string, []driver.NamedValue, bool) {
 	if v < 0 {
 		return "", nil, false
 	}
+	args, width, end, ok := valuesTuples(query, v, nil)
+	if !ok || len(args) == 0 || !plainTail(query[end:]) {
+		return "", nil, false
+	}
 	var b strings.Builder
 	b.Grow(len(query))
 	b.WriteString(query[:v])
-	// At most one literal per comma, and one more: sized once, as a
-	// customer's rows have dozens.
-	args := make([]driver.NamedValue, 0, min(strings.Count(query[v:], ",")+1, sqliteMaxArgs))
-	j := v
-	for {
-		j = skipSpace(query, j)
-		if j >= len(query) || query[j] != '(' {
-			return "", nil, false
+	for i := range args {
+		args[i].Ordinal = i + 1
+		if i%width == 0 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeTuple(&b, width)
 		}
-		b.WriteString(" (")
-		j++
-		for k := 0; ; k++ {
-			j = skipSpace(query, j)
-			val, end, ok := literalAt(query, j)
-			if !ok {
-				return "", nil, false
-			}
-			if k > 0 {
-				b.WriteString(", ")
-			}
-			if len(args) == sqliteMaxArgs {
-				return "", nil, false
-			}
-			b.WriteByte('?')
-			args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: val})
-			j = skipSpace(query, end)
-			if j < len(query) && query[j] == ',' {
-				j++
-				continue
-			}
-			if j < len(query) && query[j] == ')' {
-				j++
-				b.WriteByte(')')
-				break
-			}
-			return "", nil, false
-		}
-		k := skipSpace(query, j)
-		if k < len(query) && query[k] == ',' {
-			b.WriteByte(',')
-			j = k + 1
-			continue
-		}
-		break
 	}
-	rest := query[j:]
-	if !plainTail(rest) {
-		return "", nil, false
-	}
-	b.WriteString(rest)
-	if len(args) == 0 {
-		return "", nil, false
-	}
+	b.WriteString(query[end:])
 	return b.String(), args, true
 }
 
