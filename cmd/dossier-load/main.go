@@ -50,7 +50,7 @@
 // creates commit one at a time (customer numbers), so waiting for each
 // commit to reach the disk slows seeding down. The measured runs use the
 // DSN as given. --cpuprofile writes a CPU profile of this process during each
-// lookup's measured Dossier run. The bare handler's pool keeps as many idle
+// lookup's measured Dossier run, --trace an execution trace. The bare handler's pool keeps as many idle
 // connections as store.Open's (store.IdleConns), so both pay the same for
 // connections.
 package main
@@ -71,6 +71,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -95,6 +96,7 @@ type config struct {
 	wrk         string
 	seedWorkers int
 	cpuprofile  string
+	trace       string
 	bareIdle    int
 	only        string
 }
@@ -112,6 +114,7 @@ func main() {
 	flag.IntVar(&cfg.bareIdle, "bare-max-idle-conns", store.IdleConns, "SetMaxIdleConns of the bare handler's pool; the default is store.Open's")
 	flag.StringVar(&cfg.only, "only", "", "measure only these lookups, comma-separated (create, get, find, contains); default all")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write CPU profiles of the Dossier runs to `PREFIX`-create.pprof, -get, -find and -contains.pprof")
+	flag.StringVar(&cfg.trace, "trace", "", "write execution traces of the Dossier runs to `PREFIX`-create.trace, ... (go tool trace)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: dossier-load [flags]\n\nLoad benchmark of Dossier's HTTP API against a bare net/http + database/sql handler (see go doc ./cmd/dossier-load).\n\n")
 		flag.PrintDefaults()
@@ -276,8 +279,19 @@ func run(ctx context.Context, cfg config) error {
 					return err
 				}
 			}
+			var stopTrace func() error
+			if cfg.trace != "" && s.name == "dossier" {
+				if stopTrace, err = startTrace(cfg.trace + "-" + l.name + ".trace"); err != nil {
+					return err
+				}
+			}
 			fmt.Printf("%s %s: measuring %s\n", s.name, l.name, cfg.duration)
 			stats, err := w.run(ctx)
+			if stopTrace != nil {
+				if terr := stopTrace(); terr != nil && err == nil {
+					err = terr
+				}
+			}
 			if stopProfile != nil {
 				if perr := stopProfile(); perr != nil && err == nil {
 					err = perr
@@ -371,6 +385,24 @@ func startProfile(path string) (func() error, error) {
 	}
 	return func() error {
 		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
+// startTrace starts an execution trace of this process into path (the
+// waits of a slow request: the write gate, the group's queue, the
+// scheduler) and returns the function that stops it.
+func startTrace(path string) (func() error, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		trace.Stop()
 		return f.Close()
 	}, nil
 }
