@@ -131,10 +131,11 @@ func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
 type sqliteConn struct {
 	inner     driver.Conn
 	gate      *writeGate
-	inTx      bool          // a transaction of this connection is open
-	stmts     stmtCache     // compiled statements with placeholders (sqlitestmts.go)
-	broken    error         // an insert of several rows failed part-way: only a rollback may follow (sqliterows.go)
-	committed chan struct{} // see sqliteConnector
+	inTx      bool            // a transaction of this connection is open
+	stmts     stmtCache       // compiled statements with placeholders (sqlitestmts.go)
+	broken    error           // an insert of several rows failed part-way: only a rollback may follow (sqliterows.go)
+	triggers  map[string]bool // whether a table has triggers, by name, as asked (sqliterows.go)
+	committed chan struct{}   // see sqliteConnector
 }
 
 // wrote tells the connector's listener that a write committed; a signal
@@ -222,7 +223,13 @@ func (c *sqliteConn) ExecContext(ctx context.Context, query string, args []drive
 			return nil, err
 		}
 		if single, rows, ok := insertRows(query, args); ok {
-			return c.execRows(ctx, single, rows)
+			triggered, err := c.triggered(ctx, insertTable(query))
+			if err != nil {
+				return nil, err
+			}
+			if !triggered {
+				return c.execRows(ctx, single, rows)
+			}
 		}
 	}
 	res, ok, err := c.stmts.exec(ctx, c.in(), query, args)

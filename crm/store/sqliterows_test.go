@@ -191,6 +191,57 @@ func TestSQLiteInsertRowByRow(t *testing.T) {
 	if got := dump("s"); got != "0:integer:0 2:integer:2 3:integer:3" {
 		t.Errorf("after the rollback to the savepoint: %s, want s0, s2 and s3", got)
 	}
+
+	// A table with a trigger (like the contains-search rows, whose trigger
+	// feeds FTS5) takes its rows in one statement: a failure part-way
+	// undoes the statement alone and the transaction goes on.
+	for _, q := range []string{
+		"CREATE TABLE fed (a TEXT PRIMARY KEY)",
+		"CREATE TABLE fed_log (a TEXT)",
+		"CREATE TRIGGER fed_insert AFTER INSERT ON fed BEGIN INSERT INTO fed_log (a) VALUES (new.a); END",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err = db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO "fed" (a) VALUES ('f1'), ('f2')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO "fed" (a) VALUES ('f3'), ('f1')`); err == nil {
+		t.Fatal("insert with a taken key succeeded")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO fed (a) VALUES (?), (?)`, "f4", "f5"); err != nil {
+		t.Fatalf("an insert after the failed one: %v, want the transaction to go on", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var fed, logged string
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT group_concat(a, ' ') FROM (SELECT a FROM fed ORDER BY a)), (SELECT group_concat(a, ' ') FROM (SELECT a FROM fed_log ORDER BY a))").Scan(&fed, &logged); err != nil {
+		t.Fatal(err)
+	}
+	if fed != "f1 f2 f4 f5" || logged != fed {
+		t.Errorf("rows %q, logged by the trigger %q; want f1 f2 f4 f5 in both", fed, logged)
+	}
+}
+
+func TestInsertTable(t *testing.T) {
+	for query, want := range map[string]string{
+		`INSERT INTO "customer_search" AS "search_row" ("org_id") VALUES (?)`: "customer_search",
+		`/* marked */ insert into t (a) values (1), (2)`:                      "t",
+		`INSERT OR IGNORE INTO main."a""b" (a) VALUES (1)`:                    `a"b`,
+		"INSERT INTO `x` VALUES (1)":                                          "x",
+		`UPDATE t SET a = 1`:                                                  "",
+		`INSERT INTO "open (a) VALUES (1)`:                                    "",
+	} {
+		if got := insertTable(query); got != want {
+			t.Errorf("insertTable(%q) = %q, want %q", query, got, want)
+		}
+	}
 }
 
 // namedValues are values as a driver's arguments.
