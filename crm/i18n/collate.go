@@ -104,26 +104,78 @@ var collateBuffers = sync.Pool{New: func() any { return new(collate.Buffer) }}
 // before "Müller, Anna" and all the Müllers stay together. Empty parts
 // are compared too (they sort first).
 // It is safe for concurrent use.
+//
+// The key is made to be stored (a customer's sort key, in a column and an
+// index), so it is compact: see appendPartKey.
 func SortKeyParts(lang string, parts ...string) []byte {
 	var key []byte
 	withCollator(lang, func(c *collate.Collator) {
 		buf := collateBuffers.Get().(*collate.Buffer)
 		defer collateBuffers.Put(buf)
 		for _, p := range parts {
-			// Each part's key, escaped so that it holds no 0x00 byte, then
-			// 0x00: a part that is a prefix of another sorts first, whatever
-			// follows it. 0x00 -> 0x01 0x01 and 0x01 -> 0x01 0x02 keep the order.
-			for _, b := range c.KeyFromString(buf, p) {
-				switch b {
-				case 0x00, 0x01:
-					key = append(key, 0x01, b+1)
-				default:
-					key = append(key, b)
-				}
-			}
-			key = append(key, 0x00)
+			key = appendPartKey(key, c.KeyFromString(buf, p))
 			buf.Reset()
 		}
 	})
 	return key
+}
+
+// appendPartKey appends to key the part whose collation key is k, in an
+// encoding whose byte order is the order of the collation keys, with a
+// part that is a prefix of another first.
+//
+// A case-blind collation key is the primary weights (two bytes each, three
+// when the first has its high bit set), 0x00 0x00, then the secondary
+// weights (accents), two bytes each. Nearly every secondary weight is below
+// 0xEF (a letter without an accent has 0x20), so they take one byte each
+// here instead of two, and the markers take two bytes instead of the five
+// that escaping the raw key cost: a part is
+//
+//	escaped primary weights, 0x00 0x01, secondary weights, 0x00 0x00
+//
+// The primary bytes are escaped (0x00 -> 0x01 0x01, 0x01 -> 0x01 0x02) and
+// every secondary byte is at least 0x01, so a marker (0x00 ...) sorts
+// before any weight: a part whose letters or accents end first sorts
+// first, as with the raw keys. A secondary weight w below 0xEF is the byte
+// w+1; a larger one is three bytes, 0xF0 + w>>12, then 1 + the next six
+// bits and 1 + the last six, which sort above every one-byte weight and
+// among themselves as w. TestSortKeyPartsOrder holds the order to the raw
+// keys' on random names.
+func appendPartKey(key, k []byte) []byte {
+	sep := len(k) // where the primary weights end
+	for i := 0; i+1 < len(k); {
+		if k[i] == 0 && k[i+1] == 0 {
+			sep = i
+			break
+		}
+		if k[i]&0x80 != 0 {
+			i += 3
+		} else {
+			i += 2
+		}
+	}
+	for _, b := range k[:sep] {
+		switch b {
+		case 0x00, 0x01:
+			key = append(key, 0x01, b+1)
+		default:
+			key = append(key, b)
+		}
+	}
+	key = append(key, 0x00, 0x01)
+	if sep+2 <= len(k) {
+		sec := k[sep+2:]
+		for i := 0; i < len(sec); i += 2 {
+			w := int(sec[i]) << 8
+			if i+1 < len(sec) {
+				w |= int(sec[i+1])
+			}
+			if w < 0xEF {
+				key = append(key, byte(w+1))
+			} else {
+				key = append(key, byte(0xF0+w>>12), byte(1+(w>>6)&0x3F), byte(1+w&0x3F))
+			}
+		}
+	}
+	return append(key, 0x00, 0x00)
 }
