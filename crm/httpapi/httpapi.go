@@ -105,8 +105,9 @@ type server struct {
 	api      huma.API
 	keys     *keyCache
 	throttle *authThrottle
-	// bodyTypes holds the Go type of each operation's JSON body, by operation id.
-	bodyTypes map[string]reflect.Type
+	// bodyTypes holds the Go type of each operation's JSON body and its
+	// member names (memberNames), by operation id.
+	bodyTypes map[string]bodyType
 }
 
 // securityScheme is the name of the bearer scheme in the OpenAPI document.
@@ -118,7 +119,7 @@ const securityScheme = "apiKey"
 func New(c *crm.CRM, opts Options) http.Handler {
 	opts = opts.withDefaults()
 	s := &server{crm: c, opts: opts, log: opts.Logger, keys: newKeyCache(opts.AuthCacheTTL),
-		throttle: newAuthThrottle(opts.AuthFailureBurst, opts.AuthFailureInterval), bodyTypes: map[string]reflect.Type{}}
+		throttle: newAuthThrottle(opts.AuthFailureBurst, opts.AuthFailureInterval), bodyTypes: map[string]bodyType{}}
 
 	mux := http.NewServeMux()
 	cfg := huma.DefaultConfig("Dossier", opts.Version)

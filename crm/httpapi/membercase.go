@@ -31,10 +31,11 @@ import (
 // checkMemberCase is the middleware that finds the members of a JSON body
 // that differ from a field of the operation's body only in case.
 func (s *server) checkMemberCase(ctx huma.Context, next func(huma.Context)) {
-	t := s.bodyTypes[ctx.Operation().OperationID]
+	body, ok := s.bodyTypes[ctx.Operation().OperationID]
+	t := body.t
 	info := requestInfoFrom(ctx.Context())
 	mediaType, _, _ := mime.ParseMediaType(ctx.Header("Content-Type"))
-	if t == nil || info == nil || (mediaType != "application/json" && !strings.HasSuffix(mediaType, "+json")) {
+	if !ok || info == nil || (mediaType != "application/json" && !strings.HasSuffix(mediaType, "+json")) {
 		next(ctx)
 		return
 	}
@@ -43,7 +44,7 @@ func (s *server) checkMemberCase(ctx huma.Context, next func(huma.Context)) {
 	var rest io.Reader = bytes.NewReader(data)
 	if err != nil {
 		rest = io.MultiReader(rest, errorReader{err}) // huma answers the error (413) as before
-	} else {
+	} else if mayMismatchCase(data, body.names) {
 		var doc any
 		if json.Unmarshal(data, &doc) == nil {
 			info.invalid = append(info.invalid, caseProblems(ctx.Context(), caseMismatches(t, doc, "", nil))...)
@@ -56,6 +57,100 @@ func (s *server) checkMemberCase(ctx huma.Context, next func(huma.Context)) {
 type errorReader struct{ err error }
 
 func (e errorReader) Read([]byte) (int, error) { return 0, e.err }
+
+// bodyType is the Go type of an operation's JSON body and the member names
+// of every struct in it (memberNames).
+type bodyType struct {
+	t     reflect.Type
+	names map[string]string
+}
+
+// memberNames returns the JSON member names of every struct reachable
+// from t (through pointers, slices, arrays and map values, down to types
+// that decode themselves), by their lower case: the name, or "" when
+// structs of t spell the same name in more than one way. The names are
+// Go identifiers or tags, in ASCII.
+func memberNames(t reflect.Type) map[string]string {
+	names := map[string]string{}
+	seen := map[reflect.Type]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer {
+			if t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) {
+				return
+			}
+			t = t.Elem()
+		}
+		if seen[t] || reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+			return
+		}
+		seen[t] = true
+		switch t.Kind() {
+		case reflect.Struct:
+			for name, ft := range jsonFields(t) {
+				lower := strings.ToLower(name)
+				if have, ok := names[lower]; ok && have != name {
+					names[lower] = ""
+				} else {
+					names[lower] = name
+				}
+				walk(ft)
+			}
+		case reflect.Map, reflect.Slice, reflect.Array:
+			walk(t.Elem())
+		}
+	}
+	walk(t)
+	return names
+}
+
+// mayMismatchCase reports whether the JSON document data may hold a member
+// that caseMismatches names: one whose name is a member name of the body's
+// structs in other letter case. Most bodies have none, and a scan of their
+// member names spares decoding them into a tree (a write's body was
+// decoded three times). A name with an escape or a letter beyond ASCII in
+// it is looked at closely whatever it is.
+func mayMismatchCase(data []byte, names map[string]string) bool {
+	for i := 0; i < len(data); i++ {
+		if data[i] != '"' {
+			continue
+		}
+		start, escaped := i+1, false
+		for i++; i < len(data) && data[i] != '"'; i++ {
+			if data[i] == '\\' {
+				escaped = true
+				i++
+			}
+		}
+		if i >= len(data) {
+			return true // not JSON: the decoder says so
+		}
+		name := data[start:i]
+		j := i + 1
+		for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+			j++
+		}
+		if j >= len(data) || data[j] != ':' {
+			continue // a value, not a member name
+		}
+		if escaped || !isASCII(name) {
+			return true // looked at closely: escapes, and letters that fold in ways lower case does not show
+		}
+		if exact, ok := names[strings.ToLower(string(name))]; ok && exact != string(name) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
 
 // caseProblems are the fields for members that differ from a field only in case.
 func caseProblems(ctx context.Context, paths []string) []ProblemField {

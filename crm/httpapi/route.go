@@ -112,7 +112,7 @@ func registerRoute[I, O any](s *server, op huma.Operation, location func(*O) str
 	}
 	if it := reflect.TypeFor[I](); it.Kind() == reflect.Struct {
 		if f, ok := it.FieldByName("Body"); ok {
-			s.bodyTypes[op.OperationID] = f.Type
+			s.bodyTypes[op.OperationID] = bodyType{t: f.Type, names: memberNames(f.Type)}
 		}
 	}
 	// A route under one customer answers 308 to the survivor's when the
