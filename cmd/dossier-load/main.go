@@ -275,13 +275,13 @@ func run(ctx context.Context, cfg config) error {
 			wrkLine = w.commandLine()
 			var stopProfile func() error
 			if cfg.cpuprofile != "" && s.name == "dossier" {
-				if stopProfile, err = startProfile(cfg.cpuprofile + "-" + l.name + ".pprof"); err != nil {
+				if stopProfile, err = startRecording(cfg.cpuprofile+"-"+l.name+".pprof", pprof.StartCPUProfile, pprof.StopCPUProfile); err != nil {
 					return err
 				}
 			}
 			var stopTrace func() error
 			if cfg.trace != "" && s.name == "dossier" {
-				if stopTrace, err = startTrace(cfg.trace + "-" + l.name + ".trace"); err != nil {
+				if stopTrace, err = startRecording(cfg.trace+"-"+l.name+".trace", trace.Start, trace.Stop); err != nil {
 					return err
 				}
 			}
@@ -373,36 +373,22 @@ func checkWrk(bin string) (string, error) {
 	return strings.TrimSpace(first), nil
 }
 
-// startProfile starts a CPU profile into path and returns its stop.
-func startProfile(path string) (func() error, error) {
+// startRecording starts a recording of this process into a new file at
+// path (start is pprof.StartCPUProfile or trace.Start, stop its Stop) and
+// returns the function that stops it and closes the file. An execution
+// trace shows the waits of a slow request that a CPU profile does not: the
+// write gate, the group's queue, the scheduler.
+func startRecording(path string, start func(io.Writer) error, stop func()) (func() error, error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return func() error {
-		pprof.StopCPUProfile()
-		return f.Close()
-	}, nil
-}
-
-// startTrace starts an execution trace of this process into path (the
-// waits of a slow request: the write gate, the group's queue, the
-// scheduler) and returns the function that stops it.
-func startTrace(path string) (func() error, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := trace.Start(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() error {
-		trace.Stop()
+		stop()
 		return f.Close()
 	}, nil
 }
