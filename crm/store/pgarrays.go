@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,12 +26,18 @@ type pgArray struct{ b []byte }
 func (a *pgArray) add(s string) {
 	a.sep()
 	a.b = append(a.b, '"')
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' {
-			a.b = append(a.b, '\\')
+	for {
+		// The text up to the next quote or backslash at once: most
+		// values have none.
+		i := strings.IndexAny(s, `"\`)
+		if i < 0 {
+			break
 		}
-		a.b = append(a.b, s[i])
+		a.b = append(a.b, s[:i]...)
+		a.b = append(a.b, '\\', s[i])
+		s = s[i+1:]
 	}
+	a.b = append(a.b, s...)
 	a.b = append(a.b, '"')
 }
 
@@ -99,6 +106,14 @@ func pgInsertArrays(ctx context.Context, tx bun.Tx, table string, columns []pgCo
 				cols[k].add(v)
 			default:
 				return fmt.Errorf("store: column %s of %s: a %T, want a string or nil", columns[k].name, table, v)
+			}
+		}
+		if i == 0 && n > 1 {
+			// Room for the rest as large as the first row, plus a
+			// quarter: growing a column's text by doubling copied it
+			// about twice over.
+			for k := range cols {
+				cols[k].b = slices.Grow(cols[k].b, len(cols[k].b)*(n-1)*5/4)
 			}
 		}
 	}
