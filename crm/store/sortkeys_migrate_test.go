@@ -9,35 +9,21 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/text/collate"
-	"golang.org/x/text/language"
 
 	"github.com/dossiercrm/dossier/crm"
+	"github.com/dossiercrm/dossier/crm/internal/legacysortkey"
 )
 
 // rawSortKey is a customer's sort key as it was stored before migration
-// 20261130000100: each name part's case-blind collation key, escaped
-// (0x00 -> 0x01 0x01, 0x01 -> 0x01 0x02), then 0x00.
-func rawSortKey(tag language.Tag, f *crm.CustomerFields) []byte {
-	c := collate.New(tag, collate.IgnoreCase)
-	var buf collate.Buffer
-	var key []byte
+// 20261130000100 (crm.SortKey's parts: last, first and middle name).
+func rawSortKey(f *crm.CustomerFields) []byte {
+	var parts []string
 	for _, p := range []string{f.LastName, f.FirstName, f.MiddleName} {
-		if p == "" {
-			continue
+		if p != "" {
+			parts = append(parts, p)
 		}
-		for _, b := range c.KeyFromString(&buf, p) {
-			switch b {
-			case 0x00, 0x01:
-				key = append(key, 0x01, b+1)
-			default:
-				key = append(key, b)
-			}
-		}
-		key = append(key, 0x00)
-		buf.Reset()
 	}
-	return key
+	return legacysortkey.Parts("de", parts...)
 }
 
 // TestCompactSortKeysMigration: customers stored with the raw sort keys
@@ -68,7 +54,7 @@ func TestCompactSortKeysMigration(t *testing.T) {
 				f.MiddleName = "von"
 			}
 			fields[i] = f
-			raw := rawSortKey(language.German, &f)
+			raw := rawSortKey(&f)
 			rawBytes += len(raw)
 			exec(`INSERT INTO customers (id, org_id, number, first_name, middle_name, last_name, status, language, created_at, updated_at, last_activity_at, version, sort_key)
 				VALUES (?, 'sk', ?, ?, ?, ?, 'customer', 'de', ?, ?, ?, 1, ?)`, uuid.NewString(), i+1, f.FirstName, f.MiddleName, f.LastName, now, now, now, raw)
@@ -84,7 +70,7 @@ func TestCompactSortKeysMigration(t *testing.T) {
 			want[i] = i
 		}
 		slices.SortStableFunc(want, func(a, b int) int {
-			return bytes.Compare(rawSortKey(language.German, &fields[a]), rawSortKey(language.German, &fields[b]))
+			return bytes.Compare(rawSortKey(&fields[a]), rawSortKey(&fields[b]))
 		})
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)
