@@ -268,6 +268,10 @@ type CustomerGetParams struct {
 	ID            string
 	Number        int64
 	LoginEmailKey string
+	// Latest asks for the customer's latest review and latest note as well
+	// (Customer.LatestReview, LatestNote; see ReviewGet and NoteLatest),
+	// read together with the customer.
+	Latest bool
 }
 
 // CustomerStore keeps customer records and their search indexes (name keys,
@@ -399,19 +403,9 @@ func (s *CustomerService) Get(ctx context.Context, id string) (*Customer, error)
 	if !validID(id) {
 		return nil, &notFoundError{what: "customer " + id}
 	}
-	c, err := s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id})
-	if err != nil {
-		return nil, err
-	}
-	// The latest review from a connected tool shows on the customer.
-	if c.LatestReview, err = latestReview(ctx, s.store, sc.org, id); err != nil {
-		return nil, err
-	}
-	// And so does the latest note.
-	if c.LatestNote, err = latestNote(ctx, s.store, sc.org, id); err != nil {
-		return nil, err
-	}
-	return c, nil
+	// The latest review from a connected tool and the latest note show
+	// on the customer.
+	return s.store.CustomerGet(ctx, CustomerGetParams{OrgID: sc.org, ID: id, Latest: true})
 }
 
 // GetByNumber returns a customer by its customer number.

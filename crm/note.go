@@ -372,15 +372,6 @@ func (s *NoteService) Latest(ctx context.Context, customerID string) (*Note, err
 	return s.store.NoteLatest(ctx, sc.org, customerID)
 }
 
-// latestNote returns the customer's newest note, nil when it has none.
-func latestNote(ctx context.Context, st NoteStore, orgID, customerID string) (*Note, error) {
-	n, err := st.NoteLatest(ctx, orgID, customerID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
-	}
-	return n, err
-}
-
 // List returns a page of the customer's notes: pinned ones first, then the
 // newest first. An unknown customer is ErrNotFound.
 func (s *NoteService) List(ctx context.Context, customerID string, pinnedOnly bool, page PageRequest) (Page[Note], error) {

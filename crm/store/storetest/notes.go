@@ -394,3 +394,82 @@ func testReminders(t *testing.T, open func(t *testing.T) crm.Store) {
 func itoa2(n int) string { return string(rune('0'+n/10)) + string(rune('0'+n%10)) }
 
 func addDays(d crm.Date, n int) string { return crm.DateOf(d.Time().AddDate(0, 0, n)).String() }
+
+// testCustomerGetLatest: CustomerGet with Latest reads the customer with
+// the same latest review and note as ReviewGet and NoteLatest (of two
+// notes at the same time, the greater id), by id and by number, none for a
+// customer without them, and never another organisation's: B's customer
+// with the very same id, a review and a note shows nothing of them in A.
+func testCustomerGetLatest(t *testing.T, open func(t *testing.T) crm.Store) {
+	e := newEnv(t, open)
+	st := e.store
+	a := e.create(e.a, crm.CustomerFields{FirstName: "Jan", LastName: "Kowalski"})
+	get := func(p crm.CustomerGetParams) *crm.Customer {
+		t.Helper()
+		p.Latest = true
+		c, err := st.CustomerGet(e.a, p)
+		if err != nil {
+			t.Fatalf("CustomerGet %+v: %v", p, err)
+		}
+		return c
+	}
+	if c := get(crm.CustomerGetParams{OrgID: orgA, ID: a.ID}); c.LatestNote != nil || c.LatestReview != nil || c.LastName != "Kowalski" || c.Version != a.Version {
+		t.Fatalf("without a review or note: %+v", c)
+	}
+
+	// B holds a customer with A's customer's id, with a review and a note.
+	twin := *a
+	twin.OrgID, twin.Number = orgB, 1
+	if err := st.CustomerInsert(e.b, &twin); err != nil {
+		t.Fatal(err)
+	}
+	at := testNow.Add(-time.Hour).Truncate(time.Microsecond)
+	if err := st.ReviewSet(e.b, orgB, a.ID, crm.CustomerReview{Score: 1, Max: 5, Source: "google", At: at, InteractionID: "00000000-0000-4000-8000-0000000000b1"}); err != nil {
+		t.Fatal(err)
+	}
+	note := func(org, author, id, text string, at time.Time) crm.Note {
+		t.Helper()
+		n := crm.Note{ID: id, CustomerID: a.ID, TypeID: crm.NotePhoneCall, Text: text, At: at, AuthorID: author, CreatedAt: at, UpdatedAt: at, Version: 1}
+		if err := st.NoteInsert(e.a, org, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	note(orgB, "staff-b", "00000000-0000-4000-8000-0000000000b2", "B's note", at.Add(time.Hour))
+	if c := get(crm.CustomerGetParams{OrgID: orgA, ID: a.ID}); c.LatestNote != nil || c.LatestReview != nil {
+		t.Fatalf("A reads B's review or note: %+v, %+v", c.LatestReview, c.LatestNote)
+	}
+
+	note(orgA, "staff-a", "00000000-0000-4000-8000-0000000000a1", "older", at.Add(-time.Minute))
+	note(orgA, "staff-a", "00000000-0000-4000-8000-0000000000a3", "latest, greater id", at)
+	note(orgA, "staff-a", "00000000-0000-4000-8000-0000000000a2", "same time, smaller id", at)
+	if err := st.ReviewSet(e.a, orgA, a.ID, crm.CustomerReview{Score: 4, Max: 5, Source: "tripadvisor", At: at, InteractionID: "00000000-0000-4000-8000-0000000000a4"}); err != nil {
+		t.Fatal(err)
+	}
+	wantNote, err := st.NoteLatest(e.a, orgA, a.ID)
+	if err != nil || wantNote.ID != "00000000-0000-4000-8000-0000000000a3" {
+		t.Fatalf("NoteLatest %+v, %v", wantNote, err)
+	}
+	wantReview, err := st.ReviewGet(e.a, orgA, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []crm.CustomerGetParams{{OrgID: orgA, ID: a.ID}, {OrgID: orgA, Number: a.Number}} {
+		c := get(p)
+		if c.ID != a.ID || c.OrgID != orgA || c.LastName != "Kowalski" {
+			t.Fatalf("%+v: customer %+v", p, c)
+		}
+		if c.LatestNote == nil || *c.LatestNote != *wantNote {
+			t.Fatalf("%+v: latest note %+v, want %+v", p, c.LatestNote, wantNote)
+		}
+		if c.LatestReview == nil || *c.LatestReview != *wantReview {
+			t.Fatalf("%+v: latest review %+v, want %+v", p, c.LatestReview, wantReview)
+		}
+	}
+	// Without Latest, neither is read.
+	if c, err := st.CustomerGet(e.a, crm.CustomerGetParams{OrgID: orgA, ID: a.ID}); err != nil || c.LatestNote != nil || c.LatestReview != nil {
+		t.Fatalf("without Latest: %+v, %v", c, err)
+	}
+	_, err = st.CustomerGet(e.a, crm.CustomerGetParams{OrgID: orgA, ID: "00000000-0000-4000-8000-0000000000ff", Latest: true})
+	wantErr(t, err, crm.ErrNotFound)
+}

@@ -44,6 +44,7 @@ func Run(t *testing.T, h Harness) {
 	}{
 		{"Organisations", testOrganisations},
 		{"CustomerRoundTrip", testCustomerRoundTrip},
+		{"CustomerGetLatest", testCustomerGetLatest},
 		{"CustomerDefaults", testCustomerDefaults},
 		{"CustomerNumbers", testCustomerNumbers},
 		{"LoginEmailUnique", testLoginEmailUnique},
