@@ -90,56 +90,39 @@ func (s *DB) execAll(ctx context.Context, db bun.IDB, queries []*bun.InsertQuery
 // CustomerGet implements crm.CustomerStore. With p.Latest the customer's
 // latest review and note come in the same statement (customerLatestRow).
 func (s *DB) CustomerGet(ctx context.Context, p crm.CustomerGetParams) (*crm.Customer, error) {
-	var (
-		row    customerRow
-		latest customerLatestRow
-		q      *bun.SelectQuery
-		col    = func(name string) string { return name }
-	)
-	if p.Latest {
-		q = s.db.NewSelect().Comment(preparedComment).TableExpr("customers AS c")
-		if s.dialect.name == sqliteDialect.name {
-			q = q.ColumnExpr(customerLatestColumns).
-				Join("LEFT JOIN customer_reviews AS cr ON cr.org_id = c.org_id AND cr.customer_id = c.id").
-				Join("LEFT JOIN notes AS n ON n.org_id = c.org_id AND n.id = (SELECT l.id FROM notes AS l" +
-					" WHERE l.org_id = c.org_id AND l.customer_id = c.id ORDER BY l.at DESC, l.id DESC LIMIT 1)")
-		} else {
-			// The function's plans are kept (its migration says why).
-			q = q.ColumnExpr(pgCustomerLatestColumns).Join("LEFT JOIN LATERAL customer_latest(c.org_id, c.id) AS x ON true")
-		}
-		col = func(name string) string { return "c." + name }
-	} else {
-		q = s.db.NewSelect().Comment(preparedComment).Model(&row).ColumnExpr(customerColumns)
+	var row customerLatestRow // without Latest, its review and note stay NULL
+	q := s.db.NewSelect().Comment(preparedComment).TableExpr("customers AS c")
+	switch {
+	case !p.Latest:
+		q = q.ColumnExpr(customerColumns)
+	case s.dialect.name == sqliteDialect.name:
+		q = q.ColumnExpr(customerLatestColumns).
+			Join("LEFT JOIN customer_reviews AS cr ON cr.org_id = c.org_id AND cr.customer_id = c.id").
+			Join("LEFT JOIN notes AS n ON n.org_id = c.org_id AND n.id = (SELECT l.id FROM notes AS l" +
+				" WHERE l.org_id = c.org_id AND l.customer_id = c.id ORDER BY l.at DESC, l.id DESC LIMIT 1)")
+	default:
+		// The function's plans are kept (its migration says why).
+		q = q.ColumnExpr(pgCustomerLatestColumns).Join("LEFT JOIN LATERAL customer_latest(c.org_id, c.id) AS x ON true")
 	}
-	q = q.Where(col("org_id")+" = ?", p.OrgID)
+	q = q.Where("c.org_id = ?", p.OrgID)
 	switch {
 	case p.ID != "":
-		q = q.Where(col("id")+" = ?", p.ID)
+		q = q.Where("c.id = ?", p.ID)
 	case p.Number != 0:
-		q = q.Where(col("number")+" = ?", p.Number)
+		q = q.Where("c.number = ?", p.Number)
 	case p.LoginEmailKey != "":
-		q = q.Where(col("login_email_key")+" = ?", p.LoginEmailKey)
+		q = q.Where("c.login_email_key = ?", p.LoginEmailKey)
 	default:
 		return nil, crm.ErrNotFound
 	}
-	var err error
-	if p.Latest {
-		err = q.Scan(ctx, &latest)
-	} else {
-		err = q.Scan(ctx)
-	}
-	if err != nil {
+	if err := q.Scan(ctx, &row); err != nil {
 		err = interpretError(err)
 		if errors.Is(err, crm.ErrNotFound) {
 			err = s.tombstoneFor(ctx, p, err)
 		}
 		return nil, err
 	}
-	if !p.Latest {
-		c := row.toDomain()
-		return &c, nil
-	}
-	return latest.toDomain(), nil
+	return row.toDomain(), nil
 }
 
 // customerLatestRow is a customer with its latest review and note, for
