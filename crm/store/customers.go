@@ -154,9 +154,12 @@ type customerLatestRow struct {
 	NoteVersion   *int       `bun:"note_version"`
 }
 
-// customerLatestColumns are customerLatestRow's columns, the customer's
-// qualified by the alias c.
-var customerLatestColumns = "c." + strings.ReplaceAll(customerColumns, ", ", ", c.") +
+// customerColumnsOfC are customerColumns qualified by the alias c, for
+// statements that join other tables to customers.
+var customerColumnsOfC = "c." + strings.ReplaceAll(customerColumns, ", ", ", c.")
+
+// customerLatestColumns are customerLatestRow's columns on SQLite.
+var customerLatestColumns = customerColumnsOfC +
 	", cr.interaction_id AS review_interaction_id, cr.score AS review_score, cr.max_score AS review_max_score" +
 	", cr.source AS review_source, cr.at AS review_at" +
 	", n.id AS note_id, n.booking_id AS note_booking_id, n.type_id AS note_type_id, n.text AS note_text" +
@@ -164,13 +167,14 @@ var customerLatestColumns = "c." + strings.ReplaceAll(customerColumns, ", ", ", 
 	", n.created_at AS note_created_at, n.updated_at AS note_updated_at, n.version AS note_version"
 
 // pgCustomerLatestColumns are the same from customer_latest (alias x).
-var pgCustomerLatestColumns = "c." + strings.ReplaceAll(customerColumns, ", ", ", c.") + ", x.*"
+var pgCustomerLatestColumns = customerColumnsOfC + ", x.*"
 
 func (r *customerLatestRow) toDomain() *crm.Customer {
 	c := r.customerRow.toDomain()
 	if r.ReviewInteractionID != nil {
-		c.LatestReview = &crm.CustomerReview{Score: deref(r.ReviewScore), Max: deref(r.ReviewMaxScore),
-			Source: deref(r.ReviewSource), At: utc(deref(r.ReviewAt)), InteractionID: *r.ReviewInteractionID}
+		row := reviewRow{OrgID: c.OrgID, CustomerID: c.ID, Score: deref(r.ReviewScore), MaxScore: deref(r.ReviewMaxScore),
+			Source: deref(r.ReviewSource), At: deref(r.ReviewAt), InteractionID: *r.ReviewInteractionID}
+		c.LatestReview = row.toDomain()
 	}
 	if r.NoteID != nil {
 		row := noteRow{OrgID: c.OrgID, ID: *r.NoteID, CustomerID: c.ID, BookingID: deref(r.NoteBookingID),

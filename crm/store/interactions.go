@@ -97,7 +97,11 @@ func (s *DB) ReviewGet(ctx context.Context, orgID, customerID string) (*crm.Cust
 	if err := s.db.NewSelect().Comment(preparedComment).Model(&row).Where("org_id = ?", orgID).Where("customer_id = ?", customerID).Scan(ctx); err != nil {
 		return nil, interpretError(err)
 	}
-	return &crm.CustomerReview{Score: row.Score, Max: row.MaxScore, Source: row.Source, At: utc(row.At), InteractionID: row.InteractionID}, nil
+	return row.toDomain(), nil
+}
+
+func (r *reviewRow) toDomain() *crm.CustomerReview {
+	return &crm.CustomerReview{Score: r.Score, Max: r.MaxScore, Source: r.Source, At: utc(r.At), InteractionID: r.InteractionID}
 }
 
 // InteractionInsert implements crm.InteractionStore.

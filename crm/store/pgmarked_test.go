@@ -130,3 +130,22 @@ func BenchmarkPGMarkedArgs(b *testing.B) {
 		pgMarkedArgs(q)
 	}
 }
+
+// TestScanWords: scanWord knows every word of scanWords in any case, and
+// no word of them is longer than scanWordMax (a longer one would never be
+// recognised).
+func TestScanWords(t *testing.T) {
+	for w := range scanWords {
+		if len(w) > scanWordMax {
+			t.Fatalf("%q is longer than scanWordMax", w)
+		}
+		if got := scanWord(strings.ToLower(w)); got != w {
+			t.Fatalf("scanWord(%q) = %q", strings.ToLower(w), got)
+		}
+	}
+	for _, w := range []string{"org_id", "customers", "FROM", "in_"} {
+		if got := scanWord(w); got != "" {
+			t.Fatalf("scanWord(%q) = %q, want none", w, got)
+		}
+	}
+}
